@@ -1,0 +1,37 @@
+namespace Gatekeeper.Core.Migrations;
+
+/// <summary>Versioned migrations apply once, in order; repeatable ones (Flyway <c>R__</c>) re-apply when their checksum changes, after all versioned ones.</summary>
+public enum MigrationKind
+{
+    Versioned,
+    Repeatable,
+}
+
+/// <summary>
+/// One migration, parsed from its file(s).
+/// </summary>
+/// <param name="Id">The key its own tool writes in the history table: the version text for most tools,
+/// the whole file name for sql-migrate, the description for Flyway repeatables.</param>
+/// <param name="Version">Order among versioned migrations; for repeatables an empty-version placeholder.</param>
+/// <param name="Description">Human name taken from the file name ("add users table").</param>
+/// <param name="FileName">The file that holds the up section.</param>
+/// <param name="UpSql">The SQL to apply (for dbmate/sql-migrate only the up section).</param>
+/// <param name="UpStartLine">1-based line in <paramref name="FileName"/> where <paramref name="UpSql"/> starts,
+/// so statement locations point into the real file.</param>
+/// <param name="DownSql">The down section or <c>.down.sql</c> file, kept but never applied automatically.</param>
+/// <param name="Transactional">False when the file opts out of a transaction (dbmate <c>transaction:false</c>,
+/// sql-migrate <c>notransaction</c>, Atlas <c>-- atlas:txmode none</c>); its statements then run one by one.</param>
+/// <param name="Checksum">Lower-case hex SHA-256 of the up file's raw bytes.</param>
+/// <param name="Content">The up file's raw bytes (tools with their own checksum rules, such as Flyway's CRC32, need them).</param>
+public sealed record Migration(
+    string Id,
+    MigrationVersion Version,
+    string Description,
+    MigrationKind Kind,
+    string FileName,
+    string UpSql,
+    int UpStartLine,
+    string? DownSql,
+    bool Transactional,
+    string Checksum,
+    ReadOnlyMemory<byte> Content);

@@ -1,0 +1,44 @@
+namespace Gatekeeper.Core.Sql;
+
+/// <summary>
+/// One statement cut from a migration file: its text without the terminator, where it starts, and its
+/// tokens (comments included, whitespace excluded, terminator excluded) indexing <see cref="Source"/>.
+/// </summary>
+public sealed class SqlStatement
+{
+    public SqlStatement(string source, int start, int length, SourceLocation location, IReadOnlyList<SqlToken> tokens)
+    {
+        Source = source;
+        Start = start;
+        Length = length;
+        Location = location;
+        Tokens = tokens;
+    }
+
+    /// <summary>The whole text the statement was cut from.</summary>
+    public string Source { get; }
+
+    public int Start { get; }
+
+    public int Length { get; }
+
+    public SourceLocation Location { get; }
+
+    public IReadOnlyList<SqlToken> Tokens { get; }
+
+    /// <summary>The statement's text, trimmed of surrounding whitespace, without its terminator.</summary>
+    public string Text => Source.Substring(Start, Length);
+
+    /// <summary>The text of one of this statement's tokens.</summary>
+    public ReadOnlySpan<char> TextOf(SqlToken token) => Source.AsSpan(token.Start, token.Length);
+
+    public override string ToString() => $"{Location}: {Text}";
+}
+
+/// <summary>A lexical problem (unterminated quote or comment, invalid character) with its location.</summary>
+public sealed record SqlSyntaxProblem(SourceLocation Location, string Message)
+{
+    public override string ToString() => $"{Location}: {Message}";
+}
+
+public sealed record SqlSplitResult(IReadOnlyList<SqlStatement> Statements, IReadOnlyList<SqlSyntaxProblem> Problems);
