@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
+
+namespace Gatekeeper.Core.Planning;
+
+/// <summary>
+/// Compares a migration directory with a database's history and says what would run, and what stops it:
+/// discover, read history, sort, filter — nothing else. Pure; the same answer in the CLI, the webhook
+/// and the migration Job.
+/// </summary>
+public static class MigrationPlanner
+{
+    private const int HashVersion = 1;
+
+    public static MigrationPlan Plan(MigrationDirectory directory, HistoryState history, DatabaseIdentity database)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(database);
+
+        var files = new Dictionary<string, Migration>(StringComparer.Ordinal);
+        foreach (var migration in directory.Migrations)
+        {
+            files[migration.Id] = migration;
+        }
+
+        var rows = LatestRowPerId(history.Applied);
+        var problems = new List<PlanProblem>();
+        var applied = new List<Migration>();
+        var pending = new List<Migration>();
+
+        foreach (var row in rows.Values)
+        {
+            files.TryGetValue(row.Id, out var file);
+            if (row.Dirty)
+            {
+                problems.Add(new PlanProblem(
+                    PlanProblemKind.Dirty,
+                    row.Id,
+                    file?.FileName,
+                    $"migration {row.Id} failed half-way on {database.Database} and is marked dirty in {history.Table}; " +
+                    $"repair the schema by hand, then run `gatekeeper repair --version {row.Id}`"));
+            }
+            else if (file is null)
+            {
+                problems.Add(new PlanProblem(
+                    PlanProblemKind.Missing,
+                    row.Id,
+                    null,
+                    $"migration {row.Id} is recorded as applied in {history.Table} but no file in {directory.Source} has that version; " +
+                    "restore the file (applied migrations must stay in the source)"));
+            }
+        }
+
+        var highestApplied = HighestAppliedVersion(directory, rows, history.AppliedThrough);
+
+        foreach (var migration in directory.Migrations)
+        {
+            if (rows.TryGetValue(migration.Id, out var row))
+            {
+                if (row.Dirty)
+                {
+                    continue;
+                }
+
+                var current = MigrationChecksums.Compute(migration, row.ChecksumAlgorithm);
+                var changed = row.Checksum is not null && current is not null && !string.Equals(row.Checksum, current, StringComparison.Ordinal);
+                if (migration.Kind == MigrationKind.Repeatable)
+                {
+                    // A repeatable migration is meant to change: a new checksum means "apply it again".
+                    (changed ? pending : applied).Add(migration);
+                }
+                else if (changed)
+                {
+                    applied.Add(migration);
+                    problems.Add(new PlanProblem(
+                        PlanProblemKind.Drift,
+                        migration.Id,
+                        migration.FileName,
+                        $"{migration.FileName} changed after it was applied (checksum {Short(row.Checksum!)} in {history.Table}, " +
+                        $"{Short(current!)} now); restore the applied file and put the change in a new migration"));
+                }
+                else
+                {
+                    applied.Add(migration);
+                }
+            }
+            else if (migration.Kind == MigrationKind.Versioned && IsCoveredByHighWaterMark(migration, history.AppliedThrough))
+            {
+                applied.Add(migration);
+            }
+            else
+            {
+                if (migration.Kind == MigrationKind.Versioned && highestApplied is not null && migration.Version.CompareTo(highestApplied.Version) < 0)
+                {
+                    problems.Add(new PlanProblem(
+                        PlanProblemKind.OutOfOrder,
+                        migration.Id,
+                        migration.FileName,
+                        $"{migration.FileName} is new but sorts before {highestApplied.Id}, which is already applied; " +
+                        $"give it a version above {highestApplied.Id} so every database applies migrations in the same order"));
+                }
+
+                pending.Add(migration);
+            }
+        }
+
+        var target = directory.Migrations.LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
+        return new MigrationPlan(database, pending, applied, problems, ComputeHash(database, pending), target);
+    }
+
+    /// <summary>
+    /// sha256 over the database identity (no credentials) and the ordered (id, checksum) list of pending
+    /// migrations: the same inputs give the same hash in every process, on every machine.
+    /// </summary>
+    public static string ComputeHash(DatabaseIdentity database, IReadOnlyList<Migration> pending)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"gatekeeper-plan/v{HashVersion}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{database.Engine}\n{database.Host}\n{database.Port}\n{database.Database}\n{database.HistoryTable}\n");
+        foreach (var migration in pending)
+        {
+            text.Append(migration.Id).Append('\0').Append(migration.Checksum).Append('\n');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static Dictionary<string, AppliedMigration> LatestRowPerId(IReadOnlyList<AppliedMigration> applied)
+    {
+        // Repeatable migrations appear once per application; the last row is the one that counts.
+        var rows = new Dictionary<string, AppliedMigration>(StringComparer.Ordinal);
+        foreach (var row in applied)
+        {
+            rows[row.Id] = row;
+        }
+
+        return rows;
+    }
+
+    private static Migration? HighestAppliedVersion(MigrationDirectory directory, Dictionary<string, AppliedMigration> rows, string? appliedThrough)
+    {
+        Migration? highest = null;
+        foreach (var migration in directory.Migrations)
+        {
+            if (migration.Kind != MigrationKind.Versioned)
+            {
+                continue;
+            }
+
+            var isApplied = rows.ContainsKey(migration.Id) || IsCoveredByHighWaterMark(migration, appliedThrough);
+            if (isApplied && (highest is null || migration.Version.CompareTo(highest.Version) > 0))
+            {
+                highest = migration;
+            }
+        }
+
+        return highest;
+    }
+
+    private static bool IsCoveredByHighWaterMark(Migration migration, string? appliedThrough)
+    {
+        if (appliedThrough is null)
+        {
+            return false;
+        }
+
+        var mark = MigrationVersion.TryParse(appliedThrough);
+        return mark is not null && migration.Version.CompareNumeric(mark) <= 0;
+    }
+
+    private static string Short(string checksum) => checksum.Length > 12 ? checksum[..12] : checksum;
+}

@@ -1,0 +1,179 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
+
+namespace Gatekeeper.Core.Tests.Planning;
+
+public sealed class MigrationPlannerTests
+{
+    private static readonly DatabaseIdentity Database = new("postgres", "db.internal", 5432, "shop", "gatekeeper_schema_history");
+
+    private static Migration Versioned(string version, string sql = "select 1;", string? name = null) =>
+        Make(version, MigrationKind.Versioned, sql, name ?? $"V{version}__step.sql");
+
+    private static Migration Make(string id, MigrationKind kind, string sql, string file)
+    {
+        var bytes = Encoding.UTF8.GetBytes(sql);
+        var version = kind == MigrationKind.Versioned ? MigrationVersion.Parse(id) : MigrationVersion.Parse("0");
+        return new Migration(id, version, "step", kind, file, sql, 1, null, true, Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes);
+    }
+
+    private static MigrationDirectory Directory(params Migration[] migrations) => new("test", MigrationFormat.Flyway, migrations, false);
+
+    private static AppliedMigration Row(Migration migration, bool dirty = false) =>
+        new(migration.Id, migration.Description, migration.Checksum, MigrationChecksums.Sha256, DateTimeOffset.UnixEpoch, TimeSpan.Zero, dirty);
+
+    private static HistoryState History(params AppliedMigration[] rows) => new("gatekeeper_schema_history", HistoryTableKind.Gatekeeper, true, rows);
+
+    [Fact]
+    public void Plan_on_an_empty_database_lists_every_migration_in_order()
+    {
+        var one = Versioned("1");
+        var two = Versioned("2");
+        var ten = Versioned("10");
+
+        var plan = MigrationPlanner.Plan(Directory(one, two, ten), HistoryState.Empty("h", HistoryTableKind.Gatekeeper), Database);
+
+        Assert.Equal(["1", "2", "10"], plan.Pending.Select(m => m.Id));
+        Assert.Empty(plan.Problems);
+        Assert.Equal("10", plan.TargetVersion);
+    }
+
+    [Fact]
+    public void Plan_skips_applied_migrations_and_keeps_new_ones()
+    {
+        var one = Versioned("1");
+        var two = Versioned("2");
+
+        var plan = MigrationPlanner.Plan(Directory(one, two), History(Row(one)), Database);
+
+        Assert.Equal(["2"], plan.Pending.Select(m => m.Id));
+        Assert.Equal(["1"], plan.Applied.Select(m => m.Id));
+        Assert.False(plan.IsBlocked);
+    }
+
+    [Fact]
+    public void Plan_reports_drift_when_an_applied_file_changed()
+    {
+        var original = Versioned("1", "create table a(id int);");
+        var edited = Versioned("1", "create table a(id bigint);");
+
+        var plan = MigrationPlanner.Plan(Directory(edited), History(Row(original)), Database);
+
+        var problem = Assert.Single(plan.Problems);
+        Assert.Equal(PlanProblemKind.Drift, problem.Kind);
+        Assert.Contains("V1__step.sql changed after it was applied", problem.Message);
+        Assert.True(plan.IsBlocked);
+        Assert.Empty(plan.Pending);
+    }
+
+    [Fact]
+    public void Plan_reports_a_missing_file_for_an_applied_version()
+    {
+        var one = Versioned("1");
+        var two = Versioned("2");
+
+        var plan = MigrationPlanner.Plan(Directory(two), History(Row(one), Row(two)), Database);
+
+        var problem = Assert.Single(plan.Problems);
+        Assert.Equal(PlanProblemKind.Missing, problem.Kind);
+        Assert.Equal("1", problem.MigrationId);
+    }
+
+    [Fact]
+    public void Plan_reports_a_new_file_below_the_latest_applied_version_as_out_of_order()
+    {
+        var one = Versioned("1");
+        var late = Versioned("1.5");
+        var two = Versioned("2");
+
+        var plan = MigrationPlanner.Plan(Directory(one, late, two), History(Row(one), Row(two)), Database);
+
+        var problem = Assert.Single(plan.Problems);
+        Assert.Equal(PlanProblemKind.OutOfOrder, problem.Kind);
+        Assert.Contains("sorts before 2", problem.Message);
+        Assert.Equal(["1.5"], plan.Pending.Select(m => m.Id));
+    }
+
+    [Fact]
+    public void Plan_refuses_to_continue_after_a_dirty_migration()
+    {
+        var one = Versioned("1");
+        var two = Versioned("2");
+
+        var plan = MigrationPlanner.Plan(Directory(one, two), History(Row(one, dirty: true)), Database);
+
+        var problem = Assert.Single(plan.Problems);
+        Assert.Equal(PlanProblemKind.Dirty, problem.Kind);
+        Assert.Contains("gatekeeper repair --version 1", problem.Message);
+    }
+
+    [Fact]
+    public void Plan_treats_versions_up_to_a_high_water_mark_as_applied()
+    {
+        var one = Versioned("20230101000000");
+        var two = Versioned("20230102000000");
+        var three = Versioned("20230103000000");
+        var history = new HistoryState("schema_migrations", HistoryTableKind.GolangMigrate, true, [], AppliedThrough: "20230102000000");
+
+        var plan = MigrationPlanner.Plan(Directory(one, two, three), history, Database);
+
+        Assert.Equal(["20230103000000"], plan.Pending.Select(m => m.Id));
+        Assert.Empty(plan.Problems);
+    }
+
+    [Fact]
+    public void Plan_does_not_judge_drift_when_the_adopted_table_keeps_no_checksum()
+    {
+        var one = Versioned("1");
+        var row = new AppliedMigration("1", null, null, null, null, null, false);
+
+        var plan = MigrationPlanner.Plan(Directory(one), History(row), Database);
+
+        Assert.Empty(plan.Problems);
+        Assert.Empty(plan.Pending);
+    }
+
+    [Fact]
+    public void Plan_reapplies_a_repeatable_migration_whose_checksum_changed()
+    {
+        var before = Make("refresh views", MigrationKind.Repeatable, "create or replace view v as select 1;", "R__refresh_views.sql");
+        var after = Make("refresh views", MigrationKind.Repeatable, "create or replace view v as select 2;", "R__refresh_views.sql");
+
+        var unchanged = MigrationPlanner.Plan(Directory(before), History(Row(before)), Database);
+        var changed = MigrationPlanner.Plan(Directory(after), History(Row(before)), Database);
+
+        Assert.Empty(unchanged.Pending);
+        Assert.Equal(["refresh views"], changed.Pending.Select(m => m.Id));
+        Assert.Empty(changed.Problems);
+    }
+
+    [Fact]
+    public void Plan_hash_is_stable_and_depends_on_database_and_pending_content()
+    {
+        var one = Versioned("1", "create table a(id int);");
+        var empty = HistoryState.Empty("h", HistoryTableKind.Gatekeeper);
+
+        var first = MigrationPlanner.Plan(Directory(one), empty, Database).Hash;
+        var again = MigrationPlanner.Plan(Directory(Versioned("1", "create table a(id int);")), empty, Database).Hash;
+        var otherDatabase = MigrationPlanner.Plan(Directory(one), empty, Database with { Database = "billing" }).Hash;
+        var otherContent = MigrationPlanner.Plan(Directory(Versioned("1", "create table b(id int);")), empty, Database).Hash;
+
+        Assert.Equal(first, again);
+        Assert.Matches("^[0-9a-f]{64}$", first);
+        Assert.NotEqual(first, otherDatabase);
+        Assert.NotEqual(first, otherContent);
+    }
+
+    [Fact]
+    public void Plan_hash_is_the_documented_sha256_so_other_processes_can_recompute_it()
+    {
+        var one = Versioned("1", "select 1;");
+        var expectedInput = "gatekeeper-plan/v1\npostgres\ndb.internal\n5432\nshop\ngatekeeper_schema_history\n1\0" + one.Checksum + "\n";
+        var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(expectedInput)));
+
+        Assert.Equal(expected, MigrationPlanner.ComputeHash(Database, [one]));
+    }
+}
