@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of the solution against real PostgreSQL 15 and MariaDB servers that this
+# script starts (or reuses) on loopback, then prints one closing line: "N passed, N failed".
+# Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Planner]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(scripts/db/start-postgres.sh)"
+eval "$(scripts/db/start-mariadb.sh)"
+
+mkdir -p .tmp
+log=.tmp/test-output.log
+status=0
+dotnet test Gatekeeper.sln --nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# dotnet test prints one summary line per test assembly:
+#   "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12, ..."
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # The build or the test host failed before any test could report: count that as a failure.
+  failed=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
