@@ -3,7 +3,6 @@ using Gatekeeper.Kubernetes.Pods;
 using Gatekeeper.Tests.ApiServerDouble;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Gatekeeper.Kubernetes.Tests;
 
@@ -193,21 +192,5 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
         Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)], delays);
         stop.Cancel();
         await run.WaitAsync(Patience);
-    }
-
-    /// <summary>A fake clock that says when code starts waiting on it, so a test advances it only once a timer exists.</summary>
-    private sealed class SignallingTimeProvider : FakeTimeProvider
-    {
-        private TaskCompletionSource<TimeSpan> next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<TimeSpan> NextTimer() => Volatile.Read(ref next).Task;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            var signalled = Interlocked.Exchange(ref next, new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously));
-            signalled.TrySetResult(dueTime);
-            return timer;
-        }
     }
 }
