@@ -14,7 +14,8 @@ internal static partial class DbmateLayout
     [GeneratedRegex(@"^(?<version>\d+)_?(?<description>.*)\.sql$", RegexOptions.CultureInvariant)]
     private static partial Regex FileName();
 
-    public static bool HasMarkers(MigrationFileText file) => file.Lines().Any(line => Marker().IsMatch(file.LineText(line).TrimEnd().ToString()));
+    public static bool HasMarkers(MigrationFileText file) =>
+        file.Lines().Any(line => file.LineText(line).StartsWith("--", StringComparison.Ordinal) && Marker().IsMatch(file.LineText(line).TrimEnd().ToString()));
 
     public static IEnumerable<Migration> Read(IReadOnlyList<MigrationFileText> files, List<SourceProblem> problems)
     {
