@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using Gatekeeper.Core.Integrity;
+
+namespace Gatekeeper.Core.Migrations;
+
+/// <summary>
+/// Turns the files of a source into migrations in apply order: picks the <c>.sql</c> files (and atlas.sum; other
+/// files and hidden ones are ignored), decodes them as strict UTF-8, detects or applies the format, parses each
+/// file by its tool's rules, rejects ambiguous versions, and verifies atlas.sum. Problems are values, never exceptions.
+/// </summary>
+public static class MigrationDirectoryReader
+{
+    public static async Task<MigrationDirectoryReadResult> ReadAsync(IMigrationSource source, MigrationFormat? format, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var files = await source.ReadFilesAsync(cancellationToken).ConfigureAwait(false);
+        return Read(source.Description, files, format);
+    }
+
+    /// <param name="source">Where the files came from, for messages.</param>
+    /// <param name="files">Every file of the source, in any order.</param>
+    /// <param name="format">The format to read; null detects it from names and markers.</param>
+    public static MigrationDirectoryReadResult Read(string source, IReadOnlyList<MigrationFile> files, MigrationFormat? format = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(files);
+        var problems = new List<SourceProblem>();
+
+        foreach (var duplicate in files.GroupBy(f => f.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            problems.Add(new SourceProblem(duplicate.Key, $"appears {duplicate.Count()} times in {source}; file names must be unique."));
+        }
+
+        var visible = files.Where(f => !f.Name.StartsWith('.')).DistinctBy(f => f.Name, StringComparer.Ordinal).ToList();
+        var texts = new List<MigrationFileText>();
+        foreach (var file in visible.Where(f => f.Name.EndsWith(".sql", StringComparison.OrdinalIgnoreCase)).OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            if (MigrationFileText.Decode(file, problems) is { } text)
+            {
+                texts.Add(text);
+            }
+        }
+
+        if (format is null)
+        {
+            if (visible.All(f => !f.Name.EndsWith(".sql", StringComparison.OrdinalIgnoreCase)))
+            {
+                problems.Add(new SourceProblem(null, $"{source} holds no .sql files, so there are no migrations and no format to detect."));
+                return Failed(problems);
+            }
+
+            format = MigrationFormatDetector.Detect(texts, problems);
+            if (format is null)
+            {
+                return Failed(problems);
+            }
+        }
+
+        var migrations = format switch
+        {
+            MigrationFormat.Flyway => FlywayLayout.Read(texts, visible, problems),
+            MigrationFormat.GolangMigrate => GolangMigrateLayout.Read(texts, problems),
+            MigrationFormat.Dbmate => DbmateLayout.Read(texts, problems),
+            MigrationFormat.SqlMigrate => SqlMigrateLayout.Read(texts, problems),
+            MigrationFormat.Atlas => AtlasLayout.Read(texts, problems),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown migration format."),
+        };
+
+        var ordered = migrations
+            .OrderBy(m => m.Kind)
+            .ThenBy(m => m.Kind == MigrationKind.Versioned ? m.Version : null)
+            .ThenBy(m => m.Id, StringComparer.Ordinal)
+            .ToList();
+        ReportAmbiguousVersions(ordered, format.Value, problems);
+
+        var sumVerified = false;
+        var sumFile = visible.FirstOrDefault(f => f.Name == AtlasSum.FileName);
+        if (sumFile is not null && format is MigrationFormat.Atlas or MigrationFormat.GolangMigrate)
+        {
+            // Atlas hashes every .sql file of its own layout, and only the .up.sql files of a golang-migrate layout.
+            var hashed = visible.Where(f => f.Name.EndsWith(format == MigrationFormat.GolangMigrate ? ".up.sql" : ".sql", StringComparison.Ordinal));
+            var sumProblems = AtlasSum.Verify(sumFile.Content.Span, hashed);
+            problems.AddRange(sumProblems);
+            sumVerified = sumProblems.Count == 0;
+        }
+
+        return problems.Count > 0
+            ? Failed(problems)
+            : new MigrationDirectoryReadResult(new MigrationDirectory(source, format.Value, ordered, sumVerified), []);
+    }
+
+    internal static Migration Create(
+        MigrationFileText file,
+        string id,
+        MigrationVersion version,
+        string description,
+        MigrationKind kind,
+        string upSql,
+        int upStartLine,
+        string? downSql,
+        bool transactional) =>
+        new(id, version, description, kind, file.Name, upSql, upStartLine, downSql, transactional,
+            Convert.ToHexStringLower(SHA256.HashData(file.File.Content.Span)), file.File.Content);
+
+    private static MigrationDirectoryReadResult Failed(List<SourceProblem> problems) => new(null, problems);
+
+    private static void ReportAmbiguousVersions(List<Migration> ordered, MigrationFormat format, List<SourceProblem> problems)
+    {
+        // Sorted, so equal versions (1 and 1.0 compare equal) and equal repeatable ids sit next to each other.
+        for (var i = 1; i < ordered.Count; i++)
+        {
+            var (previous, current) = (ordered[i - 1], ordered[i]);
+            if (previous.Kind != current.Kind)
+            {
+                continue;
+            }
+
+            if (current.Kind == MigrationKind.Repeatable)
+            {
+                if (string.Equals(previous.Id, current.Id, StringComparison.Ordinal))
+                {
+                    problems.Add(new SourceProblem(null, $"{previous.FileName} and {current.FileName} are both the repeatable migration '{current.Id}'; rename one of them."));
+                }
+
+                continue;
+            }
+
+            if (previous.Version.Equals(current.Version))
+            {
+                var same = previous.Version.Text == current.Version.Text
+                    ? $"both have version {current.Version}"
+                    : $"have versions {previous.Version} and {current.Version}, which {MigrationFormatNames.Name(format)} treats as the same";
+                problems.Add(new SourceProblem(null, $"{previous.FileName} and {current.FileName} {same}; versions must be unique, so renumber one of them."));
+            }
+        }
+    }
+}
