@@ -1,6 +1,7 @@
 using System.Net;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Webhook.Planning;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -93,6 +94,13 @@ public static class WebhookHost
         services.AddSingleton<AdmissionEndpoint>();
         services.AddSingleton<ResilientCalls>();
         services.AddSingleton<PodMutation>();
+        services.AddSingleton<PlanCache>();
+        services.AddSingleton<DeploymentGates>();
+        services.AddSingleton<RolloutPlanner>();
+        services.AddSingleton<PlanJudge>();
+        services.AddSingleton<DeploymentDecisionRecorder>();
+        services.AddSingleton<DeploymentMutation>();
+        services.AddSingleton<DeploymentValidation>();
         services.AddHostedService<MigrationJobWatcherService>();
 
         services.AddOpenTelemetry()
@@ -111,6 +119,10 @@ public static class WebhookHost
 
     private static void MapEndpoints(WebApplication app)
     {
+        app.MapPost("/mutate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentMutation handler, HttpContext context) =>
+            endpoint.HandleAsync(context, handler));
+        app.MapPost("/validate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentValidation handler, HttpContext context) =>
+            endpoint.HandleAsync(context, handler));
         app.MapPost("/mutate/pods", ([FromServices] AdmissionEndpoint endpoint, [FromServices] PodMutation handler, HttpContext context) =>
             endpoint.HandleAsync(context, handler));
         app.MapGet("/healthz", () => Results.Text("ok\n"));

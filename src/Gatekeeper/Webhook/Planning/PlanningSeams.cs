@@ -51,12 +51,7 @@ public interface IPlanningDatabase
     string Describe(Exception failure, DatabaseTarget target);
 }
 
-/// <summary>Reads a migration directory from files (Gatekeeper.Core's reader) and lints a plan (Gatekeeper.Core's linter).</summary>
-public interface IPlanSourceReader
-{
-    MigrationDirectoryReadResult Read(LoadedMigrationFiles files, MigrationFormat? format);
-}
-
+/// <summary>Lints a plan's pending migrations (Gatekeeper.Core's linter).</summary>
 public interface IPlanLinter
 {
     IReadOnlyList<PlanFinding> Lint(MigrationDirectory directory, MigrationPlan plan, SqlDialect dialect);

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
@@ -43,7 +43,6 @@ public sealed record RolloutPlanOutcome(PlannedRollout? Planned, PlanFailure? Fa
 public sealed class RolloutPlanner(
     ConfigMapMigrationLoader configMaps,
     DatabaseSecretReader secrets,
-    IPlanSourceReader sourceReader,
     IPlanningDatabase database,
     PlanCache cache,
     ResilientCalls calls)
@@ -138,7 +137,7 @@ public sealed class RolloutPlanner(
             return new RolloutPlanOutcome(new PlannedRollout(cached, target, scratchTarget, files, FromCache: true), null);
         }
 
-        var read = sourceReader.Read(files, annotations.Format);
+        var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format);
         if (!read.Succeeded)
         {
             var problems = string.Join("; ", read.Problems.Select(p => p.ToString()));
