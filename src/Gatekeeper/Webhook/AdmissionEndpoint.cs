@@ -142,6 +142,20 @@ public sealed class AdmissionEndpoint(
 
     private async Task<AdmissionResponse> DecideAsync(AdmissionRequest request, IAdmissionHandler handler, CancellationToken aborted)
     {
+        if (!handler.CallsOut)
+        {
+            // The hot path (pods): nothing to wait for, so no budget timer to set up per request.
+            try
+            {
+                return await handler.AdmitAsync(request, aborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+            {
+                Log.AdmissionFailed(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, e.GetType().Name, e.Message);
+                return Undecided(request, handler, $"Gatekeeper failed while deciding ({e.GetType().Name}); see its logs");
+            }
+        }
+
         using var budget = new CancellationTokenSource(settings.RequestBudget, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(budget.Token, aborted);
         try

@@ -18,6 +18,8 @@ public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookO
 
     public bool FailsClosed => true;
 
+    public bool CallsOut => true;
+
     public async ValueTask<AdmissionResponse> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -29,17 +31,17 @@ public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookO
         using var activity = WebhookTracing.Source.StartActivity("admission " + Webhook);
         activity?.SetTag("k8s.namespace.name", deployment.Namespace);
         activity?.SetTag("k8s.deployment.name", deployment.Name);
+        var parsed = MigrationAnnotationParser.Parse(deployment.Annotations);
+        if (parsed.Annotations is not { } annotations)
+        {
+            return Deny(deployment, PlanFailureReasons.AnnotationInvalid, DeploymentValidation.AnnotationMessage(deployment, parsed));
+        }
+
         if (deployment.TemplateUnchanged)
         {
             // Restore the old stamps if the apply dropped them (tools that replace the whole object do).
             var keep = PlanStamp.BuildPatch(deployment.Object, PlanStamp.Read(deployment.OldObject!.Value));
             return AdmissionResponse.Allow(request.Uid, patch: keep);
-        }
-
-        var parsed = MigrationAnnotationParser.Parse(deployment.Annotations);
-        if (parsed.Annotations is not { } annotations)
-        {
-            return Deny(deployment, PlanFailureReasons.AnnotationInvalid, DeploymentValidation.AnnotationMessage(deployment, parsed));
         }
 
         var deadline = AdmissionDeadline.From(options.Value, timeProvider);
@@ -48,7 +50,7 @@ public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookO
         {
             if (failure.Undecidable && options.Value.FailsOpenIn(deployment.Namespace))
             {
-                return AdmissionResponse.Allow(request.Uid, [.. parsed.Warnings, $"gatekeeper: admitted without a plan because the namespace fails open: {failure.Message}"]);
+                return AdmissionResponse.Allow(request.Uid, [$"gatekeeper: admitted without a plan because the namespace fails open: {failure.Message}"]);
             }
 
             return Deny(deployment, failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {failure.Message}");
@@ -56,7 +58,8 @@ public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookO
 
         var plan = outcome.Planned!.Cached.Plan;
         var stamp = new PlanStamp(plan.IsEmpty ? null : plan.Hash, plan.TargetVersion);
-        return AdmissionResponse.Allow(request.Uid, parsed.Warnings, PlanStamp.BuildPatch(deployment.Object, stamp));
+        // Annotation warnings are the validating step's to give, so kubectl does not print them twice.
+        return AdmissionResponse.Allow(request.Uid, patch: PlanStamp.BuildPatch(deployment.Object, stamp));
     }
 
     private AdmissionResponse Deny(DeploymentRequest deployment, string reason, string message)

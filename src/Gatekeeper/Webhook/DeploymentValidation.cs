@@ -24,6 +24,8 @@ public sealed class DeploymentValidation(
 
     public bool FailsClosed => true;
 
+    public bool CallsOut => true;
+
     public async ValueTask<AdmissionResponse> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -36,17 +38,17 @@ public sealed class DeploymentValidation(
         activity?.SetTag("k8s.namespace.name", deployment.Namespace);
         activity?.SetTag("k8s.deployment.name", deployment.Name);
         activity?.SetTag("gatekeeper.dry_run_request", request.DryRun);
-        var stamp = PlanStamp.Read(deployment.Object);
-        if (deployment.TemplateUnchanged && stamp == PlanStamp.Read(deployment.OldObject!.Value))
-        {
-            // No rollout follows this update, so no migration runs for it.
-            return AdmissionResponse.Allow(request.Uid);
-        }
-
         var parsed = MigrationAnnotationParser.Parse(deployment.Annotations);
         if (parsed.Annotations is not { } annotations)
         {
             return await RecordAsync(deployment, PlanVerdict.Deny(PlanFailureReasons.AnnotationInvalid, AnnotationMessage(deployment, parsed), []), null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stamp = PlanStamp.Read(deployment.Object);
+        if (deployment.TemplateUnchanged && stamp == PlanStamp.Read(deployment.OldObject!.Value))
+        {
+            // No rollout follows this update, so no migration runs for it.
+            return AdmissionResponse.Allow(request.Uid, parsed.Warnings);
         }
 
         var deadline = AdmissionDeadline.From(options.Value, timeProvider);

@@ -15,5 +15,8 @@ public interface IAdmissionHandler
     /// <summary>Whether an unexpected failure admits the object (pods: a missing gate is repaired by nobody, so no).</summary>
     bool FailsClosed { get; }
 
+    /// <summary>Whether it calls the API server or a database, and so runs under the request budget (pods answer from memory).</summary>
+    bool CallsOut { get; }
+
     ValueTask<AdmissionResponse> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
 }

@@ -13,6 +13,8 @@ public sealed class PodMutation(AppliedPlans appliedPlans) : IAdmissionHandler
 
     public bool FailsClosed => true;
 
+    public bool CallsOut => false;
+
     public ValueTask<AdmissionResponse> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
