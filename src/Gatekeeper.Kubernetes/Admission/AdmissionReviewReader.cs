@@ -154,8 +154,8 @@ public static class AdmissionReviewReader
             return false;
         }
 
-        var name = OptionalString(element, nameProperty);
-        var version = OptionalString(element, "version");
+        var name = KnownString(element, nameProperty);
+        var version = KnownString(element, "version");
         if (string.IsNullOrEmpty(name) || string.IsNullOrEmpty(version))
         {
             error = $"request.{property} needs a {nameProperty} and a version.";
@@ -163,7 +163,7 @@ public static class AdmissionReviewReader
         }
 
         // The core group is the empty string, sent as "" or left out.
-        value = new GroupVersionText(OptionalString(element, "group") ?? string.Empty, version, name);
+        value = new GroupVersionText(KnownString(element, "group") ?? string.Empty, version, name);
         return true;
     }
 
@@ -219,6 +219,27 @@ public static class AdmissionReviewReader
 
         value = element;
         return true;
+    }
+
+    // The values every pod and Deployment request repeats: returned as shared instances instead of new strings.
+    private static readonly string[] KnownValues = ["", "v1", "apps", "Pod", "pods", "Deployment", "deployments"];
+
+    private static string? KnownString(JsonElement element, string property)
+    {
+        if (!element.TryGetProperty(property, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        foreach (var known in KnownValues)
+        {
+            if (value.ValueEquals(known))
+            {
+                return known;
+            }
+        }
+
+        return value.GetString();
     }
 
     private static string? OptionalString(JsonElement element, string property) =>

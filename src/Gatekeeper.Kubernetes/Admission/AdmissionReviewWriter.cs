@@ -21,11 +21,25 @@ public static class AdmissionReviewWriter
     private static readonly JsonEncodedText PatchTypeName = JsonEncodedText.Encode("patchType");
     private static readonly JsonEncodedText JsonPatchValue = JsonEncodedText.Encode("JSONPatch");
 
+    // One writer per thread, reset onto each response's buffer: the pod webhook writes a response per pod.
+    [ThreadStatic]
+    private static Utf8JsonWriter? cachedWriter;
+
     public static void Write(IBufferWriter<byte> output, AdmissionResponse response)
     {
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(response);
-        using var writer = new Utf8JsonWriter(output);
-        Write(writer, response);
+        var writer = cachedWriter ??= new Utf8JsonWriter(output);
+        writer.Reset(output);
+        try
+        {
+            Write(writer, response);
+        }
+        finally
+        {
+            // Drop the reference to the caller's buffer so it is not kept alive by this thread.
+            writer.Reset(Stream.Null);
+        }
     }
 
     public static void Write(Utf8JsonWriter writer, AdmissionResponse response)
