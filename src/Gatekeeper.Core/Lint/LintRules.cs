@@ -116,11 +116,11 @@ public static class LintRules
 
     // GK3xx — locks and rewrites.
     public static readonly LintRule ColumnTypeRewrite = new(
-        "GK301", "column-type-rewrite", LintCategory.Locking, LintSeverity.Error, LintDialects.Both,
+        "GK301", "column-type-rewrite", LintCategory.Locking, LintSeverity.Error, LintDialects.Postgres,
         "Changing a column's type rewrites the table (and its indexes) under an exclusive lock, and may break the running version",
         "Add a column of the new type, backfill it in batches, switch the app, then drop the old column; widening varchar/numeric or varchar → text is free.",
         SizeDependent: true,
-        Anchors: ["squawk:changing-column-type", "atlas:PG301", "atlas:MY130"]);
+        Anchors: ["squawk:changing-column-type", "atlas:PG301"]);
 
     public static readonly LintRule SetNotNullScan = new(
         "GK302", "set-not-null-scan", LintCategory.Locking, LintSeverity.Error, LintDialects.Postgres,
