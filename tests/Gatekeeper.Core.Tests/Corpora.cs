@@ -1,26 +1,42 @@
 namespace Gatekeeper.Core.Tests;
 
-/// <summary>Finds the shared corpora of real migration directories (../shared/corpora next to the repository).</summary>
+/// <summary>Finds ../shared/corpora beside the repository (worktrees live elsewhere, so /work/shared is the fallback).</summary>
 public static class Corpora
 {
-    public static string Root { get; } = Locate();
+    private static readonly Lazy<string> RootPath = new(Locate);
+
+    /// <summary>The corpora folder: <c>&lt;project&gt;/&lt;engine&gt;/*.sql</c>.</summary>
+    public static string Root => RootPath.Value;
+
+    /// <summary>A corpus folder such as <c>Corpora.Dir("fineract", "mysql")</c>.</summary>
+    public static string Dir(string project, string engine) => Path.Combine(Root, project, engine);
 
     private static string Locate()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        var tried = new List<string>();
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(directory.FullName, "Gatekeeper.sln")))
+            if (File.Exists(Path.Combine(dir.FullName, "Gatekeeper.sln")))
             {
-                var candidate = Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "corpora"));
-                if (Directory.Exists(candidate))
+                var beside = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "corpora"));
+                tried.Add(beside);
+                if (Directory.Exists(beside))
                 {
-                    return candidate;
+                    return beside;
                 }
 
                 break;
             }
         }
 
-        return "/work/shared/corpora";
+        const string fallback = "/work/shared/corpora";
+        tried.Add(fallback);
+        if (Directory.Exists(fallback))
+        {
+            return fallback;
+        }
+
+        throw new DirectoryNotFoundException(
+            $"The shared migration corpora were not found; looked in {string.Join(" and ", tried)}.");
     }
 }

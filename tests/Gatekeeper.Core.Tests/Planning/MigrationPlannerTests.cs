@@ -176,4 +176,17 @@ public sealed class MigrationPlannerTests
 
         Assert.Equal(expected, MigrationPlanner.ComputeHash(Database, [one]));
     }
+
+    [Fact]
+    public void Plan_judges_drift_against_a_flyway_crc32_recorded_by_flyway()
+    {
+        var applied = Versioned("1", "create table a(id int);\n");
+        var flywayRow = new AppliedMigration("1", "step", MigrationChecksums.Compute(applied, MigrationChecksums.FlywayCrc32), MigrationChecksums.FlywayCrc32, null, null, false);
+        var edited = Versioned("1", "create table a(id bigint);\n");
+        var sameLinesOtherEndings = Versioned("1", "create table a(id int);\r\n");
+
+        Assert.Equal(PlanProblemKind.Drift, Assert.Single(MigrationPlanner.Plan(Directory(edited), History(flywayRow), Database).Problems).Kind);
+        // Flyway's checksum ignores line terminators, so a CRLF checkout of the same file is not drift.
+        Assert.Empty(MigrationPlanner.Plan(Directory(sameLinesOtherEndings), History(flywayRow), Database).Problems);
+    }
 }

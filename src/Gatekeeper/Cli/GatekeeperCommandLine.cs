@@ -1,0 +1,33 @@
+using System.CommandLine;
+
+namespace Gatekeeper.Cli;
+
+/// <summary>The one place every <c>gatekeeper</c> command is wired, and how parse errors become exit code 2.</summary>
+public static class GatekeeperCommandLine
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "Gatekeeper: safe, exactly-once database migrations for Kubernetes rollouts. " +
+            "The same engine runs here, in CI, in the admission webhook and in the migration Job.");
+        return root;
+    }
+
+    public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var parseResult = Build().Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var parseError in parseResult.Errors)
+            {
+                await error.WriteLineAsync($"gatekeeper: {parseError.Message}");
+            }
+
+            await error.WriteLineAsync("Run 'gatekeeper --help' for usage.");
+            return ExitCodes.UsageOrConfiguration;
+        }
+
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        return await parseResult.InvokeAsync(configuration);
+    }
+}

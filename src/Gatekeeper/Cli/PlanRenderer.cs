@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
+
+namespace Gatekeeper.Cli;
+
+/// <summary>Prints a plan for people (aligned table, problems first) or as JSON for scripts.</summary>
+internal static class PlanRenderer
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public static void WriteText(TextWriter output, MigrationDirectory directory, MigrationPlan plan, string redactedUrl)
+    {
+        output.WriteLine($"database  {redactedUrl} (history table {plan.Database.HistoryTable})");
+        output.WriteLine($"source    {directory.Source}: {MigrationFormatNames.Name(directory.Format)}, {directory.Migrations.Count} migrations" +
+                         (directory.AtlasSumVerified ? ", atlas.sum verified" : string.Empty));
+        output.WriteLine($"applied   {plan.Applied.Count}");
+        output.WriteLine($"pending   {plan.Pending.Count}");
+        output.WriteLine();
+
+        foreach (var problem in plan.Problems)
+        {
+            output.WriteLine($"  ✗ {problem.Kind.ToString().ToLowerInvariant()}: {problem.Message}");
+        }
+
+        if (plan.Problems.Count > 0)
+        {
+            output.WriteLine();
+        }
+
+        WriteMigrationTable(output, plan.Pending);
+
+        if (plan.IsBlocked)
+        {
+            output.WriteLine($"Plan {Short(plan.Hash)} is blocked by {plan.Problems.Count} problem{Plural(plan.Problems.Count)}.");
+        }
+        else if (plan.IsEmpty)
+        {
+            output.WriteLine($"Nothing to apply: the database is up to date{(plan.TargetVersion is null ? "." : $" at version {plan.TargetVersion}.")}");
+        }
+        else
+        {
+            output.WriteLine($"Plan {Short(plan.Hash)}: {plan.Pending.Count} migration{Plural(plan.Pending.Count)} to apply, target version {plan.TargetVersion}.");
+        }
+    }
+
+    public static void WriteMigrationTable(TextWriter output, IReadOnlyList<Migration> migrations)
+    {
+        if (migrations.Count == 0)
+        {
+            return;
+        }
+
+        var idWidth = Math.Min(32, migrations.Max(m => m.Id.Length));
+        var descriptionWidth = Math.Min(48, migrations.Max(m => m.Description.Length));
+        foreach (var migration in migrations)
+        {
+            var flags = migration.Transactional ? string.Empty : "  [no transaction]";
+            output.WriteLine($"  {migration.Id.PadRight(idWidth)}  {Truncate(migration.Description, descriptionWidth).PadRight(descriptionWidth)}  {migration.FileName}{flags}");
+        }
+
+        output.WriteLine();
+    }
+
+    public static void WriteJson(TextWriter output, MigrationDirectory directory, MigrationPlan plan) =>
+        output.WriteLine(JsonSerializer.Serialize(ToDocument(directory, plan), Json));
+
+    public static PlanDocument ToDocument(MigrationDirectory directory, MigrationPlan plan) => new(
+        plan.Hash,
+        plan.Database,
+        directory.Source,
+        MigrationFormatNames.Name(directory.Format),
+        directory.AtlasSumVerified,
+        plan.IsBlocked,
+        plan.TargetVersion,
+        plan.Applied.Select(ToEntry).ToList(),
+        plan.Pending.Select(ToEntry).ToList(),
+        plan.Problems.Select(p => new ProblemEntry(p.Kind.ToString().ToLowerInvariant(), p.MigrationId, p.File, p.Message)).ToList());
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+
+    private static MigrationEntry ToEntry(Migration m) =>
+        new(m.Id, m.Description, m.FileName, m.Kind == MigrationKind.Repeatable ? "repeatable" : "versioned", m.Transactional, m.Checksum);
+
+    private static string Short(string hash) => hash[..Math.Min(12, hash.Length)];
+
+    private static string Plural(int count) => count == 1 ? string.Empty : "s";
+
+    private static string Truncate(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
+
+    internal sealed record PlanDocument(
+        string Hash,
+        DatabaseIdentity Database,
+        string Source,
+        string Format,
+        bool AtlasSumVerified,
+        bool Blocked,
+        string? TargetVersion,
+        IReadOnlyList<MigrationEntry> Applied,
+        IReadOnlyList<MigrationEntry> Pending,
+        IReadOnlyList<ProblemEntry> Problems);
+
+    internal sealed record MigrationEntry(string Id, string Description, string File, string Kind, bool Transactional, string Checksum);
+
+    internal sealed record ProblemEntry(string Kind, string Migration, string? File, string Message);
+}

@@ -1,0 +1,3 @@
+using Gatekeeper.Cli;
+
+return await GatekeeperCommandLine.InvokeAsync(args, Console.Out, Console.Error);
