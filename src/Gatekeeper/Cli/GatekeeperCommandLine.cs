@@ -10,6 +10,7 @@ public static class GatekeeperCommandLine
         var root = new RootCommand(
             "Gatekeeper: safe, exactly-once database migrations for Kubernetes rollouts. " +
             "The same engine runs here, in CI, in the admission webhook and in the migration Job.");
+        root.Subcommands.Add(LintCommand.Create());
         return root;
     }
 
