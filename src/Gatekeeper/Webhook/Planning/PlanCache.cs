@@ -11,21 +11,17 @@ namespace Gatekeeper.Webhook.Planning;
 /// </summary>
 public sealed record PlanCacheKey(string SourceHash, MigrationFormat? Format, DatabaseIdentity Database, string HistoryFingerprint);
 
-/// <summary>A computed plan and, once known, its lint findings and dry-run result.</summary>
+/// <summary>
+/// A computed plan and, once proven, its dry-run result. Lint findings are not kept: they depend on the
+/// Deployment's allow annotation, and linting is cheap next to a database round trip.
+/// </summary>
 public sealed class CachedPlan(MigrationDirectory directory, MigrationPlan plan)
 {
-    private IReadOnlyList<PlanFinding>? findings;
     private DryRunResult? dryRun;
 
     public MigrationDirectory Directory { get; } = directory;
 
     public MigrationPlan Plan { get; } = plan;
-
-    public IReadOnlyList<PlanFinding>? Findings
-    {
-        get => Volatile.Read(ref findings);
-        set => Volatile.Write(ref findings, value);
-    }
 
     /// <summary>Only successful dry-runs are kept: a failure may have been the database's mood (a lock), and is retried.</summary>
     public DryRunResult? DryRun

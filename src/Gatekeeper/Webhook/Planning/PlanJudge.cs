@@ -1,4 +1,5 @@
 using System.Text;
+using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Kubernetes;
@@ -29,7 +30,7 @@ public sealed record PlanVerdict(bool Allowed, string Reason, string? Message, I
 /// then the dry-run against the database, one at a time per Deployment and reused from the cache when the same
 /// plan was proven moments before.
 /// </summary>
-public sealed class PlanJudge(IPlanLinter linter, IPlanningDatabase database, DeploymentGates gates, ResilientCalls calls)
+public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates, ResilientCalls calls)
 {
     public async Task<PlanVerdict> JudgeAsync(DeploymentRequest deployment, MigrationAnnotations annotations, PlannedRollout rollout, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
@@ -48,15 +49,10 @@ public sealed class PlanJudge(IPlanLinter linter, IPlanningDatabase database, De
             return PlanVerdict.Allow([]);
         }
 
-        var findings = rollout.Cached.Findings;
-        if (findings is null)
-        {
-            findings = linter.Lint(rollout.Cached.Directory, plan, rollout.Target.Dialect);
-            rollout.Cached.Findings = findings;
-        }
-
-        var allowed = new HashSet<string>(annotations.Allow, StringComparer.OrdinalIgnoreCase);
-        var blocking = findings.Where(f => f.Severity == FindingSeverity.Error && !allowed.Contains(f.RuleId) && !allowed.Contains(f.Category)).ToList();
+        // The linter applies the allow annotation itself (rule ids and category names), so the webhook and
+        // `gatekeeper lint` agree on what an allowance covers.
+        var report = Linter.Lint(plan.Pending, rollout.Target.Dialect, new LintOptions { Allow = annotations.Allow });
+        var blocking = report.Findings.Where(f => f.IsBlocking).ToList();
         var approved = blocking.Count > 0 && string.Equals(annotations.ApprovedPlanHash, plan.Hash, StringComparison.Ordinal);
         if (blocking.Count > 0 && !approved)
         {
@@ -69,7 +65,7 @@ public sealed class PlanJudge(IPlanLinter linter, IPlanningDatabase database, De
             warnings.Add($"plan {plan.Hash} is approved by {GatekeeperNames.ApprovePlan} despite {blocking.Count} blocking finding(s)");
         }
 
-        warnings.AddRange(findings.Where(f => !blocking.Contains(f) || approved).Select(DenialMessages.Warning));
+        warnings.AddRange(report.Findings.Select(DenialMessages.Warning));
 
         var mode = annotations.DryRun == DryRunMode.EngineDefault
             ? rollout.Target.Dialect == SqlDialect.Postgres ? DryRunMode.Transaction : DryRunMode.Shadow
@@ -155,25 +151,25 @@ public static class DenialMessages
         return text.ToString();
     }
 
-    public static string Unsafe(string subject, MigrationPlan plan, IReadOnlyList<PlanFinding> blocking)
+    public static string Unsafe(string subject, MigrationPlan plan, IReadOnlyList<LintFinding> blocking)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(blocking);
-        var files = blocking.Select(f => f.Location.Split(':')[0]).Distinct(StringComparer.Ordinal).ToList();
+        var files = blocking.Select(f => f.Location.File).Distinct(StringComparer.Ordinal).ToList();
         var text = new StringBuilder();
         text.Append("gatekeeper: plan ").Append(PlanJudge.Short(plan.Hash)).Append(" for ").Append(subject).Append(" is unsafe: ")
             .Append(blocking.Count).Append(blocking.Count == 1 ? " blocking finding in " : " blocking findings in ")
             .Append(string.Join(", ", files)).Append('\n');
         foreach (var finding in blocking)
         {
-            text.Append("  ").Append(finding.RuleId).Append(' ').Append(finding.Location).Append(": ").Append(finding.Message).Append('\n');
-            if (finding.Hint is not null)
+            text.Append("  ").Append(finding.Rule.Id).Append(' ').Append(finding.Location).Append(": ").Append(finding.Message).Append('\n');
+            if (!string.IsNullOrEmpty(finding.Hint))
             {
                 text.Append("    hint: ").Append(finding.Hint).Append('\n');
             }
         }
 
-        var rules = string.Join(",", blocking.Select(f => f.RuleId).Distinct(StringComparer.Ordinal));
+        var rules = string.Join(",", blocking.Select(f => f.Rule.Id).Distinct(StringComparer.Ordinal));
         text.Append("To allow it: change the migration, or accept these rules with the annotation ").Append(GatekeeperNames.Allow).Append(": \"").Append(rules)
             .Append("\", or approve exactly this plan with ").Append(GatekeeperNames.ApprovePlan).Append(": \"").Append(plan.Hash).Append("\".");
         return text.ToString();
@@ -197,11 +193,13 @@ public static class DenialMessages
         return $"gatekeeper: plan {PlanJudge.Short(plan.Hash)} applies {plan.Pending.Count} migration(s) ({string.Join(", ", names)}{more}) in a migration Job before the new pods start";
     }
 
-    public static string Warning(PlanFinding finding)
+    /// <summary>A finding that does not block, as one kubectl warning line (allowed ones say who allowed them).</summary>
+    public static string Warning(LintFinding finding)
     {
         ArgumentNullException.ThrowIfNull(finding);
-        return finding.Hint is null
-            ? $"{finding.RuleId} {finding.Location}: {finding.Message}"
-            : $"{finding.RuleId} {finding.Location}: {finding.Message} (hint: {finding.Hint})";
+        var severity = finding.Severity == LintSeverity.Error ? "error" : "warning";
+        var allowed = finding.AllowedBy is { } allowance ? $" [allowed: {allowance.Reason}]" : string.Empty;
+        var hint = string.IsNullOrEmpty(finding.Hint) ? string.Empty : $" (hint: {finding.Hint})";
+        return $"{finding.Rule.Id} {finding.Location} {severity}: {finding.Message}{hint}{allowed}";
     }
 }

@@ -25,15 +25,6 @@ public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Mess
     public static DryRunResult Skipped { get; } = new(true, null, null, TimeSpan.Zero);
 }
 
-public enum FindingSeverity
-{
-    Warning,
-    Error,
-}
-
-/// <summary>One lint finding, as the person at <c>kubectl apply</c> reads it.</summary>
-public sealed record PlanFinding(string RuleId, string Category, FindingSeverity Severity, string Location, string Message, string? Hint);
-
 /// <summary>
 /// What the webhook needs from the database engine (Gatekeeper.Databases): resolve a URL, read the history, dry-run
 /// a plan, and say in one sentence why a call failed. Calls throw on I/O failures; <see cref="ResilientCalls"/>
@@ -49,10 +40,4 @@ public interface IPlanningDatabase
 
     /// <summary>"database unreachable: …", "authentication failed for …": one sentence, no secret.</summary>
     string Describe(Exception failure, DatabaseTarget target);
-}
-
-/// <summary>Lints a plan's pending migrations (Gatekeeper.Core's linter).</summary>
-public interface IPlanLinter
-{
-    IReadOnlyList<PlanFinding> Lint(MigrationDirectory directory, MigrationPlan plan, SqlDialect dialect);
 }
