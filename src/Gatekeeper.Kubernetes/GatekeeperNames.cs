@@ -32,6 +32,9 @@ public static class GatekeeperNames
     /// <summary>Bumped by a person to re-run a failed plan (read by the controller).</summary>
     public const string Retry = Prefix + "retry";
 
+    /// <summary>Label and annotation on migration Jobs naming the Deployment they run for (the label cut to 63 characters).</summary>
+    public const string Deployment = Prefix + "deployment";
+
     /// <summary>The scheduling gate that holds a pod until its plan is applied.</summary>
     public const string MigrationSchedulingGate = Prefix + "migration";
 

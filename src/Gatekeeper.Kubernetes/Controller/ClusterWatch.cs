@@ -1,0 +1,98 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Gatekeeper.Kubernetes.Controller;
+
+/// <summary>
+/// The controller's view of the cluster: opted-in Deployments, migration Jobs (label <c>gatekeeper.dev/plan</c>) and
+/// gated pods, each a <see cref="ResourceInformer{T}"/>. Pods are watched with <c>spec.nodeName=</c>, so only
+/// unscheduled pods travel: a gated pod cannot have a node, and a released one leaves the watch once scheduled.
+/// </summary>
+public sealed class ClusterWatch
+{
+    public ClusterWatch(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(kubernetes);
+        Deployments = new ResourceInformer<V1Deployment>(
+            "deployments",
+            async ct =>
+            {
+                var list = await kubernetes.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false);
+                return (list.Items, list.Metadata?.ResourceVersion);
+            },
+            (version, onError, ct) => kubernetes.AppsV1.WatchListDeploymentForAllNamespacesAsync(
+                allowWatchBookmarks: true, resourceVersion: version, onError: onError, cancellationToken: ct),
+            DeploymentFacts.IsOptedIn,
+            timeProvider,
+            logger);
+        Jobs = new ResourceInformer<V1Job>(
+            "jobs",
+            async ct =>
+            {
+                var list = await kubernetes.BatchV1.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel, cancellationToken: ct).ConfigureAwait(false);
+                return (list.Items, list.Metadata?.ResourceVersion);
+            },
+            (version, onError, ct) => kubernetes.BatchV1.WatchListJobForAllNamespacesAsync(
+                allowWatchBookmarks: true, labelSelector: GatekeeperNames.PlanLabel, resourceVersion: version, onError: onError, cancellationToken: ct),
+            _ => true,
+            timeProvider,
+            logger);
+        Pods = new ResourceInformer<V1Pod>(
+            "pods",
+            async ct =>
+            {
+                var list = await kubernetes.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: UnscheduledPods, cancellationToken: ct).ConfigureAwait(false);
+                return (list.Items, list.Metadata?.ResourceVersion);
+            },
+            (version, onError, ct) => kubernetes.CoreV1.WatchListPodForAllNamespacesAsync(
+                allowWatchBookmarks: true, fieldSelector: UnscheduledPods, resourceVersion: version, onError: onError, cancellationToken: ct),
+            pod => GatedPod.From(pod) is not null,
+            timeProvider,
+            logger);
+    }
+
+    public const string UnscheduledPods = "spec.nodeName=";
+
+    public ResourceInformer<V1Deployment> Deployments { get; }
+
+    public ResourceInformer<V1Job> Jobs { get; }
+
+    public ResourceInformer<V1Pod> Pods { get; }
+
+    public Task Synced => Task.WhenAll(Deployments.Synced, Jobs.Synced, Pods.Synced);
+
+    public Task RunUntilCancelledAsync(CancellationToken cancellationToken) => Task.WhenAll(
+        Deployments.RunUntilCancelledAsync(cancellationToken),
+        Jobs.RunUntilCancelledAsync(cancellationToken),
+        Pods.RunUntilCancelledAsync(cancellationToken));
+
+    public void Relist()
+    {
+        Deployments.Relist();
+        Jobs.Relist();
+        Pods.Relist();
+    }
+
+    /// <summary>The migration Jobs in a namespace that carry this plan (whichever Deployment or attempt started them).</summary>
+    public IReadOnlyList<MigrationJobFacts> JobsOfPlan(string @namespace, string plan)
+    {
+        var label = GatekeeperNames.PlanLabelValue(plan);
+        return Jobs.Items
+            .Where(job => job.Metadata.NamespaceProperty == @namespace && job.Metadata.Labels?.ValueOf(GatekeeperNames.PlanLabel) == label)
+            .Select(MigrationJobFacts.From)
+            .ToList();
+    }
+
+    public IReadOnlyList<GatedPod> GatedPods() =>
+        Pods.Items.Select(GatedPod.From).OfType<GatedPod>().ToList();
+
+    public IReadOnlyList<GatedPod> GatedPods(string? @namespace, string plan) =>
+        GatedPods().Where(pod => (@namespace is null || pod.Namespace == @namespace) && pod.Plan == plan).ToList();
+
+    /// <summary>Opted-in Deployments in a namespace whose pod template carries this plan (by label form).</summary>
+    public IEnumerable<V1Deployment> DeploymentsWithPlan(string? @namespace, string planLabel) =>
+        Deployments.Items.Where(d => (@namespace is null || d.Metadata.NamespaceProperty == @namespace)
+            && d.Spec?.Template?.Metadata?.Annotations?.ValueOf(GatekeeperNames.Plan) is { } plan
+            && GatekeeperNames.PlanLabelValue(plan) == planLabel);
+}

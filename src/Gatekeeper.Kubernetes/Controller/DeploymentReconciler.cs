@@ -1,0 +1,132 @@
+using Gatekeeper.Kubernetes.Pods;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Gatekeeper.Kubernetes.Controller;
+
+/// <summary>
+/// Carries out <see cref="MigrationReconciler"/>'s decisions for one Deployment or one gated pod: gathers the facts
+/// from the <see cref="ClusterWatch"/>, asks for the decision, then creates the Job, marks the plan applied for the
+/// pod webhook, releases pods, writes the status and records the Event, in that order.
+/// </summary>
+public sealed class DeploymentReconciler(
+    MigrationJobClient jobs,
+    PodUngater ungater,
+    DeploymentReporter reporter,
+    AppliedPlans appliedPlans,
+    IMigrationControllerMetrics metrics,
+    ILogger logger)
+{
+    public async Task ReconcileAsync(V1Deployment deployment, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(cluster);
+        var facts = DeploymentFacts.From(deployment);
+        foreach (var remembered in facts.Status?.AppliedPlans ?? [])
+        {
+            // What the status remembers outlives the Jobs (their TTL): the pod webhook on this replica learns it too.
+            if (!appliedPlans.IsApplied(remembered))
+            {
+                appliedPlans.MarkApplied(remembered);
+            }
+        }
+
+        var jobsOfPlan = facts.Plan is { } plan ? cluster.JobsOfPlan(facts.Namespace, plan) : [];
+        var gated = facts.Plan is { } gatedPlan ? cluster.GatedPods(facts.Namespace, gatedPlan) : [];
+        var detail = MigrationReconciler.JobToExplain(facts, jobsOfPlan) is { } failedJob
+            ? await jobs.ExplainFailureAsync(facts.Namespace, failedJob, cancellationToken).ConfigureAwait(false)
+            : null;
+        var input = new ReconcileInput(facts, jobsOfPlan, facts.Plan is not null && appliedPlans.IsApplied(facts.Plan), gated, detail, now);
+        await ExecuteAsync(input, MigrationReconciler.Decide(input), cluster, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases one gated pod when its plan is known applied; a pod of a plan not yet applied stays gated.</summary>
+    public async Task ReleaseIfAppliedAsync(GatedPod pod, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        if (appliedPlans.IsApplied(pod.Plan))
+        {
+            await ReleaseAsync(pod, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ExecuteAsync(ReconcileInput input, ReconcileDecision decision, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var facts = input.Deployment;
+        var recordEvent = true;
+        if (decision.CreateJob is { } jobName)
+        {
+            var outcome = await jobs.LaunchAsync(facts, cancellationToken).ConfigureAwait(false);
+            switch (outcome.Result)
+            {
+                case LaunchResult.Created:
+                    cluster.Jobs.Remember(outcome.Job!);
+                    Log.JobCreated(logger, facts.Namespace, jobName, facts.Name, MigrationReconciler.Short(facts.Plan!));
+                    break;
+                case LaunchResult.AlreadyExists:
+                    // Another leader (or this one before a restart) created it: its watch event brings it here.
+                    recordEvent = false;
+                    Log.JobAlreadyExists(logger, facts.Namespace, jobName);
+                    break;
+                case LaunchResult.Blocked:
+                    Log.JobBlocked(logger, facts.Namespace, facts.Name, outcome.Reason!, outcome.Problem!);
+                    decision = MigrationReconciler.CannotCreate(input, outcome.Reason!, outcome.Problem!);
+                    break;
+            }
+        }
+
+        if (decision.MarkPlanApplied && facts.Plan is { } plan && !appliedPlans.IsApplied(plan))
+        {
+            appliedPlans.MarkApplied(plan);
+        }
+
+        foreach (var pod in decision.Release)
+        {
+            await ReleaseAsync(pod, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (decision.Status is { } status)
+        {
+            if (!await reporter.WriteStatusAsync(facts.Namespace, facts.Name, status, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            Log.StatusWritten(logger, facts.Namespace, facts.Name, status.State.ToString(), status.Reason);
+        }
+
+        if (decision.Finished is { } finished)
+        {
+            metrics.JobFinished(facts.Namespace, facts.Name, finished.Result, finished.Duration);
+        }
+
+        if (decision.Event is { } @event && recordEvent)
+        {
+            try
+            {
+                await reporter.RecordAsync(facts, @event, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e)
+            {
+                // An Event is for people; losing one must not hold the controller back.
+                Log.ControllerEventNotRecorded(logger, @event.Reason, facts.Namespace, facts.Name, $"HTTP {(int)e.Response.StatusCode}");
+            }
+        }
+    }
+
+    private async Task ReleaseAsync(GatedPod pod, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var outcome = await ungater.ReleaseAsync(pod, cancellationToken).ConfigureAwait(false);
+        if (outcome == ReleaseOutcome.Released)
+        {
+            var waited = now > pod.CreatedAt ? now - pod.CreatedAt : TimeSpan.Zero;
+            metrics.PodReleased(pod.Namespace, waited);
+            Log.PodReleased(logger, pod.Namespace, pod.Name, MigrationReconciler.Short(pod.Plan), Math.Round(waited.TotalSeconds, 1));
+        }
+        else
+        {
+            Log.PodNotReleased(logger, pod.Namespace, pod.Name, outcome.ToString());
+        }
+    }
+}

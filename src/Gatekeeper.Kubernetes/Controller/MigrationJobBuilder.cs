@@ -1,0 +1,249 @@
+using Gatekeeper.Core.Migrations;
+using k8s.Models;
+
+namespace Gatekeeper.Kubernetes.Controller;
+
+/// <summary>How every migration Job's pod runs, from the controller's options (Helm values).</summary>
+public sealed record MigrationJobSettings
+{
+    /// <summary>Gatekeeper's own image: the Job runs <c>gatekeeper migrate</c>, so no sidecar and no second image.</summary>
+    public required string Image { get; init; }
+
+    public string ImagePullPolicy { get; init; } = "IfNotPresent";
+
+    /// <summary>Secrets in the Deployment's namespace for pulling <see cref="Image"/> from a private registry.</summary>
+    public IReadOnlyList<string> ImagePullSecrets { get; init; } = [];
+
+    /// <summary>Pod retries before the Job fails; retries are safe because the runner takes an advisory lock and reads the history.</summary>
+    public int BackoffLimit { get; init; } = 2;
+
+    /// <summary>How long a finished Job (and its pod's log) stays for people to read.</summary>
+    public TimeSpan TimeToLiveAfterFinished { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>The non-root user the runner runs as (and the group that may read the mounted Secret).</summary>
+    public long RunAsUser { get; init; } = 65532;
+
+    public string CpuRequest { get; init; } = "50m";
+
+    public string MemoryRequest { get; init; } = "64Mi";
+
+    public string MemoryLimit { get; init; } = "256Mi";
+}
+
+/// <summary>One attempt at one plan, with its sources resolved to concrete ConfigMaps and a Secret key.</summary>
+/// <param name="ConfigMaps">The ConfigMaps holding the migration files, mounted together as one directory.</param>
+/// <param name="SecretKey">The key of <paramref name="SecretName"/> holding the database URL.</param>
+/// <param name="Timeout">The Job's activeDeadlineSeconds (<c>gatekeeper.dev/job-timeout</c>).</param>
+public sealed record MigrationJobRequest(
+    string Namespace,
+    string JobName,
+    string Deployment,
+    string DeploymentUid,
+    string Plan,
+    string? TargetVersion,
+    string? Retry,
+    IReadOnlyList<string> ConfigMaps,
+    string SecretName,
+    string SecretKey,
+    string HistoryTable,
+    MigrationFormat? Format,
+    TimeSpan Timeout);
+
+/// <summary>
+/// Builds the migration Job for one attempt. Pure: the same request and settings give the same Job, which the
+/// approved snapshots hold to.
+/// </summary>
+public static class MigrationJobBuilder
+{
+    public const string ContainerName = "migrate";
+    public const string MigrationsDirectory = "/migrations";
+    public const string DatabaseDirectory = "/var/run/gatekeeper/db";
+    public const string DatabaseUrlFile = DatabaseDirectory + "/url";
+    public const string ManagedBy = "gatekeeper";
+
+    public static V1Job Build(MigrationJobRequest request, MigrationJobSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (request.ConfigMaps.Count == 0)
+        {
+            throw new ArgumentException("a migration Job needs at least one ConfigMap", nameof(request));
+        }
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["app.kubernetes.io/managed-by"] = ManagedBy,
+            ["app.kubernetes.io/component"] = "migration",
+            [GatekeeperNames.PlanLabel] = GatekeeperNames.PlanLabelValue(request.Plan),
+            [GatekeeperNames.Deployment] = MigrationJobNames.DeploymentLabelValue(request.Deployment),
+        };
+        var annotations = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [GatekeeperNames.Plan] = request.Plan,
+            [GatekeeperNames.Deployment] = request.Deployment,
+        };
+        if (request.TargetVersion is not null)
+        {
+            annotations[GatekeeperNames.TargetVersion] = request.TargetVersion;
+        }
+
+        if (request.Retry is not null)
+        {
+            annotations[GatekeeperNames.Retry] = request.Retry;
+        }
+
+        return new V1Job
+        {
+            ApiVersion = "batch/v1",
+            Kind = "Job",
+            Metadata = new V1ObjectMeta
+            {
+                Name = request.JobName,
+                NamespaceProperty = request.Namespace,
+                Labels = labels,
+                Annotations = annotations,
+                // Garbage-collected with the Deployment. Not a controller reference (the Deployment controller owns
+                // only ReplicaSets) and no blockOwnerDeletion, which would need update on deployments/finalizers.
+                OwnerReferences =
+                [
+                    new V1OwnerReference
+                    {
+                        ApiVersion = "apps/v1",
+                        Kind = "Deployment",
+                        Name = request.Deployment,
+                        Uid = request.DeploymentUid,
+                        Controller = false,
+                        BlockOwnerDeletion = false,
+                    },
+                ],
+            },
+            Spec = new V1JobSpec
+            {
+                BackoffLimit = settings.BackoffLimit,
+                ActiveDeadlineSeconds = (long)Math.Ceiling(request.Timeout.TotalSeconds),
+                TtlSecondsAfterFinished = (int)Math.Ceiling(settings.TimeToLiveAfterFinished.TotalSeconds),
+                // A pod evicted by a node drain or preemption did not fail the migration: do not count it as a retry.
+                PodFailurePolicy = new V1PodFailurePolicy
+                {
+                    Rules =
+                    [
+                        new V1PodFailurePolicyRule
+                        {
+                            Action = "Ignore",
+                            OnPodConditions = [new V1PodFailurePolicyOnPodConditionsPattern { Type = "DisruptionTarget", Status = "True" }],
+                        },
+                    ],
+                },
+                Template = new V1PodTemplateSpec
+                {
+                    // No gatekeeper.dev/plan annotation here: the pod webhook would gate the very pod that applies the plan.
+                    Metadata = new V1ObjectMeta
+                    {
+                        Labels = new Dictionary<string, string>(labels, StringComparer.Ordinal),
+                        Annotations = new Dictionary<string, string> { ["kubectl.kubernetes.io/default-container"] = ContainerName },
+                    },
+                    Spec = PodSpec(request, settings),
+                },
+            },
+        };
+    }
+
+    /// <summary>The runner's arguments: the mounted directory, the mounted URL file, and what the Deployment's annotations pin.</summary>
+    public static IReadOnlyList<string> Arguments(MigrationJobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var arguments = new List<string>
+        {
+            "migrate",
+            "--dir", MigrationsDirectory,
+            "--url-file", DatabaseUrlFile,
+            "--history-table", request.HistoryTable,
+        };
+        if (request.Format is { } format)
+        {
+            arguments.Add("--format");
+            arguments.Add(MigrationFormatNames.Name(format));
+        }
+
+        return arguments;
+    }
+
+    private static V1PodSpec PodSpec(MigrationJobRequest request, MigrationJobSettings settings) => new()
+    {
+        RestartPolicy = "Never",
+        // The runner talks to the database only; it needs no Kubernetes credentials.
+        AutomountServiceAccountToken = false,
+        EnableServiceLinks = false,
+        ImagePullSecrets = settings.ImagePullSecrets.Count == 0 ? null : settings.ImagePullSecrets.Select(name => new V1LocalObjectReference { Name = name }).ToList(),
+        SecurityContext = new V1PodSecurityContext
+        {
+            RunAsNonRoot = true,
+            RunAsUser = settings.RunAsUser,
+            RunAsGroup = settings.RunAsUser,
+            FsGroup = settings.RunAsUser,
+            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+        },
+        Containers =
+        [
+            new V1Container
+            {
+                Name = ContainerName,
+                Image = settings.Image,
+                ImagePullPolicy = settings.ImagePullPolicy,
+                Args = Arguments(request).ToList(),
+                // The runner writes a one-line reason to /dev/termination-log; when it could not, the log's tail stands in.
+                TerminationMessagePolicy = "FallbackToLogsOnError",
+                Resources = new V1ResourceRequirements
+                {
+                    Requests = new Dictionary<string, ResourceQuantity>
+                    {
+                        ["cpu"] = new(settings.CpuRequest),
+                        ["memory"] = new(settings.MemoryRequest),
+                    },
+                    Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(settings.MemoryLimit) },
+                },
+                SecurityContext = new V1SecurityContext
+                {
+                    RunAsNonRoot = true,
+                    ReadOnlyRootFilesystem = true,
+                    AllowPrivilegeEscalation = false,
+                    Capabilities = new V1Capabilities { Drop = ["ALL"] },
+                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                },
+                VolumeMounts =
+                [
+                    new V1VolumeMount { Name = "migrations", MountPath = MigrationsDirectory, ReadOnlyProperty = true },
+                    new V1VolumeMount { Name = "database-url", MountPath = DatabaseDirectory, ReadOnlyProperty = true },
+                    new V1VolumeMount { Name = "tmp", MountPath = "/tmp" },
+                ],
+            },
+        ],
+        Volumes =
+        [
+            new V1Volume
+            {
+                Name = "migrations",
+                // One directory from every ConfigMap (a large history spans several; their keys are distinct).
+                Projected = new V1ProjectedVolumeSource
+                {
+                    DefaultMode = Octal("0444"),
+                    Sources = request.ConfigMaps.Select(name => new V1VolumeProjection { ConfigMap = new V1ConfigMapProjection { Name = name } }).ToList(),
+                },
+            },
+            new V1Volume
+            {
+                Name = "database-url",
+                // The Secret is referenced, never copied: only the kubelet reads it, into a file only the runner's group can read.
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = request.SecretName,
+                    DefaultMode = Octal("0440"),
+                    Items = [new V1KeyToPath { Key = request.SecretKey, Path = "url" }],
+                },
+            },
+            new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("64Mi") } },
+        ],
+    };
+
+    private static int Octal(string mode) => Convert.ToInt32(mode, 8);
+}

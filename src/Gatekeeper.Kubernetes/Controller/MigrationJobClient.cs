@@ -1,0 +1,157 @@
+using System.Net;
+using Gatekeeper.Kubernetes.Annotations;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Gatekeeper.Kubernetes.Controller;
+
+public enum LaunchResult
+{
+    Created,
+    /// <summary>A Job of that name exists: the attempt is already running (or ran).</summary>
+    AlreadyExists,
+    /// <summary>A source the Job would mount is missing; <see cref="LaunchOutcome.Reason"/> says which kind.</summary>
+    Blocked,
+}
+
+/// <summary>What became of a launch. <see cref="Problem"/> is one sentence naming the missing object (never a value from it).</summary>
+public sealed record LaunchOutcome(LaunchResult Result, V1Job? Job, string? Reason, string? Problem)
+{
+    public static LaunchOutcome Blocked(string reason, string problem) => new(LaunchResult.Blocked, null, reason, problem);
+}
+
+/// <summary>
+/// Creates migration Jobs and reads why one failed. Before creating, it checks that what the Job mounts exists
+/// (a pod whose ConfigMap or Secret key is missing would wait in ContainerCreating until its deadline) and resolves
+/// a label selector to ConfigMap names and a Secret without a key to the key it holds (<c>url</c>, then <c>uri</c>);
+/// it never reads the Secret's value.
+/// </summary>
+public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSettings settings)
+{
+    /// <summary>The label the Job controller puts on its pods (Kubernetes 1.27 and later).</summary>
+    public const string JobNameLabel = "batch.kubernetes.io/job-name";
+
+    public MigrationJobSettings Settings => settings;
+
+    public async Task<LaunchOutcome> LaunchAsync(DeploymentFacts deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        var annotations = deployment.Annotations.Annotations
+            ?? throw new ArgumentException("the Deployment's annotations do not parse", nameof(deployment));
+        var plan = deployment.Plan ?? throw new ArgumentException("the Deployment has no plan", nameof(deployment));
+        var ns = deployment.Namespace;
+
+        var configMaps = await ConfigMapNamesAsync(ns, annotations.Migrations, cancellationToken).ConfigureAwait(false);
+        if (configMaps.Problem is { } sourceProblem)
+        {
+            return LaunchOutcome.Blocked(StatusReasons.SourceInvalid, sourceProblem);
+        }
+
+        var secretKey = await SecretKeyAsync(ns, annotations.DatabaseSecret, cancellationToken).ConfigureAwait(false);
+        if (secretKey.Problem is { } secretProblem)
+        {
+            return LaunchOutcome.Blocked(StatusReasons.SecretInvalid, secretProblem);
+        }
+
+        var request = new MigrationJobRequest(
+            ns, deployment.JobName!, deployment.Name, deployment.Uid, plan, deployment.TargetVersion, deployment.Retry,
+            configMaps.Names, annotations.DatabaseSecret.Name, secretKey.Key!, annotations.HistoryTable, annotations.Format, annotations.JobTimeout);
+        var job = MigrationJobBuilder.Build(request, settings);
+        try
+        {
+            var created = await kubernetes.BatchV1.CreateNamespacedJobAsync(job, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new LaunchOutcome(LaunchResult.Created, created, null, null);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return new LaunchOutcome(LaunchResult.AlreadyExists, null, null, null);
+        }
+    }
+
+    /// <summary>
+    /// What the failed Job's runner said last: the termination message of its most recent pod that ended with one
+    /// (the runner writes a one-line reason; with <c>FallbackToLogsOnError</c> the log's tail otherwise). Null when no
+    /// pod is left to ask.
+    /// </summary>
+    public async Task<string?> ExplainFailureAsync(string @namespace, string job, CancellationToken cancellationToken)
+    {
+        var pods = await kubernetes.CoreV1.ListNamespacedPodAsync(@namespace, labelSelector: $"{JobNameLabel}={job}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var ended = pods.Items
+            .SelectMany(pod => pod.Status?.ContainerStatuses ?? [])
+            .Where(status => status.Name == MigrationJobBuilder.ContainerName)
+            .Select(status => status.State?.Terminated ?? status.LastState?.Terminated)
+            .Where(terminated => terminated is not null && !string.IsNullOrWhiteSpace(terminated.Message))
+            .OrderByDescending(terminated => terminated!.FinishedAt ?? DateTime.MinValue)
+            .FirstOrDefault();
+        return ended is null ? null : FailureMessages.Clean(ended.Message);
+    }
+
+    private async Task<(IReadOnlyList<string> Names, string? Problem)> ConfigMapNamesAsync(string ns, ConfigMapSelection selection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (selection.LabelSelector is { } selector)
+            {
+                var list = await kubernetes.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var names = list.Items.Select(c => c.Metadata.Name).Order(StringComparer.Ordinal).ToList();
+                return names.Count == 0
+                    ? ([], $"no ConfigMap in namespace {ns} matches selector {selector} (annotation {GatekeeperNames.Migrations})")
+                    : (names, null);
+            }
+
+            foreach (var name in selection.Names)
+            {
+                try
+                {
+                    await kubernetes.CoreV1.ReadNamespacedConfigMapAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return ([], $"ConfigMap {ns}/{name} named by annotation {GatekeeperNames.Migrations} does not exist");
+                }
+            }
+
+            return (selection.Names, null);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            return ([], $"Gatekeeper may not read ConfigMaps in namespace {ns} (forbidden); grant it get and list on configmaps");
+        }
+    }
+
+    private async Task<(string? Key, string? Problem)> SecretKeyAsync(string ns, SecretKeyReference reference, CancellationToken cancellationToken)
+    {
+        V1Secret secret;
+        try
+        {
+            secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync(reference.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return (null, $"Secret {ns}/{reference.Name} named by annotation {GatekeeperNames.DatabaseSecret} does not exist");
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            return (null, $"Gatekeeper may not read Secret {ns}/{reference.Name} (forbidden); grant it get on that Secret");
+        }
+
+        var keys = reference.Key is null ? SecretKeyReference.DefaultKeys : [reference.Key];
+        foreach (var key in keys)
+        {
+            if (secret.Data?.TryGetValue(key, out var value) == true && value is { Length: > 0 })
+            {
+                return (key, null);
+            }
+
+            if (secret.StringData?.TryGetValue(key, out var text) == true && !string.IsNullOrEmpty(text))
+            {
+                return (key, null);
+            }
+        }
+
+        return (null, reference.Key is null
+            ? $"Secret {ns}/{reference.Name} has no non-empty key url or uri; name the key with {GatekeeperNames.DatabaseSecret}: {reference.Name}/<key>"
+            : $"Secret {ns}/{reference.Name} has no non-empty key {reference.Key} (annotation {GatekeeperNames.DatabaseSecret})");
+    }
+}

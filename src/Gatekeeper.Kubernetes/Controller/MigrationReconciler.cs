@@ -1,0 +1,259 @@
+using System.Globalization;
+using Gatekeeper.Kubernetes.Events;
+
+namespace Gatekeeper.Kubernetes.Controller;
+
+/// <summary>Everything one reconcile of one Deployment looks at.</summary>
+/// <param name="JobsOfPlan">Migration Jobs in the Deployment's namespace that carry its plan (any attempt, any Deployment).</param>
+/// <param name="PlanKnownApplied">True when this replica knows the plan applied (a Job somewhere succeeded).</param>
+/// <param name="GatedPodsOfPlan">Pods in the namespace held by Gatekeeper's gate for this plan.</param>
+/// <param name="FailureDetail">What the failed Job's pod said, read when the failure is new (see <see cref="MigrationReconciler.JobToExplain"/>).</param>
+public sealed record ReconcileInput(
+    DeploymentFacts Deployment,
+    IReadOnlyList<MigrationJobFacts> JobsOfPlan,
+    bool PlanKnownApplied,
+    IReadOnlyList<GatedPod> GatedPodsOfPlan,
+    string? FailureDetail,
+    DateTimeOffset Now);
+
+/// <summary>An Event for <c>kubectl describe deployment</c>.</summary>
+public sealed record ControllerEvent(EventSeverity Severity, string Reason, string Message);
+
+public enum MigrationJobResult
+{
+    Succeeded,
+    Failed,
+}
+
+/// <summary>A Job whose end this reconcile reports (once: with the status transition), for the metrics.</summary>
+public sealed record FinishedJob(string Job, MigrationJobResult Result, TimeSpan? Duration);
+
+/// <summary>What to do for one Deployment. The executor does it in this order: create the Job, mark the plan applied,
+/// release the pods, write the status, record the Event (after a create, only when the create succeeded).</summary>
+/// <param name="CreateJob">The name of the Job to create, or null.</param>
+/// <param name="Status">The status to write, or null when the one on the Deployment already says it.</param>
+public sealed record ReconcileDecision(
+    string? CreateJob,
+    bool MarkPlanApplied,
+    IReadOnlyList<GatedPod> Release,
+    DeploymentStatus? Status,
+    ControllerEvent? Event,
+    FinishedJob? Finished)
+{
+    public static ReconcileDecision Nothing { get; } = new(null, false, [], null, null, null);
+}
+
+/// <summary>
+/// The controller's decisions as pure functions: which Job to create, which pods to release, what to report.
+/// Safety rests on three rules. A pod is released only when its plan is applied (a Job for it succeeded, or the
+/// controller recorded so). At most one Job per attempt exists (the name is derived from the attempt, and a Job
+/// for the plan that still runs is waited for, whichever attempt started it). A failed attempt is not run again
+/// by itself: only a new plan, a new pod template or a bumped <c>gatekeeper.dev/retry</c> make a new attempt.
+/// </summary>
+public static class MigrationReconciler
+{
+    public static ReconcileDecision Decide(ReconcileInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var deployment = input.Deployment;
+        if (deployment.Annotations.Annotations is null)
+        {
+            var problems = string.Join("; ", deployment.Annotations.Problems.Select(p => p.Message));
+            return Report(input, RolloutState.Stalled, StatusReasons.AnnotationInvalid,
+                $"the gatekeeper.dev annotations cannot be used: {problems}", deployment.Plan, job: null, EventSeverity.Warning);
+        }
+
+        if (deployment.Plan is not { } plan)
+        {
+            return Report(input, RolloutState.Ready, StatusReasons.UpToDate, "no migration is pending for this pod template", plan: null, job: null, severity: null);
+        }
+
+        var name = deployment.JobName!;
+        var jobs = input.JobsOfPlan.Where(j => j.IsForPlan(plan)).ToList();
+        var succeeded = jobs.Where(j => j.Phase == MigrationJobPhase.Succeeded).OrderByDescending(j => j.FinishTime).FirstOrDefault();
+        var recordedApplied = deployment.Status is { } recorded
+            && ((recorded.Reason == StatusReasons.Applied && recorded.Plan == plan) || recorded.AppliedPlans.Contains(plan, StringComparer.Ordinal));
+        if (input.PlanKnownApplied || succeeded is not null || recordedApplied)
+        {
+            return Applied(input, plan, succeeded);
+        }
+
+        if (jobs.FirstOrDefault(j => j.Phase == MigrationJobPhase.Running) is { } running)
+        {
+            return Report(input, RolloutState.Reconciling, StatusReasons.Migrating, Migrating(running.Name, plan, deployment.TargetVersion),
+                plan, running.Name, EventSeverity.Normal, StatusReasons.MigrationStarted);
+        }
+
+        var current = jobs.FirstOrDefault(j => j.Name == name);
+        if (current is { Phase: MigrationJobPhase.Failed })
+        {
+            return Failed(input, plan, current);
+        }
+
+        if (deployment.Status is { Reason: StatusReasons.MigrationFailed } failed && failed.Job == name && failed.Plan == plan)
+        {
+            // The failed Job is gone (its TTL, or a person): the failure stands until the attempt changes.
+            return ReconcileDecision.Nothing;
+        }
+
+        var restarted = deployment.Status is { Reason: StatusReasons.Migrating } migrating && migrating.Job == name && migrating.Plan == plan;
+        var status = Status(input, RolloutState.Reconciling, StatusReasons.Migrating, Migrating(name, plan, deployment.TargetVersion), plan, name);
+        var message = restarted
+            ? $"Job {name} disappeared before it finished; started it again to apply plan {Short(plan)}"
+            : $"Started Job {name} to apply plan {Short(plan)}{Target(deployment.TargetVersion)}";
+        return new ReconcileDecision(name, false, [], status.SameAs(deployment.Status) ? null : status,
+            new ControllerEvent(EventSeverity.Normal, StatusReasons.MigrationStarted, message), null);
+    }
+
+    /// <summary>
+    /// The Job of the current attempt when it failed and the Deployment's status does not say so yet: its pod's
+    /// termination message is worth one read, to name the failing migration and the database's message.
+    /// </summary>
+    public static string? JobToExplain(DeploymentFacts deployment, IReadOnlyList<MigrationJobFacts> jobsOfPlan)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(jobsOfPlan);
+        if (deployment.JobName is not { } name || deployment.Annotations.Annotations is null)
+        {
+            return null;
+        }
+
+        var current = jobsOfPlan.FirstOrDefault(j => j.Name == name);
+        if (current is not { Phase: MigrationJobPhase.Failed } || jobsOfPlan.Any(j => j.Phase != MigrationJobPhase.Failed && j.IsForPlan(deployment.Plan!)))
+        {
+            return null;
+        }
+
+        return deployment.Status is { Reason: StatusReasons.MigrationFailed } recorded && recorded.Job == name ? null : name;
+    }
+
+    /// <summary>The Job could not be created because a source it mounts is missing: held until a person fixes it (the periodic resync looks again).</summary>
+    public static ReconcileDecision CannotCreate(ReconcileInput input, string reason, string message)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return Report(input, RolloutState.Stalled, reason, message, input.Deployment.Plan, input.Deployment.JobName, EventSeverity.Warning);
+    }
+
+    private static ReconcileDecision Applied(ReconcileInput input, string plan, MigrationJobFacts? succeeded)
+    {
+        var deployment = input.Deployment;
+        var previous = deployment.Status;
+        var job = succeeded?.Name ?? (previous is { Reason: StatusReasons.Applied } && previous.Plan == plan ? previous.Job : null);
+        var status = Status(input, RolloutState.Ready, StatusReasons.Applied,
+            $"plan {Short(plan)} is applied{Target(deployment.TargetVersion)}; pods of this plan are released", plan, job).Remembering(plan);
+        var transition = !status.SameConclusion(previous);
+        ControllerEvent? @event = null;
+        FinishedJob? finished = null;
+        if (transition)
+        {
+            var pods = input.GatedPodsOfPlan.Count;
+            var release = pods == 0 ? string.Empty : $"; releasing {pods} gated pod{(pods == 1 ? string.Empty : "s")}";
+            @event = new ControllerEvent(EventSeverity.Normal, StatusReasons.MigrationSucceeded, succeeded is not null
+                ? $"Job {succeeded.Name} applied plan {Short(plan)}{Took(succeeded.Duration)}{release}"
+                : $"Plan {Short(plan)} is already applied{release}");
+            finished = succeeded is null ? null : new FinishedJob(succeeded.Name, MigrationJobResult.Succeeded, succeeded.Duration);
+        }
+
+        return new ReconcileDecision(null, true, input.GatedPodsOfPlan, status.SameAs(previous) ? null : status, @event, finished);
+    }
+
+    private static ReconcileDecision Failed(ReconcileInput input, string plan, MigrationJobFacts job)
+    {
+        var deployment = input.Deployment;
+        var previous = deployment.Status;
+        if (previous is { Reason: StatusReasons.MigrationFailed } && previous.Job == job.Name && previous.Plan == plan)
+        {
+            // Already reported with the pod's own words; nothing new to say.
+            return ReconcileDecision.Nothing;
+        }
+
+        var detail = input.FailureDetail ?? FailureMessages.FromCondition(job.ConditionReason, job.ConditionMessage, deployment.Annotations.Annotations!.JobTimeout);
+        var message = $"Job {job.Name} failed to apply plan {Short(plan)}: {detail}. Pods of this plan stay gated while the old pods keep serving; "
+            + $"fix the migration and roll out again, or change the {GatekeeperNames.Retry} annotation to run it again";
+        var status = Status(input, RolloutState.Stalled, StatusReasons.MigrationFailed, message, plan, job.Name);
+        return new ReconcileDecision(null, false, [], status,
+            new ControllerEvent(EventSeverity.Warning, StatusReasons.MigrationFailed, $"Job {job.Name} failed to apply plan {Short(plan)}: {detail}"),
+            new FinishedJob(job.Name, MigrationJobResult.Failed, job.Duration));
+    }
+
+    private static ReconcileDecision Report(ReconcileInput input, RolloutState state, string reason, string message, string? plan, string? job,
+        EventSeverity? severity, string? eventReason = null)
+    {
+        var previous = input.Deployment.Status;
+        var status = Status(input, state, reason, message, plan, job);
+        if (status.SameAs(previous))
+        {
+            return ReconcileDecision.Nothing;
+        }
+
+        var @event = severity is { } level && !status.SameConclusion(previous) ? new ControllerEvent(level, eventReason ?? reason, message) : null;
+        return new ReconcileDecision(null, false, [], status, @event, null);
+    }
+
+    /// <summary>
+    /// A new status that keeps the remembered applied plans; its <see cref="DeploymentStatus.Since"/> stays when only the
+    /// message changed.
+    /// </summary>
+    private static DeploymentStatus Status(ReconcileInput input, RolloutState state, string reason, string message, string? plan, string? job)
+    {
+        var previous = input.Deployment.Status;
+        var status = new DeploymentStatus(state, reason, DeploymentStatus.Cut(message), plan, job, input.Now) { AppliedPlans = previous?.AppliedPlans ?? [] };
+        return status.SameConclusion(previous) ? status with { Since = previous!.Since } : status;
+    }
+
+    private static string Migrating(string job, string plan, string? target) => $"Job {job} is applying plan {Short(plan)}{Target(target)}";
+
+    /// <summary>The first 12 characters of a plan hash, as people quote it.</summary>
+    public static string Short(string plan) => plan.Length > 12 ? plan[..12] : plan;
+
+    private static string Target(string? version) => version is null ? string.Empty : $" (target version {version})";
+
+    private static string Took(TimeSpan? duration) => duration is { } value ? $" in {FailureMessages.Duration(value)}" : string.Empty;
+}
+
+/// <summary>Turns what a failed Job says into one sentence for a status and an Event, without credentials.</summary>
+public static partial class FailureMessages
+{
+    private const int MaxDetailLength = 600;
+
+    /// <summary>The Job's Failed condition in words, when its pod said nothing.</summary>
+    public static string FromCondition(string? reason, string? message, TimeSpan timeout) => reason switch
+    {
+        "DeadlineExceeded" => $"the migration did not finish within {Duration(timeout)} ({GatekeeperNames.JobTimeout})",
+        "BackoffLimitExceeded" => "the migration pod failed on every try and left no message",
+        null or "" => "the Job failed and left no message",
+        _ => Clean(string.IsNullOrWhiteSpace(message) ? reason : $"{reason}: {message}"),
+    };
+
+    /// <summary>
+    /// A pod's termination message as one line: the last few lines of it (with <c>FallbackToLogsOnError</c> it may be
+    /// the log's tail), URL passwords and password settings blanked, cut to a readable length.
+    /// </summary>
+    public static string Clean(string raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        var lines = raw.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var text = string.Join(" ", lines.Length > 3 ? lines[^3..] : lines);
+        text = UrlCredentials().Replace(text, "://$1:***@");
+        text = PasswordSetting().Replace(text, "$1=***");
+        return text.Length > MaxDetailLength ? "…" + text[^(MaxDetailLength - 1)..] : text;
+    }
+
+    public static string Duration(TimeSpan value)
+    {
+        if (value < TimeSpan.FromMinutes(1))
+        {
+            return Math.Round(value.TotalSeconds, value.TotalSeconds < 10 ? 1 : 0).ToString(CultureInfo.InvariantCulture) + "s";
+        }
+
+        var text = value.Hours + (value.Days * 24) > 0 ? $"{value.Hours + (value.Days * 24)}h" : string.Empty;
+        text += value.Minutes > 0 ? $"{value.Minutes}m" : string.Empty;
+        return value.Seconds > 0 ? text + $"{value.Seconds}s" : text;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"://([^:/@\s]+):[^@/\s]+@")]
+    private static partial System.Text.RegularExpressions.Regex UrlCredentials();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?i)\b(password|pwd|pass)\s*=\s*[^;\s]+")]
+    private static partial System.Text.RegularExpressions.Regex PasswordSetting();
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Gatekeeper.Kubernetes.Controller;
+
+/// <summary>Lists one kind; returns the items and the list's resourceVersion to watch from.</summary>
+public delegate Task<(IList<T> Items, string? ResourceVersion)> ListResources<T>(CancellationToken cancellationToken);
+
+/// <summary>Watches one kind from a resourceVersion; Status events (410 Expired) go to <paramref name="onError"/>.</summary>
+public delegate IAsyncEnumerable<(WatchEventType Type, T Object)> WatchResources<T>(string? resourceVersion, Action<Exception> onError, CancellationToken cancellationToken);
+
+/// <summary>
+/// A local copy of the objects of one kind that matter to the controller: listed once, then kept current by a
+/// watch that resumes from the last resourceVersion it saw. An expired resourceVersion (410), a failed call or a
+/// <see cref="Relist"/> (the periodic resync) lists afresh, and the differences are reported like watch events, so
+/// nothing a watch missed stays missed.
+/// </summary>
+public sealed class ResourceInformer<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly string resource;
+    private readonly ListResources<T> list;
+    private readonly WatchResources<T> watch;
+    private readonly Func<T, bool> keep;
+    private readonly TimeProvider timeProvider;
+    private readonly ILogger logger;
+    private readonly ConcurrentDictionary<string, T> items = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? currentWatch;
+    private volatile bool relistRequested;
+
+    /// <param name="keep">Which objects to hold (the rest are treated as absent, so memory stays small).</param>
+    public ResourceInformer(string resource, ListResources<T> list, WatchResources<T> watch, Func<T, bool> keep, TimeProvider timeProvider, ILogger logger)
+    {
+        this.resource = resource;
+        this.list = list;
+        this.watch = watch;
+        this.keep = keep;
+        this.timeProvider = timeProvider;
+        this.logger = logger;
+    }
+
+    /// <summary>Raised with (old, new) after the copy changed; new is null when the object went away.</summary>
+    public event Action<T?, T?>? Changed;
+
+    /// <summary>Completes after the first successful list.</summary>
+    public Task Synced => synced.Task;
+
+    public ICollection<T> Items => items.Values;
+
+    public T? Get(string @namespace, string name) => items.GetValueOrDefault(Key(@namespace, name));
+
+    /// <summary>Puts an object the controller itself just wrote, so the next decision sees it before its watch event does.</summary>
+    public void Remember(T item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        Apply(WatchEventType.Added, item);
+    }
+
+    /// <summary>Ends the current watch and lists again.</summary>
+    public void Relist()
+    {
+        relistRequested = true;
+        try
+        {
+            Volatile.Read(ref currentWatch)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That watch has just ended by itself; the flag makes the next round list.
+        }
+    }
+
+    public async Task RunUntilCancelledAsync(CancellationToken cancellationToken)
+    {
+        var backoff = FirstBackoff;
+        var needList = true;
+        string? resourceVersion = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using var watchScope = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Volatile.Write(ref currentWatch, watchScope);
+            try
+            {
+                if (needList || relistRequested)
+                {
+                    relistRequested = false;
+                    var (listed, version) = await list(cancellationToken).ConfigureAwait(false);
+                    Replace(listed);
+                    resourceVersion = version;
+                    needList = false;
+                    backoff = FirstBackoff;
+                    synced.TrySetResult();
+                }
+
+                var expired = false;
+                var events = watch(resourceVersion, error =>
+                {
+                    if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone })
+                    {
+                        expired = true;
+                    }
+                    else
+                    {
+                        Log.InformerWatchError(logger, resource, error.GetType().Name, error.Message);
+                    }
+                }, watchScope.Token);
+                await foreach (var (type, item) in events.WithCancellation(watchScope.Token).ConfigureAwait(false))
+                {
+                    if (item?.Metadata?.ResourceVersion is { Length: > 0 } seen)
+                    {
+                        resourceVersion = seen;
+                    }
+
+                    if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted && item is not null)
+                    {
+                        Apply(type, item);
+                    }
+                }
+
+                // A watch the server ended resumes from the last version seen; an expired one needs a new list.
+                needList = expired;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception) when (relistRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Relist() cut the watch short (the exception type depends on where the stream was).
+                needList = true;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.InformerFailed(logger, resource, backoff.TotalSeconds, e.GetType().Name, e is HttpOperationException http ? $"HTTP {(int)http.Response.StatusCode}" : e.Message);
+                needList = true;
+                try
+                {
+                    await Task.Delay(backoff, timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+            finally
+            {
+                Volatile.Write(ref currentWatch, null);
+            }
+        }
+    }
+
+    private static string Key(string? @namespace, string name) => $"{@namespace}/{name}";
+
+    private void Replace(IList<T> listed)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in listed)
+        {
+            if (keep(item))
+            {
+                seen.Add(Key(item.Metadata.NamespaceProperty, item.Metadata.Name));
+            }
+
+            Apply(WatchEventType.Modified, item);
+        }
+
+        foreach (var key in items.Keys)
+        {
+            if (!seen.Contains(key) && items.TryRemove(key, out var gone))
+            {
+                Changed?.Invoke(gone, null);
+            }
+        }
+    }
+
+    private void Apply(WatchEventType type, T item)
+    {
+        var key = Key(item.Metadata.NamespaceProperty, item.Metadata.Name);
+        if (type == WatchEventType.Deleted || !keep(item))
+        {
+            if (items.TryRemove(key, out var old))
+            {
+                Changed?.Invoke(old, null);
+            }
+
+            return;
+        }
+
+        items.TryGetValue(key, out var previous);
+        if (previous is not null && previous.Metadata.ResourceVersion == item.Metadata.ResourceVersion && item.Metadata.ResourceVersion is not null)
+        {
+            return;
+        }
+
+        items[key] = item;
+        Changed?.Invoke(previous, item);
+    }
+}
