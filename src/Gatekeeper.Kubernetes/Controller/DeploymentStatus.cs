@@ -134,8 +134,8 @@ public sealed record DeploymentStatus(RolloutState State, string Reason, string 
             using var document = JsonDocument.Parse(text);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
-                || !Enum.TryParse<RolloutState>(String(root, "state"), ignoreCase: false, out var state)
-                || !Enum.IsDefined(state)
+                || String(root, "state") is not { } stateName
+                || !Enum.GetNames<RolloutState>().Contains(stateName, StringComparer.Ordinal)
                 || String(root, "reason") is not { Length: > 0 } reason)
             {
                 return null;
@@ -147,7 +147,7 @@ public sealed record DeploymentStatus(RolloutState State, string Reason, string 
             var applied = root.TryGetProperty("applied", out var list) && list.ValueKind == JsonValueKind.Array
                 ? list.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).Where(p => p.Length > 0).Take(MaxAppliedPlans).ToList()
                 : [];
-            return new DeploymentStatus(state, reason, String(root, "message") ?? string.Empty, String(root, "plan"), String(root, "job"), since)
+            return new DeploymentStatus(Enum.Parse<RolloutState>(stateName), reason, String(root, "message") ?? string.Empty, String(root, "plan"), String(root, "job"), since)
             {
                 AppliedPlans = applied,
             };

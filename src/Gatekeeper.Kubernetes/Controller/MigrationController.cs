@@ -20,6 +20,26 @@ public sealed class MigrationController(
     TimeProvider timeProvider,
     ILogger logger)
 {
+    /// <summary>Wires a controller from its parts: the one place the host and the tests compose it.</summary>
+    public static MigrationController Create(
+        IKubernetes kubernetes,
+        AppliedPlans appliedPlans,
+        MigrationJobSettings jobSettings,
+        IMigrationControllerMetrics metrics,
+        TimeSpan resyncInterval,
+        TimeProvider timeProvider,
+        ILogger logger)
+    {
+        var reconciler = new DeploymentReconciler(
+            new MigrationJobClient(kubernetes, jobSettings),
+            new PodUngater(kubernetes),
+            new DeploymentReporter(kubernetes, timeProvider),
+            appliedPlans,
+            metrics,
+            logger);
+        return new MigrationController(kubernetes, reconciler, appliedPlans, metrics, resyncInterval, timeProvider, logger);
+    }
+
     /// <summary>Raised after each work item has been handled (tests wait on it instead of sleeping).</summary>
     public event Action<WorkItem>? Reconciled;
 

@@ -243,7 +243,7 @@ public static partial class FailureMessages
     {
         if (value < TimeSpan.FromMinutes(1))
         {
-            return Math.Round(value.TotalSeconds, value.TotalSeconds < 10 ? 1 : 0).ToString(CultureInfo.InvariantCulture) + "s";
+            return Math.Round(value.TotalSeconds, value.TotalSeconds < 10 ? 1 : 0, MidpointRounding.AwayFromZero).ToString(CultureInfo.InvariantCulture) + "s";
         }
 
         var text = value.Hours + (value.Days * 24) > 0 ? $"{value.Hours + (value.Days * 24)}h" : string.Empty;

@@ -16,7 +16,7 @@ public static class JsonPatchApplier
             var parent = result;
             foreach (var segment in segments[..^1])
             {
-                parent = parent is JsonArray array ? array[int.Parse(segment, System.Globalization.CultureInfo.InvariantCulture)]! : parent[segment]
+                parent = (parent is JsonArray array ? array[Index(array, segment, operation)] : parent[segment])
                     ?? throw new InvalidOperationException($"path {operation["path"]} does not exist");
             }
 
