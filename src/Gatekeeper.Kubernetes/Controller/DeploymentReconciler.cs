@@ -65,8 +65,13 @@ public sealed class DeploymentReconciler(
                     Log.JobCreated(logger, facts.Namespace, jobName, facts.Name, MigrationReconciler.Short(facts.Plan!));
                     break;
                 case LaunchResult.AlreadyExists:
-                    // Another leader (or this one before a restart) created it: its watch event brings it here.
+                    // Another leader (or this one before a restart) created it; the next decision looks at it.
                     recordEvent = false;
+                    if (outcome.Job is { } existing && MigrationJobFacts.From(existing).IsForPlan(facts.Plan!))
+                    {
+                        cluster.Jobs.Remember(existing);
+                    }
+
                     Log.JobAlreadyExists(logger, facts.Namespace, jobName);
                     break;
                 case LaunchResult.Blocked:
@@ -88,10 +93,13 @@ public sealed class DeploymentReconciler(
 
         if (decision.Status is { } status)
         {
-            if (!await reporter.WriteStatusAsync(facts.Namespace, facts.Name, status, cancellationToken).ConfigureAwait(false))
+            if (await reporter.WriteStatusAsync(facts.Namespace, facts.Name, status, cancellationToken).ConfigureAwait(false) is not { } written)
             {
                 return;
             }
+
+            // The next decision must see this status, not the one before it, or it would report the same change twice.
+            cluster.Deployments.Remember(written);
 
             Log.StatusWritten(logger, facts.Namespace, facts.Name, status.State.ToString(), status.Reason);
         }

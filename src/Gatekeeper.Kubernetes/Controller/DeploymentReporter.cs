@@ -17,8 +17,8 @@ public sealed class DeploymentReporter(IKubernetes kubernetes, TimeProvider time
     /// <summary>The API server refuses Event messages above this length.</summary>
     public const int MaxEventMessageLength = 1024;
 
-    /// <summary>Writes the status with a merge patch of that one annotation; false when the Deployment is gone.</summary>
-    public async Task<bool> WriteStatusAsync(string @namespace, string deployment, DeploymentStatus status, CancellationToken cancellationToken)
+    /// <summary>Writes the status with a merge patch of that one annotation; returns the Deployment as stored, or null when it is gone.</summary>
+    public async Task<V1Deployment?> WriteStatusAsync(string @namespace, string deployment, DeploymentStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
         var body = JsonSerializer.Serialize(new Dictionary<string, object>
@@ -27,13 +27,12 @@ public sealed class DeploymentReporter(IKubernetes kubernetes, TimeProvider time
         });
         try
         {
-            await kubernetes.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(body, V1Patch.PatchType.MergePatch), deployment, @namespace, cancellationToken: cancellationToken)
+            return await kubernetes.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(body, V1Patch.PatchType.MergePatch), deployment, @namespace, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
-            return true;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            return false;
+            return null;
         }
     }
 

@@ -9,7 +9,7 @@ namespace Gatekeeper.Kubernetes.Controller;
 public enum LaunchResult
 {
     Created,
-    /// <summary>A Job of that name exists: the attempt is already running (or ran).</summary>
+    /// <summary>A Job of that name exists (<see cref="LaunchOutcome.Job"/>, when it could be read): the attempt is already running or ran.</summary>
     AlreadyExists,
     /// <summary>A source the Job would mount is missing; <see cref="LaunchOutcome.Reason"/> says which kind.</summary>
     Blocked,
@@ -65,7 +65,17 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            return new LaunchOutcome(LaunchResult.AlreadyExists, null, null, null);
+            // Read what exists so the next decision sees it now rather than when its watch event comes.
+            try
+            {
+                var existing = await kubernetes.BatchV1.ReadNamespacedJobAsync(job.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return new LaunchOutcome(LaunchResult.AlreadyExists, existing, null, null);
+            }
+            catch (HttpOperationException read) when (read.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // Deleted in between: the next reconcile decides again.
+                return new LaunchOutcome(LaunchResult.AlreadyExists, null, null, null);
+            }
         }
     }
 

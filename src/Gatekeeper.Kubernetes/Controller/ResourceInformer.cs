@@ -25,6 +25,9 @@ public sealed class ResourceInformer<T>
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
+    /// <summary>Watches that end without a single event, in a row, before the next one waits a backoff.</summary>
+    private const int MaxQuietEndings = 3;
+
     private readonly string resource;
     private readonly ListResources<T> list;
     private readonly WatchResources<T> watch;
@@ -82,6 +85,7 @@ public sealed class ResourceInformer<T>
     {
         var backoff = FirstBackoff;
         var needList = true;
+        var quietEndings = 0;
         string? resourceVersion = null;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -99,31 +103,16 @@ public sealed class ResourceInformer<T>
                     backoff = FirstBackoff;
                     synced.TrySetResult();
                 }
-
-                var expired = false;
-                var events = watch(resourceVersion, error =>
+                else if (quietEndings >= MaxQuietEndings)
                 {
-                    if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone })
-                    {
-                        expired = true;
-                    }
-                    else
-                    {
-                        Log.InformerWatchError(logger, resource, error.GetType().Name, error.Message);
-                    }
-                }, watchScope.Token);
-                await foreach (var (type, item) in events.WithCancellation(watchScope.Token).ConfigureAwait(false))
-                {
-                    if (item?.Metadata?.ResourceVersion is { Length: > 0 } seen)
-                    {
-                        resourceVersion = seen;
-                    }
-
-                    if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted && item is not null)
-                    {
-                        Apply(type, item);
-                    }
+                    // A server that ends every watch at once would otherwise be asked again in a tight loop.
+                    await Task.Delay(backoff, timeProvider, watchScope.Token).ConfigureAwait(false);
+                    backoff = Longer(backoff);
                 }
+
+                var (events, expired) = await WatchAsync(resourceVersion, watchScope.Token, seen => resourceVersion = seen).ConfigureAwait(false);
+                quietEndings = events == 0 ? quietEndings + 1 : 0;
+                backoff = events == 0 ? backoff : FirstBackoff;
 
                 // A watch the server ended resumes from the last version seen; an expired one needs a new list.
                 needList = expired;
@@ -139,7 +128,7 @@ public sealed class ResourceInformer<T>
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Log.InformerFailed(logger, resource, backoff.TotalSeconds, e.GetType().Name, e is HttpOperationException http ? $"HTTP {(int)http.Response.StatusCode}" : e.Message);
+                Log.InformerFailed(logger, resource, backoff.TotalSeconds, e.GetType().Name, Describe(e));
                 needList = true;
                 try
                 {
@@ -150,7 +139,7 @@ public sealed class ResourceInformer<T>
                     return;
                 }
 
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                backoff = Longer(backoff);
             }
             finally
             {
@@ -158,6 +147,55 @@ public sealed class ResourceInformer<T>
             }
         }
     }
+
+    /// <summary>Follows one watch to its end; returns how many events it brought and whether its resourceVersion expired (410).</summary>
+    private async Task<(int Events, bool Expired)> WatchAsync(string? resourceVersion, CancellationToken cancellationToken, Action<string> seen)
+    {
+        var expired = false;
+        var count = 0;
+        var events = watch(resourceVersion, error =>
+        {
+            if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone })
+            {
+                expired = true;
+            }
+            else
+            {
+                Log.InformerWatchError(logger, resource, error.GetType().Name, error.Message);
+            }
+        }, cancellationToken);
+        try
+        {
+            await foreach (var (type, item) in events.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                count++;
+                if (item?.Metadata?.ResourceVersion is { Length: > 0 } version)
+                {
+                    seen(version);
+                }
+
+                if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted && item is not null)
+                {
+                    Apply(type, item);
+                }
+            }
+        }
+        catch (HttpRequestException e) when (e.InnerException is EndOfStreamException && !cancellationToken.IsCancellationRequested)
+        {
+            // KubernetesClient reports a watch the server closed before its first line this way: an ordinary end.
+        }
+
+        return (count, expired);
+    }
+
+    private static TimeSpan Longer(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+
+    private static string Describe(Exception e) => e switch
+    {
+        HttpOperationException http => $"HTTP {(int)http.Response.StatusCode}",
+        { InnerException: { } inner } => $"{e.Message} ({inner.Message})",
+        _ => e.Message,
+    };
 
     private static string Key(string? @namespace, string name) => $"{@namespace}/{name}";
 

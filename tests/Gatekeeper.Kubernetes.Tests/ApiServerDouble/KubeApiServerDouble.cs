@@ -144,6 +144,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             var key = Key(kind.Plural, value.Metadata.NamespaceProperty, value.Metadata.Name);
             objects.TryGetValue(key, out var old);
             Fill(node, old);
+            node["metadata"]!["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
             objects[key] = node.ToJsonString();
         }
     }

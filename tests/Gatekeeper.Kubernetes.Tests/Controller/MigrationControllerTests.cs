@@ -1,0 +1,371 @@
+using System.Net;
+using Gatekeeper.Kubernetes.Controller;
+using k8s.Models;
+using Xunit.Abstractions;
+
+namespace Gatekeeper.Kubernetes.Tests.Controller;
+
+/// <summary>The controller through KubernetesClient against the loopback API server double.</summary>
+public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string PlanA = ControllerHarness.Plan('a');
+    private static readonly string PlanB = ControllerHarness.Plan('b');
+    private ControllerHarness harness = null!;
+
+    public async Task InitializeAsync() => harness = await ControllerHarness.StartAsync(new TestOutputLogger(output, "controller"));
+
+    public async Task DisposeAsync() => await harness.DisposeAsync();
+
+    [Fact]
+    public async Task A_stamped_deployment_gets_one_job_and_its_pods_are_released_only_when_it_succeeds()
+    {
+        harness.PutSources();
+        var deployment = harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.PutGatedPod("storefront-2", PlanA);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+
+        var job = Assert.Single(harness.Jobs());
+        Assert.Equal(deployment.Metadata.Uid, Assert.Single(job.Metadata.OwnerReferences).Uid);
+        Assert.Equal(PlanA, job.Metadata.Annotations[GatekeeperNames.Plan]);
+        Assert.True(harness.IsGated("storefront-1") && harness.IsGated("storefront-2"));
+        Assert.Equal((RolloutState.Reconciling, StatusReasons.Migrating), (harness.StatusOf()!.State, harness.StatusOf()!.Reason));
+        Assert.False(harness.Plans.IsApplied(PlanA));
+        Assert.Equal(2, harness.Metrics.Gated.Count);
+
+        harness.Time.Advance(TimeSpan.FromSeconds(40));
+        harness.Succeed(job.Metadata.Name, TimeSpan.FromSeconds(37));
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("storefront-1") && !harness.IsGated("storefront-2"), "both pods are released");
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the status says Applied");
+        await harness.Settle();
+
+        Assert.True(harness.Plans.IsApplied(PlanA));
+        Assert.Equal(RolloutState.Ready, harness.StatusOf()!.State);
+        Assert.Equal([PlanA], harness.StatusOf()!.AppliedPlans);
+        var finished = Assert.Single(harness.Metrics.Jobs);
+        Assert.Equal(("shop", "storefront", MigrationJobResult.Succeeded, TimeSpan.FromSeconds(37)), finished);
+        Assert.Equal([TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(40)], harness.Metrics.Released.Select(r => r.Waited));
+        Assert.Equal([StatusReasons.MigrationStarted, StatusReasons.MigrationSucceeded], harness.Events().Select(e => e.Reason));
+        Assert.All(harness.Events(), e => Assert.Equal(deployment.Metadata.Uid, e.InvolvedObject.Uid));
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Empty(harness.Metrics.Gated);
+    }
+
+    [Fact]
+    public async Task A_failed_job_keeps_the_pods_gated_names_the_failure_and_waits_for_a_retry()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        var first = harness.Jobs()[0].Metadata.Name;
+
+        harness.Fail(first, "V2__add_total.sql: ERROR: column \"total\" of relation \"orders\" already exists (42701)\nwhile connected to postgres://app:s3cret@db:5432/shop");
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.MigrationFailed, "the status says MigrationFailed");
+        await harness.Settle();
+
+        var status = harness.StatusOf()!;
+        Assert.Equal(RolloutState.Stalled, status.State);
+        Assert.Contains("V2__add_total.sql: ERROR: column \"total\" of relation \"orders\" already exists", status.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", status.Message, StringComparison.Ordinal);
+        var warning = Assert.Single(harness.Events(), e => e.Type == "Warning");
+        Assert.Equal(StatusReasons.MigrationFailed, warning.Reason);
+        Assert.DoesNotContain("s3cret", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(MigrationJobResult.Failed, Assert.Single(harness.Metrics.Jobs).Result);
+        Assert.True(harness.IsGated("storefront-1"));
+
+        // The Job's TTL removes it; a resync must not start the failed attempt again.
+        harness.Api.Delete<V1Job>(ControllerHarness.Namespace, first);
+        harness.Time.Advance(ControllerHarness.Resync);
+        await harness.Settle();
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Empty(harness.Jobs());
+
+        harness.Api.Update<V1Deployment>(ControllerHarness.Namespace, "storefront", d => d.Metadata.Annotations[GatekeeperNames.Retry] = "1");
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "a new Job exists after the retry bump");
+        await harness.Settle();
+
+        Assert.NotEqual(first, harness.Jobs()[0].Metadata.Name);
+        Assert.Equal("1", harness.Jobs()[0].Metadata.Annotations[GatekeeperNames.Retry]);
+        Assert.Equal(StatusReasons.Migrating, harness.StatusOf()!.Reason);
+        Assert.True(harness.IsGated("storefront-1"));
+    }
+
+    [Fact]
+    public async Task A_job_deleted_by_hand_while_it_runs_is_created_again_once()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+        var name = harness.Jobs()[0].Metadata.Name;
+
+        harness.Api.Delete<V1Job>(ControllerHarness.Namespace, name);
+        await ControllerHarness.WaitUntil(() => harness.JobCreates() == 2 && harness.Jobs().Count == 1, "the Job is back");
+        await harness.Settle();
+
+        Assert.Equal(name, harness.Jobs()[0].Metadata.Name);
+        Assert.Equal(2, harness.JobCreates());
+        Assert.Contains(harness.Events(), e => e.Message.Contains("disappeared before it finished", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_job_another_leader_created_unseen_answers_already_exists_and_is_not_duplicated()
+    {
+        harness.PutSources();
+        harness.PutDeployment(plan: null);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.UpToDate, "the first status is written");
+        await harness.Settle();
+
+        // The previous leader created the Job just before it stopped; its event has not reached this replica.
+        var stamped = harness.Api.Get<V1Deployment>(ControllerHarness.Namespace, "storefront")!;
+        stamped.Spec = ControllerHarness.Spec("storefront", PlanA);
+        var name = DeploymentFacts.From(stamped).JobName!;
+        harness.Api.PutUnannounced(new V1Job
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = ControllerHarness.Namespace,
+                Labels = new Dictionary<string, string> { [GatekeeperNames.PlanLabel] = PlanA[..63] },
+                Annotations = new Dictionary<string, string> { [GatekeeperNames.Plan] = PlanA },
+            },
+        });
+        harness.Api.Put(stamped);
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "the status says Migrating");
+        await harness.Settle();
+
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Equal(name, Assert.Single(harness.Jobs()).Metadata.Name);
+        Assert.Equal(name, harness.StatusOf()!.Job);
+        Assert.DoesNotContain(harness.Events(), e => e.Reason == StatusReasons.MigrationStarted);
+    }
+
+    [Fact]
+    public async Task Pods_created_after_the_job_succeeded_are_released_at_once()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(3));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the plan is applied");
+
+        // A replica whose pod webhook had not heard of the success yet gated this one.
+        harness.PutGatedPod("late-1", PlanA);
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("late-1"), "the late pod is released");
+        await harness.Settle();
+
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Single(harness.Events(), e => e.Reason == StatusReasons.MigrationSucceeded);
+    }
+
+    [Fact]
+    public async Task A_pod_of_a_plan_not_yet_applied_stays_gated_while_another_plan_is_released()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("old-plan", PlanB);
+        harness.PutGatedPod("new-plan", PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(3));
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("new-plan"), "the applied plan's pod is released");
+        await harness.Settle();
+
+        Assert.True(harness.IsGated("old-plan"));
+    }
+
+    [Fact]
+    public async Task A_rollout_undo_to_an_applied_plan_whose_job_is_gone_starts_nothing_and_releases_its_pods()
+    {
+        harness.PutSources();
+        var remembered = new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "plan applied", PlanB, "gk-migrate-storefront-bbbbbbbbbb", harness.Time.GetUtcNow())
+        {
+            AppliedPlans = [PlanB, PlanA],
+        };
+        harness.PutDeployment(PlanA, annotations: new Dictionary<string, string> { [GatekeeperNames.Status] = remembered.Format() });
+        harness.PutGatedPod("undo-1", PlanA);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("undo-1"), "the pod of the old plan is released");
+        await harness.Settle();
+
+        Assert.Equal(0, harness.JobCreates());
+        Assert.Equal((StatusReasons.Applied, PlanA), (harness.StatusOf()!.Reason, harness.StatusOf()!.Plan));
+        Assert.True(harness.Plans.IsApplied(PlanA));
+    }
+
+    [Fact]
+    public async Task A_restarted_controller_resumes_from_cluster_state_without_a_second_job()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+        await harness.StopAsync();
+
+        await using var restarted = ControllerHarness.Against(harness.Api, "controller-2");
+        restarted.Run();
+        await restarted.Settle();
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Single(harness.Jobs());
+
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(5));
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("storefront-1"), "the restarted controller releases the pod");
+        Assert.Equal(1, harness.JobCreates());
+    }
+
+    [Fact]
+    public async Task A_lost_watch_event_is_found_by_the_periodic_resync()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+
+        var job = harness.Jobs()[0];
+        job.Status = new V1JobStatus { Succeeded = 1, Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }] };
+        harness.Api.PutUnannounced(job);
+        await harness.Settle();
+        Assert.True(harness.IsGated("storefront-1"));
+
+        harness.Time.Advance(ControllerHarness.Resync);
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("storefront-1"), "the resync finds the success");
+    }
+
+    [Fact]
+    public async Task An_expired_watch_lists_again_and_misses_nothing()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(1));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the plan is applied");
+        await harness.Settle();
+        var lists = harness.Api.RequestsTo("GET", "/api/v1/pods").Count(r => !r.Query.Contains("watch=true", StringComparison.Ordinal));
+
+        // While no watch is open: a pod arrives, the history is compacted, then every watch ends.
+        harness.Api.PutUnannounced(ControllerHarness.GatedPodObject("during-outage", PlanA));
+        harness.Api.CompactHistory();
+        harness.Api.EndWatches();
+
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("during-outage"), "the pod seen by the new list is released");
+        Assert.True(harness.Api.RequestsTo("GET", "/api/v1/pods").Count(r => !r.Query.Contains("watch=true", StringComparison.Ordinal)) > lists);
+    }
+
+    [Fact]
+    public async Task A_watch_the_server_ends_resumes_from_where_it_was()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+        var lists = harness.Api.RequestsTo("GET", "/apis/batch/v1/jobs").Count(r => !r.Query.Contains("watch=true", StringComparison.Ordinal));
+
+        harness.Api.EndWatches();
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(1));
+
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the success arrives through the resumed watch");
+        Assert.Equal(lists, harness.Api.RequestsTo("GET", "/apis/batch/v1/jobs").Count(r => !r.Query.Contains("watch=true", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_conflict_on_the_status_write_is_tried_again_without_a_second_job()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Api.FailNext("PATCH", "/apis/apps/v1/namespaces/shop/deployments/storefront", HttpStatusCode.Conflict, times: 2);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Api.RequestsTo("PATCH", "/apis/apps/v1/namespaces/shop/deployments/storefront").Count >= 2, "two writes were refused");
+        await harness.Settle();
+        harness.Time.Advance(TimeSpan.FromSeconds(2));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "a later write lands");
+        await harness.Settle();
+
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Single(harness.Jobs());
+        Assert.Single(harness.Events(), e => e.Reason == StatusReasons.MigrationStarted);
+    }
+
+    [Fact]
+    public async Task A_release_whose_test_fails_reads_the_pod_again_and_removes_the_right_gate()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Api.Put(ControllerHarness.GatedPodObject("two-gates", PlanA, "example.com/quota"));
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+
+        // Another controller lifts its own gate, and the event never reaches Gatekeeper: its copy has a stale index.
+        harness.Api.PutUnannounced(ControllerHarness.GatedPodObject("two-gates", PlanA));
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(1));
+
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("two-gates"), "the pod is released");
+        Assert.Equal(2, harness.Api.RequestsTo("PATCH", "/api/v1/namespaces/shop/pods/two-gates").Count);
+        Assert.Empty(harness.Api.Get<V1Pod>(ControllerHarness.Namespace, "two-gates")!.Spec.SchedulingGates);
+    }
+
+    [Fact]
+    public async Task A_missing_configmap_stalls_without_a_job_until_it_exists()
+    {
+        harness.PutSources();
+        harness.Api.Delete<V1ConfigMap>(ControllerHarness.Namespace, "storefront-migrations");
+        harness.PutDeployment(PlanA);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.SourceInvalid, "the status says SourceInvalid");
+        await harness.Settle();
+        Assert.Equal(0, harness.JobCreates());
+        Assert.Contains("ConfigMap shop/storefront-migrations", harness.StatusOf()!.Message, StringComparison.Ordinal);
+
+        harness.PutSources();
+        harness.Time.Advance(ControllerHarness.Resync);
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists once the ConfigMap does");
+    }
+
+    [Fact]
+    public async Task A_deployment_without_a_plan_is_up_to_date_and_gets_no_job()
+    {
+        harness.PutSources();
+        harness.PutDeployment(plan: null);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.UpToDate, "the status says UpToDate");
+        await harness.Settle();
+
+        Assert.Equal(0, harness.JobCreates());
+        Assert.Empty(harness.Events());
+    }
+
+    [Fact]
+    public async Task Two_deployments_sharing_one_plan_share_one_job()
+    {
+        harness.PutSources("web");
+        harness.PutSources("worker");
+        harness.PutDeployment(PlanA, name: "web");
+        harness.PutDeployment(PlanA, name: "worker");
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.StatusOf("web") is not null && harness.StatusOf("worker") is not null, "both have a status");
+        await harness.Settle();
+
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Equal(harness.StatusOf("web")!.Job, harness.StatusOf("worker")!.Job);
+    }
+}
