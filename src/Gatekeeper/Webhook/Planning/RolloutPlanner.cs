@@ -93,7 +93,7 @@ public sealed class RolloutPlanner(
                 $"Kubernetes API unreachable while reading the migrations and database Secret of namespace {@namespace} ({Describe(e)})", undecidable: true);
         }
 
-        var resolved = database.Resolve(url, annotations.HistoryTable);
+        var resolved = database.Resolve(url, annotations.HistoryTable, annotations.Format);
         if (resolved.Target is not { } target)
         {
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem!);
@@ -102,7 +102,7 @@ public sealed class RolloutPlanner(
         DatabaseTarget? scratchTarget = null;
         if (scratchUrl is not null)
         {
-            var resolvedScratch = database.Resolve(scratchUrl, annotations.HistoryTable);
+            var resolvedScratch = database.Resolve(scratchUrl, annotations.HistoryTable, annotations.Format);
             if (resolvedScratch.Target is null)
             {
                 return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedScratch.Problem}");
