@@ -57,6 +57,9 @@ public enum DryRunMode
 public sealed record DryRunReport(DryRunMode Mode, IReadOnlyList<Migration> Checked, MigrationFailure? Failure, IReadOnlyList<DryRunNote> Notes, TimeSpan Elapsed)
 {
     public bool Succeeded => Failure is null;
+
+    /// <summary>The throwaway database a shadow dry-run used (already dropped), for logs; null for a transaction dry-run.</summary>
+    public string? ShadowDatabase { get; init; }
 }
 
 /// <summary>The outcome of clearing a dirty mark.</summary>

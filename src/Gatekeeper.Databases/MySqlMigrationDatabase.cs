@@ -112,7 +112,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
                 if (problems.Count > 0)
                 {
                     var failure = new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);
-                    return new DryRunReport(DryRunMode.Shadow, checkedMigrations, failure, notes, time.GetElapsedTime(started));
+                    return new DryRunReport(DryRunMode.Shadow, checkedMigrations, failure, notes, time.GetElapsedTime(started)) { ShadowDatabase = shadowName };
                 }
 
                 foreach (var statement in script.Statements)
@@ -130,14 +130,14 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
                     catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
                     {
                         var failure = MigrationApplier.Failure(script, Sql.Locate(statement.Statement, ex), error, leftDirty: false, statement.Text);
-                        return new DryRunReport(DryRunMode.Shadow, checkedMigrations, failure, notes, time.GetElapsedTime(started));
+                        return new DryRunReport(DryRunMode.Shadow, checkedMigrations, failure, notes, time.GetElapsedTime(started)) { ShadowDatabase = shadowName };
                     }
                 }
 
                 checkedMigrations.Add(migration);
             }
 
-            return new DryRunReport(DryRunMode.Shadow, checkedMigrations, null, notes, time.GetElapsedTime(started));
+            return new DryRunReport(DryRunMode.Shadow, checkedMigrations, null, notes, time.GetElapsedTime(started)) { ShadowDatabase = shadowName };
         }
         finally
         {
