@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Net;
 using System.Net.Sockets;
+using Gatekeeper.Databases;
 using k8s.Autorest;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -88,6 +89,7 @@ public sealed class ResilientCalls
         HttpOperationException http => (int)http.Response.StatusCode >= 500 || http.Response.StatusCode == HttpStatusCode.TooManyRequests,
         HttpRequestException or SocketException or TimeoutException => true,
         DbException db => db.IsTransient,
+        DatabaseException database => database.Kind is DatabaseErrorKind.Unreachable or DatabaseErrorKind.ConnectionLost,
         IOException => true,
         _ => false,
     };

@@ -94,6 +94,7 @@ public static class WebhookHost
         services.AddSingleton<AdmissionEndpoint>();
         services.AddSingleton<ResilientCalls>();
         services.AddSingleton<PodMutation>();
+        services.AddSingleton<IPlanningDatabase, EnginePlanningDatabase>();
         services.AddSingleton<PlanCache>();
         services.AddSingleton<DeploymentGates>();
         services.AddSingleton<RolloutPlanner>();
