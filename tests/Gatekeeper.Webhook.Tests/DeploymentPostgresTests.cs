@@ -59,6 +59,40 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Once_the_job_applied_the_plan_the_next_rollout_has_nothing_pending_and_holds_no_pod()
+    {
+        scenario.PutMigrations(SafeMigrations());
+        var first = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+        Assert.NotNull(first.PlanStamp);
+
+        await scenario.Database!.MigrateAsync(SafeMigrations());
+        var next = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn(), image: "ghcr.io/example/shop:1.1.0"), first.Stored);
+
+        Assert.True(next.Admitted, next.Denial);
+        Assert.Null(next.PlanStamp);
+        Assert.Equal("2", next.TargetVersionStamp);
+        Assert.True(await TableExists("customers"));
+    }
+
+    [Fact]
+    public async Task An_applied_migration_that_changed_is_drift_and_blocks_the_rollout()
+    {
+        await scenario.Database!.MigrateAsync(SafeMigrations());
+        var changed = SafeMigrations();
+        changed["V1__create_customers.sql"] = "CREATE TABLE customers (\n  id bigint PRIMARY KEY,\n  email text\n);\n";
+        scenario.PutMigrations(changed);
+
+        var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+
+        Assert.False(result.Admitted);
+        var lines = result.Denial!.Split('\n');
+        Assert.StartsWith("gatekeeper: rollout of team-a/shop blocked: the migration files disagree with the history of postgres://", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("  Drift V1__create_customers.sql: V1__create_customers.sql changed after it was applied", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("To proceed:", lines[^1], StringComparison.Ordinal);
+        Assert.Contains("reason=\"PlanBlocked\"", scenario.Webhook.MetricsText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_plan_hash_is_the_same_on_every_apply_of_the_same_files_and_history()
     {
         scenario.PutMigrations(SafeMigrations());
@@ -258,6 +292,8 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
         var ofPlan = spans.For(result.PlanStamp!);
         var dryRun = Assert.Single(ofPlan, a => a.OperationName == "dry-run");
         Assert.Equal("admission validate-deployments", dryRun.Parent?.OperationName);
+        // The validating step reused the plan the mutating step computed moments before.
+        Assert.Contains(ofPlan, a => a.OperationName == "plan" && a.Parent?.OperationName == "admission validate-deployments" && Equals(a.GetTagItem("gatekeeper.plan.cached"), true));
         Assert.Contains(ofPlan, a => a.OperationName == "plan" && a.Parent?.OperationName == "admission mutate-deployments");
         Assert.Contains(ofPlan, a => a.OperationName == "plan" && a.Parent?.OperationName == "admission validate-deployments");
         var password = new Uri(scenario.Database!.Url).UserInfo.Split(':').ElementAtOrDefault(1);

@@ -1,3 +1,6 @@
+using System.Text;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Databases;
 using MySqlConnector;
 using Npgsql;
 
@@ -12,127 +15,92 @@ public sealed class TestDatabase : IAsyncDisposable
     public const string PostgresVariable = "GATEKEEPER_TEST_POSTGRES_URL";
     public const string MySqlVariable = "GATEKEEPER_TEST_MYSQL_URL";
 
-    private readonly Func<string, Task> drop;
+    private readonly DatabaseUrl server;
 
-    private TestDatabase(string engine, string name, string url, Func<string, Task> drop)
+    private TestDatabase(string serverUrl, string name)
     {
-        Engine = engine;
+        server = DatabaseUrl.Parse(serverUrl);
         Name = name;
-        Url = url;
-        this.drop = drop;
+        Database = server.WithDatabase(name);
+        // DatabaseUrl never prints its password, so the Secret's URL is made from the text the test script exported.
+        Url = new UriBuilder(serverUrl) { Path = "/" + name }.Uri.ToString();
     }
 
-    public string Engine { get; }
-
     public string Name { get; }
+
+    public DatabaseUrl Database { get; }
 
     /// <summary>The URL a team would put in its Secret, pointing at this test's own database.</summary>
     public string Url { get; }
 
-    public static async Task<TestDatabase> CreatePostgresAsync()
+    public static Task<TestDatabase> CreatePostgresAsync() => CreateAsync(PostgresVariable, "scripts/db/start-postgres.sh");
+
+    public static Task<TestDatabase> CreateMySqlAsync() => CreateAsync(MySqlVariable, "scripts/db/start-mariadb.sh");
+
+    private static async Task<TestDatabase> CreateAsync(string variable, string script)
     {
-        var server = ServerUrl(PostgresVariable, "scripts/db/start-postgres.sh");
-        var name = "gk_webhook_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new NpgsqlConnection(PostgresConnectionString(server, database: null)))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return new TestDatabase("postgres", name, WithDatabase(server, name), async n =>
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(PostgresConnectionString(server, database: null));
-            await connection.OpenAsync();
-            await using var dropCommand = new NpgsqlCommand($"DROP DATABASE IF EXISTS {n} WITH (FORCE)", connection);
-            await dropCommand.ExecuteNonQueryAsync();
-        });
-    }
-
-    public static async Task<TestDatabase> CreateMySqlAsync()
-    {
-        var server = ServerUrl(MySqlVariable, "scripts/db/start-mariadb.sh");
-        var name = "gk_webhook_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new MySqlConnection(MySqlConnectionString(server, database: null)))
-        {
-            await connection.OpenAsync();
-            await using var create = new MySqlCommand($"CREATE DATABASE {name}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return new TestDatabase("mysql", name, WithDatabase(server, name), async n =>
-        {
-            await using var connection = new MySqlConnection(MySqlConnectionString(server, database: null));
-            await connection.OpenAsync();
-            await using var dropCommand = new MySqlCommand($"DROP DATABASE IF EXISTS {n}", connection);
-            await dropCommand.ExecuteNonQueryAsync();
-        });
+        var text = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{variable} is not set: start the test server first with eval \"$({script})\" (scripts/test.sh does this).");
+        var database = new TestDatabase(text, "gk_webhook_" + Guid.NewGuid().ToString("N")[..12]);
+        await database.OnServerAsync($"CREATE DATABASE {database.Name}");
+        return database;
     }
 
     /// <summary>Runs SQL directly on this test's database (to set up or inspect, never to judge the webhook).</summary>
     public async Task<object?> ScalarAsync(string sql)
     {
-        if (Engine == "postgres")
+        if (Database.Engine == DatabaseEngine.Postgres)
         {
-            await using var connection = new NpgsqlConnection(PostgresConnectionString(Url, Name));
+            await using var connection = new NpgsqlConnection(Connection(Database));
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(sql, connection);
             return await command.ExecuteScalarAsync();
         }
 
-        await using var mysql = new MySqlConnection(MySqlConnectionString(Url, Name));
+        await using var mysql = new MySqlConnection(Connection(Database));
         await mysql.OpenAsync();
         await using var mysqlCommand = new MySqlCommand(sql, mysql);
         return await mysqlCommand.ExecuteScalarAsync();
     }
 
-    public async ValueTask DisposeAsync() => await drop(Name);
-
-    private static string ServerUrl(string variable, string script) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } url
-            ? url
-            : throw new InvalidOperationException($"{variable} is not set: start the test server first with eval \"$({script})\" (scripts/test.sh does this).");
-
-    private static string WithDatabase(string url, string database)
+    /// <summary>Applies the files as the migration Job does (the same runner, lock and history table).</summary>
+    public async Task MigrateAsync(IDictionary<string, string> files)
     {
-        var builder = new UriBuilder(url) { Path = "/" + database };
-        return builder.Uri.ToString();
+        var read = MigrationDirectoryReader.Read("test files", files.Select(f => new MigrationFile(f.Key, Encoding.UTF8.GetBytes(f.Value))).ToList());
+        Assert.True(read.Succeeded, string.Join("; ", read.Problems));
+        await using var database = MigrationDatabase.Open(Database);
+        var result = await new MigrationRunner(database).RunAsync(read.Directory!, null, CancellationToken.None);
+        Assert.True(result.Succeeded, result.ToString());
     }
 
-    private static string PostgresConnectionString(string url, string? database)
+    public async ValueTask DisposeAsync()
     {
-        var uri = new Uri(url);
-        var (user, password) = Credentials(uri);
-        return new NpgsqlConnectionStringBuilder
+        NpgsqlConnection.ClearAllPools();
+        MySqlConnection.ClearAllPools();
+        await OnServerAsync(Database.Engine == DatabaseEngine.Postgres
+            ? $"DROP DATABASE IF EXISTS {Name} WITH (FORCE)"
+            : $"DROP DATABASE IF EXISTS {Name}");
+    }
+
+    private async Task OnServerAsync(string sql)
+    {
+        if (server.Engine == DatabaseEngine.Postgres)
         {
-            Host = uri.Host,
-            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
-            Username = user,
-            Password = password,
-            Database = database ?? "postgres",
-            Pooling = false,
-        }.ConnectionString;
+            await using var connection = new NpgsqlConnection(Connection(server));
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+            return;
+        }
+
+        await using var mysql = new MySqlConnection(Connection(server));
+        await mysql.OpenAsync();
+        await using var mysqlCommand = new MySqlCommand(sql, mysql);
+        await mysqlCommand.ExecuteNonQueryAsync();
     }
 
-    private static string MySqlConnectionString(string url, string? database)
-    {
-        var uri = new Uri(url);
-        var (user, password) = Credentials(uri);
-        return new MySqlConnectionStringBuilder
-        {
-            Server = uri.Host,
-            Port = (uint)(uri.IsDefaultPort || uri.Port < 0 ? 3306 : uri.Port),
-            UserID = user,
-            Password = password,
-            Database = database ?? string.Empty,
-            Pooling = false,
-        }.ConnectionString;
-    }
-
-    private static (string User, string? Password) Credentials(Uri uri)
-    {
-        var parts = uri.UserInfo.Split(':', 2);
-        return (Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : null);
-    }
+    private static string Connection(DatabaseUrl url) => url.Engine == DatabaseEngine.Postgres
+        ? new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString
+        : new MySqlConnectionStringBuilder(url.ToMySqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString;
 }
