@@ -233,7 +233,8 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
         clock.Stop();
         Assert.False(response.Allowed);
         Assert.Contains("database unreachable", response.Message, StringComparison.Ordinal);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"answered after {clock.Elapsed}");
+        // The budget is 2 s; the slack covers a CI machine whose two cores are busy, and stays far below the API server's 10 s.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"answered after {clock.Elapsed}");
         foreach (var socket in accepted)
         {
             socket.Dispose();
