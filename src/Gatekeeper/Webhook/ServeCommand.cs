@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Gatekeeper.Cli;
 using Gatekeeper.Kubernetes.Annotations;
+using k8s.Exceptions;
 using Microsoft.Extensions.Options;
 
 namespace Gatekeeper.Webhook;
@@ -84,6 +85,16 @@ public static class ServeCommand
                     await Console.Error.WriteLineAsync($"gatekeeper serve: {failure}").ConfigureAwait(false);
                 }
 
+                return ExitCodes.UsageOrConfiguration;
+            }
+            catch (KubeConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"gatekeeper serve: cannot reach Kubernetes: {e.Message} (run inside a cluster, or pass --kubeconfig).").ConfigureAwait(false);
+                return ExitCodes.UsageOrConfiguration;
+            }
+            catch (ServingCertificateException e)
+            {
+                await Console.Error.WriteLineAsync($"gatekeeper serve: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.UsageOrConfiguration;
             }
         });
