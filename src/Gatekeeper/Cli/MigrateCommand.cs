@@ -90,77 +90,102 @@ internal static class MigrateCommand
         var total = Stopwatch.StartNew();
         await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {database.Identity.HistoryTable})");
         await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormatNames.Name(source.Format)}, {source.Migrations.Count} migrations");
+        var runner = new MigrationRunner(database, new MigrationRunnerOptions { LockTimeout = lockTimeout });
 
-        var waited = Stopwatch.StartNew();
-        await using var migrationLock = await database.AcquireMigrationLockAsync(lockTimeout, cancellationToken);
-        await progress.WriteLineAsync($"lock      acquired in {Durations.Format(waited.Elapsed)}");
-
-        // The plan is computed under the lock: another runner may have applied some of it while we waited.
-        var history = await database.ReadHistoryAsync(cancellationToken);
-        var plan = MigrationPlanner.Plan(source, history, database.Identity);
-        var run = new MigrateRun(plan, dryRun);
-        if (plan.IsBlocked)
-        {
-            foreach (var problem in plan.Problems)
-            {
-                await progress.WriteLineAsync($"  ✗ {problem.Kind.ToString().ToLowerInvariant()}: {problem.Message}");
-            }
-
-            run.FailureReason = $"plan blocked: {plan.Problems[0].Message}";
-            await progress.WriteLineAsync($"Nothing applied: the plan is blocked by {plan.Problems.Count} problem{(plan.Problems.Count == 1 ? string.Empty : "s")}.");
-            return run;
-        }
-
-        if (plan.IsEmpty)
-        {
-            await progress.WriteLineAsync($"Nothing to apply: the database is up to date{(plan.TargetVersion is null ? "." : $" at version {plan.TargetVersion}.")}");
-            return run;
-        }
-
-        await progress.WriteLineAsync($"plan      {plan.Pending.Count} pending (plan {plan.Hash[..12]}, target version {plan.TargetVersion})");
         if (dryRun)
         {
-            run.DryRun = await database.DryRunAsync(source, plan.Pending, cancellationToken);
-            DryRunRenderer.WriteText(progress, run.DryRun);
-            run.FailureReason = run.DryRun.Failure?.ToString();
-            return run;
+            var checkedPlan = await runner.DryRunAsync(source, cancellationToken);
+            var dryRunOnly = new MigrateRun(checkedPlan.Plan, dryRun: true) { DryRun = checkedPlan.Report };
+            await WriteProblemsAsync(progress, checkedPlan.Plan);
+            if (checkedPlan.Report is null)
+            {
+                dryRunOnly.FailureReason = checkedPlan.Plan.IsBlocked ? $"plan blocked: {checkedPlan.Plan.Problems[0].Message}" : "the database has a dirty migration";
+            }
+            else
+            {
+                DryRunRenderer.WriteText(progress, checkedPlan.Report);
+                dryRunOnly.FailureReason = checkedPlan.Report.Failure?.ToString();
+            }
+
+            return dryRunOnly;
         }
 
-        var width = plan.Pending.Max(m => m.Id.Length + m.Description.Length) + 4;
-        for (var i = 0; i < plan.Pending.Count; i++)
+        var result = await runner.RunAsync(source, new ProgressWriter(progress), cancellationToken);
+        var run = new MigrateRun(result.Plan, dryRun: false) { Result = result };
+        switch (result.Status)
         {
-            var migration = plan.Pending[i];
-            var label = $"{migration.Id}  {migration.Description} ";
-            await progress.WriteAsync($"  [{i + 1}/{plan.Pending.Count}] {label.PadRight(width, '.')} ");
-            await progress.FlushAsync(cancellationToken);
+            case MigrationRunStatus.UpToDate:
+                await progress.WriteLineAsync($"Nothing to apply: the database is up to date{(result.Plan?.TargetVersion is { } version ? $" at version {version}." : ".")}");
+                break;
+            case MigrationRunStatus.Applied:
+                await progress.WriteLineAsync($"Applied {result.Applied.Count} migration{(result.Applied.Count == 1 ? string.Empty : "s")} in {Durations.Format(total.Elapsed)}; the database is at version {result.Plan!.TargetVersion}.");
+                break;
+            case MigrationRunStatus.PlanBlocked:
+                await WriteProblemsAsync(progress, result.Plan!);
+                run.FailureReason = $"plan blocked: {result.Message}";
+                await progress.WriteLineAsync($"Nothing applied: the plan is blocked by {result.Plan!.Problems.Count} problem{(result.Plan.Problems.Count == 1 ? string.Empty : "s")}.");
+                break;
+            case MigrationRunStatus.Failed:
+                var failure = result.Failure!;
+                var migration = result.Plan!.Pending[result.Applied.Count];
+                await progress.WriteLineAsync($"error: {failure}{(failure.ServerCode is null ? string.Empty : $" ({failure.ServerCode})")}");
+                if (failure.Statement is { } statement)
+                {
+                    await progress.WriteLineAsync($"  statement: {DryRunRenderer.OneLine(statement)}");
+                }
 
-            var result = await database.ApplyAsync(source, migration, cancellationToken);
-            run.Results.Add(result);
-            if (result.Succeeded)
-            {
-                var retried = result.Attempts > 1 ? $" (after {result.Attempts - 1} lock-timeout retr{(result.Attempts == 2 ? "y" : "ies")})" : string.Empty;
-                await progress.WriteLineAsync($"ok  {Durations.Format(result.Elapsed)}{retried}");
-                continue;
-            }
-
-            var failure = result.Failure!;
-            await progress.WriteLineAsync($"FAILED after {Durations.Format(result.Elapsed)}");
-            await progress.WriteLineAsync($"error: {failure}{(failure.ServerCode is null ? string.Empty : $" ({failure.ServerCode})")}");
-            if (failure.Statement is { } statement)
-            {
-                await progress.WriteLineAsync($"  statement: {DryRunRenderer.OneLine(statement)}");
-            }
-
-            await progress.WriteLineAsync(failure.LeftDirty
-                ? $"  Part of {migration.FileName} was committed before it failed, so it is marked dirty in {database.Identity.HistoryTable} and blocks further runs. " +
-                  $"Finish or undo it by hand, then run: gatekeeper repair --dir <dir> --version {migration.Id} --resolution applied|retry"
-                : $"  Nothing of {migration.FileName} was kept. Fix it and run migrate again; {i} migration{(i == 1 ? string.Empty : "s")} before it stay applied.");
-            run.FailureReason = $"migration {migration.Id} failed: {failure}";
-            return run;
+                await progress.WriteLineAsync(failure.LeftDirty
+                    ? $"  Part of {migration.FileName} was committed before it failed, so it is marked dirty in {database.Identity.HistoryTable} and blocks further runs. " +
+                      $"Finish or undo it by hand, then run: gatekeeper repair --dir <dir> --version {migration.Id} --resolution applied|retry"
+                    : $"  Nothing of {migration.FileName} was kept. Fix it and run migrate again; the {result.Applied.Count} migration{(result.Applied.Count == 1 ? string.Empty : "s")} before it stay applied.");
+                run.FailureReason = result.Message;
+                break;
+            default:
+                // Dirty or LockNotAcquired: the runner's message already says what happened and what to do.
+                await progress.WriteLineAsync($"Nothing applied: {result.Message}");
+                run.FailureReason = result.Message;
+                break;
         }
 
-        await progress.WriteLineAsync($"Applied {plan.Pending.Count} migration{(plan.Pending.Count == 1 ? string.Empty : "s")} in {Durations.Format(total.Elapsed)}; the database is at version {plan.TargetVersion}.");
         return run;
+    }
+
+    private static async Task WriteProblemsAsync(TextWriter progress, MigrationPlan plan)
+    {
+        foreach (var problem in plan.Problems)
+        {
+            await progress.WriteLineAsync($"  ✗ {problem.Kind.ToString().ToLowerInvariant()}: {problem.Message}");
+        }
+    }
+
+    /// <summary>Writes progress as it happens, on the caller's thread (Progress&lt;T&gt; would post it later, out of order).</summary>
+    private sealed class ProgressWriter(TextWriter output) : IProgress<MigrationProgress>
+    {
+        private int _width;
+
+        public void Report(MigrationProgress value)
+        {
+            var migration = value.Migration;
+            switch (value.Kind)
+            {
+                case MigrationProgressKind.Started:
+                    if (value.Index == 0)
+                    {
+                        output.WriteLine($"plan      {value.Total} pending");
+                    }
+
+                    _width = Math.Max(_width, migration.Id.Length + migration.Description.Length + 4);
+                    output.Write($"  [{value.Index + 1}/{value.Total}] {$"{migration.Id}  {migration.Description} ".PadRight(_width, '.')} ");
+                    output.Flush();
+                    break;
+                case MigrationProgressKind.Finished:
+                    output.WriteLine($"ok  {Durations.Format(value.Elapsed ?? TimeSpan.Zero)}");
+                    break;
+                case MigrationProgressKind.Failed:
+                    output.WriteLine($"FAILED after {Durations.Format(value.Elapsed ?? TimeSpan.Zero)}");
+                    break;
+            }
+        }
     }
 
     private static async Task TryWriteAsync(FileInfo file, string reason)
@@ -175,13 +200,11 @@ internal static class MigrateCommand
         }
     }
 
-    private sealed class MigrateRun(MigrationPlan plan, bool dryRun)
+    private sealed class MigrateRun(MigrationPlan? plan, bool dryRun)
     {
-        public MigrationPlan Plan { get; } = plan;
+        public MigrationRunResult? Result { get; init; }
 
-        public List<MigrationApplyResult> Results { get; } = [];
-
-        public DryRunReport? DryRun { get; set; }
+        public DryRunReport? DryRun { get; init; }
 
         public string? FailureReason { get; set; }
 
@@ -189,15 +212,17 @@ internal static class MigrateCommand
 
         public object ToDocument() => new
         {
-            plan = Plan.Hash,
-            database = Plan.Database,
+            plan = plan?.Hash,
+            database = plan?.Database,
             dryRun,
-            blocked = Plan.IsBlocked,
-            problems = Plan.Problems.Select(p => new { kind = p.Kind.ToString().ToLowerInvariant(), migration = p.MigrationId, message = p.Message }),
-            applied = Results.Where(r => r.Succeeded).Select(r => new { id = r.Migration.Id, file = r.Migration.FileName, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1), attempts = r.Attempts }),
-            failure = Results.FirstOrDefault(r => !r.Succeeded)?.Failure is { } f ? FailureDocument.From(f) : null,
+            status = Result?.Status.ToString(),
+            blocked = plan?.IsBlocked ?? false,
+            problems = plan?.Problems.Select(p => new { kind = p.Kind.ToString().ToLowerInvariant(), migration = p.MigrationId, message = p.Message }),
+            applied = Result?.Applied.Select(r => new { id = r.Migration.Id, file = r.Migration.FileName, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1), attempts = r.Attempts }),
+            failure = Result?.Failure is { } f ? FailureDocument.From(f) : null,
             dryRunResult = DryRun is null ? null : DryRunRenderer.ToDocument(DryRun),
-            targetVersion = Plan.TargetVersion,
+            targetVersion = plan?.TargetVersion,
+            message = Result?.Message ?? FailureReason,
             succeeded = FailureReason is null,
         };
     }
