@@ -1,0 +1,209 @@
+using Gatekeeper.Core.Lint.Syntax;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Analysis;
+
+/// <summary>
+/// SQL that runs although it does not look like a statement of its own: the body of a PostgreSQL DO block and the
+/// content of MySQL executable comments (<c>/*!40101 … */</c>). Both are lexed again and placed at their real file
+/// positions, so findings inside them point at the right line and column.
+/// </summary>
+internal static class EmbeddedSql
+{
+    // PL/pgSQL words after which a plain SQL statement may begin.
+    private static readonly string[] BlockStarts = ["begin", "else", "loop", "exception", "then"];
+    private static readonly string[] ConditionStarts = ["if", "elsif", "elseif", "while", "for", "foreach", "when", "case"];
+    private static readonly string[] StatementVerbs =
+    [
+        "alter", "create", "drop", "truncate", "update", "delete", "insert", "with", "lock", "refresh", "reindex", "vacuum", "cluster",
+        "comment", "grant", "revoke", "do",
+    ];
+
+    /// <summary>The statements of a DO block's body, as linted statements.</summary>
+    public static List<StatementTokens> FromDoBody(StatementTokens outer, int bodyToken)
+    {
+        var result = new List<StatementTokens>();
+        var token = outer[bodyToken];
+        var text = outer.Text(bodyToken);
+        int open;
+        int close;
+        if (token.Kind == SqlTokenKind.DollarString)
+        {
+            var tagEnd = text[1..].IndexOf('$') + 2;
+            if (tagEnd <= 1 || text.Length < 2 * tagEnd)
+            {
+                return result;
+            }
+
+            open = tagEnd;
+            close = tagEnd;
+        }
+        else
+        {
+            // A single-quoted body: its doubled quotes make offsets drift only inside string literals, which is acceptable here.
+            open = text.IndexOf('\'') + 1;
+            close = 1;
+            if (open <= 0 || text.Length < open + close)
+            {
+                return result;
+            }
+        }
+
+        foreach (var tokens in Relex(outer, token, open, text.Length - open - close, SqlDialect.Postgres))
+        {
+            if (StripPlpgsqlPrefix(outer, tokens) is { Length: > 0 } statement)
+            {
+                result.Add(new StatementTokens(outer.Source, outer.File, SqlDialect.Postgres, statement));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The code tokens of a MySQL statement with each executable comment replaced by the tokens of its content,
+    /// because MySQL (and MariaDB) run that content as part of the statement.
+    /// </summary>
+    public static SqlToken[] ExpandExecutableComments(string source, string file, IReadOnlyList<SqlToken> tokens)
+    {
+        var result = new List<SqlToken>(tokens.Count);
+        foreach (var token in tokens)
+        {
+            if (token.Kind != SqlTokenKind.ExecutableComment)
+            {
+                if (StatementTokens.IsCode(token.Kind))
+                {
+                    result.Add(token);
+                }
+
+                continue;
+            }
+
+            var text = source.AsSpan(token.Start, token.Length);
+            var (prefixLength, _) = ExecutableCommentVersion(text);
+            var contentLength = text.Length - prefixLength - (text.EndsWith("*/") ? 2 : 0);
+            if (contentLength <= 0)
+            {
+                continue;
+            }
+
+            var outer = new StatementTokens(source, file, SqlDialect.MySql, [token]);
+            foreach (var inner in Relex(outer, token, prefixLength, contentLength, SqlDialect.MySql))
+            {
+                result.AddRange(inner);
+            }
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>Splits an executable comment's opening into its length and version: <c>/*!</c> (none), <c>/*!50700</c>, <c>/*M!100100</c>.</summary>
+    public static (int PrefixLength, string? Version) ExecutableCommentVersion(ReadOnlySpan<char> text)
+    {
+        var i = text.StartsWith("/*M!") ? 4 : text.StartsWith("/*!") ? 3 : 0;
+        var digits = i;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        {
+            digits++;
+        }
+
+        return (digits, digits > i ? text[i..digits].ToString() : null);
+    }
+
+    /// <summary>
+    /// Lexes <paramref name="length"/> characters of a token's text from <paramref name="offset"/>, and moves the resulting
+    /// tokens to their position in the whole file: offsets by the token's start, first-line columns by the prefix.
+    /// </summary>
+    private static IEnumerable<SqlToken[]> Relex(StatementTokens outer, SqlToken token, int offset, int length, SqlDialect dialect)
+    {
+        var content = outer.Source.Substring(token.Start + offset, length);
+        var prefix = outer.Source.AsSpan(token.Start, offset);
+        var newlines = prefix.Count('\n');
+        var firstLine = token.Line + newlines;
+        var firstColumn = newlines == 0 ? token.Column + offset : offset - prefix.LastIndexOf('\n');
+        var split = SqlSplitter.Split(content, dialect, outer.File, firstLine);
+        foreach (var statement in split.Statements)
+        {
+            var moved = new List<SqlToken>(statement.Tokens.Count);
+            foreach (var inner in statement.Tokens)
+            {
+                if (!StatementTokens.IsCode(inner.Kind))
+                {
+                    continue;
+                }
+
+                var column = inner.Line == firstLine ? inner.Column + firstColumn - 1 : inner.Column;
+                moved.Add(inner with { Start = inner.Start + token.Start + offset, Column = column });
+            }
+
+            if (moved.Count > 0)
+            {
+                yield return [.. moved];
+            }
+        }
+    }
+
+    /// <summary>
+    /// A PL/pgSQL fragment (one piece between semicolons) may begin with block or control words (BEGIN, IF … THEN,
+    /// FOR … LOOP, EXCEPTION WHEN … THEN); returns the SQL statement after them, or an empty array when there is none.
+    /// </summary>
+    private static SqlToken[] StripPlpgsqlPrefix(StatementTokens outer, SqlToken[] tokens)
+    {
+        var t = new StatementTokens(outer.Source, outer.File, SqlDialect.Postgres, tokens);
+        var i = 0;
+        while (i < t.Count)
+        {
+            if (t.IsOperator(i, "<<"))
+            {
+                while (i < t.Count && !t.IsOperator(i, ">>"))
+                {
+                    i++;
+                }
+
+                i++;
+            }
+            else if (t.IsWord(i, "declare"))
+            {
+                var begin = t.FindWord(i, t.Count, "begin");
+                if (begin < 0)
+                {
+                    return [];
+                }
+
+                i = begin;
+            }
+            else if (t.IsAnyWord(i, BlockStarts))
+            {
+                i++;
+            }
+            else if (t.IsAnyWord(i, ConditionStarts))
+            {
+                var then = FindConditionEnd(t, i + 1);
+                if (then < 0)
+                {
+                    return [];
+                }
+
+                i = then + 1;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (i >= t.Count || !t.IsAnyWord(i, StatementVerbs))
+        {
+            return [];
+        }
+
+        return tokens[i..];
+    }
+
+    private static int FindConditionEnd(StatementTokens t, int from)
+    {
+        var then = t.FindWord(from, t.Count, "then");
+        var loop = t.FindWord(from, t.Count, "loop");
+        return then < 0 ? loop : loop < 0 ? then : Math.Min(then, loop);
+    }
+}

@@ -1,0 +1,170 @@
+using Gatekeeper.Core.Lint.Syntax;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Analysis;
+
+/// <summary>What is known about one column: its definition from earlier in the plan, or from the live schema.</summary>
+internal sealed record ColumnFacts(SqlType? Type, bool NotNull, bool HasDefault, bool AutoIncrement, bool HasComment);
+
+/// <summary>A table the plan has touched: created by it (new) or already there (existing), with what the plan has learned.</summary>
+internal sealed class PlannedTable
+{
+    public PlannedTable(ObjectName name, bool isNew)
+    {
+        Name = name;
+        IsNew = isNew;
+    }
+
+    public ObjectName Name { get; set; }
+
+    /// <summary>Created earlier in this plan: empty, unknown to the running version, so locks and renames on it are harmless.</summary>
+    public bool IsNew { get; }
+
+    /// <summary>Column definitions seen in this plan (all columns of a new table; added or redefined ones of an existing table).</summary>
+    public Dictionary<string, ColumnDefinition> Columns { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Columns with a validated <c>CHECK (col IS NOT NULL)</c>, which lets PostgreSQL 12+ SET NOT NULL without a scan.</summary>
+    public HashSet<string> ProvenNotNull { get; } = new(StringComparer.Ordinal);
+
+    /// <summary><c>CHECK (col IS NOT NULL) NOT VALID</c> constraints by name, waiting for VALIDATE CONSTRAINT to prove the column.</summary>
+    public Dictionary<string, string> PendingNotNullChecks { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// The objects a plan creates, as the linter walks it in order, plus lookups into the live schema when there is one.
+/// "New" objects are the ones created earlier in the same plan: indexing, altering or dropping them is not a hazard.
+/// </summary>
+internal sealed class PlanState
+{
+    private readonly Dictionary<string, PlannedTable> tables = new(StringComparer.Ordinal);
+    private readonly HashSet<string> newIndexes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> newViews = new(StringComparer.Ordinal);
+    private readonly HashSet<string> newTypes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> newRoutines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ColumnFacts?> liveColumnCache = new(StringComparer.Ordinal);
+
+    public PlanState(SqlDialect dialect, LintOptions options)
+    {
+        Dialect = dialect;
+        Options = options;
+    }
+
+    public SqlDialect Dialect { get; }
+
+    public LintOptions Options { get; }
+
+    /// <summary>MySQL session flag: with FOREIGN_KEY_CHECKS=0 a foreign key is added in place instead of by table copy.</summary>
+    public bool ForeignKeyChecksOff { get; set; }
+
+    private bool IgnoreCase => Dialect == SqlDialect.MySql;
+
+    public bool IsNewTable(ObjectName table) => tables.TryGetValue(table.Name, out var t) && t.IsNew;
+
+    public bool IsNewIndex(string name) => newIndexes.Contains(name);
+
+    public bool IsNewView(ObjectName name) => newViews.Contains(name.Name);
+
+    public bool IsNewType(ObjectName name) => newTypes.Contains(name.Name);
+
+    public bool IsNewRoutine(ObjectName name) => newRoutines.Contains(name.Name);
+
+    public PlannedTable? Find(ObjectName table) => tables.GetValueOrDefault(table.Name);
+
+    /// <summary>The plan's record of a table, creating an "existing" record on first touch.</summary>
+    public PlannedTable Touch(ObjectName table)
+    {
+        if (!tables.TryGetValue(table.Name, out var planned))
+        {
+            planned = new PlannedTable(table, isNew: false);
+            tables[table.Name] = planned;
+        }
+
+        return planned;
+    }
+
+    public SchemaTable? Live(ObjectName table) => Options.Schema?.Find(table.Schema, table.Name, IgnoreCase);
+
+    public void CreateTable(ObjectName name, bool ifNotExists, IEnumerable<ColumnDefinition> columns, IEnumerable<ConstraintDefinition> constraints)
+    {
+        if (ifNotExists && (Live(name) is not null || (tables.TryGetValue(name.Name, out var known) && !known.IsNew)))
+        {
+            // CREATE TABLE IF NOT EXISTS of a table that is already there creates nothing.
+            return;
+        }
+
+        var table = new PlannedTable(name, isNew: true);
+        foreach (var column in columns)
+        {
+            table.Columns[column.Name] = column;
+        }
+
+        foreach (var constraint in constraints)
+        {
+            if (constraint.CheckNotNullColumn is { } proven && !constraint.NotValid)
+            {
+                table.ProvenNotNull.Add(proven);
+            }
+        }
+
+        tables[name.Name] = table;
+    }
+
+    public void DropTable(ObjectName name) => tables.Remove(name.Name);
+
+    public void RenameTable(ObjectName from, ObjectName to)
+    {
+        if (tables.Remove(from.Name, out var table))
+        {
+            table.Name = to;
+            tables[to.Name] = table;
+        }
+    }
+
+    public void CreateIndex(string? name)
+    {
+        if (name is not null)
+        {
+            newIndexes.Add(name);
+        }
+    }
+
+    public void CreateView(ObjectName name) => newViews.Add(name.Name);
+
+    public void CreateType(ObjectName name) => newTypes.Add(name.Name);
+
+    public void CreateRoutine(ObjectName name) => newRoutines.Add(name.Name);
+
+    /// <summary>What the plan or the live schema knows of a column, or null.</summary>
+    public ColumnFacts? Column(ObjectName table, string column)
+    {
+        if (tables.TryGetValue(table.Name, out var planned) && planned.Columns.TryGetValue(column, out var definition))
+        {
+            return new ColumnFacts(definition.Type, definition.NotNull, definition.Default is { IsNull: false } || definition.Identity || (definition.Type?.IsSerial ?? false),
+                definition.AutoIncrement, definition.HasComment);
+        }
+
+        if (planned is { IsNew: true })
+        {
+            return null;
+        }
+
+        var key = $"{table}\n{column}";
+        if (!liveColumnCache.TryGetValue(key, out var facts))
+        {
+            var live = Live(table)?.FindColumn(column, IgnoreCase);
+            facts = live is null ? null : new ColumnFacts(ParseType(live.DataType), live.NotNull, live.HasDefault, live.AutoIncrement, live.HasComment);
+            liveColumnCache[key] = facts;
+        }
+
+        return facts;
+    }
+
+    private SqlType? ParseType(string dataType)
+    {
+        var split = SqlSplitter.Split(dataType, Dialect, "schema");
+        var tokens = split.Statements.SelectMany(s => s.Tokens).Where(t => StatementTokens.IsCode(t.Kind)).ToArray();
+        var view = new StatementTokens(dataType, "schema", Dialect, tokens);
+        var index = 0;
+        return SqlType.Read(view, ref index, view.Count);
+    }
+}

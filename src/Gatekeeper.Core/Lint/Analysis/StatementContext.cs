@@ -1,0 +1,149 @@
+using System.Globalization;
+using Gatekeeper.Core.Lint.Syntax;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Analysis;
+
+/// <summary>
+/// What a rule sees while judging one statement: the statement, the plan so far, the transaction it runs in, the
+/// statements around it, and <see cref="Report"/>, which turns a hazard into a finding with the right severity.
+/// </summary>
+internal sealed class StatementContext
+{
+    private const int SnippetLength = 300;
+
+    public StatementContext(PlanState plan, TransactionState transaction, Migration migration, IReadOnlyList<StatementUnit> units, int index, ParsedStatement statement, bool inDoBlock)
+    {
+        Plan = plan;
+        Transaction = transaction;
+        Migration = migration;
+        Units = units;
+        Index = index;
+        Statement = statement;
+        InDoBlock = inDoBlock;
+    }
+
+    public PlanState Plan { get; }
+
+    public TransactionState Transaction { get; }
+
+    public Migration Migration { get; }
+
+    /// <summary>Every statement of the migration, for rules that look ahead (a rename followed by a compatibility view).</summary>
+    public IReadOnlyList<StatementUnit> Units { get; }
+
+    public int Index { get; }
+
+    public StatementUnit Unit => Units[Index];
+
+    public ParsedStatement Statement { get; }
+
+    public StatementTokens Tokens => Statement.Tokens;
+
+    /// <summary>The statement runs inside a DO block (a function context: no CONCURRENTLY, no transaction control).</summary>
+    public bool InDoBlock { get; }
+
+    public SqlDialect Dialect => Plan.Dialect;
+
+    public LintOptions Options => Plan.Options;
+
+    public bool IsPostgres => Dialect == SqlDialect.Postgres;
+
+    public bool IsNewTable(ObjectName table) => Plan.IsNewTable(table);
+
+    /// <summary>Statements after this one in the same migration.</summary>
+    public IEnumerable<ParsedStatement> Following()
+    {
+        for (var i = Index + 1; i < Units.Count; i++)
+        {
+            yield return Units[i].Parsed;
+            foreach (var embedded in Units[i].Embedded)
+            {
+                yield return embedded;
+            }
+        }
+    }
+
+    /// <summary>Statements before this one in the same migration.</summary>
+    public IEnumerable<ParsedStatement> Preceding()
+    {
+        for (var i = 0; i < Index; i++)
+        {
+            yield return Units[i].Parsed;
+        }
+    }
+
+    /// <summary>
+    /// Records a finding on tokens [<paramref name="first"/>, <paramref name="last"/>] of this statement.
+    /// When <paramref name="table"/> is given the finding concerns that table: it is dropped when the plan created the
+    /// table (nothing can be harmed yet), and a size-dependent rule becomes a warning when the live schema shows a small table.
+    /// </summary>
+    public void Report(LintRule rule, int first, int last, string message, ObjectName? table = null, bool mayChange = false, LintSeverity? severity = null)
+    {
+        if (!IsEnabled(rule))
+        {
+            return;
+        }
+
+        if (table is { } concerned && IsNewTable(concerned))
+        {
+            return;
+        }
+
+        var finalSeverity = severity ?? rule.DefaultSeverity;
+        if (rule.SizeDependent && table is { } sized)
+        {
+            if (Options.Schema is null)
+            {
+                mayChange = true;
+            }
+            else if (Plan.Live(sized) is { EstimatedRows: >= 0 } live)
+            {
+                message += string.Create(CultureInfo.InvariantCulture, $" ({sized} holds about {live.EstimatedRows:N0} rows)");
+                if (live.EstimatedRows < Options.LargeTableRows)
+                {
+                    finalSeverity = LintSeverity.Warning;
+                }
+            }
+        }
+
+        Unit.Findings.Add(Build(rule, finalSeverity, message, Tokens, first, last, Unit.Statement, Migration.Id, mayChange));
+    }
+
+    public bool IsEnabled(LintRule rule) =>
+        (rule.Dialects & (IsPostgres ? LintDialects.Postgres : LintDialects.MySql)) != 0 &&
+        (rule.EnabledByDefault || Options.Enable.Contains(rule.Id, StringComparer.OrdinalIgnoreCase));
+
+    public static LintFinding Build(LintRule rule, LintSeverity severity, string message, StatementTokens tokens, int first, int last, SqlStatement statement, string migrationId, bool mayChange)
+    {
+        var location = tokens.LocationOf(first);
+        var start = first < tokens.Count ? tokens[first].Start : statement.Start;
+        var (line, column) = LineAround(tokens.Source, start);
+        var length = Math.Clamp(tokens.SpanLength(first, last), 1, Math.Max(1, line.Length - column));
+        var snippet = statement.Length > SnippetLength ? statement.Source.Substring(statement.Start, SnippetLength) + " …" : statement.Text;
+        return new LintFinding(rule, severity, message, rule.Hint, location, length, line, snippet, migrationId, mayChange);
+    }
+
+    /// <summary>The text of the line holding <paramref name="offset"/> (without its line break) and the offset's index in it.</summary>
+    public static (string Line, int Column) LineAround(string source, int offset)
+    {
+        offset = Math.Clamp(offset, 0, source.Length);
+        var lineStart = offset == 0 ? 0 : source.LastIndexOf('\n', offset - 1) + 1;
+        var lineEnd = source.IndexOf('\n', offset);
+        if (lineEnd < 0)
+        {
+            lineEnd = source.Length;
+        }
+
+        if (lineEnd > lineStart && source[lineEnd - 1] == '\r')
+        {
+            lineEnd--;
+        }
+
+        // A 64 KB line (generated INSERTs) would drown the output; the caret still points at the right column.
+        const int MaxLine = 400;
+        var line = source.Substring(lineStart, Math.Min(lineEnd - lineStart, Math.Max(MaxLine, offset - lineStart + 80)));
+        return (line, offset - lineStart);
+    }
+}

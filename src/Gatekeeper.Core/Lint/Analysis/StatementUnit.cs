@@ -1,0 +1,32 @@
+using Gatekeeper.Core.Lint.Syntax;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Analysis;
+
+/// <summary>
+/// One statement of a migration, ready for the rules: its tokens, what it does, the allow directives in its
+/// comments, the SQL it embeds (statements of a DO body), and the findings collected for it.
+/// </summary>
+internal sealed class StatementUnit
+{
+    public StatementUnit(SqlStatement statement, ParsedStatement parsed, IReadOnlyList<AllowDirective> directives, IReadOnlyList<ParsedStatement> embedded)
+    {
+        Statement = statement;
+        Parsed = parsed;
+        Directives = directives;
+        Embedded = embedded;
+    }
+
+    public SqlStatement Statement { get; }
+
+    public ParsedStatement Parsed { get; }
+
+    public StatementTokens Tokens => Parsed.Tokens;
+
+    public IReadOnlyList<AllowDirective> Directives { get; }
+
+    /// <summary>Statements that run as part of this one: the SQL inside a DO block.</summary>
+    public IReadOnlyList<ParsedStatement> Embedded { get; }
+
+    public List<LintFinding> Findings { get; } = [];
+}

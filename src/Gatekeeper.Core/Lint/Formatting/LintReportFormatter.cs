@@ -1,0 +1,216 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Gatekeeper.Core.Lint.Formatting;
+
+/// <summary>
+/// Renders a <see cref="LintReport"/> for people (compiler-style, like rustc or squawk), for machines (JSON) and for
+/// GitHub Actions (workflow commands that annotate the pull request). Pure: strings in, strings out.
+/// </summary>
+public static class LintReportFormatter
+{
+    private const int MaxShownLine = 160;
+
+    /// <param name="color">Wrap severities in ANSI colours (for a terminal).</param>
+    public static string FormatHuman(LintReport report, bool color = false)
+    {
+        var writer = new StringWriter(CultureInfo.InvariantCulture);
+        WriteHuman(report, writer, color);
+        return writer.ToString();
+    }
+
+    public static void WriteHuman(LintReport report, TextWriter writer, bool color = false)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(writer);
+        foreach (var finding in report.Findings)
+        {
+            WriteFinding(finding, writer, color);
+            writer.WriteLine();
+        }
+
+        writer.WriteLine(Summary(report));
+    }
+
+    /// <summary>One line: counts, and whether the plan is blocked.</summary>
+    public static string Summary(LintReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var scope = string.Create(CultureInfo.InvariantCulture,
+            $"{report.MigrationCount} migration{Plural(report.MigrationCount)} ({report.StatementCount} statement{Plural(report.StatementCount)})");
+        if (report.Findings.Count == 0)
+        {
+            return $"no findings in {scope}.";
+        }
+
+        var parts = new List<string>
+        {
+            string.Create(CultureInfo.InvariantCulture, $"{report.ErrorCount} error{Plural(report.ErrorCount)}"),
+            string.Create(CultureInfo.InvariantCulture, $"{report.WarningCount} warning{Plural(report.WarningCount)}"),
+        };
+        if (report.AllowedCount > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{report.AllowedCount} allowed"));
+        }
+
+        var verdict = report.IsBlocking ? "the plan is blocked" : "nothing blocks the plan";
+        var liveNote = !report.LiveSchemaKnown && report.Findings.Any(f => f.MayChangeWithLiveSchema)
+            ? " Findings marked \"might change\" were judged without a database; lint with --url to judge them by the live schema."
+            : string.Empty;
+        return $"{string.Join(", ", parts)} in {scope}: {verdict}.{liveNote}";
+    }
+
+    private static void WriteFinding(LintFinding finding, TextWriter writer, bool color)
+    {
+        var (label, ansi) = finding.IsAllowed ? ("allowed", "\u001b[36m") : finding.Severity == LintSeverity.Error ? ("error", "\u001b[31m") : ("warning", "\u001b[33m");
+        var heading = $"{label}[{finding.Rule.Id}]";
+        writer.WriteLine(color ? $"\u001b[1m{ansi}{heading}\u001b[0m\u001b[1m: {finding.Message}\u001b[0m" : $"{heading}: {finding.Message}");
+
+        var lineNumber = finding.Location.Line.ToString(CultureInfo.InvariantCulture);
+        var gutter = new string(' ', lineNumber.Length);
+        writer.WriteLine($"{gutter}--> {finding.Location}");
+        if (finding.SourceLine.Length > 0)
+        {
+            var (shown, caretAt) = Window(finding.SourceLine, finding.Location.Column - 1);
+            var caretLength = Math.Clamp(finding.Length, 1, Math.Max(1, shown.Length - caretAt));
+            writer.WriteLine($"{gutter} |");
+            writer.WriteLine($"{lineNumber} | {shown}");
+            var carets = new string(' ', caretAt) + new string('^', caretLength);
+            writer.WriteLine(color ? $"{gutter} | {ansi}{carets}\u001b[0m" : $"{gutter} | {carets}");
+        }
+
+        writer.WriteLine($"{gutter} = help: {finding.Hint}");
+        if (finding.MayChangeWithLiveSchema)
+        {
+            writer.WriteLine($"{gutter} = note: might change with the live schema (table size or current definition unknown without a database)");
+        }
+
+        if (finding.AllowedBy is { } allowance)
+        {
+            var where = allowance.Location is { } at ? $" at {at}" : string.Empty;
+            var by = allowance.Source == LintAllowanceSource.Directive ? $"allowed by directive{where}: {allowance.Reason}" : allowance.Reason;
+            writer.WriteLine($"{gutter} = note: {by}");
+        }
+    }
+
+    /// <summary>Shows at most <see cref="MaxShownLine"/> characters around the column, with tabs as single spaces so the caret lines up.</summary>
+    private static (string Line, int Caret) Window(string line, int column)
+    {
+        line = line.Replace('\t', ' ');
+        column = Math.Clamp(column, 0, line.Length);
+        if (line.Length <= MaxShownLine)
+        {
+            return (line, column);
+        }
+
+        var start = Math.Clamp(column - MaxShownLine / 3, 0, line.Length);
+        var prefix = start > 0 ? "…" : string.Empty;
+        var length = Math.Min(MaxShownLine, line.Length - start);
+        var suffix = start + length < line.Length ? "…" : string.Empty;
+        return (prefix + line.Substring(start, length) + suffix, column - start + prefix.Length);
+    }
+
+    public static string FormatJson(LintReport report, bool indented = true)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        {
+            json.WriteStartObject();
+            json.WriteString("dialect", report.Dialect.ToString().ToLowerInvariant());
+            json.WriteBoolean("blocking", report.IsBlocking);
+            json.WriteBoolean("liveSchema", report.LiveSchemaKnown);
+            json.WriteStartObject("summary");
+            json.WriteNumber("errors", report.ErrorCount);
+            json.WriteNumber("warnings", report.WarningCount);
+            json.WriteNumber("allowed", report.AllowedCount);
+            json.WriteNumber("migrations", report.MigrationCount);
+            json.WriteNumber("statements", report.StatementCount);
+            json.WriteEndObject();
+            json.WriteStartArray("findings");
+            foreach (var finding in report.Findings)
+            {
+                json.WriteStartObject();
+                json.WriteString("rule", finding.Rule.Id);
+                json.WriteString("name", finding.Rule.Name);
+                json.WriteString("category", finding.Rule.CategoryName);
+                json.WriteString("severity", finding.Severity == LintSeverity.Error ? "error" : "warning");
+                json.WriteBoolean("blocking", finding.IsBlocking);
+                json.WriteString("message", finding.Message);
+                json.WriteString("hint", finding.Hint);
+                json.WriteString("file", finding.Location.File);
+                json.WriteNumber("line", finding.Location.Line);
+                json.WriteNumber("column", finding.Location.Column);
+                json.WriteNumber("length", finding.Length);
+                json.WriteString("migration", finding.MigrationId);
+                json.WriteString("statement", finding.Statement);
+                json.WriteBoolean("mayChangeWithLiveSchema", finding.MayChangeWithLiveSchema);
+                if (finding.AllowedBy is { } allowance)
+                {
+                    json.WriteStartObject("allowed");
+                    json.WriteString("by", allowance.Source == LintAllowanceSource.Directive ? "directive" : "annotation");
+                    json.WriteString("reason", allowance.Reason);
+                    if (allowance.Location is { } at)
+                    {
+                        json.WriteString("file", at.File);
+                        json.WriteNumber("line", at.Line);
+                    }
+
+                    json.WriteEndObject();
+                }
+                else
+                {
+                    json.WriteNull("allowed");
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
+    /// GitHub Actions workflow commands, one per finding: <c>::error file=…,line=…,col=…,title=…::message</c>.
+    /// Allowed findings become notices so reviewers still see them.
+    /// </summary>
+    /// <param name="directory">The migration directory relative to the repository root, prefixed to each file so GitHub can place the annotation.</param>
+    public static string FormatGitHub(LintReport report, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var builder = new StringBuilder();
+        var prefix = string.IsNullOrEmpty(directory) ? string.Empty : directory.TrimEnd('/', '\\') + "/";
+        foreach (var finding in report.Findings)
+        {
+            var level = finding.IsAllowed ? "notice" : finding.Severity == LintSeverity.Error ? "error" : "warning";
+            var title = $"{finding.Rule.Id} {finding.Rule.Name}";
+            var file = finding.Location.File.StartsWith("annotation ", StringComparison.Ordinal) ? null : prefix + finding.Location.File;
+            var properties = file is null
+                ? $"title={EscapeProperty(title)}"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"file={EscapeProperty(file)},line={finding.Location.Line},col={finding.Location.Column},endColumn={finding.Location.Column + finding.Length},title={EscapeProperty(title)}");
+            var message = finding.Message + "\n" + finding.Hint;
+            if (finding.AllowedBy is { } allowance)
+            {
+                message += "\nallowed: " + allowance.Reason;
+            }
+
+            builder.Append("::").Append(level).Append(' ').Append(properties).Append("::").Append(EscapeData(message)).Append('\n');
+        }
+
+        return builder.ToString();
+    }
+
+    // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts escapes exactly these characters.
+    private static string EscapeData(string value) =>
+        value.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
+
+    private static string EscapeProperty(string value) =>
+        EscapeData(value).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
+
+    private static string Plural(int count) => count == 1 ? string.Empty : "s";
+}

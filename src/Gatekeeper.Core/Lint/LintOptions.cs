@@ -1,0 +1,37 @@
+namespace Gatekeeper.Core.Lint;
+
+/// <summary>How to lint: what the live database says (if anything), what the team allows, which opt-in rules run.</summary>
+public sealed record LintOptions
+{
+    public static LintOptions Default { get; } = new();
+
+    /// <summary>The live schema, or null when linting text alone (findings then say when they might change).</summary>
+    public SchemaContext? Schema { get; init; }
+
+    /// <summary>
+    /// Rule ids or category names the team accepts for this deployment (the <c>gatekeeper.dev/allow</c> annotation,
+    /// see <see cref="LintAllowList.Parse"/>). Allowed findings are reported but never block.
+    /// </summary>
+    public IReadOnlyList<string> Allow { get; init; } = [];
+
+    /// <summary>Opt-in rules to run (GK603 prefer-text, GK609 enum-value-ordering, GK610 require-schema).</summary>
+    public IReadOnlyList<string> Enable { get; init; } = [];
+
+    /// <summary>
+    /// Server major version when known (PostgreSQL 11, 16 …; MySQL 5, 8). Decides version-dependent hazards such as
+    /// ALTER TYPE … ADD VALUE inside a transaction (refused before PostgreSQL 12) and defaults that rewrite before 11.
+    /// </summary>
+    public int? ServerMajorVersion { get; init; }
+
+    /// <summary>At or above this many rows a size-dependent finding stays an error; below it, a live schema lowers it to a warning.</summary>
+    public long LargeTableRows { get; init; } = 100_000;
+}
+
+/// <summary>Parses the <c>gatekeeper.dev/allow</c> annotation: a comma or whitespace separated list of rule ids and category names.</summary>
+public static class LintAllowList
+{
+    public static IReadOnlyList<string> Parse(string? annotation) =>
+        string.IsNullOrWhiteSpace(annotation)
+            ? []
+            : annotation.Split([',', ' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,479 @@
+using Gatekeeper.Core.Lint.Analysis;
+using Gatekeeper.Core.Lint.Syntax;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Rules;
+
+/// <summary>Rules for ALTER TABLE actions on both dialects.</summary>
+internal static class AlterTableRules
+{
+    public static void Check(StatementContext ctx, AlterTableStatement alter)
+    {
+        var table = alter.Table;
+        ColumnHygiene.CheckSchemaQualified(ctx, table);
+        foreach (var action in alter.Actions)
+        {
+            switch (action)
+            {
+                case AddColumn add:
+                    CheckAddColumn(ctx, alter, add);
+                    break;
+                case DropColumn drop:
+                    ctx.Report(LintRules.DropColumn, drop.Start, drop.End - 1, $"drops column {drop.Column} of table {table} with its data", table);
+                    if (drop.Cascade && ctx.IsPostgres)
+                    {
+                        ctx.Report(LintRules.DropCascade, drop.Start, drop.End - 1, $"DROP COLUMN {drop.Column} … CASCADE also drops the views and constraints that use it", table);
+                    }
+
+                    break;
+                case AlterColumnType change:
+                    CheckTypeChange(ctx, alter, change.Start, change.End, change.Column, change.Type, change.HasUsing);
+                    break;
+                case RedefineColumn redefine:
+                    CheckRedefine(ctx, alter, redefine);
+                    break;
+                case SetNotNull setNotNull:
+                    CheckSetNotNull(ctx, table, setNotNull);
+                    break;
+                case DropNotNull dropNotNull:
+                    ctx.Report(LintRules.DropNotNull, dropNotNull.Start, dropNotNull.End - 1, $"drops NOT NULL from {table}.{dropNotNull.Column}", table);
+                    break;
+                case DropDefault dropDefault:
+                    CheckDropDefault(ctx, alter, dropDefault);
+                    break;
+                case AddConstraint add:
+                    CheckAddConstraint(ctx, alter, add);
+                    break;
+                case DropConstraint drop:
+                    CheckDropConstraint(ctx, alter, drop);
+                    break;
+                case ValidateConstraint validate when ctx.Transaction.NotValidConstraints.TryGetValue(validate.Name, out var added):
+                    ctx.Report(LintRules.ValidateInSameTransaction, validate.Start, validate.End - 1,
+                        $"validates {validate.Name} in the same transaction that added it NOT VALID at {added.Where}, so the lock taken there lasts through the whole scan", added.Table);
+                    break;
+                case RenameColumn rename when !ReaddedUnderOldName(ctx, alter, table, rename.OldName):
+                    ctx.Report(LintRules.RenameColumn, rename.Start, rename.End - 1, $"renames column {table}.{rename.OldName} to {rename.NewName}; the running version still uses {rename.OldName}", table);
+                    break;
+                case RenameTable rename when !ViewKeepsOldName(ctx, table):
+                    var newName = rename.NewName.Name.Length == 0 ? $"{rename.NewName.Schema}.{table.Name}" : rename.NewName.ToString();
+                    ctx.Report(LintRules.RenameTable, rename.Start, rename.End - 1, $"renames table {table} to {newName}; the running version still queries {table}", table);
+                    break;
+                case RewriteTableOption rewrite:
+                    ctx.Report(LintRules.TableRewrite, rewrite.Start, rewrite.End - 1, $"{rewrite.What} rewrites table {table}", table);
+                    break;
+                case DetachPartition detach:
+                    CheckDetach(ctx, table, detach);
+                    break;
+                case MySqlRebuild rebuild:
+                    CheckMySqlRebuild(ctx, alter, rebuild);
+                    break;
+                case MySqlAlgorithmOption { Algorithm: "COPY" } copy:
+                    ctx.Report(LintRules.MySqlTableCopy, copy.Start, copy.End - 1, $"ALGORITHM=COPY copies table {table}", table);
+                    break;
+                case MySqlLockOption { Lock: "SHARED" or "EXCLUSIVE" } lockOption:
+                    ctx.Report(LintRules.MySqlBlocksWrites, lockOption.Start, lockOption.End - 1, $"LOCK={lockOption.Lock} blocks writes to {table} for the whole ALTER", table);
+                    break;
+            }
+        }
+    }
+
+    private static void CheckAddColumn(StatementContext ctx, AlterTableStatement alter, AddColumn add)
+    {
+        var table = alter.Table;
+        var column = add.Column;
+        ColumnHygiene.CheckColumn(ctx, column, isKey: false);
+        var first = add.Start;
+        var last = add.End - 1;
+
+        if (column.NotNull && !column.FillsItself)
+        {
+            ctx.Report(LintRules.AddRequiredColumn, first, last,
+                $"adds NOT NULL column {column.Name} without a default to existing table {table}: {(ctx.IsPostgres ? "it fails if the table has rows, and " : "existing rows get a zero value, and ")}the running version's inserts that omit it fail",
+                table);
+        }
+
+        if (ctx.IsPostgres)
+        {
+            var rewrite = RewriteReason(ctx, column);
+            if (rewrite is { } reason)
+            {
+                ctx.Report(LintRules.AddColumnRewritesTable, first, last, $"adding column {column.Name} to {table} rewrites every row: {reason.Text}", table,
+                    severity: reason.Certain ? null : LintSeverity.Warning);
+            }
+
+            if (column.PrimaryKey || column.Unique)
+            {
+                ctx.Report(LintRules.UniqueOrPrimaryKeyConstraint, first, last,
+                    $"adding column {column.Name} with {(column.PrimaryKey ? "PRIMARY KEY" : "UNIQUE")} builds a unique index on {table} under an ACCESS EXCLUSIVE lock", table);
+            }
+
+            if (column.References is { } referenced)
+            {
+                // The new column is NULL (or one default) in every row, so the check is quick; the locks on both tables are not.
+                ctx.Report(LintRules.ForeignKeyWithoutNotValid, first, last,
+                    $"column {column.Name} REFERENCES {referenced}: adding it takes SHARE ROW EXCLUSIVE locks on {table} and {referenced}", table, severity: LintSeverity.Warning);
+            }
+
+            if (column.HasCheck)
+            {
+                ctx.Report(LintRules.CheckWithoutNotValid, first, last, $"column {column.Name} is added with a CHECK that is evaluated for every existing row of {table}", table,
+                    severity: LintSeverity.Warning);
+            }
+
+            return;
+        }
+
+        if (!AllowsMySqlCopy(alter))
+        {
+            return;
+        }
+
+        if (column.GeneratedStored)
+        {
+            ctx.Report(LintRules.MySqlTableCopy, first, last, $"adding STORED generated column {column.Name} copies table {table}", table);
+        }
+        else if (column.AutoIncrement && alter.LockOption != "NONE")
+        {
+            ctx.Report(LintRules.MySqlBlocksWrites, first, last, $"adding AUTO_INCREMENT column {column.Name} rebuilds {table} without concurrent writes", table);
+        }
+    }
+
+    private static (string Text, bool Certain)? RewriteReason(StatementContext ctx, ColumnDefinition column)
+    {
+        if (column.Type?.IsSerial ?? false)
+        {
+            return ($"{column.Type.Display} fills existing rows from a sequence", true);
+        }
+
+        if (column.Identity)
+        {
+            return ("an identity column fills existing rows from a sequence", true);
+        }
+
+        if (column.GeneratedStored)
+        {
+            return ("a STORED generated column is computed for every existing row", true);
+        }
+
+        if (column.Default is not { IsNull: false } value)
+        {
+            return null;
+        }
+
+        if (ctx.Options.ServerMajorVersion is < 11)
+        {
+            return ($"before PostgreSQL 11 any DEFAULT is written into every row", true);
+        }
+
+        return value.Volatility switch
+        {
+            DefaultVolatility.Volatile => ($"its default {value.Function}() is volatile, so it is evaluated for each row", true),
+            DefaultVolatility.Unknown => ($"its default calls {value.Function}(), which rewrites the table if the function is VOLATILE (the default for user functions)", false),
+            _ => null,
+        };
+    }
+
+    private static void CheckTypeChange(StatementContext ctx, AlterTableStatement alter, int start, int end, string column, SqlType type, bool hasUsing)
+    {
+        var table = alter.Table;
+        var old = ctx.Plan.Column(table, column)?.Type;
+        var cost = hasUsing ? TypeChangeCost.Rewrite : TypeChange.Cost(old, type, ctx.Dialect);
+        var from = old is null ? string.Empty : $" from {old.Display}";
+        switch (cost)
+        {
+            case TypeChangeCost.Rewrite:
+                ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1, $"changes {table}.{column}{from} to {type.Display}, which rewrites the table", table);
+                break;
+            case TypeChangeCost.Unknown when LooksLikeWidening(type):
+                ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1,
+                    $"changes {table}.{column} to {type.Display}: free when it only widens a varchar/numeric column, a full rewrite otherwise; the current type is not known", table,
+                    mayChange: true, severity: LintSeverity.Warning);
+                break;
+            case TypeChangeCost.Unknown:
+                ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1, $"changes {table}.{column} to {type.Display}, which rewrites the table unless the current type is binary-coercible to it", table, mayChange: true);
+                break;
+        }
+
+        if (TypeChange.Narrows(old, type))
+        {
+            ctx.Report(LintRules.NarrowingType, start, end - 1, $"{table}.{column} narrows{from} to {type.Display}: existing values that do not fit make the migration fail", table);
+        }
+    }
+
+    private static bool LooksLikeWidening(SqlType type) =>
+        type.Name is "text" or "citext" or "varchar" or "numeric" && (type.Name != "numeric" || type.Arguments.Count == 0);
+
+    private static void CheckRedefine(StatementContext ctx, AlterTableStatement alter, RedefineColumn redefine)
+    {
+        var table = alter.Table;
+        var column = redefine.Column;
+        var first = redefine.Start;
+        var last = redefine.End - 1;
+        if (redefine.IsChange && !string.Equals(redefine.OldName, column.Name, StringComparison.Ordinal) && !ReaddedUnderOldName(ctx, alter, table, redefine.OldName))
+        {
+            ctx.Report(LintRules.RenameColumn, first, last, $"CHANGE renames column {table}.{redefine.OldName} to {column.Name}; the running version still uses {redefine.OldName}", table);
+        }
+
+        var old = ctx.Plan.Column(table, redefine.OldName);
+        if (column.Type is { } type)
+        {
+            var cost = TypeChange.Cost(old?.Type, type, SqlDialect.MySql);
+            if (AllowsMySqlCopy(alter))
+            {
+                if (cost == TypeChangeCost.Rewrite)
+                {
+                    ctx.Report(LintRules.MySqlTableCopy, first, last, $"changes {table}.{redefine.OldName} from {old!.Type!.Display} to {type.Display}, which MySQL does by copying the table", table);
+                }
+                else if (cost == TypeChangeCost.Unknown)
+                {
+                    ctx.Report(LintRules.MySqlTableCopy, first, last,
+                        $"{(redefine.IsChange ? "CHANGE" : "MODIFY")} {redefine.OldName} {type.Display}: if that differs from the current type, MySQL copies table {table}", table,
+                        mayChange: true, severity: LintSeverity.Warning);
+                }
+                else if (old is not null && old.NotNull != column.NotNull)
+                {
+                    ctx.Report(LintRules.MySqlTableRebuild, first, last, $"changing {table}.{redefine.OldName} to {(column.NotNull ? "NOT NULL" : "NULL")} rebuilds the table", table);
+                }
+            }
+
+            if (TypeChange.Narrows(old?.Type, type))
+            {
+                ctx.Report(LintRules.NarrowingType, first, last, $"{table}.{redefine.OldName} narrows from {old!.Type!.Display} to {type.Display}: existing values that do not fit make the migration fail", table);
+            }
+        }
+
+        if (old is not null)
+        {
+            var dropped = new List<string>();
+            if (old.NotNull && !column.NotNull && !column.ExplicitNull && !column.PrimaryKey)
+            {
+                dropped.Add("NOT NULL");
+            }
+            else if (old.NotNull && column.ExplicitNull)
+            {
+                ctx.Report(LintRules.DropNotNull, first, last, $"{(redefine.IsChange ? "CHANGE" : "MODIFY")} makes {table}.{redefine.OldName} nullable", table);
+            }
+
+            if (old.HasDefault && column.Default is null && !old.AutoIncrement)
+            {
+                dropped.Add("DEFAULT");
+            }
+
+            if (old.AutoIncrement && !column.AutoIncrement)
+            {
+                dropped.Add("AUTO_INCREMENT");
+            }
+
+            if (old.HasComment && !column.HasComment)
+            {
+                dropped.Add("COMMENT");
+            }
+
+            if (dropped.Count > 0)
+            {
+                ctx.Report(LintRules.RedefineColumnDropsAttributes, first, last,
+                    $"{(redefine.IsChange ? "CHANGE" : "MODIFY")} {table}.{redefine.OldName} does not repeat {string.Join(", ", dropped)}, so MySQL drops {(dropped.Count == 1 ? "it" : "them")}", table);
+            }
+
+            if (column.NotNull && !old.NotNull)
+            {
+                ctx.Report(LintRules.NotNullMayFail, first, last, $"makes {table}.{redefine.OldName} NOT NULL; rows holding NULL make the migration fail", table);
+            }
+        }
+        else
+        {
+            if (!column.NotNull && !column.ExplicitNull && !column.PrimaryKey)
+            {
+                ctx.Report(LintRules.RedefineColumnDropsAttributes, first, last,
+                    $"{(redefine.IsChange ? "CHANGE" : "MODIFY")} {table}.{redefine.OldName} redefines the whole column without NOT NULL: if the column was NOT NULL (or had a DEFAULT, COMMENT or AUTO_INCREMENT not repeated here), that is dropped",
+                    table, mayChange: true, severity: LintSeverity.Warning);
+            }
+
+            if (column.NotNull)
+            {
+                ctx.Report(LintRules.NotNullMayFail, first, last, $"makes {table}.{redefine.OldName} NOT NULL; if it was nullable, rows holding NULL make the migration fail", table, mayChange: true);
+            }
+        }
+    }
+
+    private static void CheckSetNotNull(StatementContext ctx, ObjectName table, SetNotNull setNotNull)
+    {
+        var proven = ctx.Plan.Find(table)?.ProvenNotNull.Contains(setNotNull.Column) ?? false;
+        if (proven && ctx.Options.ServerMajorVersion is null or >= 12)
+        {
+            return;
+        }
+
+        ctx.Report(LintRules.SetNotNullScan, setNotNull.Start, setNotNull.End - 1,
+            $"SET NOT NULL on {table}.{setNotNull.Column} scans every row under an ACCESS EXCLUSIVE lock", table);
+        ctx.Report(LintRules.NotNullMayFail, setNotNull.Start, setNotNull.End - 1,
+            $"SET NOT NULL on {table}.{setNotNull.Column} fails if any row holds NULL", table);
+    }
+
+    private static void CheckDropDefault(StatementContext ctx, AlterTableStatement alter, DropDefault dropDefault)
+    {
+        var table = alter.Table;
+        var facts = ctx.Plan.Column(table, dropDefault.Column);
+        if (facts is { NotNull: false } || DefaultRestored(ctx, alter, dropDefault.Column))
+        {
+            return;
+        }
+
+        ctx.Report(LintRules.DropDefaultOfRequiredColumn, dropDefault.Start, dropDefault.End - 1,
+            facts is null
+                ? $"drops the default of {table}.{dropDefault.Column}; if the column is NOT NULL, the running version's inserts that omit it fail"
+                : $"drops the default of NOT NULL column {table}.{dropDefault.Column}; the running version's inserts that omit it fail",
+            table, mayChange: facts is null, severity: facts is null ? LintSeverity.Warning : null);
+    }
+
+    private static void CheckAddConstraint(StatementContext ctx, AlterTableStatement alter, AddConstraint add)
+    {
+        var table = alter.Table;
+        var constraint = add.Constraint;
+        var first = add.Start;
+        var last = add.End - 1;
+        var name = constraint.Name is null ? string.Empty : $" {constraint.Name}";
+        ColumnHygiene.CheckName(ctx, constraint.Name, first + 2, "constraint");
+        switch (constraint.Kind)
+        {
+            case ConstraintKind.PrimaryKey or ConstraintKind.Unique:
+                var what = constraint.Kind == ConstraintKind.PrimaryKey ? "PRIMARY KEY" : "UNIQUE";
+                if (ctx.IsPostgres && !constraint.UsingIndex)
+                {
+                    ctx.Report(LintRules.UniqueOrPrimaryKeyConstraint, first, last, $"adds {what} constraint{name} to {table}, building its index under an ACCESS EXCLUSIVE lock", table);
+                }
+                else if (!ctx.IsPostgres && constraint.Kind == ConstraintKind.PrimaryKey && AllowsMySqlCopy(alter))
+                {
+                    ctx.Report(LintRules.MySqlTableRebuild, first, last, $"adding a PRIMARY KEY rebuilds table {table}", table);
+                }
+
+                if (!constraint.UsingIndex)
+                {
+                    ctx.Report(LintRules.UniqueMayFail, first, last, $"{what}{name} on {table}({string.Join(", ", constraint.Columns)}) fails if existing rows hold duplicates", table);
+                }
+
+                break;
+            case ConstraintKind.ForeignKey when ctx.IsPostgres && !constraint.NotValid:
+                ctx.Report(LintRules.ForeignKeyWithoutNotValid, first, last,
+                    $"adds foreign key{name} on {table} referencing {constraint.ReferencedTable}; every row is checked while writes to both tables wait", table);
+                break;
+            case ConstraintKind.ForeignKey when !ctx.IsPostgres && !ctx.Plan.ForeignKeyChecksOff && AllowsMySqlCopy(alter):
+                ctx.Report(LintRules.ForeignKeyWithoutNotValid, first, last,
+                    $"adds foreign key{name} on {table} with FOREIGN_KEY_CHECKS on, so MySQL copies the table and blocks writes", table);
+                break;
+            case ConstraintKind.Check when ctx.IsPostgres && !constraint.NotValid:
+                ctx.Report(LintRules.CheckWithoutNotValid, first, last, $"adds CHECK constraint{name} to {table}, scanning every row under an ACCESS EXCLUSIVE lock", table);
+                break;
+            case ConstraintKind.Exclude when ctx.IsPostgres:
+                ctx.Report(LintRules.UniqueOrPrimaryKeyConstraint, first, last, $"adds EXCLUDE constraint{name} to {table}, building its index under an ACCESS EXCLUSIVE lock", table);
+                break;
+            case ConstraintKind.FullText or ConstraintKind.Spatial when !ctx.IsPostgres && AllowsMySqlCopy(alter) && alter.LockOption != "NONE":
+                ctx.Report(LintRules.MySqlBlocksWrites, first, last,
+                    $"adding a {(constraint.Kind == ConstraintKind.FullText ? "FULLTEXT" : "SPATIAL")} index to {table} blocks writes while it builds", table);
+                break;
+        }
+    }
+
+    private static void CheckDropConstraint(StatementContext ctx, AlterTableStatement alter, DropConstraint drop)
+    {
+        var table = alter.Table;
+        var first = drop.Start;
+        var last = drop.End - 1;
+        if (drop.Cascade && ctx.IsPostgres)
+        {
+            ctx.Report(LintRules.DropCascade, first, last, $"DROP CONSTRAINT {drop.Name} … CASCADE also drops the foreign keys of other tables that depend on it", table);
+        }
+
+        if (drop.Kind == ConstraintKind.Index || ReaddedConstraint(ctx, alter, drop))
+        {
+            return;
+        }
+
+        if (drop.Kind == ConstraintKind.PrimaryKey && !ctx.IsPostgres && AllowsMySqlCopy(alter))
+        {
+            var replaced = alter.Actions.OfType<AddConstraint>().Any(a => a.Constraint.Kind == ConstraintKind.PrimaryKey);
+            ctx.Report(replaced ? LintRules.MySqlTableRebuild : LintRules.MySqlTableCopy, first, last,
+                replaced ? $"replacing the PRIMARY KEY rebuilds table {table}" : $"dropping the PRIMARY KEY without a replacement copies table {table}", table);
+        }
+
+        var kind = drop.Kind switch
+        {
+            ConstraintKind.ForeignKey => "foreign key",
+            ConstraintKind.PrimaryKey => "primary key",
+            ConstraintKind.Check => "check constraint",
+            _ => "constraint",
+        };
+        ctx.Report(LintRules.DropConstraint, first, last, $"drops {kind} {(drop.Kind == ConstraintKind.PrimaryKey ? string.Empty : drop.Name + " ")}of {table}; the database stops enforcing it", table);
+    }
+
+    private static void CheckDetach(StatementContext ctx, ObjectName table, DetachPartition detach)
+    {
+        if (!ctx.IsPostgres)
+        {
+            return;
+        }
+
+        if (!detach.Concurrently && !detach.Finalize)
+        {
+            ctx.Report(LintRules.DetachPartitionNotConcurrently, detach.Start, detach.End - 1, $"detaches {detach.Partition} from {table} under an ACCESS EXCLUSIVE lock on {table}", table);
+        }
+        else
+        {
+            TransactionRules.RequireNoTransaction(ctx, detach.Start, detach.End - 1, detach.Concurrently ? "DETACH PARTITION … CONCURRENTLY" : "DETACH PARTITION … FINALIZE");
+        }
+    }
+
+    private static void CheckMySqlRebuild(StatementContext ctx, AlterTableStatement alter, MySqlRebuild rebuild)
+    {
+        if (!AllowsMySqlCopy(alter))
+        {
+            return;
+        }
+
+        if (rebuild.What == "FORCE")
+        {
+            ctx.Report(LintRules.MySqlTableRebuild, rebuild.Start, rebuild.End - 1, $"FORCE rebuilds table {alter.Table}", alter.Table);
+        }
+        else
+        {
+            ctx.Report(LintRules.MySqlTableCopy, rebuild.Start, rebuild.End - 1, $"{rebuild.What} copies table {alter.Table}", alter.Table);
+        }
+    }
+
+    /// <summary>
+    /// MySQL refuses (instead of silently copying) when the ALTER names ALGORITHM=INPLACE/INSTANT or LOCK=NONE, so the
+    /// copy hazard cannot happen there: a dry run reports the refusal instead.
+    /// </summary>
+    private static bool AllowsMySqlCopy(AlterTableStatement alter) =>
+        alter.Algorithm is null or "DEFAULT" or "COPY" && alter.LockOption is null or "DEFAULT" or "SHARED" or "EXCLUSIVE";
+
+    /// <summary>The constraint dropped here is added again (same name) in the same statement or later in the migration.</summary>
+    private static bool ReaddedConstraint(StatementContext ctx, AlterTableStatement alter, DropConstraint drop)
+    {
+        bool Matches(AlterAction action) => action is AddConstraint add && (add.Constraint.Kind == drop.Kind && drop.Kind == ConstraintKind.PrimaryKey ||
+            (drop.Name is not null && string.Equals(add.Constraint.Name, drop.Name, StringComparison.Ordinal)));
+
+        return alter.Actions.Any(Matches) ||
+               ctx.Following().OfType<AlterTableStatement>().Any(a => a.Table.SameAs(alter.Table) && a.Actions.Any(Matches));
+    }
+
+    /// <summary>Atlas's compatibility pattern: after a rename, a (generated) column under the old name keeps old queries working.</summary>
+    private static bool ReaddedUnderOldName(StatementContext ctx, AlterTableStatement alter, ObjectName table, string oldName)
+    {
+        bool Matches(AlterAction action) => action is AddColumn add && string.Equals(add.Column.Name, oldName, StringComparison.Ordinal);
+        return alter.Actions.Any(Matches) || ctx.Following().OfType<AlterTableStatement>().Any(a => a.Table.SameAs(table) && a.Actions.Any(Matches));
+    }
+
+    /// <summary>A new default set for the column in the same statement or later in the migration (the swap-the-type pattern).</summary>
+    private static bool DefaultRestored(StatementContext ctx, AlterTableStatement alter, string column)
+    {
+        bool Matches(AlterAction action) => action is SetDefault set && set.Column == column ||
+                                            action is RedefineColumn { Column.Default: { IsNull: false } } redefine && redefine.Column.Name == column;
+
+        return alter.Actions.Any(Matches) || ctx.Following().OfType<AlterTableStatement>().Any(a => a.Table.SameAs(alter.Table) && a.Actions.Any(Matches));
+    }
+
+    /// <summary>Atlas's compatibility pattern: a view created under the table's old name keeps old queries working.</summary>
+    private static bool ViewKeepsOldName(StatementContext ctx, ObjectName table) =>
+        ctx.Following().OfType<CreateViewStatement>().Any(v => v.Name.SameAs(table));
+}

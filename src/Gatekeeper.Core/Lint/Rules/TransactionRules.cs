@@ -1,0 +1,148 @@
+using Gatekeeper.Core.Lint.Analysis;
+using Gatekeeper.Core.Lint.Syntax;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Rules;
+
+/// <summary>Transaction hazards: statements that refuse a transaction block, nesting, uncommitted and implicitly committed transactions, new enum values.</summary>
+internal static class TransactionRules
+{
+    /// <summary>GK501 when the statement would run inside a transaction block (the runner's, one the file opened, or a DO block).</summary>
+    public static void RequireNoTransaction(StatementContext ctx, int first, int last, string what)
+    {
+        if (!ctx.IsPostgres)
+        {
+            return;
+        }
+
+        string? where = ctx.InDoBlock ? "a DO block always runs inside one (and cannot run it at all)"
+            : ctx.Transaction.OpenedByFileAt is { } opened ? $"the file opened one at {opened}"
+            : ctx.Transaction.InTransaction ? $"{ctx.Migration.FileName} runs in one (it is not marked non-transactional)"
+            : null;
+        if (where is not null)
+        {
+            ctx.Report(LintRules.NotInTransaction, first, last, $"{what} cannot run inside a transaction block, and {where}");
+        }
+    }
+
+    /// <summary>BEGIN / COMMIT / ROLLBACK: tracks the transaction and reports nesting (GK504).</summary>
+    public static void Apply(StatementContext ctx, TransactionStatement statement)
+    {
+        if (ctx.InDoBlock)
+        {
+            return;
+        }
+
+        var tx = ctx.Transaction;
+        var location = ctx.Tokens.LocationOf(0);
+        switch (statement.Control)
+        {
+            case TransactionControl.Begin when ctx.IsPostgres && tx.InTransaction:
+                ctx.Report(LintRules.NestedTransaction, 0, ctx.Tokens.Count - 1,
+                    tx.OpenedByFileAt is { } opened
+                        ? $"BEGIN inside the transaction the file opened at {opened}: PostgreSQL ignores it, and the first COMMIT ends both"
+                        : $"{ctx.Migration.FileName} already runs in the runner's transaction: PostgreSQL ignores this BEGIN, and the file's COMMIT ends the runner's transaction early");
+                break;
+            case TransactionControl.Begin:
+                tx.InTransaction = true;
+                tx.OpenedByFileAt = location;
+                tx.StartNew();
+                break;
+            case TransactionControl.Commit or TransactionControl.Rollback when tx.InTransaction:
+                // A BEGIN already reported explains this COMMIT too; report the pair once.
+                if (ctx.IsPostgres && tx.OpenedByFileAt is null && !ReportedNesting(ctx))
+                {
+                    ctx.Report(LintRules.NestedTransaction, 0, ctx.Tokens.Count - 1,
+                        $"{statement.Control.ToString().ToUpperInvariant()} ends the runner's transaction early: the statements after it in {ctx.Migration.FileName} run outside any transaction");
+                }
+
+                tx.InTransaction = false;
+                tx.OpenedByFileAt = null;
+                tx.StartNew();
+                break;
+        }
+    }
+
+    private static bool ReportedNesting(StatementContext ctx)
+    {
+        for (var i = 0; i < ctx.Index; i++)
+        {
+            if (ctx.Units[i].Findings.Any(f => f.Rule == LintRules.NestedTransaction))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>GK506: MySQL commits implicitly before DDL, so an explicit transaction around DDL is not atomic.</summary>
+    public static void CheckImplicitCommit(StatementContext ctx)
+    {
+        var tx = ctx.Transaction;
+        if (ctx.IsPostgres || tx.OpenedByFileAt is not { } opened || !IsMySqlDdl(ctx.Statement))
+        {
+            return;
+        }
+
+        ctx.Report(LintRules.MySqlImplicitCommit, 0, Math.Min(ctx.Tokens.Count - 1, 2),
+            $"this DDL commits the transaction opened at {opened} implicitly; what ran before it is committed even if a later statement fails");
+        tx.InTransaction = false;
+        tx.OpenedByFileAt = null;
+    }
+
+    private static bool IsMySqlDdl(ParsedStatement statement) => statement switch
+    {
+        CreateTableStatement { Temporary: false } or AlterTableStatement or CreateIndexStatement or DropIndexStatement or DropStatement
+            or TruncateStatement or RenameTablesStatement or CreateViewStatement or CreateRoutineStatement or CreateTriggerStatement => true,
+        OtherStatement other => other.Verb.StartsWith("create ", StringComparison.Ordinal) || other.Verb.StartsWith("alter ", StringComparison.Ordinal) ||
+                                other.Verb.StartsWith("drop ", StringComparison.Ordinal) || other.Verb == "rename",
+        _ => false,
+    };
+
+    /// <summary>GK502: a string literal equal to an enum value added earlier in the same transaction.</summary>
+    public static void CheckNewEnumValueUse(StatementContext ctx)
+    {
+        var added = ctx.Transaction.AddedEnumValues;
+        if (added.Count == 0 || ctx.Statement is AlterEnumAddValue or CreateRoutineStatement)
+        {
+            return;
+        }
+
+        var t = ctx.Tokens;
+        for (var i = 0; i < t.Count; i++)
+        {
+            if (!t.IsKind(i, SqlTokenKind.String))
+            {
+                continue;
+            }
+
+            var value = t.StringValue(i);
+            foreach (var (type, addedValue, where) in added)
+            {
+                if (string.Equals(value, addedValue, StringComparison.Ordinal))
+                {
+                    ctx.Report(LintRules.NewEnumValueInSameTransaction, i, i,
+                        $"uses '{value}', which ALTER TYPE {type} ADD VALUE at {where} added in the same transaction; PostgreSQL rejects it until that transaction commits");
+                    return;
+                }
+            }
+        }
+    }
+
+    public static void CheckAddValue(StatementContext ctx, AlterEnumAddValue add)
+    {
+        if (!add.Positioned)
+        {
+            ctx.Report(LintRules.EnumValueOrdering, 0, ctx.Tokens.Count - 1, $"ADD VALUE '{add.Value}' to {add.Type} without BEFORE/AFTER appends it at the end");
+        }
+
+        if (ctx.Options.ServerMajorVersion is < 12 && !ctx.Transaction.TypesCreated.Contains(add.Type.Name))
+        {
+            RequireNoTransaction(ctx, 0, ctx.Tokens.Count - 1, $"ALTER TYPE … ADD VALUE (PostgreSQL {ctx.Options.ServerMajorVersion})");
+        }
+    }
+
+    /// <summary>GK505 at the end of a migration: a transaction the file opened is still open.</summary>
+    public static LintRule? UncommittedRule(TransactionState tx) => tx.OpenedByFileAt is null ? null : LintRules.UncommittedTransaction;
+}

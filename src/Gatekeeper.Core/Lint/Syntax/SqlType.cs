@@ -1,0 +1,166 @@
+using System.Globalization;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Syntax;
+
+/// <summary>
+/// A column type as written (<c>varchar(255)</c>, <c>timestamp with time zone</c>, <c>ENUM('a','b')</c>, <c>int[]</c>),
+/// reduced to a canonical name so that aliases compare equal (<c>int4</c> = <c>integer</c>, <c>character varying</c> = <c>varchar</c>).
+/// </summary>
+internal sealed record SqlType(string Name, IReadOnlyList<string> Arguments, bool IsArray, bool Unsigned, string Text)
+{
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    {
+        ["int"] = "integer",
+        ["int4"] = "integer",
+        ["integer"] = "integer",
+        ["int8"] = "bigint",
+        ["bigint"] = "bigint",
+        ["int2"] = "smallint",
+        ["smallint"] = "smallint",
+        ["serial4"] = "serial",
+        ["serial"] = "serial",
+        ["serial8"] = "bigserial",
+        ["bigserial"] = "bigserial",
+        ["serial2"] = "smallserial",
+        ["smallserial"] = "smallserial",
+        ["character varying"] = "varchar",
+        ["varchar"] = "varchar",
+        ["nvarchar"] = "varchar",
+        ["national varchar"] = "varchar",
+        ["national character varying"] = "varchar",
+        ["character"] = "char",
+        ["char"] = "char",
+        ["bpchar"] = "char",
+        ["nchar"] = "char",
+        ["national char"] = "char",
+        ["national character"] = "char",
+        ["timestamp"] = "timestamp",
+        ["timestamp without time zone"] = "timestamp",
+        ["timestamptz"] = "timestamptz",
+        ["timestamp with time zone"] = "timestamptz",
+        ["time"] = "time",
+        ["time without time zone"] = "time",
+        ["timetz"] = "timetz",
+        ["time with time zone"] = "timetz",
+        ["bool"] = "boolean",
+        ["boolean"] = "boolean",
+        ["float8"] = "double precision",
+        ["double precision"] = "double precision",
+        ["double"] = "double precision",
+        ["float4"] = "real",
+        ["real"] = "real",
+        ["decimal"] = "numeric",
+        ["numeric"] = "numeric",
+        ["dec"] = "numeric",
+        ["bit varying"] = "varbit",
+        ["varbit"] = "varbit",
+    };
+
+    public bool IsSerial => Name is "serial" or "bigserial" or "smallserial";
+
+    /// <summary>32-bit or smaller integer types (the ones that run out on a busy key).</summary>
+    public bool IsSmallInteger => Name is "integer" or "smallint" or "serial" or "smallserial" or "mediumint" or "tinyint";
+
+    public int? Length => Arguments.Count > 0 && int.TryParse(Arguments[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    public int? Scale => Arguments.Count > 1 && int.TryParse(Arguments[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    public bool IsEnumOrSet => Name is "enum" or "set";
+
+    public static string Canonical(string written) => Aliases.TryGetValue(written, out var canonical) ? canonical : written;
+
+    /// <summary>The type as one short line for messages (an ENUM of 30 values would otherwise fill the screen).</summary>
+    public string Display
+    {
+        get
+        {
+            var text = string.Join(' ', Text.Split([' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+            return text.Length <= 60 ? text : text[..57] + "…";
+        }
+    }
+
+    public override string ToString() => Text;
+
+    /// <summary>
+    /// Reads a type starting at <paramref name="index"/> and stops before the first column attribute
+    /// (<c>NOT NULL</c>, <c>DEFAULT</c>, <c>COLLATE</c>, …), a top-level comma, or <paramref name="end"/>.
+    /// </summary>
+    public static SqlType? Read(StatementTokens t, ref int index, int end)
+    {
+        var start = index;
+        var words = new List<string>(3);
+        var arguments = new List<string>();
+        var isArray = false;
+        var unsigned = false;
+        while (index < end)
+        {
+            if (t.IsKind(index, SqlTokenKind.Word) || (words.Count == 0 && t.IsKind(index, SqlTokenKind.QuotedIdentifier)))
+            {
+                if (words.Count > 0 && IsAttributeStart(t, index))
+                {
+                    break;
+                }
+
+                if (t.IsWord(index, "unsigned"))
+                {
+                    unsigned = true;
+                }
+                else if (!t.IsAnyWord(index, ["signed", "zerofill", "binary", "ascii", "unicode"]) || words.Count == 0)
+                {
+                    words.Add(t.Identifier(index));
+                }
+
+                index++;
+            }
+            else if (t.IsOperator(index, ".") && words.Count > 0 && t.IsName(index + 1))
+            {
+                // A schema-qualified type (public.citext): keep the type name, drop the schema.
+                words.Clear();
+                index++;
+            }
+            else if (t.IsOpen(index) && words.Count > 0)
+            {
+                var close = t.SkipParens(index);
+                foreach (var (s, e) in t.SplitTopLevel(index + 1, close - 1))
+                {
+                    arguments.Add(e - s == 1 && t.IsKind(s, SqlTokenKind.String) ? t.StringValue(s) : t.Source[t[s].Start..(t[e - 1].Start + t[e - 1].Length)]);
+                }
+
+                index = close;
+            }
+            else if ((t.IsOperator(index, "[") || t.IsOperator(index, "[]")) && words.Count > 0)
+            {
+                isArray = true;
+                while (index < end && !t.IsOperator(index, "]") && !t.IsOperator(index, "[]"))
+                {
+                    index++;
+                }
+
+                index++;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (words.Count == 0)
+        {
+            index = start;
+            return null;
+        }
+
+        var written = string.Join(' ', words);
+        var name = Canonical(written);
+        var text = t.Source[t[start].Start..(t[index - 1].Start + t[index - 1].Length)];
+        return new SqlType(name, arguments, isArray || words.Contains("array"), unsigned, text);
+    }
+
+    private static bool IsAttributeStart(StatementTokens t, int index) =>
+        t.IsAnyWord(index, [
+            "not", "null", "default", "primary", "unique", "references", "check", "constraint", "collate", "generated",
+            "auto_increment", "comment", "as", "first", "after", "on", "charset", "key", "visible", "invisible", "storage",
+            "column_format", "srid", "using", "compression", "identity", "serial",
+        ]) || t.IsWord(index, "character", "set");
+}
