@@ -87,7 +87,7 @@ internal static class EmbeddedSql
                 continue;
             }
 
-            var outer = new StatementTokens(source, file, SqlDialect.MySql, [token]);
+            var outer = new StatementTokens(source, file, SqlDialect.MySql, new[] { token });
             foreach (var inner in Relex(outer, token, prefixLength, contentLength, SqlDialect.MySql))
             {
                 result.AddRange(inner);

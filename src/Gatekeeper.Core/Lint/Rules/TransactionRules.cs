@@ -38,6 +38,7 @@ internal static class TransactionRules
         switch (statement.Control)
         {
             case TransactionControl.Begin when ctx.IsPostgres && tx.InTransaction:
+                ctx.Scope.NestingReported = true;
                 ctx.Report(LintRules.NestedTransaction, 0, ctx.Tokens.Count - 1,
                     tx.OpenedByFileAt is { } opened
                         ? $"BEGIN inside the transaction the file opened at {opened}: PostgreSQL ignores it, and the first COMMIT ends both"
@@ -47,33 +48,23 @@ internal static class TransactionRules
                 tx.InTransaction = true;
                 tx.OpenedByFileAt = location;
                 tx.StartNew();
+                ctx.Scope.OpenedBy = ctx.Unit;
                 break;
             case TransactionControl.Commit or TransactionControl.Rollback when tx.InTransaction:
                 // A BEGIN already reported explains this COMMIT too; report the pair once.
-                if (ctx.IsPostgres && tx.OpenedByFileAt is null && !ReportedNesting(ctx))
+                if (ctx.IsPostgres && tx.OpenedByFileAt is null && !ctx.Scope.NestingReported)
                 {
+                    ctx.Scope.NestingReported = true;
                     ctx.Report(LintRules.NestedTransaction, 0, ctx.Tokens.Count - 1,
                         $"{statement.Control.ToString().ToUpperInvariant()} ends the runner's transaction early: the statements after it in {ctx.Migration.FileName} run outside any transaction");
                 }
 
                 tx.InTransaction = false;
                 tx.OpenedByFileAt = null;
+                ctx.Scope.OpenedBy = null;
                 tx.StartNew();
                 break;
         }
-    }
-
-    private static bool ReportedNesting(StatementContext ctx)
-    {
-        for (var i = 0; i < ctx.Index; i++)
-        {
-            if (ctx.Units[i].Findings.Any(f => f.Rule == LintRules.NestedTransaction))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>GK506: MySQL commits implicitly before DDL, so an explicit transaction around DDL is not atomic.</summary>
@@ -89,6 +80,7 @@ internal static class TransactionRules
             $"this DDL commits the transaction opened at {opened} implicitly; what ran before it is committed even if a later statement fails");
         tx.InTransaction = false;
         tx.OpenedByFileAt = null;
+        ctx.Scope.OpenedBy = null;
     }
 
     private static bool IsMySqlDdl(ParsedStatement statement) => statement switch
@@ -142,7 +134,4 @@ internal static class TransactionRules
             RequireNoTransaction(ctx, 0, ctx.Tokens.Count - 1, $"ALTER TYPE … ADD VALUE (PostgreSQL {ctx.Options.ServerMajorVersion})");
         }
     }
-
-    /// <summary>GK505 at the end of a migration: a transaction the file opened is still open.</summary>
-    public static LintRule? UncommittedRule(TransactionState tx) => tx.OpenedByFileAt is null ? null : LintRules.UncommittedTransaction;
 }
