@@ -1,3 +1,4 @@
+using Gatekeeper.Core.Lint.Syntax;
 using Gatekeeper.Core.Migrations;
 
 namespace Gatekeeper.Core.Lint.Analysis;
@@ -23,6 +24,9 @@ internal sealed class MigrationScope
 
     /// <summary>GK504 was reported in this migration (a BEGIN and its COMMIT are one hazard, reported once).</summary>
     public bool NestingReported { get; set; }
+
+    /// <summary>Procedures created earlier in this migration, by name, so a CALL can lint the body it runs.</summary>
+    public Dictionary<string, CreateRoutineStatement> Routines { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The BEGIN the file opened (with its directives), reported as GK505 if the migration ends before COMMIT.</summary>
     public StatementUnit? OpenedBy { get; set; }

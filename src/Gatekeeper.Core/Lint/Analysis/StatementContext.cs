@@ -13,13 +13,16 @@ internal sealed class StatementContext
 {
     private const int SnippetLength = 300;
 
-    public StatementContext(MigrationScope scope, StatementUnit unit, int index, ParsedStatement statement, bool inDoBlock)
+    /// <param name="embeddedIn">For SQL that runs inside another statement: "a DO block", "procedure p"; null otherwise.</param>
+    /// <param name="via">Appended to messages when the SQL sits elsewhere than the statement that runs it ("it runs at CALL p() at f:3:1").</param>
+    public StatementContext(MigrationScope scope, StatementUnit unit, int index, ParsedStatement statement, string? embeddedIn = null, string? via = null)
     {
         Scope = scope;
         Unit = unit;
         Index = index;
         Statement = statement;
-        InDoBlock = inDoBlock;
+        EmbeddedIn = embeddedIn;
+        Via = via;
     }
 
     public MigrationScope Scope { get; }
@@ -42,8 +45,12 @@ internal sealed class StatementContext
 
     public StatementTokens Tokens => Statement.Tokens;
 
-    /// <summary>The statement runs inside a DO block (a function context: no CONCURRENTLY, no transaction control).</summary>
-    public bool InDoBlock { get; }
+    /// <summary>What the statement runs inside (a DO block, a procedure): a function context, no CONCURRENTLY, no transaction control.</summary>
+    public string? EmbeddedIn { get; }
+
+    public bool IsEmbedded => EmbeddedIn is not null;
+
+    public string? Via { get; }
 
     public SqlDialect Dialect => Plan.Dialect;
 
@@ -68,6 +75,11 @@ internal sealed class StatementContext
         if (table is { } concerned && IsNewTable(concerned))
         {
             return;
+        }
+
+        if (Via is not null)
+        {
+            message += $" ({Via})";
         }
 
         var finalSeverity = severity ?? rule.DefaultSeverity;

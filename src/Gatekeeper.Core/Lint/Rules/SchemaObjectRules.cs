@@ -186,7 +186,7 @@ internal static class SchemaObjectRules
 
     /// <summary>PostgreSQL migrations that run without a transaction cannot roll back a partial run, so their DDL should be re-runnable.</summary>
     private static bool NeedsRobustness(StatementContext ctx) =>
-        ctx.IsPostgres && !ctx.Transaction.RunnerWrapped && !ctx.Transaction.InTransaction && !ctx.InDoBlock;
+        ctx.IsPostgres && !ctx.Transaction.RunnerWrapped && !ctx.Transaction.InTransaction && !ctx.IsEmbedded;
 
     private static string NameText(string? name) => name is null ? string.Empty : $" {name}";
 

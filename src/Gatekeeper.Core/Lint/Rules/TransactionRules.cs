@@ -15,7 +15,7 @@ internal static class TransactionRules
             return;
         }
 
-        string? where = ctx.InDoBlock ? "a DO block always runs inside one (and cannot run it at all)"
+        string? where = ctx.EmbeddedIn is { } container ? $"{container} always runs inside one (and cannot run it at all)"
             : ctx.Transaction.OpenedByFileAt is { } opened ? $"the file opened one at {opened}"
             : ctx.Transaction.InTransaction ? $"{ctx.Migration.FileName} runs in one (it is not marked non-transactional)"
             : null;
@@ -28,7 +28,7 @@ internal static class TransactionRules
     /// <summary>BEGIN / COMMIT / ROLLBACK: tracks the transaction and reports nesting (GK504).</summary>
     public static void Apply(StatementContext ctx, TransactionStatement statement)
     {
-        if (ctx.InDoBlock)
+        if (ctx.IsEmbedded)
         {
             return;
         }

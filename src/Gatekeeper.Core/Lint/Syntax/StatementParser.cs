@@ -57,6 +57,7 @@ internal static class StatementParser
             "do" => ParseDo(t),
             "set" => ParseSet(t),
             "rename" when t.IsWord(1, "table") => ParseRenameTables(t),
+            "call" when NameAfter(t, 1) is { } procedure => new CallStatement(t, procedure),
             _ => new OtherStatement(t, verb),
         };
     }
