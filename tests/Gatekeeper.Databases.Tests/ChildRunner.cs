@@ -36,7 +36,7 @@ public static class ChildRunner
     }
 
     /// <summary>Starts this assembly as a child runner on <paramref name="directoryPath"/>.</summary>
-    public static Process Start(DatabaseUrl url, string directoryPath, MigrationFormat format, string urlText)
+    public static Process Start(string directoryPath, MigrationFormat format, string urlText)
     {
         var assembly = typeof(ChildRunner).Assembly.Location;
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
@@ -52,7 +52,6 @@ public static class ChildRunner
         start.ArgumentList.Add(directoryPath);
         start.ArgumentList.Add(format.ToString());
         start.Environment[UrlVariable] = urlText;
-        _ = url;
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the child runner");
     }
 }

@@ -42,7 +42,7 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlDialect 
     protected override async Task<HistoryRows> ReadOwnRowsAsync(DbSession session, CancellationToken cancellationToken)
     {
         var rows = await session.QueryAsync(
-            $"SELECT version, description, checksum, checksum_algorithm, applied_at, execution_time_ms, success, dirty, error FROM {QuotedName(session)} ORDER BY installed_rank",
+            $"SELECT version, description, checksum, checksum_algorithm, applied_at, execution_time_ms, success, dirty, error, file_name FROM {QuotedName(session)} ORDER BY installed_rank",
             reader => new AppliedMigration(
                 reader.GetString(0),
                 ReadString(reader, 1),
@@ -52,7 +52,8 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlDialect 
                 TimeSpan.FromMilliseconds(ReadInt64(reader, 5) ?? 0),
                 Dirty: ReadBool(reader, 7) || !ReadBool(reader, 6))
             {
-                Failure = ReadString(reader, 8),
+                // No error text on a dirty row means the runner died between its statements.
+                Failure = ReadString(reader, 8) ?? (ReadBool(reader, 7) ? $"{ReadString(reader, 9)} (interrupted before it finished)" : null),
             },
             cancellationToken).ConfigureAwait(false);
         return new HistoryRows(rows, null);
