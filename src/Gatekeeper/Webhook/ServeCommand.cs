@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Gatekeeper.Cli;
 using Gatekeeper.Kubernetes.Annotations;
+using k8s;
 using k8s.Exceptions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Gatekeeper.Webhook;
@@ -75,6 +77,8 @@ public static class ServeCommand
             try
             {
                 await using var app = WebhookHost.Build(settings);
+                // Resolve the client before the host starts, so a missing kubeconfig is one line, not a host failure log.
+                _ = app.Services.GetRequiredService<IKubernetes>();
                 await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(app, cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
