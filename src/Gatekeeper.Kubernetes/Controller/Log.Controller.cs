@@ -2,63 +2,63 @@ using Microsoft.Extensions.Logging;
 
 namespace Gatekeeper.Kubernetes;
 
-/// <summary>The controller's log lines (event ids 2100–2199). Names, hashes and reasons only: never a URL or a Secret's value.</summary>
+/// <summary>The controller's log lines (event ids 4100–4199). Names, hashes and reasons only: never a URL or a Secret's value.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 2100, Level = LogLevel.Debug, Message = "Watch of {Resource} reported {ExceptionType}: {Reason}")]
+    [LoggerMessage(EventId = 4100, Level = LogLevel.Debug, Message = "Watch of {Resource} reported {ExceptionType}: {Reason}")]
     public static partial void InformerWatchError(ILogger logger, string resource, string exceptionType, string reason);
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Listing or watching {Resource} failed ({ExceptionType}: {Reason}); listing again in {BackoffSeconds}s")]
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Listing or watching {Resource} failed ({ExceptionType}: {Reason}); listing again in {BackoffSeconds}s")]
     public static partial void InformerFailed(ILogger logger, string resource, double backoffSeconds, string exceptionType, string reason);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Leading as {Identity} (Lease {Namespace}/{Lease}): creating migration Jobs and releasing pods")]
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Leading as {Identity} (Lease {Namespace}/{Lease}): creating migration Jobs and releasing pods")]
     public static partial void StartedLeading(ILogger logger, string identity, string @namespace, string lease);
 
-    [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "No longer leading as {Identity}: controller work stopped")]
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Information, Message = "No longer leading as {Identity}: controller work stopped")]
     public static partial void StoppedLeading(ILogger logger, string identity);
 
-    [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "The controller leader is now {Leader}")]
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Information, Message = "The controller leader is now {Leader}")]
     public static partial void NewLeader(ILogger logger, string leader);
 
-    [LoggerMessage(EventId = 2105, Level = LogLevel.Debug, Message = "Lease call failed ({ExceptionType}: {Reason})")]
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Debug, Message = "Lease call failed ({ExceptionType}: {Reason})")]
     public static partial void LeaseError(ILogger logger, string exceptionType, string reason);
 
-    [LoggerMessage(EventId = 2106, Level = LogLevel.Error, Message = "The controller stopped with {ExceptionType}: {Reason}; giving up the lease and starting over")]
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Error, Message = "The controller stopped with {ExceptionType}: {Reason}; giving up the lease and starting over")]
     public static partial void LeaderWorkFailed(ILogger logger, string exceptionType, string reason);
 
-    [LoggerMessage(EventId = 2107, Level = LogLevel.Information, Message = "Released Lease {Namespace}/{Lease} so another replica takes over at once")]
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Information, Message = "Released Lease {Namespace}/{Lease} so another replica takes over at once")]
     public static partial void LeaseReleased(ILogger logger, string @namespace, string lease);
 
-    [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Could not release Lease {Namespace}/{Lease} ({ExceptionType}); another replica takes over when it expires")]
+    [LoggerMessage(EventId = 4108, Level = LogLevel.Warning, Message = "Could not release Lease {Namespace}/{Lease} ({ExceptionType}); another replica takes over when it expires")]
     public static partial void LeaseNotReleased(ILogger logger, string @namespace, string lease, string exceptionType);
 
-    [LoggerMessage(EventId = 2109, Level = LogLevel.Information, Message = "Controller caches filled: {Deployments} opted-in Deployments, {Jobs} migration Jobs, {GatedPods} gated pods")]
+    [LoggerMessage(EventId = 4109, Level = LogLevel.Information, Message = "Controller caches filled: {Deployments} opted-in Deployments, {Jobs} migration Jobs, {GatedPods} gated pods")]
     public static partial void ControllerSynced(ILogger logger, int deployments, int jobs, int gatedPods);
 
-    [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "Created migration Job {Namespace}/{Job} for Deployment {Deployment}, plan {Plan}")]
+    [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "Created migration Job {Namespace}/{Job} for Deployment {Deployment}, plan {Plan}")]
     public static partial void JobCreated(ILogger logger, string @namespace, string job, string deployment, string plan);
 
-    [LoggerMessage(EventId = 2111, Level = LogLevel.Information, Message = "Migration Job {Namespace}/{Job} already exists: it is that attempt's run")]
+    [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Migration Job {Namespace}/{Job} already exists: it is that attempt's run")]
     public static partial void JobAlreadyExists(ILogger logger, string @namespace, string job);
 
-    [LoggerMessage(EventId = 2112, Level = LogLevel.Warning, Message = "No migration Job for {Namespace}/{Deployment} ({Reason}): {Problem}")]
+    [LoggerMessage(EventId = 4112, Level = LogLevel.Warning, Message = "No migration Job for {Namespace}/{Deployment} ({Reason}): {Problem}")]
     public static partial void JobBlocked(ILogger logger, string @namespace, string deployment, string reason, string problem);
 
-    [LoggerMessage(EventId = 2113, Level = LogLevel.Information, Message = "Released pod {Namespace}/{Pod} (plan {Plan} applied) after {WaitedSeconds}s")]
+    [LoggerMessage(EventId = 4113, Level = LogLevel.Information, Message = "Released pod {Namespace}/{Pod} (plan {Plan} applied) after {WaitedSeconds}s")]
     public static partial void PodReleased(ILogger logger, string @namespace, string pod, string plan, double waitedSeconds);
 
-    [LoggerMessage(EventId = 2114, Level = LogLevel.Debug, Message = "Pod {Namespace}/{Pod} was not released: {Outcome}")]
+    [LoggerMessage(EventId = 4114, Level = LogLevel.Debug, Message = "Pod {Namespace}/{Pod} was not released: {Outcome}")]
     public static partial void PodNotReleased(ILogger logger, string @namespace, string pod, string outcome);
 
-    [LoggerMessage(EventId = 2115, Level = LogLevel.Information, Message = "Deployment {Namespace}/{Deployment} is {State}: {Reason}")]
+    [LoggerMessage(EventId = 4115, Level = LogLevel.Information, Message = "Deployment {Namespace}/{Deployment} is {State}: {Reason}")]
     public static partial void StatusWritten(ILogger logger, string @namespace, string deployment, string state, string reason);
 
-    [LoggerMessage(EventId = 2116, Level = LogLevel.Warning, Message = "Reconciling {Kind} {Namespace}/{Name} failed ({ExceptionType}: {Reason}); trying again in {BackoffSeconds}s")]
+    [LoggerMessage(EventId = 4116, Level = LogLevel.Warning, Message = "Reconciling {Kind} {Namespace}/{Name} failed ({ExceptionType}: {Reason}); trying again in {BackoffSeconds}s")]
     public static partial void ReconcileFailed(ILogger logger, string kind, string @namespace, string name, string exceptionType, string reason, double backoffSeconds);
 
-    [LoggerMessage(EventId = 2117, Level = LogLevel.Warning, Message = "Could not record Event {Reason} on {Namespace}/{Name}: {ExceptionType}")]
+    [LoggerMessage(EventId = 4117, Level = LogLevel.Warning, Message = "Could not record Event {Reason} on {Namespace}/{Name}: {ExceptionType}")]
     public static partial void ControllerEventNotRecorded(ILogger logger, string reason, string @namespace, string name, string exceptionType);
 
-    [LoggerMessage(EventId = 2118, Level = LogLevel.Debug, Message = "Periodic resync: listing Deployments, Jobs and gated pods again")]
+    [LoggerMessage(EventId = 4118, Level = LogLevel.Debug, Message = "Periodic resync: listing Deployments, Jobs and gated pods again")]
     public static partial void Resync(ILogger logger);
 }

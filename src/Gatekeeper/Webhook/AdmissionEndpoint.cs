@@ -160,9 +160,11 @@ public sealed class AdmissionEndpoint(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(budget.Token, aborted);
         try
         {
-            return await handler.AdmitAsync(request, linked.Token).ConfigureAwait(false);
+            // The budget is enforced here too, not only asked for through the token: the answer leaves on time even if
+            // something below ignores cancellation.
+            return await handler.AdmitAsync(request, linked.Token).AsTask().WaitAsync(settings.RequestBudget, timeProvider, aborted).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (budget.IsCancellationRequested && !aborted.IsCancellationRequested)
+        catch (Exception e) when ((e is TimeoutException || (e is OperationCanceledException && budget.IsCancellationRequested)) && !aborted.IsCancellationRequested)
         {
             Log.AdmissionOverBudget(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, settings.RequestBudget.TotalSeconds);
             return Undecided(request, handler, $"Gatekeeper could not decide within its budget of {settings.RequestBudget.TotalSeconds:0.#}s");

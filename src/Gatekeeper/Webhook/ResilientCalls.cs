@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Net;
 using System.Net.Sockets;
+using Gatekeeper.Databases;
 using k8s.Autorest;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -60,13 +61,25 @@ public sealed class ResilientCalls
     {
         var context = ResilienceContextPool.Shared.Get(operation, cancellationToken);
         context.Properties.Set(DeadlineKey, deadline);
+        var execution = pipeline.ExecuteAsync(static (ctx, state) => state(ctx.CancellationToken), context, call).AsTask();
         try
         {
-            return await pipeline.ExecuteAsync(static (ctx, state) => state(ctx.CancellationToken), context, call).ConfigureAwait(false);
+            // Polly's timeout only asks the call to stop; a driver stuck in a connection handshake may not listen. The
+            // answer must still leave on time, so stop waiting at the deadline and let the call end on its own.
+            var result = await execution.WaitAsync(Remaining(deadline), timeProvider, cancellationToken).ConfigureAwait(false);
+            ResilienceContextPool.Shared.Return(context);
+            return result;
         }
-        finally
+        catch (TimeoutException)
+        {
+            // The abandoned call still uses the context, so it is not returned to the pool; its failure is observed here.
+            _ = execution.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new TimeoutRejectedException($"{operation} did not finish by its deadline");
+        }
+        catch when (execution.IsCompleted)
         {
             ResilienceContextPool.Shared.Return(context);
+            throw;
         }
     }
 
@@ -76,13 +89,15 @@ public sealed class ResilientCalls
         HttpOperationException http => (int)http.Response.StatusCode >= 500 || http.Response.StatusCode == HttpStatusCode.TooManyRequests,
         HttpRequestException or SocketException or TimeoutException => true,
         DbException db => db.IsTransient,
+        DatabaseException database => database.Kind is DatabaseErrorKind.Unreachable or DatabaseErrorKind.ConnectionLost,
         IOException => true,
         _ => false,
     };
 
-    private TimeSpan Remaining(ResilienceContext context)
+    private TimeSpan Remaining(ResilienceContext context) => Remaining(context.Properties.GetValue(DeadlineKey, timeProvider.GetUtcNow()));
+
+    private TimeSpan Remaining(DateTimeOffset deadline)
     {
-        var deadline = context.Properties.GetValue(DeadlineKey, timeProvider.GetUtcNow());
         var remaining = deadline - timeProvider.GetUtcNow();
         // Polly takes a non-positive timeout as "none"; a deadline already past must still time out at once.
         return remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1);

@@ -96,6 +96,7 @@ public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates,
             return PlanVerdict.Deny(RejectionReasons.DryRunFailed, DenialMessages.DryRunFailed(subject, plan, rollout.Target, mode, result), []);
         }
 
+        warnings.AddRange(result.Notes.Select(note => $"not checked by the dry-run: {note}"));
         return PlanVerdict.Allow(warnings);
     }
 
@@ -117,7 +118,7 @@ public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates,
         activity?.SetTag("gatekeeper.plan.hash", rollout.Cached.Plan.Hash);
         activity?.SetTag("gatekeeper.dry_run.mode", mode.ToString());
         var result = await calls.ExecuteAsync("dry-run", deadline,
-            async ct => await database.DryRunAsync(rollout.Target, rollout.Cached.Plan, mode, rollout.Scratch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            async ct => await database.DryRunAsync(rollout.Target, rollout.Cached.Directory, rollout.Cached.Plan, mode, rollout.Scratch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         activity?.SetTag("gatekeeper.dry_run.succeeded", result.Succeeded);
         if (result.Succeeded)
         {

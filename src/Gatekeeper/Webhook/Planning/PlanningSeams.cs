@@ -19,11 +19,8 @@ public sealed record DatabaseTarget(DatabaseIdentity Identity, SqlDialect Dialec
 /// <summary>Either the target or one sentence saying what is wrong with the URL (which it never repeats).</summary>
 public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Problem);
 
-/// <summary>Where a dry-run failed and the server's message.</summary>
-public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Message, TimeSpan Elapsed)
-{
-    public static DryRunResult Skipped { get; } = new(true, null, null, TimeSpan.Zero);
-}
+/// <summary>Where a dry-run failed and the server's message; <see cref="Notes"/> say what it could not check.</summary>
+public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Message, IReadOnlyList<string> Notes, TimeSpan Elapsed);
 
 /// <summary>
 /// What the webhook needs from the database engine (Gatekeeper.Databases): resolve a URL, read the history, dry-run
@@ -32,11 +29,13 @@ public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Mess
 /// </summary>
 public interface IPlanningDatabase
 {
-    DatabaseTargetResult Resolve(SecretValue url, string historyTable);
+    /// <param name="format">The directory's format, which decides whose layout a history table that does not exist yet will have.</param>
+    DatabaseTargetResult Resolve(SecretValue url, string historyTable, MigrationFormat? format);
 
     Task<HistoryState> ReadHistoryAsync(DatabaseTarget target, CancellationToken cancellationToken);
 
-    Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationPlan plan, DryRunMode mode, DatabaseTarget? scratch, CancellationToken cancellationToken);
+    /// <summary>Proves the plan's pending migrations apply, leaving the database as it was.</summary>
+    Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, DryRunMode mode, DatabaseTarget? scratch, CancellationToken cancellationToken);
 
     /// <summary>"database unreachable: …", "authentication failed for …": one sentence, no secret.</summary>
     string Describe(Exception failure, DatabaseTarget target);

@@ -93,7 +93,15 @@ public sealed class RolloutPlanner(
                 $"Kubernetes API unreachable while reading the migrations and database Secret of namespace {@namespace} ({Describe(e)})", undecidable: true);
         }
 
-        var resolved = database.Resolve(url, annotations.HistoryTable);
+        // The files are judged before the database is asked anything: a broken file is reported even when the database is down.
+        var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format);
+        if (!read.Succeeded)
+        {
+            var problems = string.Join("; ", read.Problems.Select(p => p.ToString()));
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, $"{files.Description} cannot be read as migrations: {problems}");
+        }
+
+        var resolved = database.Resolve(url, annotations.HistoryTable, annotations.Format);
         if (resolved.Target is not { } target)
         {
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem!);
@@ -102,7 +110,7 @@ public sealed class RolloutPlanner(
         DatabaseTarget? scratchTarget = null;
         if (scratchUrl is not null)
         {
-            var resolvedScratch = database.Resolve(scratchUrl, annotations.HistoryTable);
+            var resolvedScratch = database.Resolve(scratchUrl, annotations.HistoryTable, annotations.Format);
             if (resolvedScratch.Target is null)
             {
                 return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedScratch.Problem}");
@@ -135,13 +143,6 @@ public sealed class RolloutPlanner(
             activity?.SetTag("gatekeeper.plan.cached", true);
             activity?.SetTag("gatekeeper.plan.hash", cached.Plan.Hash);
             return new RolloutPlanOutcome(new PlannedRollout(cached, target, scratchTarget, files, FromCache: true), null);
-        }
-
-        var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format);
-        if (!read.Succeeded)
-        {
-            var problems = string.Join("; ", read.Problems.Select(p => p.ToString()));
-            return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, $"{files.Description} cannot be read as migrations: {problems}");
         }
 
         var plan = Core.Planning.MigrationPlanner.Plan(read.Directory!, history, target.Identity);
