@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Net;
+using Gatekeeper.Kubernetes.Controller;
+using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Tests.ApiServerDouble;
+using k8s.Models;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace Gatekeeper.Kubernetes.Tests.Controller;
+
+/// <summary>
+/// Leader election through KubernetesClient's LeaderElector and LeaseLock against the API double. The elector
+/// measures the lease on the wall clock, so these leases last a second and the tests wait on leadership events.
+/// </summary>
+public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string Plan = ControllerHarness.Plan('c');
+    private KubeApiServerDouble api = null!;
+    private readonly List<Replica> replicas = [];
+
+    public async Task InitializeAsync() => api = await KubeApiServerDouble.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var replica in replicas)
+        {
+            await replica.StopAsync();
+        }
+
+        await api.DisposeAsync();
+    }
+
+    /// <summary>One Gatekeeper process: its own client, caches, applied plans and lease identity.</summary>
+    private sealed class Replica
+    {
+        private readonly CancellationTokenSource stop = new();
+        private Task? running;
+
+        public Replica(KubeApiServerDouble api, string name, ITestOutputHelper output, TimeSpan leaseDuration)
+        {
+            Name = name;
+            var client = api.CreateClient(name);
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var logger = new TestOutputLogger(output, name);
+            Controller = MigrationController.Create(client, new AppliedPlans(), ControllerHarness.Settings, Metrics, ControllerHarness.Resync, time, logger);
+            Leadership = new ControllerLeadership(
+                client,
+                new LeaderElectionSettings("gatekeeper-system", "gatekeeper-controller", name, leaseDuration, leaseDuration / 2, TimeSpan.FromMilliseconds(50)),
+                TimeProvider.System,
+                logger);
+            Leadership.LeadershipChanged += leading =>
+            {
+                Metrics.LeadershipChanged(leading);
+                if (leading)
+                {
+                    Leading.TrySetResult();
+                }
+                else
+                {
+                    Stopped.TrySetResult();
+                }
+            };
+        }
+
+        public string Name { get; }
+
+        public MigrationController Controller { get; }
+
+        public ControllerLeadership Leadership { get; }
+
+        public RecordedControllerMetrics Metrics { get; } = new();
+
+        public TaskCompletionSource Leading { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Start() => running = Leadership.RunAsync(Controller.RunWhileLeadingAsync, stop.Token);
+
+        public async Task StopAsync()
+        {
+            await stop.CancelAsync();
+            if (running is not null)
+            {
+                await running.WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+    }
+
+    private Replica Add(string name, TimeSpan? leaseDuration = null)
+    {
+        var replica = new Replica(api, name, output, leaseDuration ?? TimeSpan.FromSeconds(2));
+        replicas.Add(replica);
+        return replica;
+    }
+
+    private void PutWorkload()
+    {
+        api.Put(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "storefront-migrations", NamespaceProperty = ControllerHarness.Namespace },
+            Data = new Dictionary<string, string> { ["V1__init.sql"] = "CREATE TABLE orders (id bigint);" },
+        });
+        api.Put(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "storefront-db", NamespaceProperty = ControllerHarness.Namespace },
+            Data = new Dictionary<string, byte[]> { ["url"] = "postgres://app:pw@db/shop"u8.ToArray() },
+        });
+        PutDeployment("storefront");
+        api.Put(ControllerHarness.GatedPodObject("storefront-1", Plan));
+    }
+
+    private void PutDeployment(string name, string? plan = null) => api.Put(new V1Deployment
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = name,
+            NamespaceProperty = ControllerHarness.Namespace,
+            Annotations = new Dictionary<string, string>
+            {
+                [GatekeeperNames.Migrations] = "storefront-migrations",
+                [GatekeeperNames.DatabaseSecret] = "storefront-db",
+            },
+        },
+        Spec = ControllerHarness.Spec(name, plan ?? Plan),
+    });
+
+    private IReadOnlyList<RecordedRequest> Writes(string client) =>
+        api.Requests.Where(r => r.Client == client && r.Method is "POST" or "PATCH" or "PUT" or "DELETE" && !r.Path.Contains("/leases", StringComparison.Ordinal)).ToList();
+
+    private bool Gated(string pod) =>
+        api.Get<V1Pod>(ControllerHarness.Namespace, pod)!.Spec.SchedulingGates?.Any(g => g.Name == GatekeeperNames.MigrationSchedulingGate) == true;
+
+    [Fact]
+    public async Task Two_replicas_racing_for_the_lease_make_one_leader_one_job_and_the_survivor_finishes_the_work()
+    {
+        PutWorkload();
+        var a = Add("replica-a");
+        var b = Add("replica-b");
+
+        a.Start();
+        b.Start();
+        var first = await Task.WhenAny(a.Leading.Task, b.Leading.Task).WaitAsync(TimeSpan.FromSeconds(10));
+        var (leader, follower) = first == a.Leading.Task ? (a, b) : (b, a);
+        await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 1, "the leader created the Job");
+        await ControllerHarness.WaitUntil(() => Writes(leader.Name).Any(w => w.Path.EndsWith("/deployments/storefront", StringComparison.Ordinal)), "the leader wrote the status");
+
+        Assert.True(leader.Leadership.IsLeading);
+        Assert.False(follower.Leadership.IsLeading);
+        Assert.Empty(Writes(follower.Name));
+        Assert.Single(api.RequestsTo("POST", "/apis/batch/v1/namespaces/shop/jobs"));
+        Assert.Equal(leader.Name, api.Get<V1Lease>("gatekeeper-system", "gatekeeper-controller")!.Spec.HolderIdentity);
+
+        // The leader shuts down: it gives the lease up, and the other replica takes over from cluster state.
+        await leader.StopAsync();
+        await follower.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains(api.Requests, r => r.Client == leader.Name && r.Method == "DELETE" && r.Path.EndsWith("/leases/gatekeeper-controller", StringComparison.Ordinal));
+
+        var job = api.List<V1Job>(ControllerHarness.Namespace)[0].Metadata.Name;
+        api.Update<V1Job>(ControllerHarness.Namespace, job, j => j.Status = new V1JobStatus
+        {
+            Succeeded = 1,
+            Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }],
+        });
+        await ControllerHarness.WaitUntil(() => !Gated("storefront-1"), "the new leader released the pod");
+
+        Assert.Single(api.RequestsTo("POST", "/apis/batch/v1/namespaces/shop/jobs"));
+        Assert.Contains(Writes(follower.Name), w => w.Path.EndsWith("/pods/storefront-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_leader_that_cannot_renew_stops_working_before_its_lease_runs_out_and_resumes_when_it_can()
+    {
+        PutWorkload();
+        var leaseDuration = TimeSpan.FromSeconds(2);
+        var replica = Add("replica-a", leaseDuration);
+        replica.Start();
+        await replica.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 1, "the leader created the Job");
+
+        var cut = Stopwatch.StartNew();
+        api.Fail("/apis/coordination.k8s.io/", HttpStatusCode.InternalServerError);
+        await replica.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var stoppedAfter = cut.Elapsed;
+
+        // Another replica could take the lease once it is a full lease duration old; the work stopped before that.
+        Assert.True(stoppedAfter < leaseDuration, $"stopped after {stoppedAfter}");
+        Assert.False(replica.Leadership.IsLeading);
+        var writes = Writes(replica.Name).Count;
+        PutDeployment("storefront-admin", ControllerHarness.Plan('d'));
+        await Task.Delay(300);
+        Assert.Equal(writes, Writes(replica.Name).Count);
+
+        api.Heal("/apis/coordination.k8s.io/");
+        await ControllerHarness.WaitUntil(() => replica.Leadership.IsLeading, "it leads again");
+        await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 2, "the Deployment it missed gets its Job");
+    }
+}

@@ -1,0 +1,59 @@
+using Gatekeeper.Kubernetes.Controller;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gatekeeper.Kubernetes.Tests.Controller;
+
+public sealed class ReconcileQueueTests
+{
+    private static readonly WorkItem Shop = new(WorkKind.Deployment, "shop", "storefront");
+
+    [Fact]
+    public async Task Many_changes_to_one_object_make_one_reconcile()
+    {
+        using var queue = new ReconcileQueue(new FakeTimeProvider());
+
+        queue.Add(Shop);
+        queue.Add(Shop);
+        queue.Add(new WorkItem(WorkKind.Pod, "shop", "storefront"));
+
+        Assert.Equal(2, queue.Count);
+        Assert.Equal(Shop, await queue.TakeAsync(CancellationToken.None));
+        queue.Add(Shop);
+        Assert.Equal(2, queue.Count);
+    }
+
+    [Fact]
+    public async Task A_failed_item_returns_after_a_backoff_that_doubles_and_resets_once_it_succeeds()
+    {
+        var time = new FakeTimeProvider();
+        using var queue = new ReconcileQueue(time);
+
+        Assert.Equal(TimeSpan.FromSeconds(1), queue.AddAfterFailure(Shop));
+        Assert.Equal(0, queue.Count);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Shop, await queue.TakeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(TimeSpan.FromSeconds(2), queue.AddAfterFailure(Shop));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, queue.Count);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, queue.Count);
+
+        queue.Forget(Shop);
+        Assert.Equal(TimeSpan.FromSeconds(1), queue.AddAfterFailure(Shop));
+    }
+
+    [Fact]
+    public void The_backoff_stops_growing_at_five_minutes()
+    {
+        using var queue = new ReconcileQueue(new FakeTimeProvider());
+
+        var last = TimeSpan.Zero;
+        for (var i = 0; i < 40; i++)
+        {
+            last = queue.AddAfterFailure(Shop);
+        }
+
+        Assert.Equal(TimeSpan.FromMinutes(5), last);
+    }
+}
