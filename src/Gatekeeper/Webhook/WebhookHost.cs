@@ -1,4 +1,5 @@
 using System.Net;
+using Gatekeeper.Controller;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Pods;
 using Gatekeeper.Webhook.Planning;
@@ -105,6 +106,7 @@ public static class WebhookHost
         services.AddSingleton<DeploymentMutation>();
         services.AddSingleton<DeploymentValidation>();
         services.AddHostedService<MigrationJobWatcherService>();
+        services.AddGatekeeperController();
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("gatekeeper"))

@@ -1,0 +1,139 @@
+using System.Text.RegularExpressions;
+using Gatekeeper.Kubernetes.Controller;
+using Microsoft.Extensions.Options;
+
+namespace Gatekeeper.Controller;
+
+/// <summary>
+/// Everything the leader-elected controller inside <c>gatekeeper serve</c> can be told, bound from the
+/// <c>Controller</c> configuration section (environment <c>Controller__Image</c> and so on; the Helm values map 1:1)
+/// and validated at start.
+/// </summary>
+public sealed record ControllerOptions
+{
+    public const string Section = "Controller";
+
+    /// <summary>Run the controller (every replica still serves the webhook; only the Lease holder works).</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>The image migration Jobs run; unset, it is this pod's own image (read through <c>POD_NAME</c>/<c>POD_NAMESPACE</c>).</summary>
+    public string? Image { get; init; }
+
+    public string ImagePullPolicy { get; init; } = "IfNotPresent";
+
+    /// <summary>Pull secrets the Jobs use; they must exist in each application namespace.</summary>
+    public IList<string> ImagePullSecrets { get; init; } = [];
+
+    public int BackoffLimit { get; init; } = 2;
+
+    /// <summary>How long a finished Job and its pod's log stay (ttlSecondsAfterFinished).</summary>
+    public TimeSpan JobTimeToLive { get; init; } = TimeSpan.FromDays(1);
+
+    public long RunAsUser { get; init; } = 65532;
+
+    public string CpuRequest { get; init; } = "50m";
+
+    public string MemoryRequest { get; init; } = "64Mi";
+
+    public string MemoryLimit { get; init; } = "256Mi";
+
+    /// <summary>How often everything is listed again and every Deployment looked at, whatever the watches said.</summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The Lease's namespace; unset, Gatekeeper's own (<c>POD_NAMESPACE</c>, else the service account's).</summary>
+    public string? LeaseNamespace { get; init; }
+
+    public string LeaseName { get; init; } = "gatekeeper-controller";
+
+    /// <summary>This replica's name in the Lease; unset, the pod name plus a random suffix.</summary>
+    public string? Identity { get; init; }
+
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    public MigrationJobSettings JobSettings(string image) => new()
+    {
+        Image = image,
+        ImagePullPolicy = ImagePullPolicy,
+        ImagePullSecrets = [.. ImagePullSecrets],
+        BackoffLimit = BackoffLimit,
+        TimeToLiveAfterFinished = JobTimeToLive,
+        RunAsUser = RunAsUser,
+        CpuRequest = CpuRequest,
+        MemoryRequest = MemoryRequest,
+        MemoryLimit = MemoryLimit,
+    };
+}
+
+/// <summary>Checks the controller's options once at start: one line per bad value instead of a broken Job later.</summary>
+public sealed partial class ControllerOptionsValidator : IValidateOptions<ControllerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ControllerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.Image is { } image && (image.Length == 0 || image.Any(char.IsWhiteSpace)))
+        {
+            failures.Add($"Controller:Image \"{image}\" is not an image reference.");
+        }
+
+        if (options.ImagePullPolicy is not ("Always" or "IfNotPresent" or "Never"))
+        {
+            failures.Add($"Controller:ImagePullPolicy \"{options.ImagePullPolicy}\" must be Always, IfNotPresent or Never.");
+        }
+
+        if (options.BackoffLimit is < 0 or > 10)
+        {
+            failures.Add($"Controller:BackoffLimit {options.BackoffLimit} must be between 0 and 10.");
+        }
+
+        if (options.JobTimeToLive < TimeSpan.Zero || options.JobTimeToLive > TimeSpan.FromDays(30))
+        {
+            failures.Add($"Controller:JobTimeToLive {options.JobTimeToLive} must be between 0 and 30 days.");
+        }
+
+        if (options.RunAsUser <= 0)
+        {
+            failures.Add($"Controller:RunAsUser {options.RunAsUser} must be a non-root user id (above 0).");
+        }
+
+        foreach (var (key, value) in new[] { ("CpuRequest", options.CpuRequest), ("MemoryRequest", options.MemoryRequest), ("MemoryLimit", options.MemoryLimit) })
+        {
+            if (!Quantity().IsMatch(value))
+            {
+                failures.Add($"Controller:{key} \"{value}\" is not a Kubernetes quantity (for example 50m, 64Mi, 1Gi).");
+            }
+        }
+
+        if (options.ResyncInterval < TimeSpan.FromSeconds(10))
+        {
+            failures.Add($"Controller:ResyncInterval {options.ResyncInterval} must be at least 10 seconds.");
+        }
+
+        if (!DnsSubdomain().IsMatch(options.LeaseName))
+        {
+            failures.Add($"Controller:LeaseName \"{options.LeaseName}\" is not a valid object name.");
+        }
+
+        if (options.LeaseNamespace is { } leaseNamespace && !DnsSubdomain().IsMatch(leaseNamespace))
+        {
+            failures.Add($"Controller:LeaseNamespace \"{leaseNamespace}\" is not a valid namespace name.");
+        }
+
+        if (options.RetryPeriod <= TimeSpan.Zero || options.RenewDeadline <= options.RetryPeriod || options.LeaseDuration <= options.RenewDeadline)
+        {
+            failures.Add($"Controller:LeaseDuration ({options.LeaseDuration}) must exceed RenewDeadline ({options.RenewDeadline}), which must exceed RetryPeriod ({options.RetryPeriod}) > 0: a leader that cannot renew must stop before another may take over.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")]
+    private static partial Regex Quantity();
+
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
+}

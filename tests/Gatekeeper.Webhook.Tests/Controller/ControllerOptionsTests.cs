@@ -1,0 +1,54 @@
+using Gatekeeper.Controller;
+
+namespace Gatekeeper.Webhook.Tests.Controller;
+
+public sealed class ControllerOptionsTests
+{
+    [Fact]
+    public void The_defaults_are_valid_and_hold_the_lease_like_client_go()
+    {
+        var options = new ControllerOptions();
+
+        Assert.True(new ControllerOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal((TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2)), (options.LeaseDuration, options.RenewDeadline, options.RetryPeriod));
+    }
+
+    [Theory]
+    [InlineData("Image", "Controller:Image")]
+    [InlineData("PullPolicy", "Controller:ImagePullPolicy")]
+    [InlineData("Backoff", "Controller:BackoffLimit")]
+    [InlineData("Root", "Controller:RunAsUser")]
+    [InlineData("Memory", "Controller:MemoryLimit")]
+    [InlineData("Resync", "Controller:ResyncInterval")]
+    [InlineData("Lease", "Controller:LeaseDuration")]
+    [InlineData("LeaseName", "Controller:LeaseName")]
+    public void A_bad_value_is_refused_with_a_line_naming_its_key(string change, string key)
+    {
+        var options = change switch
+        {
+            "Image" => new ControllerOptions { Image = "ghcr.io/x/gatekeeper: 1" },
+            "PullPolicy" => new ControllerOptions { ImagePullPolicy = "Sometimes" },
+            "Backoff" => new ControllerOptions { BackoffLimit = 50 },
+            "Root" => new ControllerOptions { RunAsUser = 0 },
+            "Memory" => new ControllerOptions { MemoryLimit = "lots" },
+            "Resync" => new ControllerOptions { ResyncInterval = TimeSpan.FromSeconds(1) },
+            "Lease" => new ControllerOptions { RenewDeadline = TimeSpan.FromSeconds(20) },
+            _ => new ControllerOptions { LeaseName = "Gatekeeper Controller" },
+        };
+
+        var result = new ControllerOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        var failure = Assert.Single(result.Failures);
+        Assert.StartsWith(key, failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Job_settings_carry_the_options()
+    {
+        var settings = new ControllerOptions { BackoffLimit = 4, ImagePullSecrets = ["regcred"], JobTimeToLive = TimeSpan.FromHours(2) }.JobSettings("registry.example/gatekeeper:2");
+
+        Assert.Equal(("registry.example/gatekeeper:2", 4, TimeSpan.FromHours(2)), (settings.Image, settings.BackoffLimit, settings.TimeToLiveAfterFinished));
+        Assert.Equal(["regcred"], settings.ImagePullSecrets);
+    }
+}
