@@ -20,8 +20,11 @@ public sealed record MigrationJobSettings
     /// <summary>How long a finished Job (and its pod's log) stays for people to read.</summary>
     public TimeSpan TimeToLiveAfterFinished { get; init; } = TimeSpan.FromDays(1);
 
-    /// <summary>The non-root user the runner runs as (and the group that may read the mounted Secret).</summary>
-    public long RunAsUser { get; init; } = 65532;
+    /// <summary>
+    /// The non-root user the runner runs as (and the group that may read the mounted Secret): the .NET images' "app"
+    /// user, which Gatekeeper's image runs as.
+    /// </summary>
+    public long RunAsUser { get; init; } = 1654;
 
     public string CpuRequest { get; init; } = "50m";
 

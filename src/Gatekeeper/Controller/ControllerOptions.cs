@@ -29,7 +29,7 @@ public sealed record ControllerOptions
     /// <summary>How long a finished Job and its pod's log stay (ttlSecondsAfterFinished).</summary>
     public TimeSpan JobTimeToLive { get; init; } = TimeSpan.FromDays(1);
 
-    public long RunAsUser { get; init; } = 65532;
+    public long RunAsUser { get; init; } = 1654;
 
     public string CpuRequest { get; init; } = "50m";
 
