@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Net;
 using Gatekeeper.Kubernetes.Pods;
 using k8s.Autorest;
 using k8s.Models;
@@ -18,6 +20,9 @@ public sealed class DeploymentReconciler(
     IMigrationControllerMetrics metrics,
     ILogger logger)
 {
+    /// <summary>Statuses the API server refused to store, by Deployment, so the same refusal is not asked for again and again.</summary>
+    private readonly ConcurrentDictionary<string, string> refusedStatuses = new(StringComparer.Ordinal);
+
     public async Task ReconcileAsync(V1Deployment deployment, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);
@@ -93,15 +98,33 @@ public sealed class DeploymentReconciler(
 
         if (decision.Status is { } status)
         {
-            if (await reporter.WriteStatusAsync(facts.Namespace, facts.Name, status, cancellationToken).ConfigureAwait(false) is not { } written)
+            var key = $"{facts.Namespace}/{facts.Name}";
+            var signature = $"{status.State}|{status.Reason}|{status.Plan}|{status.Job}|{status.Message}";
+            if (refusedStatuses.TryGetValue(key, out var refused) && refused == signature)
             {
                 return;
             }
 
-            // The next decision must see this status, not the one before it, or it would report the same change twice.
-            cluster.Deployments.Remember(written);
+            try
+            {
+                if (await reporter.WriteStatusAsync(facts.Namespace, facts.Name, status, cancellationToken).ConfigureAwait(false) is not { } written)
+                {
+                    return;
+                }
 
-            Log.StatusWritten(logger, facts.Namespace, facts.Name, status.State.ToString(), status.Reason);
+                refusedStatuses.TryRemove(key, out _);
+
+                // The next decision must see this status, not the one before it, or it would report the same change twice.
+                cluster.Deployments.Remember(written);
+                Log.StatusWritten(logger, facts.Namespace, facts.Name, status.State.ToString(), status.Reason);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.UnprocessableEntity)
+            {
+                // An admission webhook (Gatekeeper's own, when the annotations do not parse) or a policy refused the
+                // write. Asking again cannot help until the Deployment changes; the Event below still tells people, once.
+                refusedStatuses[key] = signature;
+                Log.StatusRefused(logger, facts.Namespace, facts.Name, (int)e.Response.StatusCode);
+            }
         }
 
         if (decision.Finished is { } finished)

@@ -61,4 +61,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4118, Level = LogLevel.Debug, Message = "Periodic resync: listing Deployments, Jobs and gated pods again")]
     public static partial void Resync(ILogger logger);
+
+    [LoggerMessage(EventId = 4119, Level = LogLevel.Warning, Message = "The API server refused the status of Deployment {Namespace}/{Deployment} (HTTP {Status}); not asking again until it changes")]
+    public static partial void StatusRefused(ILogger logger, string @namespace, string deployment, int status);
 }

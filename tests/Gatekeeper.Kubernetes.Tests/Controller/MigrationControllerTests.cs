@@ -354,6 +354,27 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
     }
 
     [Fact]
+    public async Task A_status_the_api_server_refuses_is_reported_once_and_not_asked_for_again()
+    {
+        // Gatekeeper's own validating webhook refuses updates of a Deployment whose annotations do not parse.
+        harness.PutDeployment(PlanA, name: "broken", annotations: new Dictionary<string, string> { [GatekeeperNames.JobTimeout] = "forever" });
+        harness.Api.Fail("/apis/apps/v1/namespaces/shop/deployments/broken", HttpStatusCode.BadRequest);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Events().Any(e => e.Reason == StatusReasons.AnnotationInvalid), "the Event is recorded");
+        await harness.Settle();
+        harness.Time.Advance(ControllerHarness.Resync);
+        await harness.Settle();
+        harness.Time.Advance(ControllerHarness.Resync);
+        await harness.Settle();
+
+        Assert.Single(harness.Api.RequestsTo("PATCH", "/apis/apps/v1/namespaces/shop/deployments/broken"));
+        var warning = Assert.Single(harness.Events());
+        Assert.Contains("gatekeeper.dev/job-timeout", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(0, harness.JobCreates());
+    }
+
+    [Fact]
     public async Task Two_deployments_sharing_one_plan_share_one_job()
     {
         harness.PutSources("web");
