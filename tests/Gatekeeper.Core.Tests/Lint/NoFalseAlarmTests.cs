@@ -134,4 +134,20 @@ public sealed class NoFalseAlarmTests
     {
         LintKit.Postgres("CREATE TABLE app.invoices (id bigint);\nCREATE INDEX ON invoices (id);\nCREATE INDEX ON APP.INVOICES (id);").AssertSilent("GK303");
     }
+
+    [Fact]
+    public void Rebuilding_a_table_under_its_old_name_keeps_the_running_version_working()
+    {
+        const string sql = """
+            DO $body$
+            BEGIN
+                ALTER TABLE river_migration RENAME TO river_migration_old;
+                CREATE TABLE river_migration (line text NOT NULL, version bigint NOT NULL, PRIMARY KEY (line, version));
+                INSERT INTO river_migration (line, version) SELECT 'main', version FROM river_migration_old;
+            END;
+            $body$;
+            """;
+
+        LintKit.Postgres(sql).AssertSilent("GK201");
+    }
 }
