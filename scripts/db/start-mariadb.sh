@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Starts (or reuses) a throwaway MariaDB on 127.0.0.1 for tests. Prints one line to eval:
+#   export GATEKEEPER_TEST_MYSQL_URL=mysql://root:…@127.0.0.1:53306/mysql
+# Everything else goes to stderr. Usage: eval "$(scripts/db/start-mariadb.sh)"
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+port="${GATEKEEPER_TEST_MYSQL_PORT:-53306}"
+password="${GATEKEEPER_TEST_MYSQL_PASSWORD:-gatekeeper-test-pw}"
+data="$root/.tmp/mariadb-$port"
+socket="$data/mysqld.sock"
+url="mysql://root:$password@127.0.0.1:$port/mysql"
+
+answers() { mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -uroot -p"$password" -e 'select 1' >/dev/null 2>&1; }
+
+if answers; then
+  echo "mariadb: reusing the server on 127.0.0.1:$port" >&2
+  echo "export GATEKEEPER_TEST_MYSQL_URL=$url"
+  exit 0
+fi
+
+if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+  echo "mariadb: another server already listens on 127.0.0.1:$port and does not accept the test credentials; stop it or choose another port with GATEKEEPER_TEST_MYSQL_PORT" >&2
+  exit 1
+fi
+
+command -v mariadbd >/dev/null || { echo "mariadb: mariadbd is not installed (apt-get install -y mariadb-server)" >&2; exit 1; }
+
+fresh=0
+if [ ! -d "$data/mysql" ]; then
+  mkdir -p "$data"
+  mariadb-install-db --no-defaults --user=root --auth-root-authentication-method=normal \
+    --datadir="$data" --skip-test-db >"$data/install.log" 2>&1 \
+    || { echo "mariadb: mariadb-install-db failed; see $data/install.log" >&2; exit 1; }
+  fresh=1
+fi
+# --no-defaults must come first: the machine's my.cnf must not leak into the test server.
+nohup mariadbd --no-defaults --user=root --datadir="$data" --port="$port" --bind-address=127.0.0.1 \
+  --socket="$socket" --pid-file="$data/mariadbd.pid" --log-error="$data/server.log" \
+  --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --sync-binlog=0 --skip-name-resolve \
+  --max-connections=300 >/dev/null 2>&1 &
+
+for _ in $(seq 1 120); do
+  if [ "$fresh" = 1 ] && mariadb --no-defaults -uroot --socket="$socket" -e 'select 1' >/dev/null 2>&1; then
+    mariadb --no-defaults -uroot --socket="$socket" -e \
+      "ALTER USER 'root'@'localhost' IDENTIFIED BY '$password'; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '$password'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES;"
+    fresh=0
+  fi
+  if answers; then
+    echo "mariadb: running on 127.0.0.1:$port (data $data)" >&2
+    echo "export GATEKEEPER_TEST_MYSQL_URL=$url"
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "mariadb: did not answer on 127.0.0.1:$port within 60 s; see $data/server.log" >&2
+exit 1

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using Gatekeeper.Databases;
+
+namespace Gatekeeper.Cli;
+
+/// <summary>
+/// Runs a command body and maps its failures to the documented exit codes: a <see cref="CommandLineError"/>
+/// becomes one line on stderr; Ctrl-C becomes exit 130 without a stack trace.
+/// </summary>
+internal static class CommandRunner
+{
+    public static void SetAction(Command command, Func<ParseResult, TextWriter, CancellationToken, Task<int>> body) =>
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            try
+            {
+                return await body(parseResult, output, cancellationToken);
+            }
+            catch (CommandLineError e)
+            {
+                await error.WriteLineAsync($"gatekeeper {command.Name}: {e.Message}");
+                return e.ExitCode;
+            }
+            catch (DatabaseException e)
+            {
+                await error.WriteLineAsync($"gatekeeper {command.Name}: {e.Message}");
+                return ExitCodeOf(e.Kind);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await error.WriteLineAsync($"gatekeeper {command.Name}: cancelled.");
+                return 130;
+            }
+        });
+
+    /// <summary>Configuration trouble (where, who) is exit 2; trouble while migrating (a held lock) is exit 1.</summary>
+    public static int ExitCodeOf(DatabaseErrorKind kind) => kind switch
+    {
+        DatabaseErrorKind.AuthenticationFailed or DatabaseErrorKind.Unreachable or DatabaseErrorKind.UnknownDatabase
+            or DatabaseErrorKind.PermissionDenied or DatabaseErrorKind.HistoryTable => ExitCodes.UsageOrConfiguration,
+        _ => ExitCodes.Rejected,
+    };
+}

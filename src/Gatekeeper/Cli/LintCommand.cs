@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Gatekeeper.Core.Lint;
+using Gatekeeper.Core.Lint.Formatting;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Cli;
+
+/// <summary><c>gatekeeper lint</c>: judge migration files for unsafe changes, from their text alone.</summary>
+internal static class LintCommand
+{
+    public static Command Create()
+    {
+        var directory = CommonOptions.Directory();
+        var format = CommonOptions.Format();
+        var output = CommonOptions.Output(withGithub: true);
+        var dialect = new Option<string>("--dialect")
+        {
+            Description = "SQL dialect of the files.",
+            DefaultValueFactory = _ => "postgres",
+            HelpName = "DIALECT",
+        }.AcceptOnlyFromAmong("postgres", "mysql");
+        var allow = new Option<string?>("--allow")
+        {
+            Description = "Rule ids or categories to accept, comma separated (as the gatekeeper.dev/allow annotation), e.g. GK101,locking.",
+            HelpName = "RULES",
+        };
+        var command = new Command("lint", """
+            Lint migration files for changes that are unsafe during a rolling update: destructive changes, backward-incompatible
+            changes the running app version would break on, heavy locks and table rewrites, data-dependent failures and
+            transaction hazards. Judged from the text alone, every migration in the directory; 'gatekeeper plan' lints only what a database
+            has pending. Exit 0 when nothing blocks, 1 when an error finding is not allowed, 2 on bad input.
+            Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
+            """)
+        {
+            directory, format, dialect, allow, output,
+        };
+
+        CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
+        {
+            var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
+            var sqlDialect = parse.GetRequiredValue(dialect) == "mysql" ? SqlDialect.MySql : SqlDialect.Postgres;
+            var options = LintOptions.Default with { Allow = LintAllowList.Parse(parse.GetValue(allow)) };
+            var report = Linter.Lint(source.Migrations, sqlDialect, options);
+            await WriteReportAsync(stdout, report, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString());
+            return report.IsBlocking ? ExitCodes.Rejected : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static async Task WriteReportAsync(TextWriter stdout, LintReport report, OutputFormat output, string directory)
+    {
+        var text = output switch
+        {
+            OutputFormat.Json => LintReportFormatter.FormatJson(report),
+            OutputFormat.Github => LintReportFormatter.FormatGitHub(report, directory),
+            _ => LintReportFormatter.FormatHuman(report, color: ShouldColor(stdout)),
+        };
+        await stdout.WriteAsync(text);
+        if (!text.EndsWith('\n'))
+        {
+            await stdout.WriteLineAsync();
+        }
+    }
+
+    private static bool ShouldColor(TextWriter stdout) =>
+        ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
+}

@@ -1,0 +1,33 @@
+using Gatekeeper.Core.Migrations;
+
+namespace Gatekeeper.Cli;
+
+/// <summary>Reads a migration directory for a command, turning every file problem into one line on stderr.</summary>
+internal static class SourceLoading
+{
+    public static async Task<MigrationDirectory> LoadAsync(DirectoryInfo directory, string formatName, CancellationToken cancellationToken)
+    {
+        MigrationFormatNames.TryParse(formatName, out var format);
+        MigrationDirectoryReadResult result;
+        try
+        {
+            result = await MigrationDirectoryReader.ReadAsync(new DirectoryMigrationSource(directory.FullName), format, cancellationToken);
+        }
+        catch (MigrationSourceException e)
+        {
+            throw new CommandLineError(e.Message);
+        }
+
+        if (result.Succeeded)
+        {
+            return result.Directory!;
+        }
+
+        var lines = result.Problems.Select(problem => problem.File is null
+            ? problem.Message
+            : $"{Path.Combine(directory.ToString(), problem.File)}: {problem.Message}");
+        throw new CommandLineError(
+            $"{directory} cannot be read as a migration directory ({result.Problems.Count} problem{(result.Problems.Count == 1 ? string.Empty : "s")}):" +
+            Environment.NewLine + string.Join(Environment.NewLine, lines.Select(line => "  " + line)));
+    }
+}
