@@ -130,4 +130,16 @@ public sealed class LiveSchemaTests
 
         LintKit.Postgres("ALTER TABLE orders RENAME TO orders_old;\nDROP TABLE orders_old;", options: options).AssertFires("GK101");
     }
+
+    [Fact]
+    public void Schema_lookup_matches_schema_qualified_names_and_prefers_the_largest_of_several_unqualified_matches()
+    {
+        var schema = new SchemaContext([new SchemaTable("audit", "events", 10, null), new SchemaTable("public", "events", 9_000_000, null), new SchemaTable(null, "Orders", 5, null)]);
+
+        Assert.Equal(9_000_000, schema.Find(null, "events", ignoreCase: false)!.EstimatedRows);
+        Assert.Equal(10, schema.Find("audit", "events", ignoreCase: false)!.EstimatedRows);
+        Assert.Null(schema.Find("billing", "events", ignoreCase: false));
+        Assert.Null(schema.Find(null, "orders", ignoreCase: false));
+        Assert.NotNull(schema.Find("shop", "orders", ignoreCase: true));
+    }
 }
