@@ -150,4 +150,19 @@ public sealed class NoFalseAlarmTests
 
         LintKit.Postgres(sql).AssertSilent("GK201");
     }
+
+    [Theory]
+    [InlineData(SqlDialect.MySql, "BEGIN NOT ATOMIC\n  SELECT 1;\nEND;")]
+    [InlineData(SqlDialect.MySql, "CREATE PROCEDURE p()\nBEGIN\n  DECLARE x INT DEFAULT 0;\n  SELECT x;\nEND;")]
+    [InlineData(SqlDialect.Postgres, "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;")]
+    public void A_compound_block_split_at_its_semicolons_is_not_a_transaction(SqlDialect dialect, string sql)
+    {
+        foreach (var transactional in new[] { true, false })
+        {
+            var report = LintKit.Lint(dialect, sql, transactional);
+
+            report.AssertSilent("GK504");
+            report.AssertSilent("GK505");
+        }
+    }
 }
