@@ -122,7 +122,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_watch_that_ends_is_followed_by_a_fresh_list_that_catches_what_it_missed()
+    public async Task A_watch_that_ends_is_followed_by_a_fresh_list_and_watch()
     {
         var plans = new AppliedPlans();
         var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, NullLogger<MigrationJobWatcher>.Instance);
@@ -135,7 +135,6 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
         var applied = NextApplied(plans);
         api.EndWatches();
         await secondWatch;
-        // Stored while no watch was open, so only the relist can have seen it.
         Assert.False(plans.IsApplied(Plan('f')));
         api.Put(Job("team-a", Plan('f'), succeeded: true));
 

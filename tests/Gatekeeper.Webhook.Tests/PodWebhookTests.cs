@@ -77,6 +77,34 @@ public sealed class PodWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pods_created_after_the_plans_job_succeeded_are_no_longer_gated()
+    {
+        const string plan = "3333333333333333333333333333333333333333333333333333333333333333";
+        var plans = webhook.Services.GetRequiredService<AppliedPlans>();
+        var before = await AdmissionReviewResponse.ReadAsync(await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", Pod(plan))));
+        Assert.NotNull(before.Patch);
+
+        var applied = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        plans.PlanApplied += key => applied.TrySetResult(key);
+        api.Put(new V1Job
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = "shop-migrate-3333333333",
+                NamespaceProperty = "team-a",
+                Labels = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = plan[..63] },
+                Annotations = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = plan },
+            },
+            Status = new V1JobStatus { Succeeded = 1, Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }] },
+        });
+        await applied.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var after = await AdmissionReviewResponse.ReadAsync(await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", Pod(plan))));
+
+        Assert.True(after.Allowed);
+        Assert.Null(after.Patch);
+    }
+
+    [Fact]
     public async Task Pods_without_a_plan_and_pod_updates_pass_untouched()
     {
         var unmanaged = await AdmissionReviewResponse.ReadAsync(

@@ -53,4 +53,35 @@ public sealed class ServeCommandTests
         Assert.Equal(2, exit);
         Assert.Contains("RequestBudget", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Serve_without_access_to_kubernetes_stops_with_one_line_naming_the_kubeconfig()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gk-serve-" + Guid.NewGuid().ToString("N"));
+        var missing = Path.Combine(directory, "no-such-kubeconfig");
+
+        var (exit, error) = await RunAsync("serve", "--listen-address", "127.0.0.1", "--port", "0", "--dev-certificates", "--dev-certificate-dir", directory, "--kubeconfig", missing);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("gatekeeper serve: cannot reach Kubernetes:", error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
+        Assert.True(File.Exists(Path.Combine(directory, "ca.crt")));
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Serve_with_an_unreadable_certificate_stops_with_one_line()
+    {
+        var directory = Directory.CreateTempSubdirectory("gk-serve-").FullName;
+        var certificate = Path.Combine(directory, "tls.crt");
+        var key = Path.Combine(directory, "tls.key");
+        await File.WriteAllTextAsync(certificate, "not a certificate");
+        await File.WriteAllTextAsync(key, "not a key");
+
+        var (exit, error) = await RunAsync("serve", "--listen-address", "127.0.0.1", "--port", "0", "--tls-cert-file", certificate, "--tls-key-file", key);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("gatekeeper serve: cannot load the serving certificate", error, StringComparison.Ordinal);
+        Directory.Delete(directory, recursive: true);
+    }
 }

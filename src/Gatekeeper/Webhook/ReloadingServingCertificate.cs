@@ -31,7 +31,7 @@ public sealed class ReloadingServingCertificate : IDisposable
         this.timeProvider = timeProvider;
         this.checkInterval = checkInterval;
         this.logger = logger;
-        (current, currentFingerprint) = Load() ?? throw new InvalidOperationException(
+        (current, currentFingerprint) = Load() ?? throw new ServingCertificateException(
             $"cannot load the serving certificate from {certificateFile} and {keyFile}: {lastError}");
         nextCheck = timeProvider.GetTimestamp() + Ticks(checkInterval);
         Log.ServingCertificateLoaded(logger, current.Subject, current.Thumbprint, current.NotAfter);
@@ -142,3 +142,6 @@ public sealed class ReloadingServingCertificate : IDisposable
 
     private long Ticks(TimeSpan interval) => (long)(interval.TotalSeconds * timeProvider.TimestampFrequency);
 }
+
+/// <summary>The serving certificate files cannot be used at start (at a later rotation the old certificate is kept instead).</summary>
+public sealed class ServingCertificateException(string message) : Exception(message);

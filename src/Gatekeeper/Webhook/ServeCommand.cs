@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Gatekeeper.Cli;
 using Gatekeeper.Kubernetes.Annotations;
+using k8s;
+using k8s.Exceptions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Gatekeeper.Webhook;
@@ -74,6 +77,8 @@ public static class ServeCommand
             try
             {
                 await using var app = WebhookHost.Build(settings);
+                // Resolve the client before the host starts, so a missing kubeconfig is one line, not a host failure log.
+                _ = app.Services.GetRequiredService<IKubernetes>();
                 await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(app, cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
@@ -84,6 +89,16 @@ public static class ServeCommand
                     await Console.Error.WriteLineAsync($"gatekeeper serve: {failure}").ConfigureAwait(false);
                 }
 
+                return ExitCodes.UsageOrConfiguration;
+            }
+            catch (KubeConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"gatekeeper serve: cannot reach Kubernetes: {e.Message} (run inside a cluster, or pass --kubeconfig).").ConfigureAwait(false);
+                return ExitCodes.UsageOrConfiguration;
+            }
+            catch (ServingCertificateException e)
+            {
+                await Console.Error.WriteLineAsync($"gatekeeper serve: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.UsageOrConfiguration;
             }
         });

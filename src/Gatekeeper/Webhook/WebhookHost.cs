@@ -46,6 +46,8 @@ public static class WebhookHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddInMemoryCollection(settings);
+        // A line per request would be one per pod created in the cluster; Gatekeeper logs its own decisions instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddGatekeeperWebhook(builder.Configuration[OtlpEndpointVariable]);
         configureServices?.Invoke(builder.Services);

@@ -28,6 +28,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
     private readonly ConcurrentDictionary<string, HttpStatusCode> failures = new(StringComparer.Ordinal);
     private readonly List<Channel<string>> watchers = [];
+    private readonly List<(long Version, string Line)> jobEvents = [];
     private readonly Lock watchLock = new();
     private long resourceVersion = 100;
 
@@ -67,9 +68,18 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     /// <summary>Stores a Job and tells every open watch about it (ADDED or MODIFIED).</summary>
     public void Put(V1Job job)
     {
-        var existed = objects.ContainsKey(Key("jobs", job.Metadata.NamespaceProperty, job.Metadata.Name));
-        var json = PutObject("jobs", job.Metadata.NamespaceProperty, job.Metadata.Name, job);
-        Broadcast($"{{\"type\":\"{(existed ? "MODIFIED" : "ADDED")}\",\"object\":{json}}}");
+        lock (watchLock)
+        {
+            var existed = objects.ContainsKey(Key("jobs", job.Metadata.NamespaceProperty, job.Metadata.Name));
+            var json = PutObject("jobs", job.Metadata.NamespaceProperty, job.Metadata.Name, job);
+            var line = $"{{\"type\":\"{(existed ? "MODIFIED" : "ADDED")}\",\"object\":{json}}}";
+            // Kept so a watch started from an older resourceVersion receives it, as the API server replays its window.
+            jobEvents.Add((Interlocked.Read(ref resourceVersion), line));
+            foreach (var watcher in watchers)
+            {
+                watcher.Writer.TryWrite(line);
+            }
+        }
     }
 
     /// <summary>Makes every request whose path starts with <paramref name="pathPrefix"/> answer <paramref name="status"/>.</summary>
@@ -113,17 +123,6 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     }
 
     private static string Key(string resource, string ns, string name) => $"{resource}/{ns}/{name}";
-
-    private void Broadcast(string line)
-    {
-        lock (watchLock)
-        {
-            foreach (var watcher in watchers)
-            {
-                watcher.Writer.TryWrite(line);
-            }
-        }
-    }
 
     private void Map()
     {
@@ -179,13 +178,14 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     private async Task List(HttpContext context, string resource, string? ns, string listKind)
     {
         var selector = LabelSelector.Parse(context.Request.Query["labelSelector"].ToString());
+        // Read before the items: an object stored meanwhile is then listed and also replayed to a watch, never lost.
+        var version = Interlocked.Read(ref resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var prefix = ns is null ? $"{resource}/" : $"{resource}/{ns}/";
         var items = objects.Where(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal))
             .OrderBy(pair => pair.Key, StringComparer.Ordinal)
             .Select(pair => pair.Value)
             .Where(json => selector.Matches(Labels(json)))
             .ToList();
-        var version = Interlocked.Read(ref resourceVersion).ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(
             $"{{\"apiVersion\":\"v1\",\"kind\":\"{listKind}\",\"metadata\":{{\"resourceVersion\":\"{version}\"}},\"items\":[{string.Join(",", items)}]}}");
@@ -195,8 +195,17 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     {
         var selector = LabelSelector.Parse(context.Request.Query["labelSelector"].ToString());
         var channel = Channel.CreateUnbounded<string>();
+        var from = long.TryParse(context.Request.Query["resourceVersion"].ToString(), System.Globalization.CultureInfo.InvariantCulture, out var version) ? version : long.MaxValue;
         lock (watchLock)
         {
+            foreach (var (eventVersion, line) in jobEvents)
+            {
+                if (eventVersion > from)
+                {
+                    channel.Writer.TryWrite(line);
+                }
+            }
+
             watchers.Add(channel);
         }
 
