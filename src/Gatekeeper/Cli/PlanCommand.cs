@@ -44,7 +44,15 @@ internal static class PlanCommand
 
             var history = await db.ReadHistoryAsync(cancellationToken);
             var plan = MigrationPlanner.Plan(source, history, db.Identity);
-            var lint = Linter.Lint(plan.Pending, target.Url.Dialect, LintOptions.Default with { Allow = LintAllowList.Parse(parse.GetValue(allow)) });
+            // Only pending migrations are judged, so the catalog is read only when there is something to judge; with it,
+            // size-dependent findings on small analysed tables become warnings.
+            var live = plan.Pending.Count > 0 ? await db.ReadSchemaAsync(cancellationToken) : null;
+            var lint = Linter.Lint(plan.Pending, target.Url.Dialect, LintOptions.Default with
+            {
+                Allow = LintAllowList.Parse(parse.GetValue(allow)),
+                Schema = live?.Schema,
+                ServerMajorVersion = live?.ServerMajorVersion,
+            });
             DryRunReport? dryRunReport = null;
             if (parse.GetValue(dryRun) && !plan.IsBlocked && !plan.IsEmpty)
             {
