@@ -39,3 +39,28 @@ public sealed class PlanLiveSchemaTests
         Assert.Contains("120,000 rows", (string)big["message"]!, StringComparison.Ordinal);
     }
 }
+
+/// <summary><c>gatekeeper lint --url</c>: the same live-schema judgement without a plan.</summary>
+public sealed class LintLiveSchemaTests
+{
+    [Fact]
+    public async Task Lint_with_a_url_lowers_an_index_build_on_a_small_analysed_table_to_a_warning()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await database.ExecuteAsync("""
+            CREATE TABLE tiny_events (id bigint, kind integer);
+            INSERT INTO tiny_events SELECT g, g % 3 FROM generate_series(1, 30) g;
+            ANALYZE tiny_events;
+            """);
+        using var dir = new TempMigrationDirectory(("V1__index.sql", "CREATE INDEX tiny_events_kind ON tiny_events (kind);\n"));
+
+        var textOnly = await CliRun.InvokeAsync("lint", "--dir", dir.Path);
+        var withSchema = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--url", TestUrls.For(database));
+
+        Assert.Equal(1, textOnly.ExitCode);
+        Assert.Contains("GK303", textOnly.Output);
+        Assert.True(withSchema.ExitCode == 0, withSchema.Output + withSchema.Error);
+        Assert.Contains("warning[GK303]", withSchema.Output);
+        Assert.Contains("30 rows", withSchema.Output);
+    }
+}
