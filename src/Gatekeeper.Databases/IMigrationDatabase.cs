@@ -22,6 +22,13 @@ public interface IMigrationDatabase : IAsyncDisposable
     Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Reads every user table (system schemas excluded) with its estimated row count and columns, and the server's major
+    /// version, in one query per kind, for <c>LintOptions.Schema</c> and <c>LintOptions.ServerMajorVersion</c>. A table
+    /// never analysed has a negative estimate (unknown).
+    /// </summary>
+    Task<LiveSchema> ReadSchemaAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Takes the database-wide migration lock (keyed by database and history table) on a session of its own, waiting up to
     /// <paramref name="timeout"/>; throws <see cref="DatabaseException"/> of kind <see cref="DatabaseErrorKind.MigrationLockHeld"/>
     /// ("another migration holds the lock on …") when it cannot. Disposing releases it.

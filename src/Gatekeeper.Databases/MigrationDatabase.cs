@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Integrity;
+using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Databases.Execution;
@@ -69,6 +70,35 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
         var rows = await layout.ReadAsync(session, cancellationToken).ConfigureAwait(false);
         return new HistoryState(table, layout.Kind, true, rows.Applied, rows.AppliedThrough);
+    }
+
+    public async Task<LiveSchema> ReadSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ReadSchemaAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
+        {
+            throw new DatabaseException(error.Kind, $"could not read the schema of {Label}: {error.ServerMessage}", error.ServerCode, ex);
+        }
+    }
+
+    /// <summary>The engine's catalog queries, on an open session; driver errors are classified by the caller.</summary>
+    private protected abstract Task<LiveSchema> ReadSchemaAsync(DbSession session, CancellationToken cancellationToken);
+
+    /// <summary>Joins the columns read by one query to the tables read by another, keyed by schema and name.</summary>
+    private protected static SchemaContext Assemble(
+        IEnumerable<(string? Schema, string Name, long EstimatedRows)> tables,
+        IEnumerable<(string? Schema, string Table, SchemaColumn Column)> columns)
+    {
+        var byTable = columns
+            .GroupBy(c => (c.Schema, c.Table))
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<SchemaColumn>)g.Select(c => c.Column).ToList());
+        return new SchemaContext(tables
+            .Select(t => new SchemaTable(t.Schema, t.Name, t.EstimatedRows, byTable.GetValueOrDefault((t.Schema, t.Name))))
+            .ToList());
     }
 
     public abstract Task<IAsyncDisposable> AcquireMigrationLockAsync(TimeSpan timeout, CancellationToken cancellationToken);

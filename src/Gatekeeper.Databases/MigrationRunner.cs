@@ -108,7 +108,7 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
                 {
                     progress?.Report(new MigrationProgress(MigrationProgressKind.Failed, migration, i, plan.Pending.Count, result.Elapsed, failure));
                     var suffix = failure.LeftDirty
-                        ? $"; it is marked dirty: repair the schema by hand, then run `gatekeeper repair --version {migration.Id}`"
+                        ? $"; it is marked dirty: repair the schema by hand, then run `gatekeeper repair --version {migration.Id} --resolution retry|applied`"
                         : "; nothing of it was applied";
                     return new MigrationRunResult(MigrationRunStatus.Failed, plan, applied, failure, $"migration {migration.Id} failed at {failure}{suffix}");
                 }
@@ -148,6 +148,6 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
 
         var where = row.Failure is null ? string.Empty : $" at {row.Failure}";
         return $"migration {row.Id} failed half-way{(database is null ? string.Empty : " on " + database)}{where}; " +
-               $"repair the schema by hand, then run `gatekeeper repair --version {row.Id}`";
+               $"repair the schema by hand, then run `gatekeeper repair --version {row.Id} --resolution retry|applied`";
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases.Execution;
 using Gatekeeper.Databases.History;
@@ -61,6 +62,47 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
             throw;
         }
     }
+
+    // TABLE_ROWS is InnoDB's estimate (refreshed by ANALYZE TABLE); NULL only for engines that keep none.
+    private const string TablesQuery = """
+        SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'
+        """;
+
+    // MariaDB prints an implicit DEFAULT NULL as the word NULL (a string default is quoted), MySQL as SQL NULL: both
+    // mean "no default" for the linter.
+    private const string ColumnsQuery = """
+        SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'NO',
+               COLUMN_DEFAULT IS NOT NULL AND NOT (COLUMN_DEFAULT = 'NULL' AND IS_NULLABLE = 'YES'),
+               EXTRA LIKE '%auto_increment%', COLUMN_COMMENT <> ''
+        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
+        ORDER BY TABLE_NAME, ORDINAL_POSITION
+        """;
+
+    private protected override async Task<LiveSchema> ReadSchemaAsync(DbSession session, CancellationToken cancellationToken)
+    {
+        var version = Convert.ToString(
+            await session.ScalarAsync("SELECT VERSION()", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? string.Empty;
+        var tables = await session.QueryAsync(TablesQuery,
+            r => ((string?)r.GetString(0), r.GetString(1), r.IsDBNull(2) ? -1L : Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture)),
+            cancellationToken).ConfigureAwait(false);
+        var columns = await session.QueryAsync(ColumnsQuery,
+            r => ((string?)r.GetString(0), r.GetString(1), new SchemaColumn(
+                r.GetString(2), r.GetString(3), NotNull: IsTrue(r, 4), HasDefault: IsTrue(r, 5), AutoIncrement: IsTrue(r, 6), HasComment: IsTrue(r, 7))),
+            cancellationToken).ConfigureAwait(false);
+        return new LiveSchema(Assemble(tables, columns), MajorVersion(version));
+    }
+
+    /// <summary>"8.0.36" → 8, "10.11.19-MariaDB" → 10; null when the server printed something else.</summary>
+    internal static int? MajorVersion(string version)
+    {
+        var digits = version.TrimStart().TakeWhile(char.IsAsciiDigit).ToArray();
+        return digits.Length > 0 && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var major) ? major : null;
+    }
+
+    // Comparisons come back as integers (0/1) on MySQL and MariaDB alike.
+    private static bool IsTrue(System.Data.Common.DbDataReader reader, int ordinal) =>
+        !reader.IsDBNull(ordinal) && Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture) != 0;
 
     /// <summary>
     /// Replays the live schema (tables, sequences, views, routines, triggers; no rows) into <c>gk_shadow_&lt;random&gt;</c>,

@@ -38,13 +38,13 @@ public sealed class DirtyStateTests
         Assert.Equal(MigrationRunStatus.Failed, first.Status);
         Assert.True(first.Failure!.LeftDirty);
         Assert.Equal(new Core.Sql.SourceLocation("V2__half.sql", 2, 1), first.Failure.Location);
-        Assert.EndsWith("it is marked dirty: repair the schema by hand, then run `gatekeeper repair --version 2`", first.Message, StringComparison.Ordinal);
+        Assert.EndsWith("it is marked dirty: repair the schema by hand, then run `gatekeeper repair --version 2 --resolution retry|applied`", first.Message, StringComparison.Ordinal);
         Assert.True(await db.TableExistsAsync("table_b"));
 
         var second = await new MigrationRunner(database).RunAsync(HalfFailing(), null, CancellationToken.None);
         Assert.Equal(MigrationRunStatus.Dirty, second.Status);
         Assert.StartsWith($"migration 2 failed half-way on {db.Name}", second.Message, StringComparison.Ordinal);
-        Assert.EndsWith("repair the schema by hand, then run `gatekeeper repair --version 2`", second.Message, StringComparison.Ordinal);
+        Assert.EndsWith("repair the schema by hand, then run `gatekeeper repair --version 2 --resolution retry|applied`", second.Message, StringComparison.Ordinal);
         Assert.False(await db.TableExistsAsync("table_c"));
 
         // The person undoes the half-applied part and fixes the file; repair forgets the attempt, and the run goes on.
@@ -70,7 +70,7 @@ public sealed class DirtyStateTests
 
         Assert.Equal(
             $"migration 2 failed half-way on {db.Name} at V2__half.sql:2:1: Table '{db.Name}.missing_table' doesn't exist; " +
-            "repair the schema by hand, then run `gatekeeper repair --version 2`",
+            "repair the schema by hand, then run `gatekeeper repair --version 2 --resolution retry|applied`",
             second.Message);
     }
 

@@ -55,7 +55,7 @@ public sealed class KilledRunnerTests
         Assert.Equal(MigrationRunStatus.Dirty, next.Status);
         Assert.Equal(
             $"migration 2 failed half-way on {db.Name} at V2__slow.sql (interrupted before it finished); " +
-            "repair the schema by hand, then run `gatekeeper repair --version 2`",
+            "repair the schema by hand, then run `gatekeeper repair --version 2 --resolution retry|applied`",
             next.Message);
         Assert.False(await db.TableExistsAsync("after_sleep"));
     }

@@ -148,6 +148,19 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_index_build_on_a_small_analysed_table_is_admitted_with_a_warning_that_says_its_size()
+    {
+        await scenario.Database!.ScalarAsync("CREATE TABLE audit_log (id bigint, kind integer); INSERT INTO audit_log SELECT g, g % 3 FROM generate_series(1, 40) g; ANALYZE audit_log");
+        scenario.PutMigrations(new Dictionary<string, string> { ["V1__index_kind.sql"] = "CREATE INDEX audit_log_kind ON audit_log (kind);\n" });
+
+        var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+
+        Assert.True(result.Admitted, result.Denial);
+        Assert.Contains(result.Validation!.Warnings, w => w.StartsWith("GK303 V1__index_kind.sql:1:", StringComparison.Ordinal)
+            && w.Contains("warning", StringComparison.Ordinal) && w.Contains("40 rows", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_approved_plan_is_admitted_with_its_findings_as_warnings()
     {
         await scenario.Database!.ScalarAsync("CREATE TABLE legacy_orders (id bigint PRIMARY KEY)");

@@ -10,7 +10,8 @@ public static class LintRules
     public static readonly LintRule SyntaxProblem = new(
         "GK001", "syntax-problem", LintCategory.Input, LintSeverity.Error, LintDialects.Both,
         "The SQL cannot be read as written (unterminated quote, comment or dollar quote)",
-        "Close the quote or comment; the server would read everything after it as part of the same token.");
+        "Close the quote or comment; the server would read everything after it as part of the same token.",
+        Anchors: ["squawk:syntax-error"]);
 
     public static readonly LintRule InvalidDirective = new(
         "GK002", "invalid-allow-directive", LintCategory.Input, LintSeverity.Error, LintDialects.Both,
@@ -127,7 +128,7 @@ public static class LintRules
         "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock",
         "Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT in a separate transaction, then SET NOT NULL (PostgreSQL 12+ skips the scan) and drop the check.",
         SizeDependent: true,
-        Anchors: ["squawk:adding-not-nullable-field", "atlas:PG303", "atlas:PG304"]);
+        Anchors: ["squawk:adding-not-nullable-field", "atlas:PG303"]);
 
     public static readonly LintRule CreateIndexNotConcurrently = new(
         "GK303", "create-index-not-concurrently", LintCategory.Locking, LintSeverity.Error, LintDialects.Postgres,
@@ -161,7 +162,7 @@ public static class LintRules
         "Adding a UNIQUE or PRIMARY KEY constraint builds its index under an ACCESS EXCLUSIVE lock",
         "CREATE UNIQUE INDEX CONCURRENTLY first (outside a transaction), then ADD CONSTRAINT … UNIQUE/PRIMARY KEY USING INDEX.",
         SizeDependent: true,
-        Anchors: ["squawk:disallowed-unique-constraint", "squawk:adding-serial-primary-key-field", "atlas:PG104", "atlas:PG105"]);
+        Anchors: ["squawk:disallowed-unique-constraint", "squawk:adding-serial-primary-key-field", "atlas:PG104", "atlas:PG105", "atlas:PG304"]);
 
     public static readonly LintRule AddColumnRewritesTable = new(
         "GK308", "add-column-rewrites-table", LintCategory.Locking, LintSeverity.Error, LintDialects.Postgres,
@@ -188,7 +189,7 @@ public static class LintRules
         "This ALTER blocks writes to the table while it runs (LOCK=SHARED or stronger)",
         "Use an online schema change tool, or add the index/column in a way MySQL supports with LOCK=NONE.",
         SizeDependent: true,
-        Anchors: ["atlas:MY131", "atlas:MY134", "atlas:MY135"]);
+        Anchors: ["atlas:MY134", "atlas:MY135"]);
 
     public static readonly LintRule MySqlTableRebuild = new(
         "GK312", "mysql-table-rebuild", LintCategory.Locking, LintSeverity.Warning, LintDialects.MySql,

@@ -68,14 +68,20 @@ public static class Linter
         var outline = new MigrationOutline();
         for (var i = 0; i < statements.Count; i++)
         {
-            if (MayDeclare(statements[i], plan.Dialect))
+            switch (MayDeclare(statements[i], plan.Dialect))
             {
-                var prepared = Prepare(plan.Dialect, migration, statements[i], null);
-                outline.Record(i, prepared.Parsed);
-                foreach (var embedded in prepared.Embedded)
-                {
-                    outline.Record(i, embedded);
-                }
+                case Declares.Table:
+                    outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(plan.Dialect, migration.FileName, statements[i]));
+                    break;
+                case Declares.Something:
+                    var prepared = Prepare(plan.Dialect, migration, statements[i], null);
+                    outline.Record(MigrationOutline.Position(i), prepared.Parsed);
+                    for (var e = 0; e < prepared.Embedded.Count; e++)
+                    {
+                        outline.Record(MigrationOutline.Position(i, e), prepared.Embedded[e]);
+                    }
+
+                    break;
             }
         }
 
@@ -94,10 +100,10 @@ public static class Linter
                     tx.StartNew();
                 }
 
-                Judge(new StatementContext(scope, unit, i, unit.Parsed));
-                foreach (var embedded in unit.Embedded)
+                Judge(new StatementContext(scope, unit, MigrationOutline.Position(i), unit.Parsed));
+                for (var e = 0; e < unit.Embedded.Count; e++)
                 {
-                    Judge(new StatementContext(scope, unit, i, embedded, "a DO block"));
+                    Judge(new StatementContext(scope, unit, MigrationOutline.Position(i, e), unit.Embedded[e], "a DO block"));
                 }
 
                 if (unit.Parsed is CallStatement call && scope.Routines.TryGetValue(call.Name.Name, out var routine))
@@ -106,13 +112,13 @@ public static class Linter
                     var via = $"it runs at CALL {call.Name} at {unit.Tokens.LocationOf(0)}";
                     foreach (var body in EmbeddedSql.FromRoutineBody(routine).Select(StatementParser.Parse))
                     {
-                        Judge(new StatementContext(scope, unit, i, body, $"procedure {call.Name}", via));
+                        Judge(new StatementContext(scope, unit, MigrationOutline.Position(i), body, $"procedure {call.Name}", via));
                     }
                 }
 
                 if (plan.Dialect == SqlDialect.MySql)
                 {
-                    CheckExecutableComments(new StatementContext(scope, unit, i, unit.Parsed), unit.Statement);
+                    CheckExecutableComments(new StatementContext(scope, unit, MigrationOutline.Position(i), unit.Parsed), unit.Statement);
                 }
             }
 
@@ -138,7 +144,15 @@ public static class Linter
     /// Only these statements can declare what the outline records: CREATE of a view, routine, type or sequence,
     /// ALTER TABLE, DROP INDEX and DO. A cheap test on the first words, so the outline pass parses few statements.
     /// </summary>
-    private static bool MayDeclare(SqlStatement statement, SqlDialect dialect)
+    private enum Declares
+    {
+        Nothing,
+        /// <summary>CREATE TABLE: only its name matters to the outline, so its columns are not parsed twice.</summary>
+        Table,
+        Something,
+    }
+
+    private static Declares MayDeclare(SqlStatement statement, SqlDialect dialect)
     {
         var words = 0;
         bool create = false, alter = false, drop = false;
@@ -146,14 +160,14 @@ public static class Linter
         {
             if (token.Kind == SqlTokenKind.ExecutableComment)
             {
-                return dialect == SqlDialect.MySql;
+                return dialect == SqlDialect.MySql ? Declares.Something : Declares.Nothing;
             }
 
             if (token.Kind != SqlTokenKind.Word)
             {
                 if (StatementTokens.IsCode(token.Kind) && words == 0)
                 {
-                    return false;
+                    return Declares.Nothing;
                 }
 
                 continue;
@@ -167,36 +181,36 @@ public static class Linter
                 drop = word.Equals("drop", StringComparison.OrdinalIgnoreCase);
                 if (word.Equals("do", StringComparison.OrdinalIgnoreCase))
                 {
-                    return true;
+                    return Declares.Something;
                 }
 
                 if (!create && !alter && !drop)
                 {
-                    return false;
+                    return Declares.Nothing;
                 }
             }
             else if (word.Equals("table", StringComparison.OrdinalIgnoreCase))
             {
-                return alter;
+                return alter ? Declares.Something : create ? Declares.Table : Declares.Nothing;
             }
             else if (word.Equals("index", StringComparison.OrdinalIgnoreCase))
             {
-                return drop;
+                return drop ? Declares.Something : Declares.Nothing;
             }
             else if (create && (word.Equals("view", StringComparison.OrdinalIgnoreCase) || word.Equals("function", StringComparison.OrdinalIgnoreCase) ||
                                 word.Equals("procedure", StringComparison.OrdinalIgnoreCase) || word.Equals("type", StringComparison.OrdinalIgnoreCase) ||
                                 word.Equals("domain", StringComparison.OrdinalIgnoreCase) || word.Equals("sequence", StringComparison.OrdinalIgnoreCase)))
             {
-                return true;
+                return Declares.Something;
             }
             else if (words >= 6)
             {
                 // CREATE DEFINER=`u`@`h` SQL SECURITY … : too many words to classify cheaply, so parse it.
-                return create;
+                return create ? Declares.Something : Declares.Nothing;
             }
         }
 
-        return false;
+        return Declares.Nothing;
     }
 
     private static ReadOnlySpan<SqlToken> Span(SqlStatement statement) =>
@@ -250,6 +264,14 @@ public static class Linter
             ? EmbeddedSql.FromDoBody(view, doBlock.BodyToken).Select(StatementParser.Parse).ToList()
             : [];
         return new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded);
+    }
+
+    private static StatementTokens CodeTokens(SqlDialect dialect, string file, SqlStatement statement)
+    {
+        var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
+        return new StatementTokens(statement.Source, file, dialect, dialect == SqlDialect.MySql
+            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all)
+            : CodeOnly(all));
     }
 
     private static SqlToken[] CodeOnly(ArraySegment<SqlToken> tokens)

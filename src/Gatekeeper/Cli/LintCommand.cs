@@ -25,15 +25,22 @@ internal static class LintCommand
             Description = "Rule ids or categories to accept, comma separated (as the gatekeeper.dev/allow annotation), e.g. GK101,locking.",
             HelpName = "RULES",
         };
+        var url = new Option<string?>("--url", "-u")
+        {
+            Description = "Also read the live schema from this database (table sizes decide whether a locking change is an error or a warning); " +
+                          "the dialect then follows the URL.",
+            HelpName = "URL",
+        };
+        var urlFile = CommonOptions.UrlFile();
         var command = new Command("lint", """
             Lint migration files for changes that are unsafe during a rolling update: destructive changes, backward-incompatible
             changes the running app version would break on, heavy locks and table rewrites, data-dependent failures and
-            transaction hazards. Judged from the text alone, every migration in the directory; 'gatekeeper plan' lints only what a database
-            has pending. Exit 0 when nothing blocks, 1 when an error finding is not allowed, 2 on bad input.
+            transaction hazards. Judges every migration in the directory from its text, and with --url also from the live
+            schema's table sizes; 'gatekeeper plan' lints only what a database has pending. Exit 0 when nothing blocks, 1 when an error finding is not allowed, 2 on bad input.
             Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
             """)
         {
-            directory, format, dialect, allow, output,
+            directory, format, dialect, allow, url, urlFile, output,
         };
 
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
@@ -41,6 +48,16 @@ internal static class LintCommand
             var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
             var sqlDialect = parse.GetRequiredValue(dialect) == "mysql" ? SqlDialect.MySql : SqlDialect.Postgres;
             var options = LintOptions.Default with { Allow = LintAllowList.Parse(parse.GetValue(allow)) };
+            if (parse.GetValue(url) is not null || parse.GetValue(urlFile) is not null)
+            {
+                // Only an explicit flag switches to the live schema: GATEKEEPER_DATABASE_URL alone must not change what lint judges.
+                var target = DatabaseTarget.Resolve(parse.GetValue(url), parse.GetValue(urlFile), historyTable: null, source);
+                await using var db = target.Open();
+                var live = await db.ReadSchemaAsync(cancellationToken);
+                sqlDialect = target.Url.Dialect;
+                options = options with { Schema = live.Schema, ServerMajorVersion = live.ServerMajorVersion };
+            }
+
             var report = Linter.Lint(source.Migrations, sqlDialect, options);
             await WriteReportAsync(stdout, report, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString());
             return report.IsBlocking ? ExitCodes.Rejected : ExitCodes.Ok;

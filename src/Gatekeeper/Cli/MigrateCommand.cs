@@ -17,11 +17,7 @@ internal static class MigrateCommand
 
     public static Command Create()
     {
-        var directory = CommonOptions.Directory();
-        var url = CommonOptions.Url();
-        var urlFile = CommonOptions.UrlFile();
-        var format = CommonOptions.Format();
-        var historyTable = CommonOptions.HistoryTable();
+        var database = new DatabaseCommandOptions();
         var output = CommonOptions.Output();
         var lockTimeout = DurationParser.Option("--lock-timeout", "How long to wait for another runner's migration lock before giving up.", TimeSpan.FromMinutes(2));
         var dryRun = new Option<bool>("--dry-run")
@@ -42,21 +38,21 @@ internal static class MigrateCommand
             Exit 0 when everything applied, 1 when the plan is blocked or a migration failed, 2 on bad input.
             """)
         {
-            directory, url, urlFile, format, historyTable, lockTimeout, dryRun, terminationLog, output,
+            lockTimeout, dryRun, terminationLog, output,
         };
 
+        database.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var reasonFile = parse.GetValue(terminationLog) ?? (File.Exists(KubernetesTerminationLog) ? new FileInfo(KubernetesTerminationLog) : null);
             try
             {
-                var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
-                var target = DatabaseTarget.Resolve(parse.GetValue(url), parse.GetValue(urlFile), parse.GetValue(historyTable), source);
+                var (source, target) = await database.ResolveAsync(parse, cancellationToken);
                 var json = parse.GetRequiredValue(output) == OutputFormat.Json;
                 var progress = json ? TextWriter.Null : stdout;
-                await using var database = target.Open();
+                await using var db = target.Open();
 
-                var run = await RunAsync(database, source, target, parse.GetRequiredValue(lockTimeout), parse.GetValue(dryRun), progress, cancellationToken);
+                var run = await RunAsync(db, source, target, parse.GetRequiredValue(lockTimeout), parse.GetValue(dryRun), progress, cancellationToken);
                 if (json)
                 {
                     await stdout.WriteLineAsync(PlanRenderer.Serialize(run.ToDocument()));
@@ -79,7 +75,7 @@ internal static class MigrateCommand
     }
 
     private static async Task<MigrateRun> RunAsync(
-        IMigrationDatabase database,
+        IMigrationDatabase db,
         MigrationDirectory source,
         DatabaseTarget target,
         TimeSpan lockTimeout,
@@ -88,9 +84,9 @@ internal static class MigrateCommand
         CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
-        await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {database.Identity.HistoryTable})");
+        await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {db.Identity.HistoryTable})");
         await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormatNames.Name(source.Format)}, {source.Migrations.Count} migrations");
-        var runner = new MigrationRunner(database, new MigrationRunnerOptions { LockTimeout = lockTimeout });
+        var runner = new MigrationRunner(db, new MigrationRunnerOptions { LockTimeout = lockTimeout });
 
         if (dryRun)
         {
@@ -135,7 +131,7 @@ internal static class MigrateCommand
                 }
 
                 await progress.WriteLineAsync(failure.LeftDirty
-                    ? $"  Part of {migration.FileName} was committed before it failed, so it is marked dirty in {database.Identity.HistoryTable} and blocks further runs. " +
+                    ? $"  Part of {migration.FileName} was committed before it failed, so it is marked dirty in {db.Identity.HistoryTable} and blocks further runs. " +
                       $"Finish or undo it by hand, then run: gatekeeper repair --dir <dir> --version {migration.Id} --resolution applied|retry"
                     : $"  Nothing of {migration.FileName} was kept. Fix it and run migrate again; the {result.Applied.Count} migration{(result.Applied.Count == 1 ? string.Empty : "s")} before it stay applied.");
                 run.FailureReason = result.Message;

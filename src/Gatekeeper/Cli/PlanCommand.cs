@@ -12,11 +12,7 @@ internal static class PlanCommand
 {
     public static Command Create()
     {
-        var directory = CommonOptions.Directory();
-        var url = CommonOptions.Url();
-        var urlFile = CommonOptions.UrlFile();
-        var format = CommonOptions.Format();
-        var historyTable = CommonOptions.HistoryTable();
+        var database = new DatabaseCommandOptions();
         var output = CommonOptions.Output();
         var dryRun = new Option<bool>("--dry-run")
         {
@@ -36,23 +32,31 @@ internal static class PlanCommand
             Exit 0 when the plan is clean, 1 when it is blocked, 2 on bad input or an unreachable database.
             """)
         {
-            directory, url, urlFile, format, historyTable, dryRun, allow, output,
+            dryRun, allow, output,
         };
 
+        database.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
-            var dir = parse.GetRequiredValue(directory);
-            var source = await SourceLoading.LoadAsync(dir, parse.GetRequiredValue(format), cancellationToken);
-            var target = DatabaseTarget.Resolve(parse.GetValue(url), parse.GetValue(urlFile), parse.GetValue(historyTable), source);
-            await using var database = target.Open();
+            var dir = database.Directory(parse);
+            var (source, target) = await database.ResolveAsync(parse, cancellationToken);
+            await using var db = target.Open();
 
-            var history = await database.ReadHistoryAsync(cancellationToken);
-            var plan = MigrationPlanner.Plan(source, history, database.Identity);
-            var lint = Linter.Lint(plan.Pending, target.Url.Dialect, LintOptions.Default with { Allow = LintAllowList.Parse(parse.GetValue(allow)) });
+            var history = await db.ReadHistoryAsync(cancellationToken);
+            var plan = MigrationPlanner.Plan(source, history, db.Identity);
+            // Only pending migrations are judged, so the catalog is read only when there is something to judge; with it,
+            // size-dependent findings on small analysed tables become warnings.
+            var live = plan.Pending.Count > 0 ? await db.ReadSchemaAsync(cancellationToken) : null;
+            var lint = Linter.Lint(plan.Pending, target.Url.Dialect, LintOptions.Default with
+            {
+                Allow = LintAllowList.Parse(parse.GetValue(allow)),
+                Schema = live?.Schema,
+                ServerMajorVersion = live?.ServerMajorVersion,
+            });
             DryRunReport? dryRunReport = null;
             if (parse.GetValue(dryRun) && !plan.IsBlocked && !plan.IsEmpty)
             {
-                dryRunReport = await database.DryRunAsync(source, plan.Pending, cancellationToken);
+                dryRunReport = await db.DryRunAsync(source, plan.Pending, cancellationToken);
             }
 
             if (parse.GetRequiredValue(output) == OutputFormat.Json)

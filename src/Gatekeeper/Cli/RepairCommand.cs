@@ -8,11 +8,7 @@ internal static class RepairCommand
 {
     public static Command Create()
     {
-        var directory = CommonOptions.Directory();
-        var url = CommonOptions.Url();
-        var urlFile = CommonOptions.UrlFile();
-        var format = CommonOptions.Format();
-        var historyTable = CommonOptions.HistoryTable();
+        var database = new DatabaseCommandOptions();
         var version = new Option<string>("--version")
         {
             Description = "The dirty migration's version (as 'gatekeeper status' shows it).",
@@ -32,16 +28,16 @@ internal static class RepairCommand
             by hand; then say which you did with --resolution. Changes only the history table.
             """)
         {
-            directory, url, urlFile, format, historyTable, version, resolution,
+            version, resolution,
         };
 
+        database.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
-            var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
-            var target = DatabaseTarget.Resolve(parse.GetValue(url), parse.GetValue(urlFile), parse.GetValue(historyTable), source);
-            await using var database = target.Open();
+            var (source, target) = await database.ResolveAsync(parse, cancellationToken);
+            await using var db = target.Open();
             var how = parse.GetRequiredValue(resolution) == "applied" ? RepairResolution.MarkApplied : RepairResolution.Retry;
-            var result = await database.RepairAsync(source, parse.GetRequiredValue(version), how, cancellationToken);
+            var result = await db.RepairAsync(source, parse.GetRequiredValue(version), how, cancellationToken);
             await stdout.WriteLineAsync(result.Message);
             return result.Cleared ? ExitCodes.Ok : ExitCodes.Rejected;
         });

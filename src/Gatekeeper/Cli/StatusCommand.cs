@@ -11,11 +11,7 @@ internal static class StatusCommand
 {
     public static Command Create()
     {
-        var directory = CommonOptions.Directory();
-        var url = CommonOptions.Url();
-        var urlFile = CommonOptions.UrlFile();
-        var format = CommonOptions.Format();
-        var historyTable = CommonOptions.HistoryTable();
+        var database = new DatabaseCommandOptions();
         var output = CommonOptions.Output();
 
         var command = new Command("status", """
@@ -24,16 +20,16 @@ internal static class StatusCommand
             Exit 0 when nothing blocks the next migrate (pending migrations are fine), 1 when something does, 2 on bad input.
             """)
         {
-            directory, url, urlFile, format, historyTable, output,
+            output,
         };
 
+        database.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
-            var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
-            var target = DatabaseTarget.Resolve(parse.GetValue(url), parse.GetValue(urlFile), parse.GetValue(historyTable), source);
-            await using var database = target.Open();
-            var history = await database.ReadHistoryAsync(cancellationToken);
-            var plan = MigrationPlanner.Plan(source, history, database.Identity);
+            var (source, target) = await database.ResolveAsync(parse, cancellationToken);
+            await using var db = target.Open();
+            var history = await db.ReadHistoryAsync(cancellationToken);
+            var plan = MigrationPlanner.Plan(source, history, db.Identity);
             var rows = Rows(source, history, plan);
 
             if (parse.GetRequiredValue(output) == OutputFormat.Json)

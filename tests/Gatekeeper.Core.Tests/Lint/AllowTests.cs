@@ -106,4 +106,21 @@ public sealed class AllowTests
         LintKit.Postgres(sql, options: new LintOptions { Enable = ["gk603"] }).AssertFires("GK603");
         Assert.False(LintRules.PreferText.EnabledByDefault);
     }
+
+    [Fact]
+    public void A_directive_after_the_statement_on_the_same_line_covers_it()
+    {
+        var report = LintKit.Postgres("DROP TABLE a; -- gatekeeper:allow GK101 emptied in release 41\nDROP TABLE b;");
+
+        Assert.True(report.Findings.Single(f => f.Location.Line == 1).IsAllowed);
+        Assert.False(report.Findings.Single(f => f.Location.Line == 2).IsAllowed);
+    }
+
+    [Fact]
+    public void A_directive_may_allow_a_whole_category()
+    {
+        var report = LintKit.Postgres("-- gatekeeper:allow backward-incompatible the old version is already drained\nALTER TABLE t RENAME COLUMN a TO b;");
+
+        Assert.True(report.Single("GK202").IsAllowed);
+    }
 }

@@ -112,4 +112,34 @@ public sealed class LiveSchemaTests
         Assert.Equal(1, report.MigrationCount);
         Assert.All(report.Findings, f => Assert.Equal("V2__index.sql", f.Location.File));
     }
+
+    [Fact]
+    public void A_table_the_live_schema_does_not_have_cannot_be_harmed()
+    {
+        var options = new LintOptions { Schema = LintKit.Schema(LintKit.Table("orders", 48_000_000)) };
+
+        LintKit.Postgres("DROP TABLE IF EXISTS scratch;", options: options).AssertSilent("GK101");
+        LintKit.Postgres("DROP TABLE IF EXISTS orders;", options: options).AssertFires("GK101");
+        LintKit.Postgres("DROP TABLE IF EXISTS scratch;").AssertFires("GK101");
+    }
+
+    [Fact]
+    public void A_live_table_renamed_by_the_plan_is_still_real_data_under_its_new_name()
+    {
+        var options = new LintOptions { Schema = LintKit.Schema(LintKit.Table("orders", 48_000_000)) };
+
+        LintKit.Postgres("ALTER TABLE orders RENAME TO orders_old;\nDROP TABLE orders_old;", options: options).AssertFires("GK101");
+    }
+
+    [Fact]
+    public void Schema_lookup_matches_schema_qualified_names_and_prefers_the_largest_of_several_unqualified_matches()
+    {
+        var schema = new SchemaContext([new SchemaTable("audit", "events", 10, null), new SchemaTable("public", "events", 9_000_000, null), new SchemaTable(null, "Orders", 5, null)]);
+
+        Assert.Equal(9_000_000, schema.Find(null, "events", ignoreCase: false)!.EstimatedRows);
+        Assert.Equal(10, schema.Find("audit", "events", ignoreCase: false)!.EstimatedRows);
+        Assert.Null(schema.Find("billing", "events", ignoreCase: false));
+        Assert.Null(schema.Find(null, "orders", ignoreCase: false));
+        Assert.NotNull(schema.Find("shop", "orders", ignoreCase: true));
+    }
 }

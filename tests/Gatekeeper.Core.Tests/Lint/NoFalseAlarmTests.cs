@@ -134,4 +134,35 @@ public sealed class NoFalseAlarmTests
     {
         LintKit.Postgres("CREATE TABLE app.invoices (id bigint);\nCREATE INDEX ON invoices (id);\nCREATE INDEX ON APP.INVOICES (id);").AssertSilent("GK303");
     }
+
+    [Fact]
+    public void Rebuilding_a_table_under_its_old_name_keeps_the_running_version_working()
+    {
+        const string sql = """
+            DO $body$
+            BEGIN
+                ALTER TABLE river_migration RENAME TO river_migration_old;
+                CREATE TABLE river_migration (line text NOT NULL, version bigint NOT NULL, PRIMARY KEY (line, version));
+                INSERT INTO river_migration (line, version) SELECT 'main', version FROM river_migration_old;
+            END;
+            $body$;
+            """;
+
+        LintKit.Postgres(sql).AssertSilent("GK201");
+    }
+
+    [Theory]
+    [InlineData(SqlDialect.MySql, "BEGIN NOT ATOMIC\n  SELECT 1;\nEND;")]
+    [InlineData(SqlDialect.MySql, "CREATE PROCEDURE p()\nBEGIN\n  DECLARE x INT DEFAULT 0;\n  SELECT x;\nEND;")]
+    [InlineData(SqlDialect.Postgres, "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;")]
+    public void A_compound_block_split_at_its_semicolons_is_not_a_transaction(SqlDialect dialect, string sql)
+    {
+        foreach (var transactional in new[] { true, false })
+        {
+            var report = LintKit.Lint(dialect, sql, transactional);
+
+            report.AssertSilent("GK504");
+            report.AssertSilent("GK505");
+        }
+    }
 }

@@ -5,6 +5,7 @@ namespace Gatekeeper.Core.Lint.Analysis;
 /// <summary>A kind of declaration a rule may look for elsewhere in the same migration.</summary>
 internal enum OutlineFact
 {
+    /// <summary>A view or table: either keeps a renamed table's old name working.</summary>
     View,
     Routine,
     Type,
@@ -23,21 +24,45 @@ internal enum OutlineFact
 /// </summary>
 internal sealed class MigrationOutline
 {
-    private readonly Dictionary<(OutlineFact, string), (int First, int Last)> positions = [];
+    private readonly Dictionary<(OutlineFact, string), (long First, long Last)> positions = [];
 
-    public bool Later(OutlineFact fact, string key, int index) => positions.TryGetValue((fact, key), out var at) && at.Last > index;
+    public bool Later(OutlineFact fact, string key, long position) => positions.TryGetValue((fact, key), out var at) && at.Last > position;
 
-    public bool Earlier(OutlineFact fact, string key, int index) => positions.TryGetValue((fact, key), out var at) && at.First < index;
+    public bool Earlier(OutlineFact fact, string key, long position) => positions.TryGetValue((fact, key), out var at) && at.First < position;
 
     public static string Key(ObjectName table, string name) => $"{table.Name}\n{name}";
 
+    /// <summary>
+    /// A position in the migration: the statement's index, and within it 0 for the statement itself or 1 + n for the
+    /// n-th statement embedded in it (a DO body), so order is exact inside a DO block too.
+    /// </summary>
+    public static long Position(int statement, int embedded = -1) => ((long)statement << 20) | (uint)(embedded + 1);
+
+    /// <summary>Records the table a CREATE TABLE statement creates, without parsing its columns.</summary>
+    public void RecordCreatedTable(long index, StatementTokens t)
+    {
+        var at = t.FindWord(0, Math.Min(t.Count, 8), "table") + 1;
+        if (at > 0 && t.IsWord(at, "if", "not", "exists"))
+        {
+            at += 3;
+        }
+
+        if (at > 0 && t.TryReadName(ref at, out var table))
+        {
+            Add(OutlineFact.View, table.Name, index);
+        }
+    }
+
     /// <summary>Records what <paramref name="statement"/> (statement number <paramref name="index"/>) declares.</summary>
-    public void Record(int index, ParsedStatement statement)
+    public void Record(long index, ParsedStatement statement)
     {
         switch (statement)
         {
             case CreateViewStatement view:
                 Add(OutlineFact.View, view.Name.Name, index);
+                break;
+            case CreateTableStatement table:
+                Add(OutlineFact.View, table.Table.Name, index);
                 break;
             case CreateRoutineStatement routine:
                 Add(OutlineFact.Routine, routine.Name.Name, index);
@@ -78,7 +103,7 @@ internal sealed class MigrationOutline
         }
     }
 
-    private void RecordAction(ObjectName table, AlterAction action, int index)
+    private void RecordAction(ObjectName table, AlterAction action, long index)
     {
         switch (action)
         {
@@ -105,7 +130,7 @@ internal sealed class MigrationOutline
         }
     }
 
-    private void Add(OutlineFact fact, string key, int index)
+    private void Add(OutlineFact fact, string key, long index)
     {
         positions[(fact, key)] = positions.TryGetValue((fact, key), out var at) ? (Math.Min(at.First, index), Math.Max(at.Last, index)) : (index, index);
     }

@@ -17,6 +17,9 @@ internal sealed class PlannedTable
 
     public ObjectName Name { get; set; }
 
+    /// <summary>An existing table the plan renamed to <see cref="Name"/> (the live schema still knows it by its old name).</summary>
+    public bool RenamedFromExisting { get; set; }
+
     /// <summary>Created earlier in this plan: empty, unknown to the running version, so locks and renames on it are harmless.</summary>
     public bool IsNew { get; }
 
@@ -59,6 +62,10 @@ internal sealed class PlanState
     private bool IgnoreCase => Dialect == SqlDialect.MySql;
 
     public bool IsNewTable(ObjectName table) => tables.TryGetValue(table.Name, out var t) && t.IsNew;
+
+    /// <summary>The live schema is known and has no such table, and the plan did not rename an existing table to this name.</summary>
+    public bool KnownAbsent(ObjectName table) =>
+        Options.Schema is not null && Live(table) is null && !(tables.TryGetValue(table.Name, out var planned) && planned.RenamedFromExisting);
 
     public bool IsNewIndex(string name) => newIndexes.Contains(name);
 
@@ -113,11 +120,14 @@ internal sealed class PlanState
 
     public void RenameTable(ObjectName from, ObjectName to)
     {
-        if (tables.Remove(from.Name, out var table))
+        if (!tables.Remove(from.Name, out var table))
         {
-            table.Name = to;
-            tables[to.Name] = table;
+            table = new PlannedTable(from, isNew: false);
         }
+
+        table.Name = to;
+        table.RenamedFromExisting |= !table.IsNew;
+        tables[to.Name] = table;
     }
 
     public void CreateIndex(string? name)

@@ -15,11 +15,11 @@ internal sealed class StatementContext
 
     /// <param name="embeddedIn">For SQL that runs inside another statement: "a DO block", "procedure p"; null otherwise.</param>
     /// <param name="via">Appended to messages when the SQL sits elsewhere than the statement that runs it ("it runs at CALL p() at f:3:1").</param>
-    public StatementContext(MigrationScope scope, StatementUnit unit, int index, ParsedStatement statement, string? embeddedIn = null, string? via = null)
+    public StatementContext(MigrationScope scope, StatementUnit unit, long position, ParsedStatement statement, string? embeddedIn = null, string? via = null)
     {
         Scope = scope;
         Unit = unit;
-        Index = index;
+        Position = position;
         Statement = statement;
         EmbeddedIn = embeddedIn;
         Via = via;
@@ -36,8 +36,8 @@ internal sealed class StatementContext
     /// <summary>Where declarations sit in this migration, for rules that look ahead or back.</summary>
     public MigrationOutline Outline => Scope.Outline;
 
-    /// <summary>The statement's position in its migration.</summary>
-    public int Index { get; }
+    /// <summary>The statement's position in its migration (see <see cref="MigrationOutline.Position"/>).</summary>
+    public long Position { get; }
 
     public StatementUnit Unit { get; }
 
@@ -63,7 +63,9 @@ internal sealed class StatementContext
     /// <summary>
     /// Records a finding on tokens [<paramref name="first"/>, <paramref name="last"/>] of this statement.
     /// When <paramref name="table"/> is given the finding concerns that table: it is dropped when the plan created the
-    /// table (nothing can be harmed yet), and a size-dependent rule becomes a warning when the live schema shows a small table.
+    /// table (nothing can be harmed yet) or the live schema shows it does not exist (the statement is then a no-op
+    /// such as DROP … IF EXISTS, or fails in the dry run), and a size-dependent rule becomes a warning when the live
+    /// schema shows a small table.
     /// </summary>
     public void Report(LintRule rule, int first, int last, string message, ObjectName? table = null, bool mayChange = false, LintSeverity? severity = null)
     {
@@ -72,7 +74,7 @@ internal sealed class StatementContext
             return;
         }
 
-        if (table is { } concerned && IsNewTable(concerned))
+        if (table is { } concerned && (IsNewTable(concerned) || Plan.KnownAbsent(concerned)))
         {
             return;
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Gatekeeper.Core.Lint.Formatting;
@@ -115,7 +116,8 @@ public static class LintReportFormatter
     {
         ArgumentNullException.ThrowIfNull(report);
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        // Relaxed escaping keeps SQL readable (quotes, <, >, … stay as they are); the output is never embedded in HTML.
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("dialect", report.Dialect.ToString().ToLowerInvariant());

@@ -453,22 +453,22 @@ internal static class AlterTableRules
         var table = alter.Table;
         if (drop.Kind == ConstraintKind.PrimaryKey)
         {
-            return alter.Actions.Any(a => a is AddConstraint { Constraint.Kind: ConstraintKind.PrimaryKey }) || ctx.Outline.Later(OutlineFact.PrimaryKey, table.Name, ctx.Index);
+            return alter.Actions.Any(a => a is AddConstraint { Constraint.Kind: ConstraintKind.PrimaryKey }) || ctx.Outline.Later(OutlineFact.PrimaryKey, table.Name, ctx.Position);
         }
 
         return drop.Name is { } name &&
-               (alter.Actions.Any(a => a is AddConstraint add && add.Constraint.Name == name) || ctx.Outline.Later(OutlineFact.Constraint, MigrationOutline.Key(table, name), ctx.Index));
+               (alter.Actions.Any(a => a is AddConstraint add && add.Constraint.Name == name) || ctx.Outline.Later(OutlineFact.Constraint, MigrationOutline.Key(table, name), ctx.Position));
     }
 
     /// <summary>Atlas's compatibility pattern: after a rename, a (generated) column under the old name keeps old queries working.</summary>
     private static bool ReaddedUnderOldName(StatementContext ctx, AlterTableStatement alter, ObjectName table, string oldName) =>
-        alter.Actions.Any(a => a is AddColumn add && add.Column.Name == oldName) || ctx.Outline.Later(OutlineFact.AddedColumn, MigrationOutline.Key(table, oldName), ctx.Index);
+        alter.Actions.Any(a => a is AddColumn add && add.Column.Name == oldName) || ctx.Outline.Later(OutlineFact.AddedColumn, MigrationOutline.Key(table, oldName), ctx.Position);
 
     /// <summary>A new default set for the column in the same statement or later in the migration (the swap-the-type pattern).</summary>
     private static bool DefaultRestored(StatementContext ctx, AlterTableStatement alter, string column) =>
         alter.Actions.Any(a => a is SetDefault set && set.Column == column || a is RedefineColumn { Column.Default: { IsNull: false } } redefine && redefine.Column.Name == column) ||
-        ctx.Outline.Later(OutlineFact.DefaultSet, MigrationOutline.Key(alter.Table, column), ctx.Index);
+        ctx.Outline.Later(OutlineFact.DefaultSet, MigrationOutline.Key(alter.Table, column), ctx.Position);
 
-    /// <summary>Atlas's compatibility pattern: a view created under the table's old name keeps old queries working.</summary>
-    private static bool ViewKeepsOldName(StatementContext ctx, ObjectName table) => ctx.Outline.Later(OutlineFact.View, table.Name, ctx.Index);
+    /// <summary>Atlas's compatibility pattern: a view (or a rebuilt table) created under the table's old name keeps old queries working.</summary>
+    private static bool ViewKeepsOldName(StatementContext ctx, ObjectName table) => ctx.Outline.Later(OutlineFact.View, table.Name, ctx.Position);
 }

@@ -177,7 +177,7 @@ internal static class SchemaObjectRules
     {
         foreach (var (from, to) in rename.Pairs)
         {
-            if (!ctx.Outline.Later(OutlineFact.View, from.Name, ctx.Index))
+            if (!ctx.Outline.Later(OutlineFact.View, from.Name, ctx.Position))
             {
                 ctx.Report(LintRules.RenameTable, from.Token, to.Token, $"renames table {from} to {to}; the running version still queries {from}", from);
             }
@@ -191,7 +191,7 @@ internal static class SchemaObjectRules
     private static string NameText(string? name) => name is null ? string.Empty : $" {name}";
 
     private static bool DroppedEarlier(StatementContext ctx, string name) =>
-        ctx.Outline.Earlier(OutlineFact.IndexDroppedIfExists, name, ctx.Index);
+        ctx.Outline.Earlier(OutlineFact.IndexDroppedIfExists, name, ctx.Position);
 
     private static bool NamesLockNone(StatementContext ctx, int from)
     {
@@ -220,6 +220,6 @@ internal static class SchemaObjectRules
             DropKind.Sequence => OutlineFact.Sequence,
             _ => null,
         };
-        return fact is { } known && ctx.Outline.Later(known, name.Name, ctx.Index);
+        return fact is { } known && ctx.Outline.Later(known, name.Name, ctx.Position);
     }
 }

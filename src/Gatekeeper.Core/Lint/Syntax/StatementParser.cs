@@ -494,9 +494,10 @@ internal static class StatementParser
     {
         switch (verb)
         {
-            case "begin" when t.IsWord(1, "not", "atomic"):
-                return new OtherStatement(t, "begin not atomic");
-            case "begin":
+            // Only a bare BEGIN [WORK | TRANSACTION | transaction modes] opens a transaction; BEGIN followed by anything
+            // else is a compound-statement block (MariaDB BEGIN NOT ATOMIC, a routine body split without DELIMITER).
+            case "begin" when t.Count == 1 || (t.Count == 2 && t.IsWord(1, "work")) ||
+                              (t.Dialect == SqlDialect.Postgres && t.IsAnyWord(1, ["work", "transaction", "isolation", "read", "deferrable", "not"]) && !t.IsWord(1, "not", "atomic")):
                 return new TransactionStatement(t, TransactionControl.Begin);
             case "start" when t.IsWord(1, "transaction"):
                 return new TransactionStatement(t, TransactionControl.Begin);

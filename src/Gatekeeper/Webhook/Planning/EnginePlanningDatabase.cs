@@ -41,6 +41,12 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         return await database.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<LiveSchema> ReadSchemaAsync(DatabaseTarget target, CancellationToken cancellationToken)
+    {
+        await using var database = Open(target);
+        return await database.ReadSchemaAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, Kubernetes.Annotations.DryRunMode mode, DatabaseTarget? scratch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);

@@ -49,9 +49,16 @@ public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates,
             return PlanVerdict.Allow([]);
         }
 
+        var (live, schemaProblem) = await ReadSchemaAsync(rollout, deadline, cancellationToken).ConfigureAwait(false);
+
         // The linter applies the allow annotation itself (rule ids and category names), so the webhook and
         // `gatekeeper lint` agree on what an allowance covers.
-        var report = Linter.Lint(plan.Pending, rollout.Target.Dialect, new LintOptions { Allow = annotations.Allow });
+        var report = Linter.Lint(plan.Pending, rollout.Target.Dialect, new LintOptions
+        {
+            Allow = annotations.Allow,
+            Schema = live?.Schema,
+            ServerMajorVersion = live?.ServerMajorVersion,
+        });
         var blocking = report.Findings.Where(f => f.IsBlocking).ToList();
         var approved = blocking.Count > 0 && string.Equals(annotations.ApprovedPlanHash, plan.Hash, StringComparison.Ordinal);
         if (blocking.Count > 0 && !approved)
@@ -60,6 +67,11 @@ public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates,
         }
 
         var warnings = new List<string> { DenialMessages.Summary(plan) };
+        if (schemaProblem is not null)
+        {
+            warnings.Add($"the live schema could not be read ({schemaProblem}): findings were judged from the migration text alone");
+        }
+
         if (approved)
         {
             warnings.Add($"plan {plan.Hash} is approved by {GatekeeperNames.ApprovePlan} despite {blocking.Count} blocking finding(s)");
@@ -98,6 +110,28 @@ public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates,
 
         warnings.AddRange(result.Notes.Select(note => $"not checked by the dry-run: {note}"));
         return PlanVerdict.Allow(warnings);
+    }
+
+    /// <summary>
+    /// Reads the tables and server version within the request's budget. A failure is not a verdict: without the schema
+    /// the linter judges from the text, which keeps size-dependent findings as errors, so nothing unsafe slips through.
+    /// </summary>
+    private async Task<(Databases.LiveSchema? Live, string? Problem)> ReadSchemaAsync(PlannedRollout rollout, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var live = await calls.ExecuteAsync("read schema", deadline,
+                async ct => await database.ReadSchemaAsync(rollout.Target, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            return (live, null);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return (null, $"{rollout.Target.Identity.Host}:{rollout.Target.Identity.Port} did not answer in time");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return (null, database.Describe(e, rollout.Target));
+        }
     }
 
     private async Task<DryRunResult> DryRunOnceAsync(DeploymentRequest deployment, PlannedRollout rollout, DryRunMode mode, DateTimeOffset deadline, CancellationToken cancellationToken)

@@ -34,6 +34,9 @@ public interface IPlanningDatabase
 
     Task<HistoryState> ReadHistoryAsync(DatabaseTarget target, CancellationToken cancellationToken);
 
+    /// <summary>The live tables (sizes, columns) and server version the linter judges the plan against.</summary>
+    Task<Databases.LiveSchema> ReadSchemaAsync(DatabaseTarget target, CancellationToken cancellationToken);
+
     /// <summary>Proves the plan's pending migrations apply, leaving the database as it was.</summary>
     Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, DryRunMode mode, DatabaseTarget? scratch, CancellationToken cancellationToken);
 

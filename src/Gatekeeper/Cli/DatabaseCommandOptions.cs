@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Gatekeeper.Core.Migrations;
+
+namespace Gatekeeper.Cli;
+
+/// <summary>
+/// The options of every command that reads a directory and a database (--dir, --url, --url-file, --format,
+/// --history-table), and the one way they become a parsed directory and a database target.
+/// </summary>
+internal sealed class DatabaseCommandOptions
+{
+    private readonly Option<DirectoryInfo> _directory = CommonOptions.Directory();
+    private readonly Option<string?> _url = CommonOptions.Url();
+    private readonly Option<FileInfo?> _urlFile = CommonOptions.UrlFile();
+    private readonly Option<string> _format = CommonOptions.Format();
+    private readonly Option<string?> _historyTable = CommonOptions.HistoryTable();
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_directory);
+        command.Options.Add(_url);
+        command.Options.Add(_urlFile);
+        command.Options.Add(_format);
+        command.Options.Add(_historyTable);
+    }
+
+    public DirectoryInfo Directory(ParseResult parse) => parse.GetRequiredValue(_directory);
+
+    /// <summary>Reads the directory first (a broken file is reported before any connection is made), then the URL.</summary>
+    public async Task<(MigrationDirectory Source, DatabaseTarget Target)> ResolveAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(_directory), parse.GetRequiredValue(_format), cancellationToken);
+        var target = DatabaseTarget.Resolve(parse.GetValue(_url), parse.GetValue(_urlFile), parse.GetValue(_historyTable), source);
+        return (source, target);
+    }
+}
