@@ -35,8 +35,6 @@ public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionS
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
     private volatile bool leading;
 
-    public LeaderElectionSettings Settings => settings;
-
     public bool IsLeading => leading;
 
     /// <summary>Raised when this replica starts (true) or stops (false) leading.</summary>

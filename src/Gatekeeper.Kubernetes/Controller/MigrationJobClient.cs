@@ -32,8 +32,6 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
     /// <summary>The label the Job controller puts on its pods (Kubernetes 1.27 and later).</summary>
     public const string JobNameLabel = "batch.kubernetes.io/job-name";
 
-    public MigrationJobSettings Settings => settings;
-
     public async Task<LaunchOutcome> LaunchAsync(DeploymentFacts deployment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);

@@ -195,4 +195,21 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         await ControllerHarness.WaitUntil(() => replica.Leadership.IsLeading, "it leads again");
         await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 2, "the Deployment it missed gets its Job");
     }
+
+    [Fact]
+    public async Task A_renewal_refused_with_a_conflict_is_tried_again_without_losing_the_lease()
+    {
+        PutWorkload();
+        var replica = Add("replica-a");
+        replica.Start();
+        await replica.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        const string lease = "/apis/coordination.k8s.io/v1/namespaces/gatekeeper-system/leases/gatekeeper-controller";
+        var renewals = api.RequestsTo("PUT", lease).Count;
+
+        api.FailNext("PUT", lease, HttpStatusCode.Conflict);
+        await ControllerHarness.WaitUntil(() => api.RequestsTo("PUT", lease).Count >= renewals + 4, "three more renewals after the refused one");
+
+        Assert.False(replica.Stopped.Task.IsCompleted);
+        Assert.True(replica.Leadership.IsLeading);
+    }
 }
