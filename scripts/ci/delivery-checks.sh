@@ -9,7 +9,7 @@
 # DELIVERY_SOURCES=dir checks against C# sources elsewhere (default src/), e.g. another branch's `git archive`.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
+cd "$root" || exit 1
 chart=charts/gatekeeper
 release=gatekeeper
 namespace=gatekeeper-system
@@ -17,7 +17,7 @@ work=.tmp/delivery
 sources="${DELIVERY_SOURCES:-src}"
 rm -rf "$work" && mkdir -p "$work/rendered" "$work/logs"
 
-# shellcheck source=delivery-tools.sh
+# shellcheck source=scripts/ci/delivery-tools.sh
 source scripts/ci/delivery-tools.sh
 delivery_install_helm_kubectl || { echo "could not install helm and kubectl"; echo "delivery: 0 passed, 1 failed"; exit 1; }
 delivery_install_promtool || { echo "could not install promtool"; echo "delivery: 0 passed, 1 failed"; exit 1; }

