@@ -80,6 +80,16 @@ done
 other_release() { helm template gk "$chart" --namespace platform >"$work/rendered/other-release.yaml"; }
 check "helm template (release gk in namespace platform)" other_release
 
+# NOTES.txt renders for every combination (helm install --dry-run=client needs no cluster).
+notes() {
+  local values
+  for values in "" "$chart"/ci/*-values.yaml; do
+    helm install "$release" "$chart" --namespace "$namespace" --dry-run=client ${values:+-f "$values"} | grep -q '^NOTES:' \
+      || { echo "no NOTES rendered with ${values:-the defaults}"; return 1; }
+  done
+}
+check "NOTES.txt renders (defaults and every combination)" notes
+
 # 2. Values the chart must refuse (charts/gatekeeper/ci/invalid/, each with its expected message).
 for values in "$chart"/ci/invalid/*-values.yaml; do
   check "refuses $(basename "$values" -values.yaml)" must_refuse "$values"
