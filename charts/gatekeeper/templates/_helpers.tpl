@@ -70,6 +70,25 @@ app.kubernetes.io/part-of: gatekeeper
 {{- end -}}
 {{- end -}}
 
+{{/*
+One options section as environment variables, the way .NET configuration binds them: {section}__{Key} for a
+value, {section}__{Key}__{index} for each element of a list. Call with (dict "section" "Webhook" "values" …).
+*/}}
+{{- define "gatekeeper.optionVariables" -}}
+{{- $section := .section -}}
+{{- range $key, $value := .values }}
+{{- if kindIs "slice" $value }}
+{{- range $index, $item := $value }}
+- name: {{ $section }}__{{ $key | title }}__{{ $index }}
+  value: {{ include "gatekeeper.configValue" $item }}
+{{- end }}
+{{- else }}
+- name: {{ $section }}__{{ $key | title }}
+  value: {{ include "gatekeeper.configValue" $value }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* "00:00:08.5" → 8 (whole seconds, rounded down); days ("1.00:00:00") are not accepted by the schema. */}}
 {{- define "gatekeeper.timeSpanSeconds" -}}
 {{- $parts := splitList ":" . -}}
