@@ -211,6 +211,12 @@ def check_deployment(report, deployment, gets):
         report.add(deployment, "the pod does not set runAsNonRoot")
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     secrets = {v["secret"]["secretName"] for v in volumes.values() if "secret" in v}
+    pod_context = pod.get("securityContext") or {}
+    for volume in volumes.values():
+        mode = (volume.get("secret") or {}).get("defaultMode", 0o644)
+        # Secret files belong to root; a non-root process reads them through "other" bits or the fsGroup.
+        if "secret" in volume and not mode & 0o004 and not (mode & 0o040 and pod_context.get("fsGroup") is not None):
+            report.add(deployment, f"secret volume {volume['name']} (mode {oct(mode)}) is unreadable for the non-root user: set fsGroup")
     ports = {}
     containers = pod.get("containers") or []
     if not containers:
