@@ -13,4 +13,11 @@ public sealed record AppliedMigration(
     string? ChecksumAlgorithm,
     DateTimeOffset? AppliedAt,
     TimeSpan? ExecutionTime,
-    bool Dirty);
+    bool Dirty)
+{
+    /// <summary>
+    /// For a dirty row, where and why the migration stopped ("V3__x.sql:12:1: duplicate column name 'y'") when the
+    /// table keeps it (Gatekeeper's own table, Atlas's error column); null otherwise.
+    /// </summary>
+    public string? Failure { get; init; }
+}

@@ -43,11 +43,13 @@ public static class Linter
         return new LintReport(dialect, findings, pending.Count, statementCount, options.Schema is not null);
     }
 
+    private static readonly MigrationVersion SingleVersion = MigrationVersion.Parse("1");
+
     /// <summary>Lints one SQL text as a single migration (for tools and tests that have no migration directory).</summary>
     public static LintReport LintSql(string sql, SqlDialect dialect, string fileName = "migration.sql", bool transactional = true, LintOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(sql);
-        var migration = new Migration(fileName, MigrationVersion.Parse("1"), fileName, MigrationKind.Versioned, fileName, sql, 1, null, transactional, string.Empty, ReadOnlyMemory<byte>.Empty);
+        var migration = new Migration(fileName, SingleVersion, fileName, MigrationKind.Versioned, fileName, sql, 1, null, transactional, string.Empty, ReadOnlyMemory<byte>.Empty);
         return Lint([migration], dialect, options);
     }
 
@@ -60,60 +62,145 @@ public static class Linter
             migrationFindings.Add(SyntaxFinding(migration, problem));
         }
 
-        var units = new List<StatementUnit>(split.Statements.Count);
-        var directiveProblems = new List<LintFinding>();
-        foreach (var statement in split.Statements)
+        // Two passes: the first only notes where views, routines, constraints … are declared, so that the second can
+        // judge each statement, resolve its directives and forget it — a 50 MB file never lives in memory parsed.
+        var statements = split.Statements;
+        var outline = new MigrationOutline();
+        for (var i = 0; i < statements.Count; i++)
         {
-            units.Add(Prepare(plan.Dialect, migration, statement, directiveProblems));
+            if (MayDeclare(statements[i], plan.Dialect))
+            {
+                var prepared = Prepare(plan.Dialect, migration, statements[i], null);
+                outline.Record(i, prepared.Parsed);
+                foreach (var embedded in prepared.Embedded)
+                {
+                    outline.Record(i, embedded);
+                }
+            }
         }
 
         var tx = new TransactionState(runnerWrapped: migration.Transactional && plan.Dialect == SqlDialect.Postgres);
-        for (var i = 0; i < units.Count; i++)
+        var scope = new MigrationScope(plan, migration, outline, tx);
+        var statementCount = 0;
+        for (var i = 0; i < statements.Count; i++)
         {
-            var unit = units[i];
-            if (unit.Tokens.Count == 0)
+            var unit = Prepare(plan.Dialect, migration, statements[i], migrationFindings);
+            if (unit.Tokens.Count > 0)
             {
-                continue;
+                statementCount++;
+                if (!tx.InTransaction)
+                {
+                    // Autocommit: every statement is its own transaction.
+                    tx.StartNew();
+                }
+
+                Judge(new StatementContext(scope, unit, i, unit.Parsed));
+                foreach (var embedded in unit.Embedded)
+                {
+                    Judge(new StatementContext(scope, unit, i, embedded, "a DO block"));
+                }
+
+                if (unit.Parsed is CallStatement call && scope.Routines.TryGetValue(call.Name.Name, out var routine))
+                {
+                    // The body of a procedure created earlier in this migration runs now; linters that skip bodies miss it.
+                    var via = $"it runs at CALL {call.Name} at {unit.Tokens.LocationOf(0)}";
+                    foreach (var body in EmbeddedSql.FromRoutineBody(routine).Select(StatementParser.Parse))
+                    {
+                        Judge(new StatementContext(scope, unit, i, body, $"procedure {call.Name}", via));
+                    }
+                }
+
+                if (plan.Dialect == SqlDialect.MySql)
+                {
+                    CheckExecutableComments(new StatementContext(scope, unit, i, unit.Parsed), unit.Statement);
+                }
             }
 
-            if (!tx.InTransaction)
+            // A BEGIN left open is judged when the migration ends, with that statement's directives.
+            if (!ReferenceEquals(scope.OpenedBy, unit))
             {
-                // Autocommit: every statement is its own transaction.
-                tx.StartNew();
-            }
-
-            Judge(new StatementContext(plan, tx, migration, units, i, unit.Parsed, inDoBlock: false));
-            foreach (var embedded in unit.Embedded)
-            {
-                Judge(new StatementContext(plan, tx, migration, units, i, embedded, inDoBlock: true));
-            }
-
-            if (plan.Dialect == SqlDialect.MySql)
-            {
-                CheckExecutableComments(new StatementContext(plan, tx, migration, units, i, unit.Parsed, inDoBlock: false), unit.Statement);
+                ResolveDirectives(unit, migration, migrationFindings);
             }
         }
 
-        if (tx.OpenedByFileAt is { } opened)
+        if (scope.OpenedBy is { } opened)
         {
-            var last = units.LastOrDefault(u => u.Tokens.Count > 0);
-            var at = units.FirstOrDefault(u => u.Tokens.Count > 0 && u.Tokens.LocationOf(0) == opened) ?? last;
-            if (at is not null)
-            {
-                at.Findings.Add(StatementContext.Build(LintRules.UncommittedTransaction, LintRules.UncommittedTransaction.DefaultSeverity,
-                    $"the transaction opened at {opened} is still open at the end of {migration.FileName}", at.Tokens, 0, 0, at.Statement, migration.Id, false));
-            }
-        }
-
-        migrationFindings.AddRange(directiveProblems);
-        foreach (var unit in units)
-        {
-            ResolveDirectives(unit, migration, migrationFindings);
+            opened.Findings.Add(StatementContext.Build(LintRules.UncommittedTransaction, LintRules.UncommittedTransaction.DefaultSeverity,
+                $"the transaction opened here is still open at the end of {migration.FileName}", opened.Tokens, 0, 0, opened.Statement, migration.Id, false));
+            ResolveDirectives(opened, migration, migrationFindings);
         }
 
         findings.AddRange(migrationFindings.OrderBy(f => f.Location.Line).ThenBy(f => f.Location.Column));
-        return units.Count(u => u.Tokens.Count > 0);
+        return statementCount;
     }
+
+    /// <summary>
+    /// Only these statements can declare what the outline records: CREATE of a view, routine, type or sequence,
+    /// ALTER TABLE, DROP INDEX and DO. A cheap test on the first words, so the outline pass parses few statements.
+    /// </summary>
+    private static bool MayDeclare(SqlStatement statement, SqlDialect dialect)
+    {
+        var words = 0;
+        bool create = false, alter = false, drop = false;
+        foreach (var token in Span(statement))
+        {
+            if (token.Kind == SqlTokenKind.ExecutableComment)
+            {
+                return dialect == SqlDialect.MySql;
+            }
+
+            if (token.Kind != SqlTokenKind.Word)
+            {
+                if (StatementTokens.IsCode(token.Kind) && words == 0)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            var word = statement.TextOf(token);
+            if (words++ == 0)
+            {
+                create = word.Equals("create", StringComparison.OrdinalIgnoreCase);
+                alter = word.Equals("alter", StringComparison.OrdinalIgnoreCase);
+                drop = word.Equals("drop", StringComparison.OrdinalIgnoreCase);
+                if (word.Equals("do", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+
+                if (!create && !alter && !drop)
+                {
+                    return false;
+                }
+            }
+            else if (word.Equals("table", StringComparison.OrdinalIgnoreCase))
+            {
+                return alter;
+            }
+            else if (word.Equals("index", StringComparison.OrdinalIgnoreCase))
+            {
+                return drop;
+            }
+            else if (create && (word.Equals("view", StringComparison.OrdinalIgnoreCase) || word.Equals("function", StringComparison.OrdinalIgnoreCase) ||
+                                word.Equals("procedure", StringComparison.OrdinalIgnoreCase) || word.Equals("type", StringComparison.OrdinalIgnoreCase) ||
+                                word.Equals("domain", StringComparison.OrdinalIgnoreCase) || word.Equals("sequence", StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+            else if (words >= 6)
+            {
+                // CREATE DEFINER=`u`@`h` SQL SECURITY … : too many words to classify cheaply, so parse it.
+                return create;
+            }
+        }
+
+        return false;
+    }
+
+    private static ReadOnlySpan<SqlToken> Span(SqlStatement statement) =>
+        statement.Tokens is ArraySegment<SqlToken> segment ? segment.AsSpan() : statement.Tokens.ToArray();
 
     private static void Judge(StatementContext ctx)
     {
@@ -121,13 +208,22 @@ public static class Linter
         PlanEffects.Apply(ctx);
     }
 
-    private static StatementUnit Prepare(SqlDialect dialect, Migration migration, SqlStatement statement, List<LintFinding> directiveProblems)
+    /// <param name="directiveProblems">Where malformed directives go; null in the outline pass, which must not report twice.</param>
+    private static StatementUnit Prepare(SqlDialect dialect, Migration migration, SqlStatement statement, List<LintFinding>? directiveProblems)
     {
         var file = migration.FileName;
-        var directives = new List<AllowDirective>();
-        foreach (var token in statement.Tokens)
+        List<AllowDirective>? directives = null;
+        var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
+        var onlyCode = true;
+        foreach (var token in all.AsSpan())
         {
-            if (token.Kind is not (SqlTokenKind.LineComment or SqlTokenKind.BlockComment))
+            if (StatementTokens.IsCode(token.Kind) && token.Kind != SqlTokenKind.ExecutableComment)
+            {
+                continue;
+            }
+
+            onlyCode = false;
+            if (directiveProblems is null || token.Kind is not (SqlTokenKind.LineComment or SqlTokenKind.BlockComment))
             {
                 continue;
             }
@@ -136,24 +232,38 @@ public static class Linter
             var location = new SourceLocation(file, token.Line, token.Column);
             if (AllowDirective.TryRead(text, location, out var problem) is { } directive)
             {
-                directives.Add(directive);
+                (directives ??= []).Add(directive);
             }
             else if (problem is not null)
             {
-                var tokens = new StatementTokens(statement.Source, file, dialect, [token]);
+                var tokens = new StatementTokens(statement.Source, file, dialect, new[] { token });
                 directiveProblems.Add(StatementContext.Build(LintRules.InvalidDirective, LintSeverity.Error, problem, tokens, 0, 0, statement, migration.Id, false));
             }
         }
 
-        var code = dialect == SqlDialect.MySql
-            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, statement.Tokens)
-            : statement.Tokens.Where(t => StatementTokens.IsCode(t.Kind)).ToArray();
+        var code = onlyCode ? all
+            : dialect == SqlDialect.MySql ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all)
+            : CodeOnly(all);
         var view = new StatementTokens(statement.Source, file, dialect, code);
         var parsed = StatementParser.Parse(view);
-        var embedded = parsed is DoStatement doBlock
+        IReadOnlyList<ParsedStatement> embedded = parsed is DoStatement doBlock
             ? EmbeddedSql.FromDoBody(view, doBlock.BodyToken).Select(StatementParser.Parse).ToList()
             : [];
-        return new StatementUnit(statement, parsed, directives, embedded);
+        return new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded);
+    }
+
+    private static SqlToken[] CodeOnly(ArraySegment<SqlToken> tokens)
+    {
+        var code = new List<SqlToken>(tokens.Count);
+        foreach (var token in tokens.AsSpan())
+        {
+            if (StatementTokens.IsCode(token.Kind))
+            {
+                code.Add(token);
+            }
+        }
+
+        return [.. code];
     }
 
     /// <summary>GK613: executable comments whose meaning differs between MySQL and MariaDB.</summary>
@@ -184,7 +294,7 @@ public static class Linter
 
             if (message is not null)
             {
-                var tokens = new StatementTokens(statement.Source, ctx.Tokens.File, SqlDialect.MySql, [token]);
+                var tokens = new StatementTokens(statement.Source, ctx.Tokens.File, SqlDialect.MySql, new[] { token });
                 ctx.Unit.Findings.Add(StatementContext.Build(LintRules.MySqlVersionedComment, LintRules.MySqlVersionedComment.DefaultSeverity, message, tokens, 0, 0, statement, ctx.Migration.Id, false));
             }
         }
@@ -192,6 +302,11 @@ public static class Linter
 
     private static void ResolveDirectives(StatementUnit unit, Migration migration, List<LintFinding> findings)
     {
+        if (!unit.HasFindings && unit.Directives.Count == 0)
+        {
+            return;
+        }
+
         foreach (var finding in unit.Findings)
         {
             var directive = finding.Rule == LintRules.InvalidDirective ? null : unit.Directives.FirstOrDefault(d => d.Covers(finding.Rule));

@@ -42,7 +42,7 @@ public static class MigrationPlanner
                     row.Id,
                     file?.FileName,
                     $"migration {row.Id} failed half-way on {database.Database} and is marked dirty in {history.Table}; " +
-                    $"repair the schema by hand, then run `gatekeeper repair --version {row.Id}`"));
+                    $"repair the schema by hand, then run `gatekeeper repair --version {row.Id} --resolution retry` (you undid it) or `--resolution applied` (you finished it)"));
             }
             else if (file is null)
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gatekeeper.Databases;
 
 namespace Gatekeeper.Cli;
 
@@ -22,10 +23,23 @@ internal static class CommandRunner
                 await error.WriteLineAsync($"gatekeeper {command.Name}: {e.Message}");
                 return e.ExitCode;
             }
+            catch (DatabaseException e)
+            {
+                await error.WriteLineAsync($"gatekeeper {command.Name}: {e.Message}");
+                return ExitCodeOf(e.Kind);
+            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 await error.WriteLineAsync($"gatekeeper {command.Name}: cancelled.");
                 return 130;
             }
         });
+
+    /// <summary>Configuration trouble (where, who) is exit 2; trouble while migrating (a held lock) is exit 1.</summary>
+    public static int ExitCodeOf(DatabaseErrorKind kind) => kind switch
+    {
+        DatabaseErrorKind.AuthenticationFailed or DatabaseErrorKind.Unreachable or DatabaseErrorKind.UnknownDatabase
+            or DatabaseErrorKind.PermissionDenied or DatabaseErrorKind.HistoryTable => ExitCodes.UsageOrConfiguration,
+        _ => ExitCodes.Rejected,
+    };
 }

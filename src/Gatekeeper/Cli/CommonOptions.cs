@@ -46,8 +46,9 @@ internal static class CommonOptions
 
     public static Option<string?> HistoryTable() => new("--history-table")
     {
-        Description = "History table to read and write. Default: gatekeeper_schema_history, or the adopted tool's " +
-                      "table when one exists (flyway_schema_history, schema_migrations, gorp_migrations, atlas_schema_revisions).",
+        Description = "History table to read and write (default gatekeeper_schema_history). Name another tool's table to adopt it " +
+                      "in its own layout: flyway_schema_history, schema_migrations (golang-migrate or dbmate), gorp_migrations " +
+                      "(sql-migrate), atlas_schema_revisions.atlas_schema_revisions (Atlas).",
         HelpName = "TABLE",
     };
 

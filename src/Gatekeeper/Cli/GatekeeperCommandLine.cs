@@ -10,7 +10,12 @@ public static class GatekeeperCommandLine
         var root = new RootCommand(
             "Gatekeeper: safe, exactly-once database migrations for Kubernetes rollouts. " +
             "The same engine runs here, in CI, in the admission webhook and in the migration Job.");
+        root.Subcommands.Add(PlanCommand.Create());
+        root.Subcommands.Add(MigrateCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(LintCommand.Create());
+        root.Subcommands.Add(RepairCommand.Create());
+        root.Subcommands.Add(Webhook.ServeCommand.Create());
         return root;
     }
 

@@ -28,8 +28,8 @@ internal static class LintCommand
         var command = new Command("lint", """
             Lint migration files for changes that are unsafe during a rolling update: destructive changes, backward-incompatible
             changes the running app version would break on, heavy locks and table rewrites, data-dependent failures and
-            transaction hazards. Judged from the text alone; 'gatekeeper plan --url …' lints only the pending migrations with
-            the live schema's table sizes. Exit 0 when nothing blocks, 1 when an error finding is not allowed, 2 on bad input.
+            transaction hazards. Judged from the text alone, every migration in the directory; 'gatekeeper plan' lints only what a database
+            has pending. Exit 0 when nothing blocks, 1 when an error finding is not allowed, 2 on bad input.
             Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
             """)
         {

@@ -219,4 +219,33 @@ public sealed class BeyondTheAnchorsTests
         safe.AssertSilent("GK508");
         safe.AssertSilent("GK606");
     }
+
+    [Fact]
+    public void A_mysql_procedure_called_in_the_same_migration_has_its_body_linted_where_it_is_written()
+    {
+        const string sql = "DELIMITER //\nCREATE PROCEDURE add_metric()\nBEGIN\n    DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;\n    ALTER TABLE metrics DROP COLUMN legacy;\nEND //\nDELIMITER ;\nCALL add_metric();\nDROP PROCEDURE add_metric;";
+
+        var finding = LintKit.MySql(sql).Single("GK102");
+
+        Assert.Equal(5, finding.Location.Line);
+        Assert.EndsWith("(it runs at CALL add_metric at V1__test.sql:8:1)", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_procedure_that_is_created_but_not_called_runs_nothing()
+    {
+        LintKit.MySql("CREATE PROCEDURE purge() DELETE FROM logs;").AssertSilent("GK106");
+        LintKit.MySql("CALL purge_defined_elsewhere();").AssertSilent("GK106");
+    }
+
+    [Fact]
+    public void A_postgres_procedure_called_in_the_same_migration_has_its_body_linted()
+    {
+        const string sql = "CREATE PROCEDURE backfill() LANGUAGE plpgsql AS $$\nBEGIN\n  UPDATE users SET plan = 'free';\nEND $$;\nCALL backfill();";
+
+        var finding = LintKit.Postgres(sql).Single("GK309");
+
+        Assert.Equal(3, finding.Location.Line);
+        LintKit.Postgres(sql.Replace("CALL backfill();", string.Empty, StringComparison.Ordinal)).AssertSilent("GK309");
+    }
 }

@@ -176,4 +176,38 @@ public sealed class SqlSplitterTests
         Assert.Equal(fromLf.Select(s => s.Location), fromCrlf.Select(s => s.Location));
         Assert.Equal(fromLf.Select(s => s.Text.Replace("\n", "\r\n")), fromCrlf.Select(s => s.Text));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Statements_and_their_trailing_comments_stay_whole_where_a_file_outgrows_one_token_chunk(int padding)
+    {
+        // 22,000 three-token statements pass the first 65,536-token chunk end; padding them by 0, 1 or 2 two-token
+        // statements puts that end on each of their tokens in turn, the trailing comment included. The 100,001-token
+        // INSERT after them is longer than a chunk.
+        var source = new System.Text.StringBuilder();
+        source.Insert(0, "SELECT 0;\n", padding);
+        var expected = new List<string>(Enumerable.Repeat("SELECT 0", padding));
+        for (var i = 1; i <= 22_000; i++)
+        {
+            source.Append("SELECT ").Append(i).Append("; -- after ").Append(i).Append('\n');
+            expected.Add($"SELECT {i}|-- after {i}");
+        }
+
+        var insert = "INSERT" + string.Concat(Enumerable.Repeat(" 1,", 50_000));
+        source.Append(insert).Append(";\n");
+        expected.Add(insert);
+        for (var i = 22_001; i <= 23_000; i++)
+        {
+            source.Append("SELECT ").Append(i).Append("; -- after ").Append(i).Append('\n');
+            expected.Add($"SELECT {i}|-- after {i}");
+        }
+
+        var statements = SqlSplitter.Split(source.ToString(), MySql, "m.sql").Statements;
+
+        Assert.Equal(expected, statements.Select(s => s.Tokens.Count == 3 ? $"{s.Text}|{s.TextOf(s.Tokens[2])}" : s.Text));
+        Assert.Equal(100_001, statements[padding + 22_000].Tokens.Count);
+        Assert.All(statements.Where(s => s.Tokens.Count == 3), s => Assert.Equal(SqlTokenKind.LineComment, s.Tokens[2].Kind));
+    }
 }

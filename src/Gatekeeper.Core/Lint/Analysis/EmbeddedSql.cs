@@ -10,13 +10,13 @@ namespace Gatekeeper.Core.Lint.Analysis;
 /// </summary>
 internal static class EmbeddedSql
 {
-    // PL/pgSQL words after which a plain SQL statement may begin.
-    private static readonly string[] BlockStarts = ["begin", "else", "loop", "exception", "then"];
+    // PL/pgSQL and MySQL compound-statement words after which a plain SQL statement may begin.
+    private static readonly string[] BlockStarts = ["begin", "else", "loop", "exception", "then", "repeat"];
     private static readonly string[] ConditionStarts = ["if", "elsif", "elseif", "while", "for", "foreach", "when", "case"];
     private static readonly string[] StatementVerbs =
     [
         "alter", "create", "drop", "truncate", "update", "delete", "insert", "with", "lock", "refresh", "reindex", "vacuum", "cluster",
-        "comment", "grant", "revoke", "do",
+        "comment", "grant", "revoke", "rename", "optimize", "set", "call",
     ];
 
     /// <summary>The statements of a DO block's body, as linted statements.</summary>
@@ -51,7 +51,7 @@ internal static class EmbeddedSql
 
         foreach (var tokens in Relex(outer, token, open, text.Length - open - close, SqlDialect.Postgres))
         {
-            if (StripPlpgsqlPrefix(outer, tokens) is { Length: > 0 } statement)
+            if (StripBlockPrefix(outer, tokens) is { Length: > 0 } statement)
             {
                 result.Add(new StatementTokens(outer.Source, outer.File, SqlDialect.Postgres, statement));
             }
@@ -59,6 +59,66 @@ internal static class EmbeddedSql
 
         return result;
     }
+
+    /// <summary>
+    /// The statements a procedure runs when it is called: a PostgreSQL body in dollar quotes, or a MySQL
+    /// <c>BEGIN … END</c> block (or single statement) after the parameter list.
+    /// </summary>
+    public static List<StatementTokens> FromRoutineBody(CreateRoutineStatement routine)
+    {
+        var t = routine.Tokens;
+        if (t.Dialect == SqlDialect.Postgres)
+        {
+            for (var i = 0; i < t.Count; i++)
+            {
+                if (t.IsKind(i, SqlTokenKind.DollarString) || (t.IsKind(i, SqlTokenKind.String) && t.IsWord(i - 1, "as")))
+                {
+                    return FromDoBody(t, i);
+                }
+            }
+
+            return [];
+        }
+
+        var afterName = routine.Name.Token + 1;
+        while (t.IsOperator(afterName, ".") || (afterName < t.Count && t.IsName(afterName) && !t.IsOpen(afterName)))
+        {
+            afterName++;
+        }
+
+        // Skip the characteristics (COMMENT '…', LANGUAGE SQL, [NOT] DETERMINISTIC, … SQL DATA, SQL SECURITY …).
+        var bodyStart = t.IsOpen(afterName) ? t.SkipParens(afterName) : afterName;
+        while (bodyStart < t.Count && (t.IsAnyWord(bodyStart, RoutineCharacteristics) || t.IsKind(bodyStart, SqlTokenKind.String)))
+        {
+            bodyStart++;
+        }
+
+        if (bodyStart >= t.Count)
+        {
+            return [];
+        }
+
+        var first = t[bodyStart];
+        var last = t[t.Count - 1];
+        var span = first with { Length = last.Start + last.Length - first.Start };
+        var result = new List<StatementTokens>();
+        foreach (var tokens in Relex(t, span, 0, span.Length, SqlDialect.MySql))
+        {
+            if (StripBlockPrefix(t, tokens) is { Length: > 0 } statement)
+            {
+                result.Add(new StatementTokens(t.Source, t.File, SqlDialect.MySql, statement));
+            }
+        }
+
+        return result;
+    }
+
+    private static readonly string[] RoutineCharacteristics =
+    [
+        "comment", "language", "sql", "not", "deterministic", "contains", "no", "reads", "modifies", "data", "security", "definer", "invoker",
+    ];
+
+    private static bool IsLabel(StatementTokens t, int i) => t.IsKind(i, SqlTokenKind.Word) && t.IsOperator(i + 1, ":");
 
     /// <summary>
     /// The code tokens of a MySQL statement with each executable comment replaced by the tokens of its content,
@@ -87,7 +147,7 @@ internal static class EmbeddedSql
                 continue;
             }
 
-            var outer = new StatementTokens(source, file, SqlDialect.MySql, [token]);
+            var outer = new StatementTokens(source, file, SqlDialect.MySql, new[] { token });
             foreach (var inner in Relex(outer, token, prefixLength, contentLength, SqlDialect.MySql))
             {
                 result.AddRange(inner);
@@ -144,12 +204,13 @@ internal static class EmbeddedSql
     }
 
     /// <summary>
-    /// A PL/pgSQL fragment (one piece between semicolons) may begin with block or control words (BEGIN, IF … THEN,
-    /// FOR … LOOP, EXCEPTION WHEN … THEN); returns the SQL statement after them, or an empty array when there is none.
+    /// A PL/pgSQL or MySQL compound-statement fragment (one piece between semicolons) may begin with block or control
+    /// words (BEGIN, IF … THEN, FOR … LOOP, WHILE … DO, EXCEPTION WHEN … THEN, labels); returns the SQL statement after
+    /// them, or an empty array when there is none.
     /// </summary>
-    private static SqlToken[] StripPlpgsqlPrefix(StatementTokens outer, SqlToken[] tokens)
+    private static SqlToken[] StripBlockPrefix(StatementTokens outer, SqlToken[] tokens)
     {
-        var t = new StatementTokens(outer.Source, outer.File, SqlDialect.Postgres, tokens);
+        var t = new StatementTokens(outer.Source, outer.File, outer.Dialect, tokens);
         var i = 0;
         while (i < t.Count)
         {
@@ -161,6 +222,10 @@ internal static class EmbeddedSql
                 }
 
                 i++;
+            }
+            else if (IsLabel(t, i))
+            {
+                i += 2;
             }
             else if (t.IsWord(i, "declare"))
             {
@@ -200,10 +265,19 @@ internal static class EmbeddedSql
         return tokens[i..];
     }
 
+    /// <summary>The THEN, LOOP or (MySQL WHILE) DO that ends a condition, whichever comes first.</summary>
     private static int FindConditionEnd(StatementTokens t, int from)
     {
-        var then = t.FindWord(from, t.Count, "then");
-        var loop = t.FindWord(from, t.Count, "loop");
-        return then < 0 ? loop : loop < 0 ? then : Math.Min(then, loop);
+        var end = -1;
+        foreach (var word in (ReadOnlySpan<string>)["then", "loop", "do"])
+        {
+            var at = t.FindWord(from, t.Count, word);
+            if (at >= 0 && (end < 0 || at < end))
+            {
+                end = at;
+            }
+        }
+
+        return end;
     }
 }

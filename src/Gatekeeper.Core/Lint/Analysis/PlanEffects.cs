@@ -52,6 +52,11 @@ internal static class PlanEffects
                 break;
             case CreateRoutineStatement routine:
                 plan.CreateRoutine(routine.Name);
+                if (!ctx.IsEmbedded)
+                {
+                    ctx.Scope.Routines[routine.Name.Name] = routine;
+                }
+
                 break;
             case RenameObjectStatement { NewName: { } renamed } rename:
                 // Nothing running knows the new name yet: dropping or changing it later in the plan harms no one.

@@ -13,36 +13,44 @@ internal sealed class StatementContext
 {
     private const int SnippetLength = 300;
 
-    public StatementContext(PlanState plan, TransactionState transaction, Migration migration, IReadOnlyList<StatementUnit> units, int index, ParsedStatement statement, bool inDoBlock)
+    /// <param name="embeddedIn">For SQL that runs inside another statement: "a DO block", "procedure p"; null otherwise.</param>
+    /// <param name="via">Appended to messages when the SQL sits elsewhere than the statement that runs it ("it runs at CALL p() at f:3:1").</param>
+    public StatementContext(MigrationScope scope, StatementUnit unit, int index, ParsedStatement statement, string? embeddedIn = null, string? via = null)
     {
-        Plan = plan;
-        Transaction = transaction;
-        Migration = migration;
-        Units = units;
+        Scope = scope;
+        Unit = unit;
         Index = index;
         Statement = statement;
-        InDoBlock = inDoBlock;
+        EmbeddedIn = embeddedIn;
+        Via = via;
     }
 
-    public PlanState Plan { get; }
+    public MigrationScope Scope { get; }
 
-    public TransactionState Transaction { get; }
+    public PlanState Plan => Scope.Plan;
 
-    public Migration Migration { get; }
+    public TransactionState Transaction => Scope.Transaction;
 
-    /// <summary>Every statement of the migration, for rules that look ahead (a rename followed by a compatibility view).</summary>
-    public IReadOnlyList<StatementUnit> Units { get; }
+    public Migration Migration => Scope.Migration;
 
+    /// <summary>Where declarations sit in this migration, for rules that look ahead or back.</summary>
+    public MigrationOutline Outline => Scope.Outline;
+
+    /// <summary>The statement's position in its migration.</summary>
     public int Index { get; }
 
-    public StatementUnit Unit => Units[Index];
+    public StatementUnit Unit { get; }
 
     public ParsedStatement Statement { get; }
 
     public StatementTokens Tokens => Statement.Tokens;
 
-    /// <summary>The statement runs inside a DO block (a function context: no CONCURRENTLY, no transaction control).</summary>
-    public bool InDoBlock { get; }
+    /// <summary>What the statement runs inside (a DO block, a procedure): a function context, no CONCURRENTLY, no transaction control.</summary>
+    public string? EmbeddedIn { get; }
+
+    public bool IsEmbedded => EmbeddedIn is not null;
+
+    public string? Via { get; }
 
     public SqlDialect Dialect => Plan.Dialect;
 
@@ -51,28 +59,6 @@ internal sealed class StatementContext
     public bool IsPostgres => Dialect == SqlDialect.Postgres;
 
     public bool IsNewTable(ObjectName table) => Plan.IsNewTable(table);
-
-    /// <summary>Statements after this one in the same migration.</summary>
-    public IEnumerable<ParsedStatement> Following()
-    {
-        for (var i = Index + 1; i < Units.Count; i++)
-        {
-            yield return Units[i].Parsed;
-            foreach (var embedded in Units[i].Embedded)
-            {
-                yield return embedded;
-            }
-        }
-    }
-
-    /// <summary>Statements before this one in the same migration.</summary>
-    public IEnumerable<ParsedStatement> Preceding()
-    {
-        for (var i = 0; i < Index; i++)
-        {
-            yield return Units[i].Parsed;
-        }
-    }
 
     /// <summary>
     /// Records a finding on tokens [<paramref name="first"/>, <paramref name="last"/>] of this statement.
@@ -89,6 +75,11 @@ internal sealed class StatementContext
         if (table is { } concerned && IsNewTable(concerned))
         {
             return;
+        }
+
+        if (Via is not null)
+        {
+            message += $" ({Via})";
         }
 
         var finalSeverity = severity ?? rule.DefaultSeverity;

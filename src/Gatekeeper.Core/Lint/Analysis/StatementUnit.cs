@@ -28,5 +28,10 @@ internal sealed class StatementUnit
     /// <summary>Statements that run as part of this one: the SQL inside a DO block.</summary>
     public IReadOnlyList<ParsedStatement> Embedded { get; }
 
-    public List<LintFinding> Findings { get; } = [];
+    private List<LintFinding>? findings;
+
+    /// <summary>Findings collected for this statement (allocated on first use: most statements have none).</summary>
+    public List<LintFinding> Findings => findings ??= [];
+
+    public bool HasFindings => findings is { Count: > 0 };
 }

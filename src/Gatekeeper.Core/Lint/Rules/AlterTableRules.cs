@@ -450,30 +450,25 @@ internal static class AlterTableRules
     /// <summary>The constraint dropped here is added again (same name) in the same statement or later in the migration.</summary>
     private static bool ReaddedConstraint(StatementContext ctx, AlterTableStatement alter, DropConstraint drop)
     {
-        bool Matches(AlterAction action) => action is AddConstraint add && (add.Constraint.Kind == drop.Kind && drop.Kind == ConstraintKind.PrimaryKey ||
-            (drop.Name is not null && string.Equals(add.Constraint.Name, drop.Name, StringComparison.Ordinal)));
+        var table = alter.Table;
+        if (drop.Kind == ConstraintKind.PrimaryKey)
+        {
+            return alter.Actions.Any(a => a is AddConstraint { Constraint.Kind: ConstraintKind.PrimaryKey }) || ctx.Outline.Later(OutlineFact.PrimaryKey, table.Name, ctx.Index);
+        }
 
-        return alter.Actions.Any(Matches) ||
-               ctx.Following().OfType<AlterTableStatement>().Any(a => a.Table.SameAs(alter.Table) && a.Actions.Any(Matches));
+        return drop.Name is { } name &&
+               (alter.Actions.Any(a => a is AddConstraint add && add.Constraint.Name == name) || ctx.Outline.Later(OutlineFact.Constraint, MigrationOutline.Key(table, name), ctx.Index));
     }
 
     /// <summary>Atlas's compatibility pattern: after a rename, a (generated) column under the old name keeps old queries working.</summary>
-    private static bool ReaddedUnderOldName(StatementContext ctx, AlterTableStatement alter, ObjectName table, string oldName)
-    {
-        bool Matches(AlterAction action) => action is AddColumn add && string.Equals(add.Column.Name, oldName, StringComparison.Ordinal);
-        return alter.Actions.Any(Matches) || ctx.Following().OfType<AlterTableStatement>().Any(a => a.Table.SameAs(table) && a.Actions.Any(Matches));
-    }
+    private static bool ReaddedUnderOldName(StatementContext ctx, AlterTableStatement alter, ObjectName table, string oldName) =>
+        alter.Actions.Any(a => a is AddColumn add && add.Column.Name == oldName) || ctx.Outline.Later(OutlineFact.AddedColumn, MigrationOutline.Key(table, oldName), ctx.Index);
 
     /// <summary>A new default set for the column in the same statement or later in the migration (the swap-the-type pattern).</summary>
-    private static bool DefaultRestored(StatementContext ctx, AlterTableStatement alter, string column)
-    {
-        bool Matches(AlterAction action) => action is SetDefault set && set.Column == column ||
-                                            action is RedefineColumn { Column.Default: { IsNull: false } } redefine && redefine.Column.Name == column;
-
-        return alter.Actions.Any(Matches) || ctx.Following().OfType<AlterTableStatement>().Any(a => a.Table.SameAs(alter.Table) && a.Actions.Any(Matches));
-    }
+    private static bool DefaultRestored(StatementContext ctx, AlterTableStatement alter, string column) =>
+        alter.Actions.Any(a => a is SetDefault set && set.Column == column || a is RedefineColumn { Column.Default: { IsNull: false } } redefine && redefine.Column.Name == column) ||
+        ctx.Outline.Later(OutlineFact.DefaultSet, MigrationOutline.Key(alter.Table, column), ctx.Index);
 
     /// <summary>Atlas's compatibility pattern: a view created under the table's old name keeps old queries working.</summary>
-    private static bool ViewKeepsOldName(StatementContext ctx, ObjectName table) =>
-        ctx.Following().OfType<CreateViewStatement>().Any(v => v.Name.SameAs(table));
+    private static bool ViewKeepsOldName(StatementContext ctx, ObjectName table) => ctx.Outline.Later(OutlineFact.View, table.Name, ctx.Index);
 }

@@ -177,7 +177,7 @@ internal static class SchemaObjectRules
     {
         foreach (var (from, to) in rename.Pairs)
         {
-            if (!ctx.Following().OfType<CreateViewStatement>().Any(v => v.Name.SameAs(from)))
+            if (!ctx.Outline.Later(OutlineFact.View, from.Name, ctx.Index))
             {
                 ctx.Report(LintRules.RenameTable, from.Token, to.Token, $"renames table {from} to {to}; the running version still queries {from}", from);
             }
@@ -186,12 +186,12 @@ internal static class SchemaObjectRules
 
     /// <summary>PostgreSQL migrations that run without a transaction cannot roll back a partial run, so their DDL should be re-runnable.</summary>
     private static bool NeedsRobustness(StatementContext ctx) =>
-        ctx.IsPostgres && !ctx.Transaction.RunnerWrapped && !ctx.Transaction.InTransaction && !ctx.InDoBlock;
+        ctx.IsPostgres && !ctx.Transaction.RunnerWrapped && !ctx.Transaction.InTransaction && !ctx.IsEmbedded;
 
     private static string NameText(string? name) => name is null ? string.Empty : $" {name}";
 
     private static bool DroppedEarlier(StatementContext ctx, string name) =>
-        ctx.Preceding().OfType<DropIndexStatement>().Any(d => d.IfExists && d.Names.Any(n => n.Name == name));
+        ctx.Outline.Earlier(OutlineFact.IndexDroppedIfExists, name, ctx.Index);
 
     private static bool NamesLockNone(StatementContext ctx, int from)
     {
@@ -210,25 +210,16 @@ internal static class SchemaObjectRules
     };
 
     /// <summary>The drop-and-recreate pattern (replace a view or function in one migration) keeps the object available to the running version.</summary>
-    private static bool RecreatedLater(StatementContext ctx, DropKind kind, ObjectName name) => ctx.Following().Any(statement => statement switch
+    private static bool RecreatedLater(StatementContext ctx, DropKind kind, ObjectName name)
     {
-        CreateViewStatement view => (kind is DropKind.View or DropKind.MaterializedView) && view.Name.SameAs(name),
-        CreateRoutineStatement routine => (kind is DropKind.Function or DropKind.Procedure) && routine.Name.SameAs(name),
-        CreateEnumType type => kind == DropKind.Type && type.Type.SameAs(name),
-        CreateDomainStatement domain => kind is DropKind.Domain or DropKind.Type && domain.Name.SameAs(name),
-        OtherStatement other => (kind, other.Verb) is (DropKind.Sequence, "create sequence") or (DropKind.Type, "create type") &&
-                                CreatesName(other.Tokens, name),
-        _ => false,
-    });
-
-    private static bool CreatesName(StatementTokens t, ObjectName name)
-    {
-        var i = 2;
-        if (t.IsWord(i, "if", "not", "exists"))
+        OutlineFact? fact = kind switch
         {
-            i += 3;
-        }
-
-        return t.TryReadName(ref i, out var created) && created.SameAs(name);
+            DropKind.View or DropKind.MaterializedView => OutlineFact.View,
+            DropKind.Function or DropKind.Procedure => OutlineFact.Routine,
+            DropKind.Type or DropKind.Domain => OutlineFact.Type,
+            DropKind.Sequence => OutlineFact.Sequence,
+            _ => null,
+        };
+        return fact is { } known && ctx.Outline.Later(known, name.Name, ctx.Index);
     }
 }

@@ -15,7 +15,7 @@ internal static class TransactionRules
             return;
         }
 
-        string? where = ctx.InDoBlock ? "a DO block always runs inside one (and cannot run it at all)"
+        string? where = ctx.EmbeddedIn is { } container ? $"{container} always runs inside one (and cannot run it at all)"
             : ctx.Transaction.OpenedByFileAt is { } opened ? $"the file opened one at {opened}"
             : ctx.Transaction.InTransaction ? $"{ctx.Migration.FileName} runs in one (it is not marked non-transactional)"
             : null;
@@ -28,7 +28,7 @@ internal static class TransactionRules
     /// <summary>BEGIN / COMMIT / ROLLBACK: tracks the transaction and reports nesting (GK504).</summary>
     public static void Apply(StatementContext ctx, TransactionStatement statement)
     {
-        if (ctx.InDoBlock)
+        if (ctx.IsEmbedded)
         {
             return;
         }
@@ -38,6 +38,7 @@ internal static class TransactionRules
         switch (statement.Control)
         {
             case TransactionControl.Begin when ctx.IsPostgres && tx.InTransaction:
+                ctx.Scope.NestingReported = true;
                 ctx.Report(LintRules.NestedTransaction, 0, ctx.Tokens.Count - 1,
                     tx.OpenedByFileAt is { } opened
                         ? $"BEGIN inside the transaction the file opened at {opened}: PostgreSQL ignores it, and the first COMMIT ends both"
@@ -47,33 +48,23 @@ internal static class TransactionRules
                 tx.InTransaction = true;
                 tx.OpenedByFileAt = location;
                 tx.StartNew();
+                ctx.Scope.OpenedBy = ctx.Unit;
                 break;
             case TransactionControl.Commit or TransactionControl.Rollback when tx.InTransaction:
                 // A BEGIN already reported explains this COMMIT too; report the pair once.
-                if (ctx.IsPostgres && tx.OpenedByFileAt is null && !ReportedNesting(ctx))
+                if (ctx.IsPostgres && tx.OpenedByFileAt is null && !ctx.Scope.NestingReported)
                 {
+                    ctx.Scope.NestingReported = true;
                     ctx.Report(LintRules.NestedTransaction, 0, ctx.Tokens.Count - 1,
                         $"{statement.Control.ToString().ToUpperInvariant()} ends the runner's transaction early: the statements after it in {ctx.Migration.FileName} run outside any transaction");
                 }
 
                 tx.InTransaction = false;
                 tx.OpenedByFileAt = null;
+                ctx.Scope.OpenedBy = null;
                 tx.StartNew();
                 break;
         }
-    }
-
-    private static bool ReportedNesting(StatementContext ctx)
-    {
-        for (var i = 0; i < ctx.Index; i++)
-        {
-            if (ctx.Units[i].Findings.Any(f => f.Rule == LintRules.NestedTransaction))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>GK506: MySQL commits implicitly before DDL, so an explicit transaction around DDL is not atomic.</summary>
@@ -89,6 +80,7 @@ internal static class TransactionRules
             $"this DDL commits the transaction opened at {opened} implicitly; what ran before it is committed even if a later statement fails");
         tx.InTransaction = false;
         tx.OpenedByFileAt = null;
+        ctx.Scope.OpenedBy = null;
     }
 
     private static bool IsMySqlDdl(ParsedStatement statement) => statement switch
@@ -142,7 +134,4 @@ internal static class TransactionRules
             RequireNoTransaction(ctx, 0, ctx.Tokens.Count - 1, $"ALTER TYPE … ADD VALUE (PostgreSQL {ctx.Options.ServerMajorVersion})");
         }
     }
-
-    /// <summary>GK505 at the end of a migration: a transaction the file opened is still open.</summary>
-    public static LintRule? UncommittedRule(TransactionState tx) => tx.OpenedByFileAt is null ? null : LintRules.UncommittedTransaction;
 }

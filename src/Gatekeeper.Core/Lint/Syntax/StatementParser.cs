@@ -21,6 +21,16 @@ internal static class StatementParser
         "extension", "materialized", "sql", "algorithm", "definer", "or", "aggregate",
     ];
 
+    // Looking the first word up by span saves two strings per statement on files with a million statements.
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> KnownVerbs = new Dictionary<string, string>(
+        new[]
+        {
+            "alter", "create", "drop", "truncate", "update", "delete", "insert", "with", "replace", "begin", "start", "commit", "end", "rollback",
+            "abort", "vacuum", "cluster", "reindex", "refresh", "optimize", "lock", "do", "set", "rename", "select", "grant", "revoke", "comment",
+            "call", "analyze", "copy", "reset", "unlock", "savepoint", "release", "values", "merge", "notify", "use", "show", "explain",
+        }.ToDictionary(v => v, v => v, StringComparer.OrdinalIgnoreCase),
+        StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
+
     public static ParsedStatement Parse(StatementTokens t)
     {
         if (t.Count == 0 || !t.IsKind(0, SqlTokenKind.Word))
@@ -28,7 +38,8 @@ internal static class StatementParser
             return new OtherStatement(t, t.Count == 0 ? string.Empty : t.TextString(0));
         }
 
-        var verb = t.TextString(0).ToLowerInvariant();
+        var first = t.Text(0);
+        var verb = KnownVerbs.TryGetValue(first, out var known) ? known : first.ToString().ToLowerInvariant();
         return verb switch
         {
             "alter" => ParseAlter(t),
@@ -46,6 +57,7 @@ internal static class StatementParser
             "do" => ParseDo(t),
             "set" => ParseSet(t),
             "rename" when t.IsWord(1, "table") => ParseRenameTables(t),
+            "call" when NameAfter(t, 1) is { } procedure => new CallStatement(t, procedure),
             _ => new OtherStatement(t, verb),
         };
     }

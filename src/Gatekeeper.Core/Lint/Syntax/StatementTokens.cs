@@ -10,9 +10,10 @@ namespace Gatekeeper.Core.Lint.Syntax;
 /// </summary>
 internal sealed class StatementTokens
 {
-    private readonly SqlToken[] tokens;
+    private readonly ArraySegment<SqlToken> tokens;
 
-    public StatementTokens(string source, string file, SqlDialect dialect, SqlToken[] tokens)
+    /// <param name="tokens">Code tokens only (no comments or terminators); a slice of the splitter's array when the statement has no comments, so nothing is copied.</param>
+    public StatementTokens(string source, string file, SqlDialect dialect, ArraySegment<SqlToken> tokens)
     {
         Source = source;
         File = file;
@@ -26,7 +27,7 @@ internal sealed class StatementTokens
 
     public SqlDialect Dialect { get; }
 
-    public int Count => tokens.Length;
+    public int Count => tokens.Count;
 
     public SqlToken this[int index] => tokens[index];
 
@@ -41,23 +42,23 @@ internal sealed class StatementTokens
     public string TextString(int index) => Source.Substring(tokens[index].Start, tokens[index].Length);
 
     public SourceLocation LocationOf(int index) =>
-        index < tokens.Length ? new SourceLocation(File, tokens[index].Line, tokens[index].Column) :
-        tokens.Length > 0 ? new SourceLocation(File, tokens[^1].Line, tokens[^1].Column) : new SourceLocation(File, 1, 1);
+        index < tokens.Count ? new SourceLocation(File, tokens[index].Line, tokens[index].Column) :
+        tokens.Count > 0 ? new SourceLocation(File, tokens[^1].Line, tokens[^1].Column) : new SourceLocation(File, 1, 1);
 
     /// <summary>Characters from the start of token <paramref name="first"/> to the end of token <paramref name="last"/>.</summary>
     public int SpanLength(int first, int last)
     {
-        if (first >= tokens.Length)
+        if (first >= tokens.Count)
         {
             return 1;
         }
 
-        last = Math.Clamp(last, first, tokens.Length - 1);
+        last = Math.Clamp(last, first, tokens.Count - 1);
         return tokens[last].Start + tokens[last].Length - tokens[first].Start;
     }
 
     public bool IsWord(int index, string word) =>
-        index < tokens.Length && tokens[index].Kind == SqlTokenKind.Word && Text(index).Equals(word, StringComparison.OrdinalIgnoreCase);
+        index < tokens.Count && tokens[index].Kind == SqlTokenKind.Word && Text(index).Equals(word, StringComparison.OrdinalIgnoreCase);
 
     public bool IsWord(int index, string first, string second) => IsWord(index, first) && IsWord(index + 1, second);
 
@@ -65,7 +66,7 @@ internal sealed class StatementTokens
 
     public bool IsAnyWord(int index, ReadOnlySpan<string> words)
     {
-        if (index >= tokens.Length || tokens[index].Kind != SqlTokenKind.Word)
+        if (index >= tokens.Count || tokens[index].Kind != SqlTokenKind.Word)
         {
             return false;
         }
@@ -82,10 +83,10 @@ internal sealed class StatementTokens
         return false;
     }
 
-    public bool IsKind(int index, SqlTokenKind kind) => index < tokens.Length && tokens[index].Kind == kind;
+    public bool IsKind(int index, SqlTokenKind kind) => index < tokens.Count && tokens[index].Kind == kind;
 
     public bool IsOperator(int index, string op) =>
-        index < tokens.Length && tokens[index].Kind == SqlTokenKind.Operator && Text(index).SequenceEqual(op);
+        index < tokens.Count && tokens[index].Kind == SqlTokenKind.Operator && Text(index).SequenceEqual(op);
 
     public bool IsComma(int index) => IsOperator(index, ",");
 
@@ -99,7 +100,7 @@ internal sealed class StatementTokens
     public int SkipParens(int index)
     {
         var depth = 0;
-        for (var i = index; i < tokens.Length; i++)
+        for (var i = index; i < tokens.Count; i++)
         {
             if (tokens[i].Kind == SqlTokenKind.OpenParen)
             {
@@ -111,14 +112,14 @@ internal sealed class StatementTokens
             }
         }
 
-        return tokens.Length;
+        return tokens.Count;
     }
 
     /// <summary>The first index in [from, to) holding <paramref name="word"/> outside parentheses, or -1.</summary>
     public int FindWord(int from, int to, string word)
     {
         var depth = 0;
-        for (var i = from; i < to && i < tokens.Length; i++)
+        for (var i = from; i < to && i < tokens.Count; i++)
         {
             switch (tokens[i].Kind)
             {
@@ -139,7 +140,7 @@ internal sealed class StatementTokens
     /// <summary>True when <paramref name="word"/> appears anywhere in [from, to), inside parentheses too.</summary>
     public bool ContainsWord(int from, int to, string word)
     {
-        for (var i = from; i < to && i < tokens.Length; i++)
+        for (var i = from; i < to && i < tokens.Count; i++)
         {
             if (tokens[i].Kind == SqlTokenKind.Word && Text(i).Equals(word, StringComparison.OrdinalIgnoreCase))
             {

@@ -214,6 +214,9 @@ internal sealed record CreateViewStatement(StatementTokens Tokens, ObjectName Na
 /// <summary>CREATE FUNCTION/PROCEDURE: bodies do not run at creation time, so they are not linted.</summary>
 internal sealed record CreateRoutineStatement(StatementTokens Tokens, ObjectName Name, string KindText) : ParsedStatement(Tokens);
 
+/// <summary><c>CALL name(…)</c>: runs a procedure's body.</summary>
+internal sealed record CallStatement(StatementTokens Tokens, ObjectName Name) : ParsedStatement(Tokens);
+
 internal sealed record CreateDomainStatement(StatementTokens Tokens, ObjectName Name, bool HasConstraint) : ParsedStatement(Tokens);
 
 internal sealed record AlterDomainAddConstraint(StatementTokens Tokens, ObjectName Name, bool NotValid) : ParsedStatement(Tokens);

@@ -1,0 +1,105 @@
+using System.Data.Common;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Databases.Execution;
+
+/// <summary>
+/// One open connection (and, while one is open, its transaction) with the few command shapes the history tables and
+/// executors need. Both drivers accept <c>@name</c> parameters, so the SQL around it is shared where the dialects agree.
+/// </summary>
+internal sealed class DbSession(DbConnection connection, SqlDialect dialect) : IAsyncDisposable
+{
+    public DbConnection Connection { get; } = connection;
+
+    public SqlDialect Dialect { get; } = dialect;
+
+    public DbTransaction? Transaction { get; private set; }
+
+    /// <summary>Client-side command timeout in seconds; 0 waits as long as the server works (migrations may be long).</summary>
+    public int CommandTimeoutSeconds { get; set; }
+
+    public async Task BeginAsync(CancellationToken cancellationToken) =>
+        Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        var transaction = Transaction ?? throw new InvalidOperationException("no transaction is open");
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.DisposeAsync().ConfigureAwait(false);
+        Transaction = null;
+    }
+
+    /// <summary>Rolls back if a transaction is open; a broken connection has rolled back already, so errors are ignored.</summary>
+    public async Task RollbackQuietlyAsync()
+    {
+        if (Transaction is not { } transaction)
+        {
+            return;
+        }
+
+        Transaction = null;
+        try
+        {
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null || ex is InvalidOperationException)
+        {
+            // The server ends the transaction when the session dies; nothing is left to undo.
+        }
+
+        await transaction.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = Connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = Transaction;
+        command.CommandTimeout = CommandTimeoutSeconds;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<object?> ScalarAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is DBNull ? null : value;
+    }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    public string Quote(string identifier) => Dialect == SqlDialect.Postgres
+        ? "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+        : "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
+
+    public async ValueTask DisposeAsync()
+    {
+        await RollbackQuietlyAsync().ConfigureAwait(false);
+        await Connection.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,104 @@
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Sql;
+using Gatekeeper.Databases.Execution;
+
+namespace Gatekeeper.Databases.History;
+
+/// <summary>
+/// Decides whose layout a history table has: from its columns when it exists, otherwise from its name and the
+/// directory's format (<c>schema_migrations</c> is golang-migrate's for golang-migrate directories, dbmate's otherwise).
+/// </summary>
+internal static class HistoryTableInspector
+{
+    public const string AtlasName = "atlas_schema_revisions";
+
+    /// <summary>
+    /// Where the table really lives: Atlas keeps its revisions on PostgreSQL in a schema of the same name unless told
+    /// otherwise, so an unqualified <c>atlas_schema_revisions</c> means <c>atlas_schema_revisions.atlas_schema_revisions</c>.
+    /// </summary>
+    public static HistoryTableName Locate(HistoryTableName name, SqlDialect dialect) =>
+        dialect == SqlDialect.Postgres && name.Schema is null && name.Name == AtlasName ? name with { Schema = AtlasName } : name;
+
+    public static async Task<bool> ExistsAsync(DbSession session, HistoryTableName table, CancellationToken cancellationToken) =>
+        (await ColumnsAsync(session, table, cancellationToken).ConfigureAwait(false)).Count > 0;
+
+    public static Task<List<string>> ColumnsAsync(DbSession session, HistoryTableName table, CancellationToken cancellationToken)
+    {
+        var schema = table.Schema is not null ? "@schema" : session.Dialect == SqlDialect.Postgres ? "current_schema()" : "DATABASE()";
+        var sql = "SELECT column_name FROM information_schema.columns " +
+                  $"WHERE table_schema = {schema} AND table_name = @table ORDER BY ordinal_position";
+        return table.Schema is not null
+            ? session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("schema", table.Schema), ("table", table.Name))
+            : session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("table", table.Name));
+    }
+
+    /// <summary>Finds the layout of <paramref name="name"/>; <c>Exists</c> is false when the table is not there yet.</summary>
+    public static async Task<(HistoryTableLayout Layout, bool Exists)> InspectAsync(
+        DbSession session, HistoryTableName name, MigrationFormat? format, CancellationToken cancellationToken)
+    {
+        var table = Locate(name, session.Dialect);
+        var columns = await ColumnsAsync(session, table, cancellationToken).ConfigureAwait(false);
+        if (columns.Count == 0)
+        {
+            return (Create(KindFromName(table, format), table, session.Dialect), false);
+        }
+
+        var kind = KindFromColumns(columns) ?? throw new DatabaseException(
+            DatabaseErrorKind.HistoryTable,
+            $"history table {table} has columns ({string.Join(", ", columns)}), which match no layout Gatekeeper reads " +
+            "(Gatekeeper, Flyway, golang-migrate, dbmate, sql-migrate, Atlas); name another table with --history-table");
+        return (Create(kind, table, session.Dialect), true);
+    }
+
+    public static HistoryTableKind KindFromName(HistoryTableName table, MigrationFormat? format) => table.Name switch
+    {
+        "flyway_schema_history" => HistoryTableKind.Flyway,
+        "schema_migrations" => format == MigrationFormat.GolangMigrate ? HistoryTableKind.GolangMigrate : HistoryTableKind.Dbmate,
+        "gorp_migrations" => HistoryTableKind.SqlMigrate,
+        AtlasName => HistoryTableKind.Atlas,
+        _ => HistoryTableKind.Gatekeeper,
+    };
+
+    public static HistoryTableKind? KindFromColumns(IReadOnlyCollection<string> columns)
+    {
+        bool Has(params string[] names) => names.All(columns.Contains);
+        if (Has("installed_rank", "checksum_algorithm", "dirty"))
+        {
+            return HistoryTableKind.Gatekeeper;
+        }
+
+        if (Has("installed_rank", "script", "installed_by", "success"))
+        {
+            return HistoryTableKind.Flyway;
+        }
+
+        if (Has("version", "hash", "applied", "total"))
+        {
+            return HistoryTableKind.Atlas;
+        }
+
+        if (Has("id", "applied_at"))
+        {
+            return HistoryTableKind.SqlMigrate;
+        }
+
+        if (Has("version", "dirty"))
+        {
+            return HistoryTableKind.GolangMigrate;
+        }
+
+        return Has("version") ? HistoryTableKind.Dbmate : null;
+    }
+
+    public static HistoryTableLayout Create(HistoryTableKind kind, HistoryTableName table, SqlDialect dialect) => kind switch
+    {
+        HistoryTableKind.Gatekeeper => new GatekeeperHistoryTable(table, dialect),
+        HistoryTableKind.Flyway => new FlywayHistoryTable(table, dialect),
+        HistoryTableKind.GolangMigrate => new GolangMigrateHistoryTable(table, dialect),
+        HistoryTableKind.Dbmate => new DbmateHistoryTable(table, dialect),
+        HistoryTableKind.SqlMigrate => new SqlMigrateHistoryTable(table, dialect),
+        HistoryTableKind.Atlas => new AtlasHistoryTable(table, dialect),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown history table kind"),
+    };
+}

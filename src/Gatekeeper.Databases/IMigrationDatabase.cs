@@ -1,0 +1,42 @@
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
+using Gatekeeper.Databases.History;
+
+namespace Gatekeeper.Databases;
+
+/// <summary>
+/// One database as the migration engine sees it: its history, its migration lock, applying one migration, a dry-run,
+/// and repairing a dirty mark. Opened from a <see cref="DatabaseUrl"/> by <see cref="MigrationDatabase.Open"/>.
+/// Connection failures throw <see cref="DatabaseException"/> with a one-line, password-free message; a failed
+/// migration or dry-run is a value.
+/// </summary>
+public interface IMigrationDatabase : IAsyncDisposable
+{
+    /// <summary>Where, without credentials (for plans, messages and metrics).</summary>
+    DatabaseIdentity Identity { get; }
+
+    DatabaseEngine Engine { get; }
+
+    /// <summary>Reads the history table in its own layout; an absent table is an empty history, not an error.</summary>
+    Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the database-wide migration lock (keyed by database and history table) on a session of its own, waiting up to
+    /// <paramref name="timeout"/>; throws <see cref="DatabaseException"/> of kind <see cref="DatabaseErrorKind.MigrationLockHeld"/>
+    /// ("another migration holds the lock on …") when it cannot. Disposing releases it.
+    /// </summary>
+    Task<IAsyncDisposable> AcquireMigrationLockAsync(TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies one migration and records it in the history table (creating the table when absent). The caller holds the
+    /// migration lock. <paramref name="directory"/> supplies what some layouts record beyond the file (Atlas's running hash).
+    /// </summary>
+    Task<MigrationApplyResult> ApplyAsync(MigrationDirectory directory, Migration migration, CancellationToken cancellationToken);
+
+    /// <summary>Checks that <paramref name="migrations"/> would apply, leaving the database as it was.</summary>
+    Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken);
+
+    /// <summary>Clears the dirty mark of <paramref name="migrationId"/> after a person repaired the schema by hand.</summary>
+    Task<RepairResult> RepairAsync(MigrationDirectory directory, string migrationId, RepairResolution resolution, CancellationToken cancellationToken);
+}

@@ -1,0 +1,206 @@
+using System.Data.Common;
+using System.Globalization;
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Integrity;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
+using Gatekeeper.Databases.Execution;
+using Gatekeeper.Databases.History;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gatekeeper.Databases;
+
+/// <summary>
+/// What both engines share: history reading and writing through the table's layout, applying one migration through
+/// <see cref="MigrationApplier"/>, and repair. The engines add their lock and their dry-run.
+/// </summary>
+public abstract class MigrationDatabase : IMigrationDatabase
+{
+    private HistoryTableLayout? _layout;
+    private (MigrationDirectory Directory, AtlasSum Sum)? _atlasSum;
+
+    private protected MigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, DbDataSource dataSource, ILoggerFactory? loggerFactory)
+    {
+        Url = url;
+        Options = options;
+        DataSource = dataSource;
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(GetType());
+        Identity = url.ToIdentity(options.HistoryTable.ToString());
+        Sql = EngineSql.For(url.Dialect);
+    }
+
+    public DatabaseIdentity Identity { get; }
+
+    public DatabaseEngine Engine => Url.Engine;
+
+    private protected DatabaseUrl Url { get; }
+
+    private protected MigrationDatabaseOptions Options { get; }
+
+    private protected DbDataSource DataSource { get; }
+
+    private protected ILogger Logger { get; }
+
+    private protected EngineSql Sql { get; }
+
+    /// <summary>"database shop at db.internal:5432": how messages name the database (no credentials).</summary>
+    private protected string Label => $"database {Url.Database} at {Url.Endpoint}";
+
+    /// <summary>Opens a database for migrations; nothing connects until a method needs the server.</summary>
+    public static IMigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        options ??= new MigrationDatabaseOptions();
+        return url.Engine == DatabaseEngine.Postgres
+            ? new PostgresMigrationDatabase(url, options, loggerFactory)
+            : new MySqlMigrationDatabase(url, options, loggerFactory);
+    }
+
+    public async Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken)
+    {
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
+        var table = Options.HistoryTable.ToString();
+        if (!exists)
+        {
+            return HistoryState.Empty(table, layout.Kind);
+        }
+
+        var rows = await layout.ReadAsync(session, cancellationToken).ConfigureAwait(false);
+        return new HistoryState(table, layout.Kind, true, rows.Applied, rows.AppliedThrough);
+    }
+
+    public abstract Task<IAsyncDisposable> AcquireMigrationLockAsync(TimeSpan timeout, CancellationToken cancellationToken);
+
+    public async Task<MigrationApplyResult> ApplyAsync(MigrationDirectory directory, Migration migration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(migration);
+        var script = MigrationScript.Prepare(migration, Url.Dialect, out var problems);
+        if (problems.Count > 0)
+        {
+            var problem = problems[0];
+            return new MigrationApplyResult(migration, TimeSpan.Zero, 0, new MigrationFailure(
+                migration.Id, migration.FileName, problem.Location, DatabaseErrorKind.Syntax, problem.Message, null, LeftDirty: false, null));
+        }
+
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        var layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
+        var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
+        var applier = new MigrationApplier(Sql, Options, Label, Logger);
+        return await applier.ApplyAsync(session, layout, script, entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    public abstract Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken);
+
+    public async Task<RepairResult> RepairAsync(MigrationDirectory directory, string migrationId, RepairResolution resolution, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var table = Options.HistoryTable;
+        var index = directory.Migrations.ToList().FindIndex(m => m.Id == migrationId);
+        if (index < 0)
+        {
+            return new RepairResult(migrationId, false, $"no migration {migrationId} in {directory.Source}; nothing was changed");
+        }
+
+        var migration = directory.Migrations[index];
+        var previous = directory.Migrations.Take(index).LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        var (layout, exists) = await HistoryTableInspector.InspectAsync(session, table, Options.Format, cancellationToken).ConfigureAwait(false);
+        if (!exists)
+        {
+            return new RepairResult(migrationId, false, $"history table {table} does not exist on {Label}; nothing was changed");
+        }
+
+        var script = MigrationScript.Prepare(migration, Url.Dialect, out _);
+        var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
+        var cleared = await layout.RepairAsync(session, entry, resolution, previous, Options.TimeProvider.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+        if (!cleared)
+        {
+            return new RepairResult(migrationId, false, $"migration {migrationId} is not marked dirty in {table} on {Label}; nothing was changed");
+        }
+
+        Log.MigrationRepaired(Logger, migrationId, table.ToString(), Label);
+        return new RepairResult(migrationId, true, resolution == RepairResolution.Retry
+            ? $"cleared the dirty mark of {migrationId} in {table}; the next migrate runs it again"
+            : $"recorded {migrationId} as applied in {table}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Opens a pooled session; connection failures become the one-line <see cref="DatabaseException"/>.</summary>
+    private protected async Task<DbSession> OpenSessionAsync(CancellationToken cancellationToken)
+    {
+        DbConnection connection;
+        try
+        {
+            connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
+        {
+            throw DatabaseErrorClassifier.ForConnection(ex, Url);
+        }
+
+        return new DbSession(connection, Url.Dialect);
+    }
+
+    /// <summary>Opens a session outside the pool (locks, shadow databases), so closing it really ends the server session.</summary>
+    private protected async Task<DbSession> OpenUnpooledSessionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw DatabaseErrorClassifier.ForConnection(ex, Url);
+        }
+
+        return new DbSession(connection, Url.Dialect);
+    }
+
+    private async Task<HistoryTableLayout> EnsureHistoryTableAsync(DbSession session, CancellationToken cancellationToken)
+    {
+        if (_layout is not null)
+        {
+            return _layout;
+        }
+
+        var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
+        if (!exists)
+        {
+            await layout.CreateAsync(session, cancellationToken).ConfigureAwait(false);
+            Log.HistoryTableCreated(Logger, layout.Table.ToString(), layout.Kind.ToString(), Label);
+        }
+
+        return _layout = layout;
+    }
+
+    private string? AtlasHashOf(HistoryTableLayout layout, MigrationDirectory directory, Migration migration)
+    {
+        if (layout.Kind != HistoryTableKind.Atlas)
+        {
+            return null;
+        }
+
+        if (_atlasSum is not { } cached || !ReferenceEquals(cached.Directory, directory))
+        {
+            var files = directory.Migrations.Select(m => new MigrationFile(m.FileName, m.Content));
+            _atlasSum = cached = (directory, AtlasSum.Compute(files));
+        }
+
+        return cached.Sum.Entries.FirstOrDefault(e => e.File == migration.FileName)?.Hash;
+    }
+
+    /// <summary>"30s", "1.5s", "250ms": durations in messages.</summary>
+    private protected static string Format(TimeSpan duration) =>
+        duration.TotalSeconds >= 1
+            ? duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s"
+            : ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+}

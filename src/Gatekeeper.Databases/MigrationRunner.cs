@@ -1,0 +1,153 @@
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
+
+namespace Gatekeeper.Databases;
+
+public enum MigrationRunStatus
+{
+    /// <summary>Nothing was pending; nothing was written.</summary>
+    UpToDate,
+    /// <summary>Every pending migration applied.</summary>
+    Applied,
+    /// <summary>The plan has drift, missing or out-of-order findings; nothing ran.</summary>
+    PlanBlocked,
+    /// <summary>An earlier migration failed half-way and is marked dirty; nothing ran until it is repaired.</summary>
+    Dirty,
+    /// <summary>A migration failed; the ones before it stay applied.</summary>
+    Failed,
+    /// <summary>Another runner held the migration lock for the whole timeout; nothing ran.</summary>
+    LockNotAcquired,
+}
+
+public enum MigrationProgressKind
+{
+    Started,
+    Finished,
+    Failed,
+}
+
+/// <summary>Reported as each migration starts and ends, for output that shows timings as it runs.</summary>
+/// <param name="Index">0-based position in the plan.</param>
+public sealed record MigrationProgress(MigrationProgressKind Kind, Migration Migration, int Index, int Total, TimeSpan? Elapsed, MigrationFailure? Failure);
+
+/// <summary>What a run did, with a one-line <see cref="Message"/> for people.</summary>
+public sealed record MigrationRunResult(
+    MigrationRunStatus Status,
+    MigrationPlan? Plan,
+    IReadOnlyList<MigrationApplyResult> Applied,
+    MigrationFailure? Failure,
+    string Message)
+{
+    public bool Succeeded => Status is MigrationRunStatus.UpToDate or MigrationRunStatus.Applied;
+}
+
+/// <summary>A plan and, when it was not blocked, its dry-run.</summary>
+public sealed record MigrationDryRunResult(MigrationPlan Plan, DryRunReport? Report)
+{
+    public bool Succeeded => !Plan.IsBlocked && Report is { Succeeded: true };
+}
+
+public sealed record MigrationRunnerOptions
+{
+    /// <summary>How long to wait for another runner's migration lock.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Turns the directory and the history into a plan; <see cref="MigrationPlanner.Plan"/> unless replaced.</summary>
+    public Func<MigrationDirectory, HistoryState, DatabaseIdentity, MigrationPlan> Plan { get; init; } = MigrationPlanner.Plan;
+}
+
+/// <summary>
+/// The migration pipeline in the order it must happen: take the lock, read the history, refuse a dirty database, plan,
+/// apply each pending migration in order, release the lock. Every runner started at once on one database applies each
+/// migration exactly once: they queue on the lock, and the ones that get it later find nothing pending.
+/// </summary>
+public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunnerOptions? options = null)
+{
+    private readonly MigrationRunnerOptions _options = options ?? new MigrationRunnerOptions();
+
+    public async Task<MigrationRunResult> RunAsync(MigrationDirectory directory, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        IAsyncDisposable migrationLock;
+        try
+        {
+            migrationLock = await database.AcquireMigrationLockAsync(_options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DatabaseException ex) when (ex.Kind == DatabaseErrorKind.MigrationLockHeld)
+        {
+            return new MigrationRunResult(MigrationRunStatus.LockNotAcquired, null, [], null, ex.Message);
+        }
+
+        await using (migrationLock.ConfigureAwait(false))
+        {
+            var history = await database.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
+            if (DirtyMessage(history, database.Identity.Database) is { } dirty)
+            {
+                return new MigrationRunResult(MigrationRunStatus.Dirty, null, [], null, dirty);
+            }
+
+            var plan = _options.Plan(directory, history, database.Identity);
+            if (plan.IsBlocked)
+            {
+                return new MigrationRunResult(MigrationRunStatus.PlanBlocked, plan, [], null, string.Join("; ", plan.Problems.Select(p => p.Message)));
+            }
+
+            if (plan.IsEmpty)
+            {
+                return new MigrationRunResult(MigrationRunStatus.UpToDate, plan, [], null, $"{database.Identity.Database} is up to date; nothing to apply");
+            }
+
+            var applied = new List<MigrationApplyResult>(plan.Pending.Count);
+            for (var i = 0; i < plan.Pending.Count; i++)
+            {
+                var migration = plan.Pending[i];
+                progress?.Report(new MigrationProgress(MigrationProgressKind.Started, migration, i, plan.Pending.Count, null, null));
+                var result = await database.ApplyAsync(directory, migration, cancellationToken).ConfigureAwait(false);
+                if (result.Failure is { } failure)
+                {
+                    progress?.Report(new MigrationProgress(MigrationProgressKind.Failed, migration, i, plan.Pending.Count, result.Elapsed, failure));
+                    var suffix = failure.LeftDirty
+                        ? $"; it is marked dirty: repair the schema by hand, then run `gatekeeper repair --version {migration.Id}`"
+                        : "; nothing of it was applied";
+                    return new MigrationRunResult(MigrationRunStatus.Failed, plan, applied, failure, $"migration {migration.Id} failed at {failure}{suffix}");
+                }
+
+                applied.Add(result);
+                progress?.Report(new MigrationProgress(MigrationProgressKind.Finished, migration, i, plan.Pending.Count, result.Elapsed, null));
+            }
+
+            return new MigrationRunResult(MigrationRunStatus.Applied, plan, applied, null, $"applied {applied.Count} migration{(applied.Count == 1 ? string.Empty : "s")} to {database.Identity.Database}");
+        }
+    }
+
+    /// <summary>Plans against the live history (without the lock: nothing is written) and dry-runs the pending migrations.</summary>
+    public async Task<MigrationDryRunResult> DryRunAsync(MigrationDirectory directory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var history = await database.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
+        var plan = _options.Plan(directory, history, database.Identity);
+        if (plan.IsBlocked || DirtyMessage(history) is not null)
+        {
+            return new MigrationDryRunResult(plan, null);
+        }
+
+        var report = await database.DryRunAsync(directory, plan.Pending, cancellationToken).ConfigureAwait(false);
+        return new MigrationDryRunResult(plan, report);
+    }
+
+    /// <summary>The refusal for a database with a migration left dirty, naming where it stopped and how to repair.</summary>
+    public static string? DirtyMessage(HistoryState history, string? database = null)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var row = history.Applied.LastOrDefault(a => a.Dirty);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var where = row.Failure is null ? string.Empty : $" at {row.Failure}";
+        return $"migration {row.Id} failed half-way{(database is null ? string.Empty : " on " + database)}{where}; " +
+               $"repair the schema by hand, then run `gatekeeper repair --version {row.Id}`";
+    }
+}

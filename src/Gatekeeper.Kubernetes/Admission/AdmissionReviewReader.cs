@@ -1,0 +1,249 @@
+using System.Text.Json;
+
+namespace Gatekeeper.Kubernetes.Admission;
+
+/// <summary>Either the request or one sentence saying what is wrong with the body (answered with 400).</summary>
+public sealed record AdmissionReadResult(AdmissionRequest? Request, string? Error)
+{
+    public static AdmissionReadResult Invalid(string error) => new(null, error);
+}
+
+/// <summary>
+/// Reads an <c>AdmissionReview</c> strictly: the API server always sends apiVersion admission.k8s.io/v1, kind
+/// AdmissionReview and a request with a uid, kind, resource, operation and userInfo, so anything else did not
+/// come from it and is refused with 400 instead of being guessed at.
+/// </summary>
+public static class AdmissionReviewReader
+{
+    public const string ApiVersion = "admission.k8s.io/v1";
+    public const string Kind = "AdmissionReview";
+
+    /// <summary>The API server nests objects a few levels deep; anything deeper than this is not one of its bodies.</summary>
+    public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = 128 };
+
+    /// <summary>Parses <paramref name="body"/>; the returned document owns pooled memory and must be disposed.</summary>
+    public static AdmissionReadResult Read(ReadOnlyMemory<byte> body, out JsonDocument? document)
+    {
+        document = null;
+        try
+        {
+            document = JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            return AdmissionReadResult.Invalid($"the request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).");
+        }
+
+        return Read(document.RootElement);
+    }
+
+    public static AdmissionReadResult Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return AdmissionReadResult.Invalid("the request body is not a JSON object; expected an AdmissionReview.");
+        }
+
+        var apiVersion = OptionalString(root, "apiVersion");
+        if (apiVersion != ApiVersion)
+        {
+            return AdmissionReadResult.Invalid($"apiVersion is {Quote(apiVersion)}, expected \"{ApiVersion}\" (configure the webhook with admissionReviewVersions: [v1]).");
+        }
+
+        var kind = OptionalString(root, "kind");
+        if (kind != Kind)
+        {
+            return AdmissionReadResult.Invalid($"kind is {Quote(kind)}, expected \"{Kind}\".");
+        }
+
+        if (!root.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Object)
+        {
+            return AdmissionReadResult.Invalid("the AdmissionReview has no request object.");
+        }
+
+        var uid = OptionalString(request, "uid");
+        if (string.IsNullOrEmpty(uid))
+        {
+            return AdmissionReadResult.Invalid("request.uid is missing or empty; the API server always sends one.");
+        }
+
+        if (!TryReadGroupVersion(request, "kind", "kind", out var gvk, out var kindError))
+        {
+            return AdmissionReadResult.Invalid(kindError);
+        }
+
+        if (!TryReadGroupVersion(request, "resource", "resource", out var gvr, out var resourceError))
+        {
+            return AdmissionReadResult.Invalid(resourceError);
+        }
+
+        var operationText = OptionalString(request, "operation");
+        AdmissionOperation operation;
+        switch (operationText)
+        {
+            case "CREATE": operation = AdmissionOperation.Create; break;
+            case "UPDATE": operation = AdmissionOperation.Update; break;
+            case "DELETE": operation = AdmissionOperation.Delete; break;
+            case "CONNECT": operation = AdmissionOperation.Connect; break;
+            default:
+                return AdmissionReadResult.Invalid($"request.operation is {Quote(operationText)}, expected CREATE, UPDATE, DELETE or CONNECT.");
+        }
+
+        if (!TryReadUserInfo(request, out var userInfo, out var userError))
+        {
+            return AdmissionReadResult.Invalid(userError);
+        }
+
+        if (!TryReadObject(request, "object", out var obj, out var objectError)
+            || !TryReadObject(request, "oldObject", out var oldObj, out objectError)
+            || !TryReadObject(request, "options", out var options, out objectError))
+        {
+            return AdmissionReadResult.Invalid(objectError!);
+        }
+
+        var dryRun = false;
+        if (request.TryGetProperty("dryRun", out var dryRunElement))
+        {
+            switch (dryRunElement.ValueKind)
+            {
+                case JsonValueKind.True: dryRun = true; break;
+                case JsonValueKind.False or JsonValueKind.Null: break;
+                default: return AdmissionReadResult.Invalid("request.dryRun is not a boolean.");
+            }
+        }
+
+        foreach (var name in (ReadOnlySpan<string>)["name", "namespace", "subResource"])
+        {
+            if (request.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            {
+                return AdmissionReadResult.Invalid($"request.{name} is not a string.");
+            }
+        }
+
+        return new AdmissionReadResult(
+            new AdmissionRequest(
+                uid,
+                gvk!.Value.ToKind(),
+                gvr!.Value.ToResource(),
+                OptionalString(request, "subResource"),
+                OptionalString(request, "name"),
+                OptionalString(request, "namespace"),
+                operation,
+                userInfo!,
+                obj,
+                oldObj,
+                options,
+                dryRun),
+            null);
+    }
+
+    private readonly record struct GroupVersionText(string Group, string Version, string Name)
+    {
+        public GroupVersionKind ToKind() => new(Group, Version, Name);
+
+        public GroupVersionResource ToResource() => new(Group, Version, Name);
+    }
+
+    private static bool TryReadGroupVersion(JsonElement request, string property, string nameProperty, out GroupVersionText? value, out string error)
+    {
+        value = null;
+        error = string.Empty;
+        if (!request.TryGetProperty(property, out var element) || element.ValueKind != JsonValueKind.Object)
+        {
+            error = $"request.{property} is missing or not an object.";
+            return false;
+        }
+
+        var name = KnownString(element, nameProperty);
+        var version = KnownString(element, "version");
+        if (string.IsNullOrEmpty(name) || string.IsNullOrEmpty(version))
+        {
+            error = $"request.{property} needs a {nameProperty} and a version.";
+            return false;
+        }
+
+        // The core group is the empty string, sent as "" or left out.
+        value = new GroupVersionText(KnownString(element, "group") ?? string.Empty, version, name);
+        return true;
+    }
+
+    private static bool TryReadUserInfo(JsonElement request, out AdmissionUserInfo? userInfo, out string error)
+    {
+        userInfo = null;
+        error = string.Empty;
+        if (!request.TryGetProperty("userInfo", out var element) || element.ValueKind != JsonValueKind.Object)
+        {
+            error = "request.userInfo is missing or not an object.";
+            return false;
+        }
+
+        var groups = new List<string>();
+        if (element.TryGetProperty("groups", out var groupsElement) && groupsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (groupsElement.ValueKind != JsonValueKind.Array)
+            {
+                error = "request.userInfo.groups is not an array.";
+                return false;
+            }
+
+            foreach (var group in groupsElement.EnumerateArray())
+            {
+                if (group.ValueKind != JsonValueKind.String)
+                {
+                    error = "request.userInfo.groups holds a value that is not a string.";
+                    return false;
+                }
+
+                groups.Add(group.GetString()!);
+            }
+        }
+
+        userInfo = new AdmissionUserInfo(OptionalString(element, "username"), OptionalString(element, "uid"), groups);
+        return true;
+    }
+
+    private static bool TryReadObject(JsonElement request, string property, out JsonElement? value, out string? error)
+    {
+        value = null;
+        error = null;
+        if (!request.TryGetProperty(property, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error = $"request.{property} is not an object.";
+            return false;
+        }
+
+        value = element;
+        return true;
+    }
+
+    // The values every pod and Deployment request repeats: returned as shared instances instead of new strings.
+    private static readonly string[] KnownValues = ["", "v1", "apps", "Pod", "pods", "Deployment", "deployments"];
+
+    private static string? KnownString(JsonElement element, string property)
+    {
+        if (!element.TryGetProperty(property, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        foreach (var known in KnownValues)
+        {
+            if (value.ValueEquals(known))
+            {
+                return known;
+            }
+        }
+
+        return value.GetString();
+    }
+
+    private static string? OptionalString(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string Quote(string? value) => value is null ? "missing" : $"\"{(value.Length > 60 ? value[..60] + "…" : value)}\"";
+}

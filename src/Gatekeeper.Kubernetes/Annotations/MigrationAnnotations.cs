@@ -1,0 +1,75 @@
+using Gatekeeper.Core.Migrations;
+
+namespace Gatekeeper.Kubernetes.Annotations;
+
+/// <summary>How the webhook proves a plan before admitting it.</summary>
+public enum DryRunMode
+{
+    /// <summary>Not set: <see cref="Transaction"/> for PostgreSQL, <see cref="Shadow"/> for MySQL.</summary>
+    EngineDefault,
+    Transaction,
+    Shadow,
+    None,
+}
+
+/// <summary>Which ConfigMaps hold the migration files: named ones, or every one a label selector matches.</summary>
+public sealed record ConfigMapSelection(IReadOnlyList<string> Names, string? LabelSelector)
+{
+    public static ConfigMapSelection Named(params string[] names) => new(names, null);
+
+    public static ConfigMapSelection Selected(string labelSelector) => new([], labelSelector);
+
+    public override string ToString() =>
+        LabelSelector is null ? string.Join(",", Names) : $"selector:{LabelSelector}";
+}
+
+/// <summary>A Secret and, when given, the key that holds the database URL.</summary>
+public sealed record SecretKeyReference(string Name, string? Key)
+{
+    /// <summary>The keys tried when none is given: ours, then the one CloudNativePG's app secrets carry.</summary>
+    public static IReadOnlyList<string> DefaultKeys { get; } = ["url", "uri"];
+
+    public override string ToString() => Key is null ? Name : $"{Name}/{Key}";
+}
+
+/// <summary>
+/// A Deployment's Gatekeeper annotations, validated (the table in DESIGN.md). Defaults are filled in, so
+/// consumers never see a raw annotation string.
+/// </summary>
+public sealed record MigrationAnnotations(
+    ConfigMapSelection Migrations,
+    SecretKeyReference DatabaseSecret,
+    MigrationFormat? Format,
+    string HistoryTable,
+    IReadOnlyList<string> Allow,
+    string? ApprovedPlanHash,
+    DryRunMode DryRun,
+    TimeSpan JobTimeout,
+    SecretKeyReference? PlanSecret,
+    SecretKeyReference? DevDatabaseSecret)
+{
+    public const string DefaultHistoryTable = "gatekeeper_schema_history";
+
+    public static TimeSpan DefaultJobTimeout { get; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The credential the webhook uses to plan and dry-run: <see cref="PlanSecret"/> when set.</summary>
+    public SecretKeyReference PlanningSecret => PlanSecret ?? DatabaseSecret;
+}
+
+/// <summary>One annotation that cannot be used, with a sentence naming it and its value.</summary>
+public sealed record AnnotationProblem(string Annotation, string Message)
+{
+    public override string ToString() => Message;
+}
+
+/// <summary>
+/// Either the validated annotations or the problems that stop them (never both), plus warnings for things
+/// that do not block (an unknown <c>gatekeeper.dev/</c> annotation, probably a typo).
+/// </summary>
+public sealed record MigrationAnnotationsParseResult(
+    MigrationAnnotations? Annotations,
+    IReadOnlyList<AnnotationProblem> Problems,
+    IReadOnlyList<string> Warnings)
+{
+    public bool Succeeded => Annotations is not null;
+}

@@ -1,0 +1,56 @@
+namespace Gatekeeper.Kubernetes;
+
+/// <summary>
+/// Every annotation, label and scheduling gate name Gatekeeper reads or writes, in one place so the
+/// webhook, the controller and the chart's matchConditions agree.
+/// </summary>
+public static class GatekeeperNames
+{
+    public const string Prefix = "gatekeeper.dev/";
+
+    /// <summary>The opt-in switch on a Deployment: the ConfigMap(s) holding the migration files.</summary>
+    public const string Migrations = Prefix + "migrations";
+    public const string DatabaseSecret = Prefix + "database-secret";
+    public const string Format = Prefix + "format";
+    public const string HistoryTable = Prefix + "history-table";
+    public const string Allow = Prefix + "allow";
+    public const string ApprovePlan = Prefix + "approve-plan";
+    public const string DryRun = Prefix + "dry-run";
+    public const string JobTimeout = Prefix + "job-timeout";
+    public const string PlanSecret = Prefix + "plan-secret";
+    public const string DevDatabaseSecret = Prefix + "dev-database-secret";
+
+    /// <summary>Written by Gatekeeper on the pod template (and so on every pod): the plan hash the pods need applied.</summary>
+    public const string Plan = Prefix + "plan";
+
+    /// <summary>Written by Gatekeeper on the pod template: the last migration version the new pods need.</summary>
+    public const string TargetVersion = Prefix + "target-version";
+
+    /// <summary>Written by the controller on the Deployment's metadata.</summary>
+    public const string Status = Prefix + "status";
+
+    /// <summary>Bumped by a person to re-run a failed plan (read by the controller).</summary>
+    public const string Retry = Prefix + "retry";
+
+    /// <summary>The scheduling gate that holds a pod until its plan is applied.</summary>
+    public const string MigrationSchedulingGate = Prefix + "migration";
+
+    /// <summary>
+    /// Label on migration Jobs; its value is <see cref="PlanLabelValue"/> of the plan hash, and the full hash
+    /// is also in the Job's <see cref="Plan"/> annotation.
+    /// </summary>
+    public const string PlanLabel = Plan;
+
+    /// <summary>Label values hold at most 63 characters; a sha256 hex hash has 64, so labels carry its first 63.</summary>
+    public const int MaxLabelValueLength = 63;
+
+    public static string PlanLabelValue(string planHash) =>
+        planHash.Length > MaxLabelValueLength ? planHash[..MaxLabelValueLength] : planHash;
+
+    /// <summary>Annotations a person may set on a Deployment (the ones Gatekeeper writes are accepted too).</summary>
+    public static IReadOnlyList<string> DeploymentAnnotations { get; } =
+    [
+        Migrations, DatabaseSecret, Format, HistoryTable, Allow, ApprovePlan, DryRun, JobTimeout, PlanSecret,
+        DevDatabaseSecret, Status, Retry,
+    ];
+}

@@ -1,0 +1,229 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
+using Gatekeeper.Databases;
+
+namespace Gatekeeper.Cli;
+
+/// <summary>
+/// <c>gatekeeper migrate</c>: apply the pending migrations exactly once, under the database's migration lock.
+/// This is what the migration Job runs; it is also safe to run by hand or from CI.
+/// </summary>
+internal static class MigrateCommand
+{
+    /// <summary>Where Kubernetes reads a container's last words from; the controller puts them in Events and status.</summary>
+    private const string KubernetesTerminationLog = "/dev/termination-log";
+
+    public static Command Create()
+    {
+        var directory = CommonOptions.Directory();
+        var url = CommonOptions.Url();
+        var urlFile = CommonOptions.UrlFile();
+        var format = CommonOptions.Format();
+        var historyTable = CommonOptions.HistoryTable();
+        var output = CommonOptions.Output();
+        var lockTimeout = DurationParser.Option("--lock-timeout", "How long to wait for another runner's migration lock before giving up.", TimeSpan.FromMinutes(2));
+        var dryRun = new Option<bool>("--dry-run")
+        {
+            Description = "Check that the pending migrations apply, then roll them back (PostgreSQL) or drop the shadow database (MySQL).",
+        };
+        var terminationLog = new Option<FileInfo?>("--termination-log")
+        {
+            Description = $"File that receives a one-line failure reason (default {KubernetesTerminationLog} when it exists).",
+            HelpName = "FILE",
+        };
+
+        var command = new Command("migrate", """
+            Apply pending migrations in order, each in its own transaction where the engine allows (files marked
+            no-transaction run statement by statement), recording each in the history table. Takes the database's
+            migration lock first, so concurrent runners apply every migration exactly once; a second run is a no-op.
+            Refuses to start when the plan shows drift, missing files, out-of-order versions or a dirty migration.
+            Exit 0 when everything applied, 1 when the plan is blocked or a migration failed, 2 on bad input.
+            """)
+        {
+            directory, url, urlFile, format, historyTable, lockTimeout, dryRun, terminationLog, output,
+        };
+
+        CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
+        {
+            var reasonFile = parse.GetValue(terminationLog) ?? (File.Exists(KubernetesTerminationLog) ? new FileInfo(KubernetesTerminationLog) : null);
+            try
+            {
+                var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
+                var target = DatabaseTarget.Resolve(parse.GetValue(url), parse.GetValue(urlFile), parse.GetValue(historyTable), source);
+                var json = parse.GetRequiredValue(output) == OutputFormat.Json;
+                var progress = json ? TextWriter.Null : stdout;
+                await using var database = target.Open();
+
+                var run = await RunAsync(database, source, target, parse.GetRequiredValue(lockTimeout), parse.GetValue(dryRun), progress, cancellationToken);
+                if (json)
+                {
+                    await stdout.WriteLineAsync(PlanRenderer.Serialize(run.ToDocument()));
+                }
+
+                if (run.FailureReason is not null && reasonFile is not null)
+                {
+                    await TryWriteAsync(reasonFile, run.FailureReason);
+                }
+
+                return run.ExitCode;
+            }
+            catch (Exception e) when (reasonFile is not null && e is CommandLineError or DatabaseException)
+            {
+                await TryWriteAsync(reasonFile, e.Message);
+                throw;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<MigrateRun> RunAsync(
+        IMigrationDatabase database,
+        MigrationDirectory source,
+        DatabaseTarget target,
+        TimeSpan lockTimeout,
+        bool dryRun,
+        TextWriter progress,
+        CancellationToken cancellationToken)
+    {
+        var total = Stopwatch.StartNew();
+        await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {database.Identity.HistoryTable})");
+        await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormatNames.Name(source.Format)}, {source.Migrations.Count} migrations");
+        var runner = new MigrationRunner(database, new MigrationRunnerOptions { LockTimeout = lockTimeout });
+
+        if (dryRun)
+        {
+            var checkedPlan = await runner.DryRunAsync(source, cancellationToken);
+            var dryRunOnly = new MigrateRun(checkedPlan.Plan, dryRun: true) { DryRun = checkedPlan.Report };
+            await WriteProblemsAsync(progress, checkedPlan.Plan);
+            if (checkedPlan.Report is null)
+            {
+                dryRunOnly.FailureReason = checkedPlan.Plan.IsBlocked ? $"plan blocked: {checkedPlan.Plan.Problems[0].Message}" : "the database has a dirty migration";
+            }
+            else
+            {
+                DryRunRenderer.WriteText(progress, checkedPlan.Report);
+                dryRunOnly.FailureReason = checkedPlan.Report.Failure?.ToString();
+            }
+
+            return dryRunOnly;
+        }
+
+        var result = await runner.RunAsync(source, new ProgressWriter(progress), cancellationToken);
+        var run = new MigrateRun(result.Plan, dryRun: false) { Result = result };
+        switch (result.Status)
+        {
+            case MigrationRunStatus.UpToDate:
+                await progress.WriteLineAsync($"Nothing to apply: the database is up to date{(result.Plan?.TargetVersion is { } version ? $" at version {version}." : ".")}");
+                break;
+            case MigrationRunStatus.Applied:
+                await progress.WriteLineAsync($"Applied {result.Applied.Count} migration{(result.Applied.Count == 1 ? string.Empty : "s")} in {Durations.Format(total.Elapsed)}; the database is at version {result.Plan!.TargetVersion}.");
+                break;
+            case MigrationRunStatus.PlanBlocked:
+                await WriteProblemsAsync(progress, result.Plan!);
+                run.FailureReason = $"plan blocked: {result.Message}";
+                await progress.WriteLineAsync($"Nothing applied: the plan is blocked by {result.Plan!.Problems.Count} problem{(result.Plan.Problems.Count == 1 ? string.Empty : "s")}.");
+                break;
+            case MigrationRunStatus.Failed:
+                var failure = result.Failure!;
+                var migration = result.Plan!.Pending[result.Applied.Count];
+                await progress.WriteLineAsync($"error: {failure}{(failure.ServerCode is null ? string.Empty : $" ({failure.ServerCode})")}");
+                if (failure.Statement is { } statement)
+                {
+                    await progress.WriteLineAsync($"  statement: {DryRunRenderer.OneLine(statement)}");
+                }
+
+                await progress.WriteLineAsync(failure.LeftDirty
+                    ? $"  Part of {migration.FileName} was committed before it failed, so it is marked dirty in {database.Identity.HistoryTable} and blocks further runs. " +
+                      $"Finish or undo it by hand, then run: gatekeeper repair --dir <dir> --version {migration.Id} --resolution applied|retry"
+                    : $"  Nothing of {migration.FileName} was kept. Fix it and run migrate again; the {result.Applied.Count} migration{(result.Applied.Count == 1 ? string.Empty : "s")} before it stay applied.");
+                run.FailureReason = result.Message;
+                break;
+            default:
+                // Dirty or LockNotAcquired: the runner's message already says what happened and what to do.
+                await progress.WriteLineAsync($"Nothing applied: {result.Message}");
+                run.FailureReason = result.Message;
+                break;
+        }
+
+        return run;
+    }
+
+    private static async Task WriteProblemsAsync(TextWriter progress, MigrationPlan plan)
+    {
+        foreach (var problem in plan.Problems)
+        {
+            await progress.WriteLineAsync($"  ✗ {problem.Kind.ToString().ToLowerInvariant()}: {problem.Message}");
+        }
+    }
+
+    /// <summary>Writes progress as it happens, on the caller's thread (Progress&lt;T&gt; would post it later, out of order).</summary>
+    private sealed class ProgressWriter(TextWriter output) : IProgress<MigrationProgress>
+    {
+        private int _width;
+
+        public void Report(MigrationProgress value)
+        {
+            var migration = value.Migration;
+            switch (value.Kind)
+            {
+                case MigrationProgressKind.Started:
+                    if (value.Index == 0)
+                    {
+                        output.WriteLine($"plan      {value.Total} pending");
+                    }
+
+                    _width = Math.Max(_width, migration.Id.Length + migration.Description.Length + 4);
+                    output.Write($"  [{value.Index + 1}/{value.Total}] {$"{migration.Id}  {migration.Description} ".PadRight(_width, '.')} ");
+                    output.Flush();
+                    break;
+                case MigrationProgressKind.Finished:
+                    output.WriteLine($"ok  {Durations.Format(value.Elapsed ?? TimeSpan.Zero)}");
+                    break;
+                case MigrationProgressKind.Failed:
+                    output.WriteLine($"FAILED after {Durations.Format(value.Elapsed ?? TimeSpan.Zero)}");
+                    break;
+            }
+        }
+    }
+
+    private static async Task TryWriteAsync(FileInfo file, string reason)
+    {
+        try
+        {
+            await File.WriteAllTextAsync(file.FullName, reason.Length > 3500 ? reason[..3500] : reason);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The reason is also on stderr; a read-only termination log must not hide the real failure.
+        }
+    }
+
+    private sealed class MigrateRun(MigrationPlan? plan, bool dryRun)
+    {
+        public MigrationRunResult? Result { get; init; }
+
+        public DryRunReport? DryRun { get; init; }
+
+        public string? FailureReason { get; set; }
+
+        public int ExitCode => FailureReason is null ? ExitCodes.Ok : ExitCodes.Rejected;
+
+        public object ToDocument() => new
+        {
+            plan = plan?.Hash,
+            database = plan?.Database,
+            dryRun,
+            status = Result?.Status.ToString(),
+            blocked = plan?.IsBlocked ?? false,
+            problems = plan?.Problems.Select(p => new { kind = p.Kind.ToString().ToLowerInvariant(), migration = p.MigrationId, message = p.Message }),
+            applied = Result?.Applied.Select(r => new { id = r.Migration.Id, file = r.Migration.FileName, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1), attempts = r.Attempts }),
+            failure = Result?.Failure is { } f ? FailureDocument.From(f) : null,
+            dryRunResult = DryRun is null ? null : DryRunRenderer.ToDocument(DryRun),
+            targetVersion = plan?.TargetVersion,
+            message = Result?.Message ?? FailureReason,
+            succeeded = FailureReason is null,
+        };
+    }
+}

@@ -1,0 +1,198 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Gatekeeper.Kubernetes.Admission;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gatekeeper.Webhook;
+
+/// <summary>
+/// The HTTP side of every admission webhook: reads the body within the size limit (413 above it), parses the
+/// AdmissionReview strictly (400 with one sentence when it is not one), runs the handler within the request
+/// budget, writes the response, and records the request's metric. A handler failure becomes a deny with a
+/// reason (or an allow where the namespace fails open), never a 500.
+/// </summary>
+public sealed class AdmissionEndpoint(
+    IOptions<WebhookOptions> options,
+    AdmissionMetrics metrics,
+    TimeProvider timeProvider,
+    ILogger<AdmissionEndpoint> logger)
+{
+    private readonly WebhookOptions settings = options.Value;
+
+    public async Task HandleAsync(HttpContext context, IAdmissionHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(handler);
+        var started = timeProvider.GetTimestamp();
+        var decision = await AnswerAsync(context, handler).ConfigureAwait(false);
+        metrics.RecordRequest(handler.Webhook, decision, timeProvider.GetElapsedTime(started));
+    }
+
+    private async Task<string> AnswerAsync(HttpContext context, IAdmissionHandler handler)
+    {
+        var limit = settings.MaxRequestBodyBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            await DrainAsync(context.Request.BodyReader, context.RequestAborted).ConfigureAwait(false);
+            return await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, handler,
+                $"the request body has {context.Request.ContentLength} bytes, above the limit of {limit}.").ConfigureAwait(false);
+        }
+
+        var reader = context.Request.BodyReader;
+        ReadResult read;
+        try
+        {
+            while (true)
+            {
+                read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                if (read.Buffer.Length > limit)
+                {
+                    reader.AdvanceTo(read.Buffer.End);
+                    await DrainAsync(reader, context.RequestAborted).ConfigureAwait(false);
+                    return await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, handler,
+                        $"the request body is larger than the limit of {limit} bytes.").ConfigureAwait(false);
+                }
+
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    break;
+                }
+
+                // Nothing consumed yet: ask for more until the whole body is buffered.
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, handler,
+                $"the request body is larger than the limit of {limit} bytes.").ConfigureAwait(false);
+        }
+
+        try
+        {
+            // The document reads the pipe's buffers in place, so the pipe is advanced only after it is disposed.
+            var parsed = Parse(read.Buffer, out var document);
+            using (document)
+            {
+                if (parsed.Request is not { } request)
+                {
+                    return await RefuseAsync(context, StatusCodes.Status400BadRequest, handler, parsed.Error!).ConfigureAwait(false);
+                }
+
+                var response = await DecideAsync(request, handler, context.RequestAborted).ConfigureAwait(false);
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentType = "application/json";
+                AdmissionReviewWriter.Write(context.Response.BodyWriter, response);
+                await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                return !response.Allowed ? "denied" : response.Patch is not null ? "patched" : "allowed";
+            }
+        }
+        finally
+        {
+            reader.AdvanceTo(read.Buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Reads and drops the rest of an oversized body, so the client, which is still sending, gets to read the
+    /// 413 instead of a reset connection. Kestrel's own limit (<see cref="WebhookHost.DrainLimit"/>) bounds it.
+    /// </summary>
+    private static async Task DrainAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Above Kestrel's limit too: the connection is closed after the response.
+        }
+    }
+
+    private static AdmissionReadResult Parse(ReadOnlySequence<byte> body, out JsonDocument? document)
+    {
+        if (body.IsSingleSegment)
+        {
+            return AdmissionReviewReader.Read(body.First, out document);
+        }
+
+        document = null;
+        try
+        {
+            document = JsonDocument.Parse(body, AdmissionReviewReader.DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            return AdmissionReadResult.Invalid($"the request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).");
+        }
+
+        return AdmissionReviewReader.Read(document.RootElement);
+    }
+
+    private async Task<AdmissionResponse> DecideAsync(AdmissionRequest request, IAdmissionHandler handler, CancellationToken aborted)
+    {
+        if (!handler.CallsOut)
+        {
+            // The hot path (pods): nothing to wait for, so no budget timer to set up per request.
+            try
+            {
+                return await handler.AdmitAsync(request, aborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+            {
+                Log.AdmissionFailed(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, e.GetType().Name, e.Message);
+                return Undecided(request, handler, $"Gatekeeper failed while deciding ({e.GetType().Name}); see its logs");
+            }
+        }
+
+        using var budget = new CancellationTokenSource(settings.RequestBudget, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(budget.Token, aborted);
+        try
+        {
+            // The budget is enforced here too, not only asked for through the token: the answer leaves on time even if
+            // something below ignores cancellation.
+            return await handler.AdmitAsync(request, linked.Token).AsTask().WaitAsync(settings.RequestBudget, timeProvider, aborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when ((e is TimeoutException || (e is OperationCanceledException && budget.IsCancellationRequested)) && !aborted.IsCancellationRequested)
+        {
+            Log.AdmissionOverBudget(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, settings.RequestBudget.TotalSeconds);
+            return Undecided(request, handler, $"Gatekeeper could not decide within its budget of {settings.RequestBudget.TotalSeconds:0.#}s");
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+        {
+            Log.AdmissionFailed(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, e.GetType().Name, e.Message);
+            return Undecided(request, handler, $"Gatekeeper failed while deciding ({e.GetType().Name}); see its logs");
+        }
+    }
+
+    private AdmissionResponse Undecided(AdmissionRequest request, IAdmissionHandler handler, string reason)
+    {
+        if (!handler.FailsClosed || settings.FailsOpenIn(request.Namespace))
+        {
+            return AdmissionResponse.Allow(request.Uid, [$"gatekeeper: admitted without a check because the namespace fails open: {reason}."]);
+        }
+
+        return AdmissionResponse.Deny(request.Uid, StatusCodes.Status500InternalServerError,
+            $"{reason}; nothing was changed, retry the apply (fail closed: set failOpen only for non-production namespaces).");
+    }
+
+    private async Task<string> RefuseAsync(HttpContext context, int status, IAdmissionHandler handler, string sentence)
+    {
+        Log.AdmissionRefused(logger, handler.Webhook, status, sentence);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(sentence + "\n", context.RequestAborted).ConfigureAwait(false);
+        return status == StatusCodes.Status413PayloadTooLarge ? "too_large" : "invalid";
+    }
+}

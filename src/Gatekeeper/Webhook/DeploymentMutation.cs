@@ -1,0 +1,83 @@
+using Gatekeeper.Kubernetes.Admission;
+using Gatekeeper.Kubernetes.Annotations;
+using Gatekeeper.Kubernetes.Deployments;
+using Gatekeeper.Webhook.Planning;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gatekeeper.Webhook;
+
+/// <summary>
+/// <c>POST /mutate/deployments</c>: computes the plan and stamps its hash and target version on the pod template.
+/// Idempotent: an UPDATE whose template is otherwise unchanged keeps the old stamps, so re-applying an unchanged
+/// Deployment never starts a rollout. Judging the plan is the validating webhook's job.
+/// </summary>
+public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookOptions> options, TimeProvider timeProvider, ILogger<DeploymentMutation> logger) : IAdmissionHandler
+{
+    public string Webhook => "mutate-deployments";
+
+    public bool FailsClosed => true;
+
+    public bool CallsOut => true;
+
+    public async ValueTask<AdmissionResponse> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (DeploymentRequest.From(request) is not { } deployment)
+        {
+            return AdmissionResponse.Allow(request.Uid);
+        }
+
+        using var activity = WebhookTracing.Source.StartActivity("admission " + Webhook);
+        activity?.SetTag("k8s.namespace.name", deployment.Namespace);
+        activity?.SetTag("k8s.deployment.name", deployment.Name);
+        var parsed = MigrationAnnotationParser.Parse(deployment.Annotations);
+        if (parsed.Annotations is not { } annotations)
+        {
+            return Deny(deployment, PlanFailureReasons.AnnotationInvalid, DeploymentValidation.AnnotationMessage(deployment, parsed));
+        }
+
+        if (deployment.TemplateUnchanged)
+        {
+            // Restore the old stamps if the apply dropped them (tools that replace the whole object do).
+            var keep = PlanStamp.BuildPatch(deployment.Object, PlanStamp.Read(deployment.OldObject!.Value));
+            return AdmissionResponse.Allow(request.Uid, patch: keep);
+        }
+
+        var deadline = AdmissionDeadline.From(options.Value, timeProvider);
+        var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
+        if (outcome.Failure is { } failure)
+        {
+            if (failure.Undecidable && options.Value.FailsOpenIn(deployment.Namespace))
+            {
+                return AdmissionResponse.Allow(request.Uid, [$"gatekeeper: admitted without a plan because the namespace fails open: {failure.Message}"]);
+            }
+
+            return Deny(deployment, failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {failure.Message}");
+        }
+
+        var plan = outcome.Planned!.Cached.Plan;
+        var stamp = new PlanStamp(plan.IsEmpty ? null : plan.Hash, plan.TargetVersion);
+        // Annotation warnings are the validating step's to give, so kubectl does not print them twice.
+        return AdmissionResponse.Allow(request.Uid, patch: PlanStamp.BuildPatch(deployment.Object, stamp));
+    }
+
+    private AdmissionResponse Deny(DeploymentRequest deployment, string reason, string message)
+    {
+        Log.DeploymentDecision(logger, Webhook, "denied", deployment.Namespace, deployment.Name, deployment.Admission.Operation.ToString(),
+            deployment.Admission.DryRun, deployment.Admission.UserInfo.Username ?? string.Empty, reason);
+        return AdmissionResponse.Deny(deployment.Admission.Uid, DeploymentValidation.StatusCodeFor(reason), message);
+    }
+}
+
+/// <summary>The moment a Deployment admission must have its answer by, leaving time to write the response.</summary>
+public static class AdmissionDeadline
+{
+    public static DateTimeOffset From(WebhookOptions options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(500).Ticks, options.RequestBudget.Ticks / 8));
+        return timeProvider.GetUtcNow() + options.RequestBudget - margin;
+    }
+}

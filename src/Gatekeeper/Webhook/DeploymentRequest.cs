@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Gatekeeper.Kubernetes.Admission;
+using Gatekeeper.Kubernetes.Annotations;
+using Gatekeeper.Kubernetes.Deployments;
+
+namespace Gatekeeper.Webhook;
+
+/// <summary>The parts of a Deployment admission request both Deployment webhooks read.</summary>
+public sealed record DeploymentRequest(
+    AdmissionRequest Admission,
+    string Namespace,
+    string Name,
+    JsonElement Object,
+    JsonElement? OldObject,
+    IReadOnlyDictionary<string, string> Annotations)
+{
+    /// <summary>
+    /// Null when the request is none of Gatekeeper's business (not a Deployment, not a CREATE or UPDATE, not opted
+    /// in): the caller admits it at once.
+    /// </summary>
+    public static DeploymentRequest? From(AdmissionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Kind is not { Group: "apps", Kind: "Deployment" }
+            || request.Operation is not (AdmissionOperation.Create or AdmissionOperation.Update)
+            || request.Object is not { } obj)
+        {
+            return null;
+        }
+
+        var annotations = DeploymentObject.Annotations(obj);
+        if (!MigrationAnnotationParser.IsOptedIn(annotations))
+        {
+            return null;
+        }
+
+        var name = DeploymentObject.Name(obj) ?? request.Name ?? DeploymentObject.GenerateName(obj) ?? string.Empty;
+        return new DeploymentRequest(request, request.Namespace ?? "default", name, obj, request.OldObject, annotations);
+    }
+
+    /// <summary>
+    /// An UPDATE whose pod template is the old one apart from Gatekeeper's stamps: no rollout follows, so there is
+    /// nothing to plan and the old stamps stay.
+    /// </summary>
+    public bool TemplateUnchanged =>
+        Admission.Operation == AdmissionOperation.Update && OldObject is { } old && PlanStamp.TemplatesEqualIgnoringStamps(Object, old);
+}

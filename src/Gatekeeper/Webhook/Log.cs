@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gatekeeper.Webhook;
+
+/// <summary>Every log line of the webhook, with stable event ids (3000–3099). Never a URL, password or token.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Serving certificate loaded: {Subject} ({Thumbprint}), valid until {NotAfter:u}")]
+    public static partial void ServingCertificateLoaded(ILogger logger, string subject, string thumbprint, DateTime notAfter);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Serving certificate files changed but could not be loaded ({Reason}); keeping the previous certificate")]
+    public static partial void ServingCertificateReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "{Webhook}: refused the request with {Status}: {Reason}")]
+    public static partial void AdmissionRefused(ILogger logger, string webhook, int status, string reason);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "{Webhook}: no decision for {Namespace}/{Name} within the budget of {BudgetSeconds}s")]
+    public static partial void AdmissionOverBudget(ILogger logger, string webhook, string @namespace, string name, double budgetSeconds);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "{Webhook}: failed while deciding on {Namespace}/{Name}: {ExceptionType}: {Reason}")]
+    public static partial void AdmissionFailed(ILogger logger, string webhook, string @namespace, string name, string exceptionType, string reason);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "{Webhook}: {Decision} {Namespace}/{Name} ({Operation}, dry run {DryRun}, user {User}): {Reason}")]
+    public static partial void DeploymentDecision(ILogger logger, string webhook, string decision, string @namespace, string name, string operation, bool dryRun, string user, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Webhook listening on https://{Address}:{Port}")]
+    public static partial void Listening(ILogger logger, string address, int port);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Development certificates in use (CA bundle printed on stdout); never use them in production")]
+    public static partial void DevelopmentCertificatesInUse(ILogger logger);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Retrying {Operation} after {ExceptionType} (attempt {Attempt})")]
+    public static partial void Retrying(ILogger logger, string operation, string exceptionType, int attempt);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Could not record Event {Reason} on {Namespace}/{Name}: {ExceptionType}")]
+    public static partial void EventNotRecorded(ILogger logger, string reason, string @namespace, string name, string exceptionType);
+}

@@ -1,0 +1,42 @@
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
+using Gatekeeper.Core.Sql;
+using Gatekeeper.Kubernetes.Annotations;
+using Gatekeeper.Kubernetes.Sources;
+
+namespace Gatekeeper.Webhook.Planning;
+
+/// <summary>
+/// A database the webhook plans against: where it is (no credentials) and how to reach it. <see cref="Connection"/>
+/// is the engine's own parsed URL, opaque here, so the credential never passes through the webhook's code as text.
+/// </summary>
+public sealed record DatabaseTarget(DatabaseIdentity Identity, SqlDialect Dialect, object Connection)
+{
+    public override string ToString() => Identity.ToString();
+}
+
+/// <summary>Either the target or one sentence saying what is wrong with the URL (which it never repeats).</summary>
+public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Problem);
+
+/// <summary>Where a dry-run failed and the server's message; <see cref="Notes"/> say what it could not check.</summary>
+public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Message, IReadOnlyList<string> Notes, TimeSpan Elapsed);
+
+/// <summary>
+/// What the webhook needs from the database engine (Gatekeeper.Databases): resolve a URL, read the history, dry-run
+/// a plan, and say in one sentence why a call failed. Calls throw on I/O failures; <see cref="ResilientCalls"/>
+/// retries the transient ones.
+/// </summary>
+public interface IPlanningDatabase
+{
+    /// <param name="format">The directory's format, which decides whose layout a history table that does not exist yet will have.</param>
+    DatabaseTargetResult Resolve(SecretValue url, string historyTable, MigrationFormat? format);
+
+    Task<HistoryState> ReadHistoryAsync(DatabaseTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Proves the plan's pending migrations apply, leaving the database as it was.</summary>
+    Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, DryRunMode mode, DatabaseTarget? scratch, CancellationToken cancellationToken);
+
+    /// <summary>"database unreachable: …", "authentication failed for …": one sentence, no secret.</summary>
+    string Describe(Exception failure, DatabaseTarget target);
+}

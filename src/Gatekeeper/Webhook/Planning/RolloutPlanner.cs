@@ -1,0 +1,183 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Gatekeeper.Core.History;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Kubernetes;
+using Gatekeeper.Kubernetes.Annotations;
+using Gatekeeper.Kubernetes.Sources;
+using k8s.Autorest;
+using Polly.Timeout;
+
+namespace Gatekeeper.Webhook.Planning;
+
+/// <summary>Why a Deployment could not be planned; the names are the status reasons users see.</summary>
+public static class PlanFailureReasons
+{
+    public const string AnnotationInvalid = "AnnotationInvalid";
+    public const string SourceInvalid = "SourceInvalid";
+    public const string SecretInvalid = "SecretInvalid";
+    public const string DatabaseUnreachable = "DatabaseUnreachable";
+    public const string KubernetesUnreachable = "KubernetesUnreachable";
+}
+
+/// <summary>
+/// A plan that could not be made: <see cref="Undecidable"/> when an outage (not the user's configuration) is to
+/// blame, which is where a namespace that fails open admits anyway.
+/// </summary>
+public sealed record PlanFailure(string Reason, string Message, bool Undecidable);
+
+/// <summary>A Deployment's plan with everything the validating step needs to judge it.</summary>
+public sealed record PlannedRollout(CachedPlan Cached, DatabaseTarget Target, DatabaseTarget? Scratch, LoadedMigrationFiles Files, bool FromCache);
+
+public sealed record RolloutPlanOutcome(PlannedRollout? Planned, PlanFailure? Failure)
+{
+    public static RolloutPlanOutcome Failed(string reason, string message, bool undecidable = false) => new(null, new PlanFailure(reason, message, undecidable));
+}
+
+/// <summary>
+/// Turns a Deployment's annotations into a plan: ConfigMaps → files → directory, Secret → database → history →
+/// plan. Every outside call runs through <see cref="ResilientCalls"/> and ends by the request's deadline; every
+/// failure becomes one sentence naming its cause. The same files and history give the cached plan.
+/// </summary>
+public sealed class RolloutPlanner(
+    ConfigMapMigrationLoader configMaps,
+    DatabaseSecretReader secrets,
+    IPlanningDatabase database,
+    PlanCache cache,
+    ResilientCalls calls)
+{
+    public async Task<RolloutPlanOutcome> PlanAsync(string @namespace, MigrationAnnotations annotations, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(annotations);
+        using var activity = WebhookTracing.Source.StartActivity("plan");
+        activity?.SetTag("k8s.namespace.name", @namespace);
+
+        LoadedMigrationFiles files;
+        SecretValue url;
+        SecretValue? scratchUrl = null;
+        try
+        {
+            var loaded = await calls.ExecuteAsync("read ConfigMaps", deadline,
+                async ct => await configMaps.LoadAsync(@namespace, annotations.Migrations, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            if (loaded.Problem is not null)
+            {
+                return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, loaded.Problem);
+            }
+
+            files = loaded.Files!;
+            var annotation = annotations.PlanSecret is null ? GatekeeperNames.DatabaseSecret : GatekeeperNames.PlanSecret;
+            var secret = await calls.ExecuteAsync("read Secret", deadline,
+                async ct => await secrets.ReadAsync(@namespace, annotations.PlanningSecret, annotation, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            if (secret.Problem is not null)
+            {
+                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, secret.Problem);
+            }
+
+            url = secret.Url!;
+            if (annotations.DevDatabaseSecret is { } devReference)
+            {
+                var scratch = await calls.ExecuteAsync("read Secret", deadline,
+                    async ct => await secrets.ReadAsync(@namespace, devReference, GatekeeperNames.DevDatabaseSecret, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                if (scratch.Problem is not null)
+                {
+                    return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, scratch.Problem);
+                }
+
+                scratchUrl = scratch.Url;
+            }
+        }
+        catch (Exception e) when (IsKubernetesOutage(e))
+        {
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.KubernetesUnreachable,
+                $"Kubernetes API unreachable while reading the migrations and database Secret of namespace {@namespace} ({Describe(e)})", undecidable: true);
+        }
+
+        // The files are judged before the database is asked anything: a broken file is reported even when the database is down.
+        var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format);
+        if (!read.Succeeded)
+        {
+            var problems = string.Join("; ", read.Problems.Select(p => p.ToString()));
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, $"{files.Description} cannot be read as migrations: {problems}");
+        }
+
+        var resolved = database.Resolve(url, annotations.HistoryTable, annotations.Format);
+        if (resolved.Target is not { } target)
+        {
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem!);
+        }
+
+        DatabaseTarget? scratchTarget = null;
+        if (scratchUrl is not null)
+        {
+            var resolvedScratch = database.Resolve(scratchUrl, annotations.HistoryTable, annotations.Format);
+            if (resolvedScratch.Target is null)
+            {
+                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedScratch.Problem}");
+            }
+
+            scratchTarget = resolvedScratch.Target;
+        }
+
+        activity?.SetTag("db.system", target.Identity.Engine);
+        activity?.SetTag("db.namespace", target.Identity.Database);
+        HistoryState history;
+        try
+        {
+            history = await calls.ExecuteAsync("read history", deadline,
+                async ct => await database.ReadHistoryAsync(target, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.DatabaseUnreachable,
+                $"database unreachable: {target.Identity.Host}:{target.Identity.Port} did not answer in time while reading {annotations.HistoryTable}", undecidable: true);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.DatabaseUnreachable, database.Describe(e, target), undecidable: true);
+        }
+
+        var key = new PlanCacheKey(files.ContentHash, annotations.Format, target.Identity, Fingerprint(history));
+        if (cache.TryGet(key, out var cached))
+        {
+            activity?.SetTag("gatekeeper.plan.cached", true);
+            activity?.SetTag("gatekeeper.plan.hash", cached.Plan.Hash);
+            return new RolloutPlanOutcome(new PlannedRollout(cached, target, scratchTarget, files, FromCache: true), null);
+        }
+
+        var plan = Core.Planning.MigrationPlanner.Plan(read.Directory!, history, target.Identity);
+        var entry = cache.GetOrAdd(key, new CachedPlan(read.Directory!, plan));
+        activity?.SetTag("gatekeeper.plan.hash", plan.Hash);
+        activity?.SetTag("gatekeeper.plan.pending", plan.Pending.Count);
+        return new RolloutPlanOutcome(new PlannedRollout(entry, target, scratchTarget, files, FromCache: false), null);
+    }
+
+    /// <summary>sha256 over what the history says, so any applied, repaired or dirtied row makes a new cache key.</summary>
+    public static string Fingerprint(HistoryState history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var text = new StringBuilder();
+        text.Append(history.Table).Append('\n').Append(history.Kind).Append('\n').Append(history.Exists).Append('\n').Append(history.AppliedThrough).Append('\n');
+        foreach (var row in history.Applied)
+        {
+            text.Append(row.Id).Append('\0').Append(row.Checksum).Append('\0').Append(row.ChecksumAlgorithm).Append('\0').Append(row.Dirty).Append('\n');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static bool IsKubernetesOutage(Exception e) => e switch
+    {
+        TimeoutRejectedException => true,
+        HttpOperationException http => (int)http.Response.StatusCode >= 500 || http.Response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized,
+        HttpRequestException or IOException => true,
+        _ => false,
+    };
+
+    private static string Describe(Exception e) => e switch
+    {
+        TimeoutRejectedException => "no answer in time",
+        HttpOperationException http => $"HTTP {(int)http.Response.StatusCode}",
+        _ => e.GetType().Name,
+    };
+}

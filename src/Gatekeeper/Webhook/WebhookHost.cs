@@ -1,0 +1,143 @@
+using System.Net;
+using Gatekeeper.Kubernetes;
+using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Webhook.Planning;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Prometheus;
+
+namespace Gatekeeper.Webhook;
+
+/// <summary>
+/// Builds the webhook server: Kestrel on HTTPS only with the reloading certificate, the admission endpoints,
+/// health, readiness and metrics. The one place where every handler is wired; `gatekeeper serve` and the tests
+/// both start it through here.
+/// </summary>
+public static class WebhookHost
+{
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>
+    /// Kestrel's hard body limit: oversized bodies up to this are read and dropped so the client sees the 413;
+    /// beyond it the connection is closed.
+    /// </summary>
+    public static long DrainLimit(WebhookOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Math.Max(options.MaxRequestBodyBytes * 4, 32L * 1024 * 1024);
+    }
+
+    /// <param name="settings">Configuration keys (<c>Webhook:Port</c>, …) that override files and environment.</param>
+    /// <param name="configureServices">Replacements applied last (tests: the API double's client, a fake clock, a fresh metric registry).</param>
+    public static WebApplication Build(IEnumerable<KeyValuePair<string, string?>> settings, Action<IServiceCollection>? configureServices = null, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddInMemoryCollection(settings);
+        configureLogging?.Invoke(builder.Logging);
+        builder.Services.AddGatekeeperWebhook(builder.Configuration[OtlpEndpointVariable]);
+        configureServices?.Invoke(builder.Services);
+
+        builder.WebHost.ConfigureKestrel((_, kestrel) =>
+        {
+            var options = kestrel.ApplicationServices.GetRequiredService<IOptions<WebhookOptions>>().Value;
+            var certificate = kestrel.ApplicationServices.GetRequiredService<ReloadingServingCertificate>();
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = DrainLimit(options);
+            kestrel.Listen(IPAddress.Parse(options.ListenAddress), options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificate.Current);
+            });
+        });
+
+        var app = builder.Build();
+        MapEndpoints(app);
+        return app;
+    }
+
+    public static IServiceCollection AddGatekeeperWebhook(this IServiceCollection services, string? otlpEndpoint)
+    {
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(Metrics.DefaultRegistry);
+        services.AddSingleton<IKubernetes>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+            var configuration = options.Kubeconfig is null && KubernetesClientConfiguration.IsInCluster()
+                ? KubernetesClientConfiguration.InClusterConfig()
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+            return new k8s.Kubernetes(configuration);
+        });
+        services.AddGatekeeperKubernetes();
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+            return new ReloadingServingCertificate(
+                options.TlsCertificateFile!, options.TlsKeyFile!, provider.GetRequiredService<TimeProvider>(), options.CertificateCheckInterval,
+                provider.GetRequiredService<ILogger<ReloadingServingCertificate>>());
+        });
+        services.AddSingleton<AdmissionMetrics>();
+        services.AddSingleton<AdmissionEndpoint>();
+        services.AddSingleton<ResilientCalls>();
+        services.AddSingleton<PodMutation>();
+        services.AddSingleton<IPlanningDatabase, EnginePlanningDatabase>();
+        services.AddSingleton<PlanCache>();
+        services.AddSingleton<DeploymentGates>();
+        services.AddSingleton<RolloutPlanner>();
+        services.AddSingleton<PlanJudge>();
+        services.AddSingleton<DeploymentDecisionRecorder>();
+        services.AddSingleton<DeploymentMutation>();
+        services.AddSingleton<DeploymentValidation>();
+        services.AddHostedService<MigrationJobWatcherService>();
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("gatekeeper"))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(WebhookTracing.SourceName).AddNpgsql();
+                // Export only where a collector is configured; otherwise spans cost next to nothing.
+                if (!string.IsNullOrWhiteSpace(otlpEndpoint))
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+        return services;
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.MapPost("/mutate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentMutation handler, HttpContext context) =>
+            endpoint.HandleAsync(context, handler));
+        app.MapPost("/validate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentValidation handler, HttpContext context) =>
+            endpoint.HandleAsync(context, handler));
+        app.MapPost("/mutate/pods", ([FromServices] AdmissionEndpoint endpoint, [FromServices] PodMutation handler, HttpContext context) =>
+            endpoint.HandleAsync(context, handler));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", ([FromServices] AppliedPlans plans, [FromServices] IOptions<WebhookOptions> options) =>
+            plans.IsWarm || !options.Value.WatchMigrationJobs
+                ? Results.Text("ok\n")
+                : Results.Text("not ready: the list of migration Jobs has not been read yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
+    }
+}
+
+/// <summary>Runs the migration Job watch for the life of the process (every replica, not only the leader).</summary>
+public sealed class MigrationJobWatcherService(MigrationJobWatcher watcher, IOptions<WebhookOptions> options) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.WatchMigrationJobs ? watcher.RunUntilCancelledAsync(stoppingToken) : Task.CompletedTask;
+}

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Options;
+
+namespace Gatekeeper.Webhook;
+
+/// <summary>
+/// Everything `gatekeeper serve` can be told, bound from the <c>Webhook</c> configuration section (Helm values
+/// map 1:1 to these keys) and from the command line, and validated at start.
+/// </summary>
+public sealed record WebhookOptions
+{
+    public const string Section = "Webhook";
+
+    /// <summary>Address Kestrel listens on; "0.0.0.0" in a pod, "127.0.0.1" in tests.</summary>
+    public string ListenAddress { get; init; } = "0.0.0.0";
+
+    /// <summary>HTTPS port; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = 8443;
+
+    /// <summary>PEM certificate (chain) file, as cert-manager writes it (tls.crt).</summary>
+    public string? TlsCertificateFile { get; init; }
+
+    /// <summary>PEM private key file (tls.key).</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>How often a TLS handshake may look at the certificate files for a rotation.</summary>
+    public TimeSpan CertificateCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Generate a throwaway CA and serving certificate instead of reading files (never in production).</summary>
+    public bool DevelopmentCertificates { get; init; }
+
+    /// <summary>Where development certificates are written (ca.crt, tls.crt, tls.key).</summary>
+    public string? DevelopmentCertificateDirectory { get; init; }
+
+    /// <summary>DNS names the development serving certificate is valid for (besides localhost and loopback addresses).</summary>
+    public IList<string> DevelopmentDnsNames { get; init; } = [];
+
+    /// <summary>
+    /// Largest AdmissionReview body accepted (larger: 413). A Deployment stored in etcd is at most 1.5 MiB and an
+    /// UPDATE review carries it twice.
+    /// </summary>
+    public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Time within which every admission request is answered; below the webhook's timeoutSeconds (10 s).</summary>
+    public TimeSpan RequestBudget { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Retries after a transient failure of a Kubernetes API or database call, within the budget.</summary>
+    public int MaxRetries { get; init; } = 2;
+
+    /// <summary>First retry delay; doubled for each further retry.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Admit Deployments when Gatekeeper cannot decide (database or API unreachable, budget exceeded): non-production only.</summary>
+    public bool FailOpen { get; init; }
+
+    /// <summary>Namespaces that fail open even when <see cref="FailOpen"/> is false.</summary>
+    public IList<string> FailOpenNamespaces { get; init; } = [];
+
+    /// <summary>Plans kept for the validating step and for re-applies.</summary>
+    public int PlanCacheCapacity { get; init; } = 256;
+
+    /// <summary>How long a cached plan and verdict stay usable.</summary>
+    public TimeSpan PlanCacheTimeToLive { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Watch migration Jobs to learn applied plans (off only in tests of other parts).</summary>
+    public bool WatchMigrationJobs { get; init; } = true;
+
+    /// <summary>Kubeconfig file for running outside a cluster; in a pod the service account is used.</summary>
+    public string? Kubeconfig { get; init; }
+
+    public bool FailsOpenIn(string? @namespace) =>
+        FailOpen || (@namespace is not null && FailOpenNamespaces.Contains(@namespace, StringComparer.Ordinal));
+}
+
+/// <summary>Checks the options once at start, so a bad value stops the process with one line instead of a bad answer later.</summary>
+public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!System.Net.IPAddress.TryParse(options.ListenAddress, out _))
+        {
+            failures.Add($"Webhook:ListenAddress \"{options.ListenAddress}\" is not an IP address.");
+        }
+
+        if (options.Port is < 0 or > 65535)
+        {
+            failures.Add($"Webhook:Port {options.Port} is not a TCP port.");
+        }
+
+        if (!options.DevelopmentCertificates && (string.IsNullOrEmpty(options.TlsCertificateFile) || string.IsNullOrEmpty(options.TlsKeyFile)))
+        {
+            failures.Add("Webhook:TlsCertificateFile and Webhook:TlsKeyFile are required (the webhook serves HTTPS only); use --dev-certificates for a throwaway CA.");
+        }
+
+        if (options.RequestBudget <= TimeSpan.Zero || options.RequestBudget >= TimeSpan.FromSeconds(30))
+        {
+            failures.Add($"Webhook:RequestBudget {options.RequestBudget} must be above zero and below the API server's 30 s webhook limit.");
+        }
+
+        if (options.MaxRequestBodyBytes < 64 * 1024)
+        {
+            failures.Add($"Webhook:MaxRequestBodyBytes {options.MaxRequestBodyBytes} is below 64 KiB; real Deployments would be refused.");
+        }
+
+        if (options.MaxRetries is < 0 or > 10)
+        {
+            failures.Add($"Webhook:MaxRetries {options.MaxRetries} must be between 0 and 10.");
+        }
+
+        if (options.PlanCacheCapacity < 1)
+        {
+            failures.Add($"Webhook:PlanCacheCapacity {options.PlanCacheCapacity} must be at least 1.");
+        }
+
+        if (options.CertificateCheckInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Webhook:CertificateCheckInterval must be above zero.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

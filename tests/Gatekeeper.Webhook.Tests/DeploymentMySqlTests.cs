@@ -1,0 +1,50 @@
+namespace Gatekeeper.Webhook.Tests;
+
+/// <summary>The Deployment webhooks against a real MariaDB, whose DDL auto-commits: the dry-run runs on a shadow copy.</summary>
+public sealed class DeploymentMySqlTests : IAsyncLifetime
+{
+    private DeploymentScenario scenario = null!;
+
+    public async Task InitializeAsync() => scenario = await DeploymentScenario.StartAsync("mysql");
+
+    public async Task DisposeAsync() => await scenario.DisposeAsync();
+
+    private async Task<long> TableCount() =>
+        Convert.ToInt64(await scenario.Database!.ScalarAsync($"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{scenario.Database.Name}'"), System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task A_safe_plan_is_admitted_after_a_shadow_dry_run_that_leaves_the_database_untouched()
+    {
+        await scenario.Database!.ScalarAsync("CREATE TABLE customers (id BIGINT PRIMARY KEY)");
+        scenario.PutMigrations(new Dictionary<string, string>
+        {
+            ["V1__create_orders.sql"] = "CREATE TABLE orders (\n  id BIGINT PRIMARY KEY,\n  customer_id BIGINT NOT NULL\n);\n",
+        });
+
+        var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+
+        Assert.True(result.Admitted, result.Denial);
+        Assert.Matches("^[0-9a-f]{64}$", result.PlanStamp);
+        Assert.Equal(1, await TableCount());
+    }
+
+    [Fact]
+    public async Task A_statement_that_fails_on_the_shadow_copy_is_denied_with_its_location()
+    {
+        await scenario.Database!.ScalarAsync("CREATE TABLE customers (id BIGINT PRIMARY KEY)");
+        scenario.PutMigrations(new Dictionary<string, string>
+        {
+            ["V1__index_phone.sql"] = "-- customers has no phone column\nCREATE INDEX customers_phone ON customers (phone);\n",
+        });
+
+        var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+
+        Assert.False(result.Admitted);
+        var lines = result.Denial!.Split('\n');
+        Assert.Contains("failed its dry-run", lines[0], StringComparison.Ordinal);
+        Assert.Contains("on a throwaway copy of the schema", lines[0], StringComparison.Ordinal);
+        Assert.Contains("V1__index_phone.sql:2", lines[1], StringComparison.Ordinal);
+        Assert.Contains("phone", lines[1], StringComparison.Ordinal);
+        Assert.Equal(1, await TableCount());
+    }
+}
