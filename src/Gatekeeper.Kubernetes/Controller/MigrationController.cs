@@ -40,14 +40,18 @@ public sealed class MigrationController(
         return new MigrationController(kubernetes, reconciler, appliedPlans, metrics, resyncInterval, timeProvider, logger);
     }
 
-    /// <summary>Raised after each work item has been handled (tests wait on it instead of sleeping).</summary>
-    public event Action<WorkItem>? Reconciled;
+    private ReconcileQueue? queue;
+    private volatile int processing;
+
+    /// <summary>Work items waiting or being handled now (0 when the leader has caught up).</summary>
+    public int Backlog => (Volatile.Read(ref queue)?.Count ?? 0) + processing;
 
     /// <summary>Runs until <paramref name="leadership"/> is cancelled (the lease was lost or the process stops).</summary>
     public async Task RunWhileLeadingAsync(CancellationToken leadership)
     {
         var cluster = new ClusterWatch(kubernetes, timeProvider, logger);
         using var queue = new ReconcileQueue(timeProvider);
+        Volatile.Write(ref this.queue, queue);
         using var term = CancellationTokenSource.CreateLinkedTokenSource(leadership);
 
         cluster.Deployments.Changed += (old, current) =>
@@ -98,8 +102,15 @@ public sealed class MigrationController(
             while (true)
             {
                 var item = await queue.TakeAsync(term.Token).ConfigureAwait(false);
-                await ProcessAsync(item, cluster, queue, term.Token).ConfigureAwait(false);
-                Reconciled?.Invoke(item);
+                processing = 1;
+                try
+                {
+                    await ProcessAsync(item, cluster, queue, term.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    processing = 0;
+                }
             }
         }
         catch (OperationCanceledException) when (term.IsCancellationRequested)
@@ -120,6 +131,7 @@ public sealed class MigrationController(
             }
 
             metrics.GatedPodsChanged([]);
+            Volatile.Write(ref this.queue, null);
         }
     }
 

@@ -35,7 +35,16 @@ public sealed class ControllerHostedService(
             return;
         }
 
-        var image = settings.Image ?? await OwnImageAsync(logger, stoppingToken).ConfigureAwait(false);
+        string? image;
+        try
+        {
+            image = settings.Image ?? await OwnImageAsync(logger, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         if (image is null)
         {
             Log.NoMigrationImage(logger);
@@ -67,16 +76,27 @@ public sealed class ControllerHostedService(
             return null;
         }
 
-        try
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
         {
-            var self = await kubernetes.CoreV1.ReadNamespacedPodAsync(pod, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var containers = self.Spec?.Containers ?? [];
-            return (containers.FirstOrDefault(c => c.Name == "gatekeeper") ?? containers.FirstOrDefault())?.Image;
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
-        {
-            Log.OwnPodUnreadable(logger, ns, pod, (int)e.Response.StatusCode);
-            return null;
+            try
+            {
+                var self = await kubernetes.CoreV1.ReadNamespacedPodAsync(pod, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var containers = self.Spec?.Containers ?? [];
+                return (containers.FirstOrDefault(c => c.Name == "gatekeeper") ?? containers.FirstOrDefault())?.Image;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+            {
+                Log.OwnPodUnreadable(logger, ns, pod, (int)e.Response.StatusCode);
+                return null;
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+            {
+                // The API server is not reachable yet (a pod starting with the cluster): the webhook serves meanwhile.
+                Log.OwnPodNotYetReadable(logger, ns, pod, e.GetType().Name, delay.TotalSeconds);
+                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
         }
     }
 

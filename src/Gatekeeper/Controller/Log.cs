@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3503, Level = LogLevel.Warning, Message = "Could not read this pod {Namespace}/{Pod} to learn its image (HTTP {Status})")]
     public static partial void OwnPodUnreadable(ILogger logger, string @namespace, string pod, int status);
+
+    [LoggerMessage(EventId = 3504, Level = LogLevel.Warning, Message = "Could not read this pod {Namespace}/{Pod} to learn its image ({ExceptionType}); trying again in {DelaySeconds}s")]
+    public static partial void OwnPodNotYetReadable(ILogger logger, string @namespace, string pod, string exceptionType, double delaySeconds);
 }

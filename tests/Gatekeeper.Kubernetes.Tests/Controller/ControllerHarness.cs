@@ -117,33 +117,26 @@ internal sealed class ControllerHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the controller has nothing left to do and its caches have seen every write (a settled state).</summary>
+    /// <summary>
+    /// Waits until the controller has caught up: nothing queued or in hand, and no request to the API server for
+    /// 100 ms (a watch event still travelling would have made a request or queued work by then).
+    /// </summary>
     public async Task Settle()
     {
-        var handled = 0;
-        void Count(WorkItem _) => Interlocked.Increment(ref handled);
-        Controller.Reconciled += Count;
-        try
+        var deadline = DateTime.UtcNow + Patience;
+        var quiet = 0;
+        var last = -1;
+        while (quiet < 10)
         {
-            var quiet = 0;
-            var deadline = DateTime.UtcNow + Patience;
-            var last = -1;
-            while (quiet < 10)
+            if (DateTime.UtcNow > deadline)
             {
-                if (DateTime.UtcNow > deadline)
-                {
-                    Assert.Fail("the controller did not settle");
-                }
-
-                await Task.Delay(10);
-                var now = Volatile.Read(ref handled) + Api.Requests.Count;
-                quiet = now == last ? quiet + 1 : 0;
-                last = now;
+                Assert.Fail("the controller did not settle");
             }
-        }
-        finally
-        {
-            Controller.Reconciled -= Count;
+
+            await Task.Delay(10);
+            var requests = Api.Requests.Count;
+            quiet = requests == last && Controller.Backlog == 0 ? quiet + 1 : 0;
+            last = requests;
         }
     }
 

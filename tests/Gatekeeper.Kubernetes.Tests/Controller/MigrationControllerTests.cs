@@ -25,7 +25,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         harness.PutGatedPod("storefront-2", PlanA);
 
         harness.Run();
-        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "the status says Migrating");
         await harness.Settle();
 
         var job = Assert.Single(harness.Jobs());
@@ -39,7 +39,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         harness.Time.Advance(TimeSpan.FromSeconds(40));
         harness.Succeed(job.Metadata.Name, TimeSpan.FromSeconds(37));
         await ControllerHarness.WaitUntil(() => !harness.IsGated("storefront-1") && !harness.IsGated("storefront-2"), "both pods are released");
-        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the status says Applied");
+        await ControllerHarness.WaitUntil(() => harness.Events().Count == 2, "the success Event is recorded");
         await harness.Settle();
 
         Assert.True(harness.Plans.IsApplied(PlanA));

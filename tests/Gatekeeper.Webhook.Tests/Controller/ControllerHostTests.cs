@@ -4,7 +4,12 @@ using k8s.Models;
 
 namespace Gatekeeper.Webhook.Tests.Controller;
 
+/// <summary>Tests that set process-wide environment variables (the downward API's POD_NAME) run alone.</summary>
+[CollectionDefinition(nameof(ProcessEnvironment), DisableParallelization = true)]
+public sealed class ProcessEnvironment;
+
 /// <summary><c>gatekeeper serve</c>'s host runs the controller next to the webhook.</summary>
+[Collection(nameof(ProcessEnvironment))]
 public sealed class ControllerHostTests : IAsyncLifetime
 {
     private static readonly string Plan = "7a" + new string('7', 62);
@@ -97,5 +102,37 @@ public sealed class ControllerHostTests : IAsyncLifetime
         await Task.Delay(100);
         Assert.Empty(api.RequestsTo("GET", "/apis/coordination.k8s.io"));
         Assert.Empty(api.List<V1Job>("shop"));
+    }
+
+    [Fact]
+    public async Task Without_an_image_option_a_pod_runs_jobs_with_its_own_image_and_leases_in_its_own_namespace()
+    {
+        PutWorkload();
+        const string image = "registry.example/gatekeeper@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        api.Put(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "gatekeeper-7d9f", NamespaceProperty = "gatekeeper-own" },
+            Spec = new V1PodSpec { NodeName = "node-1", Containers = [new V1Container { Name = "gatekeeper", Image = image }] },
+        });
+        Environment.SetEnvironmentVariable("POD_NAME", "gatekeeper-7d9f");
+        Environment.SetEnvironmentVariable("POD_NAMESPACE", "gatekeeper-own");
+        try
+        {
+            await using var webhook = await TestWebhook.StartAsync(api);
+
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (api.List<V1Job>("shop").Count == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(image, Assert.Single(api.List<V1Job>("shop")).Spec.Template.Spec.Containers[0].Image);
+            Assert.StartsWith("gatekeeper-7d9f_", api.Get<V1Lease>("gatekeeper-own", "gatekeeper-controller")!.Spec.HolderIdentity, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("POD_NAME", null);
+            Environment.SetEnvironmentVariable("POD_NAMESPACE", null);
+        }
     }
 }
