@@ -32,4 +32,19 @@ public sealed class DeploymentEventRecorderTests : IAsyncLifetime
         Assert.Equal(DeploymentEventRecorder.MaxMessageLength, root.GetProperty("message").GetString()!.Length);
         Assert.Equal(time.GetUtcNow().UtcDateTime, root.GetProperty("firstTimestamp").GetDateTime().ToUniversalTime(), TimeSpan.FromSeconds(1));
     }
+
+    [Fact]
+    public async Task An_event_on_an_existing_deployment_carries_its_uid_so_kubectl_describe_lists_it()
+    {
+        var recorder = new DeploymentEventRecorder(api.CreateClient(), new SignallingTimeProvider());
+
+        await recorder.RecordAsync("team-a", "shop", "6f1c2a8e-0d4b-4c1e-9a57-2b7d3c9e8f10", EventSeverity.Warning, "PlanRejected", "unsafe", CancellationToken.None);
+        await recorder.RecordAsync("team-a", "shop", EventSeverity.Warning, "PlanRejected", "unsafe", CancellationToken.None);
+
+        var requests = api.RequestsTo("POST", "/api/v1/namespaces/team-a/events").ToList();
+        using var withUid = JsonDocument.Parse(requests[0].Body);
+        using var withoutUid = JsonDocument.Parse(requests[1].Body);
+        Assert.Equal("6f1c2a8e-0d4b-4c1e-9a57-2b7d3c9e8f10", withUid.RootElement.GetProperty("involvedObject").GetProperty("uid").GetString());
+        Assert.False(withoutUid.RootElement.GetProperty("involvedObject").TryGetProperty("uid", out _));
+    }
 }

@@ -21,13 +21,18 @@ public sealed class DeploymentEventRecorder(IKubernetes kubernetes, TimeProvider
 
     public const string Component = "gatekeeper-webhook";
 
-    public async Task RecordAsync(string @namespace, string deployment, EventSeverity severity, string reason, string message, CancellationToken cancellationToken)
+    public Task RecordAsync(string @namespace, string deployment, EventSeverity severity, string reason, string message, CancellationToken cancellationToken) =>
+        RecordAsync(@namespace, deployment, uid: null, severity, reason, message, cancellationToken);
+
+    /// <param name="uid">The Deployment's uid when it exists already (an UPDATE): <c>kubectl describe</c> selects Events by
+    /// uid, so without it an Event on an existing Deployment would not show there. A rejected CREATE has none yet.</param>
+    public async Task RecordAsync(string @namespace, string deployment, string? uid, EventSeverity severity, string reason, string message, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow().UtcDateTime;
         var body = new Corev1Event
         {
             Metadata = new V1ObjectMeta { GenerateName = deployment + ".", NamespaceProperty = @namespace },
-            InvolvedObject = new V1ObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = deployment, NamespaceProperty = @namespace },
+            InvolvedObject = new V1ObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = deployment, NamespaceProperty = @namespace, Uid = uid },
             Type = severity.ToString(),
             Reason = reason,
             Message = message.Length > MaxMessageLength ? message[..(MaxMessageLength - 1)] + "…" : message,

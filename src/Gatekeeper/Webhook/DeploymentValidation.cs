@@ -134,7 +134,7 @@ public sealed class DeploymentDecisionRecorder(AdmissionMetrics metrics, Deploym
 
         try
         {
-            await events.RecordAsync(deployment.Namespace, deployment.Name,
+            await events.RecordAsync(deployment.Namespace, deployment.Name, ExistingUid(deployment),
                 verdict.Allowed ? EventSeverity.Normal : EventSeverity.Warning,
                 verdict.Allowed ? "Planned" : "PlanRejected",
                 verdict.Allowed ? verdict.Warnings.FirstOrDefault(w => w.StartsWith("gatekeeper: plan", StringComparison.Ordinal)) ?? "planned" : verdict.Message!,
@@ -145,4 +145,9 @@ public sealed class DeploymentDecisionRecorder(AdmissionMetrics metrics, Deploym
             Log.EventNotRecorded(logger, verdict.Reason, deployment.Namespace, deployment.Name, e.GetType().Name);
         }
     }
+
+    private static string? ExistingUid(DeploymentRequest deployment) =>
+        deployment.OldObject is { } old && old.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("uid", out var uid)
+            ? uid.GetString()
+            : null;
 }
