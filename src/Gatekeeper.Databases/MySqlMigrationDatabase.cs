@@ -50,7 +50,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
             if (result is not null && Convert.ToInt64(result, CultureInfo.InvariantCulture) == 1)
             {
                 Log.MigrationLockAcquired(Logger, Label, (long)time.GetElapsedTime(started).TotalMilliseconds);
-                return new NamedLock(session, name, Label, Logger);
+                return new Execution.HeldSessionLock(session, "SELECT RELEASE_LOCK(@name)", ("name", name), Label, Logger);
             }
 
             Log.MigrationLockTimedOut(Logger, Label, timeout.TotalSeconds);
@@ -205,31 +205,4 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
     /// <summary>At most 64 characters, as GET_LOCK requires; stable per (database, history table).</summary>
     internal static string LockName(string database, string historyTable) =>
         "gatekeeper:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{database}\0{historyTable}")))[..40];
-
-    private sealed class NamedLock(Execution.DbSession session, string name, string label, ILogger logger) : IAsyncDisposable
-    {
-        private int _released;
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _released, 1) != 0)
-            {
-                return;
-            }
-
-            try
-            {
-                await session.ScalarAsync("SELECT RELEASE_LOCK(@name)", CancellationToken.None, ("name", name)).ConfigureAwait(false);
-                Log.MigrationLockReleased(logger, label);
-            }
-            catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null || ex is InvalidOperationException)
-            {
-                Log.MigrationLockReleaseFailed(logger, label, ex);
-            }
-            finally
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
 }

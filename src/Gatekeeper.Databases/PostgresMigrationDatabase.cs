@@ -54,7 +54,7 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
                 if (await session.ScalarAsync("SELECT pg_try_advisory_lock(@key)", cancellationToken, ("key", key)).ConfigureAwait(false) is true)
                 {
                     Log.MigrationLockAcquired(Logger, Label, (long)time.GetElapsedTime(started).TotalMilliseconds);
-                    return new AdvisoryLock(session, key, Label, Logger);
+                    return new Execution.HeldSessionLock(session, "SELECT pg_advisory_unlock(@key)", ("key", key), Label, Logger);
                 }
 
                 var remaining = timeout - time.GetElapsedTime(started);
@@ -214,33 +214,5 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"gatekeeper-migration-lock\0{database}\0{historyTable}"));
         return BinaryPrimitives.ReadInt64BigEndian(hash);
-    }
-
-    private sealed class AdvisoryLock(Execution.DbSession session, long key, string label, ILogger logger) : IAsyncDisposable
-    {
-        private int _released;
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _released, 1) != 0)
-            {
-                return;
-            }
-
-            try
-            {
-                await session.ScalarAsync("SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", key)).ConfigureAwait(false);
-                Log.MigrationLockReleased(logger, label);
-            }
-            catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null || ex is InvalidOperationException)
-            {
-                // Closing the session below releases it anyway.
-                Log.MigrationLockReleaseFailed(logger, label, ex);
-            }
-            finally
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
-        }
     }
 }
