@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Gatekeeper's linter against squawk on the same PostgreSQL files, in the same run, on the same machine load.
+# (1) in-process throughput of Linter.Lint on every corpus and a generated ≥ 10 MB file (bench/LintBench);
+# (2) whole-process time of squawk and of `gatekeeper lint` on the PostgreSQL corpora and the generated file;
+# (3) the tables, with nproc, CPU model and load average, in bench/results/lint-<date>.md.
+# Usage: bench/lint-vs-squawk.sh [REPETITIONS]   (whole-process repetitions per tool, alternating; default 5)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+reps="${1:-5}"
+corpora="$repo/../shared/corpora"
+[ -d "$corpora" ] || corpora=/work/shared/corpora
+corpora="$(cd "$corpora" && pwd)"
+work="$repo/.tmp/lint-bench"
+tools="$repo/.tmp/tools"
+mkdir -p "$work" "$repo/bench/results"
+date_tag="$(date -u +%Y-%m-%d)"
+results="$repo/bench/results/lint-$date_tag.md"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+echo "building bench/LintBench and src/Gatekeeper (Release)…" >&2
+dotnet build "$repo/bench/LintBench" -c Release -v q -nologo >&2
+dotnet build "$repo/src/Gatekeeper" -c Release -v q -nologo >&2
+gatekeeper_dll="$repo/src/Gatekeeper/bin/Release/net10.0/gatekeeper.dll"
+
+# The generated file lives alone in a directory under a Flyway name, so `gatekeeper lint --dir` reads it as a migration.
+generated_dir="$work/generated"
+generated="$generated_dir/V1__generated.sql"
+mkdir -p "$generated_dir"
+[ -f "$generated" ] || dotnet run -c Release --no-build --project "$repo/bench/LintBench" -- generate "$generated" 10 >&2
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+inprocess="$(dotnet run -c Release --no-build --project "$repo/bench/LintBench" -- --corpora "$corpora" --generated "$generated")"
+echo "$inprocess"
+
+# squawk: npm's squawk-cli wrapper spawns a per-platform binary package; time that binary, not node.
+squawk=""
+squawk_note=""
+if [ ! -x "$tools/node_modules/.bin/squawk" ]; then
+  if ! command -v npm >/dev/null; then
+    squawk_note="squawk not measured: npm is not installed."
+  elif ! npm install --prefix "$tools" squawk-cli >"$work/npm.log" 2>&1; then
+    squawk_note="squawk not measured: npm install squawk-cli failed ($(tail -n 1 "$work/npm.log"))."
+  fi
+fi
+if [ -z "$squawk_note" ]; then
+  squawk="$(find "$tools/node_modules/@squawk-cli" -path '*/bin/squawk' -type f 2>/dev/null | head -n 1)"
+  if [ -z "$squawk" ] || ! "$squawk" --version >/dev/null 2>&1; then
+    squawk_note="squawk not measured: squawk-cli installed but its platform binary (@squawk-cli/*/bin/squawk) is missing or does not run on $(uname -sm)."
+    squawk=""
+  fi
+fi
+[ -n "$squawk_note" ] && echo "$squawk_note" >&2
+
+# The files each tool judges: golang-migrate keeps down files beside up files; only up files are migrations to lint.
+files_of() {
+  local dir="$1"
+  if compgen -G "$dir/*.up.sql" >/dev/null; then ls "$dir"/*.up.sql; else ls "$dir"/*.sql; fi
+}
+
+seconds_of() { # runs a command, discards its output (both linters exit non-zero on findings), prints wall seconds
+  local start end
+  start=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || true
+  end=$(date +%s%N)
+  echo "$(( (end - start) / 1000 ))" | awk '{ printf "%.3f", $1 / 1e6 }'
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+best() { tr ' ' '\n' | grep -v '^$' | sort -g | head -n 1; }
+
+whole="| input | MB (files) | squawk best s | squawk median s | gatekeeper best s | gatekeeper median s | gatekeeper / squawk (median) |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+targets=()
+for dir in "$corpora"/*/postgres; do targets+=("$dir"); done
+targets+=("$generated_dir")
+cd "$work" # squawk reads a .squawk.toml from the working directory; this one has none
+for dir in "${targets[@]}"; do
+  name="$(basename "$(dirname "$dir")")/$(basename "$dir")"
+  [ "$dir" = "$generated_dir" ] && name="generated/postgres"
+  mapfile -t files < <(files_of "$dir")
+  mb="$(cat "${files[@]}" | wc -c | awk '{ printf "%.2f", $1 / 1e6 }')"
+  sq=""; gk=""
+  # One warm-up of each (disk cache, dotnet's first start), then alternating timed runs under the same load.
+  [ -n "$squawk" ] && seconds_of "$squawk" "${files[@]}" >/dev/null
+  seconds_of dotnet "$gatekeeper_dll" lint --dir "$dir" --dialect postgres >/dev/null
+  for _ in $(seq "$reps"); do
+    [ -n "$squawk" ] && sq="$sq $(seconds_of "$squawk" "${files[@]}")"
+    gk="$gk $(seconds_of dotnet "$gatekeeper_dll" lint --dir "$dir" --dialect postgres)"
+  done
+  gk_med="$(echo "$gk" | median)"; gk_best="$(echo "$gk" | best)"
+  if [ -n "$squawk" ]; then
+    sq_med="$(echo "$sq" | median)"; sq_best="$(echo "$sq" | best)"
+    ratio="$(awk -v g="$gk_med" -v s="$sq_med" 'BEGIN { printf "%.2f×", g / s }')"
+  else
+    sq_med="—"; sq_best="—"; ratio="—"
+  fi
+  whole="$whole
+| $name | $mb | $sq_best | $sq_med | $gk_best | $gk_med | $ratio |"
+done
+echo
+echo "$whole"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+squawk_version="$([ -n "$squawk" ] && "$squawk" --version || echo "not measured")"
+{
+  echo "# Lint throughput: Gatekeeper vs squawk ($date_tag)"
+  echo
+  echo "Run by \`bench/lint-vs-squawk.sh $reps\` at $(date -u '+%Y-%m-%d %H:%M UTC') on commit $(git -C "$repo" rev-parse --short HEAD)."
+  echo
+  echo "- nproc: $(nproc); CPU: $cpu"
+  echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
+  echo "- .NET: $(dotnet --version); squawk: $squawk_version"
+  echo "- corpora: $corpora (fineract's V366 left out); generated file: $(wc -c <"$generated" | awk '{ printf "%.1f", $1 / 1e6 }') MB of PostgreSQL"
+  [ -n "$squawk_note" ] && echo "- $squawk_note"
+  echo
+  echo "## In-process"
+  echo
+  echo "$inprocess"
+  echo
+  echo "## Whole process (start-up included), PostgreSQL"
+  echo
+  echo "One warm-up each, then $reps alternating runs of \`squawk FILES…\` and \`dotnet gatekeeper.dll lint --dir DIR --dialect postgres\`"
+  echo "(output discarded). golang-migrate directories: squawk gets only the \`.up.sql\` files, which are what Gatekeeper lints."
+  echo
+  echo "$whole"
+} >"$results"
+echo
+echo "results written to ${results#"$repo"/}"
