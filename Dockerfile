@@ -20,10 +20,12 @@ ARG TARGETARCH
 WORKDIR /source
 COPY Directory.Build.props ./
 COPY --from=projects /source/src/ src/
-RUN dotnet restore src/Gatekeeper/Gatekeeper.csproj -a "$TARGETARCH"
+RUN dotnet restore src/Gatekeeper/Gatekeeper.csproj -a "$TARGETARCH" -p:PublishReadyToRun=true
 COPY src/ src/
+# ReadyToRun: precompiled code starts `gatekeeper migrate` (every migration Job) and `lint` about 40% sooner
+# (kestra's corpus: 108 ms instead of 176 ms, bench/lint-vs-squawk.sh); the JIT still tiers hot paths up.
 RUN dotnet publish src/Gatekeeper/Gatekeeper.csproj --no-restore -a "$TARGETARCH" -c Release -o /app \
-        -p:DebugType=none -p:GenerateDocumentationFile=false
+        -p:PublishReadyToRun=true -p:DebugType=none -p:GenerateDocumentationFile=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}-noble-chiseled AS runtime
 WORKDIR /app
