@@ -4,9 +4,12 @@
 # (2) whole-process time of squawk and of `gatekeeper lint` on the PostgreSQL corpora and the generated file;
 # (3) the tables, with nproc, CPU model and load average, in bench/results/lint-<date>.md.
 # Usage: bench/lint-vs-squawk.sh [REPETITIONS]   (whole-process repetitions per tool, alternating; default 5)
+# Each whole-process run is stopped after LINT_BENCH_LIMIT seconds (default 120) and reported as "> LIMIT";
+# a tool that hit the limit on an input is not run again on that input.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 reps="${1:-5}"
+limit="${LINT_BENCH_LIMIT:-120}"
 corpora="$repo/../shared/corpora"
 [ -d "$corpora" ] || corpora=/work/shared/corpora
 corpora="$(cd "$corpora" && pwd)"
@@ -17,16 +20,22 @@ date_tag="$(date -u +%Y-%m-%d)"
 results="$repo/bench/results/lint-$date_tag.md"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-echo "building bench/LintBench and src/Gatekeeper (Release)…" >&2
+echo "building bench/LintBench, and publishing src/Gatekeeper as the image does (Release, ReadyToRun)…" >&2
 dotnet build "$repo/bench/LintBench" -c Release -v q -nologo >&2
-dotnet build "$repo/src/Gatekeeper" -c Release -v q -nologo >&2
-gatekeeper_dll="$repo/src/Gatekeeper/bin/Release/net10.0/gatekeeper.dll"
+published="$work/gatekeeper"
+dotnet publish "$repo/src/Gatekeeper" -c Release -a "$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" \
+  -p:PublishReadyToRun=true -o "$published" -v q -nologo >&2
+gatekeeper="$published/gatekeeper"
 
 # The generated file lives alone in a directory under a Flyway name, so `gatekeeper lint --dir` reads it as a migration.
 generated_dir="$work/generated"
 generated="$generated_dir/V1__generated.sql"
 mkdir -p "$generated_dir"
 [ -f "$generated" ] || dotnet run -c Release --no-build --project "$repo/bench/LintBench" -- generate "$generated" 10 >&2
+# A 1 MB file as well: squawk's time grows faster than linearly with file size, so one size alone misleads.
+generated_small_dir="$work/generated-1mb"
+mkdir -p "$generated_small_dir"
+[ -f "$generated_small_dir/V1__generated.sql" ] || dotnet run -c Release --no-build --project "$repo/bench/LintBench" -- generate "$generated_small_dir/V1__generated.sql" 1 >&2
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 inprocess="$(dotnet run -c Release --no-build --project "$repo/bench/LintBench" -- --corpora "$corpora" --generated "$generated")"
@@ -57,12 +66,24 @@ files_of() {
   if compgen -G "$dir/*.up.sql" >/dev/null; then ls "$dir"/*.up.sql; else ls "$dir"/*.sql; fi
 }
 
-seconds_of() { # runs a command, discards its output (both linters exit non-zero on findings), prints wall seconds
-  local start end
+seconds_of() { # runs a command with the time limit, discards its output (both linters exit non-zero on findings),
+  # prints wall seconds, or "timeout" when the limit stopped it
+  local start end status=0
   start=$(date +%s%N)
-  "$@" >/dev/null 2>&1 || true
+  timeout "$limit" "$@" >/dev/null 2>&1 || status=$?
   end=$(date +%s%N)
+  if [ "$status" -eq 124 ]; then echo timeout; return; fi
   echo "$(( (end - start) / 1000 ))" | awk '{ printf "%.3f", $1 / 1e6 }'
+}
+# Runs a timed command unless that tool already hit the limit on this input (its "seen" variable says timeout).
+timed_run() { # name-of-accumulator command…
+  local var="$1"; shift
+  case " ${!var} " in *" timeout "*) return ;; esac
+  printf -v "$var" '%s %s' "${!var}" "$(seconds_of "$@")"
+}
+summary_of() { # accumulated times → "best median", or ">LIMIT >LIMIT" when the tool was stopped
+  case " $1 " in *" timeout "*) echo ">$limit >$limit"; return ;; esac
+  echo "$(echo "$1" | best) $(echo "$1" | median)"
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -72,25 +93,29 @@ whole="| input | MB (files) | squawk best s | squawk median s | gatekeeper best 
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 targets=()
 for dir in "$corpora"/*/postgres; do targets+=("$dir"); done
-targets+=("$generated_dir")
+targets+=("$generated_small_dir" "$generated_dir")
 cd "$work" # squawk reads a .squawk.toml from the working directory; this one has none
 for dir in "${targets[@]}"; do
   name="$(basename "$(dirname "$dir")")/$(basename "$dir")"
-  [ "$dir" = "$generated_dir" ] && name="generated/postgres"
+  [ "$dir" = "$generated_dir" ] && name="generated 10 MB/postgres"
+  [ "$dir" = "$generated_small_dir" ] && name="generated 1 MB/postgres"
   mapfile -t files < <(files_of "$dir")
   mb="$(cat "${files[@]}" | wc -c | awk '{ printf "%.2f", $1 / 1e6 }')"
   sq=""; gk=""
-  # One warm-up of each (disk cache, dotnet's first start), then alternating timed runs under the same load.
-  [ -n "$squawk" ] && seconds_of "$squawk" "${files[@]}" >/dev/null
-  seconds_of dotnet "$gatekeeper_dll" lint --dir "$dir" --dialect postgres >/dev/null
-  for _ in $(seq "$reps"); do
-    [ -n "$squawk" ] && sq="$sq $(seconds_of "$squawk" "${files[@]}")"
-    gk="$gk $(seconds_of dotnet "$gatekeeper_dll" lint --dir "$dir" --dialect postgres)"
-  done
-  gk_med="$(echo "$gk" | median)"; gk_best="$(echo "$gk" | best)"
+  # One warm-up of each (disk cache, dotnet's first start; a warm-up that hits the limit counts as the result),
+  # then alternating timed runs under the same load.
   if [ -n "$squawk" ]; then
-    sq_med="$(echo "$sq" | median)"; sq_best="$(echo "$sq" | best)"
-    ratio="$(awk -v g="$gk_med" -v s="$sq_med" 'BEGIN { printf "%.2f×", g / s }')"
+    warm="$(seconds_of "$squawk" "${files[@]}")"; [ "$warm" = timeout ] && sq="timeout"
+  fi
+  seconds_of "$gatekeeper" lint --dir "$dir" --dialect postgres >/dev/null
+  for _ in $(seq "$reps"); do
+    [ -n "$squawk" ] && timed_run sq "$squawk" "${files[@]}"
+    timed_run gk "$gatekeeper" lint --dir "$dir" --dialect postgres
+  done
+  read -r gk_best gk_med < <(summary_of "$gk")
+  if [ -n "$squawk" ]; then
+    read -r sq_best sq_med < <(summary_of "$sq")
+    ratio="$(awk -v g="$gk_med" -v s="$sq_med" 'BEGIN { if (s ~ /^>/) printf "< %.3f×", g / substr(s, 2); else if (g ~ /^>/) print "—"; else printf "%.2f×", g / s }')"
   else
     sq_med="—"; sq_best="—"; ratio="—"
   fi
@@ -111,7 +136,8 @@ squawk_version="$([ -n "$squawk" ] && "$squawk" --version || echo "not measured"
   echo "- nproc: $(nproc); CPU: $cpu"
   echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
   echo "- .NET: $(dotnet --version); squawk: $squawk_version"
-  echo "- corpora: $corpora (fineract's V366 left out); generated file: $(wc -c <"$generated" | awk '{ printf "%.1f", $1 / 1e6 }') MB of PostgreSQL"
+  echo "- corpora: $corpora (fineract's V366 left out); generated files: $(wc -c <"$generated_small_dir/V1__generated.sql" | awk '{ printf "%.1f", $1 / 1e6 }') MB and $(wc -c <"$generated" | awk '{ printf "%.1f", $1 / 1e6 }') MB of PostgreSQL"
+  echo "- time limit per whole-process run: $limit s (\">$limit\" = stopped at the limit; that tool was not run again on that input)"
   [ -n "$squawk_note" ] && echo "- $squawk_note"
   echo
   echo "## In-process"
