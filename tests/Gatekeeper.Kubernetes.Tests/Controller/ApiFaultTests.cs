@@ -157,6 +157,105 @@ public sealed class ApiFaultTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Single(harness.Events(), e => e.Reason == StatusReasons.MigrationSucceeded);
         Assert.DoesNotContain(harness.Events(), e => e.Type == "Warning");
     }
+
+    [Fact]
+    public async Task A_conflict_on_job_create_with_no_job_behind_it_is_tried_again_and_reported_as_a_start()
+    {
+        // A 409 that is not AlreadyExists (the create raced a delete, or a proxy said so): reading the Job finds none.
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.Api.FailNext("POST", JobsPath, HttpStatusCode.Conflict, times: 2);
+
+        harness.Run();
+        await AdvanceUntil(() => harness.Jobs().Count == 1, "the Job exists", TimeSpan.FromSeconds(10));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "the status says Migrating");
+        await harness.Settle();
+
+        Assert.Equal(3, harness.JobCreates());
+        var job = Assert.Single(harness.Jobs()).Metadata.Name;
+        Assert.Equal(job, harness.StatusOf()!.Job);
+        var started = Assert.Single(harness.Events());
+        Assert.Equal(StatusReasons.MigrationStarted, started.Reason);
+        Assert.StartsWith($"Started Job {job}", started.Message, StringComparison.Ordinal);
+        Assert.True(harness.IsGated("storefront-1"));
+
+        harness.Succeed(job, TimeSpan.FromSeconds(5));
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("storefront-1"), "the pod is released");
+        Assert.Equal(3, harness.JobCreates());
+    }
+
+    [Fact]
+    public async Task A_burst_of_500s_on_every_pod_patch_is_retried_with_growing_backoff_until_the_api_recovers()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.PutGatedPod("storefront-2", PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+
+        harness.Api.Fail(PodsPath, HttpStatusCode.InternalServerError);
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(5));
+        await ControllerHarness.WaitUntil(() => Patches("storefront-1") + Patches("storefront-2") >= 1, "a release was tried");
+        await harness.Settle();
+        for (var second = 0; second < 30; second++)
+        {
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+            await harness.Settle();
+        }
+
+        // A 500 is not a conflict: each release tries once, and every failed reconcile of an item waits twice as long
+        // as the one before (1, 2, 4 ... s), so 30 s of outage cost a handful of attempts per item, not hundreds.
+        Assert.True(harness.IsGated("storefront-1") && harness.IsGated("storefront-2"));
+        Assert.InRange(Patches("storefront-1") + Patches("storefront-2"), 2, 3 * 7);
+        foreach (var (kind, name) in new[] { ("Deployment", "storefront"), ("Pod", "storefront-1"), ("Pod", "storefront-2") })
+        {
+            var backoffs = Backoffs(kind, name);
+            Assert.InRange(backoffs.Count, 1, 7);
+            Assert.Equal(backoffs.Select((_, i) => Math.Pow(2, i)), backoffs);
+        }
+
+        Assert.Empty(harness.Metrics.Released);
+        Assert.NotEqual(StatusReasons.Applied, harness.StatusOf()!.Reason);
+
+        harness.Api.Heal(PodsPath);
+        await AdvanceUntil(() => !harness.IsGated("storefront-1") && !harness.IsGated("storefront-2"), "both pods are released", TimeSpan.FromSeconds(40));
+        // Releasing a pod does not enqueue its Deployment: the status follows when that item's own backoff ends.
+        await AdvanceUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the status says Applied", TimeSpan.FromSeconds(40));
+
+        Assert.Equal(2, harness.Metrics.Released.Count);
+        Assert.Single(harness.Metrics.Jobs);
+        Assert.Single(harness.Events(), e => e.Reason == StatusReasons.MigrationSucceeded);
+        Assert.Equal(1, harness.JobCreates());
+    }
+
+    [Fact]
+    public async Task A_slow_job_create_holds_the_reconcile_and_its_answer_still_makes_one_job()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.Api.Slow("POST", JobsPath, TimeSpan.FromSeconds(45), times: 1);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.JobCreates() == 1, "the create was sent");
+        // While the answer is on its way the resync fires and every watch drops; nothing may create a second Job.
+        harness.Api.EndWatches();
+        harness.Time.Advance(TimeSpan.FromSeconds(45));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "the status says Migrating");
+        harness.Time.Advance(ControllerHarness.Resync);
+        await harness.Settle();
+
+        Assert.Equal(1, harness.JobCreates());
+        var job = Assert.Single(harness.Jobs()).Metadata.Name;
+        Assert.Single(harness.Events(), e => e.Reason == StatusReasons.MigrationStarted);
+
+        harness.Succeed(job, TimeSpan.FromSeconds(50));
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("storefront-1"), "the pod is released");
+        Assert.Equal(1, harness.JobCreates());
+    }
 }
 
 /// <summary>Keeps every log line (event id and text) for assertions, and passes it on.</summary>
