@@ -145,6 +145,50 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_watch_the_server_closes_before_any_event_is_listed_again_without_a_backoff()
+    {
+        // API servers end idle watches every few minutes; KubernetesClient reports one that brought no line as an
+        // EndOfStreamException. That is an ordinary end, not an outage: no pause in which a succeeded Job goes unseen.
+        var time = new SignallingTimeProvider();
+        var plans = new AppliedPlans();
+        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, time, NullLogger<MigrationJobWatcher>.Instance);
+        using var stop = new CancellationTokenSource();
+        var firstWatch = NextWatch();
+        var run = watcher.RunUntilCancelledAsync(stop.Token);
+        await firstWatch;
+
+        var secondWatch = NextWatch();
+        var backoff = time.NextTimer();
+        api.EndWatches();
+
+        Assert.Same(secondWatch, await Task.WhenAny(secondWatch, backoff).WaitAsync(Patience));
+        var applied = NextApplied(plans);
+        api.Put(Job("team-a", Plan('h'), succeeded: true));
+        Assert.Equal(Plan('h')[..63], await applied);
+        stop.Cancel();
+        await run.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task A_server_that_ends_every_watch_at_once_is_asked_again_only_after_a_backoff()
+    {
+        // The other side of the test above: quiet endings in a row must not become a tight list-and-watch loop.
+        var time = new SignallingTimeProvider();
+        var watcher = new MigrationJobWatcher(api.CreateClient(), new AppliedPlans(), time, NullLogger<MigrationJobWatcher>.Instance);
+        using var stop = new CancellationTokenSource();
+        api.WatchStarted += api.EndWatches;
+        var backoff = time.NextTimer();
+
+        var run = watcher.RunUntilCancelledAsync(stop.Token);
+        Assert.Equal(TimeSpan.FromSeconds(1), await backoff.WaitAsync(Patience));
+        var lists = api.RequestsTo("GET", "/apis/batch/v1/jobs").Count(r => !r.Query.Contains("watch=true", StringComparison.Ordinal));
+
+        Assert.InRange(lists, 1, 4);
+        stop.Cancel();
+        await run.WaitAsync(Patience);
+    }
+
+    [Fact]
     public async Task An_api_outage_keeps_the_cache_cold_until_a_retry_after_the_backoff_succeeds()
     {
         api.Fail("/apis/batch/v1/jobs", HttpStatusCode.ServiceUnavailable);

@@ -82,12 +82,13 @@ public sealed class TestWebhook : IAsyncDisposable
     }
 
     /// <summary>A new client (new connections, so a new TLS handshake) that reports the certificate it was served.</summary>
-    public HttpClient CreateClient(Action<X509Certificate2>? served = null)
+    public HttpClient CreateClient(Action<X509Certificate2>? served = null, int maxConnections = int.MaxValue)
     {
         using var ca = X509Certificate2.CreateFromPem(Certificates.CaCertificatePem);
         var caCopy = X509CertificateLoader.LoadCertificate(ca.RawData);
         var handler = new SocketsHttpHandler
         {
+            MaxConnectionsPerServer = maxConnections,
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) =>

@@ -9,7 +9,7 @@ namespace Gatekeeper.Kubernetes.Controller;
 public enum LaunchResult
 {
     Created,
-    /// <summary>A Job of that name exists (<see cref="LaunchOutcome.Job"/>, when it could be read): the attempt is already running or ran.</summary>
+    /// <summary>A Job of that name exists (<see cref="LaunchOutcome.Job"/>): the attempt is already running or ran.</summary>
     AlreadyExists,
     /// <summary>A source the Job would mount is missing; <see cref="LaunchOutcome.Reason"/> says which kind.</summary>
     Blocked,
@@ -71,8 +71,10 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
             }
             catch (HttpOperationException read) when (read.Response.StatusCode == HttpStatusCode.NotFound)
             {
-                // Deleted in between: the next reconcile decides again.
-                return new LaunchOutcome(LaunchResult.AlreadyExists, null, null, null);
+                // A 409 with no Job behind it (deleted in between, or a Conflict rather than AlreadyExists). Reporting
+                // the attempt as running would name a Job that does not exist, and nothing would look again until the
+                // resync; failing the reconcile retries it after a backoff.
+                throw new InvalidOperationException($"creating Job {ns}/{job.Metadata.Name} was refused with 409, yet no such Job exists", e);
             }
         }
     }

@@ -7,24 +7,46 @@ namespace Gatekeeper.Kubernetes.Pods;
 /// <summary>
 /// Keeps <see cref="AppliedPlans"/> current on every replica by listing and then watching the migration Jobs
 /// (label <c>gatekeeper.dev/plan</c>) in all namespaces: a Job that succeeded means its plan is applied. A watch
-/// that ends or fails is followed by a fresh list, after a backoff when it failed.
+/// that ends or fails is followed by a fresh list, after a backoff when it failed or when several watches in a row
+/// ended without an event.
 /// </summary>
 public sealed class MigrationJobWatcher(IKubernetes kubernetes, AppliedPlans appliedPlans, TimeProvider timeProvider, ILogger<MigrationJobWatcher> logger)
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
+    /// <summary>Watches that end without a single event, in a row, before the next list waits a backoff.</summary>
+    private const int MaxQuietEndings = 3;
+
     /// <summary>Lists and watches until <paramref name="cancellationToken"/> is cancelled.</summary>
     public async Task RunUntilCancelledAsync(CancellationToken cancellationToken)
     {
         var backoff = FirstBackoff;
+        var quietEndings = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
+                if (quietEndings >= MaxQuietEndings)
+                {
+                    // A server that ends every watch at once would otherwise be asked again in a tight loop.
+                    await Task.Delay(backoff, timeProvider, cancellationToken).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                }
+
                 var resourceVersion = await ListAsync(cancellationToken).ConfigureAwait(false);
-                backoff = FirstBackoff;
-                await WatchAsync(resourceVersion, cancellationToken).ConfigureAwait(false);
+                if (quietEndings < MaxQuietEndings)
+                {
+                    backoff = FirstBackoff;
+                }
+
+                var events = await WatchAsync(resourceVersion, cancellationToken).ConfigureAwait(false);
+                quietEndings = events == 0 ? quietEndings + 1 : 0;
+                if (events > 0)
+                {
+                    backoff = FirstBackoff;
+                }
+
                 Log.JobWatchEnded(logger);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -68,20 +90,33 @@ public sealed class MigrationJobWatcher(IKubernetes kubernetes, AppliedPlans app
         return jobs.Metadata?.ResourceVersion;
     }
 
-    private async Task WatchAsync(string? resourceVersion, CancellationToken cancellationToken)
+    /// <summary>Follows one watch to its end; returns how many events it brought.</summary>
+    private async Task<int> WatchAsync(string? resourceVersion, CancellationToken cancellationToken)
     {
+        var count = 0;
         var events = kubernetes.BatchV1.WatchListJobForAllNamespacesAsync(
             allowWatchBookmarks: true,
             labelSelector: GatekeeperNames.PlanLabel,
             resourceVersion: resourceVersion,
             cancellationToken: cancellationToken);
-        await foreach (var (type, job) in events.ConfigureAwait(false))
+        try
         {
-            if (type is WatchEventType.Added or WatchEventType.Modified && job is not null)
+            await foreach (var (type, job) in events.ConfigureAwait(false))
             {
-                Observe(job);
+                count++;
+                if (type is WatchEventType.Added or WatchEventType.Modified && job is not null)
+                {
+                    Observe(job);
+                }
             }
         }
+        catch (HttpRequestException e) when (e.InnerException is EndOfStreamException && !cancellationToken.IsCancellationRequested)
+        {
+            // KubernetesClient reports a watch the server closed before its first line this way: an ordinary end,
+            // not an outage (see ResourceInformer), so it must not cost a backoff in which a success goes unseen.
+        }
+
+        return count;
     }
 
     private void Observe(V1Job job)

@@ -50,6 +50,8 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
     private readonly ConcurrentDictionary<string, HttpStatusCode> failures = new(StringComparer.Ordinal);
     private readonly List<InjectedFailure> nextFailures = [];
+    private readonly List<InjectedFailure> lostAnswers = [];
+    private readonly List<InjectedDelay> delays = [];
     private readonly List<Watcher> watchers = [];
     private readonly Lock store = new();
     private long resourceVersion = 100;
@@ -196,6 +198,32 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the next <paramref name="times"/> requests with this method and path prefix take effect but answer
+    /// <paramref name="status"/>, as when the API server stored a write and its answer was lost (a 504 after the
+    /// commit, a connection cut on the way back): the client cannot tell that the write happened.
+    /// </summary>
+    public void LoseAnswerNext(string method, string pathPrefix, HttpStatusCode status, int times = 1)
+    {
+        lock (lostAnswers)
+        {
+            lostAnswers.Add(new InjectedFailure(method, pathPrefix, status) { Remaining = times });
+        }
+    }
+
+    /// <summary>
+    /// Makes the next <paramref name="times"/> requests with this method and path prefix wait <paramref name="delay"/>
+    /// on <see cref="Clock"/> before they are handled (recorded at once, so a test can wait for one to arrive). With a
+    /// fake clock the test decides when a slow answer comes, by advancing it; no test sleeps through the delay.
+    /// </summary>
+    public void Slow(string method, string pathPrefix, TimeSpan delay, int times = int.MaxValue)
+    {
+        lock (delays)
+        {
+            delays.Add(new InjectedDelay(method, pathPrefix, delay) { Remaining = times });
+        }
+    }
+
     /// <summary>Ends every open watch stream, as the API server does when a watch times out.</summary>
     public void EndWatches()
     {
@@ -303,9 +331,34 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             context.Items[typeof(RecordedRequest)] = recorded;
             try
             {
+                if (DelayFor(context.Request.Method, path) is { } delay)
+                {
+                    try
+                    {
+                        await Task.Delay(delay, Clock, context.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // The client gave up waiting; nothing is handled.
+                        return;
+                    }
+                }
+
                 if (InjectedStatus(context.Request.Method, path) is { } injected)
                 {
                     await WriteStatus(context, injected, "injected failure");
+                    return;
+                }
+
+                if (Take(lostAnswers, context.Request.Method, path) is { } lost)
+                {
+                    // Handle the request for real, then throw its answer away.
+                    var answer = context.Response.Body;
+                    context.Response.Body = Stream.Null;
+                    await next(context);
+                    context.Response.Body = answer;
+                    context.Response.Headers.Clear();
+                    await WriteStatus(context, lost, "injected failure after the change was stored");
                     return;
                 }
 
@@ -332,20 +385,49 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         app.MapFallback(c => WriteStatus(c, HttpStatusCode.NotFound, $"the double does not serve {c.Request.Method} {c.Request.Path}"));
     }
 
+    private static HttpStatusCode? Take(List<InjectedFailure> list, string method, string path)
+    {
+        lock (list)
+        {
+            var next = list.FirstOrDefault(f => f.Method == method && path.StartsWith(f.PathPrefix, StringComparison.Ordinal));
+            if (next is null)
+            {
+                return null;
+            }
+
+            if (--next.Remaining <= 0)
+            {
+                list.Remove(next);
+            }
+
+            return next.Status;
+        }
+    }
+
+    private TimeSpan? DelayFor(string method, string path)
+    {
+        lock (delays)
+        {
+            var next = delays.FirstOrDefault(d => d.Method == method && path.StartsWith(d.PathPrefix, StringComparison.Ordinal));
+            if (next is null)
+            {
+                return null;
+            }
+
+            if (--next.Remaining <= 0)
+            {
+                delays.Remove(next);
+            }
+
+            return next.Delay;
+        }
+    }
+
     private HttpStatusCode? InjectedStatus(string method, string path)
     {
-        lock (nextFailures)
+        if (Take(nextFailures, method, path) is { } next)
         {
-            var next = nextFailures.FirstOrDefault(f => f.Method == method && path.StartsWith(f.PathPrefix, StringComparison.Ordinal));
-            if (next is not null)
-            {
-                if (--next.Remaining <= 0)
-                {
-                    nextFailures.Remove(next);
-                }
-
-                return next.Status;
-            }
+            return next;
         }
 
         foreach (var (prefix, status) in failures)
@@ -713,6 +795,11 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     private sealed record StoredEvent(long Version, string Resource, string? Namespace, string Type, string Json, string? OldJson);
 
     private sealed record InjectedFailure(string Method, string PathPrefix, HttpStatusCode Status)
+    {
+        public int Remaining { get; set; }
+    }
+
+    private sealed record InjectedDelay(string Method, string PathPrefix, TimeSpan Delay)
     {
         public int Remaining { get; set; }
     }
