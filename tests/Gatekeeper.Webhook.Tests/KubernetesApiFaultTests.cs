@@ -69,13 +69,15 @@ public sealed class KubernetesApiFaultTests(ITestOutputHelper output)
 
         // The call's own deadline (the budget less a margin of 125 ms) names the API; on a machine too busy for that
         // answer to be written within the margin, the endpoint's budget (the safety net) denies instead. Both are a
-        // deny in time with a reason, never an HTTP 500 or a hung request.
+        // 503 deny in time with a reason ("try again"), never a 500 or a hung request.
         Assert.False(answer.Allowed);
+        Assert.Equal(503, answer.Code);
         Assert.True(
-            (answer.Code == 503 && answer.Message!.Contains("Kubernetes API unreachable", StringComparison.Ordinal) && answer.Message.Contains("no answer in time", StringComparison.Ordinal))
-            || (answer.Code == 500 && answer.Message!.StartsWith("Gatekeeper could not decide within its budget of 1s", StringComparison.Ordinal)),
+            (answer.Message!.Contains("Kubernetes API unreachable", StringComparison.Ordinal) && answer.Message.Contains("no answer in time", StringComparison.Ordinal))
+            || answer.Message!.StartsWith("Gatekeeper could not decide within its budget of 1s", StringComparison.Ordinal),
             $"{answer.Code}: {answer.Message}");
-        // A timeout is the end of the budget, not a transient failure worth another attempt.
-        Assert.Single(scenario.Api.RequestsTo("GET", ConfigMaps));
+        // A timeout is the end of the budget, not a transient failure worth another attempt. (On a machine loaded
+        // enough, the one attempt may not even have reached the double before the budget ran out: at most one.)
+        Assert.InRange(scenario.Api.RequestsTo("GET", ConfigMaps).Count, 0, 1);
     }
 }

@@ -152,7 +152,7 @@ public sealed class AdmissionEndpoint(
             catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
             {
                 Log.AdmissionFailed(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, e.GetType().Name, e.Message);
-                return Undecided(request, handler, $"Gatekeeper failed while deciding ({e.GetType().Name}); see its logs");
+                return Undecided(request, handler, StatusCodes.Status500InternalServerError, $"Gatekeeper failed while deciding ({e.GetType().Name}); see its logs");
             }
         }
 
@@ -167,23 +167,25 @@ public sealed class AdmissionEndpoint(
         catch (Exception e) when ((e is TimeoutException || (e is OperationCanceledException && budget.IsCancellationRequested)) && !aborted.IsCancellationRequested)
         {
             Log.AdmissionOverBudget(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, settings.RequestBudget.TotalSeconds);
-            return Undecided(request, handler, $"Gatekeeper could not decide within its budget of {settings.RequestBudget.TotalSeconds:0.#}s");
+            return Undecided(request, handler, StatusCodes.Status503ServiceUnavailable, $"Gatekeeper could not decide within its budget of {settings.RequestBudget.TotalSeconds:0.#}s");
         }
         catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
         {
             Log.AdmissionFailed(logger, handler.Webhook, request.Namespace ?? string.Empty, request.Name ?? string.Empty, e.GetType().Name, e.Message);
-            return Undecided(request, handler, $"Gatekeeper failed while deciding ({e.GetType().Name}); see its logs");
+            return Undecided(request, handler, StatusCodes.Status500InternalServerError, $"Gatekeeper failed while deciding ({e.GetType().Name}); see its logs");
         }
     }
 
-    private AdmissionResponse Undecided(AdmissionRequest request, IAdmissionHandler handler, string reason)
+    // Over budget is 503 (the same code a slow database or API server gets from the handler's own deadline: try
+    // again later); only a failure inside Gatekeeper is a 500.
+    private AdmissionResponse Undecided(AdmissionRequest request, IAdmissionHandler handler, int status, string reason)
     {
         if (!handler.FailsClosed || settings.FailsOpenIn(request.Namespace))
         {
             return AdmissionResponse.Allow(request.Uid, [$"gatekeeper: admitted without a check because the namespace fails open: {reason}."]);
         }
 
-        return AdmissionResponse.Deny(request.Uid, StatusCodes.Status500InternalServerError,
+        return AdmissionResponse.Deny(request.Uid, status,
             $"{reason}; nothing was changed, retry the apply (fail closed: set failOpen only for non-production namespaces).");
     }
 
