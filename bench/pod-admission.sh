@@ -54,8 +54,9 @@ mkdir -p "$work/logs" "$work/pki" "$repo/bench/results"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "publishing src/Gatekeeper and bench/AdmissionCeiling (Release)…" >&2
-# As the Dockerfile publishes it (framework-dependent, no ReadyToRun); build servers off so nothing outlives the script.
-dotnet publish "$repo/src/Gatekeeper" -c Release -o "$work/gatekeeper" -p:DebugType=none -p:GenerateDocumentationFile=false \
+# As the Dockerfile publishes it (framework-dependent, ReadyToRun); build servers off so nothing outlives the script.
+dotnet publish "$repo/src/Gatekeeper" -c Release -a "$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" \
+  -p:PublishReadyToRun=true -o "$work/gatekeeper" -p:DebugType=none -p:GenerateDocumentationFile=false \
   --disable-build-servers -v q -nologo >&2
 dotnet publish "$repo/bench/AdmissionCeiling" -c Release -o "$work/ceiling" -p:DebugType=none --disable-build-servers -v q -nologo >&2
 
