@@ -33,11 +33,13 @@ public sealed class AdmissionReviewFuzzTests
             }
         }, iter: Iterations);
 
-    // What the fuzzing found: each of these threw from the reader (a 500 from the webhook) or made a multi-line error.
+    // What the fuzzing found: each of these threw from the reader (a 500 from the webhook), made a multi-line error, or
+    // (the namespace) made the Deployment handlers fail on the API server's 400 instead of answering.
     [Theory]
     [InlineData("invalid UTF-8 in a string", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\xff\"}}", "not valid UTF-8")]
     [InlineData("a lone surrogate escape", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"\\udfff\"}}", "half a surrogate pair")]
     [InlineData("newlines in a quoted value", "{\"apiVersion\":\"admission.k8s.io/v1\\nx\",\"kind\":\"AdmissionReview\"}", "apiVersion is \"admission.k8s.io/v1\\u000ax\"")]
+    [InlineData("a namespace the API server would refuse", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Deployment\"},\"resource\":{\"group\":\"apps\",\"version\":\"v1\",\"resource\":\"deployments\"},\"operation\":\"CREATE\",\"userInfo\":{},\"namespace\":\"\\u0000nul\"}}", "request.namespace \"\\u0000nul\" is not a namespace name")]
     public void Reader_refuses_a_body_the_fuzzing_broke_it_with_in_one_sentence(string what, string body, string expected)
     {
         var bytes = Encoding.Latin1.GetBytes(body);

@@ -22,6 +22,11 @@ public static class AdmissionReviewReader
     public const string ApiVersion = "admission.k8s.io/v1";
     public const string Kind = "AdmissionReview";
 
+    /// <summary>A namespace is a DNS-1123 label; pod and Deployment names are DNS-1123 subdomains.</summary>
+    private const int MaxNamespaceLength = 63;
+
+    private const int MaxNameLength = 253;
+
     /// <summary>The API server nests objects a few levels deep; anything deeper than this is not one of its bodies.</summary>
     public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = 128 };
 
@@ -148,6 +153,18 @@ public static class AdmissionReviewReader
             }
         }
 
+        // The API server validated these names before asking; any other would only come back from it as a 400 or 414
+        // when the handler reads the namespace's ConfigMaps and Secrets.
+        if (OptionalString(request, "namespace") is { } ns && !IsDns1123(ns, MaxNamespaceLength, allowDots: false))
+        {
+            return AdmissionReadResult.Invalid($"request.namespace {Quote(ns)} is not a namespace name (lower-case letters, digits and '-', at most {MaxNamespaceLength}).");
+        }
+
+        if (OptionalString(request, "name") is { Length: > 0 } objectName && !IsDns1123(objectName, MaxNameLength, allowDots: true))
+        {
+            return AdmissionReadResult.Invalid($"request.name {Quote(objectName)} is not an object name (lower-case letters, digits, '-' and '.', at most {MaxNameLength}).");
+        }
+
         return new AdmissionReadResult(
             new AdmissionRequest(
                 uid,
@@ -272,6 +289,11 @@ public static class AdmissionReviewReader
 
     private static string? OptionalString(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static bool IsDns1123(string value, int maxLength, bool allowDots) =>
+        value.Length is > 0 && value.Length <= maxLength
+        && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])
+        && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-' || (allowDots && c == '.'));
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
