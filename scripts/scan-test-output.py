@@ -52,15 +52,17 @@ def forms(secret: str) -> dict[str, str]:
 
 
 def secrets() -> dict[str, str]:
-    found = {}
+    """Each secret value with the names it goes by (the two test servers may share one password)."""
+    found: dict[str, list[str]] = {}
     for variable in URL_VARIABLES:
         url = os.environ.get(variable, "")
         password = urllib.parse.unquote(urllib.parse.urlsplit(url).password or "")
         if not password:
             sys.exit(f"secret scan: {variable} is unset or has no password, so there is nothing to scan for")
-        found[f"password of {variable}"] = password
-    found.update(PLANTED)
-    return found
+        found.setdefault(password, []).append(f"password of {variable}")
+    for name, value in PLANTED.items():
+        found.setdefault(value, []).append(name)
+    return {value: " = ".join(names) for value, names in found.items()}
 
 
 def redact(text: str, needles: list[str]) -> str:
@@ -76,7 +78,7 @@ def main() -> int:
         return 1
 
     needles = {}
-    for name, secret in secrets().items():
+    for secret, name in secrets().items():
         for form, text in forms(secret).items():
             needles.setdefault(text, f"{name} ({form})")
 
