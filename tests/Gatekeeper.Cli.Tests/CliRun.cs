@@ -1,4 +1,5 @@
 using Gatekeeper.Cli;
+using Gatekeeper.Tests;
 
 namespace Gatekeeper.Cli.Tests;
 
@@ -13,6 +14,7 @@ public static class CliRun
         var output = new StringWriter();
         var error = new StringWriter();
         var exitCode = await GatekeeperCommandLine.InvokeAsync(args, output, error);
+        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper " + args.FirstOrDefault(), $"exit {exitCode}\n{output}{error}");
         return new CliResult(exitCode, output.ToString(), error.ToString());
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.Tests;
+using Gatekeeper.Tests;
 
 namespace Gatekeeper.Cli.Tests;
 
@@ -73,6 +74,8 @@ public sealed class ProcessRunnerTests
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
-        return new CliResult(process.ExitCode, await output, await error);
+        var result = new CliResult(process.ExitCode, await output, await error);
+        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper.dll " + args.FirstOrDefault(), $"exit {result.ExitCode}\n{result.Output}{result.Error}");
+        return result;
     }
 }

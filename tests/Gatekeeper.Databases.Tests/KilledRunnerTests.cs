@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases;
+using Gatekeeper.Tests;
 
 namespace Gatekeeper.Databases.Tests;
 
@@ -78,6 +79,7 @@ public sealed class KilledRunnerTests
 
         child.Kill(entireProcessTree: true);
         await child.WaitForExitAsync();
+        OutputCapture.Record(OutputCapture.CliOutput, "child runner", $"killed\n{await output}{await errors}");
         Assert.NotEqual(0, child.ExitCode);
     }
 

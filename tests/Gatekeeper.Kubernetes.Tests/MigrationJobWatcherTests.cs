@@ -1,8 +1,8 @@
 using System.Net;
 using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 using k8s.Models;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatekeeper.Kubernetes.Tests;
 
@@ -68,7 +68,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
         api.Put(Job("team-b", Plan('b'), succeeded: false));
         api.Put(Job("team-b", Plan('c'), succeeded: false, failed: true));
         var plans = new AppliedPlans();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, OutputCapture.Logger<MigrationJobWatcher>());
         using var stop = new CancellationTokenSource();
         var warm = WhenWarm(plans);
 
@@ -87,7 +87,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
     public async Task A_job_that_succeeds_while_watched_marks_its_plan_applied()
     {
         var plans = new AppliedPlans();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, OutputCapture.Logger<MigrationJobWatcher>());
         using var stop = new CancellationTokenSource();
         var watching = NextWatch();
         var run = watcher.RunUntilCancelledAsync(stop.Token);
@@ -108,7 +108,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
     public async Task A_job_carrying_only_the_truncated_label_still_counts()
     {
         var plans = new AppliedPlans();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, OutputCapture.Logger<MigrationJobWatcher>());
         api.Put(Job("team-a", Plan('e'), succeeded: true, annotate: false));
         using var stop = new CancellationTokenSource();
         var warm = WhenWarm(plans);
@@ -125,7 +125,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
     public async Task A_watch_that_ends_is_followed_by_a_fresh_list_and_watch()
     {
         var plans = new AppliedPlans();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, TimeProvider.System, OutputCapture.Logger<MigrationJobWatcher>());
         using var stop = new CancellationTokenSource();
         var firstWatch = NextWatch();
         var run = watcher.RunUntilCancelledAsync(stop.Token);
@@ -195,7 +195,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
         api.Put(Job("team-a", Plan('g'), succeeded: true));
         var time = new SignallingTimeProvider();
         var plans = new AppliedPlans();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, time, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, time, OutputCapture.Logger<MigrationJobWatcher>());
         using var stop = new CancellationTokenSource();
         var warm = WhenWarm(plans);
         var backoff = time.NextTimer();
@@ -219,7 +219,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
     {
         api.Fail("/apis/batch/v1/jobs", HttpStatusCode.ServiceUnavailable);
         var time = new SignallingTimeProvider();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), new AppliedPlans(), time, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), new AppliedPlans(), time, OutputCapture.Logger<MigrationJobWatcher>());
         using var stop = new CancellationTokenSource();
         var delays = new List<TimeSpan>();
 

@@ -1,9 +1,9 @@
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 using Gatekeeper.Webhook.Planning;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;
 
@@ -123,7 +123,7 @@ public sealed class PlanningPartsTests
     public async Task Resilient_calls_retry_a_transient_failure_a_bounded_number_of_times()
     {
         var options = Microsoft.Extensions.Options.Options.Create(new WebhookOptions { MaxRetries = 2, RetryDelay = TimeSpan.Zero });
-        var calls = new ResilientCalls(options, TimeProvider.System, NullLogger<ResilientCalls>.Instance);
+        var calls = new ResilientCalls(options, TimeProvider.System, OutputCapture.Logger<ResilientCalls>());
         var attempts = 0;
 
         await Assert.ThrowsAsync<HttpRequestException>(async () => await calls.ExecuteAsync<int>("test", DateTimeOffset.UtcNow.AddSeconds(30), _ =>
@@ -139,7 +139,7 @@ public sealed class PlanningPartsTests
     public async Task Resilient_calls_never_retry_a_persons_mistake()
     {
         var options = Microsoft.Extensions.Options.Options.Create(new WebhookOptions { MaxRetries = 2, RetryDelay = TimeSpan.Zero });
-        var calls = new ResilientCalls(options, TimeProvider.System, NullLogger<ResilientCalls>.Instance);
+        var calls = new ResilientCalls(options, TimeProvider.System, OutputCapture.Logger<ResilientCalls>());
         var attempts = 0;
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await calls.ExecuteAsync<int>("test", DateTimeOffset.UtcNow.AddSeconds(30), _ =>
@@ -156,7 +156,7 @@ public sealed class PlanningPartsTests
     {
         var time = new SignallingTimeProvider();
         var options = Microsoft.Extensions.Options.Options.Create(new WebhookOptions { MaxRetries = 0 });
-        var calls = new ResilientCalls(options, time, NullLogger<ResilientCalls>.Instance);
+        var calls = new ResilientCalls(options, time, OutputCapture.Logger<ResilientCalls>());
         var deadline = time.GetUtcNow().AddSeconds(5);
         var timer = time.NextTimer();
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gatekeeper.Tests;
 using Gatekeeper.Webhook;
 
 namespace Gatekeeper.Webhook.Tests;
@@ -19,6 +20,7 @@ public sealed class ServeCommandTests
         try
         {
             var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Error = error });
+            OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper serve", $"exit {exit}\n{error}");
             return (exit, error.ToString());
         }
         finally

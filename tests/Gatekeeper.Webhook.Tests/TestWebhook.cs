@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 using Gatekeeper.Webhook;
 using k8s;
@@ -76,7 +77,14 @@ public sealed class TestWebhook : IAsyncDisposable
                 services.Replace(ServiceDescriptor.Singleton(registry));
                 configureServices?.Invoke(services);
             },
-            logging => logging.ClearProviders());
+            logging =>
+            {
+                logging.ClearProviders();
+                if (OutputCapture.Enabled)
+                {
+                    logging.AddProvider(OutputCapture.LoggerProvider()).AddFilter("Gatekeeper", LogLevel.Trace);
+                }
+            });
         await app.StartAsync();
         return new TestWebhook(app, certificates, directory, registry);
     }
@@ -108,7 +116,7 @@ public sealed class TestWebhook : IAsyncDisposable
                 },
             },
         };
-        return new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(OutputCapture.RecordingResponses(handler, "webhook")) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public Task<HttpResponseMessage> PostAsync(string path, string body) =>
@@ -118,12 +126,19 @@ public sealed class TestWebhook : IAsyncDisposable
     {
         using var stream = new MemoryStream();
         Registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
-        return Encoding.UTF8.GetString(stream.ToArray());
+        var text = Encoding.UTF8.GetString(stream.ToArray());
+        OutputCapture.Record(OutputCapture.Metrics, "webhook registry", text);
+        return text;
     }
 
     public async ValueTask DisposeAsync()
     {
         client.Dispose();
+        if (OutputCapture.Enabled)
+        {
+            MetricsText();
+        }
+
         await app.StopAsync();
         await app.DisposeAsync();
         Directory.Delete(CertificateDirectory, recursive: true);

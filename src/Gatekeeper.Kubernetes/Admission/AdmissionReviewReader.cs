@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Gatekeeper.Kubernetes.Admission;
 
@@ -18,13 +22,33 @@ public static class AdmissionReviewReader
     public const string ApiVersion = "admission.k8s.io/v1";
     public const string Kind = "AdmissionReview";
 
+    /// <summary>A namespace is a DNS-1123 label; pod and Deployment names are DNS-1123 subdomains.</summary>
+    private const int MaxNamespaceLength = 63;
+
+    private const int MaxNameLength = 253;
+
     /// <summary>The API server nests objects a few levels deep; anything deeper than this is not one of its bodies.</summary>
     public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = 128 };
 
     /// <summary>Parses <paramref name="body"/>; the returned document owns pooled memory and must be disposed.</summary>
-    public static AdmissionReadResult Read(ReadOnlyMemory<byte> body, out JsonDocument? document)
+    public static AdmissionReadResult Read(ReadOnlyMemory<byte> body, out JsonDocument? document) =>
+        Read(new ReadOnlySequence<byte>(body), out document);
+
+    /// <summary>
+    /// Parses <paramref name="body"/> (a single segment is read in place, so it must outlive the document); the
+    /// returned document owns pooled memory and must be disposed.
+    /// </summary>
+    public static AdmissionReadResult Read(ReadOnlySequence<byte> body, out JsonDocument? document)
     {
         document = null;
+
+        // JsonDocument does not check the bytes inside strings, and reading such a string later throws, so a body with
+        // invalid UTF-8 is refused here, once, instead of failing whichever code reads that string first.
+        if (!IsValidUtf8(body))
+        {
+            return AdmissionReadResult.Invalid("the request body is not valid UTF-8.");
+        }
+
         try
         {
             document = JsonDocument.Parse(body, DocumentOptions);
@@ -32,6 +56,15 @@ public static class AdmissionReviewReader
         catch (JsonException e)
         {
             return AdmissionReadResult.Invalid($"the request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).");
+        }
+
+        // JSON also allows a \uD800-style escape that is half a surrogate pair, and reading that string throws too; such
+        // escapes are rare enough that a cheap byte scan decides whether the strings need checking at all.
+        if (MayHoldSurrogateEscape(body) && !StringsAreReadable(document.RootElement))
+        {
+            document.Dispose();
+            document = null;
+            return AdmissionReadResult.Invalid("the request body holds a \\u escape that is half a surrogate pair, not a character.");
         }
 
         return Read(document.RootElement);
@@ -118,6 +151,18 @@ public static class AdmissionReviewReader
             {
                 return AdmissionReadResult.Invalid($"request.{name} is not a string.");
             }
+        }
+
+        // The API server validated these names before asking; any other would only come back from it as a 400 or 414
+        // when the handler reads the namespace's ConfigMaps and Secrets.
+        if (OptionalString(request, "namespace") is { } ns && !IsDns1123(ns, MaxNamespaceLength, allowDots: false))
+        {
+            return AdmissionReadResult.Invalid($"request.namespace {Quote(ns)} is not a namespace name (lower-case letters, digits and '-', at most {MaxNamespaceLength}).");
+        }
+
+        if (OptionalString(request, "name") is { Length: > 0 } objectName && !IsDns1123(objectName, MaxNameLength, allowDots: true))
+        {
+            return AdmissionReadResult.Invalid($"request.name {Quote(objectName)} is not an object name (lower-case letters, digits, '-' and '.', at most {MaxNameLength}).");
         }
 
         return new AdmissionReadResult(
@@ -245,5 +290,122 @@ public static class AdmissionReviewReader
     private static string? OptionalString(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static string Quote(string? value) => value is null ? "missing" : $"\"{(value.Length > 60 ? value[..60] + "…" : value)}\"";
+    private static bool IsDns1123(string value, int maxLength, bool allowDots) =>
+        value.Length is > 0 && value.Length <= maxLength
+        && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])
+        && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-' || (allowDots && c == '.'));
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static bool IsValidUtf8(ReadOnlySequence<byte> body)
+    {
+        if (body.IsSingleSegment)
+        {
+            return Utf8.IsValid(body.FirstSpan);
+        }
+
+        // A character may straddle two segments: one decoder carries it across.
+        var decoder = StrictUtf8.GetDecoder();
+        try
+        {
+            foreach (var segment in body)
+            {
+                decoder.GetCharCount(segment.Span, flush: false);
+            }
+
+            decoder.GetCharCount([], flush: true);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private static bool MayHoldSurrogateEscape(ReadOnlySequence<byte> body)
+    {
+        if (!body.IsSingleSegment)
+        {
+            return true;
+        }
+
+        var span = body.FirstSpan;
+        for (var at = span.IndexOf("\\u"u8); at >= 0 && at + 3 < span.Length; at = span[(at + 2)..].IndexOf("\\u"u8) is var next and >= 0 ? at + 2 + next : -1)
+        {
+            if (span[at + 2] is (byte)'d' or (byte)'D' && span[at + 3] is (>= (byte)'8' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f') or (>= (byte)'A' and <= (byte)'F'))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool StringsAreReadable(JsonElement element)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!StringsAreReadable(item))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (!StringsAreReadable(property.Value))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A value quoted in an error sentence: control characters escaped so it stays one line, cut at 60 characters.</summary>
+    private static string Quote(string? value)
+    {
+        if (value is null)
+        {
+            return "missing";
+        }
+
+        var quoted = new StringBuilder("\"");
+        foreach (var c in value)
+        {
+            if (quoted.Length > 60)
+            {
+                return quoted.Append("…\"").ToString();
+            }
+
+            if (char.IsControl(c) || char.IsSurrogate(c) || c is '\u2028' or '\u2029')
+            {
+                quoted.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                quoted.Append(c);
+            }
+        }
+
+        return quoted.Append('"').ToString();
+    }
 }

@@ -74,7 +74,7 @@ public sealed class AdmissionEndpoint(
         try
         {
             // The document reads the pipe's buffers in place, so the pipe is advanced only after it is disposed.
-            var parsed = Parse(read.Buffer, out var document);
+            var parsed = AdmissionReviewReader.Read(read.Buffer, out var document);
             using (document)
             {
                 if (parsed.Request is not { } request)
@@ -118,26 +118,6 @@ public sealed class AdmissionEndpoint(
         {
             // Above Kestrel's limit too: the connection is closed after the response.
         }
-    }
-
-    private static AdmissionReadResult Parse(ReadOnlySequence<byte> body, out JsonDocument? document)
-    {
-        if (body.IsSingleSegment)
-        {
-            return AdmissionReviewReader.Read(body.First, out document);
-        }
-
-        document = null;
-        try
-        {
-            document = JsonDocument.Parse(body, AdmissionReviewReader.DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            return AdmissionReadResult.Invalid($"the request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).");
-        }
-
-        return AdmissionReviewReader.Read(document.RootElement);
     }
 
     private async Task<AdmissionResponse> DecideAsync(AdmissionRequest request, IAdmissionHandler handler, CancellationToken aborted)

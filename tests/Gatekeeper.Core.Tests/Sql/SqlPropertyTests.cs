@@ -10,7 +10,7 @@ namespace Gatekeeper.Core.Tests.Sql;
 /// from a small grammar splits back into exactly the statements it was built from. A failure prints the CsCheck seed;
 /// set the environment variable <c>CsCheck_Seed</c> to it to replay that input.
 /// </summary>
-public sealed class SqlPropertyTests
+public sealed partial class SqlPropertyTests
 {
     // Inputs stay small and counts fixed so the whole class runs in a few seconds on a shared 2-core machine.
     private const int MaxInputLength = 4096;
@@ -24,73 +24,77 @@ public sealed class SqlPropertyTests
     [Theory]
     [MemberData(nameof(Dialects))]
     public void Lexer_on_arbitrary_text_returns_ordered_non_empty_tokens_inside_the_text_at_their_true_line_and_column(SqlDialect dialect) =>
-        ArbitraryText.Sample(source =>
+        ArbitraryText.Sample(source => AssertLexesInOrderAtTrueLocations(source, dialect), iter: ArbitraryIterations);
+
+    private static void AssertLexesInOrderAtTrueLocations(string source, SqlDialect dialect)
+    {
+        var reader = new SqlTokenReader(source, dialect, "f.sql", firstLine: 3);
+        var tokens = new List<SqlToken>();
+        while (reader.Read(out var token))
         {
-            var reader = new SqlTokenReader(source, dialect, "f.sql", firstLine: 3);
-            var tokens = new List<SqlToken>();
-            while (reader.Read(out var token))
-            {
-                // Every token consumes at least one character, so Read cannot loop and the count is bounded.
-                Assert.True(tokens.Count < source.Length, "more tokens than characters");
-                tokens.Add(token);
-            }
+            // Every token consumes at least one character, so Read cannot loop and the count is bounded.
+            Assert.True(tokens.Count < source.Length, "more tokens than characters");
+            tokens.Add(token);
+        }
 
-            Assert.False(reader.Read(out _));
-            var end = source.StartsWith('\uFEFF') ? 1 : 0;
-            foreach (var token in tokens)
-            {
-                Assert.True(token.Length > 0, $"empty token at {token.Start}");
-                Assert.True(token.Start >= end, $"token at {token.Start} overlaps the one ending at {end}");
-                Assert.True(token.Start + token.Length <= source.Length, $"token at {token.Start} runs past the end");
-                Assert.False(IsLexerWhitespace(source[token.Start]), $"token at {token.Start} starts on whitespace");
-                Assert.Equal(LineAndColumn(source, token.Start, firstLine: 3), (token.Line, token.Column));
-                end = token.Start + token.Length;
-            }
+        Assert.False(reader.Read(out _));
+        var end = source.StartsWith('\uFEFF') ? 1 : 0;
+        foreach (var token in tokens)
+        {
+            Assert.True(token.Length > 0, $"empty token at {token.Start}");
+            Assert.True(token.Start >= end, $"token at {token.Start} overlaps the one ending at {end}");
+            Assert.True(token.Start + token.Length <= source.Length, $"token at {token.Start} runs past the end");
+            Assert.False(IsLexerWhitespace(source[token.Start]), $"token at {token.Start} starts on whitespace");
+            Assert.Equal(LineAndColumn(source, token.Start, firstLine: 3), (token.Line, token.Column));
+            end = token.Start + token.Length;
+        }
 
-            foreach (var problem in reader.Problems)
-            {
-                Assert.Equal("f.sql", problem.Location.File);
-                Assert.InRange(problem.Location.Line, 3, 3 + source.Count(c => c == '\n'));
-                Assert.True(problem.Location.Column >= 1);
-            }
-        }, iter: ArbitraryIterations);
+        foreach (var problem in reader.Problems)
+        {
+            Assert.Equal("f.sql", problem.Location.File);
+            Assert.InRange(problem.Location.Line, 3, 3 + source.Count(c => c == '\n'));
+            Assert.True(problem.Location.Column >= 1);
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Dialects))]
     public void Splitter_on_arbitrary_text_returns_ordered_statements_that_hold_every_significant_token_once(SqlDialect dialect) =>
-        ArbitraryText.Sample(source =>
+        ArbitraryText.Sample(source => AssertSplitsIntoStatementsHoldingEverySignificantTokenOnce(source, dialect), iter: ArbitraryIterations);
+
+    private static void AssertSplitsIntoStatementsHoldingEverySignificantTokenOnce(string source, SqlDialect dialect)
+    {
+        var result = SqlSplitter.Split(source, dialect, "f.sql");
+        var lexed = SqlLexer.Tokenize(source, dialect);
+
+        var end = 0;
+        var kept = new List<SqlToken>();
+        foreach (var statement in result.Statements)
         {
-            var result = SqlSplitter.Split(source, dialect, "f.sql");
-            var lexed = SqlLexer.Tokenize(source, dialect);
+            Assert.True(statement.Length > 0, $"empty statement at {statement.Start}");
+            Assert.True(statement.Start >= end, $"statement at {statement.Start} overlaps the one ending at {end}");
+            Assert.True(statement.Start + statement.Length <= source.Length, $"statement at {statement.Start} runs past the end");
+            var (line, column) = LineAndColumn(source, statement.Start, firstLine: 1);
+            Assert.Equal(new SourceLocation("f.sql", line, column), statement.Location);
 
-            var end = 0;
-            var kept = new List<SqlToken>();
-            foreach (var statement in result.Statements)
-            {
-                Assert.True(statement.Length > 0, $"empty statement at {statement.Start}");
-                Assert.True(statement.Start >= end, $"statement at {statement.Start} overlaps the one ending at {end}");
-                Assert.True(statement.Start + statement.Length <= source.Length, $"statement at {statement.Start} runs past the end");
-                var (line, column) = LineAndColumn(source, statement.Start, firstLine: 1);
-                Assert.Equal(new SourceLocation("f.sql", line, column), statement.Location);
+            var significant = statement.Tokens.Where(IsSignificant).ToArray();
+            Assert.NotEmpty(significant);
+            Assert.Equal(statement.Start, significant[0].Start);
+            Assert.Equal(statement.Start + statement.Length, significant[^1].Start + significant[^1].Length);
+            Assert.All(significant, t => Assert.InRange(t.Start, statement.Start, statement.Start + statement.Length - 1));
+            kept.AddRange(statement.Tokens);
+            end = statement.Start + statement.Length;
+        }
 
-                var significant = statement.Tokens.Where(IsSignificant).ToArray();
-                Assert.NotEmpty(significant);
-                Assert.Equal(statement.Start, significant[0].Start);
-                Assert.Equal(statement.Start + statement.Length, significant[^1].Start + significant[^1].Length);
-                Assert.All(significant, t => Assert.InRange(t.Start, statement.Start, statement.Start + statement.Length - 1));
-                kept.AddRange(statement.Tokens);
-                end = statement.Start + statement.Length;
-            }
+        // The statements' tokens are the lexer's tokens, in order, none twice; only comments may be left out.
+        for (var i = 1; i < kept.Count; i++)
+        {
+            Assert.True(kept[i].Start >= kept[i - 1].Start + kept[i - 1].Length, $"token at {kept[i].Start} is out of order");
+        }
 
-            // The statements' tokens are the lexer's tokens, in order, none twice; only comments may be left out.
-            for (var i = 1; i < kept.Count; i++)
-            {
-                Assert.True(kept[i].Start >= kept[i - 1].Start + kept[i - 1].Length, $"token at {kept[i].Start} is out of order");
-            }
-
-            Assert.Subset(lexed.ToHashSet(), kept.ToHashSet());
-            Assert.Equal(lexed.Where(IsSignificant), kept.Where(IsSignificant));
-        }, iter: ArbitraryIterations);
+        Assert.Subset(lexed.ToHashSet(), kept.ToHashSet());
+        Assert.Equal(lexed.Where(IsSignificant), kept.Where(IsSignificant));
+    }
 
     // ------------------------------------------------------------------ (b) well-formed SQL round trip
 

@@ -328,6 +328,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                 ContentType = context.Request.ContentType,
             };
             requests.Enqueue(recorded);
+            OutputCapture.Record(OutputCapture.ApiRequests, "api server double", $"{recorded.Method} {path}{recorded.Query} [{recorded.Client}]\n{body}");
             context.Items[typeof(RecordedRequest)] = recorded;
             try
             {

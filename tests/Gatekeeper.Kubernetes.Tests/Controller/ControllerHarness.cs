@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Text;
 using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gatekeeper.Kubernetes.Tests.Controller;
@@ -54,7 +54,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
             Api.Clock = Time;
         }
 
-        Controller = MigrationController.Create(api.CreateClient(client), Plans, Settings, Metrics, Resync, Time, logger ?? NullLogger.Instance);
+        Controller = MigrationController.Create(api.CreateClient(client), Plans, Settings, Metrics, Resync, Time, logger ?? OutputCapture.Logger<MigrationController>());
     }
 
     public static MigrationJobSettings Settings { get; } = new() { Image = "ghcr.io/gatekeeper-dev/gatekeeper:test" };

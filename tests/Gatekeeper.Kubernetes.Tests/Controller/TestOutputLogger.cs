@@ -1,3 +1,4 @@
+using Gatekeeper.Tests;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
@@ -13,6 +14,7 @@ internal sealed class TestOutputLogger(ITestOutputHelper output, string name) : 
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        OutputCapture.Record(OutputCapture.Logs, name, $"{logLevel} {eventId.Id}: {formatter(state, exception)}{(exception is null ? string.Empty : "\n" + exception)}");
         try
         {
             output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {name} {logLevel} {eventId.Id}: {formatter(state, exception)}");

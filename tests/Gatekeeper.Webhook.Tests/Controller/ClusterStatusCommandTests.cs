@@ -4,6 +4,7 @@ using System.Text.Json;
 using Gatekeeper.Controller;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Controller;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 using k8s.Models;
 
@@ -51,6 +52,7 @@ public sealed class ClusterStatusCommandTests : IAsyncLifetime
         var output = new StringWriter();
         var error = new StringWriter();
         var exit = await ClusterStatusCommand.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper cluster-status", $"exit {exit}\n{output}{error}");
         return (exit, output.ToString(), error.ToString());
     }
 
