@@ -151,7 +151,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
         // EndOfStreamException. That is an ordinary end, not an outage: no pause in which a succeeded Job goes unseen.
         var time = new SignallingTimeProvider();
         var plans = new AppliedPlans();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, time, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), plans, time, OutputCapture.Logger<MigrationJobWatcher>());
         using var stop = new CancellationTokenSource();
         var firstWatch = NextWatch();
         var run = watcher.RunUntilCancelledAsync(stop.Token);
@@ -174,7 +174,7 @@ public sealed class MigrationJobWatcherTests : IAsyncLifetime
     {
         // The other side of the test above: quiet endings in a row must not become a tight list-and-watch loop.
         var time = new SignallingTimeProvider();
-        var watcher = new MigrationJobWatcher(api.CreateClient(), new AppliedPlans(), time, NullLogger<MigrationJobWatcher>.Instance);
+        var watcher = new MigrationJobWatcher(api.CreateClient(), new AppliedPlans(), time, OutputCapture.Logger<MigrationJobWatcher>());
         using var stop = new CancellationTokenSource();
         api.WatchStarted += api.EndWatches;
         var backoff = time.NextTimer();
