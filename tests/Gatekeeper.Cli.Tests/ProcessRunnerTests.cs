@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.Tests;
 
@@ -51,28 +50,5 @@ public sealed class ProcessRunnerTests
         }
     }
 
-    /// <summary>Runs the built gatekeeper.dll with the URL in the environment, as a Kubernetes Job would get it from a Secret.</summary>
-    private static async Task<CliResult> RunAsync(string url, params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatekeeper.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["GATEKEEPER_DATABASE_URL"] = url;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CliResult(process.ExitCode, await output, await error);
-    }
+    private static Task<CliResult> RunAsync(string url, params string[] args) => GatekeeperProcess.RunAsync(url, args);
 }
