@@ -110,7 +110,11 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
                     var suffix = failure.LeftDirty
                         ? $"; it is marked dirty: repair the schema by hand, then run `gatekeeper repair --version {migration.Id} --resolution retry|applied`"
                         : "; nothing of it was applied";
-                    return new MigrationRunResult(MigrationRunStatus.Failed, plan, applied, failure, $"migration {migration.Id} failed at {failure}{suffix}");
+                    // A lost connection is the server's or the network's doing, not the file's: say which server.
+                    var what = IsConnectionFailure(failure)
+                        ? $"migration {migration.Id} was cut off: the connection to {Endpoint(database.Identity)} was lost at {failure}"
+                        : $"migration {migration.Id} failed at {failure}";
+                    return new MigrationRunResult(MigrationRunStatus.Failed, plan, applied, failure, what + suffix);
                 }
 
                 applied.Add(result);
@@ -135,6 +139,16 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
         var report = await database.DryRunAsync(directory, plan.Pending, cancellationToken).ConfigureAwait(false);
         return new MigrationDryRunResult(plan, report);
     }
+
+    /// <summary>True when the session broke (server stopped, network cut) rather than the migration's SQL failing.</summary>
+    public static bool IsConnectionFailure(MigrationFailure failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        return failure.Kind is DatabaseErrorKind.ConnectionLost or DatabaseErrorKind.Unreachable;
+    }
+
+    private static string Endpoint(DatabaseIdentity identity) =>
+        (identity.Host.Contains(':', StringComparison.Ordinal) ? $"[{identity.Host}]" : identity.Host) + ":" + identity.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The refusal for a database with a migration left dirty, naming where it stopped and how to repair.</summary>
     public static string? DirtyMessage(HistoryState history, string? database = null)

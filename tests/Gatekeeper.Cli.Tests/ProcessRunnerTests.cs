@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Globalization;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.Tests;
 using Gatekeeper.Tests;
@@ -8,24 +8,43 @@ namespace Gatekeeper.Cli.Tests;
 /// <summary>The real <c>gatekeeper</c> binary as separate processes, the way Jobs and CI run it.</summary>
 public sealed class ProcessRunnerTests
 {
+    /// <summary>
+    /// How Jobs and CI meet in practice: many runner processes on one database at once, again after each release adds
+    /// migrations. They queue on the migration lock; the first applies what is pending, the rest find nothing to do.
+    /// Each migration inserts its own version into a counter table, so a migration run twice shows as a second row.
+    /// </summary>
     [Theory]
     [InlineData(DatabaseEngine.Postgres)]
     [InlineData(DatabaseEngine.MySql)]
-    public async Task Ten_processes_started_at_once_apply_each_migration_exactly_once_and_all_exit_0(DatabaseEngine engine)
+    public async Task Twenty_processes_started_at_once_in_three_rounds_apply_each_migration_exactly_once(DatabaseEngine engine)
     {
-        using var dir = new TempMigrationDirectory(
-            ("V1__create.sql", "create table runs (id int primary key, note varchar(40));\n"),
-            ("V2__seed.sql", "insert into runs values (1, 'seeded once');\n"),
-            ("V3__more.sql", "insert into runs values (2, 'also once');\n"));
+        const int Runners = 20;
+        using var dir = new TempMigrationDirectory();
         await using var database = await TestDatabase.CreateAsync(engine);
+        await database.ExecuteAsync("create table applied_counter (version int not null)");
+        var applied = new List<long>();
 
-        var runners = Enumerable.Range(0, 10).Select(_ => RunAsync(TestUrls.For(database), "migrate", "--dir", dir.Path)).ToList();
-        var results = await Task.WhenAll(runners);
+        for (var round = 1; round <= 3; round++)
+        {
+            var added = Enumerable.Range(3 * (round - 1) + 1, 3).ToList();
+            foreach (var version in added)
+            {
+                dir.Write($"V{version}__round_{round}.sql",
+                    $"create table round_{round}_v{version} (id int);\ninsert into applied_counter values ({version});\n");
+            }
 
-        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Output + r.Error));
-        Assert.Equal(1, results.Count(r => r.Output.Contains("Applied 3 migrations", StringComparison.Ordinal)));
-        Assert.Equal(2, await database.CountAsync("select count(*) from runs"));
-        Assert.Equal(3, await database.CountAsync("select count(*) from gatekeeper_schema_history"));
+            var results = await Task.WhenAll(Enumerable.Range(0, Runners).Select(_ => RunAsync(TestUrls.For(database), "migrate", "--dir", dir.Path)));
+
+            Assert.All(results, r => Assert.True(r.ExitCode == 0, $"round {round}: exit {r.ExitCode}: {r.Output}{r.Error}"));
+            var target = added[^1];
+            Assert.Single(results, r => r.Output.Contains($"Applied 3 migrations in ", StringComparison.Ordinal)
+                                        && r.Output.Contains($"the database is at version {target}.", StringComparison.Ordinal));
+            Assert.Equal(Runners - 1, results.Count(r => r.Output.Contains($"Nothing to apply: the database is up to date at version {target}.", StringComparison.Ordinal)));
+            applied.AddRange(added.Select(v => (long)v));
+            Assert.Equal(applied, (await database.RowsAsync("select version from applied_counter order by version")).Select(row => Convert.ToInt64(row[0], CultureInfo.InvariantCulture)));
+            Assert.Equal(applied.Count, await database.CountAsync("select count(*) from gatekeeper_schema_history"));
+            Assert.Equal(applied.Count, await database.CountAsync("select count(distinct version) from gatekeeper_schema_history"));
+        }
     }
 
     [Fact]
@@ -52,30 +71,5 @@ public sealed class ProcessRunnerTests
         }
     }
 
-    /// <summary>Runs the built gatekeeper.dll with the URL in the environment, as a Kubernetes Job would get it from a Secret.</summary>
-    private static async Task<CliResult> RunAsync(string url, params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatekeeper.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["GATEKEEPER_DATABASE_URL"] = url;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        var result = new CliResult(process.ExitCode, await output, await error);
-        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper.dll " + args.FirstOrDefault(), $"exit {result.ExitCode}\n{result.Output}{result.Error}");
-        return result;
-    }
+    private static Task<CliResult> RunAsync(string url, params string[] args) => GatekeeperProcess.RunAsync(url, args);
 }

@@ -1,3 +1,4 @@
+using System.Data;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
@@ -104,6 +105,13 @@ internal sealed class MigrationApplier(EngineSql engine, MigrationDatabaseOption
                 var failure = await ExecuteAsync(session, script, statement.Statement, leftDirty: false, cancellationToken).ConfigureAwait(false);
                 if (failure is not null)
                 {
+                    if (session.Connection.State != ConnectionState.Open)
+                    {
+                        // The session died (server stopped, network cut): nothing more can be written on it, so the started
+                        // mark stays and the next run finds the migration dirty. Writing here would only throw past this catch.
+                        return (failure with { LeftDirty = true }, !committed);
+                    }
+
                     if (inOwnTransaction)
                     {
                         await TryExecuteAsync(session, "ROLLBACK").ConfigureAwait(false);

@@ -124,7 +124,10 @@ internal static class MigrateCommand
             case MigrationRunStatus.Failed:
                 var failure = result.Failure!;
                 var migration = result.Plan!.Pending[result.Applied.Count];
-                await progress.WriteLineAsync($"error: {failure}{(failure.ServerCode is null ? string.Empty : $" ({failure.ServerCode})")}");
+                var cutOff = MigrationRunner.IsConnectionFailure(failure);
+                await progress.WriteLineAsync(cutOff
+                    ? $"error: {result.Message}"
+                    : $"error: {failure}{(failure.ServerCode is null ? string.Empty : $" ({failure.ServerCode})")}");
                 if (failure.Statement is { } statement)
                 {
                     await progress.WriteLineAsync($"  statement: {DryRunRenderer.OneLine(statement)}");
@@ -133,7 +136,8 @@ internal static class MigrateCommand
                 await progress.WriteLineAsync(failure.LeftDirty
                     ? $"  Part of {migration.FileName} was committed before it failed, so it is marked dirty in {db.Identity.HistoryTable} and blocks further runs. " +
                       $"Finish or undo it by hand, then run: gatekeeper repair --dir <dir> --version {migration.Id} --resolution applied|retry"
-                    : $"  Nothing of {migration.FileName} was kept. Fix it and run migrate again; the {result.Applied.Count} migration{(result.Applied.Count == 1 ? string.Empty : "s")} before it stay applied.");
+                    : $"  Nothing of {migration.FileName} was kept. {(cutOff ? "The connection broke, not the file: run migrate again once the server answers" : "Fix it and run migrate again")}; " +
+                      $"the {result.Applied.Count} migration{(result.Applied.Count == 1 ? string.Empty : "s")} before it stay applied.");
                 run.FailureReason = result.Message;
                 break;
             default:
