@@ -24,7 +24,7 @@ date_tag="$(date -u +%Y-%m-%d)"
 results="$repo/bench/results/apply-vs-dbmate-$date_tag.md"
 work="$repo/.tmp/apply-bench"
 tools="$repo/.tmp/tools"
-command_line="bench/apply-vs-dbmate.sh $*"
+command_line="bench/apply-vs-dbmate.sh${*:+ $*}"
 rm -rf "$work"; mkdir -p "$work" "$repo/bench/results"
 
 started=()

@@ -22,7 +22,7 @@ date_tag="$(date -u +%Y-%m-%d)"
 results="$repo/bench/results/deployment-admission-$date_tag.md"
 work="$repo/.tmp/admission-bench"
 mkdir -p "$work" "$repo/bench/results"
-command_line="bench/deployment-admission.sh $*"
+command_line="bench/deployment-admission.sh${*:+ $*}"
 
 # Stop only the servers this script started (a server already answering on the port is reused and left running).
 started=()
