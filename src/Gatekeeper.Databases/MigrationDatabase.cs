@@ -21,8 +21,11 @@ public abstract class MigrationDatabase : IMigrationDatabase
     private HistoryTableLayout? _layout;
     private (MigrationDirectory Directory, AtlasSum Sum)? _atlasSum;
 
-    private protected MigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, DbDataSource dataSource, ILoggerFactory? loggerFactory)
+    private readonly bool _ownsDataSource;
+
+    private protected MigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, DbDataSource dataSource, bool ownsDataSource, ILoggerFactory? loggerFactory)
     {
+        _ownsDataSource = ownsDataSource;
         Url = url;
         Options = options;
         DataSource = dataSource;
@@ -49,13 +52,14 @@ public abstract class MigrationDatabase : IMigrationDatabase
     private protected string Label => $"database {Url.Database} at {Url.Endpoint}";
 
     /// <summary>Opens a database for migrations; nothing connects until a method needs the server.</summary>
-    public static IMigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions? options = null, ILoggerFactory? loggerFactory = null)
+    /// <param name="pools">Pools shared across databases opened one after another (the webhook); without them the database has its own, closed on dispose.</param>
+    public static IMigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions? options = null, ILoggerFactory? loggerFactory = null, DatabaseConnectionPools? pools = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         options ??= new MigrationDatabaseOptions();
         return url.Engine == DatabaseEngine.Postgres
-            ? new PostgresMigrationDatabase(url, options, loggerFactory)
-            : new MySqlMigrationDatabase(url, options, loggerFactory);
+            ? new PostgresMigrationDatabase(url, options, loggerFactory, pools)
+            : new MySqlMigrationDatabase(url, options, loggerFactory, pools);
     }
 
     public async Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken)
@@ -159,7 +163,11 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     public async ValueTask DisposeAsync()
     {
-        await DataSource.DisposeAsync().ConfigureAwait(false);
+        if (_ownsDataSource)
+        {
+            await DataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
         GC.SuppressFinalize(this);
     }
 

@@ -19,13 +19,13 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
 {
     private readonly MySqlConnectionStringBuilder _builder;
 
-    public MySqlMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory = null)
-        : this(url, options, url.ToMySqlConnectionStringBuilder(), loggerFactory)
+    public MySqlMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory = null, DatabaseConnectionPools? pools = null)
+        : this(url, options, url.ToMySqlConnectionStringBuilder(), loggerFactory, pools)
     {
     }
 
-    private MySqlMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, MySqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory)
-        : base(url, options, new MySqlDataSource(builder.ConnectionString), loggerFactory)
+    private MySqlMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, MySqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools)
+        : base(url, options, pools?.MySql(builder) ?? new MySqlDataSource(builder.ConnectionString), ownsDataSource: pools is null, loggerFactory)
     {
         _builder = builder;
     }

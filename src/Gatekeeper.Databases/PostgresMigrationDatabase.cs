@@ -24,13 +24,13 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
 
     private readonly string _unpooledConnectionString;
 
-    public PostgresMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory = null)
-        : this(url, options, url.ToNpgsqlConnectionStringBuilder(), loggerFactory)
+    public PostgresMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory = null, DatabaseConnectionPools? pools = null)
+        : this(url, options, url.ToNpgsqlConnectionStringBuilder(), loggerFactory, pools)
     {
     }
 
-    private PostgresMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, NpgsqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory)
-        : base(url, options, NpgsqlDataSource.Create(builder), loggerFactory)
+    private PostgresMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, NpgsqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools)
+        : base(url, options, pools?.Postgres(builder) ?? NpgsqlDataSource.Create(builder), ownsDataSource: pools is null, loggerFactory)
     {
         var unpooled = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false };
         _unpooledConnectionString = unpooled.ConnectionString;

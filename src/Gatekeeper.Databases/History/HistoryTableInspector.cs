@@ -26,8 +26,15 @@ internal static class HistoryTableInspector
     public static Task<List<string>> ColumnsAsync(DbSession session, HistoryTableName table, CancellationToken cancellationToken)
     {
         var schema = table.Schema is not null ? "@schema" : session.Dialect == SqlDialect.Postgres ? "current_schema()" : "DATABASE()";
-        var sql = "SELECT column_name FROM information_schema.columns " +
-                  $"WHERE table_schema = {schema} AND table_name = @table ORDER BY ordinal_position";
+        // PostgreSQL's information_schema.columns is a view over the whole catalog that takes milliseconds to plan, and
+        // the webhook asks on every admission; pg_catalog answers the same question (tables, partitioned tables, views
+        // and foreign tables, as that view lists) in a fraction of it.
+        var sql = session.Dialect == SqlDialect.Postgres
+            ? "SELECT a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid " +
+              "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+              $"WHERE n.nspname = {schema} AND c.relname = @table AND c.relkind IN ('r', 'p', 'v', 'f') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+            : "SELECT column_name FROM information_schema.columns " +
+              $"WHERE table_schema = {schema} AND table_name = @table ORDER BY ordinal_position";
         return table.Schema is not null
             ? session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("schema", table.Schema), ("table", table.Name))
             : session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("table", table.Name));

@@ -1,5 +1,6 @@
 using System.Net;
 using Gatekeeper.Controller;
+using Gatekeeper.Databases;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Pods;
 using Gatekeeper.Webhook.Planning;
@@ -97,6 +98,7 @@ public static class WebhookHost
         services.AddSingleton<AdmissionEndpoint>();
         services.AddSingleton<ResilientCalls>();
         services.AddSingleton<PodMutation>();
+        services.AddSingleton<DatabaseConnectionPools>();
         services.AddSingleton<IPlanningDatabase, EnginePlanningDatabase>();
         services.AddSingleton<PlanCache>();
         services.AddSingleton<DeploymentGates>();

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Migration apply from empty: `gatekeeper migrate` against dbmate on the same server, in the same run, alternating,
+# a fresh empty database for every run, on every corpus of ../shared/corpora that applies on a vanilla server
+# (goalert, hatchet, openmeter, kestra on PostgreSQL 15; fineract on MariaDB; see tests/Gatekeeper.Databases.Tests/CorpusApplyTests.cs).
+# dbmate gets the same SQL in its own layout, written by bench/DbmateLayout from Gatekeeper's reading of the corpus
+# (same order, same up text, the same transaction choice per file; see that program's header for the few adaptations).
+# Times are whole-process wall clock: `dotnet gatekeeper.dll migrate` (start-up included) and dbmate's own Go binary
+# from the npm package (not the node wrapper).
+# Usage: bench/apply-vs-dbmate.sh [REPS] [MYSQL_REPS]   (runs per tool and corpus; default 5 on PostgreSQL, 3 for fineract)
+# Ports: GATEKEEPER_BENCH_POSTGRES_PORT (default 55621), GATEKEEPER_BENCH_MYSQL_PORT (default 53621).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+reps="${1:-5}"
+mysql_reps="${2:-3}"
+corpora="$repo/../shared/corpora"
+[ -d "$corpora" ] || corpora=/work/shared/corpora
+corpora="$(cd "$corpora" && pwd)"
+export GATEKEEPER_TEST_POSTGRES_PORT="${GATEKEEPER_BENCH_POSTGRES_PORT:-55621}"
+export GATEKEEPER_TEST_MYSQL_PORT="${GATEKEEPER_BENCH_MYSQL_PORT:-53621}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+password="${GATEKEEPER_TEST_POSTGRES_PASSWORD:-gatekeeper-test-pw}"
+mysql_password="${GATEKEEPER_TEST_MYSQL_PASSWORD:-gatekeeper-test-pw}"
+date_tag="$(date -u +%Y-%m-%d)"
+results="$repo/bench/results/apply-vs-dbmate-$date_tag.md"
+work="$repo/.tmp/apply-bench"
+tools="$repo/.tmp/tools"
+command_line="bench/apply-vs-dbmate.sh${*:+ $*}"
+rm -rf "$work"; mkdir -p "$work" "$repo/bench/results"
+
+started=()
+cleanup() {
+  for engine in "${started[@]}"; do "$repo/scripts/db/stop-$engine.sh" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+start() {
+  local out
+  out="$("$repo/scripts/db/start-$1.sh" 2>"$work/start-$1.log")" || { cat "$work/start-$1.log" >&2; exit 1; }
+  grep -q reusing "$work/start-$1.log" || started+=("$1")
+  eval "$out"
+}
+
+# dbmate from npm: the wrapper package pulls a per-platform package holding the Go binary, which is what is timed.
+if [ -z "$(find "$tools/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -n 1)" ]; then
+  command -v npm >/dev/null || { echo "npm is not installed; it is needed to fetch dbmate" >&2; exit 1; }
+  npm install --prefix "$tools" dbmate >"$work/npm.log" 2>&1 || { tail -n 5 "$work/npm.log" >&2; exit 1; }
+fi
+dbmate="$(find "$tools/node_modules/@dbmate" -path '*/bin/dbmate' -type f | head -n 1)"
+"$dbmate" --version >/dev/null || { echo "$dbmate does not run on $(uname -sm)" >&2; exit 1; }
+
+echo "building src/Gatekeeper and bench/DbmateLayout (Release)…" >&2
+dotnet build "$repo/src/Gatekeeper" -c Release -v q -nologo >&2
+dotnet build "$repo/bench/DbmateLayout" -c Release -v q -nologo >&2
+gatekeeper_dll="$repo/src/Gatekeeper/bin/Release/net10.0/gatekeeper.dll"
+layout_dll="$repo/bench/DbmateLayout/bin/Release/net10.0/DbmateLayout.dll"
+
+start postgres
+start mariadb
+
+pg() { PGPASSWORD="$password" psql -h 127.0.0.1 -p "$GATEKEEPER_TEST_POSTGRES_PORT" -U postgres -d "${2:-postgres}" -qAtc "$1"; }
+my() { mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$GATEKEEPER_TEST_MYSQL_PORT" -uroot -p"$mysql_password" -N -e "$1"; }
+create_db() { if [ "$1" = postgres ]; then pg "CREATE DATABASE $2"; else my "CREATE DATABASE $2"; fi; }
+drop_db() { if [ "$1" = postgres ]; then pg "DROP DATABASE IF EXISTS $2 WITH (FORCE)"; else my "DROP DATABASE IF EXISTS $2"; fi; }
+url_of() {
+  if [ "$1" = postgres ]; then echo "postgres://postgres:$password@127.0.0.1:$GATEKEEPER_TEST_POSTGRES_PORT/$2${3:-}"
+  else echo "mysql://root:$mysql_password@127.0.0.1:$GATEKEEPER_TEST_MYSQL_PORT/$2"; fi
+}
+# Tables other than the two tools' history tables, so both runs can be checked to have built the same schema.
+tables_in() {
+  if [ "$1" = postgres ]; then pg "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog','information_schema') AND table_name NOT IN ('gatekeeper_schema_history','schema_migrations')" "$2"
+  else my "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$2' AND table_name NOT IN ('gatekeeper_schema_history','schema_migrations')"; fi
+}
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+seconds() { awk -v m="$1" 'BEGIN { printf "%.2f", m / 1000 }'; }
+
+corpus_list=("goalert postgres" "hatchet postgres" "openmeter postgres" "kestra postgres" "fineract mysql")
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+table="| corpus | engine | migrations (dbmate files) | runs each | gatekeeper median s | gatekeeper in-process median s | dbmate median s | **gatekeeper / dbmate** | goal ≤ 0.9 |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+layouts=""
+tables=""
+for entry in "${corpus_list[@]}"; do
+  read -r corpus folder <<<"$entry"
+  engine=$([ "$folder" = mysql ] && echo mysql || echo postgres)
+  n=$([ "$engine" = mysql ] && echo "$mysql_reps" || echo "$reps")
+  # Gatekeeper reads the corpus as it is, less fineract's V366_ (one underscore: Flyway skips it silently, Gatekeeper refuses it).
+  source_dir="$work/$corpus/gatekeeper"; mkdir -p "$source_dir"
+  find "$corpora/$corpus/$folder" -maxdepth 1 -type f ! -name 'V366_*' ! -name '*.md' -exec cp {} "$source_dir/" \;
+  dbmate_dir="$work/$corpus/dbmate"
+  layout="$(dotnet "$layout_dll" --dir "$source_dir" --out "$dbmate_dir" --dialect "$engine")"
+  layouts="$layouts
+- $corpus/$folder: $layout"
+  migrations="$(echo "$layout" | awk '{ print $1 }')"; files="$(ls "$dbmate_dir" | wc -l)"
+  gk=""; dm=""; gk_inside=""
+  for run in $(seq "$n"); do
+    # Alternate which tool goes first, so neither always meets a server just warmed (or just dirtied) by the other.
+    order=$([ $((run % 2)) = 1 ] && echo "gatekeeper dbmate" || echo "dbmate gatekeeper")
+    for tool in $order; do
+      db="bench_${tool}_${corpus}_$run"
+      drop_db "$engine" "$db" >/dev/null 2>&1 || true
+      create_db "$engine" "$db"
+      log="$work/$corpus/$tool-$run.log"
+      if [ "$tool" = gatekeeper ]; then
+        t0=$(date +%s%N)
+        dotnet "$gatekeeper_dll" migrate --dir "$source_dir" --url "$(url_of "$engine" "$db")" >"$log" 2>&1 || { echo "gatekeeper failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
+        ms="$(ms_since "$t0")"
+        grep -q "Applied $migrations migrations" "$log" || { echo "gatekeeper did not apply $migrations migrations of $corpus:" >&2; tail -n 3 "$log" >&2; exit 1; }
+        gk="$gk $ms"
+        # "Applied 280 migrations in 5064 ms" or "… in 22.2 s"
+        gk_inside="$gk_inside $(grep -oE "Applied $migrations migrations in [0-9.]+ m?s" "$log" | awk '{ print ($6 == "s") ? $5 * 1000 : $5 }' || true)"
+      else
+        t0=$(date +%s%N)
+        DATABASE_URL="$(url_of "$engine" "$db" '?sslmode=disable')" "$dbmate" --no-dump-schema --migrations-dir "$dbmate_dir" migrate >"$log" 2>&1 \
+          || { echo "dbmate failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
+        ms="$(ms_since "$t0")"
+        [ "$(grep -c '^Applied:' "$log")" = "$files" ] || { echo "dbmate did not apply $files files of $corpus" >&2; exit 1; }
+        dm="$dm $ms"
+      fi
+      echo "$corpus run $run $tool: $(seconds "$ms") s" >&2
+      if [ "$run" = 1 ]; then tables="$tables $tool=$(tables_in "$engine" "$db")"; fi
+      drop_db "$engine" "$db" >/dev/null
+    done
+  done
+  # Both tools built the same number of tables on the first run (a cheap check that both applied the same SQL).
+  [ "$(echo "$tables" | tr ' ' '\n' | grep -v '^$' | cut -d= -f2 | sort -u | wc -l)" = 1 ] || { echo "$corpus: the tools built different schemas:$tables" >&2; exit 1; }
+  tables=""
+  gk_med="$(echo "$gk" | median)"; dm_med="$(echo "$dm" | median)"; in_med="$(echo "$gk_inside" | median)"
+  ratio="$(awk -v g="$gk_med" -v d="$dm_med" 'BEGIN { printf "%.2f", g / d }')"
+  verdict="$(awk -v r="$ratio" 'BEGIN { print (r <= 0.9) ? "met" : "MISSED" }')"
+  table="$table
+| $corpus | $engine | $migrations ($files) | $n | $(seconds "$gk_med") | $(seconds "$in_med") | $(seconds "$dm_med") | **$ratio** | $verdict |"
+done
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "$table"
+
+# What the .NET start-up alone costs, to read the whole-process numbers of small corpora.
+t0=$(date +%s%N); dotnet "$gatekeeper_dll" --version >/dev/null 2>&1 || true; startup="$(seconds "$(ms_since "$t0")")"
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+{
+  echo "# Migration apply: gatekeeper migrate vs dbmate ($date_tag)"
+  echo
+  echo "Run by \`$command_line\` at $(date -u '+%Y-%m-%d %H:%M UTC') on commit $(git -C "$repo" rev-parse --short HEAD)."
+  echo
+  echo "- nproc: $(nproc); CPU: $cpu"
+  echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
+  echo "- .NET: $(dotnet --version); $("$dbmate" --version) (the Go binary from npm's @dbmate package, not the node wrapper)"
+  echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, as scripts/db/start-*.sh start them"
+  echo "- \`dotnet gatekeeper.dll --version\` alone: $startup s (the .NET start-up inside every gatekeeper time)"
+  echo
+  echo "Each run: a fresh empty database, then \`dotnet gatekeeper.dll migrate --dir DIR --url URL\` (history in gatekeeper_schema_history)"
+  echo "or \`dbmate --no-dump-schema --migrations-dir DIR migrate\` (history in schema_migrations); the tools alternate which goes first."
+  echo "Times are whole-process wall clock, medians; \"in-process\" is the time gatekeeper itself reports for applying."
+  echo "Both tools built the same number of tables on the first run of every corpus (checked)."
+  echo
+  echo "dbmate layouts (bench/DbmateLayout):$layouts"
+  echo
+  echo "$table"
+} >"$results"
+echo
+echo "results written to ${results#"$repo"/}"
