@@ -66,6 +66,17 @@ public sealed class PodWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_answer_carries_its_length_instead_of_a_chunked_body()
+    {
+        // One write per answer: a chunked body would need a second write for its last chunk.
+        using var answer = await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", Pod(PendingPlan)));
+        var bytes = await answer.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(bytes.Length, answer.Content.Headers.ContentLength);
+        Assert.NotEqual(true, answer.Headers.TransferEncodingChunked);
+    }
+
+    [Fact]
     public async Task A_new_pod_whose_plan_was_applied_is_not_gated()
     {
         var response = await AdmissionReviewResponse.ReadAsync(
