@@ -73,6 +73,23 @@ public abstract class MigrationEngineSuite
     }
 
     [Fact]
+    public async Task The_failing_statement_is_located_among_many_in_one_file_including_after_a_query_that_returns_rows()
+    {
+        // PostgreSQL sends a transactional file as one batch; the location must still be the statement that failed.
+        await using var db = await TestDatabase.CreateAsync(Engine);
+        var directory = TestMigrations.Flyway(
+            ("V1__many.sql", "CREATE TABLE counted (id integer);\nINSERT INTO counted VALUES (1);\nSELECT count(*) FROM counted;\nINSERT INTO counted VALUES (2);\nINSERT INTO nowhere VALUES (3);\nINSERT INTO counted VALUES (4);\n"));
+
+        await using var database = db.Open();
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal(5, result.Failure!.Location!.Value.Line);
+        Assert.Contains("nowhere", result.Failure.ServerMessage, StringComparison.Ordinal);
+        Assert.Equal("INSERT INTO nowhere VALUES (3)", result.Failure.Statement?.TrimEnd(';'));
+    }
+
+    [Fact]
     public async Task A_second_lock_holder_times_out_with_a_message_naming_the_database_and_the_wait()
     {
         await using var db = await TestDatabase.CreateAsync(Engine);

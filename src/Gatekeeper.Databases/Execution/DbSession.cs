@@ -67,6 +67,25 @@ internal sealed class DbSession(DbConnection connection, SqlDialect dialect) : I
         return command;
     }
 
+    /// <summary>
+    /// The statements as one batch in the open transaction: one round trip instead of one per statement. When the
+    /// server refuses a statement, the rest do not run and the exception names it (<see cref="DbException.BatchCommand"/>).
+    /// </summary>
+    public DbBatch Batch(IEnumerable<string> statements)
+    {
+        var batch = Connection.CreateBatch();
+        batch.Transaction = Transaction;
+        batch.Timeout = CommandTimeoutSeconds;
+        foreach (var sql in statements)
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = sql;
+            batch.BatchCommands.Add(command);
+        }
+
+        return batch;
+    }
+
     public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var command = Command(sql, parameters);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Gatekeeper.Core.Sql;
@@ -20,6 +21,15 @@ internal abstract partial class EngineSql
 
     /// <summary>Points the location at the error inside the statement when the server says where it is.</summary>
     public abstract SourceLocation Locate(SqlStatement statement, Exception exception);
+
+    /// <summary>
+    /// Whether a migration's statements go to the server as one batch; <see cref="StoppedAt"/> then names the statement
+    /// a failure stopped at.
+    /// </summary>
+    public virtual bool SendsBatches => false;
+
+    /// <summary>The index of the first batch command that did not complete (the refused or interrupted one), or -1.</summary>
+    public virtual int StoppedAt(DbBatch batch) => -1;
 
     public static EngineSql For(SqlDialect dialect) => dialect == SqlDialect.Postgres ? Postgres : MySql;
 
@@ -53,6 +63,23 @@ internal abstract partial class EngineSql
             $"SET {(transactionLocal ? "LOCAL " : string.Empty)}lock_timeout = '{(long)Math.Max(1, timeout.TotalMilliseconds)}ms'";
 
         public override string ResetLockTimeout => "RESET lock_timeout";
+
+        public override bool SendsBatches => true;
+
+        // Npgsql gives each command that completed a statement type from the server's CommandComplete tag (DDL is
+        // "Other"); the first one still Unknown is where the batch stopped, whether refused or cut off.
+        public override int StoppedAt(DbBatch batch)
+        {
+            for (var i = 0; i < batch.BatchCommands.Count; i++)
+            {
+                if (batch.BatchCommands[i] is NpgsqlBatchCommand { StatementType: StatementType.Unknown })
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
 
         // Position is 1-based, in characters of the statement text Gatekeeper sent.
         public override SourceLocation Locate(SqlStatement statement, Exception exception) =>

@@ -56,14 +56,18 @@ internal sealed class MigrationApplier(EngineSql engine, MigrationDatabaseOption
         try
         {
             await session.BeginAsync(cancellationToken).ConfigureAwait(false);
-            if (!script.SetsOwnLockTimeout)
+            if (engine.SendsBatches && session.Connection.CanCreateBatch)
             {
-                await session.ExecuteAsync(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: true), cancellationToken).ConfigureAwait(false);
+                var failure = await RunAsBatchAsync(session, script, cancellationToken).ConfigureAwait(false);
+                if (failure is not null)
+                {
+                    await session.RollbackQuietlyAsync().ConfigureAwait(false);
+                    return (failure, true);
+                }
             }
-
-            foreach (var statement in script.Statements)
+            else
             {
-                var failure = await ExecuteAsync(session, script, statement.Statement, leftDirty: false, cancellationToken).ConfigureAwait(false);
+                var failure = await RunOneByOneAsync(session, script, cancellationToken).ConfigureAwait(false);
                 if (failure is not null)
                 {
                     await session.RollbackQuietlyAsync().ConfigureAwait(false);
@@ -80,6 +84,69 @@ internal sealed class MigrationApplier(EngineSql engine, MigrationDatabaseOption
             // Setting the timeout, writing history or committing failed: the transaction is gone, and so is the migration.
             await session.RollbackQuietlyAsync().ConfigureAwait(false);
             return (Failure(script, null, error, leftDirty: false, null), true);
+        }
+    }
+
+    // PostgreSQL: the lock timeout and every statement in one batch, so a migration costs about three round trips
+    // (batch, history row, commit) instead of one per statement; the batch's commands tell where it stopped.
+    private async Task<MigrationFailure?> RunAsBatchAsync(DbSession session, MigrationScript script, CancellationToken cancellationToken)
+    {
+        var texts = new List<string>(script.Statements.Count + 1);
+        if (!script.SetsOwnLockTimeout)
+        {
+            texts.Add(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: true));
+        }
+
+        var first = texts.Count;
+        texts.AddRange(script.Statements.Select(s => s.Statement.Text));
+        if (texts.Count == 0)
+        {
+            return null;
+        }
+
+        await using var batch = session.Batch(texts);
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
+        {
+            var index = engine.StoppedAt(batch) - first;
+            if (index < 0 || index >= script.Statements.Count)
+            {
+                // The lock timeout setting itself failed: no statement of the file ran.
+                return Failure(script, null, error, leftDirty: false, null);
+            }
+
+            var statement = script.Statements[index].Statement;
+            return Failure(script, engine.Locate(statement, ex), error, leftDirty: false, statement.Text);
+        }
+    }
+
+    private async Task<MigrationFailure?> RunOneByOneAsync(DbSession session, MigrationScript script, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!script.SetsOwnLockTimeout)
+            {
+                await session.ExecuteAsync(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: true), cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var statement in script.Statements)
+            {
+                var failure = await ExecuteAsync(session, script, statement.Statement, leftDirty: false, cancellationToken).ConfigureAwait(false);
+                if (failure is not null)
+                {
+                    return failure;
+                }
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
+        {
+            return Failure(script, null, error, leftDirty: false, null);
         }
     }
 
