@@ -4,7 +4,7 @@
 # (goalert, hatchet, openmeter, kestra on PostgreSQL 15; fineract on MariaDB; see tests/Gatekeeper.Databases.Tests/CorpusApplyTests.cs).
 # dbmate gets the same SQL in its own layout, written by bench/DbmateLayout from Gatekeeper's reading of the corpus
 # (same order, same up text, the same transaction choice per file; see that program's header for the few adaptations).
-# Times are whole-process wall clock: `dotnet gatekeeper.dll migrate` (start-up included) and dbmate's own Go binary
+# Times are whole-process wall clock: `gatekeeper migrate` (start-up included) and dbmate's own Go binary
 # from the npm package (not the node wrapper).
 # Usage: bench/apply-vs-dbmate.sh [REPS] [MYSQL_REPS]   (runs per tool and corpus; default 5 on PostgreSQL, 3 for fineract)
 # Ports: GATEKEEPER_BENCH_POSTGRES_PORT (default 55621), GATEKEEPER_BENCH_MYSQL_PORT (default 53621).
@@ -47,10 +47,11 @@ fi
 dbmate="$(find "$tools/node_modules/@dbmate" -path '*/bin/dbmate' -type f | head -n 1)"
 "$dbmate" --version >/dev/null || { echo "$dbmate does not run on $(uname -sm)" >&2; exit 1; }
 
-echo "building src/Gatekeeper and bench/DbmateLayout (Release)…" >&2
-dotnet build "$repo/src/Gatekeeper" -c Release -v q -nologo >&2
+echo "publishing src/Gatekeeper as the image does (Release, ReadyToRun) and building bench/DbmateLayout…" >&2
+dotnet publish "$repo/src/Gatekeeper" -c Release -a "$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" \
+  -p:PublishReadyToRun=true -o "$work/gatekeeper" -v q -nologo >&2
 dotnet build "$repo/bench/DbmateLayout" -c Release -v q -nologo >&2
-gatekeeper_dll="$repo/src/Gatekeeper/bin/Release/net10.0/gatekeeper.dll"
+gatekeeper="$work/gatekeeper/gatekeeper"
 layout_dll="$repo/bench/DbmateLayout/bin/Release/net10.0/DbmateLayout.dll"
 
 start postgres
@@ -102,7 +103,7 @@ for entry in "${corpus_list[@]}"; do
       log="$work/$corpus/$tool-$run.log"
       if [ "$tool" = gatekeeper ]; then
         t0=$(date +%s%N)
-        dotnet "$gatekeeper_dll" migrate --dir "$source_dir" --url "$(url_of "$engine" "$db")" >"$log" 2>&1 || { echo "gatekeeper failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
+        "$gatekeeper" migrate --dir "$source_dir" --url "$(url_of "$engine" "$db")" >"$log" 2>&1 || { echo "gatekeeper failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
         ms="$(ms_since "$t0")"
         grep -q "Applied $migrations migrations" "$log" || { echo "gatekeeper did not apply $migrations migrations of $corpus:" >&2; tail -n 3 "$log" >&2; exit 1; }
         gk="$gk $ms"
@@ -135,7 +136,7 @@ echo
 echo "$table"
 
 # What the .NET start-up alone costs, to read the whole-process numbers of small corpora.
-t0=$(date +%s%N); dotnet "$gatekeeper_dll" --version >/dev/null 2>&1 || true; startup="$(seconds "$(ms_since "$t0")")"
+t0=$(date +%s%N); "$gatekeeper" --version >/dev/null 2>&1 || true; startup="$(seconds "$(ms_since "$t0")")"
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 {
   echo "# Migration apply: gatekeeper migrate vs dbmate ($date_tag)"
@@ -146,9 +147,9 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
   echo "- .NET: $(dotnet --version); $("$dbmate" --version) (the Go binary from npm's @dbmate package, not the node wrapper)"
   echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, as scripts/db/start-*.sh start them"
-  echo "- \`dotnet gatekeeper.dll --version\` alone: $startup s (the .NET start-up inside every gatekeeper time)"
+  echo "- \`gatekeeper --version\` alone (published ReadyToRun, as in the image): $startup s (the .NET start-up inside every gatekeeper time)"
   echo
-  echo "Each run: a fresh empty database, then \`dotnet gatekeeper.dll migrate --dir DIR --url URL\` (history in gatekeeper_schema_history)"
+  echo "Each run: a fresh empty database, then \`gatekeeper migrate --dir DIR --url URL\` (history in gatekeeper_schema_history)"
   echo "or \`dbmate --no-dump-schema --migrations-dir DIR migrate\` (history in schema_migrations); the tools alternate which goes first."
   echo "Times are whole-process wall clock, medians; \"in-process\" is the time gatekeeper itself reports for applying."
   echo "Both tools built the same number of tables on the first run of every corpus (checked)."
