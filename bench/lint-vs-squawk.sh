@@ -146,7 +146,7 @@ squawk_version="$([ -n "$squawk" ] && "$squawk" --version || echo "not measured"
   echo
   echo "## Whole process (start-up included), PostgreSQL"
   echo
-  echo "One warm-up each, then $reps alternating runs of \`squawk FILES…\` and \`dotnet gatekeeper.dll lint --dir DIR --dialect postgres\`"
+  echo "One warm-up each, then $reps alternating runs of \`squawk FILES…\` and \`gatekeeper lint --dir DIR --dialect postgres\` (published ReadyToRun, as in the image)"
   echo "(output discarded). golang-migrate directories: squawk gets only the \`.up.sql\` files, which are what Gatekeeper lints."
   echo
   echo "$whole"
