@@ -13,6 +13,61 @@ public sealed class AdmissionReviewTests
         AdmissionReviewReader.Read(Encoding.UTF8.GetBytes(body), out document);
 
     [Fact]
+    public void A_body_in_several_segments_reads_as_in_one_and_a_half_surrogate_escape_is_refused_even_across_a_seam()
+    {
+        // Kestrel hands a body of a few KB over in pieces; the surrogate check scans segments and their seams.
+        var body = AdmissionReviewBodies.Review("CREATE", AdmissionReviewBodies.Deployment("shop", "team-a", new Dictionary<string, string> { ["note"] = "NOTE" }));
+        var good = body.Replace("NOTE", "caf\\u00e9", StringComparison.Ordinal);
+        var bad = body.Replace("NOTE", "caf\\ud800", StringComparison.Ordinal);
+        var escape = Encoding.UTF8.GetBytes(bad).AsSpan().IndexOf("\\ud800"u8);
+        Assert.True(escape > 0);
+
+        foreach (var cut in new[] { 1, escape, escape + 1, escape + 2, escape + 3, escape + 4, Encoding.UTF8.GetByteCount(bad) - 1 })
+        {
+            var goodResult = AdmissionReviewReader.Read(Segments(good, cut), out var goodDocument);
+            using (goodDocument)
+            {
+                Assert.Null(goodResult.Error);
+                Assert.Equal("shop", goodResult.Request!.Name);
+            }
+
+            var badResult = AdmissionReviewReader.Read(Segments(bad, cut), out var badDocument);
+            Assert.Null(badDocument);
+            Assert.Equal("the request body holds a \\u escape that is half a surrogate pair, not a character.", badResult.Error);
+        }
+    }
+
+    /// <summary>The body as a sequence of segments cut at <paramref name="cut"/> and then every 7 bytes after it.</summary>
+    private static ReadOnlySequence<byte> Segments(string body, int cut)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var first = new Segment(bytes.AsMemory(0, cut), 0);
+        var last = first;
+        for (var at = cut; at < bytes.Length; at += 7)
+        {
+            last = last.Append(bytes.AsMemory(at, Math.Min(7, bytes.Length - at)));
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+
+    [Fact]
     public void Reader_takes_an_update_review_as_the_api_server_sends_it()
     {
         var old = AdmissionReviewBodies.Deployment("shop", "team-a", new Dictionary<string, string> { ["gatekeeper.dev/migrations"] = "m" });

@@ -324,12 +324,41 @@ public static class AdmissionReviewReader
 
     private static bool MayHoldSurrogateEscape(ReadOnlySequence<byte> body)
     {
-        if (!body.IsSingleSegment)
+        if (body.IsSingleSegment)
         {
-            return true;
+            return MayHoldSurrogateEscape(body.FirstSpan);
         }
 
-        var span = body.FirstSpan;
+        // Bodies of a few KB arrive in two or more segments, and the pod webhook sees every pod: scan each segment and
+        // each seam (an escape is 4 bytes, so 3 on each side) instead of walking every string of the document.
+        Span<byte> seam = stackalloc byte[6];
+        ReadOnlySpan<byte> previous = default;
+        foreach (var segment in body)
+        {
+            var span = segment.Span;
+            if (span.Length < 3 || MayHoldSurrogateEscape(span))
+            {
+                return true;
+            }
+
+            if (!previous.IsEmpty)
+            {
+                previous[^3..].CopyTo(seam);
+                span[..3].CopyTo(seam[3..]);
+                if (MayHoldSurrogateEscape(seam))
+                {
+                    return true;
+                }
+            }
+
+            previous = span;
+        }
+
+        return false;
+    }
+
+    private static bool MayHoldSurrogateEscape(ReadOnlySpan<byte> span)
+    {
         for (var at = span.IndexOf("\\u"u8); at >= 0 && at + 3 < span.Length; at = span[(at + 2)..].IndexOf("\\u"u8) is var next and >= 0 ? at + 2 + next : -1)
         {
             if (span[at + 2] is (byte)'d' or (byte)'D' && span[at + 3] is (>= (byte)'8' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f') or (>= (byte)'A' and <= (byte)'F'))
