@@ -88,7 +88,7 @@ public sealed class DatabaseUrl
     }
 
     /// <summary><c>host:port</c>, with brackets around an IPv6 address.</summary>
-    public string Endpoint => (Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host) + ":" + Port.ToString(CultureInfo.InvariantCulture);
+    public string Endpoint => DatabaseIdentity.FormatEndpoint(Host, Port);
 
     public override string ToString() => Redacted;
 

@@ -112,7 +112,7 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
                         : "; nothing of it was applied";
                     // A lost connection is the server's or the network's doing, not the file's: say which server.
                     var what = IsConnectionFailure(failure)
-                        ? $"migration {migration.Id} was cut off: the connection to {Endpoint(database.Identity)} was lost at {failure}"
+                        ? $"migration {migration.Id} was cut off: the connection to {database.Identity.Endpoint} was lost at {failure}"
                         : $"migration {migration.Id} failed at {failure}";
                     return new MigrationRunResult(MigrationRunStatus.Failed, plan, applied, failure, what + suffix);
                 }
@@ -146,9 +146,6 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
         ArgumentNullException.ThrowIfNull(failure);
         return failure.Kind is DatabaseErrorKind.ConnectionLost or DatabaseErrorKind.Unreachable;
     }
-
-    private static string Endpoint(DatabaseIdentity identity) =>
-        (identity.Host.Contains(':', StringComparison.Ordinal) ? $"[{identity.Host}]" : identity.Host) + ":" + identity.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The refusal for a database with a migration left dirty, naming where it stopped and how to repair.</summary>
     public static string? DirtyMessage(HistoryState history, string? database = null)
