@@ -36,7 +36,7 @@ using var listener = new ActivityListener
 };
 ActivitySource.AddActivityListener(listener);
 
-await using var database = await BenchDatabase.CreateAsync(serverUrl, settings.Dialect);
+await using var database = await TestDatabase.CreateOnAsync(serverUrl);
 Console.Error.WriteLine($"applying {settings.Applied} migrations to {database.Name} as the migration Job would…");
 var applyClock = Stopwatch.StartNew();
 await database.MigrateAsync(GeneratedMigrations.Files(settings.Applied, settings.Dialect));
@@ -159,7 +159,7 @@ namespace Gatekeeper.Bench
     }
 
     /// <summary>One pending count and plan mode: warm-up applies, then timed applies until the count or the time budget.</summary>
-    public sealed class AdmissionCase(KubeApiServerDouble api, TestWebhook webhook, BenchSettings settings, BenchDatabase database, int pending, bool newPlanEachApply, SpanTotals spans)
+    public sealed class AdmissionCase(KubeApiServerDouble api, TestWebhook webhook, BenchSettings settings, TestDatabase database, int pending, bool newPlanEachApply, SpanTotals spans)
     {
         private readonly string ns = $"bench-{pending}-{(newPlanEachApply ? "new" : "same")}";
         private const string Name = "shop";
@@ -328,73 +328,6 @@ namespace Gatekeeper.Bench
             }
 
             return text.ToString();
-        }
-    }
-
-    /// <summary>The team's database: created on the bench's server, migrated as the Job would, dropped at the end.</summary>
-    public sealed class BenchDatabase : IAsyncDisposable
-    {
-        private readonly DatabaseUrl server;
-
-        private BenchDatabase(string serverUrl, string name)
-        {
-            server = DatabaseUrl.Parse(serverUrl);
-            Name = name;
-            Database = server.WithDatabase(name);
-            Url = new UriBuilder(serverUrl) { Path = "/" + name }.Uri.ToString();
-        }
-
-        public string Name { get; }
-
-        public DatabaseUrl Database { get; }
-
-        public string Url { get; }
-
-        public static async Task<BenchDatabase> CreateAsync(string serverUrl, SqlDialect dialect)
-        {
-            var database = new BenchDatabase(serverUrl, "gk_admission_bench_" + Guid.NewGuid().ToString("N")[..8]);
-            await database.OnServerAsync($"CREATE DATABASE {database.Name}");
-            return database;
-        }
-
-        public async Task MigrateAsync(IDictionary<string, string> files)
-        {
-            var read = MigrationDirectoryReader.Read("generated", files.Select(f => new MigrationFile(f.Key, Encoding.UTF8.GetBytes(f.Value))).ToList());
-            if (!read.Succeeded)
-            {
-                throw new InvalidOperationException(string.Join("; ", read.Problems));
-            }
-
-            await using var db = MigrationDatabase.Open(Database);
-            var result = await new MigrationRunner(db).RunAsync(read.Directory!, null, CancellationToken.None);
-            if (!result.Succeeded)
-            {
-                throw new InvalidOperationException(result.ToString());
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            NpgsqlConnection.ClearAllPools();
-            MySqlConnection.ClearAllPools();
-            await OnServerAsync(Database.Engine == DatabaseEngine.Postgres ? $"DROP DATABASE IF EXISTS {Name} WITH (FORCE)" : $"DROP DATABASE IF EXISTS {Name}");
-        }
-
-        private async Task OnServerAsync(string sql)
-        {
-            if (server.Engine == DatabaseEngine.Postgres)
-            {
-                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
-                await connection.OpenAsync();
-                await using var command = new NpgsqlCommand(sql, connection);
-                await command.ExecuteNonQueryAsync();
-                return;
-            }
-
-            await using var mysql = new MySqlConnection(new MySqlConnectionStringBuilder(server.ToMySqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
-            await mysql.OpenAsync();
-            await using var mysqlCommand = new MySqlCommand(sql, mysql);
-            await mysqlCommand.ExecuteNonQueryAsync();
         }
     }
 }

@@ -37,15 +37,18 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public static Task<TestDatabase> CreateMySqlAsync() => CreateAsync(MySqlVariable, "scripts/db/start-mariadb.sh");
 
-    private static async Task<TestDatabase> CreateAsync(string variable, string script)
+    /// <summary>A database of its own on the server at <paramref name="serverUrl"/> (the admission benchmark's server).</summary>
+    public static async Task<TestDatabase> CreateOnAsync(string serverUrl)
     {
-        var text = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set: start the test server first with eval \"$({script})\" (scripts/test.sh does this).");
-        var database = new TestDatabase(text, "gk_webhook_" + Guid.NewGuid().ToString("N")[..12]);
+        var database = new TestDatabase(serverUrl, "gk_webhook_" + Guid.NewGuid().ToString("N")[..12]);
         await database.OnServerAsync($"CREATE DATABASE {database.Name}");
         return database;
     }
+
+    private static Task<TestDatabase> CreateAsync(string variable, string script) =>
+        CreateOnAsync(Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{variable} is not set: start the test server first with eval \"$({script})\" (scripts/test.sh does this)."));
 
     /// <summary>Runs SQL directly on this test's database (to set up or inspect, never to judge the webhook).</summary>
     public async Task<object?> ScalarAsync(string sql)
