@@ -290,10 +290,24 @@ public static class AdmissionReviewReader
     private static string? OptionalString(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static bool IsDns1123(string value, int maxLength, bool allowDots) =>
-        value.Length is > 0 && value.Length <= maxLength
-        && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])
-        && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-' || (allowDots && c == '.'));
+    // A loop, not a LINQ lambda: this runs on the pod path for every pod's namespace and name.
+    private static bool IsDns1123(string value, int maxLength, bool allowDots)
+    {
+        if (value.Length is 0 || value.Length > maxLength || !char.IsAsciiLetterOrDigit(value[0]) || !char.IsAsciiLetterOrDigit(value[^1]))
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-' || (allowDots && c == '.')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
