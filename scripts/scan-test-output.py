@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Searches everything Gatekeeper produced during the test suite for the test databases' passwords.
 
-The tests record Gatekeeper's output under $GATEKEEPER_TEST_CAPTURE_DIR (tests/Shared/OutputCapture.cs), one folder per
+The tests record Gatekeeper's output under $GATEKEEPER_TEST_CAPTURE_DIR (tests/Gatekeeper.Testing/OutputCapture.cs), one folder per
 category: its HTTP responses, log lines, the requests it sent to the API server double (Events, Jobs, patches, status
 writes), metric scrapes and CLI output. This scan fails when a category is missing or empty (so it cannot pass
 vacuously) or when any secret shows up in any of it: the passwords in GATEKEEPER_TEST_POSTGRES_URL and

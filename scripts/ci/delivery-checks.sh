@@ -113,7 +113,7 @@ check "chart rules are alerts/gatekeeper.rules.yaml" same_file alerts/gatekeeper
 check "promtool check rules" promtool check rules alerts/gatekeeper.rules.yaml
 check "promtool test rules" promtool test rules alerts/gatekeeper.rules.test.yaml
 
-# 6. The benchmarks are not in the solution (they are run by hand), but they link test infrastructure: a change
+# 6. The benchmarks are not in the solution (they are run by hand), but they reference the test kit: a change
 #    there must not leave them unbuildable.
 for project in bench/*/*.csproj; do
   check "bench builds: $(basename "$project" .csproj)" dotnet build "$project" -c Release -v q -nologo

@@ -16,7 +16,7 @@ namespace Gatekeeper.Databases.Tests;
 /// and on a free port of 56100-56199 (a range no shared server uses), so parallel test runs cannot meet. Disposing
 /// stops it and deletes its data, whatever the test did.
 /// </summary>
-internal sealed class PrivateDatabaseServer : IAsyncDisposable
+public sealed class PrivateDatabaseServer : IAsyncDisposable
 {
     private const int FirstPort = 56100;
     private const int PortCount = 100;

@@ -10,7 +10,7 @@ namespace Gatekeeper.Databases.Tests;
 /// A database of the test's own (<c>gk_test_&lt;guid&gt;</c>) on a real server, dropped when disposed, plus a few direct
 /// SQL helpers that bypass Gatekeeper (to set up a foreign tool's table or to look at what Gatekeeper left).
 /// </summary>
-internal sealed class TestDatabase : IAsyncDisposable
+public sealed class TestDatabase : IAsyncDisposable
 {
     private readonly DatabaseUrl _server;
 
@@ -145,7 +145,7 @@ internal sealed class TestDatabase : IAsyncDisposable
     }
 }
 
-internal static class EngineExtensions
+public static class EngineExtensions
 {
     public static SqlDialect Dialect(this DatabaseEngine engine) => engine == DatabaseEngine.Postgres ? SqlDialect.Postgres : SqlDialect.MySql;
 }

@@ -6,7 +6,7 @@ namespace Gatekeeper.Databases.Tests;
 /// The real servers the tests run against, from the URLs the start scripts print. A missing URL fails the test with the
 /// command that fixes it: a database test that silently skips proves nothing.
 /// </summary>
-internal static class TestServers
+public static class TestServers
 {
     public const string PostgresVariable = "GATEKEEPER_TEST_POSTGRES_URL";
     public const string MySqlVariable = "GATEKEEPER_TEST_MYSQL_URL";
