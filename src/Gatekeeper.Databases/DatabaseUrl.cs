@@ -22,9 +22,6 @@ public enum DatabaseEngine
 /// </summary>
 public sealed class DatabaseUrl
 {
-    private static readonly string[] PostgresSslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
-    private static readonly string[] MySqlSslModes = ["disable", "disabled", "none", "prefer", "preferred", "require", "required", "verify-ca", "verify_ca", "verify-full", "verify_identity"];
-
     // Options that Go drivers and other tools put in their URLs; they mean nothing to Gatekeeper, so they are accepted
     // (a URL copied from dbmate or golang-migrate configuration works) and ignored.
     private static readonly string[] IgnoredOptions = ["parseTime", "charset", "collation", "loc", "multiStatements", "x-migrations-table", "x-multi-statement", "timezone", "TimeZone"];
@@ -64,7 +61,10 @@ public sealed class DatabaseUrl
     /// <summary>Query options Gatekeeper understood (sslmode, connect_timeout, application_name, search_path, sslrootcert).</summary>
     public IReadOnlyDictionary<string, string> Options { get; }
 
-    public SqlDialect Dialect => Engine == DatabaseEngine.Postgres ? SqlDialect.Postgres : SqlDialect.MySql;
+    /// <summary>What the engine does differently (quoting, DDL, lock timeouts): ask it instead of comparing <see cref="Engine"/>.</summary>
+    public SqlEngine SqlEngine => SqlEngine.For(Engine);
+
+    public SqlDialect Dialect => SqlEngine.Dialect;
 
     /// <summary><c>postgres://app:***@host:5432/db</c>: safe for messages and logs.</summary>
     public string Redacted
@@ -110,7 +110,7 @@ public sealed class DatabaseUrl
 
     /// <summary>Where the plan goes, without credentials (plan hashes, messages, metrics).</summary>
     public DatabaseIdentity ToIdentity(string historyTable) =>
-        new(Engine == DatabaseEngine.Postgres ? "postgres" : "mysql", Host, Port, Database, historyTable);
+        new(SqlEngine.Name, Host, Port, Database, historyTable);
 
     public NpgsqlConnectionStringBuilder ToNpgsqlConnectionStringBuilder()
     {
@@ -216,20 +216,14 @@ public sealed class DatabaseUrl
         }
 
         var scheme = text[..schemeEnd].ToLowerInvariant();
-        DatabaseEngine engine;
-        switch (scheme)
+        if (SqlEngine.ForScheme(scheme) is not { } sqlEngine)
         {
-            case "postgres" or "postgresql":
-                engine = DatabaseEngine.Postgres;
-                break;
-            case "mysql" or "mariadb":
-                engine = DatabaseEngine.MySql;
-                break;
-            default:
-                // The scheme cannot hold credentials, but a pasted secret might start anywhere: quote only a short, plain scheme.
-                var shown = scheme.Length <= 20 && scheme.All(char.IsAsciiLetterOrDigit) ? $"'{scheme}'" : "of this URL";
-                return $"unsupported scheme {shown}; use postgres:// or mysql://";
+            // The scheme cannot hold credentials, but a pasted secret might start anywhere: quote only a short, plain scheme.
+            var shown = scheme.Length <= 20 && scheme.All(char.IsAsciiLetterOrDigit) ? $"'{scheme}'" : "of this URL";
+            return $"unsupported scheme {shown}; use {string.Join(" or ", SqlEngine.All.Select(e => e.Schemes[0] + "://"))}";
         }
+
+        var engine = sqlEngine.Kind;
 
         var rest = text[(schemeEnd + 3)..];
         var queryStart = rest.IndexOf('?');
@@ -305,7 +299,7 @@ public sealed class DatabaseUrl
             return "database URL has an invalid host name";
         }
 
-        var port = engine == DatabaseEngine.Postgres ? 5432 : 3306;
+        var port = sqlEngine.DefaultPort;
         if (portText is not null)
         {
             if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
@@ -348,7 +342,7 @@ public sealed class DatabaseUrl
                 return $"database URL has an unknown option {shownKey}; supported: {string.Join(", ", SupportedOptions)}";
             }
 
-            var problem = CheckOption(engine, key, value);
+            var problem = CheckOption(sqlEngine, key, value);
             if (problem is not null)
             {
                 return problem;
@@ -361,12 +355,12 @@ public sealed class DatabaseUrl
         return null;
     }
 
-    private static string? CheckOption(DatabaseEngine engine, string key, string value)
+    private static string? CheckOption(SqlEngine engine, string key, string value)
     {
         switch (key)
         {
             case "sslmode":
-                var modes = engine == DatabaseEngine.Postgres ? PostgresSslModes : MySqlSslModes;
+                var modes = engine.SslModes;
                 return modes.Contains(value, StringComparer.Ordinal)
                     ? null
                     : $"database URL has sslmode '{(value.Length <= 20 ? value : value[..20])}'; use one of {string.Join(", ", modes)}";
@@ -374,8 +368,8 @@ public sealed class DatabaseUrl
                 return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 3600
                     ? null
                     : "database URL has a connect_timeout that is not a whole number of seconds between 1 and 3600";
-            case "search_path" when engine != DatabaseEngine.Postgres:
-                return "database URL option 'search_path' applies to PostgreSQL only";
+            case "search_path" when !engine.HasSchemasInsideDatabases:
+                return $"database URL option 'search_path' does not apply to {engine.DisplayName}, whose databases hold no schemas";
             default:
                 return null;
         }

@@ -31,7 +31,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
         DataSource = dataSource;
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(GetType());
         Identity = url.ToIdentity(options.HistoryTable.ToString());
-        Sql = EngineSql.For(url.Dialect);
+        Sql = url.SqlEngine;
     }
 
     public DatabaseIdentity Identity { get; }
@@ -46,7 +46,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     private protected ILogger Logger { get; }
 
-    private protected EngineSql Sql { get; }
+    private protected SqlEngine Sql { get; }
 
     /// <summary>"database shop at db.internal:5432": how messages name the database (no credentials).</summary>
     private protected string Label => $"database {Url.Database} at {Url.Endpoint}";
@@ -57,9 +57,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
     {
         ArgumentNullException.ThrowIfNull(url);
         options ??= new MigrationDatabaseOptions();
-        return url.Engine == DatabaseEngine.Postgres
-            ? new PostgresMigrationDatabase(url, options, loggerFactory, pools)
-            : new MySqlMigrationDatabase(url, options, loggerFactory, pools);
+        return url.SqlEngine.Open(url, options, loggerFactory, pools);
     }
 
     public async Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken)
@@ -111,7 +109,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(migration);
-        var script = MigrationScript.Prepare(migration, Url.Dialect, out var problems);
+        var script = MigrationScript.Prepare(migration, Sql, out var problems);
         if (problems.Count > 0)
         {
             var problem = problems[0];
@@ -147,7 +145,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
             return new RepairResult(migrationId, false, $"history table {table} does not exist on {Label}; nothing was changed");
         }
 
-        var script = MigrationScript.Prepare(migration, Url.Dialect, out _);
+        var script = MigrationScript.Prepare(migration, Sql, out _);
         var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
         var cleared = await layout.RepairAsync(session, entry, resolution, previous, Options.TimeProvider.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
         if (!cleared)
@@ -184,12 +182,16 @@ public abstract class MigrationDatabase : IMigrationDatabase
             throw DatabaseErrorClassifier.ForConnection(ex, Url);
         }
 
-        return new DbSession(connection, Url.Dialect);
+        return new DbSession(connection, Sql);
     }
 
-    /// <summary>Opens a session outside the pool (locks, shadow databases), so closing it really ends the server session.</summary>
-    private protected async Task<DbSession> OpenUnpooledSessionAsync(DbConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a session outside the pool (locks, shadow databases), so closing it really ends the server session; on
+    /// <paramref name="url"/> when given (another database on the same server), else on this database.
+    /// </summary>
+    private protected async Task<DbSession> OpenUnpooledSessionAsync(CancellationToken cancellationToken, DatabaseUrl? url = null)
     {
+        var connection = Sql.CreateUnpooledConnection(url ?? Url);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -197,10 +199,10 @@ public abstract class MigrationDatabase : IMigrationDatabase
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw DatabaseErrorClassifier.ForConnection(ex, Url);
+            throw DatabaseErrorClassifier.ForConnection(ex, url ?? Url);
         }
 
-        return new DbSession(connection, Url.Dialect);
+        return new DbSession(connection, Sql);
     }
 
     private async Task<HistoryTableLayout> EnsureHistoryTableAsync(DbSession session, CancellationToken cancellationToken)

@@ -17,8 +17,6 @@ namespace Gatekeeper.Databases;
 /// </summary>
 public sealed class MySqlMigrationDatabase : MigrationDatabase
 {
-    private readonly MySqlConnectionStringBuilder _builder;
-
     public MySqlMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory = null, DatabaseConnectionPools? pools = null)
         : this(url, options, url.ToMySqlConnectionStringBuilder(), loggerFactory, pools)
     {
@@ -27,7 +25,6 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
     private MySqlMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, MySqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools)
         : base(url, options, pools?.MySql(builder) ?? new MySqlDataSource(builder.ConnectionString), ownsDataSource: pools is null, loggerFactory)
     {
-        _builder = builder;
     }
 
     /// <summary>
@@ -39,8 +36,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
     {
         var name = LockName(Url.Database, Options.HistoryTable.ToString());
         var time = Options.TimeProvider;
-        var connection = new MySqlConnection(new MySqlConnectionStringBuilder(_builder.ConnectionString) { Pooling = false }.ConnectionString);
-        var session = await OpenUnpooledSessionAsync(connection, cancellationToken).ConfigureAwait(false);
+        var session = await OpenUnpooledSessionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var started = time.GetTimestamp();
@@ -131,8 +127,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
         await live.ExecuteAsync(create, cancellationToken).ConfigureAwait(false);
         try
         {
-            var shadowBuilder = new MySqlConnectionStringBuilder(_builder.ConnectionString) { Database = shadowName, Pooling = false };
-            await using var shadow = await OpenUnpooledSessionAsync(new MySqlConnection(shadowBuilder.ConnectionString), cancellationToken).ConfigureAwait(false);
+            await using var shadow = await OpenUnpooledSessionAsync(cancellationToken, Url.WithDatabase(shadowName)).ConfigureAwait(false);
             shadow.CommandTimeoutSeconds = (int)Math.Ceiling(Options.DryRunStatementTimeout.TotalSeconds);
 
             if (await MySqlShadowSchema.ReplayAsync(shadow, definitions, cancellationToken).ConfigureAwait(false) is { } replayFailure)
@@ -150,7 +145,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
 
             foreach (var migration in migrations)
             {
-                var script = MigrationScript.Prepare(migration, Url.Dialect, out var problems);
+                var script = MigrationScript.Prepare(migration, Sql, out var problems);
                 if (problems.Count > 0)
                 {
                     var failure = new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);
@@ -192,8 +187,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
     {
         try
         {
-            var builder = new MySqlConnectionStringBuilder(_builder.ConnectionString) { Pooling = false };
-            await using var session = await OpenUnpooledSessionAsync(new MySqlConnection(builder.ConnectionString), CancellationToken.None).ConfigureAwait(false);
+            await using var session = await OpenUnpooledSessionAsync(CancellationToken.None).ConfigureAwait(false);
             await session.ExecuteAsync($"DROP DATABASE IF EXISTS {session.Quote(shadowName)}", CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DatabaseException || DatabaseErrorClassifier.Classify(ex) is not null)

@@ -22,8 +22,6 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     // a dry-run notes them instead of failing, because the real run executes them outside a transaction.
     private static readonly string[] NotCheckableInTransaction = ["25001", "55P04"];
 
-    private readonly string _unpooledConnectionString;
-
     public PostgresMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory = null, DatabaseConnectionPools? pools = null)
         : this(url, options, url.ToNpgsqlConnectionStringBuilder(), loggerFactory, pools)
     {
@@ -32,8 +30,6 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     private PostgresMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, NpgsqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools)
         : base(url, options, pools?.Postgres(builder) ?? NpgsqlDataSource.Create(builder), ownsDataSource: pools is null, loggerFactory)
     {
-        var unpooled = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false };
-        _unpooledConnectionString = unpooled.ConnectionString;
     }
 
     /// <summary>
@@ -42,9 +38,9 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     /// </summary>
     public override async Task<IAsyncDisposable> AcquireMigrationLockAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var key = LockKey(Url.Database, HistoryTableInspector.Locate(Options.HistoryTable, Url.Dialect).ToString());
+        var key = LockKey(Url.Database, HistoryTableInspector.Locate(Options.HistoryTable, Sql).ToString());
         var time = Options.TimeProvider;
-        var session = await OpenUnpooledSessionAsync(new NpgsqlConnection(_unpooledConnectionString), cancellationToken).ConfigureAwait(false);
+        var session = await OpenUnpooledSessionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var started = time.GetTimestamp();
@@ -139,7 +135,7 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
 
             foreach (var migration in migrations)
             {
-                var script = MigrationScript.Prepare(migration, Url.Dialect, out var problems);
+                var script = MigrationScript.Prepare(migration, Sql, out var problems);
                 if (problems.Count > 0)
                 {
                     var failure = new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);

@@ -52,7 +52,7 @@ public sealed class DatabaseUrlTests
     [InlineData("postgres://user:hun%zzter2@db/shop", "database URL has an invalid percent-escape in its password")]
     [InlineData("postgres://user:hunter2@db/shop?sslmode=maybe", "database URL has sslmode 'maybe'; use one of disable, allow, prefer, require, verify-ca, verify-full")]
     [InlineData("postgres://user:hunter2@db/shop?pool=9", "database URL has an unknown option 'pool'; supported: sslmode, connect_timeout, application_name, search_path, sslrootcert")]
-    [InlineData("mysql://user:hunter2@db/shop?search_path=x", "database URL option 'search_path' applies to PostgreSQL only")]
+    [InlineData("mysql://user:hunter2@db/shop?search_path=x", "database URL option 'search_path' does not apply to MySQL, whose databases hold no schemas")]
     [InlineData("db.internal:5432/shop", "database URL is not a URL; expected postgres://user:password@host:port/database or mysql://…")]
     public void A_malformed_url_is_one_sentence_that_never_echoes_the_password(string text, string expected)
     {

@@ -1,17 +1,15 @@
 using System.Data.Common;
-using Gatekeeper.Core.Sql;
-
 namespace Gatekeeper.Databases.Execution;
 
 /// <summary>
 /// One open connection (and, while one is open, its transaction) with the few command shapes the history tables and
 /// executors need. Both drivers accept <c>@name</c> parameters, so the SQL around it is shared where the dialects agree.
 /// </summary>
-internal sealed class DbSession(DbConnection connection, SqlDialect dialect) : IAsyncDisposable
+internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAsyncDisposable
 {
     public DbConnection Connection { get; } = connection;
 
-    public SqlDialect Dialect { get; } = dialect;
+    public SqlEngine Engine { get; } = engine;
 
     public DbTransaction? Transaction { get; private set; }
 
@@ -112,9 +110,7 @@ internal sealed class DbSession(DbConnection connection, SqlDialect dialect) : I
         return rows;
     }
 
-    public string Quote(string identifier) => Dialect == SqlDialect.Postgres
-        ? "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
-        : "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
+    public string Quote(string identifier) => Engine.Quote(identifier);
 
     public async ValueTask DisposeAsync()
     {

@@ -9,7 +9,7 @@ namespace Gatekeeper.Databases.Execution;
 /// Applies one prepared migration on one session: in a transaction with its history row, or statement by statement
 /// between a dirty mark and its clearing. A lock timeout of which nothing was committed is retried with backoff.
 /// </summary>
-internal sealed class MigrationApplier(EngineSql engine, MigrationDatabaseOptions options, string databaseLabel, ILogger logger)
+internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOptions options, string databaseLabel, ILogger logger)
 {
     private readonly TimeProvider _time = options.TimeProvider;
 
@@ -208,8 +208,8 @@ internal sealed class MigrationApplier(EngineSql engine, MigrationDatabaseOption
                         inOwnTransaction = false;
                         break;
                     default:
-                        // MySQL commits DDL implicitly even inside a transaction, so count every statement there.
-                        committed |= !inOwnTransaction || engine.Dialect == SqlDialect.MySql;
+                        // Without transactional DDL (MySQL) every statement commits implicitly, even inside a transaction.
+                        committed |= !inOwnTransaction || !engine.TransactionalDdl;
                         break;
                 }
             }

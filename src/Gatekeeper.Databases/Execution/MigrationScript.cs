@@ -48,14 +48,14 @@ internal sealed record MigrationScript(
     ExecutionMode Mode,
     bool SetsOwnLockTimeout)
 {
-    public static MigrationScript Prepare(Migration migration, SqlDialect dialect, out IReadOnlyList<SqlSyntaxProblem> problems)
+    public static MigrationScript Prepare(Migration migration, SqlEngine engine, out IReadOnlyList<SqlSyntaxProblem> problems)
     {
-        var split = SqlSplitter.Split(migration.UpSql, dialect, migration.FileName, migration.UpStartLine);
+        var split = SqlSplitter.Split(migration.UpSql, engine.Dialect, migration.FileName, migration.UpStartLine);
         problems = split.Problems;
         var statements = split.Statements.Select(s => new ScriptStatement(s, ControlOf(s))).ToList();
-        var setsLockTimeout = statements.Any(s => SetsLockTimeout(s.Statement, dialect));
+        var setsLockTimeout = statements.Any(s => SetsLockTimeout(s.Statement, engine));
 
-        if (dialect == SqlDialect.MySql || !migration.Transactional)
+        if (!engine.TransactionalDdl || !migration.Transactional)
         {
             return new MigrationScript(migration, statements, ExecutionMode.StatementByStatement, setsLockTimeout);
         }
@@ -105,7 +105,7 @@ internal sealed record MigrationScript(
         _ => TransactionControl.None,
     };
 
-    private static bool SetsLockTimeout(SqlStatement statement, SqlDialect dialect)
+    private static bool SetsLockTimeout(SqlStatement statement, SqlEngine engine)
     {
         if (FirstWord(statement) != "SET")
         {
@@ -120,11 +120,12 @@ internal sealed record MigrationScript(
             }
 
             var word = statement.TextOf(token);
-            if (dialect == SqlDialect.Postgres
-                    ? word.Equals("lock_timeout", StringComparison.OrdinalIgnoreCase)
-                    : word.Equals("lock_wait_timeout", StringComparison.OrdinalIgnoreCase) || word.Equals("innodb_lock_wait_timeout", StringComparison.OrdinalIgnoreCase))
+            foreach (var setting in engine.LockTimeoutSettings)
             {
-                return true;
+                if (word.Equals(setting, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
             }
         }
 

@@ -11,7 +11,7 @@ namespace Gatekeeper.Databases.History;
 /// which Gatekeeper treats as dirty. Atlas's bookkeeping rows (versions starting with a dot) are skipped; a baseline
 /// revision counts every version up to it as applied.
 /// </summary>
-internal sealed class AtlasHistoryTable(HistoryTableName table, SqlDialect dialect) : HistoryTableLayout(table, dialect)
+internal sealed class AtlasHistoryTable(HistoryTableName table, SqlEngine engine) : HistoryTableLayout(table, engine)
 {
     private const int TypeBaseline = 1;
     private const int TypeExecute = 2;
@@ -24,23 +24,26 @@ internal sealed class AtlasHistoryTable(HistoryTableName table, SqlDialect diale
 
     protected override IEnumerable<string> CreateStatements(DbSession session)
     {
-        yield return Dialect == SqlDialect.Postgres
-            ? $"""
+        yield return Engine.Kind switch
+        {
+            DatabaseEngine.Postgres => $"""
               CREATE TABLE IF NOT EXISTS {QuotedName(session)} (
                   "version" character varying NOT NULL, "description" character varying NOT NULL,
                   "type" bigint NOT NULL DEFAULT 2, "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0,
                   "executed_at" timestamptz NOT NULL, "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL,
                   "hash" character varying NOT NULL, "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL,
                   PRIMARY KEY ("version"))
-              """
-            : $"""
+              """,
+            DatabaseEngine.MySql => $"""
               CREATE TABLE IF NOT EXISTS {QuotedName(session)} (
                   `version` varchar(255) NOT NULL, `description` varchar(255) NOT NULL,
                   `type` bigint unsigned NOT NULL DEFAULT 2, `applied` bigint NOT NULL DEFAULT 0, `total` bigint NOT NULL DEFAULT 0,
                   `executed_at` timestamp(6) NOT NULL, `execution_time` bigint NOT NULL, `error` longtext NULL, `error_stmt` longtext NULL,
                   `hash` varchar(255) NOT NULL, `partial_hashes` json NULL, `operator_version` varchar(255) NOT NULL,
                   PRIMARY KEY (`version`)) CHARSET utf8mb4 COLLATE utf8mb4_bin
-              """;
+              """,
+            _ => throw NoDdlFor(),
+        };
     }
 
     protected override async Task<HistoryRows> ReadOwnRowsAsync(DbSession session, CancellationToken cancellationToken)

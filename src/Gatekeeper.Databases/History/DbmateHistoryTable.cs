@@ -8,15 +8,18 @@ namespace Gatekeeper.Databases.History;
 /// dbmate's <c>schema_migrations(version varchar(128) primary key)</c>: one row per applied version, nothing else.
 /// dbmate has no dirty state, so in-progress and failed marks go to <see cref="DirtyMarkTable"/>.
 /// </summary>
-internal sealed class DbmateHistoryTable(HistoryTableName table, SqlDialect dialect) : HistoryTableLayout(table, dialect)
+internal sealed class DbmateHistoryTable(HistoryTableName table, SqlEngine engine) : HistoryTableLayout(table, engine)
 {
     public override HistoryTableKind Kind => HistoryTableKind.Dbmate;
 
     protected override IEnumerable<string> CreateStatements(DbSession session)
     {
-        yield return Dialect == SqlDialect.Postgres
-            ? $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (version character varying(128) NOT NULL PRIMARY KEY)"
-            : $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (version varchar(128) NOT NULL PRIMARY KEY)";
+        yield return Engine.Kind switch
+        {
+            DatabaseEngine.Postgres => $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (version character varying(128) NOT NULL PRIMARY KEY)",
+            DatabaseEngine.MySql => $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (version varchar(128) NOT NULL PRIMARY KEY)",
+            _ => throw NoDdlFor(),
+        };
     }
 
     protected override async Task<HistoryRows> ReadOwnRowsAsync(DbSession session, CancellationToken cancellationToken)

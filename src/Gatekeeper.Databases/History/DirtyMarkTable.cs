@@ -18,7 +18,7 @@ internal static class DirtyMarkTable
     public static async Task InsertAsync(DbSession session, HistoryTableLayout layout, Migration migration, DateTime startedAtUtc, CancellationToken cancellationToken)
     {
         var table = Quoted(session, layout);
-        var timestamp = session.Dialect == SqlDialect.Postgres ? "timestamptz" : "datetime(6)";
+        var timestamp = session.Engine.TimestampType;
         await session.ExecuteAsync(
             $"CREATE TABLE IF NOT EXISTS {table} (history_table varchar(255) NOT NULL, version varchar(255) NOT NULL, " +
             $"file_name varchar(1000) NOT NULL, started_at {timestamp} NOT NULL, error text NULL, PRIMARY KEY (history_table, version))",

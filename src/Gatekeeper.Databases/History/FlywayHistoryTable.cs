@@ -14,7 +14,7 @@ namespace Gatekeeper.Databases.History;
 /// version up to it as applied; a failed row (<c>success = false</c>) is Flyway's own "failed migration" state, which
 /// both Flyway and Gatekeeper refuse to run past until it is repaired.
 /// </summary>
-internal sealed class FlywayHistoryTable(HistoryTableName table, SqlDialect dialect) : HistoryTableLayout(table, dialect)
+internal sealed class FlywayHistoryTable(HistoryTableName table, SqlEngine engine) : HistoryTableLayout(table, engine)
 {
     public override HistoryTableKind Kind => HistoryTableKind.Flyway;
 
@@ -23,7 +23,7 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlDialect dial
     protected override IEnumerable<string> CreateStatements(DbSession session)
     {
         var name = QuotedName(session);
-        if (Dialect == SqlDialect.Postgres)
+        if (Engine.Kind == DatabaseEngine.Postgres)
         {
             yield return $"""
                 CREATE TABLE IF NOT EXISTS {name} (
@@ -42,7 +42,7 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlDialect dial
                 """;
             yield return $"CREATE INDEX IF NOT EXISTS {session.Quote(Table.Name + "_s_idx")} ON {name} (\"success\")";
         }
-        else
+        else if (Engine.Kind == DatabaseEngine.MySql)
         {
             yield return $"""
                 CREATE TABLE IF NOT EXISTS {name} (
@@ -60,6 +60,10 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlDialect dial
                     INDEX {session.Quote(Table.Name + "_s_idx")} (`success`)
                 ) ENGINE=InnoDB
                 """;
+        }
+        else
+        {
+            throw NoDdlFor();
         }
     }
 
@@ -141,7 +145,7 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlDialect dial
     private Task InsertAsync(DbSession session, Migration migration, TimeSpan elapsed, bool success, CancellationToken cancellationToken)
     {
         var table = QuotedName(session);
-        var user = Dialect == SqlDialect.Postgres ? "current_user" : "SUBSTRING_INDEX(CURRENT_USER(), '@', 1)";
+        var user = Engine.CurrentUserNameExpression;
         return session.ExecuteAsync(
             $"INSERT INTO {table} (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) " +
             $"SELECT COALESCE(MAX(installed_rank), 0) + 1, @v, @d, 'SQL', @script, @c, {user}, @ms, @s FROM {table}",

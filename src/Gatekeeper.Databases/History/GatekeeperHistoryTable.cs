@@ -12,7 +12,7 @@ namespace Gatekeeper.Databases.History;
 /// transaction gets its row first with <c>dirty = true</c>; it is cleared when the last statement succeeds, and
 /// <c>error</c> says where and why it stopped otherwise.
 /// </summary>
-internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlDialect dialect) : HistoryTableLayout(table, dialect)
+internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlEngine engine) : HistoryTableLayout(table, engine)
 {
     public override HistoryTableKind Kind => HistoryTableKind.Gatekeeper;
 
@@ -20,7 +20,7 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlDialect 
 
     protected override IEnumerable<string> CreateStatements(DbSession session)
     {
-        var boolean = Dialect == SqlDialect.Postgres ? "boolean" : "tinyint(1)";
+        var boolean = Engine.BooleanType;
         yield return $"""
             CREATE TABLE IF NOT EXISTS {QuotedName(session)} (
                 installed_rank integer NOT NULL PRIMARY KEY,

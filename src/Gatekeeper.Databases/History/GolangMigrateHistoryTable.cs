@@ -11,7 +11,7 @@ namespace Gatekeeper.Databases.History;
 /// Gatekeeper sets <c>dirty</c> before a migration that cannot run atomically and clears it after; golang-migrate then
 /// refuses a dirty database exactly as Gatekeeper does.
 /// </summary>
-internal sealed class GolangMigrateHistoryTable(HistoryTableName table, SqlDialect dialect) : HistoryTableLayout(table, dialect)
+internal sealed class GolangMigrateHistoryTable(HistoryTableName table, SqlEngine engine) : HistoryTableLayout(table, engine)
 {
     // The version a dirty mark replaced, so forgetting an attempt of which nothing was committed restores it.
     private long? _versionBeforeMark;

@@ -14,27 +14,19 @@ internal static class HistoryTableInspector
     public const string AtlasName = "atlas_schema_revisions";
 
     /// <summary>
-    /// Where the table really lives: Atlas keeps its revisions on PostgreSQL in a schema of the same name unless told
-    /// otherwise, so an unqualified <c>atlas_schema_revisions</c> means <c>atlas_schema_revisions.atlas_schema_revisions</c>.
+    /// Where the table really lives: on engines with schemas (PostgreSQL) Atlas keeps its revisions in a schema of the
+    /// same name unless told otherwise, so an unqualified <c>atlas_schema_revisions</c> means
+    /// <c>atlas_schema_revisions.atlas_schema_revisions</c>.
     /// </summary>
-    public static HistoryTableName Locate(HistoryTableName name, SqlDialect dialect) =>
-        dialect == SqlDialect.Postgres && name.Schema is null && name.Name == AtlasName ? name with { Schema = AtlasName } : name;
+    public static HistoryTableName Locate(HistoryTableName name, SqlEngine engine) =>
+        engine.HasSchemasInsideDatabases && name.Schema is null && name.Name == AtlasName ? name with { Schema = AtlasName } : name;
 
     public static async Task<bool> ExistsAsync(DbSession session, HistoryTableName table, CancellationToken cancellationToken) =>
         (await ColumnsAsync(session, table, cancellationToken).ConfigureAwait(false)).Count > 0;
 
     public static Task<List<string>> ColumnsAsync(DbSession session, HistoryTableName table, CancellationToken cancellationToken)
     {
-        var schema = table.Schema is not null ? "@schema" : session.Dialect == SqlDialect.Postgres ? "current_schema()" : "DATABASE()";
-        // PostgreSQL's information_schema.columns is a view over the whole catalog that takes milliseconds to plan, and
-        // the webhook asks on every admission; pg_catalog answers the same question (tables, partitioned tables, views
-        // and foreign tables, as that view lists) in a fraction of it.
-        var sql = session.Dialect == SqlDialect.Postgres
-            ? "SELECT a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid " +
-              "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
-              $"WHERE n.nspname = {schema} AND c.relname = @table AND c.relkind IN ('r', 'p', 'v', 'f') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
-            : "SELECT column_name FROM information_schema.columns " +
-              $"WHERE table_schema = {schema} AND table_name = @table ORDER BY ordinal_position";
+        var sql = session.Engine.ColumnNamesQuery(table.Schema is not null ? "@schema" : session.Engine.CurrentSchemaExpression);
         return table.Schema is not null
             ? session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("schema", table.Schema), ("table", table.Name))
             : session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("table", table.Name));
@@ -44,18 +36,18 @@ internal static class HistoryTableInspector
     public static async Task<(HistoryTableLayout Layout, bool Exists)> InspectAsync(
         DbSession session, HistoryTableName name, MigrationFormat? format, CancellationToken cancellationToken)
     {
-        var table = Locate(name, session.Dialect);
+        var table = Locate(name, session.Engine);
         var columns = await ColumnsAsync(session, table, cancellationToken).ConfigureAwait(false);
         if (columns.Count == 0)
         {
-            return (Create(KindFromName(table, format), table, session.Dialect), false);
+            return (Create(KindFromName(table, format), table, session.Engine), false);
         }
 
         var kind = KindFromColumns(columns) ?? throw new DatabaseException(
             DatabaseErrorKind.HistoryTable,
             $"history table {table} has columns ({string.Join(", ", columns)}), which match no layout Gatekeeper reads " +
             "(Gatekeeper, Flyway, golang-migrate, dbmate, sql-migrate, Atlas); name another table with --history-table");
-        return (Create(kind, table, session.Dialect), true);
+        return (Create(kind, table, session.Engine), true);
     }
 
     public static HistoryTableKind KindFromName(HistoryTableName table, MigrationFormat? format) => table.Name switch
@@ -98,14 +90,14 @@ internal static class HistoryTableInspector
         return Has("version") ? HistoryTableKind.Dbmate : null;
     }
 
-    public static HistoryTableLayout Create(HistoryTableKind kind, HistoryTableName table, SqlDialect dialect) => kind switch
+    public static HistoryTableLayout Create(HistoryTableKind kind, HistoryTableName table, SqlEngine engine) => kind switch
     {
-        HistoryTableKind.Gatekeeper => new GatekeeperHistoryTable(table, dialect),
-        HistoryTableKind.Flyway => new FlywayHistoryTable(table, dialect),
-        HistoryTableKind.GolangMigrate => new GolangMigrateHistoryTable(table, dialect),
-        HistoryTableKind.Dbmate => new DbmateHistoryTable(table, dialect),
-        HistoryTableKind.SqlMigrate => new SqlMigrateHistoryTable(table, dialect),
-        HistoryTableKind.Atlas => new AtlasHistoryTable(table, dialect),
+        HistoryTableKind.Gatekeeper => new GatekeeperHistoryTable(table, engine),
+        HistoryTableKind.Flyway => new FlywayHistoryTable(table, engine),
+        HistoryTableKind.GolangMigrate => new GolangMigrateHistoryTable(table, engine),
+        HistoryTableKind.Dbmate => new DbmateHistoryTable(table, engine),
+        HistoryTableKind.SqlMigrate => new SqlMigrateHistoryTable(table, engine),
+        HistoryTableKind.Atlas => new AtlasHistoryTable(table, engine),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown history table kind"),
     };
 }

@@ -31,11 +31,11 @@ public enum RepairResolution
 /// dies in between leaves the mark, and the next run refuses until <see cref="RepairAsync"/>. Layouts whose tool has
 /// no dirty state of its own (dbmate, sql-migrate) keep the mark in a side table, <see cref="DirtyMarkTable"/>.
 /// </summary>
-internal abstract class HistoryTableLayout(HistoryTableName table, SqlDialect dialect)
+internal abstract class HistoryTableLayout(HistoryTableName table, SqlEngine engine)
 {
     public HistoryTableName Table { get; } = table;
 
-    public SqlDialect Dialect { get; } = dialect;
+    public SqlEngine Engine { get; } = engine;
 
     public abstract HistoryTableKind Kind { get; }
 
@@ -49,11 +49,7 @@ internal abstract class HistoryTableLayout(HistoryTableName table, SqlDialect di
     {
         if (Table.Schema is not null)
         {
-            await session.ExecuteAsync(
-                Dialect == SqlDialect.Postgres
-                    ? $"CREATE SCHEMA IF NOT EXISTS {session.Quote(Table.Schema)}"
-                    : $"CREATE DATABASE IF NOT EXISTS {session.Quote(Table.Schema)}",
-                cancellationToken).ConfigureAwait(false);
+            await session.ExecuteAsync(Engine.CreateSchemaIfNotExists(session.Quote(Table.Schema)), cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var statement in CreateStatements(session))
@@ -141,7 +137,11 @@ internal abstract class HistoryTableLayout(HistoryTableName table, SqlDialect di
     protected static bool ReadBool(DbDataReader reader, int ordinal) =>
         !reader.IsDBNull(ordinal) && Convert.ToBoolean(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
 
-    protected string TimestampType => Dialect == SqlDialect.Postgres ? "timestamptz" : "datetime(6)";
+    protected string TimestampType => Engine.TimestampType;
+
+    /// <summary>The exception for an engine this layout has no DDL for.</summary>
+    protected Exception NoDdlFor() =>
+        new NotSupportedException($"{GetType().Name} has no table definition for {Engine.DisplayName}");
 
     /// <summary>Truncates free text to a column's size; server messages can be long.</summary>
     protected static string Clip(string text, int max) => text.Length <= max ? text : text[..max];

@@ -8,15 +8,18 @@ namespace Gatekeeper.Databases.History;
 /// sql-migrate's <c>gorp_migrations(id, applied_at)</c>: one row per applied file, keyed by the whole file name.
 /// sql-migrate has no dirty state, so in-progress and failed marks go to <see cref="DirtyMarkTable"/>.
 /// </summary>
-internal sealed class SqlMigrateHistoryTable(HistoryTableName table, SqlDialect dialect) : HistoryTableLayout(table, dialect)
+internal sealed class SqlMigrateHistoryTable(HistoryTableName table, SqlEngine engine) : HistoryTableLayout(table, engine)
 {
     public override HistoryTableKind Kind => HistoryTableKind.SqlMigrate;
 
     protected override IEnumerable<string> CreateStatements(DbSession session)
     {
-        yield return Dialect == SqlDialect.Postgres
-            ? $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (id text NOT NULL PRIMARY KEY, applied_at timestamp with time zone NULL)"
-            : $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (id varchar(255) NOT NULL PRIMARY KEY, applied_at datetime NULL) ENGINE=InnoDB CHARSET=UTF8";
+        yield return Engine.Kind switch
+        {
+            DatabaseEngine.Postgres => $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (id text NOT NULL PRIMARY KEY, applied_at timestamp with time zone NULL)",
+            DatabaseEngine.MySql => $"CREATE TABLE IF NOT EXISTS {QuotedName(session)} (id varchar(255) NOT NULL PRIMARY KEY, applied_at datetime NULL) ENGINE=InnoDB CHARSET=UTF8",
+            _ => throw NoDdlFor(),
+        };
     }
 
     protected override async Task<HistoryRows> ReadOwnRowsAsync(DbSession session, CancellationToken cancellationToken)

@@ -1,0 +1,312 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Gatekeeper.Core.Sql;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using Npgsql;
+
+namespace Gatekeeper.Databases;
+
+/// <summary>
+/// Everything in which the database engines differ, in one type: URL schemes and defaults, identifier quoting, the
+/// column types and catalog queries of the history tables, lock timeouts, how errors point into a statement, whether
+/// DDL is transactional, and which <see cref="MigrationDatabase"/> serves the engine. Callers ask the engine instead of
+/// comparing it with <see cref="DatabaseEngine.Postgres"/>; <see cref="For(DatabaseEngine)"/> throws on an engine it does
+/// not know, so a new engine cannot silently be treated as one of the others.
+/// </summary>
+public abstract partial class SqlEngine
+{
+    public static readonly SqlEngine Postgres = new PostgresEngine();
+    public static readonly SqlEngine MySql = new MySqlEngine();
+
+    /// <summary>Every engine Gatekeeper supports, in the order messages list them.</summary>
+    public static IReadOnlyList<SqlEngine> All { get; } = [Postgres, MySql];
+
+    public abstract DatabaseEngine Kind { get; }
+
+    public abstract SqlDialect Dialect { get; }
+
+    /// <summary>The engine's name in plan identities, metrics and traces: <c>postgres</c>, <c>mysql</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>How people call it in messages: PostgreSQL, MySQL.</summary>
+    public abstract string DisplayName { get; }
+
+    /// <summary>URL schemes that select this engine (lower case).</summary>
+    public abstract IReadOnlyList<string> Schemes { get; }
+
+    public abstract int DefaultPort { get; }
+
+    /// <summary>The <c>sslmode</c> values a URL may carry for this engine.</summary>
+    public abstract IReadOnlyList<string> SslModes { get; }
+
+    /// <summary>Whether a database holds schemas of its own (PostgreSQL), rather than a schema being a database (MySQL).</summary>
+    public abstract bool HasSchemasInsideDatabases { get; }
+
+    /// <summary>
+    /// Whether DDL takes part in transactions. Without it (MySQL commits DDL implicitly) every migration runs statement
+    /// by statement between a dirty mark and its clearing, and every statement counts as committed.
+    /// </summary>
+    public abstract bool TransactionalDdl { get; }
+
+    public abstract string Quote(string identifier);
+
+    /// <summary>The column type of a UTC timestamp in Gatekeeper's own tables.</summary>
+    public abstract string TimestampType { get; }
+
+    /// <summary>The column type of a true/false value in Gatekeeper's own tables.</summary>
+    public abstract string BooleanType { get; }
+
+    /// <summary>An expression naming the schema (PostgreSQL) or database (MySQL) unqualified names resolve to.</summary>
+    public abstract string CurrentSchemaExpression { get; }
+
+    /// <summary>An expression giving the connected user's name without a host part.</summary>
+    public abstract string CurrentUserNameExpression { get; }
+
+    /// <summary>The statement that creates the schema (or, on MySQL, the database) a qualified history table lives in.</summary>
+    public abstract string CreateSchemaIfNotExists(string quotedSchema);
+
+    /// <summary>
+    /// A query listing the column names of table <c>@table</c> in schema <paramref name="schemaExpression"/> (a parameter
+    /// or <see cref="CurrentSchemaExpression"/>) in column order; empty when there is no such table.
+    /// </summary>
+    public abstract string ColumnNamesQuery(string schemaExpression);
+
+    public abstract string SetLockTimeout(TimeSpan timeout, bool transactionLocal);
+
+    public abstract string ResetLockTimeout { get; }
+
+    /// <summary>The settings a migration file changes when it sets its own lock timeout (then Gatekeeper's is not imposed).</summary>
+    public abstract IReadOnlyList<string> LockTimeoutSettings { get; }
+
+    /// <summary>Points the location at the error inside the statement when the server says where it is.</summary>
+    public abstract SourceLocation Locate(SqlStatement statement, Exception exception);
+
+    /// <summary>
+    /// Whether a migration's statements go to the server as one batch; <see cref="StoppedAt"/> then names the statement
+    /// a failure stopped at.
+    /// </summary>
+    public virtual bool SendsBatches => false;
+
+    /// <summary>The index of the first batch command that did not complete (the refused or interrupted one), or -1.</summary>
+    public virtual int StoppedAt(DbBatch batch) => -1;
+
+    /// <summary>The engine's migration database over <paramref name="url"/>; nothing connects yet.</summary>
+    internal abstract MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools);
+
+    /// <summary>A connection outside any pool, so closing it really ends the server session (locks, throwaway databases).</summary>
+    internal abstract DbConnection CreateUnpooledConnection(DatabaseUrl url);
+
+    public static SqlEngine For(DatabaseEngine engine) => engine switch
+    {
+        DatabaseEngine.Postgres => Postgres,
+        DatabaseEngine.MySql => MySql,
+        _ => throw Unsupported(engine),
+    };
+
+    public static SqlEngine For(SqlDialect dialect) => dialect switch
+    {
+        SqlDialect.Postgres => Postgres,
+        SqlDialect.MySql => MySql,
+        _ => throw new ArgumentOutOfRangeException(nameof(dialect), dialect, $"no database engine speaks SQL dialect {dialect}"),
+    };
+
+    /// <summary>The engine a URL scheme selects (<c>postgres</c>, <c>postgresql</c>, <c>mysql</c>, <c>mariadb</c>), or null.</summary>
+    public static SqlEngine? ForScheme(string scheme) =>
+        All.FirstOrDefault(e => e.Schemes.Contains(scheme, StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>The exception for a <see cref="DatabaseEngine"/> value no engine type handles (a bug, never user input).</summary>
+    public static ArgumentOutOfRangeException Unsupported(DatabaseEngine engine) =>
+        new(nameof(engine), engine, $"database engine {engine} is not supported; add it to {nameof(SqlEngine)}");
+
+    public override string ToString() => DisplayName;
+
+    /// <summary>The location of a 0-based character offset inside a statement's text.</summary>
+    protected static SourceLocation At(SqlStatement statement, int offset)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        var text = statement.Text;
+        offset = Math.Clamp(offset, 0, text.Length);
+        var lines = 0;
+        var lineStart = -1;
+        for (var i = 0; i < offset; i++)
+        {
+            if (text[i] == '\n')
+            {
+                lines++;
+                lineStart = i;
+            }
+        }
+
+        var start = statement.Location;
+        return lines == 0
+            ? start with { Column = start.Column + offset }
+            : start with { Line = start.Line + lines, Column = offset - lineStart };
+    }
+
+    private sealed class PostgresEngine : SqlEngine
+    {
+        public override DatabaseEngine Kind => DatabaseEngine.Postgres;
+
+        public override SqlDialect Dialect => SqlDialect.Postgres;
+
+        public override string Name => "postgres";
+
+        public override string DisplayName => "PostgreSQL";
+
+        public override IReadOnlyList<string> Schemes { get; } = ["postgres", "postgresql"];
+
+        public override int DefaultPort => 5432;
+
+        public override IReadOnlyList<string> SslModes { get; } = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+        public override bool HasSchemasInsideDatabases => true;
+
+        public override bool TransactionalDdl => true;
+
+        public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+        public override string TimestampType => "timestamptz";
+
+        public override string BooleanType => "boolean";
+
+        public override string CurrentSchemaExpression => "current_schema()";
+
+        public override string CurrentUserNameExpression => "current_user";
+
+        public override string CreateSchemaIfNotExists(string quotedSchema) => $"CREATE SCHEMA IF NOT EXISTS {quotedSchema}";
+
+        // information_schema.columns is a view over the whole catalog that takes milliseconds to plan, and the webhook
+        // asks on every admission; pg_catalog answers the same question (tables, partitioned tables, views and foreign
+        // tables, as that view lists) in a fraction of it.
+        public override string ColumnNamesQuery(string schemaExpression) =>
+            "SELECT a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid " +
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+            $"WHERE n.nspname = {schemaExpression} AND c.relname = @table AND c.relkind IN ('r', 'p', 'v', 'f') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+
+        public override string SetLockTimeout(TimeSpan timeout, bool transactionLocal) =>
+            $"SET {(transactionLocal ? "LOCAL " : string.Empty)}lock_timeout = '{(long)Math.Max(1, timeout.TotalMilliseconds)}ms'";
+
+        public override string ResetLockTimeout => "RESET lock_timeout";
+
+        public override IReadOnlyList<string> LockTimeoutSettings { get; } = ["lock_timeout"];
+
+        public override bool SendsBatches => true;
+
+        // Npgsql gives each command that completed a statement type from the server's CommandComplete tag (DDL is
+        // "Other"); the first one still Unknown is where the batch stopped, whether refused or cut off.
+        public override int StoppedAt(DbBatch batch)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            for (var i = 0; i < batch.BatchCommands.Count; i++)
+            {
+                if (batch.BatchCommands[i] is NpgsqlBatchCommand { StatementType: StatementType.Unknown })
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        // Position is 1-based, in characters of the statement text Gatekeeper sent.
+        public override SourceLocation Locate(SqlStatement statement, Exception exception)
+        {
+            ArgumentNullException.ThrowIfNull(statement);
+            return exception is PostgresException { Position: > 0 } pg ? At(statement, pg.Position - 1) : statement.Location;
+        }
+
+        internal override MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools) =>
+            new PostgresMigrationDatabase(url, options, loggerFactory, pools);
+
+        internal override DbConnection CreateUnpooledConnection(DatabaseUrl url) =>
+            new NpgsqlConnection(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
+    }
+
+    private sealed partial class MySqlEngine : SqlEngine
+    {
+        public override DatabaseEngine Kind => DatabaseEngine.MySql;
+
+        public override SqlDialect Dialect => SqlDialect.MySql;
+
+        public override string Name => "mysql";
+
+        public override string DisplayName => "MySQL";
+
+        public override IReadOnlyList<string> Schemes { get; } = ["mysql", "mariadb"];
+
+        public override int DefaultPort => 3306;
+
+        public override IReadOnlyList<string> SslModes { get; } = ["disable", "disabled", "none", "prefer", "preferred", "require", "required", "verify-ca", "verify_ca", "verify-full", "verify_identity"];
+
+        public override bool HasSchemasInsideDatabases => false;
+
+        public override bool TransactionalDdl => false;
+
+        public override string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
+
+        public override string TimestampType => "datetime(6)";
+
+        public override string BooleanType => "tinyint(1)";
+
+        public override string CurrentSchemaExpression => "DATABASE()";
+
+        public override string CurrentUserNameExpression => "SUBSTRING_INDEX(CURRENT_USER(), '@', 1)";
+
+        public override string CreateSchemaIfNotExists(string quotedSchema) => $"CREATE DATABASE IF NOT EXISTS {quotedSchema}";
+
+        public override string ColumnNamesQuery(string schemaExpression) =>
+            "SELECT column_name FROM information_schema.columns " +
+            $"WHERE table_schema = {schemaExpression} AND table_name = @table ORDER BY ordinal_position";
+
+        // lock_wait_timeout takes whole seconds, at least 1.
+        public override string SetLockTimeout(TimeSpan timeout, bool transactionLocal) =>
+            $"SET SESSION lock_wait_timeout = {Math.Max(1, (long)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture)}";
+
+        public override string ResetLockTimeout => "SET SESSION lock_wait_timeout = DEFAULT";
+
+        public override IReadOnlyList<string> LockTimeoutSettings { get; } = ["lock_wait_timeout", "innodb_lock_wait_timeout"];
+
+        // Syntax errors end with "... near '<text>' at line N", N counted from the statement's first line.
+        public override SourceLocation Locate(SqlStatement statement, Exception exception)
+        {
+            ArgumentNullException.ThrowIfNull(statement);
+            if (exception is not MySqlException { ErrorCode: MySqlErrorCode.ParseError } my)
+            {
+                return statement.Location;
+            }
+
+            var match = NearAtLine().Match(my.Message);
+            if (!match.Success || !int.TryParse(match.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var line) || line < 1)
+            {
+                return statement.Location;
+            }
+
+            var near = match.Groups["near"].Value;
+            var text = statement.Text;
+            var lineStart = 0;
+            for (var l = 1; l < line && lineStart >= 0; l++)
+            {
+                lineStart = text.IndexOf('\n', lineStart) is var nl && nl >= 0 ? nl + 1 : -1;
+            }
+
+            if (lineStart < 0)
+            {
+                return statement.Location;
+            }
+
+            var at = near.Length > 0 ? text.IndexOf(near, lineStart, StringComparison.Ordinal) : -1;
+            return At(statement, at >= 0 ? at : lineStart);
+        }
+
+        internal override MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools) =>
+            new MySqlMigrationDatabase(url, options, loggerFactory, pools);
+
+        internal override DbConnection CreateUnpooledConnection(DatabaseUrl url) =>
+            new MySqlConnection(new MySqlConnectionStringBuilder(url.ToMySqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
+
+        [GeneratedRegex(@"near '(?<near>.*)' at line (?<line>\d+)$", RegexOptions.Singleline)]
+        private static partial Regex NearAtLine();
+    }
+}
