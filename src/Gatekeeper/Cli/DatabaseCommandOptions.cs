@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Gatekeeper.Core.Migrations;
+using Gatekeeper.Databases;
 
 namespace Gatekeeper.Cli;
 
@@ -30,7 +31,7 @@ internal sealed class DatabaseCommandOptions
     public async Task<(MigrationDirectory Source, DatabaseTarget Target)> ResolveAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(_directory), parse.GetRequiredValue(_format), cancellationToken);
-        var target = DatabaseTarget.Resolve(parse.GetValue(_url), parse.GetValue(_urlFile), parse.GetValue(_historyTable), source);
+        var target = DatabaseTargets.Resolve(parse.GetValue(_url), parse.GetValue(_urlFile), parse.GetValue(_historyTable), source);
         return (source, target);
     }
 }

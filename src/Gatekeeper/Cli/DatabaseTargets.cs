@@ -4,8 +4,8 @@ using Gatekeeper.Databases.History;
 
 namespace Gatekeeper.Cli;
 
-/// <summary>The database a command works on: its parsed URL (shown only redacted) and the options to open it with.</summary>
-internal sealed record DatabaseTarget(DatabaseUrl Url, MigrationDatabaseOptions Options)
+/// <summary>Turns the command line's --url/--url-file and --history-table into the database a command works on.</summary>
+internal static class DatabaseTargets
 {
     public static DatabaseTarget Resolve(string? url, FileInfo? urlFile, string? historyTable, MigrationDirectory directory)
     {
@@ -23,6 +23,4 @@ internal sealed record DatabaseTarget(DatabaseUrl Url, MigrationDatabaseOptions 
 
         return new DatabaseTarget(parsed, new MigrationDatabaseOptions { HistoryTable = table, Format = directory.Format });
     }
-
-    public IMigrationDatabase Open() => MigrationDatabase.Open(Url, Options);
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Lint.Formatting;
 using Gatekeeper.Core.Migrations;
-using Gatekeeper.Core.Sql;
+using Gatekeeper.Databases;
 
 namespace Gatekeeper.Cli;
 
@@ -17,9 +17,9 @@ internal static class LintCommand
         var dialect = new Option<string>("--dialect")
         {
             Description = "SQL dialect of the files.",
-            DefaultValueFactory = _ => "postgres",
+            DefaultValueFactory = _ => SqlEngine.Postgres.Name,
             HelpName = "DIALECT",
-        }.AcceptOnlyFromAmong("postgres", "mysql");
+        }.AcceptOnlyFromAmong([.. SqlEngine.All.Select(e => e.Name)]);
         var allow = new Option<string?>("--allow")
         {
             Description = "Rule ids or categories to accept, comma separated (as the gatekeeper.dev/allow annotation), e.g. GK101,locking.",
@@ -46,12 +46,12 @@ internal static class LintCommand
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
-            var sqlDialect = parse.GetRequiredValue(dialect) == "mysql" ? SqlDialect.MySql : SqlDialect.Postgres;
+            var sqlDialect = SqlEngine.All.Single(e => e.Name == parse.GetRequiredValue(dialect)).Dialect;
             var options = LintOptions.Default with { Allow = LintAllowList.Parse(parse.GetValue(allow)) };
             if (parse.GetValue(url) is not null || parse.GetValue(urlFile) is not null)
             {
                 // Only an explicit flag switches to the live schema: GATEKEEPER_DATABASE_URL alone must not change what lint judges.
-                var target = DatabaseTarget.Resolve(parse.GetValue(url), parse.GetValue(urlFile), historyTable: null, source);
+                var target = DatabaseTargets.Resolve(parse.GetValue(url), parse.GetValue(urlFile), historyTable: null, source);
                 await using var db = target.Open();
                 var live = await db.ReadSchemaAsync(cancellationToken);
                 sqlDialect = target.Url.Dialect;

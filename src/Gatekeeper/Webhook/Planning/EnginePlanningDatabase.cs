@@ -16,9 +16,6 @@ namespace Gatekeeper.Webhook.Planning;
 /// </summary>
 public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimeProvider timeProvider, DatabaseConnectionPools pools) : IPlanningDatabase
 {
-    /// <summary>What <see cref="DatabaseTarget.Connection"/> holds: the parsed URL and how to read its history.</summary>
-    private sealed record Connection(DatabaseUrl Url, HistoryTableName HistoryTable, MigrationFormat? Format);
-
     public DatabaseTargetResult Resolve(SecretValue url, string historyTable, MigrationFormat? format)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -32,8 +29,8 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
             return new DatabaseTargetResult(null, $"history table \"{historyTable}\": {tableError}");
         }
 
-        var identity = parsed.ToIdentity(table.ToString());
-        return new DatabaseTargetResult(new DatabaseTarget(identity, parsed.Dialect, new Connection(parsed, table, format)), null);
+        var options = new MigrationDatabaseOptions { HistoryTable = table, Format = format, TimeProvider = timeProvider };
+        return new DatabaseTargetResult(new DatabaseTarget(parsed, options), null);
     }
 
     public async Task<HistoryState> ReadHistoryAsync(DatabaseTarget target, CancellationToken cancellationToken)
@@ -53,16 +50,16 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(plan);
         var notes = new List<string>();
-        var engine = ((Connection)target.Connection).Url.Engine;
-        // The engine picks the only safe way for its kind: PostgreSQL's transactional DDL rolls back, MySQL's auto-commits
-        // and so is replayed on a throwaway copy. A request for the other way is honoured as far as it is safe.
-        if (mode == Kubernetes.Annotations.DryRunMode.Transaction && engine != DatabaseEngine.Postgres)
+        var engine = target.Engine;
+        // The engine picks the only safe way for its kind: transactional DDL rolls back, DDL that commits at once is
+        // replayed on a throwaway copy. A request for the other way is honoured as far as it is safe.
+        if (mode == Kubernetes.Annotations.DryRunMode.Transaction && !engine.TransactionalDdl)
         {
-            notes.Add("MySQL commits DDL at once, so the plan was dry-run on a throwaway copy of the schema instead of in a transaction");
+            notes.Add($"{engine.DisplayName} commits DDL at once, so the plan was dry-run on a throwaway copy of the schema instead of in a transaction");
         }
-        else if (mode == Kubernetes.Annotations.DryRunMode.Shadow && engine == DatabaseEngine.Postgres)
+        else if (mode == Kubernetes.Annotations.DryRunMode.Shadow && engine.TransactionalDdl)
         {
-            notes.Add("the plan was dry-run in a rolled-back transaction, which is as safe as a shadow copy on PostgreSQL");
+            notes.Add($"the plan was dry-run in a rolled-back transaction, which is as safe as a shadow copy on {engine.DisplayName}");
         }
 
         if (scratch is not null)
@@ -84,17 +81,8 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         ArgumentNullException.ThrowIfNull(target);
         return failure is DatabaseException known
             ? known.Message
-            : DatabaseErrorClassifier.ForConnection(failure, ((Connection)target.Connection).Url).Message;
+            : DatabaseErrorClassifier.ForConnection(failure, target.Url).Message;
     }
 
-    private IMigrationDatabase Open(DatabaseTarget target)
-    {
-        var connection = (Connection)target.Connection;
-        return MigrationDatabase.Open(connection.Url, new MigrationDatabaseOptions
-        {
-            HistoryTable = connection.HistoryTable,
-            Format = connection.Format,
-            TimeProvider = timeProvider,
-        }, loggerFactory, pools);
-    }
+    private IMigrationDatabase Open(DatabaseTarget target) => target.Open(loggerFactory, pools);
 }

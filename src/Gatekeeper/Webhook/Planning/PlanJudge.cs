@@ -1,10 +1,10 @@
 using System.Text;
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Planning;
-using Gatekeeper.Core.Sql;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Annotations;
 using Polly.Timeout;
+using DatabaseTarget = Gatekeeper.Databases.DatabaseTarget;
 
 namespace Gatekeeper.Webhook.Planning;
 
@@ -53,7 +53,7 @@ public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates,
 
         // The linter applies the allow annotation itself (rule ids and category names), so the webhook and
         // `gatekeeper lint` agree on what an allowance covers.
-        var report = Linter.Lint(plan.Pending, rollout.Target.Dialect, new LintOptions
+        var report = Linter.Lint(plan.Pending, rollout.Target.Engine.Dialect, new LintOptions
         {
             Allow = annotations.Allow,
             Schema = live?.Schema,
@@ -80,7 +80,7 @@ public sealed class PlanJudge(IPlanningDatabase database, DeploymentGates gates,
         warnings.AddRange(report.Findings.Select(DenialMessages.Warning));
 
         var mode = annotations.DryRun == DryRunMode.EngineDefault
-            ? rollout.Target.Dialect == SqlDialect.Postgres ? DryRunMode.Transaction : DryRunMode.Shadow
+            ? rollout.Target.Engine.TransactionalDdl ? DryRunMode.Transaction : DryRunMode.Shadow
             : annotations.DryRun;
         if (mode == DryRunMode.None)
         {

@@ -1,22 +1,16 @@
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
-using Gatekeeper.Core.Sql;
+using DatabaseTarget = Gatekeeper.Databases.DatabaseTarget;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
 
 namespace Gatekeeper.Webhook.Planning;
 
 /// <summary>
-/// A database the webhook plans against: where it is (no credentials) and how to reach it. <see cref="Connection"/>
-/// is the engine's own parsed URL, opaque here, so the credential never passes through the webhook's code as text.
+/// Either the database to plan against (its URL prints only redacted, so the credential never passes through the
+/// webhook's code as text) or one sentence saying what is wrong with the URL (which it never repeats).
 /// </summary>
-public sealed record DatabaseTarget(DatabaseIdentity Identity, SqlDialect Dialect, object Connection)
-{
-    public override string ToString() => Identity.ToString();
-}
-
-/// <summary>Either the target or one sentence saying what is wrong with the URL (which it never repeats).</summary>
 public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Problem);
 
 /// <summary>Where a dry-run failed and the server's message; <see cref="Notes"/> say what it could not check.</summary>

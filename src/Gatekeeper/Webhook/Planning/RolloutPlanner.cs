@@ -8,6 +8,7 @@ using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
 using k8s.Autorest;
 using Polly.Timeout;
+using DatabaseTarget = Gatekeeper.Databases.DatabaseTarget;
 
 namespace Gatekeeper.Webhook.Planning;
 
