@@ -103,7 +103,9 @@ for entry in "${corpus_list[@]}"; do
       log="$work/$corpus/$tool-$run.log"
       if [ "$tool" = gatekeeper ]; then
         t0=$(date +%s%N)
-        "$gatekeeper" migrate --dir "$source_dir" --url "$(url_of "$engine" "$db")" >"$log" 2>&1 || { echo "gatekeeper failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
+        # migrate lints what it applies (one verdict with plan and the webhook); these published histories were reviewed
+        # long ago, so every category is allowed: the lint still runs and is timed, it just blocks nothing.
+        "$gatekeeper" migrate --dir "$source_dir" --url "$(url_of "$engine" "$db")" --allow destructive,backward-incompatible,locking,data-dependent,transaction,hygiene >"$log" 2>&1 || { echo "gatekeeper failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
         ms="$(ms_since "$t0")"
         grep -q "Applied $migrations migrations" "$log" || { echo "gatekeeper did not apply $migrations migrations of $corpus:" >&2; tail -n 3 "$log" >&2; exit 1; }
         gk="$gk $ms"

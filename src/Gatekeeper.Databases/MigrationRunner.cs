@@ -18,6 +18,8 @@ public enum MigrationRunStatus
     Failed,
     /// <summary>Another runner held the migration lock for the whole timeout; nothing ran.</summary>
     LockNotAcquired,
+    /// <summary>The plan verdict refused the plan made under the lock (a blocking lint finding, not the expected plan); nothing ran.</summary>
+    Rejected,
 }
 
 public enum MigrationProgressKind
@@ -40,6 +42,9 @@ public sealed record MigrationRunResult(
     string Message)
 {
     public bool Succeeded => Status is MigrationRunStatus.UpToDate or MigrationRunStatus.Applied;
+
+    /// <summary>The verdict on the plan made under the lock, when the runner was given a judge.</summary>
+    public PlanVerdict? Verdict { get; init; }
 }
 
 /// <summary>A plan and, when it was not blocked, its dry-run.</summary>
@@ -55,6 +60,12 @@ public sealed record MigrationRunnerOptions
 
     /// <summary>Turns the directory and the history into a plan; <see cref="MigrationPlanner.Plan"/> unless replaced.</summary>
     public Func<MigrationDirectory, HistoryState, DatabaseIdentity, MigrationPlan> Plan { get; init; } = MigrationPlanner.Plan;
+
+    /// <summary>
+    /// Judges the plan made under the lock (never a blocked one) before anything is applied, with the one plan verdict
+    /// (<see cref="PlanJudge.Judge"/>): a rejection applies nothing. Null admits every plan that is not blocked.
+    /// </summary>
+    public Func<MigrationPlan, CancellationToken, Task<PlanVerdict>>? Judge { get; init; }
 }
 
 /// <summary>
@@ -93,9 +104,19 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
                 return new MigrationRunResult(MigrationRunStatus.PlanBlocked, plan, [], null, string.Join("; ", plan.Problems.Select(p => p.Message)));
             }
 
+            PlanVerdict? verdict = null;
+            if (_options.Judge is { } judge)
+            {
+                verdict = await judge(plan, cancellationToken).ConfigureAwait(false);
+                if (!verdict.Allowed)
+                {
+                    return new MigrationRunResult(MigrationRunStatus.Rejected, plan, [], null, verdict.Message ?? verdict.Reason) { Verdict = verdict };
+                }
+            }
+
             if (plan.IsEmpty)
             {
-                return new MigrationRunResult(MigrationRunStatus.UpToDate, plan, [], null, $"{database.Identity.Database} is up to date; nothing to apply");
+                return new MigrationRunResult(MigrationRunStatus.UpToDate, plan, [], null, $"{database.Identity.Database} is up to date; nothing to apply") { Verdict = verdict };
             }
 
             var applied = new List<MigrationApplyResult>(plan.Pending.Count);
@@ -114,14 +135,14 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
                     var what = IsConnectionFailure(failure)
                         ? $"migration {migration.Id} was cut off: the connection to {database.Identity.Endpoint} was lost at {failure}"
                         : $"migration {migration.Id} failed at {failure}";
-                    return new MigrationRunResult(MigrationRunStatus.Failed, plan, applied, failure, what + suffix);
+                    return new MigrationRunResult(MigrationRunStatus.Failed, plan, applied, failure, what + suffix) { Verdict = verdict };
                 }
 
                 applied.Add(result);
                 progress?.Report(new MigrationProgress(MigrationProgressKind.Finished, migration, i, plan.Pending.Count, result.Elapsed, null));
             }
 
-            return new MigrationRunResult(MigrationRunStatus.Applied, plan, applied, null, $"applied {applied.Count} migration{(applied.Count == 1 ? string.Empty : "s")} to {database.Identity.Database}");
+            return new MigrationRunResult(MigrationRunStatus.Applied, plan, applied, null, $"applied {applied.Count} migration{(applied.Count == 1 ? string.Empty : "s")} to {database.Identity.Database}") { Verdict = verdict };
         }
     }
 

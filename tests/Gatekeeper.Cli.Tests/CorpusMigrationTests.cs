@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Gatekeeper.Core.Tests;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.Tests;
@@ -27,7 +28,10 @@ public sealed class CorpusMigrationTests
         await using var database = await TestDatabase.CreateAsync(engine == "mysql" ? DatabaseEngine.MySql : DatabaseEngine.Postgres);
         var url = TestUrls.For(database);
 
-        var first = await CliRun.InvokeAsync("migrate", "--dir", directory.Path, "--url", url);
+        // A team adopting a whole reviewed history approves the plan it applies once, as the webhook's approve-plan does.
+        var plan = await CliRun.InvokeAsync("plan", "--dir", directory.Path, "--url", url, "--output", "json");
+        var approve = JsonNode.Parse(plan.Output)!["hash"]!.GetValue<string>();
+        var first = await CliRun.InvokeAsync("migrate", "--dir", directory.Path, "--url", url, "--approve-plan", approve);
         var second = await CliRun.InvokeAsync("migrate", "--dir", directory.Path, "--url", url);
         var status = await CliRun.InvokeAsync("status", "--dir", directory.Path, "--url", url);
 

@@ -129,6 +129,48 @@ public static class MigrationPlanner
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
+    /// <summary>
+    /// True when <paramref name="plan"/>'s pending migrations are the rest of the plan whose hash is
+    /// <paramref name="expectedHash"/>: that plan began with migrations that are applied now (an earlier attempt of the
+    /// same Job applied them before it failed) and ends with exactly what is pending. Tried for every split point:
+    /// the last k applied versioned migrations, then the repeatables applied just before the first pending one.
+    /// </summary>
+    public static bool IsRemainderOf(MigrationPlan plan, string expectedHash)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(expectedHash);
+        var versioned = plan.Applied.Where(m => m.Kind == MigrationKind.Versioned).ToList();
+        var repeatables = new List<Migration>();
+        if (plan.Pending.Count > 0 && plan.Pending[0].Kind == MigrationKind.Repeatable)
+        {
+            // Every versioned migration of the earlier attempt is applied; of its repeatables, those before the first one pending.
+            var first = plan.Pending[0].Id;
+            repeatables = plan.Applied.Where(m => m.Kind == MigrationKind.Repeatable && string.CompareOrdinal(m.Id, first) < 0).ToList();
+        }
+
+        for (var r = 0; r <= repeatables.Count; r++)
+        {
+            for (var k = 0; k <= versioned.Count; k++)
+            {
+                if (k == 0 && r == 0)
+                {
+                    continue;
+                }
+
+                var candidate = new List<Migration>(k + r + plan.Pending.Count);
+                candidate.AddRange(versioned.Skip(versioned.Count - k));
+                candidate.AddRange(repeatables.Skip(repeatables.Count - r));
+                candidate.AddRange(plan.Pending);
+                if (string.Equals(ComputeHash(plan.Database, candidate), expectedHash, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static Dictionary<string, AppliedMigration> LatestRowPerId(IReadOnlyList<AppliedMigration> applied)
     {
         // Repeatable migrations appear once per application; the last row is the one that counts.

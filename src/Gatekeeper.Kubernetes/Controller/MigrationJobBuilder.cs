@@ -151,7 +151,10 @@ public static class MigrationJobBuilder
         };
     }
 
-    /// <summary>The runner's arguments: the mounted directory, the mounted URL file, and what the Deployment's annotations pin.</summary>
+    /// <summary>
+    /// The runner's arguments: the mounted directory, the mounted URL file, what the Deployment's annotations pin, and the
+    /// plan the webhook admitted (<c>--expect-plan</c>), so the Job applies exactly that plan and refuses any other.
+    /// </summary>
     public static IReadOnlyList<string> Arguments(MigrationJobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -161,6 +164,7 @@ public static class MigrationJobBuilder
             "--dir", MigrationsDirectory,
             "--url-file", DatabaseUrlFile,
             "--history-table", request.HistoryTable,
+            "--expect-plan", request.Plan,
         };
         if (request.Format is { } format)
         {

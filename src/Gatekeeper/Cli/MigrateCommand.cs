@@ -30,18 +30,29 @@ internal static class MigrateCommand
             HelpName = "FILE",
         };
 
+        var verdictOptions = new VerdictOptions();
+        var expectPlan = new Option<string?>("--expect-plan")
+        {
+            Description = "Apply only the plan with this hash (what the migration Job does with the plan the webhook admitted); any other plan " +
+                          "is refused and nothing is applied. The rest of that plan, after an earlier attempt applied its first part, is accepted too.",
+            HelpName = "HASH",
+        };
+
         var command = new Command("migrate", """
             Apply pending migrations in order, each in its own transaction where the engine allows (files marked
             no-transaction run statement by statement), recording each in the history table. Takes the database's
             migration lock first, so concurrent runners apply every migration exactly once; a second run is a no-op.
-            Refuses to start when the plan shows drift, missing files, out-of-order versions or a dirty migration.
-            Exit 0 when everything applied, 1 when the plan is blocked or a migration failed, 2 on bad input.
+            Refuses to start when the plan shows drift, missing files, out-of-order versions or a dirty migration, and when
+            the pending migrations have a blocking lint finding that nothing allows (the verdict of 'gatekeeper plan' and
+            the webhook: allow it inline, with --allow, or approve the plan with --approve-plan).
+            Exit 0 when everything applied, 1 when the plan is blocked or refused or a migration failed, 2 on bad input.
             """)
         {
-            lockTimeout, dryRun, terminationLog, output,
+            lockTimeout, dryRun, expectPlan, terminationLog, output,
         };
 
         database.AddTo(command);
+        verdictOptions.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var reasonFile = parse.GetValue(terminationLog) ?? (File.Exists(KubernetesTerminationLog) ? new FileInfo(KubernetesTerminationLog) : null);
@@ -52,7 +63,10 @@ internal static class MigrateCommand
                 var progress = json ? TextWriter.Null : stdout;
                 await using var db = target.Open();
 
-                var run = await RunAsync(db, source, target, parse.GetRequiredValue(lockTimeout), parse.GetValue(dryRun), progress, cancellationToken);
+                var expected = parse.GetValue(expectPlan)?.Trim().ToLowerInvariant();
+                var judge = Judge(db, target, verdictOptions.Allow(parse), verdictOptions.ApprovedPlanHash(parse), expected is { Length: > 0 } ? expected : null);
+                var run = await RunAsync(db, source, target, new MigrationRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout), Judge = judge },
+                    parse.GetValue(dryRun), progress, cancellationToken);
                 if (json)
                 {
                     await stdout.WriteLineAsync(PlanRenderer.Serialize(run.ToDocument()));
@@ -74,11 +88,33 @@ internal static class MigrateCommand
         return command;
     }
 
+    /// <summary>The one plan verdict on the plan made under the lock: the same as <c>gatekeeper plan</c> and the webhook reach.</summary>
+    private static Func<MigrationPlan, CancellationToken, Task<PlanVerdict>> Judge(
+        IMigrationDatabase db, DatabaseTarget target, IReadOnlyList<string> allow, string? approvedPlanHash, string? expectedPlan) =>
+        async (plan, cancellationToken) =>
+        {
+            var evidence = new PlanEvidence
+            {
+                Plan = plan,
+                Audience = VerdictAudience.CommandLine,
+                Subject = VerdictOptions.Subject(db.Identity),
+                ApprovedPlanHash = approvedPlanHash,
+                Expected = expectedPlan is null ? null : new PlanExpectation(expectedPlan, AcceptsRemainder: true),
+            };
+            if (plan.IsEmpty)
+            {
+                return PlanJudge.Judge(evidence);
+            }
+
+            var (lint, schemaProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, allow, cancellationToken);
+            return PlanJudge.Judge(evidence with { Lint = lint, SchemaProblem = schemaProblem });
+        };
+
     private static async Task<MigrateRun> RunAsync(
         IMigrationDatabase db,
         MigrationDirectory source,
         DatabaseTarget target,
-        TimeSpan lockTimeout,
+        MigrationRunnerOptions runnerOptions,
         bool dryRun,
         TextWriter progress,
         CancellationToken cancellationToken)
@@ -86,7 +122,7 @@ internal static class MigrateCommand
         var total = Stopwatch.StartNew();
         await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {db.Identity.HistoryTable})");
         await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormatNames.Name(source.Format)}, {source.Migrations.Count} migrations");
-        var runner = new MigrationRunner(db, new MigrationRunnerOptions { LockTimeout = lockTimeout });
+        var runner = new MigrationRunner(db, runnerOptions);
 
         if (dryRun)
         {
@@ -108,6 +144,14 @@ internal static class MigrateCommand
 
         var result = await runner.RunAsync(source, new ProgressWriter(progress), cancellationToken);
         var run = new MigrateRun(result.Plan, dryRun: false) { Result = result };
+        if (result.Status != MigrationRunStatus.Rejected)
+        {
+            foreach (var note in result.Verdict?.Warnings ?? [])
+            {
+                await progress.WriteLineAsync($"note: {note}");
+            }
+        }
+
         switch (result.Status)
         {
             case MigrationRunStatus.UpToDate:
@@ -120,6 +164,11 @@ internal static class MigrateCommand
                 await WriteProblemsAsync(progress, result.Plan!);
                 run.FailureReason = $"plan blocked: {result.Message}";
                 await progress.WriteLineAsync($"Nothing applied: the plan is blocked by {result.Plan!.Problems.Count} problem{(result.Plan.Problems.Count == 1 ? string.Empty : "s")}.");
+                break;
+            case MigrationRunStatus.Rejected:
+                await progress.WriteLineAsync(result.Message);
+                await progress.WriteLineAsync($"Nothing applied: the plan was refused ({result.Verdict!.Reason}).");
+                run.FailureReason = result.Message;
                 break;
             case MigrationRunStatus.Failed:
                 var failure = result.Failure!;
@@ -216,6 +265,7 @@ internal static class MigrateCommand
             database = plan?.Database,
             dryRun,
             status = Result?.Status.ToString(),
+            verdict = Result?.Verdict is { } verdict ? PlanRenderer.ToDocument(verdict) : null,
             blocked = plan?.IsBlocked ?? false,
             problems = plan?.Problems.Select(p => new { kind = p.Kind.ToString().ToLowerInvariant(), migration = p.MigrationId, message = p.Message }),
             applied = Result?.Applied.Select(r => new { id = r.Migration.Id, file = r.Migration.FileName, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1), attempts = r.Attempts }),

@@ -19,11 +19,7 @@ internal static class PlanCommand
             Description = "Also apply the pending migrations without keeping them: PostgreSQL in one rolled-back transaction, " +
                           "MySQL in a throwaway shadow database replayed from the live schema.",
         };
-        var allow = new Option<string?>("--allow")
-        {
-            Description = "Lint rule ids or categories to accept, comma separated (as the gatekeeper.dev/allow annotation).",
-            HelpName = "RULES",
-        };
+        var verdictOptions = new VerdictOptions();
 
         var command = new Command("plan", """
             Compare the migration directory with the database's history table and show what would run: pending migrations in
@@ -32,10 +28,11 @@ internal static class PlanCommand
             Exit 0 when the plan is clean, 1 when it is blocked, 2 on bad input or an unreachable database.
             """)
         {
-            dryRun, allow, output,
+            dryRun, output,
         };
 
         database.AddTo(command);
+        verdictOptions.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var dir = database.Directory(parse);
@@ -46,23 +43,30 @@ internal static class PlanCommand
             var plan = MigrationPlanner.Plan(source, history, db.Identity);
             // Only pending migrations are judged, so the catalog is read only when there is something to judge; with it,
             // size-dependent findings on small analysed tables become warnings.
-            var live = plan.Pending.Count > 0 ? await db.ReadSchemaAsync(cancellationToken) : null;
-            var lint = Linter.Lint(plan.Pending, target.Url.Dialect, LintOptions.Default with
-            {
-                Allow = LintAllowList.Parse(parse.GetValue(allow)),
-                Schema = live?.Schema,
-                ServerMajorVersion = live?.ServerMajorVersion,
-            });
+            var (lint, schemaProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, verdictOptions.Allow(parse), cancellationToken);
             DryRunReport? dryRunReport = null;
             if (parse.GetValue(dryRun) && !plan.IsBlocked && !plan.IsEmpty)
             {
+                // Run even when the lint already rejects: a person asking for it wants to know whether the plan applies.
                 dryRunReport = await db.DryRunAsync(source, plan.Pending, cancellationToken);
             }
+
+            var verdict = PlanJudge.Judge(new PlanEvidence
+            {
+                Plan = plan,
+                Audience = VerdictAudience.CommandLine,
+                Subject = VerdictOptions.Subject(db.Identity),
+                Lint = plan.IsEmpty ? null : lint,
+                ApprovedPlanHash = verdictOptions.ApprovedPlanHash(parse),
+                SchemaProblem = schemaProblem,
+                DryRun = dryRunReport is null ? DryRunEvidence.None : DryRunEvidenceFrom(dryRunReport, db.Identity),
+            });
 
             if (parse.GetRequiredValue(output) == OutputFormat.Json)
             {
                 var document = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(source, plan)))!.AsObject();
                 document["lint"] = JsonNode.Parse(LintReportFormatter.FormatJson(lint));
+                document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict)));
                 if (dryRunReport is not null)
                 {
                     document["dryRun"] = JsonNode.Parse(PlanRenderer.Serialize(DryRunRenderer.ToDocument(dryRunReport)));
@@ -84,11 +88,23 @@ internal static class PlanCommand
                     await stdout.WriteLineAsync();
                     DryRunRenderer.WriteText(stdout, dryRunReport);
                 }
+
+                PlanRenderer.WriteVerdict(stdout, verdict);
             }
 
-            var rejected = plan.IsBlocked || lint.IsBlocking || dryRunReport is { Succeeded: false };
-            return rejected ? ExitCodes.Rejected : ExitCodes.Ok;
+            return verdict.Allowed ? ExitCodes.Ok : ExitCodes.Rejected;
         });
         return command;
+    }
+
+    internal static DryRunEvidence DryRunEvidenceFrom(DryRunReport report, DatabaseIdentity database)
+    {
+        if (report.Failure is not { } failure)
+        {
+            return new DryRunEvidence.Succeeded(report.Notes.Select(n => n.ToString()).ToList());
+        }
+
+        var how = report.Mode == DryRunMode.Transaction ? "in a transaction that was rolled back" : "on a throwaway copy of the schema";
+        return new DryRunEvidence.Failed($"on {database} ({how})", failure.Location?.ToString() ?? failure.File, failure.ServerMessage);
     }
 }

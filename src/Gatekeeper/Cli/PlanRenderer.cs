@@ -51,6 +51,32 @@ internal static class PlanRenderer
         }
     }
 
+    /// <summary>The verdict's last words under the plan: what else it noted and, when rejected, why and how to get past it.</summary>
+    public static void WriteVerdict(TextWriter output, PlanVerdict verdict)
+    {
+        foreach (var warning in verdict.Warnings)
+        {
+            output.WriteLine($"note: {warning}");
+        }
+
+        if (verdict.Allowed || verdict.Reason == PlanVerdictReasons.PlanBlocked || verdict.Message is null)
+        {
+            // A blocked plan's problems and summary are already listed above the findings.
+            return;
+        }
+
+        var lines = verdict.Message.Split('\n');
+        output.WriteLine();
+        output.WriteLine(lines[0]);
+        if (lines.Length > 1 && lines[^1].StartsWith("To ", StringComparison.Ordinal))
+        {
+            output.WriteLine(lines[^1]);
+        }
+    }
+
+    public static VerdictDocument ToDocument(PlanVerdict verdict) => new(
+        verdict.Allowed ? "admit" : "reject", verdict.Reason, verdict.Message, verdict.Warnings, verdict.Approved, verdict.Blocking.Count);
+
     public static void WriteMigrationTable(TextWriter output, IReadOnlyList<Migration> migrations)
     {
         if (migrations.Count == 0)
@@ -106,6 +132,8 @@ internal static class PlanRenderer
         IReadOnlyList<MigrationEntry> Applied,
         IReadOnlyList<MigrationEntry> Pending,
         IReadOnlyList<ProblemEntry> Problems);
+
+    internal sealed record VerdictDocument(string Outcome, string Reason, string? Message, IReadOnlyList<string> Warnings, bool Approved, int Blocking);
 
     internal sealed record MigrationEntry(string Id, string Description, string File, string Kind, bool Transactional, string Checksum);
 

@@ -103,10 +103,11 @@ public static class WebhookHost
         services.AddSingleton<PlanCache>();
         services.AddSingleton<DeploymentGates>();
         services.AddSingleton<RolloutPlanner>();
-        services.AddSingleton<PlanJudge>();
+        services.AddSingleton<PlanReviewer>();
         services.AddSingleton<DeploymentDecisionRecorder>();
         services.AddSingleton<DeploymentMutation>();
         services.AddSingleton<DeploymentValidation>();
+        services.AddSingleton<ValidateDeploymentsHandler>();
         services.AddHostedService<MigrationJobWatcherService>();
         services.AddGatekeeperController();
 
@@ -128,7 +129,7 @@ public static class WebhookHost
     {
         app.MapPost("/mutate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentMutation handler, HttpContext context) =>
             endpoint.HandleAsync(context, handler));
-        app.MapPost("/validate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentValidation handler, HttpContext context) =>
+        app.MapPost("/validate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] ValidateDeploymentsHandler handler, HttpContext context) =>
             endpoint.HandleAsync(context, handler));
         app.MapPost("/mutate/pods", ([FromServices] AdmissionEndpoint endpoint, [FromServices] PodMutation handler, HttpContext context) =>
             endpoint.HandleAsync(context, handler));

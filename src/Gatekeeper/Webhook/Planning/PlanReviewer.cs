@@ -1,0 +1,139 @@
+using Gatekeeper.Core.Lint;
+using Gatekeeper.Core.Planning;
+using Gatekeeper.Kubernetes;
+using Gatekeeper.Kubernetes.Annotations;
+using Polly.Timeout;
+
+namespace Gatekeeper.Webhook.Planning;
+
+/// <summary>
+/// Gathers what <see cref="PlanJudge.Judge"/> needs about a Deployment's plan, within the request's budget: the live
+/// schema and the lint, then, when the verdict asks for it, the dry-run (one at a time per Deployment, reused from the
+/// cache when the same plan was proven moments before). The verdict itself is the one <c>gatekeeper plan</c> and
+/// <c>gatekeeper migrate</c> reach.
+/// </summary>
+public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gates, ResilientCalls calls)
+{
+    public async Task<PlanVerdict> ReviewAsync(
+        DeploymentRequest deployment, MigrationAnnotations annotations, PlannedRollout rollout, string? stampedPlan, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(annotations);
+        ArgumentNullException.ThrowIfNull(rollout);
+        var plan = rollout.Cached.Plan;
+        var mode = annotations.DryRun == DryRunMode.EngineDefault
+            ? rollout.Target.Engine.TransactionalDdl ? DryRunMode.Transaction : DryRunMode.Shadow
+            : annotations.DryRun;
+        var evidence = new PlanEvidence
+        {
+            Plan = plan,
+            Audience = VerdictAudience.Admission,
+            Subject = $"{deployment.Namespace}/{deployment.Name}",
+            ApprovedPlanHash = annotations.ApprovedPlanHash,
+            Expected = new PlanExpectation(stampedPlan, AcceptsRemainder: false),
+            DryRun = mode == DryRunMode.None ? new DryRunEvidence.NotRun($"{GatekeeperNames.DryRun}: none") : DryRunEvidence.Wanted,
+        };
+
+        if (!plan.IsBlocked && !plan.IsEmpty)
+        {
+            var (live, schemaProblem) = await ReadSchemaAsync(rollout, deadline, cancellationToken).ConfigureAwait(false);
+            // The linter applies the allow annotation itself (rule ids and category names), so the webhook and
+            // `gatekeeper lint` agree on what an allowance covers.
+            evidence = evidence with
+            {
+                Lint = Linter.Lint(plan.Pending, rollout.Target.Engine.Dialect, new LintOptions
+                {
+                    Allow = annotations.Allow,
+                    Schema = live?.Schema,
+                    ServerMajorVersion = live?.ServerMajorVersion,
+                }),
+                SchemaProblem = schemaProblem,
+            };
+        }
+
+        var verdict = PlanJudge.Judge(evidence);
+        if (verdict.Outcome != PlanVerdictOutcome.DryRunNeeded)
+        {
+            return verdict;
+        }
+
+        return PlanJudge.Judge(evidence with { DryRun = await DryRunAsync(deployment, rollout, mode, deadline, cancellationToken).ConfigureAwait(false) });
+    }
+
+    /// <summary>
+    /// Reads the tables and server version within the request's budget. A failure is not a verdict: without the schema
+    /// the linter judges from the text, which keeps size-dependent findings as errors, so nothing unsafe slips through.
+    /// </summary>
+    private async Task<(Databases.LiveSchema? Live, string? Problem)> ReadSchemaAsync(PlannedRollout rollout, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var live = await calls.ExecuteAsync("read schema", deadline,
+                async ct => await database.ReadSchemaAsync(rollout.Target, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            return (live, null);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return (null, $"{rollout.Target.Identity.Host}:{rollout.Target.Identity.Port} did not answer in time");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return (null, database.Describe(e, rollout.Target));
+        }
+    }
+
+    private async Task<DryRunEvidence> DryRunAsync(DeploymentRequest deployment, PlannedRollout rollout, DryRunMode mode, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var plan = rollout.Cached.Plan;
+        DryRunResult result;
+        try
+        {
+            result = await DryRunOnceAsync(deployment, rollout, mode, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException)
+        {
+            return new DryRunEvidence.Unreachable(
+                $"database unreachable: the dry-run of plan {PlanJudge.Short(plan.Hash)} on {rollout.Target.Identity.Endpoint} did not finish in time; nothing was applied, retry the apply");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new DryRunEvidence.Unreachable(database.Describe(e, rollout.Target));
+        }
+
+        if (result.Succeeded)
+        {
+            return new DryRunEvidence.Succeeded(result.Notes);
+        }
+
+        var how = mode == DryRunMode.Transaction ? "in a transaction that was rolled back" : "on a throwaway copy of the schema";
+        return new DryRunEvidence.Failed($"on {rollout.Target.Identity} ({how})", result.FailedAt, result.Message ?? "the dry-run failed");
+    }
+
+    private async Task<DryRunResult> DryRunOnceAsync(DeploymentRequest deployment, PlannedRollout rollout, DryRunMode mode, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (rollout.Cached.DryRun is { } known)
+        {
+            return known;
+        }
+
+        using var _ = await gates.EnterAsync(deployment.Namespace, deployment.Name, cancellationToken).ConfigureAwait(false);
+        // Another request for this Deployment may have proven the same plan while this one waited.
+        if (rollout.Cached.DryRun is { } proven)
+        {
+            return proven;
+        }
+
+        using var activity = WebhookTracing.Source.StartActivity("dry-run");
+        activity?.SetTag("gatekeeper.plan.hash", rollout.Cached.Plan.Hash);
+        activity?.SetTag("gatekeeper.dry_run.mode", mode.ToString());
+        var result = await calls.ExecuteAsync("dry-run", deadline,
+            async ct => await database.DryRunAsync(rollout.Target, rollout.Cached.Directory, rollout.Cached.Plan, mode, rollout.Scratch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("gatekeeper.dry_run.succeeded", result.Succeeded);
+        if (result.Succeeded)
+        {
+            rollout.Cached.DryRun = result;
+        }
+
+        return result;
+    }
+}
