@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Tests;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.History;
 
@@ -81,31 +82,5 @@ public sealed class CorpusApplyTests
         var read = MigrationDirectoryReader.Read($"corpus {project}/{engineFolder}", files);
         Assert.True(read.Succeeded, string.Join("; ", read.Problems));
         return read.Directory!;
-    }
-}
-
-/// <summary>Finds ../shared/corpora beside the repository, or /work/shared/corpora (worktrees live elsewhere).</summary>
-internal static class Corpora
-{
-    public static string Root { get; } = Find();
-
-    private static string Find()
-    {
-        var tried = new List<string>();
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", "corpora");
-            if (Directory.Exists(candidate))
-            {
-                return Path.GetFullPath(candidate);
-            }
-        }
-
-        tried.Add("../shared/corpora above the test assembly");
-        const string fallback = "/work/shared/corpora";
-        tried.Add(fallback);
-        return Directory.Exists(fallback)
-            ? fallback
-            : throw new DirectoryNotFoundException($"The shared migration corpora were not found; looked in {string.Join(" and ", tried)}.");
     }
 }

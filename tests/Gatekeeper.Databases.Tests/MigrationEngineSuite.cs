@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases;
+using Gatekeeper.Tests.ApiServerDouble;
 
 namespace Gatekeeper.Databases.Tests;
 
@@ -205,17 +206,24 @@ public abstract class MigrationEngineSuite
             await read.ExecuteScalarAsync();
         }
 
+        // The retry's backoff runs on the injected clock: the timer it creates says the first attempt has timed out on
+        // the lock, so the blocker ends exactly then and the clock moves on to the retry (no sleep for time).
+        var clock = new SignallingTimeProvider();
+        var backoffStarted = clock.NextTimer();
         var options = new MigrationDatabaseOptions
         {
             StatementLockTimeout = TimeSpan.FromSeconds(1),
             LockTimeoutRetries = 5,
             LockTimeoutBackoff = TimeSpan.FromMilliseconds(200),
+            TimeProvider = clock,
         };
         await using var database = db.Open(options);
         var apply = database.ApplyAsync(directory, directory.Migrations[0], CancellationToken.None);
-        await Task.Delay(1500);
+        var backoff = await backoffStarted.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(apply.IsCompleted);
         await transaction.RollbackAsync();
         await blocker.DisposeAsync();
+        clock.Advance(backoff);
         var result = await apply;
 
         Assert.True(result.Succeeded, result.Failure?.ToString());

@@ -4,7 +4,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
@@ -26,7 +25,8 @@ namespace Gatekeeper.Tests.ApiServerDouble;
 /// compacted resourceVersion, watches replayed from a resourceVersion without gaps. It records every request
 /// (with the <c>X-Test-Client</c> header, so tests tell two clients apart) and can be told to fail.
 /// KubernetesClient talks to it over real HTTP, so the client's URL building, serialization and watch parsing are
-/// exercised as in a cluster.
+/// exercised as in a cluster. The parts: <see cref="ObjectStore"/> (objects, resourceVersions, history),
+/// <see cref="WatchHub"/> (watch streams and their events), <see cref="FaultInjector"/> (what it gets wrong on purpose).
 /// </summary>
 public sealed class KubeApiServerDouble : IAsyncDisposable
 {
@@ -45,36 +45,49 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     ];
 
     private readonly WebApplication app;
-    private readonly Dictionary<string, string> objects = new(StringComparer.Ordinal);
-    private readonly List<StoredEvent> history = [];
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
-    private readonly ConcurrentDictionary<string, HttpStatusCode> failures = new(StringComparer.Ordinal);
-    private readonly List<InjectedFailure> nextFailures = [];
-    private readonly List<InjectedFailure> lostAnswers = [];
-    private readonly List<InjectedDelay> delays = [];
-    private readonly List<Watcher> watchers = [];
-    private readonly Lock store = new();
-    private long resourceVersion = 100;
-    private long compactedBelow;
     private long generatedNames;
+    private long arrivals;
 
     private KubeApiServerDouble(WebApplication app)
     {
         this.app = app;
+        Watches = new WatchHub(Store);
+        Store.Changed += change => Changed?.Invoke(change);
     }
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>Objects, resourceVersions and the change history.</summary>
+    public ObjectStore Store { get; } = new();
+
+    /// <summary>The open watch streams and their events.</summary>
+    public WatchHub Watches { get; }
+
+    /// <summary>What the double gets wrong on purpose.</summary>
+    public FaultInjector Faults { get; } = new();
+
     public IReadOnlyCollection<RecordedRequest> Requests => requests.ToArray();
 
     /// <summary>Raised when a watch connection has been accepted (tests wait for it instead of sleeping).</summary>
-    public event Action? WatchStarted;
+    public event Action? WatchStarted
+    {
+        add => Watches.Started += value;
+        remove => Watches.Started -= value;
+    }
 
     /// <summary>Raised after every request has been answered (method, path, status), for tests that wait on a write.</summary>
     public event Action<RecordedRequest, int>? Answered;
 
+    /// <summary>Raised for every stored change (under the store's lock: keep handlers short and never call back into the double).</summary>
+    public event Action<StoredChange>? Changed;
+
     /// <summary>The clock that stamps creationTimestamp; tests that inject time into Gatekeeper set the same one here.</summary>
-    public TimeProvider Clock { get; set; } = TimeProvider.System;
+    public TimeProvider Clock
+    {
+        get => Store.Clock;
+        set => Store.Clock = value;
+    }
 
     public static async Task<KubeApiServerDouble> StartAsync()
     {
@@ -112,15 +125,13 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         where T : IKubernetesObject<V1ObjectMeta>
     {
         var kind = KindOf(typeof(T));
-        var node = JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
-        node["apiVersion"] = kind.ApiVersion;
-        node["kind"] = kind.Kind;
-        lock (store)
+        var node = ToNode(kind, value);
+        lock (Store.Gate)
         {
-            var key = Key(kind.Plural, value.Metadata.NamespaceProperty, value.Metadata.Name);
-            objects.TryGetValue(key, out var old);
-            Fill(node, old);
-            return KubernetesJson.Deserialize<T>(Write(kind, key, old, node));
+            var key = ObjectStore.Key(kind.Plural, value.Metadata.NamespaceProperty, value.Metadata.Name);
+            var old = Store.Read(key);
+            Store.Fill(node, old);
+            return KubernetesJson.Deserialize<T>(Store.Write(kind, key, old, node));
         }
     }
 
@@ -138,118 +149,101 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         where T : IKubernetesObject<V1ObjectMeta>
     {
         var kind = KindOf(typeof(T));
-        var node = JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
-        node["apiVersion"] = kind.ApiVersion;
-        node["kind"] = kind.Kind;
-        lock (store)
+        var node = ToNode(kind, value);
+        lock (Store.Gate)
         {
-            var key = Key(kind.Plural, value.Metadata.NamespaceProperty, value.Metadata.Name);
-            objects.TryGetValue(key, out var old);
-            Fill(node, old);
-            node["metadata"]!["resourceVersion"] = (++resourceVersion).ToString(CultureInfo.InvariantCulture);
-            objects[key] = node.ToJsonString();
+            var key = ObjectStore.Key(kind.Plural, value.Metadata.NamespaceProperty, value.Metadata.Name);
+            Store.Fill(node, Store.Read(key));
+            Store.WriteUnannounced(key, node);
         }
     }
 
     public T? Get<T>(string ns, string name)
-        where T : IKubernetesObject<V1ObjectMeta>
-    {
-        lock (store)
-        {
-            return objects.TryGetValue(Key(KindOf(typeof(T)).Plural, ns, name), out var json) ? KubernetesJson.Deserialize<T>(json) : default;
-        }
-    }
+        where T : IKubernetesObject<V1ObjectMeta> =>
+        Store.Read(ObjectStore.Key(KindOf(typeof(T)).Plural, ns, name)) is { } json ? KubernetesJson.Deserialize<T>(json) : default;
 
     public IReadOnlyList<T> List<T>(string? ns = null)
-        where T : IKubernetesObject<V1ObjectMeta>
-    {
-        var prefix = ns is null ? KindOf(typeof(T)).Plural + "/" : Key(KindOf(typeof(T)).Plural, ns, string.Empty);
-        lock (store)
-        {
-            return objects.Where(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal))
-                .OrderBy(pair => pair.Key, StringComparer.Ordinal)
-                .Select(pair => KubernetesJson.Deserialize<T>(pair.Value))
-                .ToList();
-        }
-    }
+        where T : IKubernetesObject<V1ObjectMeta> =>
+        Store.ReadAll(ObjectStore.Prefix(KindOf(typeof(T)).Plural, ns)).Select(json => KubernetesJson.Deserialize<T>(json)).ToList();
 
     /// <summary>Deletes a stored object (DELETED to every matching watch); false when there was none.</summary>
     public bool Delete<T>(string ns, string name)
         where T : IKubernetesObject<V1ObjectMeta>
     {
         var kind = KindOf(typeof(T));
-        lock (store)
-        {
-            return Remove(kind, Key(kind.Plural, ns, name)) is not null;
-        }
+        return Store.Remove(kind, ObjectStore.Key(kind.Plural, ns, name)) is not null;
     }
 
     /// <summary>Makes every request whose path starts with <paramref name="pathPrefix"/> answer <paramref name="status"/>.</summary>
-    public void Fail(string pathPrefix, HttpStatusCode status) => failures[pathPrefix] = status;
+    public void Fail(string pathPrefix, HttpStatusCode status) => Faults.Fail(pathPrefix, status);
 
-    public void Heal(string pathPrefix) => failures.TryRemove(pathPrefix, out _);
+    public void Heal(string pathPrefix) => Faults.Heal(pathPrefix);
 
     /// <summary>Makes the next <paramref name="times"/> requests with this method and path prefix answer <paramref name="status"/>.</summary>
-    public void FailNext(string method, string pathPrefix, HttpStatusCode status, int times = 1)
-    {
-        lock (nextFailures)
-        {
-            nextFailures.Add(new InjectedFailure(method, pathPrefix, status) { Remaining = times });
-        }
-    }
+    public void FailNext(string method, string pathPrefix, HttpStatusCode status, int times = 1) => Faults.FailNext(method, pathPrefix, status, times);
 
     /// <summary>
     /// Makes the next <paramref name="times"/> requests with this method and path prefix take effect but answer
     /// <paramref name="status"/>, as when the API server stored a write and its answer was lost (a 504 after the
     /// commit, a connection cut on the way back): the client cannot tell that the write happened.
     /// </summary>
-    public void LoseAnswerNext(string method, string pathPrefix, HttpStatusCode status, int times = 1)
-    {
-        lock (lostAnswers)
-        {
-            lostAnswers.Add(new InjectedFailure(method, pathPrefix, status) { Remaining = times });
-        }
-    }
+    public void LoseAnswerNext(string method, string pathPrefix, HttpStatusCode status, int times = 1) => Faults.LoseAnswerNext(method, pathPrefix, status, times);
 
     /// <summary>
     /// Makes the next <paramref name="times"/> requests with this method and path prefix wait <paramref name="delay"/>
     /// on <see cref="Clock"/> before they are handled (recorded at once, so a test can wait for one to arrive). With a
     /// fake clock the test decides when a slow answer comes, by advancing it; no test sleeps through the delay.
     /// </summary>
-    public void Slow(string method, string pathPrefix, TimeSpan delay, int times = int.MaxValue)
-    {
-        lock (delays)
-        {
-            delays.Add(new InjectedDelay(method, pathPrefix, delay) { Remaining = times });
-        }
-    }
+    public void Slow(string method, string pathPrefix, TimeSpan delay, int times = int.MaxValue) => Faults.Slow(method, pathPrefix, delay, times);
 
     /// <summary>Ends every open watch stream, as the API server does when a watch times out.</summary>
-    public void EndWatches()
-    {
-        lock (store)
-        {
-            foreach (var watcher in watchers)
-            {
-                watcher.Channel.Writer.TryComplete();
-            }
-
-            watchers.Clear();
-        }
-    }
+    public void EndWatches() => Watches.EndAll();
 
     /// <summary>Forgets the event history, so a watch from any earlier resourceVersion gets 410 Expired (etcd compaction).</summary>
-    public void CompactHistory()
-    {
-        lock (store)
-        {
-            compactedBelow = resourceVersion + 1;
-            history.Clear();
-        }
-    }
+    public void CompactHistory() => Store.Compact();
 
     public IReadOnlyList<RecordedRequest> RequestsTo(string method, string pathPrefix) =>
         Requests.Where(r => r.Method == method && r.Path.StartsWith(pathPrefix, StringComparison.Ordinal)).ToList();
+
+    /// <summary>
+    /// Completes once <paramref name="condition"/> holds, checking it now and again after every stored change and every
+    /// answered request (no polling, no sleep); fails with <paramref name="what"/> after <paramref name="patience"/>
+    /// (10 s when not given) of wall-clock time, which only a broken or starved test reaches.
+    /// </summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? patience = null)
+    {
+        var signal = new SemaphoreSlim(0);
+        void Wake() => signal.Release();
+        Action<StoredChange> onChange = _ => Wake();
+        Action<RecordedRequest, int> onAnswer = (_, _) => Wake();
+        Changed += onChange;
+        Answered += onAnswer;
+        try
+        {
+            using var timeout = new CancellationTokenSource(patience ?? TimeSpan.FromSeconds(10));
+            while (!condition())
+            {
+                try
+                {
+                    await signal.WaitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    if (condition())
+                    {
+                        return;
+                    }
+
+                    throw new TimeoutException($"timed out waiting until {what}");
+                }
+            }
+        }
+        finally
+        {
+            Changed -= onChange;
+            Answered -= onAnswer;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -261,53 +255,12 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     private static ResourceKind KindOf(Type type) =>
         Kinds.FirstOrDefault(k => k.Model == type) ?? throw new NotSupportedException($"the double does not serve {type.Name}");
 
-    private static string Key(string resource, string? ns, string name) => $"{resource}/{ns}/{name}";
-
-    /// <summary>Fills in what the API server sets on every write: uid and creationTimestamp kept from the stored version.</summary>
-    private void Fill(JsonObject node, string? old)
+    private static JsonObject ToNode<T>(ResourceKind kind, T value)
     {
-        var metadata = node["metadata"]!.AsObject();
-        var previous = old is null ? null : JsonNode.Parse(old)!["metadata"];
-        metadata["uid"] = previous?["uid"]?.GetValue<string>() ?? metadata["uid"]?.GetValue<string>() ?? Guid.NewGuid().ToString();
-        metadata["creationTimestamp"] = previous?["creationTimestamp"]?.GetValue<string>() ?? metadata["creationTimestamp"]?.GetValue<string>()
-            ?? Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        var generation = previous?["generation"]?.GetValue<long>() ?? 0;
-        var specChanged = old is null || !JsonNode.DeepEquals(JsonNode.Parse(old)!["spec"], node["spec"]);
-        metadata["generation"] = specChanged ? generation + 1 : generation;
-    }
-
-    /// <summary>Stores the object with a new resourceVersion and announces it; call under <see cref="store"/>.</summary>
-    private string Write(ResourceKind kind, string key, string? old, JsonObject node)
-    {
-        var version = ++resourceVersion;
-        node["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
-        var json = node.ToJsonString();
-        objects[key] = json;
-        Announce(new StoredEvent(version, kind.Plural, (string?)node["metadata"]!["namespace"], old is null ? "ADDED" : "MODIFIED", json, old));
-        return json;
-    }
-
-    private string? Remove(ResourceKind kind, string key)
-    {
-        if (!objects.Remove(key, out var old))
-        {
-            return null;
-        }
-
-        var version = ++resourceVersion;
-        var node = JsonNode.Parse(old)!;
-        node["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
-        Announce(new StoredEvent(version, kind.Plural, (string?)node["metadata"]!["namespace"], "DELETED", node.ToJsonString(), old));
-        return old;
-    }
-
-    private void Announce(StoredEvent stored)
-    {
-        history.Add(stored);
-        foreach (var watcher in watchers)
-        {
-            watcher.Offer(stored);
-        }
+        var node = JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
+        node["apiVersion"] = kind.ApiVersion;
+        node["kind"] = kind.Kind;
+        return node;
     }
 
     private void Map()
@@ -326,13 +279,14 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             {
                 Client = context.Request.Headers[ClientHeader].FirstOrDefault(),
                 ContentType = context.Request.ContentType,
+                Sequence = Interlocked.Increment(ref arrivals) - 1,
             };
             requests.Enqueue(recorded);
             OutputCapture.Record(OutputCapture.ApiRequests, "api server double", $"{recorded.Method} {path}{recorded.Query} [{recorded.Client}]\n{body}");
             context.Items[typeof(RecordedRequest)] = recorded;
             try
             {
-                if (DelayFor(context.Request.Method, path) is { } delay)
+                if (Faults.DelayFor(context.Request.Method, path) is { } delay)
                 {
                     try
                     {
@@ -345,13 +299,13 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                     }
                 }
 
-                if (InjectedStatus(context.Request.Method, path) is { } injected)
+                if (Faults.FailureFor(context.Request.Method, path) is { } injected)
                 {
                     await WriteStatus(context, injected, "injected failure");
                     return;
                 }
 
-                if (Take(lostAnswers, context.Request.Method, path) is { } lost)
+                if (Faults.LostAnswerFor(context.Request.Method, path) is { } lost)
                 {
                     // Handle the request for real, then throw its answer away.
                     var answer = context.Response.Body;
@@ -386,73 +340,13 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         app.MapFallback(c => WriteStatus(c, HttpStatusCode.NotFound, $"the double does not serve {c.Request.Method} {c.Request.Path}"));
     }
 
-    private static HttpStatusCode? Take(List<InjectedFailure> list, string method, string path)
-    {
-        lock (list)
-        {
-            var next = list.FirstOrDefault(f => f.Method == method && path.StartsWith(f.PathPrefix, StringComparison.Ordinal));
-            if (next is null)
-            {
-                return null;
-            }
+    private static RecordedRequest Recorded(HttpContext context) => (RecordedRequest)context.Items[typeof(RecordedRequest)]!;
 
-            if (--next.Remaining <= 0)
-            {
-                list.Remove(next);
-            }
-
-            return next.Status;
-        }
-    }
-
-    private TimeSpan? DelayFor(string method, string path)
-    {
-        lock (delays)
-        {
-            var next = delays.FirstOrDefault(d => d.Method == method && path.StartsWith(d.PathPrefix, StringComparison.Ordinal));
-            if (next is null)
-            {
-                return null;
-            }
-
-            if (--next.Remaining <= 0)
-            {
-                delays.Remove(next);
-            }
-
-            return next.Delay;
-        }
-    }
-
-    private HttpStatusCode? InjectedStatus(string method, string path)
-    {
-        if (Take(nextFailures, method, path) is { } next)
-        {
-            return next;
-        }
-
-        foreach (var (prefix, status) in failures)
-        {
-            if (path.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return status;
-            }
-        }
-
-        return null;
-    }
-
-    private static string Body(HttpContext context) => ((RecordedRequest)context.Items[typeof(RecordedRequest)]!).Body;
+    private static string Body(HttpContext context) => Recorded(context).Body;
 
     private async Task Read(HttpContext context, ResourceKind kind, string ns, string name)
     {
-        string? json;
-        lock (store)
-        {
-            objects.TryGetValue(Key(kind.Plural, ns, name), out json);
-        }
-
-        if (json is null)
+        if (Store.Read(ObjectStore.Key(kind.Plural, ns, name)) is not { } json)
         {
             await WriteStatus(context, HttpStatusCode.NotFound, $"{kind.Plural} \"{name}\" not found", "NotFound", name, kind.Plural);
             return;
@@ -477,22 +371,18 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         metadata.Remove("resourceVersion");
         metadata.Remove("uid");
         metadata.Remove("creationTimestamp");
-        string json;
-        lock (store)
+        string? json = null;
+        lock (Store.Gate)
         {
-            var key = Key(kind.Plural, ns, name);
-            if (objects.ContainsKey(key))
+            var key = ObjectStore.Key(kind.Plural, ns, name);
+            if (Store.Read(key) is null)
             {
-                json = string.Empty;
-            }
-            else
-            {
-                Fill(node, null);
-                json = Write(kind, key, null, node);
+                Store.Fill(node, null);
+                json = Store.Write(kind, key, null, node);
             }
         }
 
-        if (json.Length == 0)
+        if (json is null)
         {
             await WriteStatus(context, HttpStatusCode.Conflict, $"{kind.Plural} \"{name}\" already exists", "AlreadyExists", name, kind.Plural);
             return;
@@ -507,10 +397,10 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         var sent = node["metadata"]?["resourceVersion"]?.GetValue<string>();
         string? json = null;
         string? problem = null;
-        lock (store)
+        lock (Store.Gate)
         {
-            var key = Key(kind.Plural, ns, name);
-            if (!objects.TryGetValue(key, out var old))
+            var key = ObjectStore.Key(kind.Plural, ns, name);
+            if (Store.Read(key) is not { } old)
             {
                 problem = "NotFound";
             }
@@ -522,8 +412,8 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             {
                 node["apiVersion"] = kind.ApiVersion;
                 node["kind"] = kind.Kind;
-                Fill(node, old);
-                json = Write(kind, key, old, node);
+                Store.Fill(node, old);
+                json = Store.Write(kind, key, old, node);
             }
         }
 
@@ -537,10 +427,10 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         string? json = null;
         string? problem = null;
         string? detail = null;
-        lock (store)
+        lock (Store.Gate)
         {
-            var key = Key(kind.Plural, ns, name);
-            if (!objects.TryGetValue(key, out var old))
+            var key = ObjectStore.Key(kind.Plural, ns, name);
+            if (Store.Read(key) is not { } old)
             {
                 problem = "NotFound";
             }
@@ -567,8 +457,8 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                     }
                     else
                     {
-                        Fill(patched, old);
-                        json = Write(kind, key, old, patched);
+                        Store.Fill(patched, old);
+                        json = Store.Write(kind, key, old, patched);
                     }
                 }
             }
@@ -582,10 +472,10 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         var body = Body(context);
         var preconditions = body.Length > 0 ? JsonNode.Parse(body)?["preconditions"] : null;
         string? problem = null;
-        lock (store)
+        lock (Store.Gate)
         {
-            var key = Key(kind.Plural, ns, name);
-            if (!objects.TryGetValue(key, out var old))
+            var key = ObjectStore.Key(kind.Plural, ns, name);
+            if (Store.Read(key) is not { } old)
             {
                 problem = "NotFound";
             }
@@ -599,7 +489,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                 }
                 else
                 {
-                    Remove(kind, key);
+                    Store.Remove(kind, key);
                 }
             }
         }
@@ -645,117 +535,20 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"].ToString());
         if (context.Request.Query["watch"] == "true")
         {
-            await Watch(context, kind, ns, labels, fields);
+            await Watches.ServeAsync(context, kind, ns, labels, fields, Recorded(context).Client);
             return;
         }
 
         List<string> items;
         long version;
-        lock (store)
+        lock (Store.Gate)
         {
-            var prefix = ns is null ? kind.Plural + "/" : Key(kind.Plural, ns, string.Empty);
-            items = objects.Where(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal))
-                .OrderBy(pair => pair.Key, StringComparer.Ordinal)
-                .Select(pair => pair.Value)
-                .Where(json => Matches(json, labels, fields))
-                .ToList();
-            version = resourceVersion;
+            items = Store.ReadAll(ObjectStore.Prefix(kind.Plural, ns)).Where(json => Selectors.Matches(json, labels, fields)).ToList();
+            version = Store.Version;
         }
 
         await WriteJson(context, 200,
             $"{{\"apiVersion\":\"{kind.ApiVersion}\",\"kind\":\"{kind.Kind}List\",\"metadata\":{{\"resourceVersion\":\"{version.ToString(CultureInfo.InvariantCulture)}\"}},\"items\":[{string.Join(",", items)}]}}");
-    }
-
-    private static bool Matches(string json, LabelSelector labels, FieldSelector fields)
-    {
-        var node = JsonNode.Parse(json)!;
-        return labels.Matches(Labels(node)) && fields.Matches(node);
-    }
-
-    private async Task Watch(HttpContext context, ResourceKind kind, string? ns, LabelSelector labels, FieldSelector fields)
-    {
-        var watcher = new Watcher(kind.Plural, ns, labels, fields);
-        var from = context.Request.Query["resourceVersion"].ToString();
-        var expired = false;
-        lock (store)
-        {
-            if (from.Length == 0 || from == "0")
-            {
-                // "Start at most recent": the current objects as ADDED, then every change.
-                var prefix = ns is null ? kind.Plural + "/" : Key(kind.Plural, ns, string.Empty);
-                foreach (var (_, json) in objects.Where(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(pair => pair.Key, StringComparer.Ordinal))
-                {
-                    watcher.Offer(new StoredEvent(0, kind.Plural, ns, "ADDED", json, null));
-                }
-            }
-            else if (long.Parse(from, CultureInfo.InvariantCulture) < compactedBelow - 1)
-            {
-                expired = true;
-            }
-            else
-            {
-                var since = long.Parse(from, CultureInfo.InvariantCulture);
-                foreach (var stored in history.Where(e => e.Version > since))
-                {
-                    watcher.Offer(stored);
-                }
-            }
-
-            if (!expired)
-            {
-                watchers.Add(watcher);
-            }
-        }
-
-        context.Response.ContentType = "application/json";
-        await context.Response.StartAsync(context.RequestAborted);
-        if (expired)
-        {
-            await context.Response.WriteAsync(
-                "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version: "
-                + from + "\",\"reason\":\"Expired\",\"code\":410}}\n", context.RequestAborted);
-            return;
-        }
-
-        await context.Response.Body.FlushAsync(context.RequestAborted);
-        WatchStarted?.Invoke();
-        try
-        {
-            await foreach (var line in watcher.Channel.Reader.ReadAllAsync(context.RequestAborted))
-            {
-                await context.Response.WriteAsync(line + "\n", context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The client went away.
-        }
-        catch (IOException)
-        {
-            // The client went away while a line was written.
-        }
-        finally
-        {
-            lock (store)
-            {
-                watchers.Remove(watcher);
-            }
-        }
-    }
-
-    private static Dictionary<string, string> Labels(JsonNode node)
-    {
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (node["metadata"]?["labels"] is JsonObject element)
-        {
-            foreach (var (key, value) in element)
-            {
-                labels[key] = value?.GetValue<string>() ?? string.Empty;
-            }
-        }
-
-        return labels;
     }
 
     private static Task WriteJson(HttpContext context, int status, string json)
@@ -790,54 +583,6 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         }));
     }
 
-    private sealed record ResourceKind(string Plural, string Prefix, string Kind, string ApiVersion, Type Model);
-
-    /// <summary>One change, kept so a watch from an older resourceVersion is replayed without a gap.</summary>
-    private sealed record StoredEvent(long Version, string Resource, string? Namespace, string Type, string Json, string? OldJson);
-
-    private sealed record InjectedFailure(string Method, string PathPrefix, HttpStatusCode Status)
-    {
-        public int Remaining { get; set; }
-    }
-
-    private sealed record InjectedDelay(string Method, string PathPrefix, TimeSpan Delay)
-    {
-        public int Remaining { get; set; }
-    }
-
-    private sealed class Watcher(string resource, string? ns, LabelSelector labels, FieldSelector fields)
-    {
-        public Channel<string> Channel { get; } = System.Threading.Channels.Channel.CreateUnbounded<string>();
-
-        /// <summary>
-        /// Translates a change into what this watch sees: an object that starts matching its selectors is ADDED,
-        /// one that stops matching is DELETED, as the API server does for filtered watches.
-        /// </summary>
-        public void Offer(StoredEvent stored)
-        {
-            if (stored.Resource != resource || (ns is not null && stored.Namespace != ns))
-            {
-                return;
-            }
-
-            var matchesNow = stored.Type != "DELETED" && Matches(stored.Json, labels, fields);
-            var matchedBefore = stored.OldJson is not null && Matches(stored.OldJson, labels, fields);
-            var type = (matchedBefore, matchesNow, stored.Type) switch
-            {
-                (_, _, "DELETED") when matchedBefore => "DELETED",
-                (_, true, "ADDED") => "ADDED",
-                (false, true, _) => "ADDED",
-                (true, true, _) => "MODIFIED",
-                (true, false, _) => "DELETED",
-                _ => null,
-            };
-            if (type is not null)
-            {
-                Channel.Writer.TryWrite($"{{\"type\":\"{type}\",\"object\":{stored.Json}}}");
-            }
-        }
-    }
-
     private sealed class NamingHandler(string name) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -846,82 +591,4 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             return base.SendAsync(request, cancellationToken);
         }
     }
-}
-
-/// <summary>One request the double received, with its body (Events, patches) for assertions.</summary>
-public sealed record RecordedRequest(string Method, string Path, string Query, string Body)
-{
-    /// <summary>The <see cref="KubeApiServerDouble.ClientHeader"/> the request carried, if any.</summary>
-    public string? Client { get; init; }
-
-    public string? ContentType { get; init; }
-}
-
-/// <summary>The equality and existence forms of label selectors (what Gatekeeper sends).</summary>
-internal sealed record LabelSelector(IReadOnlyList<(string Key, string? Value, bool Negated)> Requirements)
-{
-    public static LabelSelector Parse(string text)
-    {
-        var requirements = new List<(string, string?, bool)>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (part.Contains("!=", StringComparison.Ordinal))
-            {
-                var pieces = part.Split("!=");
-                requirements.Add((pieces[0].Trim(), pieces[1].Trim(), true));
-            }
-            else if (part.Contains('='))
-            {
-                var pieces = part.Split('=', StringSplitOptions.RemoveEmptyEntries);
-                requirements.Add((pieces[0].Trim(), pieces[^1].Trim(), false));
-            }
-            else if (part.StartsWith('!'))
-            {
-                requirements.Add((part[1..], null, true));
-            }
-            else
-            {
-                requirements.Add((part, null, false));
-            }
-        }
-
-        return new LabelSelector(requirements);
-    }
-
-    public bool Matches(IReadOnlyDictionary<string, string> labels) => Requirements.All(r => r switch
-    {
-        (var key, null, false) => labels.ContainsKey(key),
-        (var key, null, true) => !labels.ContainsKey(key),
-        (var key, var value, false) => labels.TryGetValue(key, out var actual) && actual == value,
-        (var key, var value, true) => !labels.TryGetValue(key, out var actual) || actual != value,
-    });
-}
-
-/// <summary>Field selectors as <c>a.b=value</c> and <c>a.b!=value</c>; a missing field reads as the empty string.</summary>
-internal sealed record FieldSelector(IReadOnlyList<(string[] Path, string Value, bool Negated)> Requirements)
-{
-    public static FieldSelector Parse(string text)
-    {
-        var requirements = new List<(string[], string, bool)>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var negated = part.Contains("!=", StringComparison.Ordinal);
-            var pieces = negated ? part.Split("!=") : part.Split('=', 2);
-            requirements.Add((pieces[0].Trim().Split('.'), pieces.Length > 1 ? pieces[1].Trim() : string.Empty, negated));
-        }
-
-        return new FieldSelector(requirements);
-    }
-
-    public bool Matches(JsonNode node) => Requirements.All(r =>
-    {
-        JsonNode? current = node;
-        foreach (var segment in r.Path)
-        {
-            current = current?[segment];
-        }
-
-        var actual = current is JsonValue value && value.TryGetValue<string>(out var text) ? text : current?.ToJsonString() ?? string.Empty;
-        return (actual == r.Value) != r.Negated;
-    });
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
+using Gatekeeper.Controller;
 using Gatekeeper.Webhook;
 using k8s;
 using Microsoft.AspNetCore.Builder;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
@@ -47,6 +49,14 @@ public sealed class TestWebhook : IAsyncDisposable
     public IServiceProvider Services => app.Services;
 
     public HttpClient Client => client;
+
+    /// <summary>
+    /// The controller host's run: it completes when the host has decided not to run the controller (switched off, no
+    /// image) or has stopped, so a test can assert what it never did without waiting for time to pass.
+    /// </summary>
+    public Task ControllerHostRun =>
+        app.Services.GetServices<IHostedService>().OfType<ControllerHostedService>().Single().ExecuteTask
+        ?? throw new InvalidOperationException("the controller host has not started");
 
     public static async Task<TestWebhook> StartAsync(
         KubeApiServerDouble api,

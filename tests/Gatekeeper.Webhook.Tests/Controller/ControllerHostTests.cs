@@ -71,11 +71,7 @@ public sealed class ControllerHostTests : IAsyncLifetime
             ["Controller:BackoffLimit"] = "1",
         });
 
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (api.List<V1Job>("shop").Count == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
+        await api.WaitUntilAsync(() => api.List<V1Job>("shop").Count > 0, "the controller created a Job");
 
         var job = Assert.Single(api.List<V1Job>("shop"));
         Assert.Equal("registry.example/gatekeeper:9.9.9", job.Spec.Template.Spec.Containers[0].Image);
@@ -92,14 +88,14 @@ public sealed class ControllerHostTests : IAsyncLifetime
         PutWorkload();
         await using var webhook = await TestWebhook.StartAsync(api);
 
-        // Ready means the Job watcher has listed: by then a controller that was on would have asked for the lease.
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while ((await webhook.Client.GetAsync("/readyz")).StatusCode != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline)
         {
             await Task.Delay(10);
         }
 
-        await Task.Delay(100);
+        // The controller host has returned: it decided not to run the controller and can no longer ask for the lease.
+        await webhook.ControllerHostRun.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Empty(api.RequestsTo("GET", "/apis/coordination.k8s.io"));
         Assert.Empty(api.List<V1Job>("shop"));
     }
@@ -120,11 +116,7 @@ public sealed class ControllerHostTests : IAsyncLifetime
         {
             await using var webhook = await TestWebhook.StartAsync(api);
 
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (api.List<V1Job>("shop").Count == 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(10);
-            }
+            await api.WaitUntilAsync(() => api.List<V1Job>("shop").Count > 0, "the controller created a Job");
 
             Assert.Equal(image, Assert.Single(api.List<V1Job>("shop")).Spec.Template.Spec.Containers[0].Image);
             Assert.StartsWith("gatekeeper-7d9f_", api.Get<V1Lease>("gatekeeper-own", "gatekeeper-controller")!.Spec.HolderIdentity, StringComparison.Ordinal);
