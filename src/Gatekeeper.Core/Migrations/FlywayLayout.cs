@@ -15,13 +15,11 @@ internal static partial class FlywayLayout
     [GeneratedRegex(@"^R__(?<description>.*)\.sql$", RegexOptions.CultureInvariant)]
     private static partial Regex RepeatableName();
 
-    [GeneratedRegex(@"^[VUR](?:\d|_)", RegexOptions.CultureInvariant)]
-    private static partial Regex FlywayLike();
-
     [GeneratedRegex(@"^[VU]\d+(?:[._]\d+)*_[^_]", RegexOptions.CultureInvariant)]
     private static partial Regex SingleUnderscore();
 
-    public static bool LooksLike(string name) => FlywayLike().IsMatch(name);
+    /// <summary>A name only Flyway gives (a leading V alone is not enough: <c>V0001.init.up.sql</c> is no Flyway name).</summary>
+    public static bool HasVersionedOrRepeatableName(string name) => VersionedName().IsMatch(name) || RepeatableName().IsMatch(name);
 
     public static IEnumerable<Migration> Read(IReadOnlyList<MigrationFileText> files, IReadOnlyList<MigrationFile> allFiles, List<SourceProblem> problems)
     {

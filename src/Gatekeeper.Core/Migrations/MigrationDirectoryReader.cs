@@ -49,36 +49,29 @@ public static class MigrationDirectoryReader
                 return Failed(problems);
             }
 
-            format = MigrationFormatDetector.Detect(texts, problems);
+            format = MigrationFormatDetector.Detect(texts, problems)?.Format;
             if (format is null)
             {
                 return Failed(problems);
             }
         }
 
-        var migrations = format switch
-        {
-            MigrationFormat.Flyway => FlywayLayout.Read(texts, visible, problems),
-            MigrationFormat.GolangMigrate => GolangMigrateLayout.Read(texts, problems),
-            MigrationFormat.Dbmate => DbmateLayout.Read(texts, problems),
-            MigrationFormat.SqlMigrate => SqlMigrateLayout.Read(texts, problems),
-            MigrationFormat.Atlas => AtlasLayout.Read(texts, problems),
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown migration format."),
-        };
+        var definition = MigrationFormats.Get(format.Value);
+        var migrations = definition.Read(texts, visible, problems);
 
         var ordered = migrations
             .OrderBy(m => m.Kind)
             .ThenBy(m => m.Kind == MigrationKind.Versioned ? m.Version : null)
             .ThenBy(m => m.Id, StringComparer.Ordinal)
             .ToList();
-        ReportAmbiguousVersions(ordered, format.Value, problems);
+        ReportAmbiguousVersions(ordered, definition, problems);
 
         var sumVerified = false;
         var sumFile = visible.FirstOrDefault(f => f.Name == AtlasSum.FileName);
-        if (sumFile is not null && format is MigrationFormat.Atlas or MigrationFormat.GolangMigrate)
+        if (sumFile is not null && definition.AtlasSumCovers is { } covers)
         {
             // Atlas hashes every .sql file of its own layout, and only the .up.sql files of a golang-migrate layout.
-            var hashed = visible.Where(f => f.Name.EndsWith(format == MigrationFormat.GolangMigrate ? ".up.sql" : ".sql", StringComparison.Ordinal));
+            var hashed = visible.Where(f => covers(f.Name));
             var sumProblems = AtlasSum.Verify(sumFile.Content.Span, hashed);
             problems.AddRange(sumProblems);
             sumVerified = sumProblems.Count == 0;
@@ -104,7 +97,7 @@ public static class MigrationDirectoryReader
 
     private static MigrationDirectoryReadResult Failed(List<SourceProblem> problems) => new(null, problems);
 
-    private static void ReportAmbiguousVersions(List<Migration> ordered, MigrationFormat format, List<SourceProblem> problems)
+    private static void ReportAmbiguousVersions(List<Migration> ordered, MigrationFormatDefinition format, List<SourceProblem> problems)
     {
         // Sorted, so equal versions (1 and 1.0 compare equal) and equal repeatable ids sit next to each other.
         for (var i = 1; i < ordered.Count; i++)
@@ -129,7 +122,7 @@ public static class MigrationDirectoryReader
             {
                 var same = previous.Version.Text == current.Version.Text
                     ? $"both have version {current.Version}"
-                    : $"have versions {previous.Version} and {current.Version}, which {MigrationFormatNames.Name(format)} treats as the same";
+                    : $"have versions {previous.Version} and {current.Version}, which {format.DisplayName} treats as the same";
                 problems.Add(new SourceProblem(null, $"{previous.FileName} and {current.FileName} {same}; versions must be unique, so renumber one of them."));
             }
         }

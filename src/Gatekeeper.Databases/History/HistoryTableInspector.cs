@@ -46,18 +46,12 @@ internal static class HistoryTableInspector
         var kind = KindFromColumns(columns) ?? throw new DatabaseException(
             DatabaseErrorKind.HistoryTable,
             $"history table {table} has columns ({string.Join(", ", columns)}), which match no layout Gatekeeper reads " +
-            "(Gatekeeper, Flyway, golang-migrate, dbmate, sql-migrate, Atlas); name another table with --history-table");
+            $"(Gatekeeper, {string.Join(", ", MigrationFormats.All.Select(f => f.DisplayName))}); name another table with --history-table");
         return (Create(kind, table, session.Engine), true);
     }
 
-    public static HistoryTableKind KindFromName(HistoryTableName table, MigrationFormat? format) => table.Name switch
-    {
-        "flyway_schema_history" => HistoryTableKind.Flyway,
-        "schema_migrations" => format == MigrationFormat.GolangMigrate ? HistoryTableKind.GolangMigrate : HistoryTableKind.Dbmate,
-        "gorp_migrations" => HistoryTableKind.SqlMigrate,
-        AtlasName => HistoryTableKind.Atlas,
-        _ => HistoryTableKind.Gatekeeper,
-    };
+    public static HistoryTableKind KindFromName(HistoryTableName table, MigrationFormat? format) =>
+        MigrationFormats.HistoryKindFor(table.Name, format) ?? HistoryTableKind.Gatekeeper;
 
     public static HistoryTableKind? KindFromColumns(IReadOnlyCollection<string> columns)
     {

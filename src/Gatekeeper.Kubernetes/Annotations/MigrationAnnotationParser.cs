@@ -128,24 +128,13 @@ public static partial class MigrationAnnotationParser
 
     private static MigrationFormat? ParseFormat(string? value, List<AnnotationProblem> problems)
     {
-        switch (value?.Trim().ToLowerInvariant())
+        if (MigrationFormats.TryParse(value ?? MigrationFormats.Auto, out var format))
         {
-            case null or "auto":
-                return null;
-            case "flyway":
-                return MigrationFormat.Flyway;
-            case "golang-migrate":
-                return MigrationFormat.GolangMigrate;
-            case "dbmate":
-                return MigrationFormat.Dbmate;
-            case "sql-migrate":
-                return MigrationFormat.SqlMigrate;
-            case "atlas":
-                return MigrationFormat.Atlas;
-            default:
-                problems.Add(new(GatekeeperNames.Format, $"annotation {GatekeeperNames.Format} value \"{value}\" is not a known format (auto, flyway, golang-migrate, dbmate, sql-migrate, atlas)"));
-                return null;
+            return format;
         }
+
+        problems.Add(new(GatekeeperNames.Format, $"annotation {GatekeeperNames.Format} value \"{value}\" is not a known format ({string.Join(", ", MigrationFormats.NamesWithAuto)})"));
+        return null;
     }
 
     private static string ParseHistoryTable(string? value, List<AnnotationProblem> problems)

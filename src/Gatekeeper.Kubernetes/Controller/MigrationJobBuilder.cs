@@ -169,7 +169,7 @@ public static class MigrationJobBuilder
         if (request.Format is { } format)
         {
             arguments.Add("--format");
-            arguments.Add(MigrationFormatNames.Name(format));
+            arguments.Add(MigrationFormats.Name(format));
         }
 
         return arguments;

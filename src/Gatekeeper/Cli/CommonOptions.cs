@@ -19,7 +19,7 @@ internal static class CommonOptions
 
     public static Option<DirectoryInfo> Directory() => new("--dir", "-d")
     {
-        Description = "Directory of migration files (Flyway, golang-migrate, dbmate, sql-migrate or Atlas layout).",
+        Description = $"Directory of migration files ({string.Join(", ", MigrationFormats.All.Select(f => f.DisplayName))} layout).",
         Required = true,
         HelpName = "DIR",
     };
@@ -42,7 +42,7 @@ internal static class CommonOptions
         Description = "Migration file layout; auto detects it from names and markers.",
         DefaultValueFactory = _ => "auto",
         HelpName = "FORMAT",
-    }.AcceptOnlyFromAmong("auto", "flyway", "golang-migrate", "dbmate", "sql-migrate", "atlas");
+    }.AcceptOnlyFromAmong([.. MigrationFormats.NamesWithAuto]);
 
     public static Option<string?> HistoryTable() => new("--history-table")
     {
@@ -63,16 +63,6 @@ internal static class CommonOptions
         option.AcceptOnlyFromAmong(withGithub ? ["text", "json", "github"] : ["text", "json"]);
         return option;
     }
-
-    public static MigrationFormat? ParseFormat(string value) => value switch
-    {
-        "flyway" => MigrationFormat.Flyway,
-        "golang-migrate" => MigrationFormat.GolangMigrate,
-        "dbmate" => MigrationFormat.Dbmate,
-        "sql-migrate" => MigrationFormat.SqlMigrate,
-        "atlas" => MigrationFormat.Atlas,
-        _ => null,
-    };
 
     /// <summary>--url, then --url-file, then the environment; a usage error when none is given.</summary>
     public static string ResolveUrl(string? url, FileInfo? urlFile)

@@ -121,7 +121,7 @@ internal static class MigrateCommand
     {
         var total = Stopwatch.StartNew();
         await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {db.Identity.HistoryTable})");
-        await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormatNames.Name(source.Format)}, {source.Migrations.Count} migrations");
+        await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormats.Name(source.Format)}, {source.Migrations.Count} migrations");
         var runner = new MigrationRunner(db, runnerOptions);
 
         if (dryRun)

@@ -19,7 +19,7 @@ internal static class PlanRenderer
     public static void WriteText(TextWriter output, MigrationDirectory directory, MigrationPlan plan, string redactedUrl)
     {
         output.WriteLine($"database  {redactedUrl} (history table {plan.Database.HistoryTable})");
-        output.WriteLine($"source    {directory.Source}: {MigrationFormatNames.Name(directory.Format)}, {directory.Migrations.Count} migrations" +
+        output.WriteLine($"source    {directory.Source}: {MigrationFormats.Name(directory.Format)}, {directory.Migrations.Count} migrations" +
                          (directory.AtlasSumVerified ? ", atlas.sum verified" : string.Empty));
         output.WriteLine($"applied   {plan.Applied.Count}");
         output.WriteLine($"pending   {plan.Pending.Count}");
@@ -102,7 +102,7 @@ internal static class PlanRenderer
         plan.Hash,
         plan.Database,
         directory.Source,
-        MigrationFormatNames.Name(directory.Format),
+        MigrationFormats.Name(directory.Format),
         directory.AtlasSumVerified,
         plan.IsBlocked,
         plan.TargetVersion,

@@ -7,7 +7,7 @@ internal static class SourceLoading
 {
     public static async Task<MigrationDirectory> LoadAsync(DirectoryInfo directory, string formatName, CancellationToken cancellationToken)
     {
-        MigrationFormatNames.TryParse(formatName, out var format);
+        MigrationFormats.TryParse(formatName, out var format);
         MigrationDirectoryReadResult result;
         try
         {

@@ -20,12 +20,51 @@ public sealed class FormatDetectionTests
     }
 
     [Fact]
-    public void A_file_matching_no_format_is_named()
+    public void A_file_matching_no_format_in_a_detected_directory_is_named_by_that_tools_rules()
     {
         var result = Read(null, ("V1__init.sql", "a"), ("cleanup.sql", "b"));
 
         var problem = Assert.Single(result.Problems);
-        Assert.StartsWith("cleanup.sql matches no known migration format", problem.Message, StringComparison.Ordinal);
+        Assert.Equal("cleanup.sql", problem.File);
+        Assert.StartsWith("does not follow Flyway's naming", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("Flyway would skip it silently", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("V0001.init.up.sql", "V0002.users.up.sql")]
+    [InlineData("0001-init.sql", "0002-users.sql")]
+    [InlineData("init.sql", "users.sql")]
+    [InlineData("V1_init.sql", "V2_users.sql")]
+    public void A_directory_matching_no_format_gets_one_problem_saying_what_each_format_expects(string first, string second)
+    {
+        var result = Read(null, (first, "create table a (id int);"), (second, "create table b (id int);"));
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Null(problem.File);
+        Assert.StartsWith($"{first}, {second} match none of the 5 migration formats Gatekeeper reads", problem.Message, StringComparison.Ordinal);
+        foreach (var format in MigrationFormats.All)
+        {
+            Assert.Contains($"{format.DisplayName} expects {format.Expects}", problem.Message, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("rename every", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_registry_names_every_format_once_and_parses_its_own_names()
+    {
+        Assert.Equal(Enum.GetValues<MigrationFormat>().Order(), MigrationFormats.All.Select(f => f.Format).Order());
+        Assert.Equal(MigrationFormats.All.Count, MigrationFormats.All.Select(f => f.Name).Distinct().Count());
+        foreach (var format in MigrationFormats.All)
+        {
+            Assert.True(MigrationFormats.TryParse(format.Name.ToUpperInvariant(), out var parsed));
+            Assert.Equal(format.Format, parsed);
+        }
+
+        Assert.Equal(Gatekeeper.Core.History.HistoryTableKind.GolangMigrate, MigrationFormats.HistoryKindFor("schema_migrations", MigrationFormat.GolangMigrate));
+        Assert.Equal(Gatekeeper.Core.History.HistoryTableKind.Dbmate, MigrationFormats.HistoryKindFor("schema_migrations", null));
+        Assert.Equal(Gatekeeper.Core.History.HistoryTableKind.Flyway, MigrationFormats.HistoryKindFor("flyway_schema_history", MigrationFormat.Atlas));
+        Assert.Null(MigrationFormats.HistoryKindFor("gatekeeper_schema_history", MigrationFormat.Flyway));
     }
 
     [Fact]
@@ -82,18 +121,18 @@ public sealed class FormatDetectionTests
     [InlineData("auto", null)]
     public void Format_names_parse_case_insensitively(string text, MigrationFormat? expected)
     {
-        Assert.True(MigrationFormatNames.TryParse(text, out var format));
+        Assert.True(MigrationFormats.TryParse(text, out var format));
         Assert.Equal(expected, format);
         if (format is { } known)
         {
-            Assert.Equal(text.ToLowerInvariant(), MigrationFormatNames.Name(known));
+            Assert.Equal(text.ToLowerInvariant(), MigrationFormats.Name(known));
         }
     }
 
     [Fact]
     public void An_unknown_format_name_does_not_parse()
     {
-        Assert.False(MigrationFormatNames.TryParse("liquibase", out _));
+        Assert.False(MigrationFormats.TryParse("liquibase", out _));
     }
 }
 
