@@ -43,7 +43,7 @@ await database.MigrateAsync(GeneratedMigrations.Files(settings.Applied, settings
 Console.Error.WriteLine($"  applied in {applyClock.Elapsed.TotalSeconds:0.0} s");
 
 await using var api = await KubeApiServerDouble.StartAsync();
-await using var webhook = await TestWebhook.StartAsync(api, new Dictionary<string, string?> { ["Webhook:WatchMigrationJobs"] = "false" });
+await using var webhook = await TestWebhook.StartAsync(api, new Dictionary<string, string?> { ["Webhook:WatchDeployments"] = "false" });
 
 var rows = new List<CaseResult>();
 foreach (var pending in settings.Pending)

@@ -183,7 +183,7 @@ def check_render(path, namespace, sources):
         if route not in posts:
             report.problems.append(f"{path}: a webhook calls {route}, which the server does not serve")
 
-    check_rbac(report, by_kind)
+    check_rbac(report, by_kind, namespace)
     for monitor in by_kind.get("ServiceMonitor", []):
         port_names = {p.get("name") for s in services for p in s["spec"].get("ports", [])}
         for endpoint in monitor["spec"].get("endpoints", []):
@@ -327,6 +327,12 @@ def check_webhooks(report, configuration, namespace, posts, names, service_names
             expected = None
         if expected and f"'{expected}' in object.metadata.annotations" not in expressions:
             report.add(configuration, f"{where}: matchConditions do not test the {expected} annotation")
+        if resources == {"deployments"} and configuration.get("kind") == "MutatingWebhookConfiguration":
+            # Opting out must reach Gatekeeper, which then removes the stamps that would hold the pods.
+            if f"'{names.get('Migrations')}' in oldObject.metadata.annotations" not in expressions:
+                report.add(configuration, f"{where}: matchConditions do not test the old object, so removing the opt-in annotation leaves the stamps")
+            if f"'{names.get('Plan')}' in object.spec.template.metadata.annotations" not in expressions:
+                report.add(configuration, f"{where}: matchConditions do not send stamped pod templates, so stale stamps hold pods")
 
         excluded = set()
         selector = webhook.get("namespaceSelector") or {}
@@ -359,7 +365,7 @@ def check_ca_bundle(report, configuration, where, bundle, secrets, service):
             report.add(configuration, f"{where}: the serving certificate is not valid for {dns_name}")
 
 
-def check_rbac(report, by_kind):
+def check_rbac(report, by_kind, release_namespace):
     roles = {("ClusterRole", o["metadata"]["name"]) for o in by_kind.get("ClusterRole", [])}
     roles |= {("Role", o["metadata"]["namespace"], o["metadata"]["name"]) for o in by_kind.get("Role", [])}
     accounts = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in by_kind.get("ServiceAccount", [])}
@@ -375,8 +381,17 @@ def check_rbac(report, by_kind):
                     report.add(role, f"a rule without verbs, resources or apiGroups: {rule}")
                 if "*" in rule.get("verbs", []) or "*" in rule.get("resources", []) or "*" in rule.get("apiGroups", []):
                     report.add(role, f"a wildcard rule: {rule}")
-                if "secrets" in rule.get("resources", []) and set(rule.get("verbs", [])) - {"get"}:
-                    report.add(role, f"secrets may only be read one by one (get): {rule['verbs']}")
+                if "secrets" in rule.get("resources", []):
+                    verbs = set(rule.get("verbs", []))
+                    own = kind == "Role" and role["metadata"].get("namespace") == release_namespace
+                    if not own and verbs - {"get"}:
+                        report.add(role, f"secrets may only be read one by one (get): {rule['verbs']}")
+                    # In its own namespace Gatekeeper keeps Secrets of its own (the Job signing key, its CA): it may
+                    # create them, and read or update only those, by name.
+                    if own and verbs - {"get", "create", "update"}:
+                        report.add(role, f"secrets in the release namespace allow only get, create and update: {rule['verbs']}")
+                    if own and verbs & {"get", "update"} and not rule.get("resourceNames"):
+                        report.add(role, f"secrets in the release namespace may be read or updated only by name (resourceNames): {rule}")
     for kind in ("ClusterRoleBinding", "RoleBinding"):
         for binding in by_kind.get(kind, []):
             ref = binding.get("roleRef") or {}

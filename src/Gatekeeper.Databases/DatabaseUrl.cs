@@ -108,9 +108,13 @@ public sealed class DatabaseUrl
     public DatabaseUrl WithDatabase(string database) =>
         new(Engine, Scheme, User, _password, Host, Port, database, Options);
 
-    /// <summary>Where the plan goes, without credentials (plan hashes, messages, metrics).</summary>
+    /// <summary>Where the plan goes, without credentials (plan hashes, messages, metrics), with the user and schema search path.</summary>
     public DatabaseIdentity ToIdentity(string historyTable) =>
-        new(SqlEngine.Name, Host, Port, Database, historyTable);
+        new(SqlEngine.Name, Host, Port, Database, historyTable)
+        {
+            User = User,
+            Schema = Options.TryGetValue("search_path", out var searchPath) ? searchPath : null,
+        };
 
     public NpgsqlConnectionStringBuilder ToNpgsqlConnectionStringBuilder()
     {

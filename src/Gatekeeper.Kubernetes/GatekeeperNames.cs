@@ -26,7 +26,11 @@ public static class GatekeeperNames
     /// <summary>Written by Gatekeeper on the pod template: the last migration version the new pods need.</summary>
     public const string TargetVersion = Prefix + "target-version";
 
-    /// <summary>Written by the controller on the Deployment's metadata.</summary>
+    /// <summary>
+    /// Where earlier versions kept the controller's record, on the Deployment's metadata; still read once after an
+    /// upgrade. The record now lives in the Deployment's status (<c>Controller.DeploymentRecord</c>), which the
+    /// Deployment controller does not copy onto ReplicaSets and a rollback does not restore.
+    /// </summary>
     public const string Status = Prefix + "status";
 
     /// <summary>Bumped by a person to re-run a failed plan (read by the controller).</summary>

@@ -16,7 +16,7 @@ public static class KubernetesServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AppliedPlans>();
-        services.TryAddSingleton<MigrationJobWatcher>();
+        services.TryAddSingleton<AppliedPlanWatcher>();
         services.TryAddSingleton<ConfigMapMigrationLoader>();
         services.TryAddSingleton<DatabaseSecretReader>();
         services.TryAddSingleton<DeploymentEventRecorder>();

@@ -38,8 +38,23 @@ public sealed class DatabaseUrlTests
 
         Assert.Equal("postgres://app:***@db:5432/shop", url.Redacted);
         var identity = url.ToIdentity("flyway_schema_history");
-        Assert.Equal(new Core.Planning.DatabaseIdentity("postgres", "db", 5432, "shop", "flyway_schema_history"), identity);
+        Assert.Equal(new Core.Planning.DatabaseIdentity("postgres", "db", 5432, "shop", "flyway_schema_history") { User = "app" }, identity);
         Assert.DoesNotContain("hunter2", identity.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identity_tells_apart_users_and_schemas_sharing_one_database()
+    {
+        // Two namespaces on one server and database, each in its own schema (or as its own user, whose schema comes
+        // first in PostgreSQL's default search_path): their histories differ, so their plans must never be confused.
+        var shop = DatabaseUrl.Parse("postgres://shop:hunter2@db:5432/apps?search_path=shop").ToIdentity("gatekeeper_schema_history");
+        var billing = DatabaseUrl.Parse("postgres://billing:hunter2@db:5432/apps?search_path=billing").ToIdentity("gatekeeper_schema_history");
+        var billingAsShop = DatabaseUrl.Parse("postgres://shop:hunter2@db:5432/apps?search_path=billing").ToIdentity("gatekeeper_schema_history");
+
+        Assert.Equal(("shop", "shop"), (shop.User, shop.Schema));
+        Assert.NotEqual(shop, billing);
+        Assert.NotEqual(shop, billingAsShop);
+        Assert.Equal("postgres://shop@db:5432/apps (schema shop) (history gatekeeper_schema_history)", shop.ToString());
     }
 
     [Theory]

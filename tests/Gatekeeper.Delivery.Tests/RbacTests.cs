@@ -48,9 +48,28 @@ public sealed partial class RbacTests
             Assert.DoesNotContain("*", rule.Verbs);
             Assert.DoesNotContain("*", rule.Resources);
             Assert.DoesNotContain("*", rule.ApiGroups);
-            if (rule.Resources.Contains("secrets"))
+        }
+
+        foreach (var role in InstallManifest.OfKind("ClusterRole"))
+        {
+            foreach (var rule in role.ListAt("rules").Where(r => r.ListAt("resources").Strings().Contains("secrets")))
             {
-                Assert.Equal(["get"], rule.Verbs);
+                Assert.Equal(["get"], rule.ListAt("verbs").Strings());
+            }
+        }
+
+        // In its own namespace Gatekeeper creates the Secrets it keeps (the Job signing key) and reads only those, by name.
+        foreach (var role in InstallManifest.OfKind("Role"))
+        {
+            Assert.Equal(InstallManifest.Namespace, role.StringAt("metadata", "namespace"));
+            foreach (var rule in role.ListAt("rules").Where(r => r.ListAt("resources").Strings().Contains("secrets")))
+            {
+                var verbs = rule.ListAt("verbs").Strings().ToList();
+                Assert.All(verbs, verb => Assert.Contains(verb, new[] { "get", "create", "update" }));
+                if (verbs.Contains("get") || verbs.Contains("update"))
+                {
+                    Assert.NotEmpty(rule.ListAt("resourceNames").Strings());
+                }
             }
         }
     }

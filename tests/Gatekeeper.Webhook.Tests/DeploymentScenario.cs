@@ -53,7 +53,7 @@ public sealed class DeploymentScenario : IAsyncDisposable
             _ => null,
         };
         var api = await KubeApiServerDouble.StartAsync();
-        var all = new Dictionary<string, string?> { ["Webhook:WatchMigrationJobs"] = "false" };
+        var all = new Dictionary<string, string?> { ["Webhook:WatchDeployments"] = "false" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

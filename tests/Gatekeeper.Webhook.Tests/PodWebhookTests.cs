@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gatekeeper.Kubernetes;
+using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
 using Gatekeeper.Tests.ApiServerDouble;
 using k8s.Models;
@@ -8,6 +10,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Gatekeeper.Webhook.Tests;
 
+/// <summary>
+/// The pod webhook over HTTPS: it answers from the applied plans every replica reads from the opted-in Deployments'
+/// records (their status), before it is ready, with no API or database call per pod.
+/// </summary>
 public sealed class PodWebhookTests : IAsyncLifetime
 {
     private const string AppliedPlan = "1111111111111111111111111111111111111111111111111111111111111111";
@@ -18,17 +24,9 @@ public sealed class PodWebhookTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         api = await KubeApiServerDouble.StartAsync();
-        api.Put(new V1Job
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = "shop-migrate-1111111111",
-                NamespaceProperty = "team-a",
-                Labels = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = AppliedPlan[..63] },
-                Annotations = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = AppliedPlan },
-            },
-            Status = new V1JobStatus { Succeeded = 1, Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }] },
-        });
+        // A plan applied long ago: its Job is gone (TTL) and this webhook replica has just started. The Deployment's
+        // record is all that is left, and all it needs.
+        api.Put(Deployment("team-a", "shop", AppliedPlan));
         webhook = await TestWebhook.StartAsync(api);
         var plans = webhook.Services.GetRequiredService<AppliedPlans>();
         var warm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -47,8 +45,41 @@ public sealed class PodWebhookTests : IAsyncLifetime
         await api.DisposeAsync();
     }
 
-    private static JsonObject Pod(string? plan) =>
-        AdmissionReviewBodies.Pod("team-a", "shop", plan is null ? null : new Dictionary<string, string> { ["gatekeeper.dev/plan"] = plan });
+    /// <summary>An opted-in Deployment whose status records <paramref name="applied"/> as applied.</summary>
+    internal static V1Deployment Deployment(string @namespace, string name, params string[] applied)
+    {
+        var status = new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "applied", applied.FirstOrDefault(), null, DateTimeOffset.UnixEpoch) { AppliedPlans = applied };
+        var (migrated, record) = DeploymentRecord.Conditions(status, DateTimeOffset.UnixEpoch);
+        return new V1Deployment
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = @namespace,
+                Annotations = new Dictionary<string, string> { [GatekeeperNames.Migrations] = name + "-migrations" },
+            },
+            Spec = new V1DeploymentSpec
+            {
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = name } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = name } },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "shop:1" }] },
+                },
+            },
+            Status = new V1DeploymentStatus { Conditions = [migrated, record] },
+        };
+    }
+
+    private static JsonObject Pod(string? plan, string @namespace = "team-a", string owner = "shop") =>
+        AdmissionReviewBodies.Pod(@namespace, owner, plan is null ? null : new Dictionary<string, string> { ["gatekeeper.dev/plan"] = plan });
+
+    private async Task<bool> GatedAsync(JsonObject pod)
+    {
+        var response = await AdmissionReviewResponse.ReadAsync(await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", pod)));
+        Assert.True(response.Allowed);
+        return response.Patch is not null;
+    }
 
     [Fact]
     public async Task A_new_pod_whose_plan_is_pending_is_gated()
@@ -77,7 +108,7 @@ public sealed class PodWebhookTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_new_pod_whose_plan_was_applied_is_not_gated()
+    public async Task A_replacement_pod_of_a_plan_its_record_names_is_not_gated_though_its_job_is_long_gone()
     {
         var response = await AdmissionReviewResponse.ReadAsync(
             await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", Pod(AppliedPlan))));
@@ -85,34 +116,56 @@ public sealed class PodWebhookTests : IAsyncLifetime
         Assert.True(response.Allowed);
         Assert.Null(response.Patch);
         Assert.Null(response.PatchType);
+        Assert.Empty(api.List<V1Job>());
     }
 
     [Fact]
-    public async Task Pods_created_after_the_plans_job_succeeded_are_no_longer_gated()
+    public async Task A_plan_applied_for_one_namespace_holds_the_same_plan_in_another()
+    {
+        // Another team on the same database server gets the same hash only for the same schema and user; even then, its
+        // pods wait for their own Deployment's record.
+        Assert.True(await GatedAsync(Pod(AppliedPlan, @namespace: "team-b")));
+        Assert.True(await GatedAsync(Pod(AppliedPlan, owner: "shop-admin")));
+    }
+
+    [Fact]
+    public async Task A_forged_succeeded_job_releases_nothing()
+    {
+        var plans = webhook.Services.GetRequiredService<AppliedPlans>();
+        foreach (var ns in new[] { "team-a", "attacker" })
+        {
+            api.Put(new V1Job
+            {
+                Metadata = new V1ObjectMeta
+                {
+                    Name = "gk-migrate-shop-2222222222",
+                    NamespaceProperty = ns,
+                    Labels = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = PendingPlan[..63], ["app.kubernetes.io/managed-by"] = "gatekeeper" },
+                    Annotations = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = PendingPlan, ["gatekeeper.dev/deployment"] = "shop" },
+                },
+                Status = new V1JobStatus { Succeeded = 1, Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }] },
+            });
+        }
+
+        Assert.True(await GatedAsync(Pod(PendingPlan)));
+        Assert.Equal(PlanStanding.NotApplied, plans.Standing("team-a", "shop", null, PendingPlan));
+    }
+
+    [Fact]
+    public async Task Pods_created_after_the_record_names_the_plan_are_no_longer_gated()
     {
         const string plan = "3333333333333333333333333333333333333333333333333333333333333333";
         var plans = webhook.Services.GetRequiredService<AppliedPlans>();
-        var before = await AdmissionReviewResponse.ReadAsync(await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", Pod(plan))));
-        Assert.NotNull(before.Patch);
+        Assert.True(await GatedAsync(Pod(plan)));
 
         var applied = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        plans.PlanApplied += key => applied.TrySetResult(key);
-        api.Put(new V1Job
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = "shop-migrate-3333333333",
-                NamespaceProperty = "team-a",
-                Labels = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = plan[..63] },
-                Annotations = new Dictionary<string, string> { ["gatekeeper.dev/plan"] = plan },
-            },
-            Status = new V1JobStatus { Succeeded = 1, Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }] },
-        });
-        await applied.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var after = await AdmissionReviewResponse.ReadAsync(await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", Pod(plan))));
+        plans.PlanApplied += (_, _, key) => applied.TrySetResult(key);
+        var current = api.Get<V1Deployment>("team-a", "shop")!;
+        current.Status = Deployment("team-a", "shop", plan, AppliedPlan).Status;
+        api.Put(current);
+        Assert.Equal(plan, await applied.Task.WaitAsync(TimeSpan.FromSeconds(10)));
 
-        Assert.True(after.Allowed);
-        Assert.Null(after.Patch);
+        Assert.False(await GatedAsync(Pod(plan)));
     }
 
     [Fact]
@@ -137,7 +190,7 @@ public sealed class PodWebhookTests : IAsyncLifetime
             await webhook.PostAsync("/mutate/pods", AdmissionReviewBodies.Review("CREATE", Pod(i % 2 == 0 ? PendingPlan : AppliedPlan)));
         }
 
-        // Only the Job list and watch, which feed the in-memory answer.
-        Assert.All(api.Requests, r => Assert.Equal("/apis/batch/v1/jobs", r.Path));
+        // Only the list and watch of the Deployments, which feed the in-memory answer.
+        Assert.All(api.Requests, r => Assert.Equal("/apis/apps/v1/deployments", r.Path));
     }
 }

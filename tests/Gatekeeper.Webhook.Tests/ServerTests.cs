@@ -70,9 +70,9 @@ public sealed class ServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Readyz_waits_for_the_initial_list_of_migration_jobs()
+    public async Task Readyz_waits_until_the_applied_plans_of_the_opted_in_deployments_are_read()
     {
-        api.Fail("/apis/batch/v1/jobs", HttpStatusCode.ServiceUnavailable);
+        api.Fail("/apis/apps/v1/deployments", HttpStatusCode.ServiceUnavailable);
         var time = new SignallingTimeProvider();
         var backoff = time.NextTimer();
         await using var webhook = await TestWebhook.StartAsync(api, configureServices: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
@@ -82,11 +82,11 @@ public sealed class ServerTests : IAsyncLifetime
         var delay = await backoff.WaitAsync(TimeSpan.FromSeconds(10));
         var cold = await webhook.Client.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, cold.StatusCode);
-        Assert.Contains("migration Jobs", await cold.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("applied plans", await cold.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var warm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         applied.BecameWarm += () => warm.TrySetResult();
-        api.Heal("/apis/batch/v1/jobs");
+        api.Heal("/apis/apps/v1/deployments");
         time.Advance(delay);
         await warm.Task.WaitAsync(TimeSpan.FromSeconds(10));
 

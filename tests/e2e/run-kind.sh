@@ -59,7 +59,7 @@ diagnose() {
   if [ "$status" -ne 0 ]; then
     echo "--- diagnostics (exit $status)" >&2
     kubectl -n "$ns" get deploy,rs,pods,jobs -o wide >&2 || true
-    kubectl -n "$ns" get deploy orders -o jsonpath='{.metadata.annotations.gatekeeper\.dev/status}{"\n"}' >&2 || true
+    kubectl -n "$ns" get deploy orders -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2 || true
     kubectl -n "$ns" get events --sort-by=.lastTimestamp 2>/dev/null | tail -30 >&2 || true
     kubectl -n "$system" logs -l app.kubernetes.io/name=gatekeeper --tail=60 --prefix >&2 || true
   fi
@@ -69,7 +69,14 @@ diagnose() {
 }
 trap diagnose EXIT
 
-status_field() { kubectl -n "$ns" get deploy orders -o jsonpath='{.metadata.annotations.gatekeeper\.dev/status}' | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+# The controller's record: the gatekeeper.dev/Migrated condition (True = Ready, Unknown = Reconciling, False = Stalled).
+migrated() { kubectl -n "$ns" get deploy orders -o jsonpath="{.status.conditions[?(@.type==\"gatekeeper.dev/Migrated\")].$1}"; }
+status_field() {
+  case "$1" in
+    state) case "$(migrated status)" in True) echo Ready ;; Unknown) echo Reconciling ;; False) echo Stalled ;; esac ;;
+    *) migrated "$1" ;;
+  esac
+}
 template_plan() { kubectl -n "$ns" get deploy orders -o jsonpath='{.spec.template.metadata.annotations.gatekeeper\.dev/plan}'; }
 reason_is() { [ "$(status_field reason)" = "$1" ]; }
 gated_pods() { kubectl -n "$ns" get pods -l app=orders -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.schedulingGates[*].name}{"\n"}{end}' | grep -c 'gatekeeper.dev/migration' || true; }

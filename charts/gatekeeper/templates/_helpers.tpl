@@ -47,6 +47,11 @@ app.kubernetes.io/part-of: gatekeeper
 {{- printf "%s-tls" (include "gatekeeper.fullname" .) -}}
 {{- end -}}
 
+{{/* The Secret in the release namespace holding the key that signs migration Jobs; Gatekeeper creates it. */}}
+{{- define "gatekeeper.jobSigningSecretName" -}}
+{{- printf "%s-job-signing" (include "gatekeeper.fullname" .) -}}
+{{- end -}}
+
 {{/* The DNS name the API server calls: <service>.<namespace>.svc */}}
 {{- define "gatekeeper.serviceDnsName" -}}
 {{- printf "%s.%s.svc" (include "gatekeeper.fullname" .) .Release.Namespace -}}
@@ -125,4 +130,13 @@ matchExpressions:
 {{/* The CEL opt-in test: only annotated objects are ever sent to Gatekeeper. */}}
 {{- define "gatekeeper.annotationCondition" -}}
 object != null && has(object.metadata.annotations) && '{{ . }}' in object.metadata.annotations
+{{- end -}}
+
+{{/*
+The mutating Deployment webhook also sees a Deployment that opted out: the annotation was on the old object, or its
+pod template still carries the plan stamp. Gatekeeper then removes the stamps, so no new pod is held for a plan
+nobody runs any more.
+*/}}
+{{- define "gatekeeper.optedInOrStampedCondition" -}}
+(object != null && has(object.metadata.annotations) && 'gatekeeper.dev/migrations' in object.metadata.annotations) || (oldObject != null && has(oldObject.metadata.annotations) && 'gatekeeper.dev/migrations' in oldObject.metadata.annotations) || (object != null && has(object.spec.template.metadata) && has(object.spec.template.metadata.annotations) && 'gatekeeper.dev/plan' in object.spec.template.metadata.annotations)
 {{- end -}}

@@ -13,7 +13,7 @@ namespace Gatekeeper.Core.Planning;
 /// </summary>
 public static class MigrationPlanner
 {
-    private const int HashVersion = 1;
+    private const int HashVersion = 2;
 
     public static MigrationPlan Plan(MigrationDirectory directory, HistoryState history, DatabaseIdentity database)
     {
@@ -113,14 +113,15 @@ public static class MigrationPlanner
     }
 
     /// <summary>
-    /// sha256 over the database identity (no credentials) and the ordered (id, checksum) list of pending
-    /// migrations: the same inputs give the same hash in every process, on every machine.
+    /// sha256 over the database identity (no credentials, but the user and schema) and the ordered (id, checksum)
+    /// list of pending migrations: the same inputs give the same hash in every process, on every machine.
     /// </summary>
     public static string ComputeHash(DatabaseIdentity database, IReadOnlyList<Migration> pending)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"gatekeeper-plan/v{HashVersion}\n");
         text.Append(CultureInfo.InvariantCulture, $"{database.Engine}\n{database.Host}\n{database.Port}\n{database.Database}\n{database.HistoryTable}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{database.User}\n{database.Schema}\n");
         foreach (var migration in pending)
         {
             text.Append(migration.Id).Append('\0').Append(migration.Checksum).Append('\n');

@@ -8,7 +8,7 @@ namespace Gatekeeper.Kubernetes.Controller;
 /// <param name="Plan">The plan hash stamped on the pod template (null: nothing pending).</param>
 /// <param name="Retry">The <c>gatekeeper.dev/retry</c> value a person bumps to run a failed plan again.</param>
 /// <param name="TemplateFingerprint">A hash of the pod template: a new rollout is a new attempt.</param>
-/// <param name="Status">What the controller wrote last (its memory across restarts), null when none or unreadable.</param>
+/// <param name="Status">What the controller recorded last (the memory of every replica across restarts), null when none or unreadable.</param>
 public sealed record DeploymentFacts(
     string Namespace,
     string Name,
@@ -44,7 +44,7 @@ public sealed record DeploymentFacts(
             NonEmpty(templateAnnotations, GatekeeperNames.TargetVersion),
             annotations.GetValueOrDefault(GatekeeperNames.Retry),
             MigrationJobNames.TemplateFingerprint(template),
-            DeploymentStatus.Parse(annotations.GetValueOrDefault(GatekeeperNames.Status)));
+            DeploymentRecord.Read(deployment));
     }
 
     private static string? NonEmpty(IDictionary<string, string>? map, string key) =>
@@ -82,7 +82,7 @@ public sealed record MigrationJobFacts(
         var failed = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True");
         var complete = job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Complete" && c.Status == "True");
         var phase = failed is not null ? MigrationJobPhase.Failed
-            : MigrationJobWatcher.Succeeded(job) ? MigrationJobPhase.Succeeded
+            : Succeeded(job) ? MigrationJobPhase.Succeeded
             : MigrationJobPhase.Running;
         DateTimeOffset? finish = phase switch
         {
@@ -93,7 +93,7 @@ public sealed record MigrationJobFacts(
         return new MigrationJobFacts(
             job.Metadata.NamespaceProperty,
             job.Metadata.Name,
-            MigrationJobWatcher.PlanOf(job),
+            PlanOf(job),
             phase,
             Utc(job.Status?.StartTime),
             finish,
@@ -101,12 +101,44 @@ public sealed record MigrationJobFacts(
             failed?.Message);
     }
 
+    /// <summary>The full hash from the Job's annotation when present, else the (truncated) label.</summary>
+    public static string? PlanOf(V1Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Metadata?.Annotations is { } annotations && annotations.TryGetValue(GatekeeperNames.Plan, out var full) && !string.IsNullOrEmpty(full))
+        {
+            return full;
+        }
+
+        return job.Metadata?.Labels is { } labels && labels.TryGetValue(GatekeeperNames.PlanLabel, out var label) && !string.IsNullOrEmpty(label)
+            ? label
+            : null;
+    }
+
+    public static bool Succeeded(V1Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Status is null)
+        {
+            return false;
+        }
+
+        if (job.Status.Conditions?.Any(c => c.Type == "Complete" && c.Status == "True") == true)
+        {
+            return true;
+        }
+
+        // A Job that has not set its Complete condition yet but has a succeeded pod and no failure condition.
+        return job.Status.Succeeded > 0 && job.Status.Conditions?.Any(c => c.Type == "Failed" && c.Status == "True") != true;
+    }
+
     private static DateTimeOffset? Utc(DateTime? time) =>
         time is { } value ? new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)) : null;
 }
 
 /// <summary>A pod held by Gatekeeper's scheduling gate, with where the gate sits in its list (for the guarded patch).</summary>
-public sealed record GatedPod(string Namespace, string Name, string Uid, string Plan, int GateIndex, DateTimeOffset CreatedAt)
+/// <param name="Deployment">The Deployment whose ReplicaSet made the pod (<see cref="PodOwner"/>), null for a pod no ReplicaSet made.</param>
+public sealed record GatedPod(string Namespace, string Name, string Uid, string Plan, int GateIndex, DateTimeOffset CreatedAt, string? Deployment)
 {
     /// <summary>The pod as a gated pod, or null when it carries no plan or no Gatekeeper gate.</summary>
     public static GatedPod? From(V1Pod pod)
@@ -126,7 +158,7 @@ public sealed record GatedPod(string Namespace, string Name, string Uid, string 
                 var created = pod.Metadata.CreationTimestamp is { } time
                     ? new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc))
                     : DateTimeOffset.UnixEpoch;
-                return new GatedPod(pod.Metadata.NamespaceProperty, pod.Metadata.Name, pod.Metadata.Uid ?? string.Empty, plan, i, created);
+                return new GatedPod(pod.Metadata.NamespaceProperty, pod.Metadata.Name, pod.Metadata.Uid ?? string.Empty, plan, i, created, PodOwner.DeploymentName(pod.Metadata));
             }
         }
 

@@ -14,18 +14,7 @@ public sealed class ClusterWatch
     public ClusterWatch(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(kubernetes);
-        Deployments = new ResourceInformer<V1Deployment>(
-            "deployments",
-            async ct =>
-            {
-                var list = await kubernetes.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false);
-                return (list.Items, list.Metadata?.ResourceVersion);
-            },
-            (version, onError, ct) => kubernetes.AppsV1.WatchListDeploymentForAllNamespacesAsync(
-                allowWatchBookmarks: true, resourceVersion: version, onError: onError, cancellationToken: ct),
-            DeploymentFacts.IsOptedIn,
-            timeProvider,
-            logger);
+        Deployments = OptedInDeployments(kubernetes, timeProvider, logger);
         Jobs = new ResourceInformer<V1Job>(
             "jobs",
             async ct =>
@@ -54,6 +43,24 @@ public sealed class ClusterWatch
 
     public const string UnscheduledPods = "spec.nodeName=";
 
+    /// <summary>An informer of the Deployments that opted in (annotation <c>gatekeeper.dev/migrations</c>), in every namespace.</summary>
+    public static ResourceInformer<V1Deployment> OptedInDeployments(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(kubernetes);
+        return new ResourceInformer<V1Deployment>(
+            "deployments",
+            async ct =>
+            {
+                var list = await kubernetes.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false);
+                return (list.Items, list.Metadata?.ResourceVersion);
+            },
+            (version, onError, ct) => kubernetes.AppsV1.WatchListDeploymentForAllNamespacesAsync(
+                allowWatchBookmarks: true, resourceVersion: version, onError: onError, cancellationToken: ct),
+            DeploymentFacts.IsOptedIn,
+            timeProvider,
+            logger);
+    }
+
     public ResourceInformer<V1Deployment> Deployments { get; }
 
     public ResourceInformer<V1Job> Jobs { get; }
@@ -74,12 +81,19 @@ public sealed class ClusterWatch
         Pods.Relist();
     }
 
-    /// <summary>The migration Jobs in a namespace that carry this plan (whichever Deployment or attempt started them).</summary>
-    public IReadOnlyList<MigrationJobFacts> JobsOfPlan(string @namespace, string plan)
+    /// <summary>
+    /// The migration Jobs that count for this Deployment's plan: in its namespace, carrying the plan, and created by
+    /// Gatekeeper for this very Deployment (<see cref="MigrationJobSigner"/>). Anything else with the same labels, in
+    /// this namespace or another, proves nothing and is not looked at.
+    /// </summary>
+    public IReadOnlyList<MigrationJobFacts> JobsOfPlan(DeploymentFacts deployment, string plan, MigrationJobSigner signer)
     {
+        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(signer);
         var label = GatekeeperNames.PlanLabelValue(plan);
         return Jobs.Items
-            .Where(job => job.Metadata.NamespaceProperty == @namespace && job.Metadata.Labels?.ValueOf(GatekeeperNames.PlanLabel) == label)
+            .Where(job => job.Metadata.NamespaceProperty == deployment.Namespace && job.Metadata.Labels?.ValueOf(GatekeeperNames.PlanLabel) == label
+                && signer.Created(job, deployment.Uid))
             .Select(MigrationJobFacts.From)
             .ToList();
     }
@@ -87,8 +101,9 @@ public sealed class ClusterWatch
     public IReadOnlyList<GatedPod> GatedPods() =>
         Pods.Items.Select(GatedPod.From).OfType<GatedPod>().ToList();
 
-    public IReadOnlyList<GatedPod> GatedPods(string? @namespace, string plan) =>
-        GatedPods().Where(pod => (@namespace is null || pod.Namespace == @namespace) && pod.Plan == plan).ToList();
+    /// <summary>The pods of one Deployment (by its ReplicaSets) held for <paramref name="plan"/>.</summary>
+    public IReadOnlyList<GatedPod> GatedPods(string @namespace, string deployment, string plan) =>
+        GatedPods().Where(pod => pod.Namespace == @namespace && pod.Deployment == deployment && pod.Plan == plan).ToList();
 
     /// <summary>Opted-in Deployments in a namespace whose pod template carries this plan (by label form).</summary>
     public IEnumerable<V1Deployment> DeploymentsWithPlan(string? @namespace, string planLabel) =>

@@ -23,40 +23,76 @@ public sealed class DeploymentReconciler(
     /// <summary>Statuses the API server refused to store, by Deployment, so the same refusal is not asked for again and again.</summary>
     private readonly ConcurrentDictionary<string, string> refusedStatuses = new(StringComparer.Ordinal);
 
+    /// <summary>A record another leader changed meanwhile is read again and decided afresh, at most this many times in a row.</summary>
+    private const int MaxStatusConflicts = 3;
+
     public async Task ReconcileAsync(V1Deployment deployment, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(cluster);
-        var facts = DeploymentFacts.From(deployment);
-        foreach (var remembered in facts.Status?.AppliedPlans ?? [])
+        for (var conflicts = 0; ; conflicts++)
         {
-            // What the status remembers outlives the Jobs (their TTL): the pod webhook on this replica learns it too.
-            if (!appliedPlans.IsApplied(remembered))
+            var facts = DeploymentFacts.From(deployment);
+            foreach (var remembered in facts.Status?.AppliedPlans ?? [])
             {
-                appliedPlans.MarkApplied(remembered);
+                // What the record remembers outlives the Jobs (their TTL); learning it adds, never removes.
+                appliedPlans.MarkApplied(facts.Namespace, facts.Name, facts.Uid, remembered);
             }
-        }
 
-        var jobsOfPlan = facts.Plan is { } plan ? cluster.JobsOfPlan(facts.Namespace, plan) : [];
-        var gated = facts.Plan is { } gatedPlan ? cluster.GatedPods(facts.Namespace, gatedPlan) : [];
-        var detail = MigrationReconciler.JobToExplain(facts, jobsOfPlan) is { } failedJob
-            ? await jobs.ExplainFailureAsync(facts.Namespace, failedJob, cancellationToken).ConfigureAwait(false)
-            : null;
-        var input = new ReconcileInput(facts, jobsOfPlan, facts.Plan is not null && appliedPlans.IsApplied(facts.Plan), gated, detail, now);
-        await ExecuteAsync(input, MigrationReconciler.Decide(input), cluster, now, cancellationToken).ConfigureAwait(false);
+            var jobsOfPlan = facts.Plan is { } plan ? cluster.JobsOfPlan(facts, plan, jobs.Signer) : [];
+            var gated = facts.Plan is { } gatedPlan ? cluster.GatedPods(facts.Namespace, facts.Name, gatedPlan) : [];
+            var detail = MigrationReconciler.JobToExplain(facts, jobsOfPlan) is { } failedJob
+                ? await jobs.ExplainFailureAsync(facts.Namespace, failedJob, cancellationToken).ConfigureAwait(false)
+                : null;
+            var known = facts.Plan is not null && appliedPlans.IsApplied(facts.Namespace, facts.Name, facts.Uid, facts.Plan);
+            var input = new ReconcileInput(facts, jobsOfPlan, known, gated, detail, now);
+            var fresh = await ExecuteAsync(deployment, input, MigrationReconciler.Decide(input), cluster, now, cancellationToken).ConfigureAwait(false);
+            if (fresh is null || conflicts == MaxStatusConflicts)
+            {
+                return;
+            }
+
+            // Another leader wrote the record since this one read it: decide again from what it says now.
+            Log.StatusConflict(logger, facts.Namespace, facts.Name);
+            cluster.Deployments.Remember(fresh);
+            deployment = fresh;
+        }
     }
 
-    /// <summary>Releases one gated pod when its plan is known applied; a pod of a plan not yet applied stays gated.</summary>
-    public async Task ReleaseIfAppliedAsync(GatedPod pod, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Releases one gated pod when its plan is known applied for its own Deployment, or when that Deployment no longer
+    /// opted in (its pods were stamped before the annotation was removed). A pod of a plan not yet applied stays gated.
+    /// </summary>
+    public async Task ReleaseIfAppliedAsync(GatedPod pod, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pod);
-        if (appliedPlans.IsApplied(pod.Plan))
+        ArgumentNullException.ThrowIfNull(cluster);
+        if (pod.Deployment is not { } name)
         {
+            // No ReplicaSet made it, so no rollout waits for it; the pod webhook does not gate such pods.
+            return;
+        }
+
+        if (cluster.Deployments.Get(pod.Namespace, name) is { } deployment)
+        {
+            if (appliedPlans.IsApplied(pod.Namespace, name, deployment.Metadata.Uid ?? string.Empty, pod.Plan))
+            {
+                await ReleaseAsync(pod, now, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // Not among the opted-in Deployments this leader follows: ask the API server, which has the last word.
+        if (await reporter.ReadDeploymentAsync(pod.Namespace, name, cancellationToken).ConfigureAwait(false) is { } current && !DeploymentFacts.IsOptedIn(current))
+        {
+            Log.PodOfOptedOutDeployment(logger, pod.Namespace, pod.Name, name);
             await ReleaseAsync(pod, now, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task ExecuteAsync(ReconcileInput input, ReconcileDecision decision, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Carries out one decision; returns the Deployment as it is now when its record changed under the decision.</summary>
+    private async Task<V1Deployment?> ExecuteAsync(V1Deployment seen, ReconcileInput input, ReconcileDecision decision, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var facts = input.Deployment;
         var recordEvent = true;
@@ -68,6 +104,13 @@ public sealed class DeploymentReconciler(
                 case LaunchResult.Created:
                     cluster.Jobs.Remember(outcome.Job!);
                     Log.JobCreated(logger, facts.Namespace, jobName, facts.Name, MigrationReconciler.Short(facts.Plan!));
+                    break;
+                case LaunchResult.AlreadyExists when outcome.Job is { } squatter && !jobs.Signer.Created(squatter, facts.Uid):
+                    // Someone else's Job holds the attempt's name: it proves nothing, and Gatekeeper's own cannot be created.
+                    Log.JobNotGatekeepers(logger, facts.Namespace, jobName, facts.Name);
+                    decision = MigrationReconciler.CannotCreate(input, StatusReasons.JobConflict,
+                        $"Job {facts.Namespace}/{jobName} exists but Gatekeeper did not create it for this Deployment, so it proves nothing and blocks the migration; " +
+                        $"delete it (kubectl -n {facts.Namespace} delete job {jobName}) and Gatekeeper starts its own");
                     break;
                 case LaunchResult.AlreadyExists:
                     // Another leader (or this one before a restart) created it; the next decision looks at it.
@@ -86,9 +129,9 @@ public sealed class DeploymentReconciler(
             }
         }
 
-        if (decision.MarkPlanApplied && facts.Plan is { } plan && !appliedPlans.IsApplied(plan))
+        if (decision.MarkPlanApplied && facts.Plan is { } plan)
         {
-            appliedPlans.MarkApplied(plan);
+            appliedPlans.MarkApplied(facts.Namespace, facts.Name, facts.Uid, plan);
         }
 
         foreach (var pod in decision.Release)
@@ -102,14 +145,20 @@ public sealed class DeploymentReconciler(
             var signature = $"{status.State}|{status.Reason}|{status.Plan}|{status.Job}|{status.Message}";
             if (refusedStatuses.TryGetValue(key, out var refused) && refused == signature)
             {
-                return;
+                return null;
             }
 
             try
             {
-                if (await reporter.WriteStatusAsync(facts.Namespace, facts.Name, status, cancellationToken).ConfigureAwait(false) is not { } written)
+                var write = await reporter.WriteStatusAsync(seen, status, cancellationToken).ConfigureAwait(false);
+                if (write.Conflicted)
                 {
-                    return;
+                    return write.Fresh;
+                }
+
+                if (write.Written is not { } written)
+                {
+                    return null;
                 }
 
                 refusedStatuses.TryRemove(key, out _);
@@ -118,10 +167,10 @@ public sealed class DeploymentReconciler(
                 cluster.Deployments.Remember(written);
                 Log.StatusWritten(logger, facts.Namespace, facts.Name, status.State.ToString(), status.Reason);
             }
-            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.UnprocessableEntity)
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden)
             {
-                // An admission webhook (Gatekeeper's own, when the annotations do not parse) or a policy refused the
-                // write. Asking again cannot help until the Deployment changes; the Event below still tells people, once.
+                // RBAC or a policy refused the write. Asking again cannot help until the Deployment changes; the Event
+                // below still tells people, once.
                 refusedStatuses[key] = signature;
                 Log.StatusRefused(logger, facts.Namespace, facts.Name, (int)e.Response.StatusCode);
             }
@@ -144,6 +193,8 @@ public sealed class DeploymentReconciler(
                 Log.ControllerEventNotRecorded(logger, @event.Reason, facts.Namespace, facts.Name, $"HTTP {(int)e.Response.StatusCode}");
             }
         }
+
+        return null;
     }
 
     private async Task ReleaseAsync(GatedPod pod, DateTimeOffset now, CancellationToken cancellationToken)

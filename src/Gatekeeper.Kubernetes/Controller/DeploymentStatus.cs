@@ -15,7 +15,7 @@ public enum RolloutState
     Stalled,
 }
 
-/// <summary>The reasons the controller writes into <c>gatekeeper.dev/status</c> and its Events.</summary>
+/// <summary>The reasons the controller writes into the Deployment's <c>gatekeeper.dev/Migrated</c> condition and its Events.</summary>
 public static class StatusReasons
 {
     /// <summary>The pod template carries no plan: nothing is pending.</summary>
@@ -39,6 +39,9 @@ public static class StatusReasons
     /// <summary>The database Secret or its key is missing.</summary>
     public const string SecretInvalid = "SecretInvalid";
 
+    /// <summary>A Job with the attempt's name exists that Gatekeeper did not create for this Deployment.</summary>
+    public const string JobConflict = "JobConflict";
+
     /// <summary>Event reason when the controller creates a migration Job.</summary>
     public const string MigrationStarted = "MigrationStarted";
 
@@ -47,10 +50,11 @@ public static class StatusReasons
 }
 
 /// <summary>
-/// What the controller last concluded about a Deployment, kept in its <c>gatekeeper.dev/status</c> annotation as
-/// one line of JSON. Besides telling people, it is the controller's durable memory: a Job removed by its TTL (or
-/// by hand) after failing is not started again for the same attempt, and a plan recorded as applied stays
-/// applied after its Job is gone.
+/// What the controller last concluded about a Deployment, kept in the Deployment's status conditions
+/// (<see cref="DeploymentRecord"/>). Besides telling people, it is the durable memory of every replica: a Job
+/// removed by its TTL (or by hand) after failing is not started again for the same attempt, and a plan recorded as
+/// applied stays applied after its Job is gone, across restarts. Earlier versions kept it as one line of JSON in
+/// the <c>gatekeeper.dev/status</c> annotation, which <see cref="Parse"/> still reads.
 /// </summary>
 /// <param name="Plan">The full plan hash the status is about (null when none is pending).</param>
 /// <param name="Job">The migration Job of the attempt, when there is one.</param>
@@ -60,8 +64,8 @@ public sealed record DeploymentStatus(RolloutState State, string Reason, string 
     /// <summary>Annotations hold up to 256 KiB in all, and a status is read by people: keep its message short.</summary>
     public const int MaxMessageLength = 1024;
 
-    /// <summary>How many applied plans the status remembers (a rollback rarely goes further).</summary>
-    public const int MaxAppliedPlans = 5;
+    /// <summary>How many applied plans the status remembers: a Deployment's default revisionHistoryLimit, as far as a rollback can go.</summary>
+    public const int MaxAppliedPlans = 10;
 
     /// <summary>
     /// The plans recently applied for this Deployment, newest first: after their Jobs are gone, a rollback to one

@@ -64,4 +64,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4119, Level = LogLevel.Warning, Message = "The API server refused the status of Deployment {Namespace}/{Deployment} (HTTP {Status}); not asking again until it changes")]
     public static partial void StatusRefused(ILogger logger, string @namespace, string deployment, int status);
+
+    [LoggerMessage(EventId = 4120, Level = LogLevel.Information, Message = "The record of Deployment {Namespace}/{Deployment} changed while it was being decided (another leader wrote it); deciding again from what it says now")]
+    public static partial void StatusConflict(ILogger logger, string @namespace, string deployment);
+
+    [LoggerMessage(EventId = 4121, Level = LogLevel.Warning, Message = "Job {Namespace}/{Job} holds the name of Deployment {Deployment}'s migration attempt but Gatekeeper did not create it; it proves nothing")]
+    public static partial void JobNotGatekeepers(ILogger logger, string @namespace, string job, string deployment);
+
+    [LoggerMessage(EventId = 4122, Level = LogLevel.Information, Message = "Releasing pod {Namespace}/{Pod}: its Deployment {Deployment} no longer opts in to Gatekeeper")]
+    public static partial void PodOfOptedOutDeployment(ILogger logger, string @namespace, string pod, string deployment);
 }

@@ -25,13 +25,14 @@ public sealed class MigrationController(
         IKubernetes kubernetes,
         AppliedPlans appliedPlans,
         MigrationJobSettings jobSettings,
+        MigrationJobSigner signer,
         IMigrationControllerMetrics metrics,
         TimeSpan resyncInterval,
         TimeProvider timeProvider,
         ILogger logger)
     {
         var reconciler = new DeploymentReconciler(
-            new MigrationJobClient(kubernetes, jobSettings),
+            new MigrationJobClient(kubernetes, jobSettings, signer),
             new PodUngater(kubernetes),
             new DeploymentReporter(kubernetes, timeProvider),
             appliedPlans,
@@ -75,10 +76,10 @@ public sealed class MigrationController(
                 queue.Add(new WorkItem(WorkKind.Pod, current.Metadata.NamespaceProperty, current.Metadata.Name));
             }
         };
-        void OnPlanApplied(string label)
+        void OnPlanApplied(string @namespace, string deployment, string plan)
         {
-            EnqueueDeployments(cluster, queue, null, label);
-            foreach (var pod in cluster.GatedPods().Where(p => GatekeeperNames.PlanLabelValue(p.Plan) == label))
+            queue.Add(new WorkItem(WorkKind.Deployment, @namespace, deployment));
+            foreach (var pod in cluster.GatedPods(@namespace, deployment, plan))
             {
                 queue.Add(new WorkItem(WorkKind.Pod, pod.Namespace, pod.Name));
             }
@@ -149,7 +150,7 @@ public sealed class MigrationController(
             }
             else if (cluster.Pods.Get(item.Namespace, item.Name) is { } pod && GatedPod.From(pod) is { } gated)
             {
-                await reconciler.ReleaseIfAppliedAsync(gated, now, cancellationToken).ConfigureAwait(false);
+                await reconciler.ReleaseIfAppliedAsync(gated, cluster, now, cancellationToken).ConfigureAwait(false);
             }
 
             queue.Forget(item);

@@ -37,6 +37,7 @@ public sealed record MigrationJobSettings
 /// <param name="ConfigMaps">The ConfigMaps holding the migration files, mounted together as one directory.</param>
 /// <param name="SecretKey">The key of <paramref name="SecretName"/> holding the database URL.</param>
 /// <param name="Timeout">The Job's activeDeadlineSeconds (<c>gatekeeper.dev/job-timeout</c>).</param>
+/// <param name="Signature">What <see cref="MigrationJobSigner"/> gives this Job: the label that tells it from a look-alike.</param>
 public sealed record MigrationJobRequest(
     string Namespace,
     string JobName,
@@ -50,7 +51,8 @@ public sealed record MigrationJobRequest(
     string SecretKey,
     string HistoryTable,
     MigrationFormat? Format,
-    TimeSpan Timeout);
+    TimeSpan Timeout,
+    string Signature);
 
 /// <summary>
 /// Builds the migration Job for one attempt. Pure: the same request and settings give the same Job, which the
@@ -79,6 +81,7 @@ public static class MigrationJobBuilder
             ["app.kubernetes.io/component"] = "migration",
             [GatekeeperNames.PlanLabel] = GatekeeperNames.PlanLabelValue(request.Plan),
             [GatekeeperNames.Deployment] = MigrationJobNames.DeploymentLabelValue(request.Deployment),
+            [MigrationJobSigner.Label] = request.Signature,
         };
         var annotations = new Dictionary<string, string>(StringComparer.Ordinal)
         {

@@ -27,10 +27,13 @@ public sealed record LaunchOutcome(LaunchResult Result, V1Job? Job, string? Reas
 /// a label selector to ConfigMap names and a Secret without a key to the key it holds (<c>url</c>, then <c>uri</c>);
 /// it never reads the Secret's value.
 /// </summary>
-public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSettings settings)
+public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSettings settings, MigrationJobSigner signer)
 {
     /// <summary>The label the Job controller puts on its pods (Kubernetes 1.27 and later).</summary>
     public const string JobNameLabel = "batch.kubernetes.io/job-name";
+
+    /// <summary>Signs the Jobs this client creates, and tells them from look-alikes.</summary>
+    public MigrationJobSigner Signer => signer;
 
     public async Task<LaunchOutcome> LaunchAsync(DeploymentFacts deployment, CancellationToken cancellationToken)
     {
@@ -54,7 +57,8 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
 
         var request = new MigrationJobRequest(
             ns, deployment.JobName!, deployment.Name, deployment.Uid, plan, deployment.TargetVersion, deployment.Retry,
-            configMaps.Names, annotations.DatabaseSecret.Name, secretKey.Key!, annotations.HistoryTable, annotations.Format, annotations.JobTimeout);
+            configMaps.Names, annotations.DatabaseSecret.Name, secretKey.Key!, annotations.HistoryTable, annotations.Format, annotations.JobTimeout,
+            signer.Sign(ns, deployment.Uid, plan, deployment.JobName!));
         var job = MigrationJobBuilder.Build(request, settings);
         try
         {

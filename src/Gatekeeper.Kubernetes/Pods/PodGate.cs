@@ -8,7 +8,9 @@ public enum PodGateVerdict
 {
     /// <summary>The pod carries no plan stamp: not Gatekeeper's business.</summary>
     NotManaged,
-    /// <summary>Its plan is known to be applied: schedule it.</summary>
+    /// <summary>The pod carries a plan stamp but no ReplicaSet made it (a copy, a bare pod): it is no rollout's pod.</summary>
+    NotARolloutPod,
+    /// <summary>Its plan is known to be applied for its Deployment: schedule it.</summary>
     PlanApplied,
     /// <summary>The gate is already there (a re-sent request).</summary>
     AlreadyGated,
@@ -24,7 +26,8 @@ public readonly record struct PodGateDecision(PodGateVerdict Verdict, ReadOnlyMe
 /// <summary>
 /// Decides whether a new pod waits for its migration plan. This runs on every pod of every opted-in
 /// Deployment, so it reads the pod in place and answers from <see cref="AppliedPlans"/> without allocating:
-/// the patches are two constant buffers.
+/// the patches are two constant buffers. A plan counts as applied only for the pod's own Deployment, found from the
+/// ReplicaSet that owns the pod (the Deployment controller names it after the Deployment and the pod template hash).
 /// </summary>
 public static class PodGate
 {
@@ -38,9 +41,12 @@ public static class PodGate
 
     private static readonly byte[] PlanAnnotationUtf8 = Encoding.UTF8.GetBytes(GatekeeperNames.Plan);
     private static readonly byte[] GateNameUtf8 = Encoding.UTF8.GetBytes(GatekeeperNames.MigrationSchedulingGate);
+    private static readonly byte[] TemplateHashLabelUtf8 = Encoding.UTF8.GetBytes(PodOwner.TemplateHashLabel);
 
-    public static PodGateDecision Decide(bool isCreate, JsonElement pod, AppliedPlans appliedPlans)
+    /// <param name="namespace">The request's namespace (a pod being created may not carry it yet).</param>
+    public static PodGateDecision Decide(bool isCreate, string @namespace, JsonElement pod, AppliedPlans appliedPlans)
     {
+        ArgumentNullException.ThrowIfNull(@namespace);
         ArgumentNullException.ThrowIfNull(appliedPlans);
         if (pod.ValueKind != JsonValueKind.Object
             || !pod.TryGetProperty("metadata"u8, out var metadata) || metadata.ValueKind != JsonValueKind.Object
@@ -55,7 +61,16 @@ public static class PodGate
             return new PodGateDecision(PodGateVerdict.NotACreate, default);
         }
 
-        if (IsApplied(plan, appliedPlans))
+        Span<char> ownerBuffer = stackalloc char[MaxName];
+        Span<char> hashBuffer = stackalloc char[MaxName];
+        Span<char> planBuffer = stackalloc char[MaxName];
+        var deployment = DeploymentOf(metadata, ownerBuffer, hashBuffer);
+        if (deployment.IsEmpty)
+        {
+            return new PodGateDecision(PodGateVerdict.NotARolloutPod, default);
+        }
+
+        if (appliedPlans.Standing(@namespace, deployment, Chars(plan, planBuffer)) == PlanStanding.Applied)
         {
             return new PodGateDecision(PodGateVerdict.PlanApplied, default);
         }
@@ -78,17 +93,45 @@ public static class PodGate
         return new PodGateDecision(PodGateVerdict.Gate, hasGateList ? AppendGate : AddGateList);
     }
 
-    private static bool IsApplied(JsonElement plan, AppliedPlans appliedPlans)
+    /// <summary>Object names are at most 253 characters; a longer value is not a name.</summary>
+    private const int MaxName = 256;
+
+    /// <summary>The Deployment that made the pod (through its ReplicaSet), or empty when no ReplicaSet made it.</summary>
+    private static ReadOnlySpan<char> DeploymentOf(JsonElement metadata, Span<char> ownerBuffer, Span<char> hashBuffer)
     {
-        // The raw bytes of a hex hash need no unescaping; transcode them on the stack instead of allocating a string.
-        var raw = JsonMarshal.GetRawUtf8Value(plan);
-        if (raw.Length >= 2 && raw.Length <= 130 && raw.IndexOf((byte)'\\') < 0)
+        if (!metadata.TryGetProperty("ownerReferences"u8, out var owners) || owners.ValueKind != JsonValueKind.Array)
         {
-            Span<char> chars = stackalloc char[128];
-            var written = Encoding.UTF8.GetChars(raw[1..^1], chars);
-            return appliedPlans.IsApplied(chars[..written]);
+            return default;
         }
 
-        return appliedPlans.IsApplied(plan.GetString());
+        foreach (var owner in owners.EnumerateArray())
+        {
+            if (owner.ValueKind == JsonValueKind.Object
+                && owner.TryGetProperty("controller"u8, out var controller) && controller.ValueKind == JsonValueKind.True
+                && owner.TryGetProperty("kind"u8, out var kind) && kind.ValueKind == JsonValueKind.String && kind.ValueEquals("ReplicaSet"u8)
+                && owner.TryGetProperty("name"u8, out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                var hash = metadata.TryGetProperty("labels"u8, out var labels) && labels.ValueKind == JsonValueKind.Object
+                    && labels.TryGetProperty(TemplateHashLabelUtf8, out var label) && label.ValueKind == JsonValueKind.String
+                    ? Chars(label, hashBuffer)
+                    : default;
+                return PodOwner.DeploymentName(Chars(name, ownerBuffer), hash);
+            }
+        }
+
+        return default;
+    }
+
+    /// <summary>A short string value as characters, transcoded on the caller's stack (raw bytes need no unescaping unless they hold a backslash).</summary>
+    private static ReadOnlySpan<char> Chars(JsonElement value, Span<char> buffer)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length >= 2 && raw.Length - 2 <= buffer.Length && raw.IndexOf((byte)'\\') < 0)
+        {
+            var written = Encoding.UTF8.GetChars(raw[1..^1], buffer);
+            return buffer[..written];
+        }
+
+        return value.GetString().AsSpan();
     }
 }

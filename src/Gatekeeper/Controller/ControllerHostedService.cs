@@ -51,15 +51,26 @@ public sealed class ControllerHostedService(
             return;
         }
 
+        var ownNamespace = settings.LeaseNamespace ?? OwnNamespace();
+        MigrationJobSigner signer;
+        try
+        {
+            signer = await new JobSigningKeyStore(kubernetes).LoadOrCreateAsync(ownNamespace, settings.JobSigningSecret, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         var lease = new LeaderElectionSettings(
-            settings.LeaseNamespace ?? OwnNamespace(),
+            ownNamespace,
             settings.LeaseName,
             settings.Identity ?? $"{Environment.GetEnvironmentVariable(PodNameVariable) ?? Environment.MachineName}_{Guid.NewGuid().ToString("N")[..8]}",
             settings.LeaseDuration,
             settings.RenewDeadline,
             settings.RetryPeriod);
         Log.ControllerStarting(logger, image, lease.Namespace, lease.LeaseName, lease.Identity);
-        var controller = MigrationController.Create(kubernetes, appliedPlans, settings.JobSettings(image), metrics, settings.ResyncInterval, timeProvider, logger);
+        var controller = MigrationController.Create(kubernetes, appliedPlans, settings.JobSettings(image), signer, metrics, settings.ResyncInterval, timeProvider, logger);
         var leadership = new ControllerLeadership(kubernetes, lease, timeProvider, logger);
         leadership.LeadershipChanged += metrics.LeadershipChanged;
         metrics.LeadershipChanged(false);

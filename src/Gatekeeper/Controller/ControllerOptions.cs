@@ -45,6 +45,12 @@ public sealed record ControllerOptions
 
     public string LeaseName { get; init; } = "gatekeeper-controller";
 
+    /// <summary>
+    /// The Secret in Gatekeeper's own namespace holding the key that signs migration Jobs (created at the first start):
+    /// only a Job carrying its signature counts as proof that a plan was applied.
+    /// </summary>
+    public string JobSigningSecret { get; init; } = "gatekeeper-job-signing";
+
     /// <summary>This replica's name in the Lease; unset, the pod name plus a random suffix.</summary>
     public string? Identity { get; init; }
 
@@ -116,6 +122,11 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
         if (!DnsSubdomain().IsMatch(options.LeaseName))
         {
             failures.Add($"Controller:LeaseName \"{options.LeaseName}\" is not a valid object name.");
+        }
+
+        if (!DnsSubdomain().IsMatch(options.JobSigningSecret))
+        {
+            failures.Add($"Controller:JobSigningSecret \"{options.JobSigningSecret}\" is not a valid object name.");
         }
 
         if (options.LeaseNamespace is { } leaseNamespace && !DnsSubdomain().IsMatch(leaseNamespace))

@@ -23,6 +23,11 @@ public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookO
     public async ValueTask<AdmissionResponse> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (DeploymentRequest.OptedOut(request) is { } optedOut)
+        {
+            return optedOut;
+        }
+
         if (DeploymentRequest.From(request) is not { } deployment)
         {
             return AdmissionResponse.Allow(request.Uid);

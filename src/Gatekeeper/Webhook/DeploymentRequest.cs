@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Admission;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Deployments;
@@ -36,6 +37,31 @@ public sealed record DeploymentRequest(
 
         var name = DeploymentObject.Name(obj) ?? request.Name ?? DeploymentObject.GenerateName(obj) ?? string.Empty;
         return new DeploymentRequest(request, request.Namespace ?? "default", name, obj, request.OldObject, annotations);
+    }
+
+    /// <summary>
+    /// A Deployment that does not opt in (any more) but whose pod template still carries Gatekeeper's stamps: the
+    /// annotation was removed, or the manifest was copied from a cluster. Its pods would be held by the pod webhook
+    /// for a plan nobody runs, so the stamps go (which rolls the pods out once, without them). Null for anything else.
+    /// The webhook configuration sends such Deployments here by matching the old object and the stamps too.
+    /// </summary>
+    public static AdmissionResponse? OptedOut(AdmissionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Kind is not { Group: "apps", Kind: "Deployment" }
+            || request.Operation is not (AdmissionOperation.Create or AdmissionOperation.Update)
+            || request.Object is not { } obj
+            || MigrationAnnotationParser.IsOptedIn(DeploymentObject.Annotations(obj))
+            || PlanStamp.BuildPatch(obj, PlanStamp.None) is not { } removal)
+        {
+            return null;
+        }
+
+        var name = DeploymentObject.Name(obj) ?? request.Name ?? string.Empty;
+        return AdmissionResponse.Allow(request.Uid, [
+            $"gatekeeper: {request.Namespace}/{name} does not opt in ({GatekeeperNames.Migrations} is not set): removed the {GatekeeperNames.Plan} and " +
+            $"{GatekeeperNames.TargetVersion} stamps from its pod template, so its new pods are not held for a migration (this rolls the pods once)",
+        ], removal);
     }
 
     /// <summary>

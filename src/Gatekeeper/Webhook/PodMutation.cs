@@ -5,7 +5,7 @@ namespace Gatekeeper.Webhook;
 
 /// <summary>
 /// <c>POST /mutate/pods</c>: holds a new pod with the <c>gatekeeper.dev/migration</c> scheduling gate until its
-/// plan is applied. Answers from memory only; no API or database call per pod.
+/// plan is applied for its Deployment. Answers from memory only; no API or database call per pod.
 /// </summary>
 public sealed class PodMutation(AppliedPlans appliedPlans) : IAdmissionHandler
 {
@@ -23,7 +23,7 @@ public sealed class PodMutation(AppliedPlans appliedPlans) : IAdmissionHandler
             return ValueTask.FromResult(AdmissionResponse.Allow(request.Uid));
         }
 
-        var decision = PodGate.Decide(request.Operation == AdmissionOperation.Create, pod, appliedPlans);
+        var decision = PodGate.Decide(request.Operation == AdmissionOperation.Create, request.Namespace ?? string.Empty, pod, appliedPlans);
         return ValueTask.FromResult(decision.Verdict == PodGateVerdict.Gate
             ? AdmissionResponse.Allow(request.Uid, patch: decision.Patch)
             : AdmissionResponse.Allow(request.Uid));

@@ -108,7 +108,7 @@ public static class WebhookHost
         services.AddSingleton<DeploymentMutation>();
         services.AddSingleton<DeploymentValidation>();
         services.AddSingleton<ValidateDeploymentsHandler>();
-        services.AddHostedService<MigrationJobWatcherService>();
+        services.AddHostedService<AppliedPlanWatcherService>();
         services.AddGatekeeperController();
 
         services.AddOpenTelemetry()
@@ -135,16 +135,16 @@ public static class WebhookHost
             endpoint.HandleAsync(context, handler));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", ([FromServices] AppliedPlans plans, [FromServices] IOptions<WebhookOptions> options) =>
-            plans.IsWarm || !options.Value.WatchMigrationJobs
+            plans.IsWarm || !options.Value.WatchDeployments
                 ? Results.Text("ok\n")
-                : Results.Text("not ready: the list of migration Jobs has not been read yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+                : Results.Text("not ready: the applied plans of the opted-in Deployments have not been read yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
     }
 }
 
-/// <summary>Runs the migration Job watch for the life of the process (every replica, not only the leader).</summary>
-public sealed class MigrationJobWatcherService(MigrationJobWatcher watcher, IOptions<WebhookOptions> options) : BackgroundService
+/// <summary>Runs the watch of the opted-in Deployments' records for the life of the process (every replica, not only the leader).</summary>
+public sealed class AppliedPlanWatcherService(AppliedPlanWatcher watcher, IOptions<WebhookOptions> options) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        options.Value.WatchMigrationJobs ? watcher.RunUntilCancelledAsync(stoppingToken) : Task.CompletedTask;
+        options.Value.WatchDeployments ? watcher.RunUntilCancelledAsync(stoppingToken) : Task.CompletedTask;
 }

@@ -61,8 +61,8 @@ public sealed record WebhookOptions
     /// <summary>How long a cached plan and verdict stay usable.</summary>
     public TimeSpan PlanCacheTimeToLive { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Watch migration Jobs to learn applied plans (off only in tests of other parts).</summary>
-    public bool WatchMigrationJobs { get; init; } = true;
+    /// <summary>Watch opted-in Deployments to learn the plans applied for each from its record (off only in tests of other parts).</summary>
+    public bool WatchDeployments { get; init; } = true;
 
     /// <summary>Kubeconfig file for running outside a cluster; in a pod the service account is used.</summary>
     public string? Kubeconfig { get; init; }

@@ -160,18 +160,25 @@ public sealed class MigrationPlannerTests
         var again = MigrationPlanner.Plan(Directory(Versioned("1", "create table a(id int);")), empty, Database).Hash;
         var otherDatabase = MigrationPlanner.Plan(Directory(one), empty, Database with { Database = "billing" }).Hash;
         var otherContent = MigrationPlanner.Plan(Directory(Versioned("1", "create table b(id int);")), empty, Database).Hash;
+        var otherSchema = MigrationPlanner.Plan(Directory(one), empty, Database with { Schema = "billing" }).Hash;
+        var otherUser = MigrationPlanner.Plan(Directory(one), empty, Database with { User = "billing" }).Hash;
 
         Assert.Equal(first, again);
         Assert.Matches("^[0-9a-f]{64}$", first);
         Assert.NotEqual(first, otherDatabase);
         Assert.NotEqual(first, otherContent);
+        // Two applications sharing a server and database in different schemas, or as different users, apply the same
+        // files to different histories: one's applied plan must never stand for the other's.
+        Assert.NotEqual(first, otherSchema);
+        Assert.NotEqual(first, otherUser);
+        Assert.NotEqual(otherSchema, otherUser);
     }
 
     [Fact]
     public void Plan_hash_is_the_documented_sha256_so_other_processes_can_recompute_it()
     {
         var one = Versioned("1", "select 1;");
-        var expectedInput = "gatekeeper-plan/v1\npostgres\ndb.internal\n5432\nshop\ngatekeeper_schema_history\n1\0" + one.Checksum + "\n";
+        var expectedInput = "gatekeeper-plan/v2\npostgres\ndb.internal\n5432\nshop\ngatekeeper_schema_history\n\n\n1\0" + one.Checksum + "\n";
         var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(expectedInput)));
 
         Assert.Equal(expected, MigrationPlanner.ComputeHash(Database, [one]));

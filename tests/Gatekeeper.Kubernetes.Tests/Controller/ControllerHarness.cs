@@ -54,10 +54,16 @@ internal sealed class ControllerHarness : IAsyncDisposable
             Api.Clock = Time;
         }
 
-        Controller = MigrationController.Create(api.CreateClient(client), Plans, Settings, Metrics, Resync, Time, logger ?? OutputCapture.Logger<MigrationController>());
+        Controller = MigrationController.Create(api.CreateClient(client), Plans, Settings, Signer, Metrics, Resync, Time, logger ?? OutputCapture.Logger<MigrationController>());
     }
 
     public static MigrationJobSettings Settings { get; } = new() { Image = "ghcr.io/gatekeeper-dev/gatekeeper:test" };
+
+    /// <summary>The key every controller of a test shares, as the replicas of one install share their Secret.</summary>
+    public static MigrationJobSigner Signer { get; } = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
+    /// <summary>The pod-template-hash of the ReplicaSet whose pods the helpers make.</summary>
+    public const string TemplateHash = "5d4f8c7b9";
 
     public KubeApiServerDouble Api { get; }
 
@@ -154,7 +160,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
         });
     }
 
-    public V1Deployment PutDeployment(string? plan, string name = "storefront", string image = "shop:1", IDictionary<string, string>? annotations = null)
+    public V1Deployment PutDeployment(string? plan, string name = "storefront", string image = "shop:1", IDictionary<string, string>? annotations = null, DeploymentStatus? record = null)
     {
         var metadata = new Dictionary<string, string>
         {
@@ -166,12 +172,41 @@ internal sealed class ControllerHarness : IAsyncDisposable
             metadata[key] = value;
         }
 
+        V1DeploymentStatus? status = null;
+        if (record is not null)
+        {
+            var (migrated, kept) = DeploymentRecord.Conditions(record, Time.GetUtcNow());
+            status = new V1DeploymentStatus { Conditions = [migrated, kept] };
+        }
+
         return Api.Put(new V1Deployment
         {
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace, Annotations = metadata },
             Spec = Spec(name, plan, image),
+            Status = status,
         });
     }
+
+    /// <summary>A Job as Gatekeeper creates it for <paramref name="deployment"/>: owned by it and signed.</summary>
+    public static V1Job SignedJob(V1Deployment deployment, string name, string plan) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = name,
+            NamespaceProperty = deployment.Metadata.NamespaceProperty,
+            Labels = new Dictionary<string, string>
+            {
+                [GatekeeperNames.PlanLabel] = GatekeeperNames.PlanLabelValue(plan),
+                [MigrationJobSigner.Label] = Signer.Sign(deployment.Metadata.NamespaceProperty, deployment.Metadata.Uid, plan, name),
+            },
+            Annotations = new Dictionary<string, string> { [GatekeeperNames.Plan] = plan },
+            OwnerReferences = [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = deployment.Metadata.Name, Uid = deployment.Metadata.Uid }],
+        },
+    };
+
+    /// <summary>Whether this controller's memory holds <paramref name="plan"/> as applied for the Deployment.</summary>
+    public bool PlanApplied(string plan, string deployment = "storefront") =>
+        Plans.Standing(Namespace, deployment, null, plan) == PlanStanding.Applied;
 
     public static V1DeploymentSpec Spec(string name, string? plan, string image = "shop:1") => new()
     {
@@ -187,14 +222,21 @@ internal sealed class ControllerHarness : IAsyncDisposable
         },
     };
 
-    public static V1Pod GatedPodObject(string name, string plan, params string[] otherGates) => new()
+    public static V1Pod GatedPodObject(string name, string plan, params string[] otherGates) => GatedPodObject(name, plan, "storefront", Namespace, otherGates);
+
+    /// <summary>A gated pod as the ReplicaSet <c>&lt;deployment&gt;-5d4f8c7b9</c> of <paramref name="deployment"/> creates it.</summary>
+    public static V1Pod GatedPodObject(string name, string plan, string deployment, string @namespace, params string[] otherGates) => new()
     {
         Metadata = new V1ObjectMeta
         {
             Name = name,
-            NamespaceProperty = Namespace,
-            Labels = new Dictionary<string, string> { ["app"] = "storefront" },
+            NamespaceProperty = @namespace,
+            Labels = new Dictionary<string, string> { ["app"] = deployment, [Pods.PodOwner.TemplateHashLabel] = TemplateHash },
             Annotations = new Dictionary<string, string> { [GatekeeperNames.Plan] = plan },
+            OwnerReferences =
+            [
+                new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = $"{deployment}-{TemplateHash}", Uid = $"rs-{deployment}", Controller = true, BlockOwnerDeletion = true },
+            ],
         },
         Spec = new V1PodSpec
         {
@@ -211,7 +253,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
     public IReadOnlyList<V1Job> Jobs() => Api.List<V1Job>(Namespace);
 
     public DeploymentStatus? StatusOf(string deployment = "storefront") =>
-        DeploymentStatus.Parse(Api.Get<V1Deployment>(Namespace, deployment)?.Metadata.Annotations?.ValueOrNull(GatekeeperNames.Status));
+        Api.Get<V1Deployment>(Namespace, deployment) is { } stored ? DeploymentRecord.Read(stored) : null;
 
     public IReadOnlyList<Corev1Event> Events() => Api.List<Corev1Event>(Namespace);
 

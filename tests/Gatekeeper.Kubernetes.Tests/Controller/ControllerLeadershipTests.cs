@@ -43,7 +43,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
             var client = api.CreateClient(name);
             var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
             var logger = new TestOutputLogger(output, name);
-            Controller = MigrationController.Create(client, new AppliedPlans(), ControllerHarness.Settings, Metrics, ControllerHarness.Resync, time, logger);
+            Controller = MigrationController.Create(client, new AppliedPlans(), ControllerHarness.Settings, ControllerHarness.Signer, Metrics, ControllerHarness.Resync, time, logger);
             Leadership = new ControllerLeadership(
                 client,
                 new LeaderElectionSettings("gatekeeper-system", "gatekeeper-controller", name, leaseDuration, leaseDuration / 2, TimeSpan.FromMilliseconds(50)),
@@ -143,7 +143,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         var first = await Task.WhenAny(a.Leading.Task, b.Leading.Task).WaitAsync(TimeSpan.FromSeconds(10));
         var (leader, follower) = first == a.Leading.Task ? (a, b) : (b, a);
         await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 1, "the leader created the Job");
-        await ControllerHarness.WaitUntil(() => Writes(leader.Name).Any(w => w.Path.EndsWith("/deployments/storefront", StringComparison.Ordinal)), "the leader wrote the status");
+        await ControllerHarness.WaitUntil(() => Writes(leader.Name).Any(w => w.Path.EndsWith("/deployments/storefront/status", StringComparison.Ordinal)), "the leader wrote the status");
 
         Assert.True(leader.Leadership.IsLeading);
         Assert.False(follower.Leadership.IsLeading);

@@ -42,9 +42,46 @@ public sealed class DeploymentStatusTests
     [Fact]
     public void Remembering_keeps_the_newest_plans_first_without_duplicates()
     {
-        var status = new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "m", null, null, DateTimeOffset.UnixEpoch) { AppliedPlans = ["p1", "p2", "p3", "p4", "p5"] };
+        // As many as a Deployment keeps old ReplicaSets by default (revisionHistoryLimit 10): as far back as a rollback goes.
+        string[] ten = ["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10"];
+        var status = new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "m", null, null, DateTimeOffset.UnixEpoch) { AppliedPlans = ten };
 
-        Assert.Equal(["p3", "p1", "p2", "p4", "p5"], status.Remembering("p3").AppliedPlans);
-        Assert.Equal(["p6", "p1", "p2", "p3", "p4"], status.Remembering("p6").AppliedPlans);
+        Assert.Equal(["p3", "p1", "p2", "p4", "p5", "p6", "p7", "p8", "p9", "p10"], status.Remembering("p3").AppliedPlans);
+        Assert.Equal(["p11", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"], status.Remembering("p11").AppliedPlans);
+    }
+
+    [Fact]
+    public void A_status_kept_in_the_deployments_conditions_reads_back_as_written()
+    {
+        var status = new DeploymentStatus(RolloutState.Stalled, StatusReasons.MigrationFailed, "Job x failed", new string('c', 64), "gk-migrate-shop-0123456789",
+            new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero)) { AppliedPlans = [new string('a', 64), new string('b', 64)] };
+        var (migrated, record) = DeploymentRecord.Conditions(status, status.Since.AddMinutes(1));
+        var deployment = new k8s.Models.V1Deployment { Metadata = new(), Status = new() { Conditions = [migrated, record] } };
+
+        var read = DeploymentRecord.Read(deployment);
+
+        Assert.Equal(("False", StatusReasons.MigrationFailed), (migrated.Status, migrated.Reason));
+        Assert.True(status.SameAs(read));
+        Assert.Equal(status.Since, read!.Since);
+    }
+
+    [Fact]
+    public void The_first_record_is_guarded_by_the_resource_version_and_later_ones_by_the_record_they_replace()
+    {
+        var status = new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "m", "p", null, DateTimeOffset.UnixEpoch) { AppliedPlans = ["p"] };
+        var (migrated, record) = DeploymentRecord.Conditions(status, DateTimeOffset.UnixEpoch);
+        var progressing = new k8s.Models.V1DeploymentCondition { Type = "Progressing", Status = "True", Reason = "NewReplicaSetAvailable" };
+        var fresh = new k8s.Models.V1Deployment { Metadata = new() { ResourceVersion = "41" }, Status = new() { Conditions = [progressing] } };
+        var recorded = new k8s.Models.V1Deployment { Metadata = new() { ResourceVersion = "42" }, Status = new() { Conditions = [progressing, migrated, record] } };
+
+        var first = System.Text.Json.Nodes.JsonNode.Parse(DeploymentRecord.BuildPatch(fresh, status, DateTimeOffset.UnixEpoch))!.AsArray();
+        var later = System.Text.Json.Nodes.JsonNode.Parse(DeploymentRecord.BuildPatch(recorded, status, DateTimeOffset.UnixEpoch))!.AsArray();
+
+        Assert.Equal(("test", "/metadata/resourceVersion", "41"), (first[0]!["op"]!.GetValue<string>(), first[0]!["path"]!.GetValue<string>(), first[0]!["value"]!.GetValue<string>()));
+        Assert.Equal(["add /status/conditions/-", "add /status/conditions/-"], first.Skip(1).Select(o => $"{o!["op"]} {o["path"]}"));
+        Assert.Equal(
+            ["test /status/conditions/2/type", "test /status/conditions/2/message", "replace /status/conditions/2", "test /status/conditions/1/type", "replace /status/conditions/1"],
+            later.Select(o => $"{o!["op"]} {o["path"]}"));
+        Assert.Equal(record.Message, later[1]!["value"]!.GetValue<string>());
     }
 }

@@ -33,7 +33,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal(PlanA, job.Metadata.Annotations[GatekeeperNames.Plan]);
         Assert.True(harness.IsGated("storefront-1") && harness.IsGated("storefront-2"));
         Assert.Equal((RolloutState.Reconciling, StatusReasons.Migrating), (harness.StatusOf()!.State, harness.StatusOf()!.Reason));
-        Assert.False(harness.Plans.IsApplied(PlanA));
+        Assert.False(harness.PlanApplied(PlanA));
         Assert.Equal(2, harness.Metrics.Gated.Count);
 
         harness.Time.Advance(TimeSpan.FromSeconds(40));
@@ -42,7 +42,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         await ControllerHarness.WaitUntil(() => harness.Events().Count == 2, "the success Event is recorded");
         await harness.Settle();
 
-        Assert.True(harness.Plans.IsApplied(PlanA));
+        Assert.True(harness.PlanApplied(PlanA));
         Assert.Equal(RolloutState.Ready, harness.StatusOf()!.State);
         Assert.Equal([PlanA], harness.StatusOf()!.AppliedPlans);
         var finished = Assert.Single(harness.Metrics.Jobs);
@@ -127,16 +127,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         var stamped = harness.Api.Get<V1Deployment>(ControllerHarness.Namespace, "storefront")!;
         stamped.Spec = ControllerHarness.Spec("storefront", PlanA);
         var name = DeploymentFacts.From(stamped).JobName!;
-        harness.Api.PutUnannounced(new V1Job
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = name,
-                NamespaceProperty = ControllerHarness.Namespace,
-                Labels = new Dictionary<string, string> { [GatekeeperNames.PlanLabel] = PlanA[..63] },
-                Annotations = new Dictionary<string, string> { [GatekeeperNames.Plan] = PlanA },
-            },
-        });
+        harness.Api.PutUnannounced(ControllerHarness.SignedJob(stamped, name, PlanA));
         harness.Api.Put(stamped);
         await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "the status says Migrating");
         await harness.Settle();
@@ -191,7 +182,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         {
             AppliedPlans = [PlanB, PlanA],
         };
-        harness.PutDeployment(PlanA, annotations: new Dictionary<string, string> { [GatekeeperNames.Status] = remembered.Format() });
+        harness.PutDeployment(PlanA, record: remembered);
         harness.PutGatedPod("undo-1", PlanA);
 
         harness.Run();
@@ -200,7 +191,156 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
 
         Assert.Equal(0, harness.JobCreates());
         Assert.Equal((StatusReasons.Applied, PlanA), (harness.StatusOf()!.Reason, harness.StatusOf()!.Plan));
-        Assert.True(harness.Plans.IsApplied(PlanA));
+        Assert.Equal([PlanA, PlanB], harness.StatusOf()!.AppliedPlans);
+        Assert.True(harness.PlanApplied(PlanA));
+    }
+
+    [Fact]
+    public async Task The_record_an_earlier_version_kept_in_an_annotation_is_read_once_and_then_kept_in_the_status()
+    {
+        harness.PutSources();
+        var legacy = new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "plan applied", PlanA, "gk-migrate-storefront-aaaaaaaaaa", harness.Time.GetUtcNow())
+        {
+            AppliedPlans = [PlanA],
+        };
+        harness.PutDeployment(PlanA, annotations: new Dictionary<string, string> { [GatekeeperNames.Status] = legacy.Format() });
+        harness.PutGatedPod("after-upgrade", PlanA);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("after-upgrade"), "the pod is released from the old record");
+        await harness.Settle();
+
+        Assert.Equal(0, harness.JobCreates());
+        var stored = harness.Api.Get<V1Deployment>(ControllerHarness.Namespace, "storefront")!;
+        Assert.Contains(stored.Status.Conditions, c => c.Type == DeploymentRecord.RecordCondition);
+        Assert.Equal([PlanA], harness.StatusOf()!.AppliedPlans);
+    }
+
+    [Fact]
+    public async Task After_a_restart_past_the_jobs_ttl_replacement_pods_are_released_without_a_job()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(3));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the plan is applied");
+        await harness.Settle();
+        await harness.StopAsync();
+
+        // A day later the Job is gone (ttlSecondsAfterFinished), Gatekeeper restarts with empty memory, and a node drain
+        // replaces the pods.
+        harness.Api.Delete<V1Job>(ControllerHarness.Namespace, harness.Jobs()[0].Metadata.Name);
+        harness.PutGatedPod("replacement-1", PlanA);
+        await using var restarted = ControllerHarness.Against(harness.Api, "controller-2");
+        restarted.Run();
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("replacement-1"), "the replacement pod is released");
+        await restarted.Settle();
+
+        Assert.Equal(1, harness.JobCreates());
+        Assert.Empty(harness.Jobs());
+        Assert.Equal(StatusReasons.Applied, harness.StatusOf()!.Reason);
+    }
+
+    [Fact]
+    public async Task A_forged_job_in_another_namespace_releases_nothing()
+    {
+        harness.PutSources();
+        var deployment = harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        await harness.Settle();
+
+        // Someone who may create Jobs in another namespace copies Gatekeeper's Job, labels and owner and all, and
+        // lets it succeed; a second copy in the Deployment's own namespace under another name lacks the signature.
+        var real = harness.Jobs()[0];
+        foreach (var (ns, name) in new[] { ("attacker", real.Metadata.Name), (ControllerHarness.Namespace, "gk-migrate-storefront-forged") })
+        {
+            var forged = ControllerHarness.SignedJob(deployment, name, PlanA);
+            forged.Metadata.NamespaceProperty = ns;
+            forged.Metadata.Labels[MigrationJobSigner.Label] = real.Metadata.Labels[MigrationJobSigner.Label];
+            forged.Status = new V1JobStatus { Succeeded = 1, Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }] };
+            harness.Api.Put(forged);
+        }
+
+        harness.Time.Advance(ControllerHarness.Resync);
+        await harness.Settle();
+
+        Assert.True(harness.IsGated("storefront-1"));
+        Assert.False(harness.PlanApplied(PlanA));
+        Assert.Equal(StatusReasons.Migrating, harness.StatusOf()!.Reason);
+    }
+
+    [Fact]
+    public async Task A_job_squatting_the_attempts_name_is_reported_and_proves_nothing()
+    {
+        harness.PutSources();
+        var deployment = harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+        var name = DeploymentFacts.From(deployment).JobName!;
+        var squatter = ControllerHarness.SignedJob(deployment, name, PlanA);
+        squatter.Metadata.Labels.Remove(MigrationJobSigner.Label);
+        squatter.Status = new V1JobStatus { Succeeded = 1, Conditions = [new V1JobCondition { Type = "Complete", Status = "True" }] };
+        harness.Api.Put(squatter);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.JobConflict, "the status names the conflict");
+        await harness.Settle();
+
+        Assert.True(harness.IsGated("storefront-1"));
+        Assert.Equal(RolloutState.Stalled, harness.StatusOf()!.State);
+        Assert.Contains($"delete job {name}", harness.StatusOf()!.Message, StringComparison.Ordinal);
+        Assert.Contains(harness.Events(), e => e.Reason == StatusReasons.JobConflict && e.Type == "Warning");
+    }
+
+    [Fact]
+    public async Task A_gated_pod_of_a_deployment_that_opted_out_is_released()
+    {
+        // Stamped and gated while it opted in; then the annotation went (before Gatekeeper removed stamps on opt-out).
+        harness.Api.Put(new V1Deployment
+        {
+            Metadata = new V1ObjectMeta { Name = "storefront", NamespaceProperty = ControllerHarness.Namespace },
+            Spec = ControllerHarness.Spec("storefront", PlanA),
+        });
+        harness.PutGatedPod("storefront-1", PlanA);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("storefront-1"), "the pod is released");
+        await harness.Settle();
+
+        Assert.Equal(0, harness.JobCreates());
+    }
+
+    [Fact]
+    public async Task Two_leaders_for_a_moment_do_not_drop_each_others_applied_plans()
+    {
+        // The old leader has not noticed it lost the Lease; its copy of the Deployment predates the new leader's write.
+        harness.PutSources();
+        harness.PutDeployment(PlanA, record: new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "applied", PlanB, "gk-migrate-storefront-bbbbbbbbbb", harness.Time.GetUtcNow())
+        {
+            AppliedPlans = [PlanB],
+        });
+        var stale = harness.Api.Get<V1Deployment>(ControllerHarness.Namespace, "storefront")!;
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists");
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(3));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the new leader records plan A");
+        await harness.Settle();
+        Assert.Equal([PlanA, PlanB], harness.StatusOf()!.AppliedPlans);
+
+        // The old leader writes what it decided from its stale copy: Migrating, with only plan B remembered.
+        var reporter = new DeploymentReporter(harness.Api.CreateClient("old-leader"), harness.Time);
+        var decidedFromStale = new DeploymentStatus(RolloutState.Reconciling, StatusReasons.Migrating, "Job is applying plan A", PlanA, harness.Jobs()[0].Metadata.Name, harness.Time.GetUtcNow())
+        {
+            AppliedPlans = [PlanB],
+        };
+        var write = await reporter.WriteStatusAsync(stale, decidedFromStale, CancellationToken.None);
+
+        Assert.True(write.Conflicted);
+        Assert.Null(write.Written);
+        Assert.Equal([PlanA, PlanB], DeploymentRecord.Read(write.Fresh!)!.AppliedPlans);
+        Assert.Equal([PlanA, PlanB], harness.StatusOf()!.AppliedPlans);
     }
 
     [Fact]
@@ -356,7 +496,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
     [Fact]
     public async Task A_status_the_api_server_refuses_is_reported_once_and_not_asked_for_again()
     {
-        // Gatekeeper's own validating webhook refuses updates of a Deployment whose annotations do not parse.
+        // A policy (or RBAC missing deployments/status) refuses the status write.
         harness.PutDeployment(PlanA, name: "broken", annotations: new Dictionary<string, string> { [GatekeeperNames.JobTimeout] = "forever" });
         harness.Api.Fail("/apis/apps/v1/namespaces/shop/deployments/broken", HttpStatusCode.BadRequest);
 
@@ -375,18 +515,28 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
     }
 
     [Fact]
-    public async Task Two_deployments_sharing_one_plan_share_one_job()
+    public async Task Two_deployments_sharing_one_plan_each_run_and_trust_only_their_own_job()
     {
         harness.PutSources("web");
         harness.PutSources("worker");
         harness.PutDeployment(PlanA, name: "web");
         harness.PutDeployment(PlanA, name: "worker");
+        harness.Api.Put(ControllerHarness.GatedPodObject("worker-1", PlanA, "worker", ControllerHarness.Namespace));
 
         harness.Run();
-        await ControllerHarness.WaitUntil(() => harness.StatusOf("web") is not null && harness.StatusOf("worker") is not null, "both have a status");
+        await ControllerHarness.WaitUntil(() => harness.StatusOf("web")?.Job is not null && harness.StatusOf("worker")?.Job is not null, "both have a Job");
         await harness.Settle();
+        Assert.Equal(2, harness.JobCreates());
+        Assert.NotEqual(harness.StatusOf("web")!.Job, harness.StatusOf("worker")!.Job);
 
-        Assert.Equal(1, harness.JobCreates());
-        Assert.Equal(harness.StatusOf("web")!.Job, harness.StatusOf("worker")!.Job);
+        // The second Job finds nothing left to apply (the database's lock and history make it a no-op); until it has
+        // succeeded, web's success does not release worker's pods.
+        harness.Succeed(harness.StatusOf("web")!.Job!, TimeSpan.FromSeconds(3));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf("web")?.Reason == StatusReasons.Applied, "web's plan is applied");
+        await harness.Settle();
+        Assert.True(harness.IsGated("worker-1"));
+
+        harness.Succeed(harness.StatusOf("worker")!.Job!, TimeSpan.FromSeconds(1));
+        await ControllerHarness.WaitUntil(() => !harness.IsGated("worker-1"), "worker's pod is released by worker's own Job");
     }
 }

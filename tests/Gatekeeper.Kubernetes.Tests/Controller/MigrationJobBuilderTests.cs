@@ -23,7 +23,8 @@ public sealed class MigrationJobBuilderTests
         SecretKey: key,
         HistoryTable: "gatekeeper_schema_history",
         Format: format,
-        Timeout: TimeSpan.FromMinutes(30));
+        Timeout: TimeSpan.FromMinutes(30),
+        Signature: ControllerHarness.Signer.Sign("shop", "6f1c2b1e-8d4a-4a57-9d53-1f0e2a7b9c11", Plan, MigrationJobNames.For("storefront", Plan, retry, "0123456789abcdef")));
 
     private static MigrationJobSettings Settings(params string[] pullSecrets) => new()
     {

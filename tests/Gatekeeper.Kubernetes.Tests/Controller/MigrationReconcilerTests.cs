@@ -33,7 +33,7 @@ public sealed class MigrationReconcilerTests
     private static MigrationJobFacts Job(string name, MigrationJobPhase phase, string? plan = null, string? reason = null) => new(
         "shop", name, plan ?? PlanA, phase, Earlier, phase == MigrationJobPhase.Running ? null : Earlier.AddSeconds(42), reason, null);
 
-    private static GatedPod Pod(string name, string? plan = null) => new("shop", name, "uid-" + name, plan ?? PlanA, 0, Earlier);
+    private static GatedPod Pod(string name, string? plan = null) => new("shop", name, "uid-" + name, plan ?? PlanA, 0, Earlier, "storefront");
 
     private static DeploymentStatus Status(RolloutState state, string reason, string? job, string? plan = null, params string[] applied) =>
         new(state, reason, "earlier words", plan ?? PlanA, job, Earlier) { AppliedPlans = applied };

@@ -333,7 +333,9 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             app.MapPost(collection, (HttpContext c, string ns) => Create(c, kind, ns));
             app.MapGet(collection + "/{name}", (HttpContext c, string ns, string name) => Read(c, kind, ns, name));
             app.MapPut(collection + "/{name}", (HttpContext c, string ns, string name) => Replace(c, kind, ns, name));
-            app.MapPatch(collection + "/{name}", (HttpContext c, string ns, string name) => Patch(c, kind, ns, name));
+            app.MapPatch(collection + "/{name}", (HttpContext c, string ns, string name) => Patch(c, kind, ns, name, statusOnly: false));
+            app.MapGet(collection + "/{name}/status", (HttpContext c, string ns, string name) => Read(c, kind, ns, name));
+            app.MapPatch(collection + "/{name}/status", (HttpContext c, string ns, string name) => Patch(c, kind, ns, name, statusOnly: true));
             app.MapDelete(collection + "/{name}", (HttpContext c, string ns, string name) => DeleteOne(c, kind, ns, name));
         }
 
@@ -420,7 +422,9 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         await Answer(context, kind, name, json, problem);
     }
 
-    private async Task Patch(HttpContext context, ResourceKind kind, string ns, string name)
+    /// <param name="statusOnly">The status subresource: only <c>.status</c> of the result is kept. The main resource
+    /// keeps the stored status whatever the patch says, as the API server does for kinds with a status subresource.</param>
+    private async Task Patch(HttpContext context, ResourceKind kind, string ns, string name, bool statusOnly)
     {
         var body = Body(context);
         var isJsonPatch = context.Request.ContentType?.StartsWith("application/json-patch+json", StringComparison.Ordinal) == true;
@@ -457,6 +461,21 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                     }
                     else
                     {
+                        var stored = JsonNode.Parse(old)!.AsObject();
+                        if (statusOnly)
+                        {
+                            stored["status"] = patched["status"]?.DeepClone();
+                            patched = stored;
+                        }
+                        else if (stored["status"] is { } storedStatus)
+                        {
+                            patched["status"] = storedStatus.DeepClone();
+                        }
+                        else
+                        {
+                            patched.Remove("status");
+                        }
+
                         Store.Fill(patched, old);
                         json = Store.Write(kind, key, old, patched);
                     }

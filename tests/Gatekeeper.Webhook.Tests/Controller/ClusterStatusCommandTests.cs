@@ -65,14 +65,17 @@ public sealed class ClusterStatusCommandTests : IAsyncLifetime
             annotations[GatekeeperNames.DatabaseSecret] = name + "-db";
         }
 
+        V1DeploymentStatus? recorded = null;
         if (status is not null)
         {
-            annotations[GatekeeperNames.Status] = status.Format();
+            var (migrated, record) = DeploymentRecord.Conditions(status, status.Since);
+            recorded = new V1DeploymentStatus { Conditions = [migrated, record] };
         }
 
         api.Put(new V1Deployment
         {
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Annotations = annotations },
+            Status = recorded,
             Spec = new V1DeploymentSpec
             {
                 Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = name } },

@@ -18,7 +18,7 @@ public sealed class ControllerMetricsTests
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private GatedPod Pod(string ns, string name, TimeSpan age) => new(ns, name, "u-" + name, new string('a', 64), 0, time.GetUtcNow() - age);
+    private GatedPod Pod(string ns, string name, TimeSpan age) => new(ns, name, "u-" + name, new string('a', 64), 0, time.GetUtcNow() - age, "shop");
 
     [Fact]
     public void Gated_pods_and_the_longest_wait_are_current_at_every_scrape()
