@@ -25,6 +25,8 @@ PLANTED = {
     "planted Secret password s3cret": "s3cret",
     "planted Secret URL postgres://app:pw@db/shop": "postgres://app:pw@db/shop",
     "planted Secret URL postgresql://app:pw@db/shop": "postgresql://app:pw@db/shop",
+    # tests/Gatekeeper.Testing/Databases/DocumentedCredentials.cs: the users of docs/database-permissions.md
+    "documented credentials' password": "gk-documented-grant-pw",
 }
 
 URL_VARIABLES = ["GATEKEEPER_TEST_POSTGRES_URL", "GATEKEEPER_TEST_MYSQL_URL"]

@@ -54,7 +54,7 @@ public static class DatabaseErrorClassifier
             DatabaseErrorKind.Unreachable => $"database unreachable: {url.Endpoint} ({error.ServerMessage})",
             DatabaseErrorKind.ConnectionLost => $"database unreachable: {url.Endpoint} ({error.ServerMessage})",
             DatabaseErrorKind.UnknownDatabase => $"database {url.Database} does not exist on {url.Endpoint}",
-            DatabaseErrorKind.PermissionDenied => $"user {url.User ?? "(none)"} may not connect to {url.Database} on {url.Endpoint}: {error.ServerMessage}",
+            DatabaseErrorKind.PermissionDenied => DatabasePermissions.Denied(url, $"connect to {url.Database}", DatabasePrivilege.Connect, error, exception).Message,
             _ => $"could not connect to {url.Endpoint}/{url.Database}: {error.ServerMessage}",
         };
         var kind = error.Kind == DatabaseErrorKind.ConnectionLost ? DatabaseErrorKind.Unreachable : error.Kind;

@@ -41,8 +41,17 @@ public interface IMigrationDatabase : IAsyncDisposable
     /// </summary>
     Task<MigrationApplyResult> ApplyAsync(MigrationDirectory directory, Migration migration, CancellationToken cancellationToken);
 
-    /// <summary>Checks that <paramref name="migrations"/> would apply, leaving the database as it was.</summary>
-    Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken);
+    /// <summary>
+    /// Checks that <paramref name="migrations"/> would apply, leaving the database as it was: by default on a throwaway
+    /// copy of its structure (no DDL reaches the database; only its catalog is read), or with
+    /// <see cref="DryRunMode.Transaction"/> in a rolled-back transaction on the database itself (engines with
+    /// transactional DDL; others are tried on a copy, which the report's mode says).
+    /// </summary>
+    Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, DryRunSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>Dry-runs on a throwaway copy on the database's own server (<see cref="DryRunSettings.OffProduction"/>).</summary>
+    Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
+        DryRunAsync(directory, migrations, DryRunSettings.OffProduction, cancellationToken);
 
     /// <summary>Clears the dirty mark of <paramref name="migrationId"/> after a person repaired the schema by hand.</summary>
     Task<RepairResult> RepairAsync(MigrationDirectory directory, string migrationId, RepairResolution resolution, CancellationToken cancellationToken);

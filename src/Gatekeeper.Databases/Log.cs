@@ -50,9 +50,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 2031, Level = LogLevel.Information, Message = "Dry-run skipped {Location}: {Reason}")]
     public static partial void DryRunStatementSkipped(ILogger logger, string location, string reason);
 
-    [LoggerMessage(EventId = 2032, Level = LogLevel.Information, Message = "Created shadow database {Shadow} on {Server} with {Objects} objects")]
-    public static partial void ShadowDatabaseCreated(ILogger logger, string shadow, string server, int objects);
+    [LoggerMessage(EventId = 2032, Level = LogLevel.Information, Message = "Copied {Objects} objects of {Database} into throwaway database {Shadow} on {Server}")]
+    public static partial void ShadowDatabaseCreated(ILogger logger, int objects, string database, string shadow, string server);
 
-    [LoggerMessage(EventId = 2033, Level = LogLevel.Warning, Message = "Could not drop shadow database {Shadow} on {Server}")]
-    public static partial void ShadowDatabaseDropFailed(ILogger logger, string shadow, string server, Exception exception);
+    [LoggerMessage(EventId = 2033, Level = LogLevel.Warning, Message = "Could not drop throwaway database {Shadow} on {Server}; the next dry-run there drops it once it is an hour old")]
+    public static partial void ThrowawayDatabaseDropFailed(ILogger logger, string shadow, string server, Exception exception);
+
+    [LoggerMessage(EventId = 2034, Level = LogLevel.Debug, Message = "Created throwaway database {Shadow} on {Server}")]
+    public static partial void ThrowawayDatabaseCreated(ILogger logger, string shadow, string server);
+
+    [LoggerMessage(EventId = 2035, Level = LogLevel.Information, Message = "Dropped throwaway database {Shadow} on {Server}, left behind more than an hour ago")]
+    public static partial void StaleThrowawayDatabaseDropped(ILogger logger, string shadow, string server);
+
+    [LoggerMessage(EventId = 2036, Level = LogLevel.Debug, Message = "Left stale throwaway databases on {Server} alone: {Reason}")]
+    public static partial void StaleThrowawayDatabaseKept(ILogger logger, string server, string reason);
 }

@@ -5,6 +5,7 @@ using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
+using Gatekeeper.Databases.DevDatabase;
 using Gatekeeper.Databases.Execution;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
@@ -63,15 +64,18 @@ public abstract class MigrationDatabase : IMigrationDatabase
     public async Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken)
     {
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
         var table = Options.HistoryTable.ToString();
-        if (!exists)
+        return await DatabasePermissions.RequireAsync(Url, $"read history table {table} of {Url.Database}", DatabasePrivilege.ReadTable, async () =>
         {
-            return HistoryState.Empty(table, layout.Kind);
-        }
+            var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
+            if (!exists)
+            {
+                return HistoryState.Empty(table, layout.Kind);
+            }
 
-        var rows = await layout.ReadAsync(session, cancellationToken).ConfigureAwait(false);
-        return new HistoryState(table, layout.Kind, true, rows.Applied, rows.AppliedThrough);
+            var rows = await layout.ReadAsync(session, cancellationToken).ConfigureAwait(false);
+            return new HistoryState(table, layout.Kind, true, rows.Applied, rows.AppliedThrough);
+        }, HistoryTableInspector.Locate(Options.HistoryTable, Sql).ToString()).ConfigureAwait(false);
     }
 
     public async Task<LiveSchema> ReadSchemaAsync(CancellationToken cancellationToken)
@@ -80,6 +84,10 @@ public abstract class MigrationDatabase : IMigrationDatabase
         try
         {
             return await ReadSchemaAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { Kind: DatabaseErrorKind.PermissionDenied } error)
+        {
+            throw DatabasePermissions.Denied(Url, $"read the catalog of {Url.Database}", DatabasePrivilege.ReadCatalog, error, ex);
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
         {
@@ -124,7 +132,29 @@ public abstract class MigrationDatabase : IMigrationDatabase
         return await applier.ApplyAsync(session, layout, script, entry, cancellationToken).ConfigureAwait(false);
     }
 
-    public abstract Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken);
+    public async Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, DryRunSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(migrations);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Mode == DryRunMode.Transaction && Sql.TransactionalDdl)
+        {
+            return await DryRunInTransactionAsync(directory, migrations, cancellationToken).ConfigureAwait(false);
+        }
+
+        var server = settings.DevServer ?? Url;
+        if (server.Engine != Url.Engine)
+        {
+            throw new ArgumentException($"the dev database server {server.Endpoint} is {server.SqlEngine.DisplayName}, the plan is for {Sql.DisplayName}", nameof(settings));
+        }
+
+        Log.DryRunStarting(Logger, migrations.Count, Label);
+        await using var live = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        return await new ShadowDryRun(Options, Label, Logger).RunAsync(live, Url, server, migrations, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The plan in one rolled-back transaction on the database itself; only engines with transactional DDL have it.</summary>
+    private protected virtual Task<DryRunReport> DryRunInTransactionAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Sql.DisplayName} commits DDL at once: a plan cannot be tried in a transaction there");
 
     public async Task<RepairResult> RepairAsync(MigrationDirectory directory, string migrationId, RepairResolution resolution, CancellationToken cancellationToken)
     {
@@ -185,25 +215,9 @@ public abstract class MigrationDatabase : IMigrationDatabase
         return new DbSession(connection, Sql);
     }
 
-    /// <summary>
-    /// Opens a session outside the pool (locks, shadow databases), so closing it really ends the server session; on
-    /// <paramref name="url"/> when given (another database on the same server), else on this database.
-    /// </summary>
-    private protected async Task<DbSession> OpenUnpooledSessionAsync(CancellationToken cancellationToken, DatabaseUrl? url = null)
-    {
-        var connection = Sql.CreateUnpooledConnection(url ?? Url);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw DatabaseErrorClassifier.ForConnection(ex, url ?? Url);
-        }
-
-        return new DbSession(connection, Sql);
-    }
+    /// <summary>Opens a session of its own outside the pool (locks), so closing it really ends the server session.</summary>
+    private protected Task<DbSession> OpenUnpooledSessionAsync(CancellationToken cancellationToken) =>
+        DbSession.OpenUnpooledAsync(Url, cancellationToken);
 
     private async Task<HistoryTableLayout> EnsureHistoryTableAsync(DbSession session, CancellationToken cancellationToken)
     {

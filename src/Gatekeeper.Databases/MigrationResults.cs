@@ -45,10 +45,26 @@ public sealed record DryRunNote(SourceLocation Location, string Message)
 /// <summary>How a dry-run was done.</summary>
 public enum DryRunMode
 {
-    /// <summary>PostgreSQL: the whole plan in one transaction with tight lock and statement timeouts, rolled back.</summary>
+    /// <summary>
+    /// On the target database itself: the whole plan in one transaction with tight lock and statement timeouts, rolled
+    /// back (engines with transactional DDL only). It takes the plan's locks on production tables for up to the lock timeout.
+    /// </summary>
     Transaction,
-    /// <summary>MySQL: the live schema replayed into a throwaway database, the plan applied there, the database dropped.</summary>
+    /// <summary>
+    /// Off production: the live structure replayed into a throwaway database on a dev server (or the target's own
+    /// server), the plan applied there, the database dropped.
+    /// </summary>
     Shadow,
+}
+
+/// <summary>How to dry-run: where the plan is tried.</summary>
+/// <param name="Mode">Off production (<see cref="DryRunMode.Shadow"/>, the default) or in a rolled-back transaction on the target.</param>
+/// <param name="DevServer">The server to create the throwaway copy on; null for the target's own server. Its credential
+/// needs only <see cref="DatabasePrivilege.CreateThrowawayDatabases"/>.</param>
+public sealed record DryRunSettings(DryRunMode Mode = DryRunMode.Shadow, DatabaseUrl? DevServer = null)
+{
+    /// <summary>A throwaway copy on the target's own server.</summary>
+    public static DryRunSettings OffProduction { get; } = new();
 }
 
 /// <summary>The outcome of a dry-run: ok, or the statement that failed, where, and the server's message.</summary>
@@ -60,6 +76,9 @@ public sealed record DryRunReport(DryRunMode Mode, IReadOnlyList<Migration> Chec
 
     /// <summary>The throwaway database a shadow dry-run used (already dropped), for logs; null for a transaction dry-run.</summary>
     public string? ShadowDatabase { get; init; }
+
+    /// <summary>Where that throwaway database lived (<c>host:port</c>); null for a transaction dry-run.</summary>
+    public string? ShadowServer { get; init; }
 }
 
 /// <summary>The outcome of clearing a dirty mark.</summary>

@@ -146,10 +146,18 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
         }
     }
 
-    /// <summary>Plans against the live history (without the lock: nothing is written) and dry-runs the pending migrations.</summary>
-    public async Task<MigrationDryRunResult> DryRunAsync(MigrationDirectory directory, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans against the live history (without the lock: nothing is written) and dry-runs the pending migrations on a
+    /// throwaway copy on the database's own server.
+    /// </summary>
+    public Task<MigrationDryRunResult> DryRunAsync(MigrationDirectory directory, CancellationToken cancellationToken) =>
+        DryRunAsync(directory, DryRunSettings.OffProduction, cancellationToken);
+
+    /// <summary>Plans against the live history (without the lock: nothing is written) and dry-runs the pending migrations as <paramref name="settings"/> say.</summary>
+    public async Task<MigrationDryRunResult> DryRunAsync(MigrationDirectory directory, DryRunSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(settings);
         var history = await database.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
         var plan = _options.Plan(directory, history, database.Identity);
         if (plan.IsBlocked || DirtyMessage(history) is not null)
@@ -157,7 +165,7 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
             return new MigrationDryRunResult(plan, null);
         }
 
-        var report = await database.DryRunAsync(directory, plan.Pending, cancellationToken).ConfigureAwait(false);
+        var report = await database.DryRunAsync(directory, plan.Pending, settings, cancellationToken).ConfigureAwait(false);
         return new MigrationDryRunResult(plan, report);
     }
 

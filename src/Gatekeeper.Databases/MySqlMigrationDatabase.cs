@@ -12,8 +12,8 @@ namespace Gatekeeper.Databases;
 
 /// <summary>
 /// MySQL and MariaDB: DDL commits implicitly, so every migration runs statement by statement between a dirty mark and
-/// its clearing; the migration lock is <c>GET_LOCK</c> on a connection outside the pool; the dry-run replays the live
-/// schema into a throwaway database and applies the plan there.
+/// its clearing; the migration lock is <c>GET_LOCK</c> on a connection outside the pool; a dry-run is always on a
+/// throwaway copy of the schema.
 /// </summary>
 public sealed class MySqlMigrationDatabase : MigrationDatabase
 {
@@ -99,102 +99,6 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
     // Comparisons come back as integers (0/1) on MySQL and MariaDB alike.
     private static bool IsTrue(System.Data.Common.DbDataReader reader, int ordinal) =>
         !reader.IsDBNull(ordinal) && Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture) != 0;
-
-    /// <summary>
-    /// Replays the live schema (tables, sequences, views, routines, triggers; no rows) into <c>gk_shadow_&lt;random&gt;</c>,
-    /// applies the plan there statement by statement, and drops it whatever happens. <c>USE</c> statements are not
-    /// sent (they would leave the shadow). Checks that need data (a unique index over duplicate rows) are out of its reach.
-    /// </summary>
-    public override async Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(migrations);
-        var time = Options.TimeProvider;
-        var started = time.GetTimestamp();
-        var notes = new List<DryRunNote>();
-        var checkedMigrations = new List<Migration>();
-        Log.DryRunStarting(Logger, migrations.Count, Label);
-        var shadowName = "gk_shadow_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-
-        await using var live = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        var charset = await live.QueryAsync(
-            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
-            r => (Charset: r.GetString(0), Collation: r.GetString(1)),
-            cancellationToken).ConfigureAwait(false);
-        var definitions = await MySqlShadowSchema.ReadAsync(live, Url.Database, shadowName, cancellationToken).ConfigureAwait(false);
-
-        var create = $"CREATE DATABASE {live.Quote(shadowName)}" +
-                     (charset.Count > 0 ? $" CHARACTER SET {charset[0].Charset} COLLATE {charset[0].Collation}" : string.Empty);
-        await live.ExecuteAsync(create, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var shadow = await OpenUnpooledSessionAsync(cancellationToken, Url.WithDatabase(shadowName)).ConfigureAwait(false);
-            shadow.CommandTimeoutSeconds = (int)Math.Ceiling(Options.DryRunStatementTimeout.TotalSeconds);
-
-            if (await MySqlShadowSchema.ReplayAsync(shadow, definitions, cancellationToken).ConfigureAwait(false) is { } replayFailure)
-            {
-                var error = DatabaseErrorClassifier.Classify(replayFailure.Error)!;
-                throw new DatabaseException(
-                    error.Kind,
-                    $"could not copy {replayFailure.Definition.Kind.ToLowerInvariant()} {replayFailure.Definition.Name} of {Label} into a shadow database for the dry-run: {error.ServerMessage}",
-                    error.ServerCode,
-                    replayFailure.Error);
-            }
-
-            Log.ShadowDatabaseCreated(Logger, shadowName, Url.Endpoint, definitions.Count);
-            await shadow.ExecuteAsync(Sql.SetLockTimeout(Options.DryRunLockTimeout, transactionLocal: false), cancellationToken).ConfigureAwait(false);
-
-            foreach (var migration in migrations)
-            {
-                var script = MigrationScript.Prepare(migration, Sql, out var problems);
-                if (problems.Count > 0)
-                {
-                    var failure = new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);
-                    return new DryRunReport(DryRunMode.Shadow, checkedMigrations, failure, notes, time.GetElapsedTime(started)) { ShadowDatabase = shadowName };
-                }
-
-                foreach (var statement in script.Statements)
-                {
-                    if (MigrationScript.FirstWord(statement.Statement) == "USE")
-                    {
-                        notes.Add(new DryRunNote(statement.Location, "USE is not sent in a shadow dry-run; it would leave the shadow database"));
-                        continue;
-                    }
-
-                    try
-                    {
-                        await shadow.ExecuteAsync(statement.Text, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
-                    {
-                        var failure = MigrationApplier.Failure(script, Sql.Locate(statement.Statement, ex), error, leftDirty: false, statement.Text);
-                        return new DryRunReport(DryRunMode.Shadow, checkedMigrations, failure, notes, time.GetElapsedTime(started)) { ShadowDatabase = shadowName };
-                    }
-                }
-
-                checkedMigrations.Add(migration);
-            }
-
-            return new DryRunReport(DryRunMode.Shadow, checkedMigrations, null, notes, time.GetElapsedTime(started)) { ShadowDatabase = shadowName };
-        }
-        finally
-        {
-            await DropShadowAsync(shadowName).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Drops the shadow database on a fresh connection: the one that created it may be broken or cancelled.</summary>
-    private async Task DropShadowAsync(string shadowName)
-    {
-        try
-        {
-            await using var session = await OpenUnpooledSessionAsync(CancellationToken.None).ConfigureAwait(false);
-            await session.ExecuteAsync($"DROP DATABASE IF EXISTS {session.Quote(shadowName)}", CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is DatabaseException || DatabaseErrorClassifier.Classify(ex) is not null)
-        {
-            Log.ShadowDatabaseDropFailed(Logger, shadowName, Url.Endpoint, ex);
-        }
-    }
 
     /// <summary>At most 64 characters, as GET_LOCK requires; stable per (database, history table).</summary>
     internal static string LockName(string database, string historyTable) =>

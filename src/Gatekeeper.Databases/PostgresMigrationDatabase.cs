@@ -117,9 +117,8 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     /// file) are rolled back to it and reported as notes, the rest are checked like any other. A file's own
     /// <c>BEGIN</c>/<c>COMMIT</c> is not sent.
     /// </summary>
-    public override async Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    private protected override async Task<DryRunReport> DryRunInTransactionAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(migrations);
         var time = Options.TimeProvider;
         var started = time.GetTimestamp();
         var notes = new List<DryRunNote>();

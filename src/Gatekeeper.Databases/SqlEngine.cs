@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Gatekeeper.Core.Sql;
+using Gatekeeper.Databases.DevDatabase;
+using Gatekeeper.Databases.Execution;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using Npgsql;
@@ -58,6 +60,12 @@ public abstract partial class SqlEngine
     /// <summary>The column type of a true/false value in Gatekeeper's own tables.</summary>
     public abstract string BooleanType { get; }
 
+    /// <summary>
+    /// Whether the catalog leaves out the tables the user may not read (MySQL's information_schema), so a table that
+    /// seems absent may only be hidden; PostgreSQL's catalog lists every table to everyone.
+    /// </summary>
+    public abstract bool CatalogHidesUnreadableTables { get; }
+
     /// <summary>An expression naming the schema (PostgreSQL) or database (MySQL) unqualified names resolve to.</summary>
     public abstract string CurrentSchemaExpression { get; }
 
@@ -92,6 +100,35 @@ public abstract partial class SqlEngine
     /// <summary>The index of the first batch command that did not complete (the refused or interrupted one), or -1.</summary>
     public virtual int StoppedAt(DbBatch batch) => -1;
 
+    /// <summary>
+    /// The statement that creates a throwaway database; <paramref name="characterSet"/> and <paramref name="collation"/>
+    /// (MySQL) copy the live database's defaults, so text compares alike in the copy.
+    /// </summary>
+    internal abstract string CreateDatabase(string name, string? characterSet, string? collation);
+
+    internal abstract string DropDatabase(string name);
+
+    /// <summary>A query listing the databases on the server whose names start with <c>@prefix</c>.</summary>
+    internal abstract string DatabasesNamedLikeQuery { get; }
+
+    /// <summary>
+    /// Where a session that creates and drops databases connects: PostgreSQL sessions always belong to a database (the
+    /// URL's), MySQL sessions need none (a user allowed only its throwaway databases may not use the URL's).
+    /// </summary>
+    internal abstract DatabaseUrl ServerSessionUrl(DatabaseUrl url);
+
+    /// <summary>Reads the structure of the live database (no rows) for replaying into a throwaway one.</summary>
+    internal abstract Task<SchemaSnapshot> ReadSnapshotAsync(DbSession live, string copyDatabase, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True when a statement failed only because it names a server-level user or role that exists where the plan will
+    /// run but not on the server of the copy (roles and users are not part of a database, so they are not copied).
+    /// </summary>
+    internal abstract bool NamesMissingServerPrincipal(Exception exception);
+
+    /// <summary>The statement that grants <paramref name="user"/> what <paramref name="privilege"/> names, for permission messages.</summary>
+    public abstract string Grant(DatabasePrivilege privilege, string user, string database, string? table = null);
+
     /// <summary>The engine's migration database over <paramref name="url"/>; nothing connects yet.</summary>
     internal abstract MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools);
 
@@ -121,6 +158,16 @@ public abstract partial class SqlEngine
         new(nameof(engine), engine, $"database engine {engine} is not supported; add it to {nameof(SqlEngine)}");
 
     public override string ToString() => DisplayName;
+
+    /// <summary>An identifier as a person would type it: bare when it needs no quotes, quoted otherwise.</summary>
+    protected string Plain(string identifier)
+    {
+        ArgumentNullException.ThrowIfNull(identifier);
+        return identifier.Length > 0 && (char.IsAsciiLetterLower(identifier[0]) || identifier[0] == '_')
+            && identifier.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')
+            ? identifier
+            : Quote(identifier);
+    }
 
     /// <summary>The location of a 0-based character offset inside a statement's text.</summary>
     protected static SourceLocation At(SqlStatement statement, int offset)
@@ -164,6 +211,8 @@ public abstract partial class SqlEngine
         public override bool HasSchemasInsideDatabases => true;
 
         public override bool TransactionalDdl => true;
+
+        public override bool CatalogHidesUnreadableTables => false;
 
         public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
@@ -217,6 +266,35 @@ public abstract partial class SqlEngine
             return exception is PostgresException { Position: > 0 } pg ? At(statement, pg.Position - 1) : statement.Location;
         }
 
+        // template0: a template1 with objects of its own would put them into every copy.
+        internal override string CreateDatabase(string name, string? characterSet, string? collation) =>
+            $"CREATE DATABASE {Quote(name)} TEMPLATE template0";
+
+        // FORCE (PostgreSQL 13+) ends a session a cancelled dry-run may leave behind for a moment.
+        internal override string DropDatabase(string name) => $"DROP DATABASE IF EXISTS {Quote(name)} WITH (FORCE)";
+
+        internal override string DatabasesNamedLikeQuery => "SELECT datname FROM pg_catalog.pg_database WHERE starts_with(datname, @prefix)";
+
+        internal override DatabaseUrl ServerSessionUrl(DatabaseUrl url) => url;
+
+        internal override Task<SchemaSnapshot> ReadSnapshotAsync(DbSession live, string copyDatabase, CancellationToken cancellationToken) =>
+            PostgresSchemaSnapshot.ReadAsync(live, cancellationToken);
+
+        // 42704 undefined_object: "role \"reporting\" does not exist"
+        internal override bool NamesMissingServerPrincipal(Exception exception) =>
+            exception is PostgresException { SqlState: "42704" } pg && pg.MessageText.StartsWith("role ", StringComparison.Ordinal);
+
+        public override string Grant(DatabasePrivilege privilege, string user, string database, string? table = null) => privilege switch
+        {
+            DatabasePrivilege.Connect => $"GRANT CONNECT ON DATABASE {Plain(database)} TO {Plain(user)}",
+            DatabasePrivilege.ReadTable => $"GRANT SELECT ON {table ?? "ALL TABLES IN SCHEMA public"} TO {Plain(user)}",
+            DatabasePrivilege.ReadCatalog => $"GRANT USAGE ON SCHEMA public TO {Plain(user)}",
+            DatabasePrivilege.ReadSessions => $"GRANT pg_read_all_stats TO {Plain(user)}",
+            DatabasePrivilege.CreateThrowawayDatabases => $"ALTER ROLE {Plain(user)} CREATEDB",
+            DatabasePrivilege.Migrate => $"GRANT CREATE ON SCHEMA public TO {Plain(user)} (and make it the owner of the tables the migrations change)",
+            _ => throw new ArgumentOutOfRangeException(nameof(privilege), privilege, "unknown privilege"),
+        };
+
         internal override MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools) =>
             new PostgresMigrationDatabase(url, options, loggerFactory, pools);
 
@@ -243,6 +321,8 @@ public abstract partial class SqlEngine
         public override bool HasSchemasInsideDatabases => false;
 
         public override bool TransactionalDdl => false;
+
+        public override bool CatalogHidesUnreadableTables => true;
 
         public override string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
 
@@ -299,6 +379,37 @@ public abstract partial class SqlEngine
             var at = near.Length > 0 ? text.IndexOf(near, lineStart, StringComparison.Ordinal) : -1;
             return At(statement, at >= 0 ? at : lineStart);
         }
+
+        internal override string CreateDatabase(string name, string? characterSet, string? collation) =>
+            $"CREATE DATABASE {Quote(name)}" +
+            (characterSet is null ? string.Empty : $" CHARACTER SET {characterSet}") +
+            (collation is null ? string.Empty : $" COLLATE {collation}");
+
+        internal override string DropDatabase(string name) => $"DROP DATABASE IF EXISTS {Quote(name)}";
+
+        internal override string DatabasesNamedLikeQuery =>
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(@prefix)) = @prefix";
+
+        internal override DatabaseUrl ServerSessionUrl(DatabaseUrl url) => url.WithDatabase(string.Empty);
+
+        internal override Task<SchemaSnapshot> ReadSnapshotAsync(DbSession live, string copyDatabase, CancellationToken cancellationToken) =>
+            MySqlSchemaSnapshot.ReadAsync(live, copyDatabase, cancellationToken);
+
+        // 1133: "Can't find any matching row in the user table" (GRANT to a user the server does not have);
+        // 1396: "Operation ... failed for 'x'@'%'" (DROP USER, ALTER USER on a missing user).
+        internal override bool NamesMissingServerPrincipal(Exception exception) =>
+            exception is MySqlException { ErrorCode: MySqlErrorCode.PasswordNoMatch or MySqlErrorCode.CannotUser };
+
+        public override string Grant(DatabasePrivilege privilege, string user, string database, string? table = null) => privilege switch
+        {
+            DatabasePrivilege.Connect or DatabasePrivilege.ReadTable or DatabasePrivilege.ReadCatalog => $"GRANT SELECT, SHOW VIEW ON {Quote(database)}.* TO {Account(user)}",
+            DatabasePrivilege.ReadSessions => $"GRANT PROCESS ON *.* TO {Account(user)}",
+            DatabasePrivilege.CreateThrowawayDatabases => $"GRANT ALL PRIVILEGES ON `{ThrowawayDatabase.NamePrefix.Replace("_", "\\_", StringComparison.Ordinal)}%`.* TO {Account(user)}",
+            DatabasePrivilege.Migrate => $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE VIEW, SHOW VIEW, TRIGGER, CREATE ROUTINE, ALTER ROUTINE, EXECUTE ON {Quote(database)}.* TO {Account(user)}",
+            _ => throw new ArgumentOutOfRangeException(nameof(privilege), privilege, "unknown privilege"),
+        };
+
+        private static string Account(string user) => "'" + user.Replace("'", "''", StringComparison.Ordinal) + "'@'%'";
 
         internal override MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools) =>
             new MySqlMigrationDatabase(url, options, loggerFactory, pools);

@@ -5,6 +5,8 @@ namespace Gatekeeper.Databases.Tests;
 
 public sealed class PostgresDryRunTests
 {
+    private static readonly DryRunSettings Live = new(DryRunMode.Transaction);
+
     [Fact]
     public async Task Transaction_dry_run_checks_the_whole_plan_and_leaves_nothing_behind()
     {
@@ -15,7 +17,7 @@ public sealed class PostgresDryRunTests
             ("V2__alter.sql", "ALTER TABLE existing ADD name text;\nALTER TABLE planned ADD note text;\n"));
         await using var database = db.Open();
 
-        var result = await new MigrationRunner(database).DryRunAsync(directory, CancellationToken.None);
+        var result = await new MigrationRunner(database).DryRunAsync(directory, Live, CancellationToken.None);
 
         Assert.True(result.Succeeded, result.Report?.Failure?.ToString());
         Assert.Equal(DryRunMode.Transaction, result.Report!.Mode);
@@ -34,7 +36,7 @@ public sealed class PostgresDryRunTests
             ("V2__typo.sql", "ALTER TABLE planned\n    ADD COLUMN note txt;\n"));
         await using var database = db.Open();
 
-        var report = (await new MigrationRunner(database).DryRunAsync(directory, CancellationToken.None)).Report!;
+        var report = (await new MigrationRunner(database).DryRunAsync(directory, Live, CancellationToken.None)).Report!;
 
         Assert.False(report.Succeeded);
         Assert.Equal(["1"], report.Checked.Select(m => m.Id));
@@ -53,7 +55,7 @@ public sealed class PostgresDryRunTests
             ("2-broken.sql", "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY broken ON nowhere (id);\nALTER TABLE nowhere ADD name text;\n"));
         await using var database = db.Open(new MigrationDatabaseOptions { HistoryTable = Databases.History.HistoryTableName.Parse("gorp_migrations") });
 
-        var report = (await new MigrationRunner(database).DryRunAsync(directory, CancellationToken.None)).Report!;
+        var report = (await new MigrationRunner(database).DryRunAsync(directory, Live, CancellationToken.None)).Report!;
 
         Assert.Equal(["1-index.sql"], report.Checked.Select(m => m.Id));
         Assert.Equal("2-broken.sql:3:1: relation \"nowhere\" does not exist", report.Failure!.ToString());
@@ -80,7 +82,7 @@ public sealed class PostgresDryRunTests
         var directory = TestMigrations.Flyway(("V1__alter.sql", "ALTER TABLE busy ADD note text;\n"));
         await using var database = db.Open(new MigrationDatabaseOptions { DryRunLockTimeout = TimeSpan.FromMilliseconds(300) });
 
-        var report = (await new MigrationRunner(database).DryRunAsync(directory, CancellationToken.None)).Report!;
+        var report = (await new MigrationRunner(database).DryRunAsync(directory, Live, CancellationToken.None)).Report!;
 
         Assert.Equal(DatabaseErrorKind.LockTimeout, report.Failure!.Kind);
         Assert.Equal("canceling statement due to lock timeout", report.Failure.ServerMessage);

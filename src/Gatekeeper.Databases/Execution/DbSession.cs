@@ -16,8 +16,32 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
     /// <summary>Client-side command timeout in seconds; 0 waits as long as the server works (migrations may be long).</summary>
     public int CommandTimeoutSeconds { get; set; }
 
+    /// <summary>
+    /// Opens a session outside any pool, so closing it really ends the server session (locks, throwaway databases);
+    /// connection failures become the one-line <see cref="DatabaseException"/>.
+    /// </summary>
+    public static async Task<DbSession> OpenUnpooledAsync(DatabaseUrl url, CancellationToken cancellationToken)
+    {
+        var engine = url.SqlEngine;
+        var connection = engine.CreateUnpooledConnection(url);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw DatabaseErrorClassifier.ForConnection(ex, url);
+        }
+
+        return new DbSession(connection, engine);
+    }
+
     public async Task BeginAsync(CancellationToken cancellationToken) =>
         Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task BeginAsync(System.Data.IsolationLevel isolationLevel, CancellationToken cancellationToken) =>
+        Transaction = await Connection.BeginTransactionAsync(isolationLevel, cancellationToken).ConfigureAwait(false);
 
     public async Task CommitAsync(CancellationToken cancellationToken)
     {

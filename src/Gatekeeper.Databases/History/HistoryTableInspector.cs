@@ -38,6 +38,13 @@ internal static class HistoryTableInspector
     {
         var table = Locate(name, session.Engine);
         var columns = await ColumnsAsync(session, table, cancellationToken).ConfigureAwait(false);
+        if (columns.Count == 0 && session.Engine.CatalogHidesUnreadableTables)
+        {
+            // The catalog leaves out tables the user may not read: ask the table itself, so a history the user may not
+            // read is a permission error, never an empty history that would plan every migration again.
+            await ProbeAsync(session, table, cancellationToken).ConfigureAwait(false);
+        }
+
         if (columns.Count == 0)
         {
             return (Create(KindFromName(table, format), table, session.Engine), false);
@@ -48,6 +55,19 @@ internal static class HistoryTableInspector
             $"history table {table} has columns ({string.Join(", ", columns)}), which match no layout Gatekeeper reads " +
             $"(Gatekeeper, {string.Join(", ", MigrationFormats.All.Select(f => f.DisplayName))}); name another table with --history-table");
         return (Create(kind, table, session.Engine), true);
+    }
+
+    private static async Task ProbeAsync(DbSession session, HistoryTableName table, CancellationToken cancellationToken)
+    {
+        var quoted = table.Schema is null ? session.Quote(table.Name) : session.Quote(table.Schema) + "." + session.Quote(table.Name);
+        try
+        {
+            await session.ExecuteAsync($"SELECT 1 FROM {quoted} WHERE 1 = 0", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { Kind: not DatabaseErrorKind.PermissionDenied and not DatabaseErrorKind.ConnectionLost and not DatabaseErrorKind.Unreachable })
+        {
+            // Not there (or not a table): the history is empty, as the catalog said.
+        }
     }
 
     public static HistoryTableKind KindFromName(HistoryTableName table, MigrationFormat? format) =>

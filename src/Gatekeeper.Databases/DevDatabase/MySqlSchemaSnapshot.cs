@@ -1,19 +1,24 @@
 using System.Text.RegularExpressions;
+using Gatekeeper.Databases.Execution;
 
-namespace Gatekeeper.Databases.Execution;
+namespace Gatekeeper.Databases.DevDatabase;
 
 /// <summary>
-/// Reads the live schema's definitions (tables, sequences, views, procedures, functions, triggers) with SHOW CREATE, so
-/// they can be replayed into a throwaway database: rows are not copied, only the structure the plan will change.
+/// Reads a MySQL database's definitions (tables, sequences, views, procedures, functions, triggers) with SHOW CREATE,
+/// so they can be replayed into a throwaway database: rows are not copied, only the structure the plan will change.
+/// What the reading user may not see (routines of other definers without the right to read them, triggers without
+/// the TRIGGER privilege) is not listed by the server and so not copied.
 /// </summary>
-internal static partial class MySqlShadowSchema
+internal static partial class MySqlSchemaSnapshot
 {
-    /// <summary>One object to replay, in replay order (tables first, triggers last).</summary>
-    public sealed record Definition(string Kind, string Name, string Sql);
-
-    public static async Task<List<Definition>> ReadAsync(DbSession live, string liveDatabase, string shadowDatabase, CancellationToken cancellationToken)
+    public static async Task<SchemaSnapshot> ReadAsync(DbSession live, string copyDatabase, CancellationToken cancellationToken)
     {
-        var definitions = new List<Definition>();
+        var liveDatabase = Convert.ToString(await live.ScalarAsync("SELECT DATABASE()", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+        var charset = await live.QueryAsync(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+            r => (Charset: r.GetString(0), Collation: r.GetString(1)),
+            cancellationToken).ConfigureAwait(false);
+        var definitions = new List<SchemaObject>();
         var tables = await live.QueryAsync(
             "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
             r => (Name: r.GetString(0), Type: r.GetString(1)),
@@ -29,7 +34,7 @@ internal static partial class MySqlShadowSchema
             var sql = await ShowCreateAsync(live, kind, name, 1, cancellationToken).ConfigureAwait(false);
             if (sql is not null)
             {
-                definitions.Add(new Definition(kind, name, Rewrite(sql, liveDatabase, shadowDatabase)));
+                definitions.Add(new SchemaObject(kind.ToLowerInvariant(), name, Rewrite(sql, liveDatabase, copyDatabase)));
             }
         }
 
@@ -42,7 +47,7 @@ internal static partial class MySqlShadowSchema
             var sql = await ShowCreateAsync(live, type, name, 2, cancellationToken).ConfigureAwait(false);
             if (sql is not null)
             {
-                definitions.Add(new Definition(type, name, Rewrite(sql, liveDatabase, shadowDatabase)));
+                definitions.Add(new SchemaObject(type.ToLowerInvariant(), name, Rewrite(sql, liveDatabase, copyDatabase)));
             }
         }
 
@@ -55,52 +60,16 @@ internal static partial class MySqlShadowSchema
             var sql = await ShowCreateAsync(live, "TRIGGER", name, 2, cancellationToken).ConfigureAwait(false);
             if (sql is not null)
             {
-                definitions.Add(new Definition("TRIGGER", name, Rewrite(sql, liveDatabase, shadowDatabase)));
+                definitions.Add(new SchemaObject("trigger", name, Rewrite(sql, liveDatabase, copyDatabase)));
             }
         }
 
-        return definitions;
-    }
-
-    /// <summary>
-    /// Replays the definitions; views that depend on views not created yet are retried until no more succeed. Returns
-    /// the first definition that could not be created and the error, or null.
-    /// </summary>
-    public static async Task<(Definition Definition, Exception Error)?> ReplayAsync(DbSession shadow, IReadOnlyList<Definition> definitions, CancellationToken cancellationToken)
-    {
         // Tables are created in name order, before the tables their foreign keys point at may exist.
-        await shadow.ExecuteAsync("SET SESSION foreign_key_checks = 0", cancellationToken).ConfigureAwait(false);
-        var pending = definitions.ToList();
-        while (pending.Count > 0)
-        {
-            var failed = new List<(Definition Definition, Exception Error)>();
-            foreach (var definition in pending)
-            {
-                try
-                {
-                    await shadow.ExecuteAsync(definition.Sql, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { Kind: not DatabaseErrorKind.ConnectionLost })
-                {
-                    failed.Add((definition, ex));
-                }
-            }
-
-            if (failed.Count == 0)
-            {
-                break;
-            }
-
-            if (failed.Count == pending.Count)
-            {
-                return failed[0];
-            }
-
-            pending = failed.Select(f => f.Definition).ToList();
-        }
-
-        await shadow.ExecuteAsync("SET SESSION foreign_key_checks = 1", cancellationToken).ConfigureAwait(false);
-        return null;
+        return new SchemaSnapshot(
+            definitions,
+            ["SET SESSION foreign_key_checks = 0"],
+            ["SET SESSION foreign_key_checks = 1"],
+            charset.Count > 0 ? new ThrowawayDatabaseOptions(charset[0].Charset, charset[0].Collation) : new ThrowawayDatabaseOptions());
     }
 
     private static async Task<string?> ShowCreateAsync(DbSession live, string kind, string name, int column, CancellationToken cancellationToken)

@@ -1,0 +1,145 @@
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Databases.Execution;
+using Microsoft.Extensions.Logging;
+
+namespace Gatekeeper.Databases.DevDatabase;
+
+/// <summary>
+/// The dry-run that leaves the target database alone: read the live structure (catalog reads only), replay it into a
+/// throwaway database on a dev server (or, without one, on the target's own server), apply the plan there as the
+/// migration Job would (a transactional migration in a transaction, the rest statement by statement), and drop the
+/// copy whatever happens. Rows are not copied: failures that depend on data are the data pre-checks' to find.
+/// </summary>
+internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string liveLabel, ILogger logger)
+{
+    public async Task<DryRunReport> RunAsync(DbSession live, DatabaseUrl liveUrl, DatabaseUrl server, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    {
+        var engine = live.Engine;
+        var time = options.TimeProvider;
+        var started = time.GetTimestamp();
+        var notes = new List<DryRunNote>();
+        var checkedMigrations = new List<Migration>();
+        var name = ThrowawayDatabase.NewName(time);
+        var snapshot = await DatabasePermissions.RequireAsync(liveUrl, $"read the catalog of {liveUrl.Database}", DatabasePrivilege.ReadCatalog,
+            () => engine.ReadSnapshotAsync(live, name, cancellationToken)).ConfigureAwait(false);
+
+        await using var copy = await ThrowawayDatabase.CreateAsync(server, name, snapshot.DatabaseOptions, time, logger, cancellationToken).ConfigureAwait(false);
+        DryRunReport Report(MigrationFailure? failure) =>
+            new(DryRunMode.Shadow, checkedMigrations, failure, notes, time.GetElapsedTime(started)) { ShadowDatabase = copy.Name, ShadowServer = server.Endpoint };
+
+        await using var session = await copy.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        session.CommandTimeoutSeconds = (int)Math.Ceiling(options.DryRunStatementTimeout.TotalSeconds);
+        if (await snapshot.ReplayAsync(session, cancellationToken).ConfigureAwait(false) is { } replayFailure)
+        {
+            var error = DatabaseErrorClassifier.Classify(replayFailure.Error)!;
+            throw new DatabaseException(
+                error.Kind,
+                $"could not copy {replayFailure.Object.Kind} {replayFailure.Object.Name} of {liveLabel} into a throwaway database on {server.Endpoint} for the dry-run: {error.ServerMessage}",
+                error.ServerCode,
+                replayFailure.Error);
+        }
+
+        Log.ShadowDatabaseCreated(logger, snapshot.Objects.Count, liveLabel, copy.Name, server.Endpoint);
+        foreach (var migration in migrations)
+        {
+            var failure = await ApplyAsync(session, migration, notes, cancellationToken).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                return Report(failure);
+            }
+
+            checkedMigrations.Add(migration);
+        }
+
+        return Report(null);
+    }
+
+    private async Task<MigrationFailure?> ApplyAsync(DbSession copy, Migration migration, List<DryRunNote> notes, CancellationToken cancellationToken)
+    {
+        var engine = copy.Engine;
+        var script = MigrationScript.Prepare(migration, engine, out var problems);
+        if (problems.Count > 0)
+        {
+            return new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);
+        }
+
+        var inTransaction = script.Mode == ExecutionMode.Transaction;
+        if (inTransaction)
+        {
+            await copy.BeginAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            foreach (var statement in script.Statements)
+            {
+                if (MigrationScript.FirstWord(statement.Statement) == "USE")
+                {
+                    Note(notes, statement, "USE is not sent in a dry-run on a copy; it would leave the copy");
+                    continue;
+                }
+
+                if (inTransaction)
+                {
+                    await copy.ExecuteAsync("SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    await copy.ExecuteAsync(statement.Text, cancellationToken).ConfigureAwait(false);
+                    if (inTransaction)
+                    {
+                        await copy.ExecuteAsync("RELEASE SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (NamesServerPrincipal(engine, statement, ex))
+                {
+                    if (inTransaction)
+                    {
+                        await copy.ExecuteAsync("ROLLBACK TO SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
+                    }
+
+                    Note(notes, statement, "not checked: it names users or roles, which belong to the server and are not copied");
+                }
+                catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
+                {
+                    return MigrationApplier.Failure(script, engine.Locate(statement.Statement, ex), error, leftDirty: false, statement.Text);
+                }
+            }
+
+            if (inTransaction)
+            {
+                await copy.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+        finally
+        {
+            await copy.RollbackQuietlyAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A statement that fails in the copy only because users and roles are the server's (GRANT to a role the dev server
+    /// does not have, or that the dev credential may not grant): what it does is not a schema change to check.
+    /// </summary>
+    private static bool NamesServerPrincipal(SqlEngine engine, ScriptStatement statement, Exception exception)
+    {
+        if (engine.NamesMissingServerPrincipal(exception))
+        {
+            return true;
+        }
+
+        var first = MigrationScript.FirstWord(statement.Statement);
+        var second = MigrationScript.FirstWord(statement.Statement, 1);
+        var aboutPrincipals = first is "GRANT" or "REVOKE" || (first is "CREATE" or "ALTER" or "DROP" or "RENAME" && second is "USER" or "ROLE");
+        return aboutPrincipals && DatabaseErrorClassifier.Classify(exception)?.Kind == DatabaseErrorKind.PermissionDenied;
+    }
+
+    private void Note(List<DryRunNote> notes, ScriptStatement statement, string message)
+    {
+        notes.Add(new DryRunNote(statement.Location, message));
+        Log.DryRunStatementSkipped(logger, statement.Location.ToString(), message);
+    }
+}
