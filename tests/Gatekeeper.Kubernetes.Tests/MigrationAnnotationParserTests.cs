@@ -35,7 +35,7 @@ public sealed class MigrationAnnotationParserTests
         Assert.Equal("gatekeeper_schema_history", parsed.HistoryTable);
         Assert.Empty(parsed.Allow);
         Assert.Null(parsed.ApprovedPlanHash);
-        Assert.Equal(DryRunMode.EngineDefault, parsed.DryRun);
+        Assert.Equal(DryRunMode.Shadow, parsed.DryRun);
         Assert.Equal(TimeSpan.FromMinutes(30), parsed.JobTimeout);
         Assert.Equal(parsed.DatabaseSecret, parsed.PlanningSecret);
         Assert.Empty(result.Warnings);
@@ -69,6 +69,22 @@ public sealed class MigrationAnnotationParserTests
         Assert.Equal(TimeSpan.FromMinutes(90), parsed.JobTimeout);
         Assert.Equal(new SecretKeyReference("readonly", null), parsed.PlanningSecret);
         Assert.Equal(new SecretKeyReference("scratch", "url"), parsed.DevDatabaseSecret);
+    }
+
+    [Theory]
+    [InlineData(null, DryRunMode.Shadow, false)]
+    [InlineData("shadow", DryRunMode.Shadow, false)]
+    [InlineData("live", DryRunMode.Live, false)]
+    [InlineData(" LIVE ", DryRunMode.Live, false)]
+    [InlineData("none", DryRunMode.None, false)]
+    [InlineData("transaction", DryRunMode.Live, true)]
+    public void Parser_defaults_to_the_dry_run_off_production_and_takes_the_live_one_only_when_asked(string? value, DryRunMode expected, bool warns)
+    {
+        var result = MigrationAnnotationParser.Parse(value is null ? Minimal() : Minimal((GatekeeperNames.DryRun, value)));
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(expected, result.Annotations!.DryRun);
+        Assert.Equal(warns, result.Warnings.Any(w => w.Contains("is now spelled \"live\"", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -82,6 +82,8 @@ public static class PlanJudge
                 return new PlanVerdict(PlanVerdictOutcome.DryRunNeeded, PlanVerdictReasons.DryRunNeeded, null, warnings) { Blocking = blocking, Approved = approved };
             case DryRunEvidence.Unreachable unreachable:
                 return PlanVerdict.Deny(PlanVerdictReasons.DatabaseUnreachable, unreachable.Message, [], undecidable: true);
+            case DryRunEvidence.NotPermitted notPermitted:
+                return PlanVerdict.Deny(PlanVerdictReasons.DatabasePermissionDenied, $"{Prefix(audience)}{notPermitted.Message}", []);
             case DryRunEvidence.Failed failed:
                 return PlanVerdict.Deny(PlanVerdictReasons.DryRunFailed, PlanVerdictMessages.DryRunFailed(audience, evidence.Subject, plan, failed), []);
             case DryRunEvidence.Succeeded succeeded:
@@ -136,6 +138,8 @@ public static class PlanJudge
 
         return expected.Hash is not null && MigrationPlanner.IsRemainderOf(plan, expected.Hash) ? ExpectationMatch.Remainder : ExpectationMatch.Mismatch;
     }
+
+    private static string Prefix(VerdictAudience audience) => audience == VerdictAudience.Admission ? "gatekeeper: " : string.Empty;
 
     /// <summary>The first 12 characters of a plan hash, as people quote it.</summary>
     public static string Short(string hash)

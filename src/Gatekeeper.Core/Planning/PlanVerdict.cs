@@ -35,6 +35,9 @@ public static class PlanVerdictReasons
     public const string PlanChanged = "PlanChanged";
 
     public const string DatabaseUnreachable = "DatabaseUnreachable";
+
+    /// <summary>A credential lacks a right Gatekeeper needs: configuration to fix, never an outage.</summary>
+    public const string DatabasePermissionDenied = "DatabasePermissionDenied";
 }
 
 /// <summary>
@@ -68,6 +71,9 @@ public abstract record DryRunEvidence
 
     /// <summary>The dry-run could not reach the database; nothing is known about the plan.</summary>
     public sealed record Unreachable(string Message) : DryRunEvidence;
+
+    /// <summary>A credential may not do what the dry-run needs (create the throwaway copy, read the catalog).</summary>
+    public sealed record NotPermitted(string Message) : DryRunEvidence;
 
     public static DryRunEvidence None { get; } = new NotRun(null);
 

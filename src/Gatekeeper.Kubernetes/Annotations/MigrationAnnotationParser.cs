@@ -38,7 +38,7 @@ public static partial class MigrationAnnotationParser
         var historyTable = ParseHistoryTable(Value(annotations, GatekeeperNames.HistoryTable), problems);
         var allow = ParseAllow(Value(annotations, GatekeeperNames.Allow), problems);
         var approved = ParseApprovedPlan(Value(annotations, GatekeeperNames.ApprovePlan), problems);
-        var dryRun = ParseDryRun(Value(annotations, GatekeeperNames.DryRun), problems);
+        var dryRun = ParseDryRun(Value(annotations, GatekeeperNames.DryRun), problems, warnings);
         var jobTimeout = ParseJobTimeout(Value(annotations, GatekeeperNames.JobTimeout), problems);
 
         if (problems.Count > 0)
@@ -195,21 +195,23 @@ public static partial class MigrationAnnotationParser
         return trimmed.ToLowerInvariant();
     }
 
-    private static DryRunMode ParseDryRun(string? value, List<AnnotationProblem> problems)
+    private static DryRunMode ParseDryRun(string? value, List<AnnotationProblem> problems, List<string> warnings)
     {
         switch (value?.Trim().ToLowerInvariant())
         {
-            case null:
-                return DryRunMode.EngineDefault;
-            case "transaction":
-                return DryRunMode.Transaction;
-            case "shadow":
+            case null or "shadow":
                 return DryRunMode.Shadow;
+            case "live":
+                return DryRunMode.Live;
+            case "transaction":
+                warnings.Add($"annotation {GatekeeperNames.DryRun} value \"transaction\" is now spelled \"live\": the plan is tried in a rolled-back transaction on the production database, " +
+                             "taking its locks there; the default (shadow) tries it on a throwaway copy instead");
+                return DryRunMode.Live;
             case "none":
                 return DryRunMode.None;
             default:
-                problems.Add(new(GatekeeperNames.DryRun, $"annotation {GatekeeperNames.DryRun} value \"{value}\" is not a dry-run mode (transaction, shadow, none)"));
-                return DryRunMode.EngineDefault;
+                problems.Add(new(GatekeeperNames.DryRun, $"annotation {GatekeeperNames.DryRun} value \"{value}\" is not a dry-run mode (shadow, live, none)"));
+                return DryRunMode.Shadow;
         }
     }
 

@@ -5,10 +5,17 @@ namespace Gatekeeper.Kubernetes.Annotations;
 /// <summary>How the webhook proves a plan before admitting it.</summary>
 public enum DryRunMode
 {
-    /// <summary>Not set: <see cref="Transaction"/> for PostgreSQL, <see cref="Shadow"/> for MySQL.</summary>
-    EngineDefault,
-    Transaction,
+    /// <summary>
+    /// The default, on both engines: the live structure replayed into a throwaway database (on the
+    /// <c>dev-database-secret</c> server, or the target's own), the plan applied there. No DDL reaches the target.
+    /// </summary>
     Shadow,
+    /// <summary>
+    /// PostgreSQL only, asked for explicitly (<c>live</c>, formerly <c>transaction</c>): the plan in a rolled-back
+    /// transaction on the target database, which takes the plan's locks there for up to the lock timeout. Never run for
+    /// a <c>dryRun</c> AdmissionReview.
+    /// </summary>
+    Live,
     None,
 }
 

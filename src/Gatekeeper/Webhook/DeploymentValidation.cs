@@ -61,7 +61,7 @@ public sealed class DeploymentValidation(
     internal static int StatusCodeFor(string reason) => reason switch
     {
         PlanFailureReasons.DatabaseUnreachable or PlanFailureReasons.KubernetesUnreachable => 503,
-        PlanFailureReasons.AnnotationInvalid or PlanFailureReasons.SourceInvalid or PlanFailureReasons.SecretInvalid => 422,
+        PlanFailureReasons.AnnotationInvalid or PlanFailureReasons.SourceInvalid or PlanFailureReasons.SecretInvalid or PlanFailureReasons.DatabasePermissionDenied => 422,
         _ => 403,
     };
 }

@@ -45,43 +45,38 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         return await database.ReadSchemaAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, Kubernetes.Annotations.DryRunMode mode, DatabaseTarget? scratch, CancellationToken cancellationToken)
+    public async Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, Kubernetes.Annotations.DryRunMode mode, DatabaseTarget? devServer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(plan);
         var notes = new List<string>();
         var engine = target.Engine;
-        // The engine picks the only safe way for its kind: transactional DDL rolls back, DDL that commits at once is
-        // replayed on a throwaway copy. A request for the other way is honoured as far as it is safe.
-        if (mode == Kubernetes.Annotations.DryRunMode.Transaction && !engine.TransactionalDdl)
+        var live = mode == Kubernetes.Annotations.DryRunMode.Live;
+        if (live && !engine.TransactionalDdl)
         {
-            notes.Add($"{engine.DisplayName} commits DDL at once, so the plan was dry-run on a throwaway copy of the schema instead of in a transaction");
-        }
-        else if (mode == Kubernetes.Annotations.DryRunMode.Shadow && engine.TransactionalDdl)
-        {
-            notes.Add($"the plan was dry-run in a rolled-back transaction, which is as safe as a shadow copy on {engine.DisplayName}");
-        }
-
-        if (scratch is not null)
-        {
-            notes.Add("gatekeeper.dev/dev-database-secret is not used yet: the dry-run ran against the target server");
+            notes.Add($"{engine.DisplayName} commits DDL at once, so the plan was dry-run on a throwaway copy of the schema instead of on the live database");
         }
 
         await using var database = Open(target);
-        var report = await database.DryRunAsync(directory, plan.Pending, cancellationToken).ConfigureAwait(false);
+        var settings = live && engine.TransactionalDdl
+            ? new DryRunSettings(Databases.DryRunMode.Transaction)
+            : new DryRunSettings(Databases.DryRunMode.Shadow, devServer?.Url);
+        var report = await database.DryRunAsync(directory, plan.Pending, settings, cancellationToken).ConfigureAwait(false);
         notes.AddRange(report.Notes.Select(n => n.ToString()));
+        var place = report.Mode == Databases.DryRunMode.Transaction
+            ? $"on {target.Identity} (in a transaction that was rolled back)"
+            : $"on a throwaway copy of the schema of {target.Identity.Database} on {report.ShadowServer}{(devServer is null ? string.Empty : " (the dev database server)")}";
         return report.Failure is { } failure
-            ? new DryRunResult(false, failure.Location?.ToString() ?? failure.File, failure.ServerMessage, notes, report.Elapsed)
-            : new DryRunResult(true, null, null, notes, report.Elapsed);
+            ? new DryRunResult(false, failure.Location?.ToString() ?? failure.File, failure.ServerMessage, notes, report.Elapsed, place)
+            : new DryRunResult(true, null, null, notes, report.Elapsed, place);
     }
 
-    public string Describe(Exception failure, DatabaseTarget target)
+    public DatabaseFailure Describe(Exception failure, DatabaseTarget target)
     {
         ArgumentNullException.ThrowIfNull(failure);
         ArgumentNullException.ThrowIfNull(target);
-        return failure is DatabaseException known
-            ? known.Message
-            : DatabaseErrorClassifier.ForConnection(failure, target.Url).Message;
+        var known = failure as DatabaseException ?? DatabaseErrorClassifier.ForConnection(failure, target.Url);
+        return new DatabaseFailure(known.Message, known.Kind == DatabaseErrorKind.PermissionDenied);
     }
 
     private IMigrationDatabase Open(DatabaseTarget target) => target.Open(loggerFactory, pools);

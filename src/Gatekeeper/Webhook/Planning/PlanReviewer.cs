@@ -21,9 +21,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         ArgumentNullException.ThrowIfNull(annotations);
         ArgumentNullException.ThrowIfNull(rollout);
         var plan = rollout.Cached.Plan;
-        var mode = annotations.DryRun == DryRunMode.EngineDefault
-            ? rollout.Target.Engine.TransactionalDdl ? DryRunMode.Transaction : DryRunMode.Shadow
-            : annotations.DryRun;
+        var mode = annotations.DryRun;
         var evidence = new PlanEvidence
         {
             Plan = plan,
@@ -31,7 +29,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
             Subject = $"{deployment.Namespace}/{deployment.Name}",
             ApprovedPlanHash = annotations.ApprovedPlanHash,
             Expected = new PlanExpectation(stampedPlan, AcceptsRemainder: false),
-            DryRun = mode == DryRunMode.None ? new DryRunEvidence.NotRun($"{GatekeeperNames.DryRun}: none") : DryRunEvidence.Wanted,
+            DryRun = WantedDryRun(mode, rollout, deployment.Admission.DryRun),
         };
 
         if (!plan.IsBlocked && !plan.IsEmpty)
@@ -61,6 +59,20 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
     }
 
     /// <summary>
+    /// Whether the plan still has to be dry-run. The live dry-run takes the plan's locks on production tables, which a
+    /// <c>dryRun</c> request (<c>kubectl --dry-run=server</c>, GitOps diffs) must not: it reuses a result proven before,
+    /// or says the dry-run was skipped.
+    /// </summary>
+    internal static DryRunEvidence WantedDryRun(DryRunMode mode, PlannedRollout rollout, bool dryRunRequest) => mode switch
+    {
+        DryRunMode.None => new DryRunEvidence.NotRun($"{GatekeeperNames.DryRun}: none"),
+        DryRunMode.Live when dryRunRequest && rollout.Cached.DryRun is null && rollout.Target.Engine.TransactionalDdl =>
+            new DryRunEvidence.NotRun($"{GatekeeperNames.DryRun}: live does not run for a dry-run request, which must not lock production tables; the real apply runs it"),
+        DryRunMode.Live or DryRunMode.Shadow => DryRunEvidence.Wanted,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown dry-run mode"),
+    };
+
+    /// <summary>
     /// Reads the tables and server version within the request's budget. A failure is not a verdict: without the schema
     /// the linter judges from the text, which keeps size-dependent findings as errors, so nothing unsafe slips through.
     /// </summary>
@@ -78,7 +90,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return (null, database.Describe(e, rollout.Target));
+            return (null, database.Describe(e, rollout.Target).Message);
         }
     }
 
@@ -97,7 +109,8 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new DryRunEvidence.Unreachable(database.Describe(e, rollout.Target));
+            var failure = database.Describe(e, rollout.Target);
+            return failure.PermissionDenied ? new DryRunEvidence.NotPermitted(failure.Message) : new DryRunEvidence.Unreachable(failure.Message);
         }
 
         if (result.Succeeded)
@@ -105,8 +118,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
             return new DryRunEvidence.Succeeded(result.Notes);
         }
 
-        var how = mode == DryRunMode.Transaction ? "in a transaction that was rolled back" : "on a throwaway copy of the schema";
-        return new DryRunEvidence.Failed($"on {rollout.Target.Identity} ({how})", result.FailedAt, result.Message ?? "the dry-run failed");
+        return new DryRunEvidence.Failed(result.Place, result.FailedAt, result.Message ?? "the dry-run failed");
     }
 
     private async Task<DryRunResult> DryRunOnceAsync(DeploymentRequest deployment, PlannedRollout rollout, DryRunMode mode, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -127,7 +139,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         activity?.SetTag("gatekeeper.plan.hash", rollout.Cached.Plan.Hash);
         activity?.SetTag("gatekeeper.dry_run.mode", mode.ToString());
         var result = await calls.ExecuteAsync("dry-run", deadline,
-            async ct => await database.DryRunAsync(rollout.Target, rollout.Cached.Directory, rollout.Cached.Plan, mode, rollout.Scratch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            async ct => await database.DryRunAsync(rollout.Target, rollout.Cached.Directory, rollout.Cached.Plan, mode, rollout.DevServer, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         activity?.SetTag("gatekeeper.dry_run.succeeded", result.Succeeded);
         if (result.Succeeded)
         {

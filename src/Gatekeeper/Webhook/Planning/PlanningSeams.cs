@@ -14,7 +14,11 @@ namespace Gatekeeper.Webhook.Planning;
 public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Problem);
 
 /// <summary>Where a dry-run failed and the server's message; <see cref="Notes"/> say what it could not check.</summary>
-public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Message, IReadOnlyList<string> Notes, TimeSpan Elapsed);
+/// <param name="Place">How and where it ran, for messages: "on a throwaway copy of the schema on dev-db:5432".</param>
+public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Message, IReadOnlyList<string> Notes, TimeSpan Elapsed, string Place);
+
+/// <summary>Why a database call failed, in one sentence; a permission error is configuration, never an outage.</summary>
+public sealed record DatabaseFailure(string Message, bool PermissionDenied);
 
 /// <summary>
 /// What the webhook needs from the database engine (Gatekeeper.Databases): resolve a URL, read the history, dry-run
@@ -31,9 +35,13 @@ public interface IPlanningDatabase
     /// <summary>The live tables (sizes, columns) and server version the linter judges the plan against.</summary>
     Task<Databases.LiveSchema> ReadSchemaAsync(DatabaseTarget target, CancellationToken cancellationToken);
 
-    /// <summary>Proves the plan's pending migrations apply, leaving the database as it was.</summary>
-    Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, DryRunMode mode, DatabaseTarget? scratch, CancellationToken cancellationToken);
+    /// <summary>
+    /// Proves the plan's pending migrations apply, leaving the database as it was: on a throwaway copy on
+    /// <paramref name="devServer"/> (or the target's own server), or with <see cref="DryRunMode.Live"/> in a rolled-back
+    /// transaction on the target.
+    /// </summary>
+    Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, DryRunMode mode, DatabaseTarget? devServer, CancellationToken cancellationToken);
 
-    /// <summary>"database unreachable: …", "authentication failed for …": one sentence, no secret.</summary>
-    string Describe(Exception failure, DatabaseTarget target);
+    /// <summary>"database unreachable: …", "user reader may not …; grant …": one sentence, no secret.</summary>
+    DatabaseFailure Describe(Exception failure, DatabaseTarget target);
 }

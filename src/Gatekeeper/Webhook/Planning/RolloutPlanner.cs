@@ -19,6 +19,7 @@ public static class PlanFailureReasons
     public const string SourceInvalid = "SourceInvalid";
     public const string SecretInvalid = "SecretInvalid";
     public const string DatabaseUnreachable = "DatabaseUnreachable";
+    public const string DatabasePermissionDenied = Core.Planning.PlanVerdictReasons.DatabasePermissionDenied;
     public const string KubernetesUnreachable = "KubernetesUnreachable";
 }
 
@@ -28,8 +29,8 @@ public static class PlanFailureReasons
 /// </summary>
 public sealed record PlanFailure(string Reason, string Message, bool Undecidable);
 
-/// <summary>A Deployment's plan with everything the validating step needs to judge it.</summary>
-public sealed record PlannedRollout(CachedPlan Cached, DatabaseTarget Target, DatabaseTarget? Scratch, LoadedMigrationFiles Files, bool FromCache);
+/// <summary>A Deployment's plan with everything the validating step needs to judge it; <see cref="DevServer"/> is where dry-runs make their throwaway copy (null: the target's own server).</summary>
+public sealed record PlannedRollout(CachedPlan Cached, DatabaseTarget Target, DatabaseTarget? DevServer, LoadedMigrationFiles Files, bool FromCache);
 
 public sealed record RolloutPlanOutcome(PlannedRollout? Planned, PlanFailure? Failure)
 {
@@ -56,7 +57,7 @@ public sealed class RolloutPlanner(
 
         LoadedMigrationFiles files;
         SecretValue url;
-        SecretValue? scratchUrl = null;
+        SecretValue? devUrl = null;
         try
         {
             var loaded = await calls.ExecuteAsync("read ConfigMaps", deadline,
@@ -78,14 +79,14 @@ public sealed class RolloutPlanner(
             url = secret.Url!;
             if (annotations.DevDatabaseSecret is { } devReference)
             {
-                var scratch = await calls.ExecuteAsync("read Secret", deadline,
+                var dev = await calls.ExecuteAsync("read Secret", deadline,
                     async ct => await secrets.ReadAsync(@namespace, devReference, GatekeeperNames.DevDatabaseSecret, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-                if (scratch.Problem is not null)
+                if (dev.Problem is not null)
                 {
-                    return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, scratch.Problem);
+                    return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, dev.Problem);
                 }
 
-                scratchUrl = scratch.Url;
+                devUrl = dev.Url;
             }
         }
         catch (Exception e) when (IsKubernetesOutage(e))
@@ -108,16 +109,23 @@ public sealed class RolloutPlanner(
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem!);
         }
 
-        DatabaseTarget? scratchTarget = null;
-        if (scratchUrl is not null)
+        DatabaseTarget? devTarget = null;
+        if (devUrl is not null)
         {
-            var resolvedScratch = database.Resolve(scratchUrl, annotations.HistoryTable, annotations.Format);
-            if (resolvedScratch.Target is null)
+            var resolvedDev = database.Resolve(devUrl, annotations.HistoryTable, annotations.Format);
+            if (resolvedDev.Target is null)
             {
-                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedScratch.Problem}");
+                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedDev.Problem}");
             }
 
-            scratchTarget = resolvedScratch.Target;
+            if (resolvedDev.Target.Engine != target.Engine)
+            {
+                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid,
+                    $"{GatekeeperNames.DevDatabaseSecret} points at a {resolvedDev.Target.Engine.DisplayName} server ({resolvedDev.Target.Identity.Endpoint}), " +
+                    $"but the database is {target.Engine.DisplayName}: a dry-run copy must be made on a server of the same engine");
+            }
+
+            devTarget = resolvedDev.Target;
         }
 
         activity?.SetTag("db.system", target.Identity.Engine);
@@ -135,7 +143,10 @@ public sealed class RolloutPlanner(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return RolloutPlanOutcome.Failed(PlanFailureReasons.DatabaseUnreachable, database.Describe(e, target), undecidable: true);
+            var failure = database.Describe(e, target);
+            return failure.PermissionDenied
+                ? RolloutPlanOutcome.Failed(PlanFailureReasons.DatabasePermissionDenied, failure.Message)
+                : RolloutPlanOutcome.Failed(PlanFailureReasons.DatabaseUnreachable, failure.Message, undecidable: true);
         }
 
         var key = new PlanCacheKey(files.ContentHash, annotations.Format, target.Identity, Fingerprint(history));
@@ -143,14 +154,14 @@ public sealed class RolloutPlanner(
         {
             activity?.SetTag("gatekeeper.plan.cached", true);
             activity?.SetTag("gatekeeper.plan.hash", cached.Plan.Hash);
-            return new RolloutPlanOutcome(new PlannedRollout(cached, target, scratchTarget, files, FromCache: true), null);
+            return new RolloutPlanOutcome(new PlannedRollout(cached, target, devTarget, files, FromCache: true), null);
         }
 
         var plan = Core.Planning.MigrationPlanner.Plan(read.Directory!, history, target.Identity);
         var entry = cache.GetOrAdd(key, new CachedPlan(read.Directory!, plan));
         activity?.SetTag("gatekeeper.plan.hash", plan.Hash);
         activity?.SetTag("gatekeeper.plan.pending", plan.Pending.Count);
-        return new RolloutPlanOutcome(new PlannedRollout(entry, target, scratchTarget, files, FromCache: false), null);
+        return new RolloutPlanOutcome(new PlannedRollout(entry, target, devTarget, files, FromCache: false), null);
     }
 
     /// <summary>sha256 over what the history says, so any applied, repaired or dirtied row makes a new cache key.</summary>
