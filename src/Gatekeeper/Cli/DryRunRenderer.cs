@@ -7,7 +7,7 @@ internal static class DryRunRenderer
 {
     public static void WriteText(TextWriter output, DryRunReport report)
     {
-        var mode = report.Mode == DryRunMode.Transaction ? "in a rolled-back transaction" : "in a shadow database";
+        var mode = report.Mode == DryRunMode.Transaction ? "in a rolled-back transaction" : $"on a throwaway copy on {report.ShadowServer}";
         if (report.Succeeded)
         {
             output.WriteLine($"dry-run   ok: {report.Checked.Count} migration{(report.Checked.Count == 1 ? string.Empty : "s")} applied {mode} in {Durations.Format(report.Elapsed)}, nothing kept.");
@@ -35,6 +35,11 @@ internal static class DryRunRenderer
         report.Failure is null ? null : FailureDocument.From(report.Failure),
         report.Notes.Select(n => n.ToString()).ToList(),
         Math.Round(report.Elapsed.TotalMilliseconds, 1));
+
+    /// <summary>How and where it ran, for verdict messages.</summary>
+    public static string Place(DryRunReport report, Core.Planning.DatabaseIdentity database) => report.Mode == DryRunMode.Transaction
+        ? $"on {database} (in a transaction that was rolled back)"
+        : $"on a throwaway copy of the schema of {database.Database} on {report.ShadowServer}";
 
     internal static string OneLine(string statement)
     {

@@ -22,8 +22,9 @@ internal static class MigrateCommand
         var lockTimeout = DurationParser.Option("--lock-timeout", "How long to wait for another runner's migration lock before giving up.", TimeSpan.FromMinutes(2));
         var dryRun = new Option<bool>("--dry-run")
         {
-            Description = "Check that the pending migrations apply, then roll them back (PostgreSQL) or drop the shadow database (MySQL).",
+            Description = "Check that the pending migrations apply, on a throwaway copy of the live structure (see --dry-run-mode), and apply nothing.",
         };
+        var dryRunOptions = new DryRunOptions();
         var terminationLog = new Option<FileInfo?>("--termination-log")
         {
             Description = $"File that receives a one-line failure reason (default {KubernetesTerminationLog} when it exists).",
@@ -52,6 +53,7 @@ internal static class MigrateCommand
         };
 
         database.AddTo(command);
+        dryRunOptions.AddTo(command);
         verdictOptions.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
@@ -66,7 +68,7 @@ internal static class MigrateCommand
                 var expected = parse.GetValue(expectPlan)?.Trim().ToLowerInvariant();
                 var judge = Judge(db, target, verdictOptions.Allow(parse), verdictOptions.ApprovedPlanHash(parse), expected is { Length: > 0 } ? expected : null);
                 var run = await RunAsync(db, source, target, new MigrationRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout), Judge = judge },
-                    parse.GetValue(dryRun), progress, cancellationToken);
+                    parse.GetValue(dryRun) ? dryRunOptions.Settings(parse, target) : null, progress, cancellationToken);
                 if (json)
                 {
                     await stdout.WriteLineAsync(PlanRenderer.Serialize(run.ToDocument()));
@@ -115,7 +117,7 @@ internal static class MigrateCommand
         MigrationDirectory source,
         DatabaseTarget target,
         MigrationRunnerOptions runnerOptions,
-        bool dryRun,
+        DryRunSettings? dryRun,
         TextWriter progress,
         CancellationToken cancellationToken)
     {
@@ -124,9 +126,9 @@ internal static class MigrateCommand
         await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormats.Name(source.Format)}, {source.Migrations.Count} migrations");
         var runner = new MigrationRunner(db, runnerOptions);
 
-        if (dryRun)
+        if (dryRun is not null)
         {
-            var checkedPlan = await runner.DryRunAsync(source, cancellationToken);
+            var checkedPlan = await runner.DryRunAsync(source, dryRun, cancellationToken);
             var dryRunOnly = new MigrateRun(checkedPlan.Plan, dryRun: true) { DryRun = checkedPlan.Report };
             await WriteProblemsAsync(progress, checkedPlan.Plan);
             if (checkedPlan.Report is null)

@@ -16,9 +16,9 @@ internal static class PlanCommand
         var output = CommonOptions.Output();
         var dryRun = new Option<bool>("--dry-run")
         {
-            Description = "Also apply the pending migrations without keeping them: PostgreSQL in one rolled-back transaction, " +
-                          "MySQL in a throwaway shadow database replayed from the live schema.",
+            Description = "Also apply the pending migrations without keeping them: on a throwaway copy of the live structure (see --dry-run-mode).",
         };
+        var dryRunOptions = new DryRunOptions();
         var verdictOptions = new VerdictOptions();
 
         var command = new Command("plan", """
@@ -32,6 +32,7 @@ internal static class PlanCommand
         };
 
         database.AddTo(command);
+        dryRunOptions.AddTo(command);
         verdictOptions.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
@@ -48,7 +49,7 @@ internal static class PlanCommand
             if (parse.GetValue(dryRun) && !plan.IsBlocked && !plan.IsEmpty)
             {
                 // Run even when the lint already rejects: a person asking for it wants to know whether the plan applies.
-                dryRunReport = await db.DryRunAsync(source, plan.Pending, cancellationToken);
+                dryRunReport = await db.DryRunAsync(source, plan.Pending, dryRunOptions.Settings(parse, target), cancellationToken);
             }
 
             var verdict = PlanJudge.Judge(new PlanEvidence
@@ -104,7 +105,6 @@ internal static class PlanCommand
             return new DryRunEvidence.Succeeded(report.Notes.Select(n => n.ToString()).ToList());
         }
 
-        var how = report.Mode == DryRunMode.Transaction ? "in a transaction that was rolled back" : "on a throwaway copy of the schema";
-        return new DryRunEvidence.Failed($"on {database} ({how})", failure.Location?.ToString() ?? failure.File, failure.ServerMessage);
+        return new DryRunEvidence.Failed(DryRunRenderer.Place(report, database), failure.Location?.ToString() ?? failure.File, failure.ServerMessage);
     }
 }
