@@ -37,6 +37,12 @@ public sealed record MigrationPlan(
     string Hash,
     string? TargetVersion)
 {
+    /// <summary>
+    /// History rows newer than every file, when nothing is pending: the database is ahead of these files (a rollback, or
+    /// files not updated yet). Not a problem: under expand/contract the older code runs on the newer schema.
+    /// </summary>
+    public IReadOnlyList<string> Ahead { get; init; } = [];
+
     public bool IsBlocked => Problems.Count > 0;
 
     public bool IsEmpty => Pending.Count == 0;

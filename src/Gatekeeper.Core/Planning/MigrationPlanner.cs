@@ -29,6 +29,7 @@ public static class MigrationPlanner
 
         var rows = LatestRowPerId(history.Applied);
         var problems = new List<PlanProblem>();
+        var withoutFile = new List<string>();
         var applied = new List<Migration>();
         var pending = new List<Migration>();
 
@@ -46,12 +47,7 @@ public static class MigrationPlanner
             }
             else if (file is null)
             {
-                problems.Add(new PlanProblem(
-                    PlanProblemKind.Missing,
-                    row.Id,
-                    null,
-                    $"migration {row.Id} is recorded as applied in {history.Table} but no file in {directory.Source} has that version; " +
-                    "restore the file (applied migrations must stay in the source)"));
+                withoutFile.Add(row.Id);
             }
         }
 
@@ -108,8 +104,22 @@ public static class MigrationPlanner
             }
         }
 
+        // History rows whose file is gone are a hole in the source, unless the database is simply ahead of these files:
+        // nothing here is pending and every such row is newer than the newest file. That is a rollback (or files not
+        // updated yet); under expand/contract the older code runs on the newer schema, so it is said, not blocked.
+        var ahead = pending.Count == 0 && withoutFile.Count > 0 && withoutFile.All(id => IsNewerThanEveryFile(id, directory)) ? withoutFile : [];
+        foreach (var id in withoutFile.Except(ahead, StringComparer.Ordinal))
+        {
+            problems.Add(new PlanProblem(
+                PlanProblemKind.Missing,
+                id,
+                null,
+                $"migration {id} is recorded as applied in {history.Table} but no file in {directory.Source} has that version; " +
+                "restore the file (applied migrations must stay in the source)"));
+        }
+
         var target = directory.Migrations.LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
-        return new MigrationPlan(database, pending, applied, problems, ComputeHash(database, pending), target);
+        return new MigrationPlan(database, pending, applied, problems, ComputeHash(database, pending), target) { Ahead = ahead };
     }
 
     /// <summary>
@@ -202,6 +212,14 @@ public static class MigrationPlanner
         }
 
         return highest;
+    }
+
+    /// <summary>True when a history row's version (its id, or the number it starts with) sorts after every versioned file.</summary>
+    private static bool IsNewerThanEveryFile(string id, MigrationDirectory directory)
+    {
+        var version = MigrationVersion.TryParse(id) ?? MigrationVersion.TryParse(new string(id.TakeWhile(char.IsAsciiDigit).ToArray()));
+        var newest = directory.Migrations.Where(m => m.Kind == MigrationKind.Versioned).Select(m => m.Version).Max();
+        return version is not null && newest is not null && version.CompareNumeric(newest) > 0;
     }
 
     private static bool IsCoveredByHighWaterMark(Migration migration, string? appliedThrough)

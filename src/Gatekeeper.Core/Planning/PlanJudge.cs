@@ -31,7 +31,7 @@ public static class PlanJudge
 
         if (plan.IsEmpty)
         {
-            return PlanVerdict.Allow([]);
+            return PlanVerdict.Allow(plan.Ahead.Count > 0 ? [PlanVerdictMessages.Ahead(audience, plan)] : []);
         }
 
         var lint = evidence.Lint ?? throw new ArgumentException("a plan with pending migrations is judged with its lint report", nameof(evidence));
@@ -171,6 +171,14 @@ public static class PlanVerdictMessages
 
         text.Append("To proceed: fix the migration source as each line says; drift, missing, out-of-order and dirty migrations cannot be allowed or approved.");
         return text.ToString();
+    }
+
+    public static string Ahead(VerdictAudience audience, MigrationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var ids = string.Join(", ", plan.Ahead.Take(5)) + (plan.Ahead.Count > 5 ? $" and {plan.Ahead.Count - 5} more" : string.Empty);
+        return $"{Prefix(audience)}the database {plan.Database.Database} is ahead of these migration files: {plan.Ahead.Count} applied migration(s) have no file here ({ids}); " +
+               "nothing is applied, and the older code runs on the newer schema (expand/contract), so this is not a block";
     }
 
     public static string StaleStamp(string subject, string? stamped, MigrationPlan plan)

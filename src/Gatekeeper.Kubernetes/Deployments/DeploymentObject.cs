@@ -16,6 +16,16 @@ public static class DeploymentObject
     public static string? Name(JsonElement deployment) =>
         Descend(deployment, "metadata", "name") is { ValueKind: JsonValueKind.String } name ? name.GetString() : null;
 
+    public static string? Uid(JsonElement deployment) =>
+        Descend(deployment, "metadata", "uid") is { ValueKind: JsonValueKind.String } uid ? uid.GetString() : null;
+
+    /// <summary>spec.selector.matchLabels as a label selector (<c>a=b,c=d</c>), or null when it has none.</summary>
+    public static string? SelectorMatchLabels(JsonElement deployment)
+    {
+        var labels = StringMap(deployment, "spec", "selector", "matchLabels");
+        return labels.Count == 0 ? null : string.Join(",", labels.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Key}={pair.Value}"));
+    }
+
     public static string? GenerateName(JsonElement deployment) =>
         Descend(deployment, "metadata", "generateName") is { ValueKind: JsonValueKind.String } name ? name.GetString() : null;
 

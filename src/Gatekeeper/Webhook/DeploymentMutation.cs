@@ -12,7 +12,7 @@ namespace Gatekeeper.Webhook;
 /// Idempotent: an UPDATE whose template is otherwise unchanged keeps the old stamps, so re-applying an unchanged
 /// Deployment never starts a rollout. Judging the plan is the validating webhook's job.
 /// </summary>
-public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookOptions> options, TimeProvider timeProvider, ILogger<DeploymentMutation> logger) : IAdmissionHandler
+public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder rollbacks, IOptions<WebhookOptions> options, TimeProvider timeProvider, ILogger<DeploymentMutation> logger) : IAdmissionHandler
 {
     public string Webhook => "mutate-deployments";
 
@@ -50,6 +50,15 @@ public sealed class DeploymentMutation(RolloutPlanner planner, IOptions<WebhookO
         }
 
         var deadline = AdmissionDeadline.From(options.Value, timeProvider);
+        if (await rollbacks.FindAsync(deployment, deadline, cancellationToken).ConfigureAwait(false) is { } rollback)
+        {
+            // A template this Deployment already ran, with a plan already applied: give it back the stamps it ran with
+            // (so the Deployment controller scales its old ReplicaSet up again) and ask nothing of the database. The
+            // validating step says so to kubectl.
+            Log.RollbackAdmitted(logger, deployment.Namespace, deployment.Name, rollback.ReplicaSet, rollback.Stamps.Plan ?? "(none)");
+            return AdmissionResponse.Allow(request.Uid, patch: PlanStamp.BuildPatch(deployment.Object, rollback.Stamps));
+        }
+
         var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
         if (outcome.Failure is { } failure)
         {

@@ -18,6 +18,7 @@ public sealed record DeploymentValidationDecision(PlanVerdict Verdict, PlannedRo
 public sealed class DeploymentValidation(
     RolloutPlanner planner,
     PlanReviewer reviewer,
+    RollbackFinder rollbacks,
     IOptions<WebhookOptions> options,
     TimeProvider timeProvider)
 {
@@ -39,6 +40,12 @@ public sealed class DeploymentValidation(
         }
 
         var deadline = AdmissionDeadline.From(options.Value, timeProvider);
+        if (await rollbacks.FindAsync(deployment, deadline, cancellationToken).ConfigureAwait(false) is { } rollback && rollback.Stamps == stamp)
+        {
+            // A rollback to a template this Deployment ran, whose plan is applied: never blocked, never waits for the database.
+            return new(PlanVerdict.Allow([rollback.Warning($"{deployment.Namespace}/{deployment.Name}")]), null);
+        }
+
         var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
         var verdict = outcome.Failure is { } failure
             ? PlanVerdict.Deny(failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {failure.Message}", [], failure.Undecidable)

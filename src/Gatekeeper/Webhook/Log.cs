@@ -34,4 +34,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Could not record Event {Reason} on {Namespace}/{Name}: {ExceptionType}")]
     public static partial void EventNotRecorded(ILogger logger, string reason, string @namespace, string name, string exceptionType);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Could not read the ReplicaSets of {Namespace}/{Name} ({ExceptionType}) to recognise a rollback; planning the update as any other")]
+    public static partial void ReplicaSetsUnreadable(ILogger logger, string @namespace, string name, string exceptionType);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "{Namespace}/{Name} returns to the pod template of ReplicaSet {ReplicaSet} (plan {Plan}): admitted without planning")]
+    public static partial void RollbackAdmitted(ILogger logger, string @namespace, string name, string replicaSet, string plan);
 }

@@ -105,6 +105,7 @@ public static class WebhookHost
         services.AddSingleton<RolloutPlanner>();
         services.AddSingleton<PlanReviewer>();
         services.AddSingleton<DeploymentDecisionRecorder>();
+        services.AddSingleton<RollbackFinder>();
         services.AddSingleton<DeploymentMutation>();
         services.AddSingleton<DeploymentValidation>();
         services.AddSingleton<ValidateDeploymentsHandler>();

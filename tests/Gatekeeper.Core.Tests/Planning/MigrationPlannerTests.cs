@@ -196,4 +196,39 @@ public sealed class MigrationPlannerTests
         // Flyway's checksum ignores line terminators, so a CRLF checkout of the same file is not drift.
         Assert.Empty(MigrationPlanner.Plan(Directory(sameLinesOtherEndings), History(flywayRow), Database).Problems);
     }
+
+    [Fact]
+    public void A_database_ahead_of_the_files_is_noted_not_blocked_when_nothing_is_pending()
+    {
+        // A rollback: the older files, a history that already has the newer migrations.
+        var one = Versioned("1");
+        var two = Versioned("2");
+        var three = Versioned("3");
+
+        var plan = MigrationPlanner.Plan(Directory(one, two), History(Row(one), Row(two), Row(three)), Database);
+
+        Assert.Empty(plan.Problems);
+        Assert.True(plan.IsEmpty);
+        Assert.Equal(["3"], plan.Ahead);
+        var verdict = PlanJudge.Judge(new PlanEvidence { Plan = plan, Audience = VerdictAudience.Admission, Subject = "shop/web" });
+        Assert.True(verdict.Allowed);
+        Assert.Contains("ahead of these migration files: 1 applied migration(s) have no file here (3)", Assert.Single(verdict.Warnings), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_file_below_the_newest_or_beside_pending_work_still_blocks()
+    {
+        var one = Versioned("1");
+        var two = Versioned("2");
+        var three = Versioned("3");
+        var four = Versioned("4");
+
+        var hole = MigrationPlanner.Plan(Directory(one, three), History(Row(one), Row(two), Row(three)), Database);
+        var aheadButPending = MigrationPlanner.Plan(Directory(one, two, four), History(Row(one), Row(two), Row(Versioned("5"))), Database);
+
+        Assert.Equal(PlanProblemKind.Missing, Assert.Single(hole.Problems).Kind);
+        Assert.Empty(hole.Ahead);
+        Assert.Contains(aheadButPending.Problems, p => p.Kind == PlanProblemKind.Missing && p.MigrationId == "5");
+        Assert.Empty(aheadButPending.Ahead);
+    }
 }
