@@ -15,6 +15,7 @@ public static class GatekeeperCommandLine
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(LintCommand.Create());
         root.Subcommands.Add(RepairCommand.Create());
+        root.Subcommands.Add(SchemaCommand.Create());
         root.Subcommands.Add(Webhook.ServeCommand.Create());
         root.Subcommands.Add(Controller.ClusterStatusCommand.Create());
         return root;
