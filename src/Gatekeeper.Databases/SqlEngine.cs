@@ -135,6 +135,12 @@ public abstract partial class SqlEngine
     /// <summary>A connection outside any pool, so closing it really ends the server session (locks, throwaway databases).</summary>
     internal abstract DbConnection CreateUnpooledConnection(DatabaseUrl url);
 
+    /// <summary>Reads a database's catalogs into the declarative mode's schema model.</summary>
+    internal abstract Schema.CatalogReader Catalog { get; }
+
+    /// <summary>Loads a desired state into a dev database of this engine and leaves that database as it found it.</summary>
+    internal abstract Schema.DevDatabaseLoader CreateDevDatabaseLoader();
+
     public static SqlEngine For(DatabaseEngine engine) => engine switch
     {
         DatabaseEngine.Postgres => Postgres,
@@ -300,6 +306,10 @@ public abstract partial class SqlEngine
 
         internal override DbConnection CreateUnpooledConnection(DatabaseUrl url) =>
             new NpgsqlConnection(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
+
+        internal override Schema.CatalogReader Catalog => Schema.PostgresCatalogReader.Instance;
+
+        internal override Schema.DevDatabaseLoader CreateDevDatabaseLoader() => new Schema.PostgresDevDatabaseLoader();
     }
 
     private sealed partial class MySqlEngine : SqlEngine
@@ -416,6 +426,10 @@ public abstract partial class SqlEngine
 
         internal override DbConnection CreateUnpooledConnection(DatabaseUrl url) =>
             new MySqlConnection(new MySqlConnectionStringBuilder(url.ToMySqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
+
+        internal override Schema.CatalogReader Catalog => Schema.MySqlCatalogReader.Instance;
+
+        internal override Schema.DevDatabaseLoader CreateDevDatabaseLoader() => new Schema.MySqlDevDatabaseLoader();
 
         [GeneratedRegex(@"near '(?<near>.*)' at line (?<line>\d+)$", RegexOptions.Singleline)]
         private static partial Regex NearAtLine();

@@ -6,16 +6,15 @@ namespace Gatekeeper.Databases.Schema;
 /// <summary>
 /// Reads one database's schema from its catalogs into a <see cref="SchemaModel"/>, the same way for the live database
 /// and for the dev database the desired state was loaded into, so the two compare like for like. One implementation
-/// per engine, chosen by <see cref="For"/>.
+/// per engine, reached through <see cref="SqlEngine.Catalog"/>.
 /// </summary>
 internal abstract class CatalogReader
 {
-    public static CatalogReader For(DatabaseEngine engine) => engine switch
-    {
-        DatabaseEngine.Postgres => PostgresCatalogReader.Instance,
-        DatabaseEngine.MySql => MySqlCatalogReader.Instance,
-        _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "no catalog reader for this engine"),
-    };
+    /// <summary>
+    /// The live database's schema and the facts a dev database must match, read as one consistent snapshot where the
+    /// engine has one (PostgreSQL: a read-only repeatable-read transaction).
+    /// </summary>
+    public abstract Task<(SchemaModel Model, LiveServerFacts Facts)> ReadLiveAsync(DbSession session, CancellationToken cancellationToken);
 
     /// <summary>
     /// Reads the schema visible on <paramref name="session"/>. PostgreSQL reads it inside the session's transaction (the

@@ -1,5 +1,4 @@
 using Gatekeeper.Core.History;
-using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.Execution;
 using Gatekeeper.Databases.History;
 
@@ -13,7 +12,7 @@ namespace Gatekeeper.Databases.Schema;
 /// first and completed or given the error afterwards. A failed apply does not block the next: the next plan starts
 /// from what the database has.
 /// </summary>
-internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlDialect dialect) : HistoryTableLayout(table, dialect)
+internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlEngine engine) : HistoryTableLayout(table, engine)
 {
     public const string DefaultName = "gatekeeper_declarative_history";
 
@@ -23,8 +22,9 @@ internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlDialect
 
     protected override IEnumerable<string> CreateStatements(DbSession session)
     {
-        var boolean = Dialect == SqlDialect.Postgres ? "boolean" : "tinyint(1)";
-        var text = Dialect == SqlDialect.Postgres ? "text" : "longtext";
+        var boolean = Engine.BooleanType;
+        // MySQL's text holds 64 KB; a plan of hundreds of statements needs more.
+        var text = Engine.TransactionalDdl ? "text" : "longtext";
         yield return $"""
             CREATE TABLE IF NOT EXISTS {QuotedName(session)} (
                 installed_rank integer NOT NULL PRIMARY KEY,

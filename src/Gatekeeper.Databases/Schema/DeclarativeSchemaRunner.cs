@@ -1,12 +1,8 @@
-using System.Data.Common;
 using Gatekeeper.Core.Schema;
-using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.Execution;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using MySqlConnector;
-using Npgsql;
 
 namespace Gatekeeper.Databases.Schema;
 
@@ -161,7 +157,7 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
     private async Task<MigrationFailure?> ApplyPlanAsync(SchemaPlan plan, MigrationDatabaseOptions databaseOptions, CancellationToken cancellationToken)
     {
         var migration = plan.ToMigration();
-        var script = MigrationScript.Prepare(migration, target.Dialect, out var problems);
+        var script = MigrationScript.Prepare(migration, target.SqlEngine, out var problems);
         if (problems.Count > 0)
         {
             throw new InvalidOperationException($"the generated plan does not split back into statements: {problems[0]}");
@@ -169,10 +165,10 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
 
         var time = _options.TimeProvider;
         await using var session = await OpenAsync(target, cancellationToken).ConfigureAwait(false);
-        var history = new DeclarativeHistoryTable(_options.HistoryTable, target.Dialect);
+        var history = new DeclarativeHistoryTable(_options.HistoryTable, target.SqlEngine);
         await history.CreateAsync(session, cancellationToken).ConfigureAwait(false);
         var entry = new HistoryEntry(migration, null, script.Statements.Count);
-        var applier = new MigrationApplier(EngineSql.For(target.Dialect), databaseOptions, Label, _logger);
+        var applier = new MigrationApplier(target.SqlEngine, databaseOptions, Label, _logger);
         var result = await applier.ApplyAsync(session, history, script, entry, cancellationToken).ConfigureAwait(false);
         if (result.Failure is { LeftDirty: false } failure && session.Connection.State == System.Data.ConnectionState.Open)
         {
@@ -183,35 +179,13 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
         return result.Failure;
     }
 
-    /// <summary>The live schema and the server facts the dev database must match, read in one consistent snapshot.</summary>
+    /// <summary>The live schema and the server facts the dev database must match.</summary>
     private async Task<(SchemaModel Model, LiveServerFacts Facts)> ReadLiveAsync(CancellationToken cancellationToken)
     {
         await using var session = await OpenAsync(target, cancellationToken).ConfigureAwait(false);
-        var reader = CatalogReader.For(target.Engine);
         try
         {
-            if (target.Engine == DatabaseEngine.Postgres)
-            {
-                await session.ExecuteAsync("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cancellationToken).ConfigureAwait(false);
-            }
-
-            var flavor = await reader.ServerFlavorAsync(session, cancellationToken).ConfigureAwait(false);
-            var facts = new LiveServerFacts(flavor);
-            if (target.Engine == DatabaseEngine.MySql)
-            {
-                var defaults = await session.QueryAsync(
-                    "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
-                    r => (r.GetString(0), r.GetString(1)), cancellationToken).ConfigureAwait(false);
-                facts = facts with { DefaultCharset = defaults[0].Item1, DefaultCollation = defaults[0].Item2 };
-            }
-
-            var model = await reader.ReadAsync(session, cancellationToken).ConfigureAwait(false);
-            if (target.Engine == DatabaseEngine.Postgres)
-            {
-                await session.ExecuteAsync("ROLLBACK", cancellationToken).ConfigureAwait(false);
-            }
-
-            return (model, facts);
+            return await target.SqlEngine.Catalog.ReadLiveAsync(session, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
         {
@@ -221,9 +195,7 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
 
     private static async Task<DbSession> OpenAsync(DatabaseUrl url, CancellationToken cancellationToken)
     {
-        DbConnection connection = url.Engine == DatabaseEngine.Postgres
-            ? new NpgsqlConnection(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString)
-            : new MySqlConnection(new MySqlConnectionStringBuilder(url.ToMySqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
+        var connection = url.SqlEngine.CreateUnpooledConnection(url);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -234,6 +206,6 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
             throw DatabaseErrorClassifier.ForConnection(ex, url);
         }
 
-        return new DbSession(connection, url.Dialect);
+        return new DbSession(connection, url.SqlEngine);
     }
 }

@@ -1,8 +1,6 @@
-using System.Data.Common;
 using Gatekeeper.Core.Schema;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.Execution;
-using MySqlConnector;
 using Npgsql;
 
 namespace Gatekeeper.Databases.Schema;
@@ -37,13 +35,7 @@ public static class DevDatabase
         ArgumentNullException.ThrowIfNull(dev);
         ArgumentNullException.ThrowIfNull(desired);
         ArgumentNullException.ThrowIfNull(live);
-        var loader = dev.Engine switch
-        {
-            DatabaseEngine.Postgres => (DevDatabaseLoader)new PostgresDevDatabaseLoader(),
-            DatabaseEngine.MySql => new MySqlDevDatabaseLoader(),
-            _ => throw new ArgumentOutOfRangeException(nameof(dev), dev.Engine, "no dev database loader for this engine"),
-        };
-        return loader.LoadAsync(dev, desired, live, time ?? TimeProvider.System, cancellationToken);
+        return dev.SqlEngine.CreateDevDatabaseLoader().LoadAsync(dev, desired, live, time ?? TimeProvider.System, cancellationToken);
     }
 }
 
@@ -56,7 +48,7 @@ internal abstract class DevDatabaseLoader
     {
         var started = time.GetTimestamp();
         await using var session = await OpenAsync(dev, cancellationToken).ConfigureAwait(false);
-        var reader = CatalogReader.For(dev.Engine);
+        var reader = dev.SqlEngine.Catalog;
         var warnings = new List<string>();
         try
         {
@@ -77,7 +69,7 @@ internal abstract class DevDatabaseLoader
                     "give Gatekeeper an empty database of its own: what is in it would be taken for part of the desired state");
             }
 
-            var engine = EngineSql.For(dev.Dialect);
+            var engine = dev.SqlEngine;
             foreach (var statement in desired.Loaded)
             {
                 try
@@ -106,9 +98,7 @@ internal abstract class DevDatabaseLoader
 
     private static async Task<DbSession> OpenAsync(DatabaseUrl dev, CancellationToken cancellationToken)
     {
-        DbConnection connection = dev.Engine == DatabaseEngine.Postgres
-            ? new NpgsqlConnection(new NpgsqlConnectionStringBuilder(dev.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString)
-            : new MySqlConnection(new MySqlConnectionStringBuilder(dev.ToMySqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
+        var connection = dev.SqlEngine.CreateUnpooledConnection(dev);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -123,7 +113,7 @@ internal abstract class DevDatabaseLoader
             throw new DatabaseException(failure.Kind, message, failure.ServerCode, ex);
         }
 
-        return new DbSession(connection, dev.Dialect) { CommandTimeoutSeconds = 300 };
+        return new DbSession(connection, dev.SqlEngine) { CommandTimeoutSeconds = 300 };
     }
 
     /// <summary>Takes the dev database's lock and readies the session; the load runs after it.</summary>

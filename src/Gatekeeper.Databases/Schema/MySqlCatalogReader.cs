@@ -39,6 +39,17 @@ internal sealed partial class MySqlCatalogReader : CatalogReader
         return await session.QueryAsync(sql, r => $"{r.GetString(0)} {r.GetString(1)}", cancellationToken, ("limit", limit)).ConfigureAwait(false);
     }
 
+    public override async Task<(SchemaModel Model, LiveServerFacts Facts)> ReadLiveAsync(DbSession session, CancellationToken cancellationToken)
+    {
+        // MySQL has no snapshot for DDL: the catalog is read as it is, one table after another.
+        var flavor = await ServerFlavorAsync(session, cancellationToken).ConfigureAwait(false);
+        var defaults = await session.QueryAsync(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+            r => (Charset: r.GetString(0), Collation: r.GetString(1)), cancellationToken).ConfigureAwait(false);
+        var facts = new LiveServerFacts(flavor, defaults[0].Charset, defaults[0].Collation);
+        return (await ReadAsync(session, cancellationToken).ConfigureAwait(false), facts);
+    }
+
     public override async Task<SchemaModel> ReadAsync(DbSession session, CancellationToken cancellationToken)
     {
         var database = (string?)await session.ScalarAsync("SELECT DATABASE()", cancellationToken).ConfigureAwait(false)

@@ -58,6 +58,20 @@ internal sealed class PostgresCatalogReader : CatalogReader
         return await session.QueryAsync(sql, r => r.GetString(0), cancellationToken, ("limit", limit)).ConfigureAwait(false);
     }
 
+    public override async Task<(SchemaModel Model, LiveServerFacts Facts)> ReadLiveAsync(DbSession session, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var facts = new LiveServerFacts(await ServerFlavorAsync(session, cancellationToken).ConfigureAwait(false));
+            return (await ReadAsync(session, cancellationToken).ConfigureAwait(false), facts);
+        }
+        finally
+        {
+            await session.ExecuteAsync("ROLLBACK", CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
     public override async Task<SchemaModel> ReadAsync(DbSession session, CancellationToken cancellationToken)
     {
         // Every printer qualifies what is not on the search path: with it empty, everything user-defined is qualified.

@@ -104,7 +104,7 @@ internal sealed class SchemaCommandOptions
 
         if (dev.Engine != target.Engine)
         {
-            throw new CommandLineError($"--dev-url is a {Engine(dev)} database but --url a {Engine(target)} one; the dev database must be the same engine and version");
+            throw new CommandLineError($"--dev-url is a {dev.SqlEngine.DisplayName} database but --url a {target.SqlEngine.DisplayName} one; the dev database must be the same engine and version");
         }
 
         if (dev.Host == target.Host && dev.Port == target.Port && dev.Database == target.Database)
@@ -116,8 +116,6 @@ internal sealed class SchemaCommandOptions
         var exclusions = SchemaExclusions.Parse(patterns, target.Dialect, out var excludeError) ?? throw new CommandLineError(excludeError!);
         return new SchemaInputs(read.Schema!, source, target, dev, exclusions);
     }
-
-    private static string Engine(DatabaseUrl url) => url.Engine == DatabaseEngine.Postgres ? "PostgreSQL" : "MySQL";
 
     private static string ResolveDevUrl(string? url, FileInfo? file)
     {
