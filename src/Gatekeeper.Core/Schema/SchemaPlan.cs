@@ -31,6 +31,16 @@ public sealed record SchemaPlan(SqlDialect Dialect, DatabaseIdentity Database, s
     public string Sql => SchemaScript.Render(Dialect, Changes);
 
     /// <summary>
+    /// The plan as a migration plan of one migration (none when empty), so <see cref="PlanJudge"/> judges it like any
+    /// other; its target version names the desired state.
+    /// </summary>
+    public MigrationPlan ToMigrationPlan() =>
+        new(Database, IsEmpty ? [] : [ToMigration()], [], [], Hash, TargetVersion);
+
+    /// <summary>What the new pods need: the desired state, as <c>schema-</c> and the first 12 characters of its hash.</summary>
+    public string TargetVersion => "schema-" + DesiredHash[..Math.Min(12, DesiredHash.Length)];
+
+    /// <summary>
     /// The script as a migration, so the linter, the dry-run and the executor treat it exactly as they treat a migration
     /// file. Its id is the plan hash; its checksum the desired state's hash.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Gatekeeper.Core.Lint;
+using Gatekeeper.Core.Planning;
 using Gatekeeper.Core.Schema;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.Schema;
@@ -8,8 +9,8 @@ namespace Gatekeeper.Cli;
 
 /// <summary>
 /// <c>gatekeeper schema plan|apply</c>: the declarative mode. The desired state is loaded into a dev database, both
-/// catalogs are read into one model, and the difference becomes statements that go through the same linter, approval
-/// and exit codes as a migration directory's plan.
+/// catalogs are read into one model, and the difference becomes statements that go through the same linter, verdict
+/// (<see cref="SchemaPlanJudge"/>, which is <see cref="PlanJudge"/>'s) and exit codes as a migration directory's plan.
 /// </summary>
 internal static class SchemaCommand
 {
@@ -27,6 +28,7 @@ internal static class SchemaCommand
     private static Command CreatePlan()
     {
         var inputs = new SchemaCommandOptions();
+        var verdictOptions = new VerdictOptions();
         var output = new Option<SchemaOutputFormat>("--output", "-o")
         {
             Description = "text (for people), sql (only the statements; nothing at all when the database matches), or json.",
@@ -44,28 +46,44 @@ internal static class SchemaCommand
             output,
         };
         inputs.AddTo(command);
+        verdictOptions.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var resolved = await inputs.ResolveAsync(parse, cancellationToken);
             var runner = new DeclarativeSchemaRunner(resolved.Target, resolved.Dev, resolved.Exclusions);
             var planned = await runner.PlanAsync(resolved.Desired, cancellationToken);
             var plan = planned.Plan ?? throw LoadFailed(resolved, planned.LoadFailure!);
-            var lint = await LintAsync(plan, resolved, LintAllowList.Parse(inputs.Allow(parse)), cancellationToken);
-            var refusal = SchemaPlanJudgement.Refusal(plan, lint, approvedHash: null, expectedHash: null);
+            var (live, schemaProblem) = plan.IsEmpty ? (null, null) : await ReadLiveStatisticsAsync(resolved, cancellationToken);
+            var lint = Lint(plan, resolved, verdictOptions.Allow(parse), live);
+            var verdict = SchemaPlanJudge.Judge(plan, new PlanEvidence
+            {
+                Plan = plan.ToMigrationPlan(),
+                Audience = VerdictAudience.CommandLine,
+                Subject = VerdictOptions.Subject(plan.Database),
+                Lint = plan.IsEmpty ? null : lint,
+                ApprovedPlanHash = verdictOptions.ApprovedPlanHash(parse),
+                SchemaProblem = schemaProblem,
+            });
             var stderr = parse.InvocationConfiguration.Error;
             switch (parse.GetRequiredValue(output))
             {
                 case SchemaOutputFormat.Sql:
+                    // Only statements on stdout, so the output can be saved and run; what a person should read goes to stderr.
                     await stdout.WriteAsync(plan.Sql);
-                    if (lint.Findings.Count > 0 || plan.Notes.Count > 0)
+                    SchemaPlanRenderer.WriteNotes(stderr, plan);
+                    if (lint.Findings.Count > 0)
                     {
-                        SchemaPlanRenderer.WriteNotes(stderr, plan);
                         await LintCommand.WriteReportAsync(stderr, lint, OutputFormat.Text, SchemaPlan.ScriptName);
+                    }
+
+                    if (!verdict.Allowed)
+                    {
+                        PlanRenderer.WriteVerdict(stderr, verdict);
                     }
 
                     break;
                 case SchemaOutputFormat.Json:
-                    await stdout.WriteLineAsync(SchemaPlanRenderer.ToJson(resolved, planned, lint, refusal));
+                    await stdout.WriteLineAsync(SchemaPlanRenderer.ToJson(resolved, planned, lint, verdict));
                     break;
                 default:
                     SchemaPlanRenderer.WriteText(stdout, resolved, planned);
@@ -75,11 +93,11 @@ internal static class SchemaCommand
                         await LintCommand.WriteReportAsync(stdout, lint, OutputFormat.Text, SchemaPlan.ScriptName);
                     }
 
-                    SchemaPlanRenderer.WriteVerdict(stdout, plan, refusal);
+                    SchemaPlanRenderer.WriteVerdict(stdout, plan, verdict);
                     break;
             }
 
-            return refusal is null ? ExitCodes.Ok : ExitCodes.Rejected;
+            return verdict.Allowed ? ExitCodes.Ok : ExitCodes.Rejected;
         });
         return command;
     }
@@ -87,16 +105,13 @@ internal static class SchemaCommand
     private static Command CreateApply()
     {
         var inputs = new SchemaCommandOptions();
+        var verdictOptions = new VerdictOptions();
         var output = CommonOptions.Output();
         var lockTimeout = DurationParser.Option("--lock-timeout", "How long to wait for another runner's migration lock before giving up.", TimeSpan.FromMinutes(2));
-        var approvePlan = new Option<string?>("--approve-plan")
-        {
-            Description = "A plan hash approved explicitly: a plan with blocking lint findings applies only when its hash is this one (as the gatekeeper.dev/approve-plan annotation).",
-            HelpName = "HASH",
-        };
         var expectPlan = new Option<string?>("--expect-plan")
         {
-            Description = "Apply only if the plan made under the lock has exactly this hash (what the webhook admitted); otherwise apply nothing.",
+            Description = "Apply only if the plan made under the lock has exactly this hash (what the webhook admitted, which also " +
+                          "approves its findings); otherwise apply nothing.",
             HelpName = "HASH",
         };
         var terminationLog = new Option<FileInfo?>("--termination-log")
@@ -105,15 +120,17 @@ internal static class SchemaCommand
             HelpName = "FILE",
         };
         var command = new Command("apply", """
-            Make the database match the desired schema: take the migration lock, plan again under it, lint the statements
-            (blocking findings stop it unless allowed or the plan is approved), apply them (PostgreSQL: in one transaction),
-            and record the apply (desired-state hash, statements, time) in gatekeeper_declarative_history.
-            Exit 0 when the database matches, 1 when the plan is refused, not the expected one, or a statement failed, 2 on bad input.
+            Make the database match the desired schema: take the migration lock, plan again under it, judge the statements like
+            `gatekeeper migrate` judges pending migrations (blocking lint findings stop it unless allowed or the plan is approved),
+            apply them (PostgreSQL: in one transaction), and record the apply (desired-state hash, statements, time) in
+            gatekeeper_declarative_history. Exit 0 when the database matches, 1 when the plan is refused, not the expected one,
+            or a statement failed, 2 on bad input.
             """)
         {
-            approvePlan, expectPlan, lockTimeout, terminationLog, output,
+            expectPlan, lockTimeout, terminationLog, output,
         };
         inputs.AddTo(command);
+        verdictOptions.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var reasonFile = parse.GetValue(terminationLog) ?? (File.Exists(KubernetesTerminationLog) ? new FileInfo(KubernetesTerminationLog) : null);
@@ -122,14 +139,30 @@ internal static class SchemaCommand
                 var resolved = await inputs.ResolveAsync(parse, cancellationToken);
                 var json = parse.GetRequiredValue(output) == OutputFormat.Json;
                 var progress = json ? TextWriter.Null : stdout;
-                var allow = LintAllowList.Parse(inputs.Allow(parse));
-                var live = await ReadLiveStatisticsAsync(resolved, cancellationToken);
-                var runner = new DeclarativeSchemaRunner(resolved.Target, resolved.Dev, resolved.Exclusions, new DeclarativeRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout) });
+                var allow = verdictOptions.Allow(parse);
+                var approved = verdictOptions.ApprovedPlanHash(parse);
+                var expected = parse.GetValue(expectPlan)?.Trim().ToLowerInvariant() is { Length: > 0 } hash ? hash : null;
+
+                // Row estimates and the server version only tune the lint; reading them before the lock keeps the lock short.
+                var (live, schemaProblem) = await ReadLiveStatisticsAsync(resolved, cancellationToken);
+                var runner = new DeclarativeSchemaRunner(resolved.Target, resolved.Dev, resolved.Exclusions,
+                    new DeclarativeRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout) });
                 LintReport? lint = null;
+                PlanVerdict? verdict = null;
                 var result = await runner.ApplyAsync(resolved.Desired, plan =>
                 {
                     lint = Lint(plan, resolved, allow, live);
-                    return SchemaPlanJudgement.Refusal(plan, lint, parse.GetValue(approvePlan), parse.GetValue(expectPlan));
+                    verdict = SchemaPlanJudge.Judge(plan, new PlanEvidence
+                    {
+                        Plan = plan.ToMigrationPlan(),
+                        Audience = VerdictAudience.CommandLine,
+                        Subject = VerdictOptions.Subject(plan.Database),
+                        Lint = plan.IsEmpty ? null : lint,
+                        ApprovedPlanHash = approved,
+                        Expected = expected is null ? null : new PlanExpectation(expected, AcceptsRemainder: false),
+                        SchemaProblem = schemaProblem,
+                    });
+                    return verdict.Allowed ? null : verdict.Message ?? verdict.Reason;
                 }, cancellationToken);
 
                 if (result.Status == DeclarativeApplyStatus.LoadFailed)
@@ -139,19 +172,19 @@ internal static class SchemaCommand
 
                 if (json)
                 {
-                    await stdout.WriteLineAsync(SchemaPlanRenderer.ApplyToJson(resolved, result, lint));
+                    await stdout.WriteLineAsync(SchemaPlanRenderer.ApplyToJson(resolved, result, lint, verdict));
                 }
                 else
                 {
-                    if (result.Planned is { } planned)
+                    if (result.Planned is { Plan: not null } planned)
                     {
                         SchemaPlanRenderer.WriteText(progress, resolved, planned, showSql: false);
                     }
 
                     if (lint is { Findings.Count: > 0 })
                     {
-                        await progress.WriteLineAsync();
                         await LintCommand.WriteReportAsync(progress, lint, OutputFormat.Text, SchemaPlan.ScriptName);
+                        await progress.WriteLineAsync();
                     }
 
                     await progress.WriteLineAsync(SchemaPlanRenderer.Outcome(result));
@@ -159,7 +192,7 @@ internal static class SchemaCommand
 
                 if (!result.Succeeded && reasonFile is not null)
                 {
-                    await TryWriteAsync(reasonFile, result.Message);
+                    await TryWriteAsync(reasonFile, result.Message.Split('\n')[0]);
                 }
 
                 return result.Succeeded ? ExitCodes.Ok : ExitCodes.Rejected;
@@ -177,12 +210,6 @@ internal static class SchemaCommand
         new($"the desired state does not load into the dev database {resolved.Dev.Database} at {resolved.Dev.Endpoint}: {failure}" +
             $"{Environment.NewLine}  statement: {DryRunRenderer.OneLine(failure.Statement)}");
 
-    private static async Task<LintReport> LintAsync(SchemaPlan plan, SchemaInputs resolved, IReadOnlyList<string> allow, CancellationToken cancellationToken)
-    {
-        var live = plan.IsEmpty ? null : await ReadLiveStatisticsAsync(resolved, cancellationToken);
-        return Lint(plan, resolved, allow, live);
-    }
-
     /// <summary>The generated statements, linted as the migration file they are (size-dependent findings read the live row estimates).</summary>
     private static LintReport Lint(SchemaPlan plan, SchemaInputs resolved, IReadOnlyList<string> allow, LiveSchema? live) =>
         Linter.Lint(plan.IsEmpty ? [] : [plan.ToMigration()], resolved.Target.Dialect, LintOptions.Default with
@@ -192,10 +219,18 @@ internal static class SchemaCommand
             ServerMajorVersion = live?.ServerMajorVersion,
         });
 
-    private static async Task<LiveSchema> ReadLiveStatisticsAsync(SchemaInputs resolved, CancellationToken cancellationToken)
+    /// <summary>Row estimates and the server version for the linter; a schema that cannot be read is judged from the text alone.</summary>
+    private static async Task<(LiveSchema? Live, string? Problem)> ReadLiveStatisticsAsync(SchemaInputs resolved, CancellationToken cancellationToken)
     {
         await using var database = MigrationDatabase.Open(resolved.Target);
-        return await database.ReadSchemaAsync(cancellationToken);
+        try
+        {
+            return (await database.ReadSchemaAsync(cancellationToken), null);
+        }
+        catch (DatabaseException e) when (e.Kind is not (DatabaseErrorKind.Unreachable or DatabaseErrorKind.AuthenticationFailed or DatabaseErrorKind.UnknownDatabase))
+        {
+            return (null, e.Message);
+        }
     }
 
     private static async Task TryWriteAsync(FileInfo file, string reason)
@@ -209,37 +244,4 @@ internal static class SchemaCommand
             // The reason is also on stdout/stderr; a read-only termination log must not hide the real failure.
         }
     }
-}
-
-/// <summary>Whether a declarative plan may run: the same rules as a migration plan's (expected hash, blocked, lint, approval).</summary>
-internal static class SchemaPlanJudgement
-{
-    /// <summary>Null when the plan may run; otherwise the one sentence that says why not and how to get past it.</summary>
-    public static string? Refusal(SchemaPlan plan, LintReport lint, string? approvedHash, string? expectedHash)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(lint);
-        if (expectedHash is not null && !string.Equals(expectedHash.Trim(), plan.Hash, StringComparison.Ordinal))
-        {
-            return $"the plan made under the lock is {plan.Hash}, not the expected {expectedHash.Trim()}: the database or the desired state changed since it was planned; nothing was applied";
-        }
-
-        if (plan.IsBlocked)
-        {
-            var blocking = plan.Notes.Where(n => n.Blocking).ToList();
-            return $"plan {Short(plan.Hash)} is blocked: {string.Join("; ", blocking.Select(n => n.ToString()))}";
-        }
-
-        var findings = lint.Findings.Where(f => f.IsBlocking).ToList();
-        if (findings.Count > 0 && !string.Equals(approvedHash?.Trim(), plan.Hash, StringComparison.Ordinal))
-        {
-            var rules = string.Join(",", findings.Select(f => f.Rule.Id).Distinct(StringComparer.Ordinal));
-            return $"plan {Short(plan.Hash)} is unsafe: {findings.Count} blocking finding{(findings.Count == 1 ? string.Empty : "s")} ({rules}); " +
-                   $"accept the rules with --allow {rules}, or approve exactly this plan with --approve-plan {plan.Hash}";
-        }
-
-        return null;
-    }
-
-    internal static string Short(string hash) => hash[..Math.Min(12, hash.Length)];
 }

@@ -14,7 +14,7 @@ internal enum SchemaOutputFormat
 }
 
 /// <summary>
-/// The options every <c>gatekeeper schema</c> command shares (--to, --url, --dev-url, --exclude, --allow) and the one
+/// The options every <c>gatekeeper schema</c> command shares (--to, --url, --dev-url, --exclude) and the one
 /// way they become a checked desired state, a target and a dev database.
 /// </summary>
 internal sealed class SchemaCommandOptions
@@ -58,12 +58,6 @@ internal sealed class SchemaCommandOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
-    private readonly Option<string?> _allow = new("--allow")
-    {
-        Description = "Lint rule ids or categories to accept, comma separated (as the gatekeeper.dev/allow annotation).",
-        HelpName = "RULES",
-    };
-
     public void AddTo(Command command)
     {
         command.Options.Add(_to);
@@ -72,10 +66,7 @@ internal sealed class SchemaCommandOptions
         command.Options.Add(_devUrl);
         command.Options.Add(_devUrlFile);
         command.Options.Add(_exclude);
-        command.Options.Add(_allow);
     }
-
-    public string? Allow(ParseResult parse) => parse.GetValue(_allow);
 
     /// <summary>Reads and checks the desired state first (a broken file is reported before any connection), then the URLs.</summary>
     public async Task<SchemaInputs> ResolveAsync(ParseResult parse, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Lint.Formatting;
+using Gatekeeper.Core.Planning;
 using Gatekeeper.Core.Schema;
 using Gatekeeper.Databases.Schema;
 
@@ -19,7 +20,7 @@ internal static class SchemaPlanRenderer
         output.WriteLine($"database  {inputs.Target.Redacted} (applies recorded in {plan.Database.HistoryTable})");
         output.WriteLine($"desired   {desired.Describe(inputs.Source)}: {loaded} statement{Plural(loaded)} loaded" +
                          (skipped.Count > 0 ? $", {skipped.Count} left out ({string.Join(", ", skipped.Select(s => s.Reason).Distinct(StringComparer.Ordinal))})" : string.Empty) +
-                         $", sha256 {SchemaPlanJudgement.Short(desired.Hash)}");
+                         $", sha256 {PlanJudge.Short(desired.Hash)}");
         output.WriteLine($"dev       {inputs.Dev.Redacted} ({planned.Live.ServerFlavor})");
         output.WriteLine($"timing    read database {Durations.Format(planned.Timings.ReadLive)}, load desired state {Durations.Format(planned.Timings.LoadDesired)}, diff {Durations.Format(planned.Timings.Diff)}");
         if (inputs.Exclusions.Patterns.Count > 0)
@@ -72,20 +73,21 @@ internal static class SchemaPlanRenderer
         }
     }
 
-    public static void WriteVerdict(TextWriter output, SchemaPlan plan, string? refusal)
+    public static void WriteVerdict(TextWriter output, SchemaPlan plan, PlanVerdict verdict)
     {
-        if (refusal is not null)
+        PlanRenderer.WriteVerdict(output, verdict);
+        if (verdict.Reason == PlanVerdictReasons.PlanBlocked && verdict.Message is not null)
         {
-            output.WriteLine($"Blocked: {refusal}.");
+            output.WriteLine(verdict.Message);
         }
         else if (plan.IsEmpty)
         {
             output.WriteLine("Nothing to apply: the database matches the desired state.");
         }
-        else
+        else if (verdict.Allowed)
         {
             var drops = plan.Changes.Count(c => c.IsDrop);
-            output.WriteLine($"Plan {SchemaPlanJudgement.Short(plan.Hash)}: {plan.Changes.Count} statement{Plural(plan.Changes.Count)}" +
+            output.WriteLine($"Plan {PlanJudge.Short(plan.Hash)}: {plan.Changes.Count} statement{Plural(plan.Changes.Count)}" +
                              (drops > 0 ? $", {drops} drop{Plural(drops)}" : string.Empty) + $" (hash {plan.Hash}).");
         }
     }
@@ -98,21 +100,25 @@ internal static class SchemaPlanRenderer
         _ => $"Nothing applied: {result.Message}",
     };
 
-    public static string ToJson(SchemaInputs inputs, DeclarativePlanResult planned, LintReport lint, string? refusal)
+    public static string ToJson(SchemaInputs inputs, DeclarativePlanResult planned, LintReport lint, PlanVerdict verdict)
     {
         var document = PlanDocument(inputs, planned);
         document["lint"] = JsonNode.Parse(LintReportFormatter.FormatJson(lint));
-        document["blocked"] = refusal is not null;
-        document["refusal"] = refusal;
+        document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict)));
         return document.ToJsonString(new() { WriteIndented = true });
     }
 
-    public static string ApplyToJson(SchemaInputs inputs, DeclarativeApplyResult result, LintReport? lint)
+    public static string ApplyToJson(SchemaInputs inputs, DeclarativeApplyResult result, LintReport? lint, PlanVerdict? verdict)
     {
         var document = result.Planned is { Plan: not null } planned ? PlanDocument(inputs, planned) : new JsonObject();
         if (lint is not null)
         {
             document["lint"] = JsonNode.Parse(LintReportFormatter.FormatJson(lint));
+        }
+
+        if (verdict is not null)
+        {
+            document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict)));
         }
 
         document["status"] = result.Status.ToString();
