@@ -264,8 +264,8 @@ public static partial class DesiredSchemaReader
             var command = line.Split(' ', 2)[0];
             if (command is not ("\\restrict" or "\\unrestrict"))
             {
+                // Reported once here; blanked below so it is not reported again as a statement.
                 problems.Add($"{file.Name}:{token.Line}:{token.Column}: psql meta-command {command} is not SQL; a desired state is plain SQL the server runs");
-                continue;
             }
 
             blanked ??= new StringBuilder(text);
