@@ -178,7 +178,7 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
                 await session.ExecuteAsync("SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
             }
 
-            await session.ExecuteAsync(statement.Text, cancellationToken).ConfigureAwait(false);
+            await session.ExecuteStatementAsync(statement.Text, cancellationToken).ConfigureAwait(false);
             if (outsideTransaction)
             {
                 await session.ExecuteAsync("RELEASE SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);

@@ -6,6 +6,7 @@ public enum RenameTarget
 {
     Table,
     Column,
+    /// <summary>An index, or on PostgreSQL a constraint (a key's index has the constraint's name).</summary>
     Index,
     /// <summary>A PostgreSQL enum label (<c>ALTER TYPE … RENAME VALUE</c>); <see cref="DeclaredRename.Table"/> names the type.</summary>
     EnumValue,

@@ -41,6 +41,8 @@ internal sealed class PostgresSchemaDdl : SchemaDdl
 
     public override bool EnumLabelsNeedCommit => true;
 
+    public override bool RenamesConstraints => true;
+
     public override string Quote(string identifier)
     {
         ArgumentNullException.ThrowIfNull(identifier);
@@ -176,6 +178,11 @@ internal sealed class PostgresSchemaDdl : SchemaDdl
         foreach (var (from, to) in alteration.RenamedIndexes)
         {
             yield return ($"rename index {from} to {to}", $"ALTER INDEX {Name(new ObjectName(schema, from))} RENAME TO {Quote(to)}");
+        }
+
+        foreach (var (from, to) in alteration.RenamedConstraints)
+        {
+            yield return ($"rename constraint {from} to {to}", $"ALTER TABLE {table} RENAME CONSTRAINT {Quote(from)} TO {Quote(to)}");
         }
 
         foreach (var constraint in alteration.DroppedConstraints)

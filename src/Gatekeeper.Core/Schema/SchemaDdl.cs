@@ -29,6 +29,9 @@ internal abstract class SchemaDdl
     /// <summary>Routines and triggers are created after the tables (MySQL never checks a body's references at creation).</summary>
     public abstract bool RoutinesAfterTables { get; }
 
+    /// <summary>PostgreSQL renames constraints (<c>RENAME CONSTRAINT</c>); MySQL cannot (its primary key is always PRIMARY).</summary>
+    public virtual bool RenamesConstraints => false;
+
     /// <summary>PostgreSQL: a transaction cannot use an enum label it added or renamed itself.</summary>
     public virtual bool EnumLabelsNeedCommit => false;
 

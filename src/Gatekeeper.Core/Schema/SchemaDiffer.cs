@@ -194,6 +194,21 @@ internal sealed class SchemaDiffRun(SchemaModel current, SchemaModel desired, Sc
     {
         var table = _current.Tables.FirstOrDefault(t => t.Name == rename.Table);
         var target = desired.Tables.FirstOrDefault(t => t.Name == rename.Table);
+        var constraint = table?.Constraints.FirstOrDefault(c => c.Name == rename.From);
+        if (constraint is not null && ddl.RenamesConstraints && target is not null)
+        {
+            // A key's index is named after its constraint (a renamed table keeps its old users_pkey): rename the constraint.
+            if (table!.Constraints.Any(c => c.Name == rename.To) || !target.Constraints.Any(c => c.Name == rename.To) || target.Constraints.Any(c => c.Name == rename.From))
+            {
+                Note(rename.Location.ToString(), $"declared {rename} does not apply: it needs constraint {rename.From} on the database's {rename.Table} and {rename.To} only in the desired one");
+                return;
+            }
+
+            Alteration(table, target).RenamedConstraints.Add((rename.From, rename.To));
+            ReplaceCurrentTable(table, table with { Constraints = table.Constraints.Select(c => c == constraint ? c with { Name = rename.To } : c).ToList() });
+            return;
+        }
+
         var index = table?.Indexes.FirstOrDefault(i => i.Name == rename.From);
         if (table is null || target is null || index is null || table.Indexes.Any(i => i.Name == rename.To) ||
             !target.Indexes.Any(i => i.Name == rename.To) || target.Indexes.Any(i => i.Name == rename.From))
@@ -241,6 +256,7 @@ internal sealed class SchemaDiffRun(SchemaModel current, SchemaModel desired, Sc
             var moved = new TableAlteration(renamed, alteration.Desired);
             moved.RenamedColumns.AddRange(alteration.RenamedColumns);
             moved.RenamedIndexes.AddRange(alteration.RenamedIndexes);
+            moved.RenamedConstraints.AddRange(alteration.RenamedConstraints);
             _alterations[old.Name] = moved;
         }
     }

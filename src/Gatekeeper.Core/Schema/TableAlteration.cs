@@ -21,6 +21,9 @@ internal sealed class TableAlteration(TableModel current, TableModel desired)
 
     public List<(string From, string To)> RenamedIndexes { get; } = [];
 
+    /// <summary>PostgreSQL constraints (and the indexes behind keys) renamed by a declared index rename.</summary>
+    public List<(string From, string To)> RenamedConstraints { get; } = [];
+
     public List<ConstraintModel> DroppedConstraints { get; } = [];
 
     public List<IndexModel> DroppedIndexes { get; } = [];
@@ -48,7 +51,7 @@ internal sealed class TableAlteration(TableModel current, TableModel desired)
     public List<IndexModel> RecommentedIndexes { get; } = [];
 
     public bool IsEmpty =>
-        RenamedColumns.Count == 0 && RenamedIndexes.Count == 0 && DroppedConstraints.Count == 0 && DroppedIndexes.Count == 0 &&
+        RenamedColumns.Count == 0 && RenamedIndexes.Count == 0 && RenamedConstraints.Count == 0 && DroppedConstraints.Count == 0 && DroppedIndexes.Count == 0 &&
         DroppedColumns.Count == 0 && AddedColumns.Count == 0 && ChangedColumns.Count == 0 && AddedConstraints.Count == 0 &&
         AddedIndexes.Count == 0 && ChangedOptions.Count == 0 && !CommentChanged && RaisedAutoIncrement is null &&
         RecommentedConstraints.Count == 0 && RecommentedIndexes.Count == 0;

@@ -114,6 +114,22 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs one statement of a migration or desired state exactly as written. A plain command would not do on PostgreSQL:
+    /// Npgsql splits a command's text at each <c>;</c> it sees outside quotes and comments, which cuts a SQL-standard body
+    /// (<c>BEGIN ATOMIC …; END</c>) in two; a one-command batch is sent unsplit.
+    /// </summary>
+    public async Task<int> ExecuteStatementAsync(string sql, CancellationToken cancellationToken)
+    {
+        if (!Engine.SendsBatches || !Connection.CanCreateBatch)
+        {
+            return await ExecuteAsync(sql, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var batch = Batch([sql]);
+        return await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<object?> ScalarAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var command = Command(sql, parameters);

@@ -241,7 +241,7 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
     {
         try
         {
-            await session.ExecuteAsync(statement.Text, cancellationToken).ConfigureAwait(false);
+            await session.ExecuteStatementAsync(statement.Text, cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)

@@ -9,6 +9,12 @@ namespace Gatekeeper.Databases.Schema;
 /// <param name="ServerFlavor">"PostgreSQL 15", "MariaDB 10.11": the dev server must be the same, or it normalises differently.</param>
 public sealed record LiveServerFacts(string ServerFlavor, string? DefaultCharset = null, string? DefaultCollation = null);
 
+/// <summary>
+/// The dev database cannot serve as one: it is not empty, or runs another engine version than the live database. A
+/// configuration problem (the next run fails the same way), not a database outage.
+/// </summary>
+public sealed class DevDatabaseException(string message) : Exception(message);
+
 /// <summary>Where and why the desired state did not load: the server's message at the statement's file:line:column.</summary>
 public sealed record DesiredSchemaLoadFailure(SourceLocation Location, string ServerMessage, string? ServerCode, string Statement)
 {
@@ -55,7 +61,7 @@ internal abstract class DevDatabaseLoader
             var flavor = await reader.ServerFlavorAsync(session, cancellationToken).ConfigureAwait(false);
             if (flavor != live.ServerFlavor)
             {
-                throw new DatabaseException(DatabaseErrorKind.Statement,
+                throw new DevDatabaseException(
                     $"dev database {dev.Database} at {dev.Endpoint} runs {flavor} but the database runs {live.ServerFlavor}; " +
                     "the dev database must be the same engine and version, or types, defaults and expressions are normalised differently");
             }
@@ -64,7 +70,7 @@ internal abstract class DevDatabaseLoader
             var present = await reader.UserObjectsAsync(session, 6, cancellationToken).ConfigureAwait(false);
             if (present.Count > 0)
             {
-                throw new DatabaseException(DatabaseErrorKind.Statement,
+                throw new DevDatabaseException(
                     $"dev database {dev.Database} at {dev.Endpoint} is not empty ({string.Join(", ", present.Take(5))}{(present.Count > 5 ? ", …" : string.Empty)}); " +
                     "give Gatekeeper an empty database of its own: what is in it would be taken for part of the desired state");
             }
@@ -74,7 +80,7 @@ internal abstract class DevDatabaseLoader
             {
                 try
                 {
-                    await session.ExecuteAsync(statement.Statement.Text, cancellationToken).ConfigureAwait(false);
+                    await session.ExecuteStatementAsync(statement.Statement.Text, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { Kind: not DatabaseErrorKind.ConnectionLost and not DatabaseErrorKind.Unreachable } error)
                 {

@@ -51,7 +51,7 @@ internal static class SchemaCommand
         {
             var resolved = await inputs.ResolveAsync(parse, cancellationToken);
             var runner = new DeclarativeSchemaRunner(resolved.Target, resolved.Dev, resolved.Exclusions);
-            var planned = await runner.PlanAsync(resolved.Desired, cancellationToken);
+            var planned = await UsingDevDatabase(() => runner.PlanAsync(resolved.Desired, cancellationToken));
             var plan = planned.Plan ?? throw LoadFailed(resolved, planned.LoadFailure!);
             var (live, schemaProblem) = plan.IsEmpty ? (null, null) : await ReadLiveStatisticsAsync(resolved, cancellationToken);
             var lint = Lint(plan, resolved, verdictOptions.Allow(parse), live);
@@ -149,7 +149,7 @@ internal static class SchemaCommand
                     new DeclarativeRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout) });
                 LintReport? lint = null;
                 PlanVerdict? verdict = null;
-                var result = await runner.ApplyAsync(resolved.Desired, plan =>
+                var result = await UsingDevDatabase(() => runner.ApplyAsync(resolved.Desired, plan =>
                 {
                     lint = Lint(plan, resolved, allow, live);
                     verdict = SchemaPlanJudge.Judge(plan, new PlanEvidence
@@ -163,7 +163,7 @@ internal static class SchemaCommand
                         SchemaProblem = schemaProblem,
                     });
                     return verdict.Allowed ? null : verdict.Message ?? verdict.Reason;
-                }, cancellationToken);
+                }, cancellationToken));
 
                 if (result.Status == DeclarativeApplyStatus.LoadFailed)
                 {
@@ -204,6 +204,19 @@ internal static class SchemaCommand
             }
         });
         return command;
+    }
+
+    /// <summary>A dev database that cannot serve (not empty, another version) is bad input: exit 2, like a wrong URL.</summary>
+    private static async Task<T> UsingDevDatabase<T>(Func<Task<T>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (DevDatabaseException e)
+        {
+            throw new CommandLineError(e.Message);
+        }
     }
 
     private static CommandLineError LoadFailed(SchemaInputs resolved, DesiredSchemaLoadFailure failure) =>
