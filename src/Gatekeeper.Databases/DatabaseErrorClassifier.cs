@@ -23,7 +23,9 @@ public static class DatabaseErrorClassifier
         {
             case PostgresException pg:
                 return new DatabaseError(KindOfSqlState(pg.SqlState), pg.MessageText, pg.SqlState);
-            case MySqlException my when my.ErrorCode != 0 && (int)my.ErrorCode < 2000 && my.ErrorCode != MySqlErrorCode.UnableToConnectToHost:
+            // Client errors (connection, protocol) are 2000-2999; the server's own go below and above that range (MySQL 8's
+            // 3819 check constraint violated, MariaDB's 4161 unknown data type), and are the statement's fault, not the network's.
+            case MySqlException my when my.ErrorCode > 0 && (int)my.ErrorCode is < 2000 or >= 3000 && my.ErrorCode != MySqlErrorCode.UnableToConnectToHost:
                 return new DatabaseError(KindOfMySqlError(my.ErrorCode), my.Message, ((int)my.ErrorCode).ToString(CultureInfo.InvariantCulture));
             case MySqlException my:
                 return new DatabaseError(NetworkKind(my), NetworkReason(my) ?? my.Message, null);

@@ -70,11 +70,13 @@ internal abstract class DevDatabaseLoader
             var present = await reader.UserObjectsAsync(session, 6, cancellationToken).ConfigureAwait(false);
             if (present.Count > 0)
             {
+                // Nothing was loaded: CleanUpAsync must leave what is there alone.
                 throw new DevDatabaseException(
                     $"dev database {dev.Database} at {dev.Endpoint} is not empty ({string.Join(", ", present.Take(5))}{(present.Count > 5 ? ", …" : string.Empty)}); " +
                     "give Gatekeeper an empty database of its own: what is in it would be taken for part of the desired state");
             }
 
+            await BeforeLoadAsync(session, dev, live, cancellationToken).ConfigureAwait(false);
             var engine = dev.SqlEngine;
             foreach (var statement in desired.Loaded)
             {
@@ -122,6 +124,9 @@ internal abstract class DevDatabaseLoader
         return new DbSession(connection, dev.SqlEngine) { CommandTimeoutSeconds = 300 };
     }
 
+    /// <summary>Readies the dev database once it is known to be empty, just before the first statement of the desired state.</summary>
+    protected virtual Task BeforeLoadAsync(DbSession session, DatabaseUrl dev, LiveServerFacts live, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Takes the dev database's lock and readies the session; the load runs after it.</summary>
     protected abstract Task PrepareAsync(DbSession session, DatabaseUrl dev, LiveServerFacts live, CancellationToken cancellationToken);
 
@@ -159,6 +164,9 @@ internal sealed class MySqlDevDatabaseLoader : DevDatabaseLoader
 {
     private string? _lockName;
 
+    // Set once the dev database was found empty: only then is everything in it Gatekeeper's to drop.
+    private bool _loading;
+
     protected override async Task PrepareAsync(DbSession session, DatabaseUrl dev, LiveServerFacts live, CancellationToken cancellationToken)
     {
         _lockName = MySqlMigrationDatabase.LockName(dev.Database, "gatekeeper-dev-database");
@@ -168,7 +176,11 @@ internal sealed class MySqlDevDatabaseLoader : DevDatabaseLoader
             _lockName = null;
             throw new DatabaseException(DatabaseErrorKind.MigrationLockHeld, $"dev database {dev.Database} at {dev.Endpoint} stayed busy with another plan for {LockWait.TotalSeconds:0} s; retry");
         }
+    }
 
+    protected override async Task BeforeLoadAsync(DbSession session, DatabaseUrl dev, LiveServerFacts live, CancellationToken cancellationToken)
+    {
+        _loading = true;
         if (live.DefaultCharset is not null && live.DefaultCollation is not null)
         {
             await session.ExecuteAsync($"ALTER DATABASE {session.Quote(dev.Database)} CHARACTER SET {live.DefaultCharset} COLLATE {live.DefaultCollation}", cancellationToken).ConfigureAwait(false);
@@ -183,6 +195,12 @@ internal sealed class MySqlDevDatabaseLoader : DevDatabaseLoader
         {
             if (_lockName is null)
             {
+                return;
+            }
+
+            if (!_loading)
+            {
+                await session.ScalarAsync("SELECT RELEASE_LOCK(@name)", CancellationToken.None, ("name", _lockName)).ConfigureAwait(false);
                 return;
             }
 

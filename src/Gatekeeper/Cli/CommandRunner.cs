@@ -12,6 +12,8 @@ internal static class CommandRunner
     public static void SetAction(Command command, Func<ParseResult, TextWriter, CancellationToken, Task<int>> body) =>
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            // "schema plan", not "plan": a subcommand is named with its parent, as the user typed it.
+            var name = command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? $"{parent.Name} {command.Name}" : command.Name;
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             try
@@ -20,17 +22,17 @@ internal static class CommandRunner
             }
             catch (CommandLineError e)
             {
-                await error.WriteLineAsync($"gatekeeper {command.Name}: {e.Message}");
+                await error.WriteLineAsync($"gatekeeper {name}: {e.Message}");
                 return e.ExitCode;
             }
             catch (DatabaseException e)
             {
-                await error.WriteLineAsync($"gatekeeper {command.Name}: {e.Message}");
+                await error.WriteLineAsync($"gatekeeper {name}: {e.Message}");
                 return ExitCodeOf(e.Kind);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"gatekeeper {command.Name}: cancelled.");
+                await error.WriteLineAsync($"gatekeeper {name}: cancelled.");
                 return 130;
             }
         });
