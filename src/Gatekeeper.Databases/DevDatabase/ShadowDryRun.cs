@@ -86,7 +86,7 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
 
                 try
                 {
-                    await copy.ExecuteAsync(statement.Text, cancellationToken).ConfigureAwait(false);
+                    await copy.ExecuteStatementAsync(statement.Text, cancellationToken).ConfigureAwait(false);
                     if (inTransaction)
                     {
                         await copy.ExecuteAsync("RELEASE SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
