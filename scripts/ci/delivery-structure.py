@@ -151,10 +151,25 @@ def check_render(path, namespace, sources):
 
     deployments = by_kind.get("Deployment", [])
     services = by_kind.get("Service", [])
+    metrics_services = [s for s in services if ((s.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component") == "metrics"]
+    webhook_services = [s for s in services if s not in metrics_services]
     if len(deployments) != 1:
         report.problems.append(f"{path}: expected one Deployment, found {len(deployments)}")
-    if len(services) != 1:
-        report.problems.append(f"{path}: expected one Service, found {len(services)}")
+    if len(webhook_services) != 1:
+        report.problems.append(f"{path}: expected one webhook Service, found {len(webhook_services)}")
+    for service in webhook_services:
+        # The API server must only ever call ready replicas.
+        if (service.get("spec") or {}).get("publishNotReadyAddresses"):
+            report.add(service, "the webhook Service lists unready replicas")
+    for service in metrics_services:
+        # A replica whose controller cannot run is unready; its metrics must still be scraped to say why.
+        if not (service.get("spec") or {}).get("publishNotReadyAddresses"):
+            report.add(service, "the metrics Service must list unready replicas (publishNotReadyAddresses)")
+    for monitor in by_kind.get("ServiceMonitor", []):
+        selector = (monitor["spec"].get("selector") or {}).get("matchLabels") or {}
+        scraped = [s for s in services if selector_matches(selector, (s.get("metadata") or {}).get("labels") or {})]
+        if scraped != metrics_services or not metrics_services:
+            report.add(monitor, f"selects {[s['metadata']['name'] for s in scraped]}, not exactly the metrics Service")
     pod_labels, container_ports, secrets_needed = {}, {}, set()
     for deployment in deployments:
         pod_labels, container_ports, secrets_needed = check_deployment(report, deployment, gets)
@@ -170,8 +185,8 @@ def check_render(path, namespace, sources):
         if needed not in secrets and needed not in issued:
             report.problems.append(f"{path}: the Deployment mounts Secret {needed}, which neither the chart nor a cert-manager Certificate creates")
 
-    service_ports = {p.get("port") for s in services for p in s["spec"].get("ports", [])}
-    service_names = {(s["metadata"]["namespace"], s["metadata"]["name"]) for s in services}
+    service_ports = {p.get("port") for s in webhook_services for p in s["spec"].get("ports", [])}
+    service_names = {(s["metadata"]["namespace"], s["metadata"]["name"]) for s in webhook_services}
     certificates = {f"{c['metadata']['namespace']}/{c['metadata']['name']}": c for c in by_kind.get("Certificate", [])}
     used_paths = []
     for configuration in by_kind.get("MutatingWebhookConfiguration", []) + by_kind.get("ValidatingWebhookConfiguration", []):
@@ -253,6 +268,16 @@ def check_deployment(report, deployment, gets):
             if http.get("scheme") != "HTTPS":
                 report.add(deployment, f"{probe_name} is not HTTPS (the server serves HTTPS only)")
         env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        # The controller learns what it needs about itself from its configuration, never by reading its own pod
+        # (which RBAC scoped to watchNamespaces would refuse): its Jobs run exactly this image, in this namespace.
+        if env.get("Controller__Enabled", "true").lower() != "false":
+            if env.get("Controller__Image") != container.get("image"):
+                report.add(deployment, f"Controller__Image is {env.get('Controller__Image')!r}, not the container's image {container.get('image')!r}")
+            if env.get("Controller__Namespace") != deployment["metadata"].get("namespace"):
+                report.add(deployment, f"Controller__Namespace is {env.get('Controller__Namespace')!r}, not the release namespace")
+            account = f"{deployment['metadata'].get('namespace')}/{pod.get('serviceAccountName')}"
+            if env.get("Controller__ServiceAccount") != account:
+                report.add(deployment, f"Controller__ServiceAccount is {env.get('Controller__ServiceAccount')!r}, not {account!r}")
         port_setting = env.get("Webhook__Port")
         if port_setting is not None and int(port_setting) not in ports.values():
             report.add(deployment, f"Webhook__Port {port_setting} is not a declared container port")
@@ -402,8 +427,50 @@ def check_rbac(report, by_kind, release_namespace):
                 subject_key = (subject.get("namespace"), subject.get("name"))
                 if subject.get("kind") != "ServiceAccount" or subject_key != account_used:
                     report.add(binding, f"binds {subject}, which is not the Deployment's ServiceAccount")
+    check_controller_start(report, by_kind, release_namespace, account_used)
     if account_used and by_kind.get("ServiceAccount") and account_used not in accounts:
         report.problems.append(f"{report.file}: the Deployment runs as ServiceAccount {account_used[1]}, which is not rendered")
+
+
+# What every replica calls before it can be ready, and in which scope: the Lease and the Job signing key in its own
+# namespace, and the cluster-wide lists and watches of the applied-plan watcher and the controller's informers.
+CONTROLLER_START = [
+    ("own", "coordination.k8s.io", "leases", ["get", "create", "update", "delete"]),
+    ("own", "", "secrets", ["get", "create"]),
+    ("cluster", "apps", "deployments", ["list", "watch"]),
+    ("cluster", "batch", "jobs", ["list", "watch"]),
+    ("cluster", "", "pods", ["list", "watch"]),
+]
+
+
+def check_controller_start(report, by_kind, release_namespace, account_used):
+    if not account_used or not (by_kind.get("ClusterRole") or by_kind.get("Role")):
+        return  # rbac.create=false: RBAC is the operator's own
+    rules_of = {}
+    for kind in ("ClusterRole", "Role"):
+        for role in by_kind.get(kind, []):
+            key = (kind, role["metadata"].get("namespace") if kind == "Role" else None, role["metadata"]["name"])
+            rules_of[key] = role.get("rules") or []
+    granted = {"own": set(), "cluster": set()}
+    for kind in ("ClusterRoleBinding", "RoleBinding"):
+        for binding in by_kind.get(kind, []):
+            if not any((s.get("namespace"), s.get("name")) == account_used for s in binding.get("subjects") or []):
+                continue
+            ref = binding.get("roleRef") or {}
+            ns = binding["metadata"].get("namespace")
+            key = ("ClusterRole", None, ref.get("name")) if ref.get("kind") == "ClusterRole" else ("Role", ns, ref.get("name"))
+            scopes = ["own", "cluster"] if kind == "ClusterRoleBinding" else (["own"] if ns == release_namespace else [])
+            for rule in rules_of.get(key, []):
+                for scope in scopes:
+                    for group in rule.get("apiGroups", []):
+                        for resource in rule.get("resources", []):
+                            for verb in rule.get("verbs", []):
+                                granted[scope].add((group, resource, verb))
+    for scope, group, resource, verbs in CONTROLLER_START:
+        for verb in verbs:
+            if (group, resource, verb) not in granted[scope]:
+                where = "in the release namespace" if scope == "own" else "in all namespaces (a ClusterRoleBinding)"
+                report.problems.append(f"{report.file}: the controller needs {verb} {group or 'core'}/{resource} {where} to start, and no binding grants it")
 
 
 def check_examples(paths):

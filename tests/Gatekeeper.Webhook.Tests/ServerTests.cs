@@ -75,7 +75,9 @@ public sealed class ServerTests : IAsyncLifetime
         api.Fail("/apis/apps/v1/deployments", HttpStatusCode.ServiceUnavailable);
         var time = new SignallingTimeProvider();
         var backoff = time.NextTimer();
-        await using var webhook = await TestWebhook.StartAsync(api, configureServices: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        // A webhook-only replica: readiness here is about the applied plans alone (ControllerHostTests cover the controller's part).
+        await using var webhook = await TestWebhook.StartAsync(api, new Dictionary<string, string?> { ["Controller:Enabled"] = "false" },
+            configureServices: s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
         var applied = webhook.Services.GetRequiredService<Gatekeeper.Kubernetes.Pods.AppliedPlans>();
 
         // The first list has failed once the watcher waits out its backoff.

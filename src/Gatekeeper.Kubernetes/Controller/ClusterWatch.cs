@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Net;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -11,8 +14,13 @@ namespace Gatekeeper.Kubernetes.Controller;
 /// </summary>
 public sealed class ClusterWatch
 {
-    public ClusterWatch(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger)
+    private readonly ControllerHealth? health;
+    private readonly ConcurrentDictionary<string, byte> forbidden = new(StringComparer.Ordinal);
+
+    /// <param name="health">Told when the API server refuses a list or watch (RBAC), and when it allows it again.</param>
+    public ClusterWatch(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger, ControllerHealth? health = null)
     {
+        this.health = health;
         ArgumentNullException.ThrowIfNull(kubernetes);
         Deployments = OptedInDeployments(kubernetes, timeProvider, logger);
         Jobs = new ResourceInformer<V1Job>(
@@ -39,9 +47,39 @@ public sealed class ClusterWatch
             pod => GatedPod.From(pod) is not null,
             timeProvider,
             logger);
+        Report(Deployments, "deployments");
+        Report(Jobs, "jobs");
+        Report(Pods, "pods");
     }
 
     public const string UnscheduledPods = "spec.nodeName=";
+
+    /// <summary>Tells <see cref="ControllerHealth"/> which kinds the API server refuses to list or watch across namespaces.</summary>
+    private void Report<T>(ResourceInformer<T> informer, string resource)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        if (health is null)
+        {
+            return;
+        }
+
+        informer.Failed += e =>
+        {
+            if (e is HttpOperationException { Response.StatusCode: HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized })
+            {
+                forbidden[resource] = 0;
+                health.Block(ControllerBlockReasons.WatchForbidden,
+                    $"the API server refuses to list or watch {string.Join(", ", forbidden.Keys.Order(StringComparer.Ordinal))} in all namespaces; grant list and watch on them cluster-wide (the chart binds its controller-watch ClusterRole with a ClusterRoleBinding)");
+            }
+        };
+        informer.Listed += () =>
+        {
+            if (forbidden.TryRemove(resource, out _) && forbidden.IsEmpty)
+            {
+                health.Clear(ControllerBlockReasons.WatchForbidden);
+            }
+        };
+    }
 
     /// <summary>An informer of the Deployments that opted in (annotation <c>gatekeeper.dev/migrations</c>), in every namespace.</summary>
     public static ResourceInformer<V1Deployment> OptedInDeployments(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger)

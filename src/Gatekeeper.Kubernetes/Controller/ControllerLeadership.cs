@@ -30,7 +30,8 @@ public sealed record LeaderElectionSettings(
 /// KubernetesClient's elector measures the lease with the wall clock and <see cref="Task.Delay(TimeSpan)"/>; only the
 /// pause between terms here uses the injected <see cref="TimeProvider"/>.
 /// </remarks>
-public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionSettings settings, TimeProvider timeProvider, ILogger logger)
+/// <param name="health">Told when the API server refuses the Lease (RBAC in Gatekeeper's namespace), and when it no longer does.</param>
+public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionSettings settings, TimeProvider timeProvider, ILogger logger, ControllerHealth? health = null)
 {
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
     private volatile bool leading;
@@ -82,6 +83,7 @@ public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionS
         using var elector = new LeaderElector(config);
         elector.OnStartedLeading += () =>
         {
+            health?.Clear(ControllerBlockReasons.LeaseForbidden);
             leading = true;
             Log.StartedLeading(logger, settings.Identity, settings.Namespace, settings.LeaseName);
             LeadershipChanged?.Invoke(true);
@@ -108,8 +110,22 @@ public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionS
                 LeadershipChanged?.Invoke(false);
             }
         };
-        elector.OnNewLeader += leader => Log.NewLeader(logger, leader ?? "(none)");
-        elector.OnError += error => Log.LeaseError(logger, error.GetType().Name, error is HttpOperationException http ? $"HTTP {(int)http.Response.StatusCode}" : error.Message);
+        elector.OnNewLeader += leader =>
+        {
+            // The Lease could be read: whatever was refused before is allowed now.
+            health?.Clear(ControllerBlockReasons.LeaseForbidden);
+            Log.NewLeader(logger, leader ?? "(none)");
+        };
+        elector.OnError += error =>
+        {
+            if (error is HttpOperationException { Response.StatusCode: HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized } refused)
+            {
+                health?.Block(ControllerBlockReasons.LeaseForbidden,
+                    $"the API server refuses the Lease {settings.Namespace}/{settings.LeaseName} (HTTP {(int)refused.Response.StatusCode}); grant get, create, update and delete on leases in {settings.Namespace} (the chart's Role does)");
+            }
+
+            Log.LeaseError(logger, error.GetType().Name, error is HttpOperationException http ? $"HTTP {(int)http.Response.StatusCode}" : error.Message);
+        };
 
         try
         {

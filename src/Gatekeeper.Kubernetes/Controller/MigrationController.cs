@@ -18,7 +18,8 @@ public sealed class MigrationController(
     IMigrationControllerMetrics metrics,
     TimeSpan resyncInterval,
     TimeProvider timeProvider,
-    ILogger logger)
+    ILogger logger,
+    ControllerHealth? health = null)
 {
     /// <summary>Wires a controller from its parts: the one place the host and the tests compose it.</summary>
     public static MigrationController Create(
@@ -29,7 +30,8 @@ public sealed class MigrationController(
         IMigrationControllerMetrics metrics,
         TimeSpan resyncInterval,
         TimeProvider timeProvider,
-        ILogger logger)
+        ILogger logger,
+        ControllerHealth? health = null)
     {
         var reconciler = new DeploymentReconciler(
             new MigrationJobClient(kubernetes, jobSettings, signer),
@@ -38,7 +40,7 @@ public sealed class MigrationController(
             appliedPlans,
             metrics,
             logger);
-        return new MigrationController(kubernetes, reconciler, appliedPlans, metrics, resyncInterval, timeProvider, logger);
+        return new MigrationController(kubernetes, reconciler, appliedPlans, metrics, resyncInterval, timeProvider, logger, health);
     }
 
     private ReconcileQueue? queue;
@@ -50,7 +52,7 @@ public sealed class MigrationController(
     /// <summary>Runs until <paramref name="leadership"/> is cancelled (the lease was lost or the process stops).</summary>
     public async Task RunWhileLeadingAsync(CancellationToken leadership)
     {
-        var cluster = new ClusterWatch(kubernetes, timeProvider, logger);
+        var cluster = new ClusterWatch(kubernetes, timeProvider, logger, health);
         using var queue = new ReconcileQueue(timeProvider);
         Volatile.Write(ref this.queue, queue);
         using var term = CancellationTokenSource.CreateLinkedTokenSource(leadership);

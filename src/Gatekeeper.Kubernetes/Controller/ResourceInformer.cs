@@ -53,6 +53,12 @@ public sealed class ResourceInformer<T>
     /// <summary>Raised with (old, new) after the copy changed; new is null when the object went away.</summary>
     public event Action<T?, T?>? Changed;
 
+    /// <summary>Raised after a list or watch failed, with the failure (a 403 means RBAC does not allow it).</summary>
+    public event Action<Exception>? Failed;
+
+    /// <summary>Raised after every successful list.</summary>
+    public event Action? Listed;
+
     /// <summary>Completes after the first successful list.</summary>
     public Task Synced => synced.Task;
 
@@ -102,6 +108,7 @@ public sealed class ResourceInformer<T>
                     needList = false;
                     backoff = FirstBackoff;
                     synced.TrySetResult();
+                    Listed?.Invoke();
                 }
                 else if (quietEndings >= MaxQuietEndings)
                 {
@@ -129,6 +136,7 @@ public sealed class ResourceInformer<T>
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 Log.InformerFailed(logger, resource, backoff.TotalSeconds, e.GetType().Name, Describe(e));
+                Failed?.Invoke(e);
                 needList = true;
                 try
                 {

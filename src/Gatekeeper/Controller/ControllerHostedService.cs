@@ -11,12 +11,16 @@ namespace Gatekeeper.Controller;
 
 /// <summary>
 /// Runs the controller for the life of <c>gatekeeper serve</c>: every replica competes for the Lease, and only the
-/// holder creates migration Jobs and releases pods. Stopping the host gives the Lease up.
+/// holder creates migration Jobs and releases pods. Stopping the host gives the Lease up. Everything the controller
+/// needs to know about itself (the image its Jobs run, its namespace, its ServiceAccount) comes from its configuration,
+/// which the chart renders: it never reads its own pod, which RBAC scoped to some namespaces would forbid. What stops
+/// it from running is reported to <see cref="ControllerHealth"/> (readiness, a metric, an alert), never only logged.
 /// </summary>
 public sealed class ControllerHostedService(
     IKubernetes kubernetes,
     AppliedPlans appliedPlans,
     PrometheusControllerMetrics metrics,
+    ControllerHealth health,
     IOptions<ControllerOptions> options,
     TimeProvider timeProvider,
     ILoggerFactory loggerFactory) : BackgroundService
@@ -24,6 +28,7 @@ public sealed class ControllerHostedService(
     public const string PodNameVariable = "POD_NAME";
     public const string PodNamespaceVariable = "POD_NAMESPACE";
     private const string ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,27 +40,27 @@ public sealed class ControllerHostedService(
             return;
         }
 
-        string? image;
-        try
+        var account = settings.ServiceAccount ?? "its ServiceAccount";
+        if (settings.Image is not { } image)
         {
-            image = settings.Image ?? await OwnImageAsync(logger, stoppingToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            health.Block(ControllerBlockReasons.ImageNotConfigured,
+                "Controller:Image is not set, so no migration Job can be created; the chart sets it to Gatekeeper's own image (or set Controller:Enabled=false for a webhook-only replica)");
+            Log.ControllerCannotRun(logger, ControllerBlockReasons.ImageNotConfigured);
             return;
         }
 
-        if (image is null)
+        if ((settings.Namespace ?? settings.LeaseNamespace ?? OwnNamespace()) is not { } ownNamespace)
         {
-            Log.NoMigrationImage(logger);
+            health.Block(ControllerBlockReasons.NamespaceUnknown,
+                "Gatekeeper's own namespace is not known (Controller:Namespace, or POD_NAMESPACE from the downward API); the Lease and the Job signing key live there");
+            Log.ControllerCannotRun(logger, ControllerBlockReasons.NamespaceUnknown);
             return;
         }
 
-        var ownNamespace = settings.LeaseNamespace ?? OwnNamespace();
         MigrationJobSigner signer;
         try
         {
-            signer = await new JobSigningKeyStore(kubernetes).LoadOrCreateAsync(ownNamespace, settings.JobSigningSecret, stoppingToken).ConfigureAwait(false);
+            signer = await LoadSignerAsync(ownNamespace, settings.JobSigningSecret, account, logger, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -63,61 +68,65 @@ public sealed class ControllerHostedService(
         }
 
         var lease = new LeaderElectionSettings(
-            ownNamespace,
+            settings.LeaseNamespace ?? ownNamespace,
             settings.LeaseName,
             settings.Identity ?? $"{Environment.GetEnvironmentVariable(PodNameVariable) ?? Environment.MachineName}_{Guid.NewGuid().ToString("N")[..8]}",
             settings.LeaseDuration,
             settings.RenewDeadline,
             settings.RetryPeriod);
         Log.ControllerStarting(logger, image, lease.Namespace, lease.LeaseName, lease.Identity);
-        var controller = MigrationController.Create(kubernetes, appliedPlans, settings.JobSettings(image), signer, metrics, settings.ResyncInterval, timeProvider, logger);
-        var leadership = new ControllerLeadership(kubernetes, lease, timeProvider, logger);
+        var controller = MigrationController.Create(kubernetes, appliedPlans, settings.JobSettings(image), signer, metrics, settings.ResyncInterval, timeProvider, logger, health);
+        var leadership = new ControllerLeadership(kubernetes, lease, timeProvider, logger, health);
         leadership.LeadershipChanged += metrics.LeadershipChanged;
         metrics.LeadershipChanged(false);
         await leadership.RunAsync(controller.RunWhileLeadingAsync, stoppingToken).ConfigureAwait(false);
     }
 
-    /// <summary>The image of this pod's gatekeeper container, from the downward API's pod name and namespace.</summary>
-    private async Task<string?> OwnImageAsync(ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads (or, on the first start, creates) the Job signing key. A refusal is reported as the reason the controller
+    /// cannot run, and tried again with a growing pause: fixing RBAC needs no restart.
+    /// </summary>
+    private async Task<MigrationJobSigner> LoadSignerAsync(string @namespace, string secret, string account, ILogger logger, CancellationToken cancellationToken)
     {
-        var pod = Environment.GetEnvironmentVariable(PodNameVariable);
-        var ns = Environment.GetEnvironmentVariable(PodNamespaceVariable);
-        if (string.IsNullOrEmpty(pod) || string.IsNullOrEmpty(ns))
-        {
-            return null;
-        }
-
+        var store = new JobSigningKeyStore(kubernetes);
         var delay = TimeSpan.FromSeconds(1);
         while (true)
         {
             try
             {
-                var self = await kubernetes.CoreV1.ReadNamespacedPodAsync(pod, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-                var containers = self.Spec?.Containers ?? [];
-                return (containers.FirstOrDefault(c => c.Name == "gatekeeper") ?? containers.FirstOrDefault())?.Image;
+                var signer = await store.LoadOrCreateAsync(@namespace, secret, cancellationToken).ConfigureAwait(false);
+                health.Clear(ControllerBlockReasons.SigningKeyUnavailable);
+                return signer;
             }
-            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
             {
-                Log.OwnPodUnreadable(logger, ns, pod, (int)e.Response.StatusCode);
-                return null;
+                health.Block(ControllerBlockReasons.SigningKeyUnavailable,
+                    $"the API server refused {account} the Secret {@namespace}/{secret} (HTTP {(int)e.Response.StatusCode}); grant get on that Secret and create on secrets in {@namespace} (the chart's Role does)");
+                Log.ControllerCannotRun(logger, ControllerBlockReasons.SigningKeyUnavailable);
+            }
+            catch (InvalidOperationException e)
+            {
+                health.Block(ControllerBlockReasons.SigningKeyUnavailable, e.Message);
+                Log.ControllerCannotRun(logger, ControllerBlockReasons.SigningKeyUnavailable);
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException)
             {
                 // The API server is not reachable yet (a pod starting with the cluster): the webhook serves meanwhile.
-                Log.OwnPodNotYetReadable(logger, ns, pod, e.GetType().Name, delay.TotalSeconds);
-                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                Log.SigningKeyNotYetReadable(logger, @namespace, secret, e.GetType().Name, delay.TotalSeconds);
             }
+
+            await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
         }
     }
 
-    private static string OwnNamespace()
+    private static string? OwnNamespace()
     {
         if (Environment.GetEnvironmentVariable(PodNamespaceVariable) is { Length: > 0 } fromEnvironment)
         {
             return fromEnvironment;
         }
 
-        return File.Exists(ServiceAccountNamespaceFile) ? File.ReadAllText(ServiceAccountNamespaceFile).Trim() : "gatekeeper-system";
+        return File.Exists(ServiceAccountNamespaceFile) ? File.ReadAllText(ServiceAccountNamespaceFile).Trim() : null;
     }
 }

@@ -12,8 +12,9 @@ public static class ControllerMetricNames
     public const string GatedPodOldestWait = "gatekeeper_gated_pod_oldest_wait_seconds";
     public const string GatedPodWait = "gatekeeper_gated_pod_wait_seconds";
     public const string Leader = "gatekeeper_controller_leader";
+    public const string Blocked = "gatekeeper_controller_blocked";
 
-    public static IReadOnlyList<string> All { get; } = [MigrationJobs, MigrationDuration, GatedPods, GatedPodOldestWait, GatedPodWait, Leader];
+    public static IReadOnlyList<string> All { get; } = [MigrationJobs, MigrationDuration, GatedPods, GatedPodOldestWait, GatedPodWait, Leader, Blocked];
 }
 
 /// <summary>
@@ -28,15 +29,24 @@ public sealed class PrometheusControllerMetrics : IMigrationControllerMetrics
     private readonly Gauge oldestWait;
     private readonly Histogram waited;
     private readonly Gauge leader;
+    private readonly Gauge blocked;
+    private readonly ControllerHealth health;
     private readonly TimeProvider timeProvider;
     private readonly Lock snapshotLock = new();
     private IReadOnlyCollection<GatedPod> snapshot = [];
     private HashSet<string> publishedNamespaces = new(StringComparer.Ordinal);
 
     public PrometheusControllerMetrics(CollectorRegistry registry, TimeProvider timeProvider)
+        : this(registry, timeProvider, new ControllerHealth())
+    {
+    }
+
+    public PrometheusControllerMetrics(CollectorRegistry registry, TimeProvider timeProvider, ControllerHealth health)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(health);
         this.timeProvider = timeProvider;
+        this.health = health;
         var factory = Metrics.WithCustomRegistry(registry);
         jobs = factory.CreateCounter(ControllerMetricNames.MigrationJobs,
             "Migration Jobs that ended, by namespace, Deployment and result (succeeded, failed).",
@@ -56,7 +66,11 @@ public sealed class PrometheusControllerMetrics : IMigrationControllerMetrics
             ["namespace"],
             new HistogramConfiguration { Buckets = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600] });
         leader = factory.CreateGauge(ControllerMetricNames.Leader, "1 on the replica that holds the controller's Lease, else 0.");
+        blocked = factory.CreateGauge(ControllerMetricNames.Blocked,
+            "1 for each reason the controller cannot run on this replica (no Job starts and no pod is released without it), 0 otherwise.",
+            ["reason"]);
         registry.AddBeforeCollectCallback(PublishGated);
+        registry.AddBeforeCollectCallback(PublishBlocked);
     }
 
     public void JobFinished(string @namespace, string deployment, MigrationJobResult result, TimeSpan? duration)
@@ -80,6 +94,15 @@ public sealed class PrometheusControllerMetrics : IMigrationControllerMetrics
     }
 
     public void LeadershipChanged(bool leading) => leader.Set(leading ? 1 : 0);
+
+    private void PublishBlocked()
+    {
+        var now = health.Blocked;
+        foreach (var reason in ControllerBlockReasons.All)
+        {
+            blocked.WithLabels(reason).Set(now.ContainsKey(reason) ? 1 : 0);
+        }
+    }
 
     private void PublishGated()
     {

@@ -16,8 +16,17 @@ public sealed record ControllerOptions
     /// <summary>Run the controller (every replica still serves the webhook; only the Lease holder works).</summary>
     public bool Enabled { get; init; } = true;
 
-    /// <summary>The image migration Jobs run; unset, it is this pod's own image (read through <c>POD_NAME</c>/<c>POD_NAMESPACE</c>).</summary>
+    /// <summary>
+    /// The image migration Jobs run: Gatekeeper's own, which the chart renders here. Required while the controller is
+    /// enabled (reading it from the pod itself would need RBAC on pods in Gatekeeper's namespace).
+    /// </summary>
     public string? Image { get; init; }
+
+    /// <summary>Gatekeeper's own namespace (the Lease, the Job signing key); unset, <c>POD_NAMESPACE</c>, else the service account's.</summary>
+    public string? Namespace { get; init; }
+
+    /// <summary>Gatekeeper's ServiceAccount as <c>namespace/name</c>, named in the messages that say which permission is missing.</summary>
+    public string? ServiceAccount { get; init; }
 
     public string ImagePullPolicy { get; init; } = "IfNotPresent";
 
@@ -40,7 +49,7 @@ public sealed record ControllerOptions
     /// <summary>How often everything is listed again and every Deployment looked at, whatever the watches said.</summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The Lease's namespace; unset, Gatekeeper's own (<c>POD_NAMESPACE</c>, else the service account's).</summary>
+    /// <summary>The Lease's namespace; unset, Gatekeeper's own (<see cref="Namespace"/>).</summary>
     public string? LeaseNamespace { get; init; }
 
     public string LeaseName { get; init; } = "gatekeeper-controller";
@@ -127,6 +136,11 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
         if (!DnsSubdomain().IsMatch(options.JobSigningSecret))
         {
             failures.Add($"Controller:JobSigningSecret \"{options.JobSigningSecret}\" is not a valid object name.");
+        }
+
+        if (options.Namespace is { } ownNamespace && !DnsSubdomain().IsMatch(ownNamespace))
+        {
+            failures.Add($"Controller:Namespace \"{ownNamespace}\" is not a valid namespace name.");
         }
 
         if (options.LeaseNamespace is { } leaseNamespace && !DnsSubdomain().IsMatch(leaseNamespace))

@@ -1,3 +1,4 @@
+using Gatekeeper.Kubernetes.Controller;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ public static class ControllerServiceCollectionExtensions
     {
         services.AddOptions<ControllerOptions>().BindConfiguration(ControllerOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ControllerOptions>, ControllerOptionsValidator>());
+        services.TryAddSingleton<ControllerHealth>();
         services.TryAddSingleton<PrometheusControllerMetrics>();
         services.AddHostedService<ControllerHostedService>();
         return services;

@@ -2,6 +2,7 @@ using System.Net;
 using Gatekeeper.Controller;
 using Gatekeeper.Databases;
 using Gatekeeper.Kubernetes;
+using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
 using Gatekeeper.Webhook.Planning;
 using k8s;
@@ -126,6 +127,23 @@ public static class WebhookHost
         return services;
     }
 
+    /// <summary>
+    /// Ready once the applied plans are known (the pod webhook never answers blind) and while the controller can run: a
+    /// replica whose controller cannot run says why here, and a rollout of such a replica never replaces working ones.
+    /// </summary>
+    private static IResult Readiness(bool plansKnown, ControllerHealth controller)
+    {
+        if (!plansKnown)
+        {
+            return Results.Text("not ready: the applied plans of the opted-in Deployments have not been read yet\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        var blocked = controller.Blocked;
+        return blocked.Count == 0
+            ? Results.Text("ok\n")
+            : Results.Text("not ready: the controller cannot run: " + string.Join("; ", blocked.Select(b => $"{b.Key}: {b.Value}")) + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
     private static void MapEndpoints(WebApplication app)
     {
         app.MapPost("/mutate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentMutation handler, HttpContext context) =>
@@ -135,10 +153,8 @@ public static class WebhookHost
         app.MapPost("/mutate/pods", ([FromServices] AdmissionEndpoint endpoint, [FromServices] PodMutation handler, HttpContext context) =>
             endpoint.HandleAsync(context, handler));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", ([FromServices] AppliedPlans plans, [FromServices] IOptions<WebhookOptions> options) =>
-            plans.IsWarm || !options.Value.WatchDeployments
-                ? Results.Text("ok\n")
-                : Results.Text("not ready: the applied plans of the opted-in Deployments have not been read yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/readyz", ([FromServices] AppliedPlans plans, [FromServices] ControllerHealth controller, [FromServices] IOptions<WebhookOptions> options) =>
+            Readiness(plans.IsWarm || !options.Value.WatchDeployments, controller));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
     }
 }

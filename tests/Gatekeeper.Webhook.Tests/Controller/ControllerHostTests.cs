@@ -67,7 +67,7 @@ public sealed class ControllerHostTests : IAsyncLifetime
         await using var webhook = await TestWebhook.StartAsync(api, new Dictionary<string, string?>
         {
             ["Controller:Image"] = "registry.example/gatekeeper:9.9.9",
-            ["Controller:LeaseNamespace"] = "gatekeeper-system",
+            ["Controller:Namespace"] = "gatekeeper-system",
             ["Controller:BackoffLimit"] = "1",
         });
 
@@ -82,49 +82,130 @@ public sealed class ControllerHostTests : IAsyncLifetime
         Assert.Contains("gatekeeper_controller_leader 1", webhook.MetricsText(), StringComparison.Ordinal);
     }
 
+    private static async Task<string> ReadinessAsync(TestWebhook webhook) => await (await webhook.Client.GetAsync("/readyz")).Content.ReadAsStringAsync();
+
+    private static async Task<string> WaitForReadinessAsync(TestWebhook webhook, Func<string, bool> until, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var text = await ReadinessAsync(webhook);
+        while (!until(text))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"readiness never came to say that {what}; it says: {text}");
+            await Task.Delay(20);
+            text = await ReadinessAsync(webhook);
+        }
+
+        return text;
+    }
+
+    private static Dictionary<string, string?> Configured(params (string Key, string Value)[] extra)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Controller:Image"] = "registry.example/gatekeeper:9.9.9",
+            ["Controller:Namespace"] = "gatekeeper-system",
+            ["Controller:ServiceAccount"] = "gatekeeper-system/gatekeeper",
+            ["Controller:LeaseDuration"] = "00:00:02",
+            ["Controller:RenewDeadline"] = "00:00:01",
+            ["Controller:RetryPeriod"] = "00:00:00.100",
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
     [Fact]
-    public async Task Without_an_image_the_host_serves_the_webhook_and_never_asks_for_the_lease()
+    public async Task Without_an_image_the_replica_is_not_ready_and_the_metric_says_why()
     {
         PutWorkload();
         await using var webhook = await TestWebhook.StartAsync(api);
 
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await webhook.Client.GetAsync("/readyz")).StatusCode != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-
-        // The controller host has returned: it decided not to run the controller and can no longer ask for the lease.
+        // The controller host has returned: it decided it cannot run the controller and never asks for the lease.
         await webhook.ControllerHostRun.WaitAsync(TimeSpan.FromSeconds(10));
+        await WaitForReadinessAsync(webhook, text => text.Contains("controller cannot run", StringComparison.Ordinal), "the controller cannot run");
+        var readiness = await webhook.Client.GetAsync("/readyz");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
+        Assert.Contains("ImageNotConfigured: Controller:Image is not set", await readiness.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("gatekeeper_controller_blocked{reason=\"ImageNotConfigured\"} 1", webhook.MetricsText(), StringComparison.Ordinal);
         Assert.Empty(api.RequestsTo("GET", "/apis/coordination.k8s.io"));
         Assert.Empty(api.List<V1Job>("shop"));
     }
 
     [Fact]
-    public async Task Without_an_image_option_a_pod_runs_jobs_with_its_own_image_and_leases_in_its_own_namespace()
+    public async Task A_replica_switched_to_webhook_only_is_ready_without_a_controller()
+    {
+        await using var webhook = await TestWebhook.StartAsync(api, new Dictionary<string, string?> { ["Controller:Enabled"] = "false" });
+
+        await webhook.ControllerHostRun.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("ok\n", await WaitForReadinessAsync(webhook, text => text == "ok\n", "it is ready"));
+    }
+
+    [Fact]
+    public async Task The_controller_takes_its_image_and_namespace_from_configuration_and_never_reads_its_own_pod()
     {
         PutWorkload();
-        const string image = "registry.example/gatekeeper@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        api.Put(new V1Pod
-        {
-            Metadata = new V1ObjectMeta { Name = "gatekeeper-7d9f", NamespaceProperty = "gatekeeper-own" },
-            Spec = new V1PodSpec { NodeName = "node-1", Containers = [new V1Container { Name = "gatekeeper", Image = image }] },
-        });
         Environment.SetEnvironmentVariable("POD_NAME", "gatekeeper-7d9f");
-        Environment.SetEnvironmentVariable("POD_NAMESPACE", "gatekeeper-own");
         try
         {
-            await using var webhook = await TestWebhook.StartAsync(api);
+            await using var webhook = await TestWebhook.StartAsync(api, Configured());
 
             await api.WaitUntilAsync(() => api.List<V1Job>("shop").Count > 0, "the controller created a Job");
 
-            Assert.Equal(image, Assert.Single(api.List<V1Job>("shop")).Spec.Template.Spec.Containers[0].Image);
-            Assert.StartsWith("gatekeeper-7d9f_", api.Get<V1Lease>("gatekeeper-own", "gatekeeper-controller")!.Spec.HolderIdentity, StringComparison.Ordinal);
+            Assert.Equal("registry.example/gatekeeper:9.9.9", Assert.Single(api.List<V1Job>("shop")).Spec.Template.Spec.Containers[0].Image);
+            Assert.StartsWith("gatekeeper-7d9f_", api.Get<V1Lease>("gatekeeper-system", "gatekeeper-controller")!.Spec.HolderIdentity, StringComparison.Ordinal);
+            Assert.NotNull(api.Get<V1Secret>("gatekeeper-system", "gatekeeper-job-signing"));
+            // With watchNamespaces its RBAC on pods covers only the watched namespaces: reading its own pod would fail.
+            Assert.Empty(api.RequestsTo("GET", "/api/v1/namespaces/gatekeeper-system/pods"));
+            Assert.Equal("ok\n", await WaitForReadinessAsync(webhook, text => text == "ok\n", "it is ready"));
+            Assert.Contains("gatekeeper_controller_blocked{reason=\"LeaseForbidden\"} 0", webhook.MetricsText(), StringComparison.Ordinal);
         }
         finally
         {
             Environment.SetEnvironmentVariable("POD_NAME", null);
-            Environment.SetEnvironmentVariable("POD_NAMESPACE", null);
         }
+    }
+
+    [Fact]
+    public async Task A_refused_lease_makes_the_replica_unready_with_the_reason_until_rbac_allows_it()
+    {
+        PutWorkload();
+        api.Fail("/apis/coordination.k8s.io/", System.Net.HttpStatusCode.Forbidden);
+        await using var webhook = await TestWebhook.StartAsync(api, Configured());
+
+        var refused = await WaitForReadinessAsync(webhook, text => text.Contains("LeaseForbidden", StringComparison.Ordinal), "the Lease is refused");
+        Assert.Contains("grant get, create, update and delete on leases in gatekeeper-system", refused, StringComparison.Ordinal);
+        Assert.Contains("gatekeeper_controller_blocked{reason=\"LeaseForbidden\"} 1", webhook.MetricsText(), StringComparison.Ordinal);
+        Assert.Empty(api.List<V1Job>("shop"));
+
+        api.Heal("/apis/coordination.k8s.io/");
+        await api.WaitUntilAsync(() => api.List<V1Job>("shop").Count > 0, "the controller leads and creates the Job", TimeSpan.FromSeconds(20));
+        Assert.Equal("ok\n", await WaitForReadinessAsync(webhook, text => text == "ok\n", "it is ready again"));
+        Assert.Contains("gatekeeper_controller_blocked{reason=\"LeaseForbidden\"} 0", webhook.MetricsText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_refused_signing_key_secret_makes_the_replica_unready_with_the_reason()
+    {
+        api.Fail("/api/v1/namespaces/gatekeeper-system/secrets", System.Net.HttpStatusCode.Forbidden);
+        await using var webhook = await TestWebhook.StartAsync(api, Configured());
+
+        var refused = await WaitForReadinessAsync(webhook, text => text.Contains("SigningKeyUnavailable", StringComparison.Ordinal), "the Secret is refused");
+        Assert.Contains("refused gatekeeper-system/gatekeeper the Secret gatekeeper-system/gatekeeper-job-signing (HTTP 403)", refused, StringComparison.Ordinal);
+        Assert.Empty(api.RequestsTo("GET", "/apis/coordination.k8s.io"));
+    }
+
+    [Fact]
+    public async Task A_leader_refused_its_cluster_wide_watch_is_unready_and_says_which()
+    {
+        PutWorkload();
+        api.Fail("/apis/batch/v1/jobs", System.Net.HttpStatusCode.Forbidden);
+        await using var webhook = await TestWebhook.StartAsync(api, Configured());
+
+        var refused = await WaitForReadinessAsync(webhook, text => text.Contains("WatchForbidden", StringComparison.Ordinal), "the watch is refused");
+        Assert.Contains("refuses to list or watch jobs in all namespaces", refused, StringComparison.Ordinal);
+        Assert.Contains("gatekeeper_controller_blocked{reason=\"WatchForbidden\"} 1", webhook.MetricsText(), StringComparison.Ordinal);
     }
 }
