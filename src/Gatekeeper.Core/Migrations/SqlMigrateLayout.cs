@@ -57,39 +57,36 @@ internal static partial class SqlMigrateLayout
         return fields.Length > 0 && fields[0] is "Up" or "Down" ? (fields[0], fields[1..]) : null;
     }
 
+    /// <summary>
+    /// Reads a file as sql-migrate's <c>sqlparse.ParseMigration</c> does: every line before the first direction marker
+    /// is skipped (a licence header, in line or block comments); each <c>-- +migrate Up</c> or <c>Down</c> marker
+    /// switches the direction, so a file may hold several sections of each, and the Up sections are applied in file
+    /// order as one migration; <c>notransaction</c> on any Up marker takes the whole file out of a transaction.
+    /// Where Gatekeeper is stricter, it says so: SQL (not comments) before the first marker, which sql-migrate skips
+    /// silently, and unknown options, which it ignores.
+    /// </summary>
     private static (string Up, int UpStartLine, string? Down, bool Transactional)? ReadSections(MigrationFileText file, List<SourceProblem> problems)
     {
         var markers = new List<(TextLine Line, string Direction, string[] Options)>();
-        var failed = false;
         foreach (var line in file.Lines())
         {
-            var text = file.LineText(line);
-            if (Direction(text) is { } marker)
+            if (Direction(file.LineText(line)) is { } marker)
             {
                 markers.Add((line, marker.Direction, marker.Options));
             }
-            else if (markers.Count == 0 && !failed && !MigrationFileText.IsBlankOrComment(text))
-            {
-                problems.Add(new SourceProblem($"{file.Name}:{line.Number}", "has SQL before the first '-- +migrate Up' or '-- +migrate Down' marker, which sql-migrate would never run; move it into a section."));
-                failed = true;
-            }
         }
 
-        int up = -1, down = -1;
-        for (var i = 0; i < markers.Count; i++)
+        var failed = false;
+        var preambleEnd = markers.Count > 0 ? markers[0].Line.Start : file.Text.Length;
+        if (FirstSqlOutsideComments(file.Text, preambleEnd) is { } sqlLine)
         {
-            var (line, direction, _) = markers[i];
-            ref var seen = ref direction == "Up" ? ref up : ref down;
-            if (seen >= 0)
-            {
-                problems.Add(new SourceProblem($"{file.Name}:{line.Number}", $"has a second '-- +migrate {direction}' marker; Gatekeeper expects one {direction.ToLowerInvariant()} section per file."));
-                failed = true;
-            }
-
-            seen = i;
+            problems.Add(new SourceProblem($"{file.Name}:{sqlLine}",
+                "has SQL before the first '-- +migrate Up' or '-- +migrate Down' marker, which sql-migrate skips without a word; move it into a section, or delete it if it was never meant to run."));
+            failed = true;
         }
 
-        if (up < 0)
+        var ups = Enumerable.Range(0, markers.Count).Where(i => markers[i].Direction == "Up").ToList();
+        if (ups.Count == 0)
         {
             if (!failed)
             {
@@ -100,15 +97,31 @@ internal static partial class SqlMigrateLayout
         }
 
         var transactional = true;
-        foreach (var option in markers[up].Options)
+        foreach (var up in ups)
         {
-            if (option == "notransaction")
+            foreach (var option in markers[up].Options)
             {
-                transactional = false;
+                if (option == "notransaction")
+                {
+                    transactional = false;
+                }
+                else
+                {
+                    problems.Add(new SourceProblem($"{file.Name}:{markers[up].Line.Number}", $"has the unknown sql-migrate option '{option}' (known: notransaction)."));
+                    failed = true;
+                }
             }
-            else
+        }
+
+        // sql-migrate refuses to switch direction with a statement still open (no ';' at the end of its last line):
+        // joined to the next section, it would become another statement.
+        for (var i = 0; i + 1 < markers.Count; i++)
+        {
+            if (UnterminatedLineBefore(file, markers[i].Line, markers[i + 1].Line) is { } open)
             {
-                problems.Add(new SourceProblem($"{file.Name}:{markers[up].Line.Number}", $"has the unknown sql-migrate option '{option}' (known: notransaction)."));
+                var what = open.InBlock ? "opens a '-- +migrate StatementBegin' block that has no StatementEnd" : "ends without a semicolon";
+                problems.Add(new SourceProblem($"{file.Name}:{open.Line}",
+                    $"{what} before the '-- +migrate {markers[i + 1].Direction}' marker at line {markers[i + 1].Line.Number}; sql-migrate refuses a section whose last statement is not ended, so end it with ';' (or StatementEnd)."));
                 failed = true;
             }
         }
@@ -118,9 +131,150 @@ internal static partial class SqlMigrateLayout
             return null;
         }
 
-        // A section runs from the line after its marker to the next direction marker (or the end of the file).
+        var downs = Enumerable.Range(0, markers.Count).Where(i => markers[i].Direction == "Down").ToList();
+        return (Join(file, markers, ups), markers[ups[0]].Line.Number + 1, downs.Count > 0 ? Join(file, markers, downs) : null, transactional);
+    }
+
+    /// <summary>
+    /// The sections of one direction in file order, as one text whose lines keep their numbers: what lies between two
+    /// sections (markers, the other direction's sections) becomes empty lines, so locations point into the real file.
+    /// </summary>
+    private static string Join(MigrationFileText file, List<(TextLine Line, string Direction, string[] Options)> markers, List<int> sections)
+    {
         string Section(int index) => file.Slice(markers[index].Line.NextStart, index + 1 < markers.Count ? markers[index + 1].Line.Start : file.Text.Length);
 
-        return (Section(up), markers[up].Line.Number + 1, down >= 0 ? Section(down) : null, transactional);
+        if (sections.Count == 1)
+        {
+            return Section(sections[0]);
+        }
+
+        var text = new System.Text.StringBuilder();
+        for (var k = 0; k < sections.Count; k++)
+        {
+            if (k > 0)
+            {
+                // From the marker that ended the previous section through this section's own marker line.
+                var previousEnd = markers[sections[k - 1] + 1].Line.Number;
+                text.Append('\n', markers[sections[k]].Line.Number - previousEnd + 1);
+            }
+
+            var section = Section(sections[k]);
+            text.Append(section);
+            if (k + 1 < sections.Count && section.Length > 0 && section[^1] != '\n')
+            {
+                text.Append('\n');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// sql-migrate's end-of-statement test on the last line of a section that has SQL: the last word before a
+    /// <c>--</c> comment ends with ';', or the section ends with <c>StatementEnd</c>. Returns the open line's number.
+    /// </summary>
+    private static (int Line, bool InBlock)? UnterminatedLineBefore(MigrationFileText file, TextLine marker, TextLine next)
+    {
+        int? last = null;
+        var blockStart = 0;
+        var lastText = string.Empty;
+        var inBlock = false;
+        foreach (var line in file.Lines())
+        {
+            if (line.Number <= marker.Number)
+            {
+                continue;
+            }
+
+            if (line.Number >= next.Number)
+            {
+                break;
+            }
+
+            var text = file.LineText(line).ToString();
+            if (text.StartsWith(CommandPrefix, StringComparison.Ordinal))
+            {
+                var command = text[CommandPrefix.Length..].Trim();
+                if (command.StartsWith("StatementBegin", StringComparison.Ordinal))
+                {
+                    inBlock = true;
+                    blockStart = line.Number;
+                }
+                else if (command.StartsWith("StatementEnd", StringComparison.Ordinal))
+                {
+                    // StatementEnd ends the statement, whatever its last line looks like.
+                    inBlock = false;
+                    last = null;
+                }
+
+                continue;
+            }
+
+            // sql-migrate drops "-- " comment lines, and blank lines add nothing to the statement.
+            if (text.StartsWith("-- ", StringComparison.Ordinal) || string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            last = line.Number;
+            lastText = text;
+        }
+
+        if (inBlock)
+        {
+            return (blockStart, true);
+        }
+
+        if (last is null)
+        {
+            return null;
+        }
+
+        var previous = string.Empty;
+        foreach (var word in lastText.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (word.StartsWith("--", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            previous = word;
+        }
+
+        return previous.EndsWith(';') ? null : (last.Value, false);
+    }
+
+    /// <summary>The line of the first text before <paramref name="end"/> that is not whitespace or a comment (<c>--</c>, <c>#</c>, <c>/* … */</c>).</summary>
+    private static int? FirstSqlOutsideComments(string text, int end)
+    {
+        var line = 1;
+        for (var i = 0; i < end; i++)
+        {
+            var c = text[i];
+            if (c == '\n')
+            {
+                line++;
+            }
+            else if (c == '-' && i + 1 < end && text[i + 1] == '-' || c == '#')
+            {
+                while (i + 1 < end && text[i + 1] != '\n')
+                {
+                    i++;
+                }
+            }
+            else if (c == '/' && i + 1 < end && text[i + 1] == '*')
+            {
+                var close = text.IndexOf("*/", i + 2, StringComparison.Ordinal);
+                var stop = close < 0 || close + 2 > end ? end : close + 2;
+                line += text.AsSpan(i, stop - i).Count('\n');
+                i = stop - 1;
+            }
+            else if (!char.IsWhiteSpace(c))
+            {
+                return line;
+            }
+        }
+
+        return null;
     }
 }

@@ -41,6 +41,11 @@ public sealed class SqlTokenReader
     private bool _swallowedSemicolon;
     private int _openerLine;
     private int _openerColumn;
+    private int _headerTokens;
+    private bool _endClosedCase;
+
+    // CREATE [OR REPLACE] [DEFINER = user] [SQL SECURITY …] [AGGREGATE] PROCEDURE: the routine keyword comes within this many tokens.
+    private const int MySqlHeaderTokens = 16;
 
     public SqlTokenReader(string source, SqlDialect dialect, string file = "", int firstLine = 1)
     {
@@ -82,8 +87,11 @@ public sealed class SqlTokenReader
         if (kind is not (SqlTokenKind.LineComment or SqlTokenKind.BlockComment or SqlTokenKind.Terminator or SqlTokenKind.DelimiterDirective))
         {
             _statementHasContent = true;
-            if (kind != SqlTokenKind.Word && _header is RoutineHeader.None or RoutineHeader.Create or RoutineHeader.CreateOr or RoutineHeader.CreateOrReplace)
+            if (kind != SqlTokenKind.Word && (_mySql
+                    ? _header == RoutineHeader.None || (_header == RoutineHeader.Create && ++_headerTokens > MySqlHeaderTokens)
+                    : _header is RoutineHeader.None or RoutineHeader.Create or RoutineHeader.CreateOr or RoutineHeader.CreateOrReplace))
             {
+                // MySQL's header may hold DEFINER = `user`@`host` before the routine keyword; PostgreSQL's holds only words.
                 _header = RoutineHeader.NotRoutine;
             }
         }
@@ -136,6 +144,8 @@ public sealed class SqlTokenReader
         _header = RoutineHeader.None;
         _beginDepth = 0;
         _swallowedSemicolon = false;
+        _headerTokens = 0;
+        _endClosedCase = false;
     }
 
     // ---------------------------------------------------------------- PostgreSQL
@@ -462,6 +472,14 @@ public sealed class SqlTokenReader
                     return SqlTokenKind.Operator;
                 }
 
+                if (_beginDepth > 0)
+                {
+                    // Inside a routine's BEGIN … END: the server reads the compound statement whole (golang-migrate, dbmate
+                    // and sql-migrate send a file as one multi-statement query), so its semicolons do not end it.
+                    _swallowedSemicolon = true;
+                    return SqlTokenKind.Operator;
+                }
+
                 ResetStatement();
                 return SqlTokenKind.Terminator;
             case '(':
@@ -547,7 +565,122 @@ public sealed class SqlTokenReader
             return SqlTokenKind.DelimiterDirective;
         }
 
+        TrackMySqlRoutineBody(s.AsSpan(start, i - start));
         return SqlTokenKind.Word;
+    }
+
+    /// <summary>
+    /// Recognises a MySQL/MariaDB compound statement: <c>CREATE … PROCEDURE|FUNCTION|TRIGGER|EVENT</c> (after an optional
+    /// <c>OR REPLACE</c>, <c>DEFINER = …</c>, <c>SQL SECURITY …</c>, <c>AGGREGATE</c>) and MariaDB's <c>BEGIN NOT ATOMIC</c>,
+    /// and counts <c>BEGIN</c>/<c>CASE</c> … <c>END</c> outside parentheses, so the body stays one statement as the
+    /// server parses it. <c>END IF</c>, <c>END LOOP</c>, <c>END WHILE</c> and <c>END REPEAT</c> close blocks that were
+    /// never counted; <c>END CASE</c> closes a <c>CASE</c>.
+    /// </summary>
+    private void TrackMySqlRoutineBody(ReadOnlySpan<char> word)
+    {
+        switch (_header)
+        {
+            case RoutineHeader.NotRoutine:
+                return;
+            case RoutineHeader.None:
+                if (word.Equals("create", StringComparison.OrdinalIgnoreCase))
+                {
+                    _header = RoutineHeader.Create;
+                }
+                else if (word.Equals("begin", StringComparison.OrdinalIgnoreCase) && NextWordIs("not", out var after) && NextWordIs("atomic", out _, after))
+                {
+                    _header = RoutineHeader.Routine;
+                    _openerLine = _tokenLine;
+                    _openerColumn = _tokenColumn;
+                    _beginDepth = 1;
+                }
+                else
+                {
+                    _header = RoutineHeader.NotRoutine;
+                }
+
+                return;
+            case RoutineHeader.Create:
+                if (word.Equals("procedure", StringComparison.OrdinalIgnoreCase) || word.Equals("function", StringComparison.OrdinalIgnoreCase) ||
+                    word.Equals("trigger", StringComparison.OrdinalIgnoreCase) || word.Equals("event", StringComparison.OrdinalIgnoreCase))
+                {
+                    _header = RoutineHeader.Routine;
+                }
+                else if (IsMySqlObjectKeyword(word) || ++_headerTokens > MySqlHeaderTokens)
+                {
+                    _header = RoutineHeader.NotRoutine;
+                }
+
+                return;
+            case RoutineHeader.Routine when _parenDepth == 0:
+                var closedCase = _endClosedCase;
+                _endClosedCase = false;
+                if (word.Equals("begin", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (_beginDepth == 0)
+                    {
+                        _openerLine = _tokenLine;
+                        _openerColumn = _tokenColumn;
+                    }
+
+                    _beginDepth++;
+                }
+                else if (_beginDepth > 0 && !closedCase && word.Equals("case", StringComparison.OrdinalIgnoreCase))
+                {
+                    _beginDepth++;
+                }
+                else if (_beginDepth > 0 && word.Equals("end", StringComparison.OrdinalIgnoreCase))
+                {
+                    var next = NextWord();
+                    if (!(next.Equals("if", StringComparison.OrdinalIgnoreCase) || next.Equals("loop", StringComparison.OrdinalIgnoreCase) ||
+                          next.Equals("while", StringComparison.OrdinalIgnoreCase) || next.Equals("repeat", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        _beginDepth--;
+                        _endClosedCase = next.Equals("case", StringComparison.OrdinalIgnoreCase);
+                    }
+                }
+
+                return;
+        }
+    }
+
+    /// <summary>Words after CREATE that make it anything but a routine (tables, views, indexes, users …).</summary>
+    private static bool IsMySqlObjectKeyword(ReadOnlySpan<char> word) =>
+        word.Equals("table", StringComparison.OrdinalIgnoreCase) || word.Equals("view", StringComparison.OrdinalIgnoreCase) ||
+        word.Equals("index", StringComparison.OrdinalIgnoreCase) || word.Equals("unique", StringComparison.OrdinalIgnoreCase) ||
+        word.Equals("fulltext", StringComparison.OrdinalIgnoreCase) || word.Equals("spatial", StringComparison.OrdinalIgnoreCase) ||
+        word.Equals("database", StringComparison.OrdinalIgnoreCase) || word.Equals("schema", StringComparison.OrdinalIgnoreCase) ||
+        word.Equals("user", StringComparison.OrdinalIgnoreCase) || word.Equals("role", StringComparison.OrdinalIgnoreCase) ||
+        word.Equals("temporary", StringComparison.OrdinalIgnoreCase) || word.Equals("sequence", StringComparison.OrdinalIgnoreCase) ||
+        word.Equals("tablespace", StringComparison.OrdinalIgnoreCase) || word.Equals("server", StringComparison.OrdinalIgnoreCase) ||
+        word.Equals("logfile", StringComparison.OrdinalIgnoreCase) || word.Equals("resource", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The identifier after <paramref name="from"/> (the current position by default) and whitespace, not across comments, without consuming it.</summary>
+    private ReadOnlySpan<char> NextWord(int from = -1) => _source.AsSpan(NextWordRange(from < 0 ? _pos : from));
+
+    private Range NextWordRange(int from)
+    {
+        var s = _source;
+        var i = from;
+        while (i < s.Length && s[i] is ' ' or '\t' or '\r' or '\n' or '\f' or '\v')
+        {
+            i++;
+        }
+
+        var start = i;
+        while (i < s.Length && IsMySqlIdentifierPart(s[i]))
+        {
+            i++;
+        }
+
+        return start..i;
+    }
+
+    private bool NextWordIs(string expected, out int end, int from = -1)
+    {
+        var range = NextWordRange(from < 0 ? _pos : from);
+        end = range.End.Value;
+        return _source.AsSpan(range).Equals(expected, StringComparison.OrdinalIgnoreCase);
     }
 
     private bool OnlyWhitespaceBefore(int position) =>

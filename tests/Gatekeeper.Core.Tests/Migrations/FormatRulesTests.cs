@@ -218,6 +218,74 @@ public sealed class SqlMigrateRulesTests
         Assert.Equal("init.sql", Assert.Single(result.Problems).File);
     }
 
+    // Behaviour read from rubenv/sql-migrate sqlparse.ParseMigration: lines before the first direction marker are
+    // skipped, every Up/Down marker switches the direction (so sections repeat), notransaction on an Up marker disables
+    // the transaction for the whole Up direction, and a direction switch with an unended statement is an error.
+
+    [Fact]
+    public void Sql_migrate_ignores_a_licence_header_in_a_block_comment_before_the_first_marker()
+    {
+        const string content = "/*\n * Copyright 2024 The Authors.\n * Licensed under the Apache License, Version 2.0;\n */\n\n-- +migrate Up\ncreate table t (id int);\n";
+        var migration = Assert.Single(ReadValid(MigrationFormat.SqlMigrate, ("1-t.sql", content)).Migrations);
+
+        Assert.Equal("create table t (id int);\n", migration.UpSql);
+        Assert.Equal(7, migration.UpStartLine);
+    }
+
+    [Fact]
+    public void Sql_migrate_header_markers_are_detected_even_after_a_block_comment()
+    {
+        var directory = ReadValid(null, ("1-t.sql", "/* generated; do not edit */\n-- +migrate Up\nselect 1;\n"));
+
+        Assert.Equal(MigrationFormat.SqlMigrate, directory.Format);
+    }
+
+    [Fact]
+    public void Sql_migrate_joins_several_up_sections_in_order_keeping_their_line_numbers()
+    {
+        const string content =
+            "-- +migrate Up\ncreate table post (id int);\n\n-- +migrate Down\ndrop table post;\n\n" +
+            "-- +migrate Up\ncreate table fancier_post (id int);\n\n-- +migrate Down\ndrop table fancier_post;\n";
+        var migration = Assert.Single(ReadValid(MigrationFormat.SqlMigrate, ("1-posts.sql", content)).Migrations);
+
+        var statements = Gatekeeper.Core.Sql.SqlSplitter.Split(migration.UpSql, Gatekeeper.Core.Sql.SqlDialect.Postgres, migration.FileName, migration.UpStartLine).Statements;
+        Assert.Equal(["create table post (id int)", "create table fancier_post (id int)"], statements.Select(s => s.Text));
+        Assert.Equal([2, 8], statements.Select(s => s.Location.Line));
+        Assert.DoesNotContain("drop table", migration.UpSql, StringComparison.Ordinal);
+        Assert.Contains("drop table post;", migration.DownSql, StringComparison.Ordinal);
+        Assert.Contains("drop table fancier_post;", migration.DownSql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sql_migrate_notransaction_on_any_up_marker_takes_the_whole_file_out_of_a_transaction()
+    {
+        const string content = "-- +migrate Up\ncreate table t (id int);\n-- +migrate Down\ndrop table t;\n-- +migrate Up notransaction\ncreate index concurrently t_id on t (id);\n";
+        var migration = Assert.Single(ReadValid(MigrationFormat.SqlMigrate, ("1-t.sql", content)).Migrations);
+
+        Assert.False(migration.Transactional);
+    }
+
+    [Theory]
+    [InlineData("-- +migrate Up\ncreate table post (id int)\n\n-- +migrate Down\ndrop table post;\n", "1-a.sql:2", "ends without a semicolon before the '-- +migrate Down' marker at line 4")]
+    [InlineData("-- +migrate Up\ncreate table post (id int);\nselect 'no end' -- not ; really\n-- +migrate Down\ndrop table post;\n", "1-a.sql:3", "ends without a semicolon")]
+    [InlineData("-- +migrate Up\ncreate table post (id int);\n-- +migrate Down\ndrop table post\n-- +migrate Up\nselect 1;\n", "1-a.sql:4", "before the '-- +migrate Up' marker at line 5")]
+    [InlineData("-- +migrate Up\n-- +migrate StatementBegin\nselect 'open';\n-- +migrate Down\nselect 1;\n", "1-a.sql:2", "StatementBegin' block that has no StatementEnd")]
+    public void Sql_migrate_refuses_a_direction_switch_with_a_statement_not_ended(string content, string where, string says)
+    {
+        var problem = Assert.Single(Read(MigrationFormat.SqlMigrate, ("1-a.sql", content)).Problems);
+
+        Assert.Equal(where, problem.File);
+        Assert.Contains(says, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sql_migrate_statement_end_closes_a_section_whose_last_line_has_no_semicolon()
+    {
+        const string content = "-- +migrate Up\n-- +migrate StatementBegin\ncreate function f() returns int as $$ select 1 $$ language sql\n-- +migrate StatementEnd\n-- +migrate Down\ndrop function f;\n";
+
+        Assert.Single(ReadValid(MigrationFormat.SqlMigrate, ("1-f.sql", content)).Migrations);
+    }
+
     [Fact]
     public void Sql_migrate_sql_before_any_marker_is_a_problem_with_its_line()
     {

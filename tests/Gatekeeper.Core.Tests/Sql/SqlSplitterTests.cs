@@ -77,11 +77,37 @@ public sealed class SqlSplitterTests
     public void MySql_delimiter_lines_change_the_terminator_and_are_never_part_of_a_statement(string source, params string[] expected) =>
         Assert.Equal(expected, Texts(source, MySql));
 
+    // golang-migrate and dbmate send a MySQL file as one multi-statement query (multiStatements=true) and sql-migrate
+    // sends a StatementBegin/End block whole: the server's parser reads a routine's BEGIN … END as one statement, so
+    // Gatekeeper cuts there too, without DELIMITER.
+    [Theory]
+    [InlineData("CREATE PROCEDURE p() BEGIN SELECT 1; END;\nCALL p();", "CREATE PROCEDURE p() BEGIN SELECT 1; END", "CALL p()")]
+    [InlineData("CREATE DEFINER=`root`@`%` PROCEDURE p()\nBEGIN\n  INSERT INTO t VALUES (1);\n  UPDATE t SET a = 2;\nEND;\nSELECT 1;",
+        "CREATE DEFINER=`root`@`%` PROCEDURE p()\nBEGIN\n  INSERT INTO t VALUES (1);\n  UPDATE t SET a = 2;\nEND", "SELECT 1")]
+    [InlineData("CREATE DEFINER = 'app'@'localhost' SQL SECURITY INVOKER FUNCTION f(x INT) RETURNS INT DETERMINISTIC\nBEGIN\n  DECLARE y INT;\n  SET y = CASE WHEN x > 0 THEN 1 ELSE 0 END;\n  RETURN y;\nEND;",
+        "CREATE DEFINER = 'app'@'localhost' SQL SECURITY INVOKER FUNCTION f(x INT) RETURNS INT DETERMINISTIC\nBEGIN\n  DECLARE y INT;\n  SET y = CASE WHEN x > 0 THEN 1 ELSE 0 END;\n  RETURN y;\nEND")]
+    [InlineData("CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a IS NULL THEN SET NEW.a = 0; END IF; END;\nSELECT 2;",
+        "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a IS NULL THEN SET NEW.a = 0; END IF; END", "SELECT 2")]
+    [InlineData("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t WHERE a < 0; END;", "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t WHERE a < 0; END")]
+    [InlineData("CREATE OR REPLACE PROCEDURE p() BEGIN\n lbl: LOOP SET @i = @i + 1; IF @i > 3 THEN LEAVE lbl; END IF; END LOOP lbl;\n CASE @i WHEN 4 THEN SELECT 1; ELSE SELECT 2; END CASE;\n WHILE @i > 0 DO SET @i = @i - 1; END WHILE;\n REPEAT SET @i = @i + 1; UNTIL @i > 2 END REPEAT;\n BEGIN SELECT 3; END;\nEND;\nSELECT 4;",
+        "CREATE OR REPLACE PROCEDURE p() BEGIN\n lbl: LOOP SET @i = @i + 1; IF @i > 3 THEN LEAVE lbl; END IF; END LOOP lbl;\n CASE @i WHEN 4 THEN SELECT 1; ELSE SELECT 2; END CASE;\n WHILE @i > 0 DO SET @i = @i - 1; END WHILE;\n REPEAT SET @i = @i + 1; UNTIL @i > 2 END REPEAT;\n BEGIN SELECT 3; END;\nEND", "SELECT 4")]
+    [InlineData("BEGIN NOT ATOMIC\n  INSERT INTO t VALUES (1);\nEND;\nSELECT 5;", "BEGIN NOT ATOMIC\n  INSERT INTO t VALUES (1);\nEND", "SELECT 5")]
+    [InlineData("BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;", "BEGIN", "INSERT INTO t VALUES (1)", "COMMIT")]
+    [InlineData("CREATE VIEW v AS SELECT CASE WHEN a THEN 1 END AS c FROM t;\nSELECT 6;", "CREATE VIEW v AS SELECT CASE WHEN a THEN 1 END AS c FROM t", "SELECT 6")]
+    [InlineData("CREATE TABLE `begin` (`end` int);\nSELECT 7;", "CREATE TABLE `begin` (`end` int)", "SELECT 7")]
+    [InlineData("CREATE FUNCTION g() RETURNS INT RETURN 1;\nSELECT 8;", "CREATE FUNCTION g() RETURNS INT RETURN 1", "SELECT 8")]
+    public void MySql_routine_bodies_without_delimiter_stay_one_statement_as_the_server_reads_them(string source, params string[] expected) =>
+        Assert.Equal(expected, Texts(source, MySql));
+
     [Fact]
-    public void MySql_procedure_without_delimiter_is_split_at_each_semicolon_as_the_mysql_client_does() =>
-        Assert.Equal(
-            ["CREATE PROCEDURE p() BEGIN SELECT 1", "END"],
-            Texts("CREATE PROCEDURE p() BEGIN SELECT 1; END;", MySql));
+    public void MySql_routine_body_never_closed_is_a_problem_at_its_begin()
+    {
+        var result = SqlSplitter.Split("CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n", MySql, "m.sql");
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(new SourceLocation("m.sql", 2, 1), problem.Location);
+        Assert.Contains("BEGIN block is never closed by END", problem.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void A_delimiter_line_without_a_delimiter_is_a_problem()
