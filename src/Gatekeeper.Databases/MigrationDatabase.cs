@@ -117,7 +117,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(migration);
-        var script = MigrationScript.Prepare(migration, Sql, out var problems);
+        MigrationScript.Prepare(migration, Sql, null, out var problems);
         if (problems.Count > 0)
         {
             var problem = problems[0];
@@ -126,6 +126,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
         }
 
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out _);
         var layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
         var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
         var applier = new MigrationApplier(Sql, Options, Label, Logger);
@@ -175,7 +176,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
             return new RepairResult(migrationId, false, $"history table {table} does not exist on {Label}; nothing was changed");
         }
 
-        var script = MigrationScript.Prepare(migration, Sql, out _);
+        var script = MigrationScript.Prepare(migration, Sql, null, out _);
         var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
         var cleared = await layout.RepairAsync(session, entry, resolution, previous, Options.TimeProvider.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
         if (!cleared)
@@ -227,6 +228,8 @@ public abstract class MigrationDatabase : IMigrationDatabase
         }
 
         var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
+        // Before the first migration runs on this session: its SET search_path or USE must not move the history writes.
+        await layout.ResolveSchemaAsync(session, cancellationToken).ConfigureAwait(false);
         if (!exists)
         {
             await layout.CreateAsync(session, cancellationToken).ConfigureAwait(false);

@@ -134,7 +134,7 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
 
             foreach (var migration in migrations)
             {
-                var script = MigrationScript.Prepare(migration, Sql, out var problems);
+                var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out var problems);
                 if (problems.Count > 0)
                 {
                     var failure = new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);

@@ -85,7 +85,8 @@ public static class Linter
             }
         }
 
-        var tx = new TransactionState(runnerWrapped: migration.Transactional && plan.Dialect == SqlDialect.Postgres);
+        // Without a known server the file is judged as a current server runs it (the runner always knows its server's version).
+        var tx = new TransactionState(runnerWrapped: migration.TransactionalOn(plan.Options.ServerMajorVersion ?? int.MaxValue) && plan.Dialect == SqlDialect.Postgres);
         var scope = new MigrationScope(plan, migration, outline, tx);
         var statementCount = 0;
         for (var i = 0; i < statements.Count; i++)
@@ -101,6 +102,11 @@ public static class Linter
                 }
 
                 Judge(new StatementContext(scope, unit, MigrationOutline.Position(i), unit.Parsed));
+                if (unit.Parsed is not TransactionStatement)
+                {
+                    tx.StatementsRun++;
+                }
+
                 for (var e = 0; e < unit.Embedded.Count; e++)
                 {
                     Judge(new StatementContext(scope, unit, MigrationOutline.Position(i, e), unit.Embedded[e], "a DO block"));
@@ -129,7 +135,9 @@ public static class Linter
             }
         }
 
-        if (scope.OpenedBy is { } opened)
+        // "COMMIT; CREATE INDEX CONCURRENTLY …; BEGIN;" leaves the runner's transaction on purpose and reopens it: the
+        // runner's own COMMIT closes what the file reopened, so nothing is left open.
+        if (scope.OpenedBy is { } opened && !(tx.RunnerWrapped && tx.RunnerTransactionEnded))
         {
             opened.Findings.Add(StatementContext.Build(LintRules.UncommittedTransaction, LintRules.UncommittedTransaction.DefaultSeverity,
                 $"the transaction opened here is still open at the end of {migration.FileName}", opened.Tokens, 0, 0, opened.Statement, migration.Id, false));

@@ -37,15 +37,15 @@ internal static partial class FlywayLayout
                     continue;
                 }
 
-                migrations.Add(MigrationDirectoryReader.Create(
-                    file, version.Text, version, Describe(versioned), MigrationKind.Versioned, file.Text, 1, null, Transactional(file.Name, allFiles, problems)));
+                migrations.Add(WithFlywaysTransaction(file, allFiles, problems, transactional => MigrationDirectoryReader.Create(
+                    file, version.Text, version, Describe(versioned), MigrationKind.Versioned, file.Text, 1, null, transactional)));
             }
             else if (RepeatableName().Match(file.Name) is { Success: true } repeatable)
             {
                 // Flyway keys a repeatable on its description (version is NULL in flyway_schema_history).
                 var description = Describe(repeatable);
-                migrations.Add(MigrationDirectoryReader.Create(
-                    file, description, MigrationVersion.Parse("0"), description, MigrationKind.Repeatable, file.Text, 1, null, Transactional(file.Name, allFiles, problems)));
+                migrations.Add(WithFlywaysTransaction(file, allFiles, problems, transactional => MigrationDirectoryReader.Create(
+                    file, description, MigrationVersion.Parse("0"), description, MigrationKind.Repeatable, file.Text, 1, null, transactional)));
             }
             else
             {
@@ -76,21 +76,36 @@ internal static partial class FlywayLayout
         return migrations;
     }
 
+    /// <summary>
+    /// The script's transaction as Flyway decides it: its <c>.conf</c> file's <c>executeInTransaction</c> when it says,
+    /// otherwise Flyway's own detection of statements that cannot run in a transaction (<see cref="FlywayTransactions"/>).
+    /// </summary>
+    private static Migration WithFlywaysTransaction(MigrationFileText file, IReadOnlyList<MigrationFile> allFiles, List<SourceProblem> problems, Func<bool, Migration> create)
+    {
+        if (ConfiguredTransaction(file.Name, allFiles, problems) is { } configured)
+        {
+            return create(configured);
+        }
+
+        var (transactional, from) = FlywayTransactions.Decide(file.Text, file.Name);
+        return create(transactional) with { TransactionalFromPostgres = from };
+    }
+
     private static string Describe(Match match) => match.Groups["description"].Value.Replace('_', ' ');
 
-    /// <summary>Reads Flyway's per-script configuration file (<c>V1__x.sql.conf</c>), which can opt a script out of a transaction.</summary>
-    private static bool Transactional(string name, IReadOnlyList<MigrationFile> allFiles, List<SourceProblem> problems)
+    /// <summary>Reads Flyway's per-script configuration file (<c>V1__x.sql.conf</c>): its <c>executeInTransaction</c>, null when it does not say.</summary>
+    private static bool? ConfiguredTransaction(string name, IReadOnlyList<MigrationFile> allFiles, List<SourceProblem> problems)
     {
         var conf = allFiles.FirstOrDefault(f => string.Equals(f.Name, name + ".conf", StringComparison.Ordinal));
         if (conf is null)
         {
-            return true;
+            return null;
         }
 
         var text = MigrationFileText.Decode(conf, problems);
         if (text is null)
         {
-            return true;
+            return null;
         }
 
         foreach (var line in text.Lines())
@@ -110,13 +125,15 @@ internal static partial class FlywayLayout
                     return false;
                 }
 
-                if (!value.Equals("true", StringComparison.OrdinalIgnoreCase))
+                if (value.Equals("true", StringComparison.OrdinalIgnoreCase))
                 {
-                    problems.Add(new SourceProblem($"{conf.Name}:{line.Number}", $"executeInTransaction must be true or false, not '{value.ToString()}'."));
+                    return true;
                 }
+
+                problems.Add(new SourceProblem($"{conf.Name}:{line.Number}", $"executeInTransaction must be true or false, not '{value.ToString()}'."));
             }
         }
 
-        return true;
+        return null;
     }
 }

@@ -51,7 +51,7 @@ internal static partial class GolangMigrateLayout
             downs.TryGetValue(number, out var down);
             migrations.Add(MigrationDirectoryReader.Create(
                 file, number.ToString(System.Globalization.CultureInfo.InvariantCulture), MigrationVersion.Parse(text), description,
-                MigrationKind.Versioned, file.Text, 1, down?.Text, transactional: true));
+                MigrationKind.Versioned, file.Text, 1, down?.Text, transactional: !FlywayTransactions.IsSingleStatementPostgresRefusesInTransaction(file.Text, file.Name)));
         }
 
         foreach (var (number, down) in downs)

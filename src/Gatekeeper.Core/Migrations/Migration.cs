@@ -34,4 +34,15 @@ public sealed record Migration(
     string? DownSql,
     bool Transactional,
     string Checksum,
-    ReadOnlyMemory<byte> Content);
+    ReadOnlyMemory<byte> Content)
+{
+    /// <summary>
+    /// Set when the file runs in a transaction only from this PostgreSQL major version on: Flyway takes a script with
+    /// <c>ALTER TYPE … ADD VALUE</c> out of its transaction on servers before 12, and when it cannot read the version.
+    /// </summary>
+    public int? TransactionalFromPostgres { get; init; }
+
+    /// <summary>Whether the runner wraps the file in a transaction on a server of this major version (null: unknown).</summary>
+    public bool TransactionalOn(int? serverMajorVersion) =>
+        Transactional && (TransactionalFromPostgres is not { } from || serverMajorVersion >= from);
+}

@@ -57,7 +57,7 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
     private async Task<MigrationFailure?> ApplyAsync(DbSession copy, Migration migration, List<DryRunNote> notes, CancellationToken cancellationToken)
     {
         var engine = copy.Engine;
-        var script = MigrationScript.Prepare(migration, engine, out var problems);
+        var script = MigrationScript.Prepare(migration, engine, MigrationScript.MajorVersion(copy.Connection.ServerVersion), out var problems);
         if (problems.Count > 0)
         {
             return new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);

@@ -48,14 +48,16 @@ internal sealed record MigrationScript(
     ExecutionMode Mode,
     bool SetsOwnLockTimeout)
 {
-    public static MigrationScript Prepare(Migration migration, SqlEngine engine, out IReadOnlyList<SqlSyntaxProblem> problems)
+    /// <param name="serverMajorVersion">The server's major version, which decides whether some files run in a
+    /// transaction (<see cref="Migration.TransactionalOn"/>); null when unknown.</param>
+    public static MigrationScript Prepare(Migration migration, SqlEngine engine, int? serverMajorVersion, out IReadOnlyList<SqlSyntaxProblem> problems)
     {
         var split = SqlSplitter.Split(migration.UpSql, engine.Dialect, migration.FileName, migration.UpStartLine);
         problems = split.Problems;
         var statements = split.Statements.Select(s => new ScriptStatement(s, ControlOf(s))).ToList();
         var setsLockTimeout = statements.Any(s => SetsLockTimeout(s.Statement, engine));
 
-        if (!engine.TransactionalDdl || !migration.Transactional)
+        if (!engine.TransactionalDdl || !migration.TransactionalOn(serverMajorVersion))
         {
             return new MigrationScript(migration, statements, ExecutionMode.StatementByStatement, setsLockTimeout);
         }
@@ -72,6 +74,13 @@ internal sealed record MigrationScript(
         }
 
         return new MigrationScript(migration, statements, ExecutionMode.StatementByStatement, setsLockTimeout);
+    }
+
+    /// <summary>The major version in a connection's <see cref="System.Data.Common.DbConnection.ServerVersion"/> ("15.4", "10.11.6-MariaDB"); null when it has none.</summary>
+    public static int? MajorVersion(string? serverVersion)
+    {
+        var digits = serverVersion is null ? 0 : serverVersion.TakeWhile(char.IsAsciiDigit).Count();
+        return digits == 0 ? null : int.Parse(serverVersion.AsSpan(0, Math.Min(digits, 6)), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The leading keyword of a statement, skipping comments; empty when it starts with something else.</summary>

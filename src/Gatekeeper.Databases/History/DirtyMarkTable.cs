@@ -73,5 +73,5 @@ internal static class DirtyMarkTable
     }
 
     private static string Quoted(DbSession session, HistoryTableLayout layout) =>
-        layout.Table.Schema is null ? session.Quote(Name) : session.Quote(layout.Table.Schema) + "." + session.Quote(Name);
+        layout.EffectiveSchema is not { } schema ? session.Quote(Name) : session.Quote(schema) + "." + session.Quote(Name);
 }

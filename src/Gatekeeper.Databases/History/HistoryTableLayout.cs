@@ -42,8 +42,29 @@ internal abstract class HistoryTableLayout(HistoryTableName table, SqlEngine eng
     /// <summary>The layout's own way of recording a failure; false for tools that have none (a side table is used).</summary>
     protected virtual bool HasNativeDirtyState => false;
 
+    /// <summary>
+    /// The schema (PostgreSQL) or database (MySQL) an unqualified <see cref="Table"/> was found in before any migration
+    /// ran. Writes address the table with it, so a migration that changes <c>search_path</c> or runs <c>USE</c> on the
+    /// session cannot send the history row elsewhere.
+    /// </summary>
+    public string? ResolvedSchema { get; private set; }
+
+    /// <summary>The schema every statement of this layout names: the user's, else the one resolved before applying.</summary>
+    public string? EffectiveSchema => Table.Schema ?? ResolvedSchema;
+
     public string QuotedName(DbSession session) =>
-        Table.Schema is null ? session.Quote(Table.Name) : session.Quote(Table.Schema) + "." + session.Quote(Table.Name);
+        EffectiveSchema is not { } schema ? session.Quote(Table.Name) : session.Quote(schema) + "." + session.Quote(Table.Name);
+
+    /// <summary>Pins an unqualified table to the session's current schema or database, once, before migrations run on it.</summary>
+    public async Task ResolveSchemaAsync(DbSession session, CancellationToken cancellationToken)
+    {
+        if (Table.Schema is not null || ResolvedSchema is not null)
+        {
+            return;
+        }
+
+        ResolvedSchema = await session.ScalarAsync($"SELECT {Engine.CurrentSchemaExpression}", cancellationToken).ConfigureAwait(false) as string;
+    }
 
     public async Task CreateAsync(DbSession session, CancellationToken cancellationToken)
     {

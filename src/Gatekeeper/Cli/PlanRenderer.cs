@@ -88,7 +88,9 @@ internal static class PlanRenderer
         var descriptionWidth = Math.Min(48, migrations.Max(m => m.Description.Length));
         foreach (var migration in migrations)
         {
-            var flags = migration.Transactional ? string.Empty : "  [no transaction]";
+            var flags = !migration.Transactional ? "  [no transaction]"
+                : migration.TransactionalFromPostgres is { } from ? $"  [no transaction before PostgreSQL {from}]"
+                : string.Empty;
             output.WriteLine($"  {migration.Id.PadRight(idWidth)}  {Truncate(migration.Description, descriptionWidth).PadRight(descriptionWidth)}  {migration.FileName}{flags}");
         }
 

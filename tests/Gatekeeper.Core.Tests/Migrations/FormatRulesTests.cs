@@ -77,6 +77,91 @@ public sealed class FlywayRulesTests
 
         Assert.Equal([false, true], directory.Migrations.Select(m => m.Transactional));
     }
+
+    // Flyway's PostgreSQLParser.detectCanExecuteInTransaction, read from flyway/flyway: the leading words (outside
+    // parentheses, at most ten) decide; one such statement takes the whole script out of the transaction.
+    [Theory]
+    [InlineData("create index concurrently i on t (a);")]
+    [InlineData("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);")]
+    [InlineData("drop index concurrently if exists i;")]
+    [InlineData("create table t (id int);\ncreate index concurrently i on t (id);")]
+    [InlineData("VACUUM ANALYZE t;")]
+    [InlineData("vacuum;")]
+    [InlineData("ALTER SYSTEM SET work_mem = '64MB';")]
+    [InlineData("CREATE DATABASE other;")]
+    [InlineData("DROP TABLESPACE fast;")]
+    [InlineData("CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;")]
+    [InlineData("REINDEX SCHEMA public;")]
+    [InlineData("REINDEX (VERBOSE) DATABASE app;")]
+    [InlineData("DISCARD ALL;")]
+    [InlineData("-- a comment first\n/* and another */ CREATE INDEX CONCURRENTLY i ON t (a);")]
+    public void Flyway_runs_a_script_with_a_statement_that_cannot_run_in_a_transaction_outside_one(string sql)
+    {
+        var migration = Assert.Single(ReadValid(MigrationFormat.Flyway, ("V1__x.sql", sql)).Migrations);
+
+        Assert.False(migration.Transactional);
+        Assert.False(migration.TransactionalOn(16));
+    }
+
+    [Theory]
+    [InlineData("create index i on t (a);")]
+    [InlineData("REINDEX TABLE CONCURRENTLY t;")]
+    [InlineData("REINDEX INDEX CONCURRENTLY i;")]
+    [InlineData("select 'create index concurrently i on t (a)';")]
+    [InlineData("-- create index concurrently i on t (a)\nselect 1;")]
+    [InlineData("do $$ begin perform 1; end $$; -- VACUUM is not possible in here")]
+    [InlineData("create table vacuum_log (id int);")]
+    [InlineData("insert into t (a, b, c, d, e, f, g) select a, b, c, d, e, f, g from u where vacuum is not null;")]
+    public void Flyway_keeps_other_scripts_in_its_transaction_including_reindex_concurrently_which_its_list_leaves_out(string sql)
+    {
+        var migration = Assert.Single(ReadValid(MigrationFormat.Flyway, ("V1__x.sql", sql)).Migrations);
+
+        Assert.True(migration.Transactional);
+        Assert.Null(migration.TransactionalFromPostgres);
+    }
+
+    [Fact]
+    public void Flyway_takes_add_enum_value_out_of_its_transaction_only_before_postgres_12()
+    {
+        var migration = Assert.Single(ReadValid(MigrationFormat.Flyway, ("V1__mood.sql", "ALTER TYPE public.mood ADD VALUE 'ecstatic';")).Migrations);
+
+        Assert.True(migration.Transactional);
+        Assert.Equal(12, migration.TransactionalFromPostgres);
+        Assert.False(migration.TransactionalOn(11));
+        Assert.True(migration.TransactionalOn(12));
+        Assert.False(migration.TransactionalOn(null));
+    }
+
+    [Fact]
+    public void Flyway_script_configuration_wins_over_its_detection()
+    {
+        var directory = ReadValid(null, ("V1__index.sql", "create index concurrently i on t (a);"), ("V1__index.sql.conf", "executeInTransaction=true\n"));
+
+        Assert.True(Assert.Single(directory.Migrations).Transactional);
+    }
+
+    [Fact]
+    public void Dbmate_and_atlas_keep_their_own_markers_and_are_not_read_by_flyways_rules()
+    {
+        var dbmate = ReadValid(null, ("20240101000000_index.sql", "-- migrate:up\ncreate index concurrently i on t (a);\n"));
+        var atlas = ReadValid(MigrationFormat.Atlas, ("20240101000000_index.sql", "create index concurrently i on t (a);\n"));
+
+        Assert.True(Assert.Single(dbmate.Migrations).Transactional);
+        Assert.True(Assert.Single(atlas.Migrations).Transactional);
+    }
+
+    // golang-migrate's postgres driver runs a file as one query: a lone statement is no transaction block, more are one.
+    [Theory]
+    [InlineData("create index concurrently i on t (a);", false)]
+    [InlineData("REINDEX INDEX CONCURRENTLY i;", false)]
+    [InlineData("create table t (id int);\ncreate index concurrently i on t (id);", true)]
+    [InlineData("create index i on t (a);", true)]
+    public void Golang_migrate_runs_a_lone_statement_postgres_refuses_in_a_transaction_outside_one(string sql, bool transactional)
+    {
+        var directory = ReadValid(null, ("1_index.up.sql", sql));
+
+        Assert.Equal(transactional, Assert.Single(directory.Migrations).Transactional);
+    }
 }
 
 public sealed class GolangMigrateRulesTests

@@ -23,6 +23,12 @@ internal sealed class TransactionState
     /// <summary>Where the file opened its own transaction (BEGIN / START TRANSACTION), while it is open.</summary>
     public SourceLocation? OpenedByFileAt { get; set; }
 
+    /// <summary>Statements (other than transaction commands) run in the current transaction so far.</summary>
+    public int StatementsRun { get; set; }
+
+    /// <summary>The file committed the runner's wrapping transaction itself; a BEGIN after it reopens the wrapper, which the runner commits at the end.</summary>
+    public bool RunnerTransactionEnded { get; set; }
+
     /// <summary>MySQL: a DDL statement already committed this explicit transaction implicitly (reported once).</summary>
     public bool ImplicitCommitReported { get; set; }
 
@@ -44,5 +50,6 @@ internal sealed class TransactionState
         StrongLocks.Clear();
         NotValidConstraints.Clear();
         ImplicitCommitReported = false;
+        StatementsRun = 0;
     }
 }

@@ -51,8 +51,15 @@ internal static class TransactionRules
                 ctx.Scope.OpenedBy = ctx.Unit;
                 break;
             case TransactionControl.Commit or TransactionControl.Rollback when tx.InTransaction:
-                // A BEGIN already reported explains this COMMIT too; report the pair once.
-                if (ctx.IsPostgres && tx.OpenedByFileAt is null && !ctx.Scope.NestingReported)
+                if (tx.RunnerWrapped && tx.OpenedByFileAt is null)
+                {
+                    tx.RunnerTransactionEnded = true;
+                }
+
+                // A BEGIN already reported explains this COMMIT too; report the pair once. Ending the runner's transaction
+                // before it did anything only steps out of it (to run what cannot run in a transaction): nothing is
+                // committed early, so nothing can be left half-applied.
+                if (ctx.IsPostgres && tx.OpenedByFileAt is null && !ctx.Scope.NestingReported && tx.StatementsRun > 0)
                 {
                     ctx.Scope.NestingReported = true;
                     ctx.Report(LintRules.NestedTransaction, 0, ctx.Tokens.Count - 1,
