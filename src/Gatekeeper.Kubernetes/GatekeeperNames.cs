@@ -20,6 +20,9 @@ public static class GatekeeperNames
     public const string PlanSecret = Prefix + "plan-secret";
     public const string DevDatabaseSecret = Prefix + "dev-database-secret";
 
+    /// <summary>File name patterns of the migration ConfigMaps to leave out on purpose (listed in the plan).</summary>
+    public const string Ignore = Prefix + "ignore";
+
     /// <summary>Written by Gatekeeper on the pod template (and so on every pod): the plan hash the pods need applied.</summary>
     public const string Plan = Prefix + "plan";
 
@@ -58,6 +61,6 @@ public static class GatekeeperNames
     public static IReadOnlyList<string> DeploymentAnnotations { get; } =
     [
         Migrations, DatabaseSecret, Format, HistoryTable, Allow, ApprovePlan, DryRun, JobTimeout, PlanSecret,
-        DevDatabaseSecret, Status, Retry,
+        DevDatabaseSecret, Ignore, Status, Retry,
     ];
 }

@@ -138,6 +138,32 @@ public sealed class DirectoryReadingTests
     }
 
     [Fact]
+    public async Task A_file_no_naming_rule_accepts_is_refused_with_the_way_out_and_ignore_lists_what_it_leaves_out()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        using var dir = new TempMigrationDirectory(
+            ("V1__users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n"),
+            ("V2_single_underscore.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);\n"),
+            ("seed-dev-data.sql", "INSERT INTO users VALUES (1);\n"));
+        var url = TestUrls.For(database);
+
+        var refused = await CliRun.InvokeAsync("plan", "--dir", dir.Path, "--url", url);
+        var plan = await CliRun.InvokeAsync("plan", "--dir", dir.Path, "--url", url, "--ignore", "seed-*.sql,V2_single_underscore.sql");
+        var json = await CliRun.InvokeAsync("plan", "--dir", dir.Path, "--url", url, "--ignore", "seed-*.sql", "--ignore", "V2_*.sql", "--output", "json");
+        var migrate = await MigrateAsync(dir.Path, url, "--ignore", "seed-*.sql", "--ignore", "V2_single_underscore.sql");
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("V2_single_underscore.sql: has a single underscore after the version where Flyway needs two", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("--ignore", refused.Error, StringComparison.Ordinal);
+        Assert.True(plan.ExitCode == 0, plan.Output + plan.Error);
+        Assert.Contains("ignored   2 files (--ignore): V2_single_underscore.sql, seed-dev-data.sql", plan.Output, StringComparison.Ordinal);
+        Assert.Equal(["V2_single_underscore.sql", "seed-dev-data.sql"], JsonNode.Parse(json.Output)!["ignored"]!.AsArray().Select(n => (string?)n));
+        Assert.True(migrate.ExitCode == 0, migrate.Output + migrate.Error);
+        Assert.Contains("ignored   2 file(s) (--ignore)", migrate.Output, StringComparison.Ordinal);
+        Assert.Equal(0L, await database.CountAsync("SELECT COUNT(*) FROM users"));
+    }
+
+    [Fact]
     public async Task A_migration_that_changes_search_path_leaves_the_history_where_it_was_found()
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);

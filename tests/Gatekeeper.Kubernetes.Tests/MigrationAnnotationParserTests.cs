@@ -55,7 +55,8 @@ public sealed class MigrationAnnotationParserTests
             (GatekeeperNames.DryRun, "shadow"),
             (GatekeeperNames.JobTimeout, "1h30m"),
             (GatekeeperNames.PlanSecret, "readonly"),
-            (GatekeeperNames.DevDatabaseSecret, "scratch/url")));
+            (GatekeeperNames.DevDatabaseSecret, "scratch/url"),
+            (GatekeeperNames.Ignore, "README.sql, notes-*.sql")));
 
         Assert.True(result.Succeeded, string.Join("; ", result.Problems));
         var parsed = result.Annotations!;
@@ -67,6 +68,7 @@ public sealed class MigrationAnnotationParserTests
         Assert.Equal(new string('a', 64), parsed.ApprovedPlanHash);
         Assert.Equal(DryRunMode.Shadow, parsed.DryRun);
         Assert.Equal(TimeSpan.FromMinutes(90), parsed.JobTimeout);
+        Assert.Equal(["README.sql", "notes-*.sql"], parsed.Ignore);
         Assert.Equal(new SecretKeyReference("readonly", null), parsed.PlanningSecret);
         Assert.Equal(new SecretKeyReference("scratch", "url"), parsed.DevDatabaseSecret);
     }
@@ -106,6 +108,7 @@ public sealed class MigrationAnnotationParserTests
         { GatekeeperNames.DatabaseSecret, "db/", "invalid key" },
         { GatekeeperNames.DatabaseSecret, "DB", "valid Secret name" },
         { GatekeeperNames.Format, "liquibase", "not a known format" },
+        { GatekeeperNames.Ignore, "old/*.sql", "not a file name pattern" },
         { GatekeeperNames.HistoryTable, "drop table x;", "not a table name" },
         { GatekeeperNames.Allow, "GK101;rm", "not a lint rule id" },
         { GatekeeperNames.ApprovePlan, "abc123", "not a plan hash" },

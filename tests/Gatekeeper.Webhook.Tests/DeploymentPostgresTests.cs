@@ -45,6 +45,23 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Files_no_naming_rule_accepts_are_refused_unless_the_ignore_annotation_names_them_and_then_they_are_listed()
+    {
+        var files = SafeMigrations();
+        files["README.sql"] = "-- notes for the team, not a migration\n";
+        scenario.PutMigrations(files);
+
+        var refused = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+        var admitted = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn(("gatekeeper.dev/ignore", "README*.sql"))));
+
+        Assert.False(refused.Admitted);
+        Assert.Contains("README.sql", refused.Denial, StringComparison.Ordinal);
+        Assert.Contains("gatekeeper.dev/ignore", refused.Denial, StringComparison.Ordinal);
+        Assert.True(admitted.Admitted, admitted.Denial);
+        Assert.Contains(admitted.Validation!.Warnings, w => w == "gatekeeper: 1 file(s) left out by gatekeeper.dev/ignore: README.sql");
+    }
+
+    [Fact]
     public async Task Lint_warnings_of_an_admitted_plan_reach_kubectl_as_warnings()
     {
         scenario.PutMigrations(new Dictionary<string, string>

@@ -31,7 +31,7 @@ internal static partial class AtlasLayout
             var version = name.Success ? MigrationVersion.TryParse(name.Groups["version"].Value) : null;
             if (version is null)
             {
-                problems.Add(new SourceProblem(file.Name, "does not follow Atlas's naming (<version>_<name>.sql, the version being digits such as a timestamp)."));
+                problems.Add(new SourceProblem(file.Name, $"does not follow Atlas's naming (<version>_<name>.sql, the version being digits such as a timestamp); rename it {MigrationDirectoryReader.IgnoreHint}."));
                 continue;
             }
 

@@ -25,7 +25,7 @@ internal static partial class DbmateLayout
             var name = FileName().Match(file.Name);
             if (!name.Success)
             {
-                problems.Add(new SourceProblem(file.Name, "does not follow dbmate's naming (<version>_<name>.sql, the version being digits)."));
+                problems.Add(new SourceProblem(file.Name, $"does not follow dbmate's naming (<version>_<name>.sql, the version being digits); rename it {MigrationDirectoryReader.IgnoreHint}."));
                 continue;
             }
 

@@ -57,7 +57,7 @@ internal static partial class FlywayLayout
                     : "does not follow Flyway's naming";
                 problems.Add(new SourceProblem(
                     file.Name,
-                    $"{why} (V<version>__<description>.sql, U<version>__…, or R__<description>.sql); Flyway would skip it silently, so rename it or move it out of the migration directory."));
+                    $"{why} (V<version>__<description>.sql, U<version>__…, or R__<description>.sql); Flyway would skip it silently, so rename it, move it out of the migration directory, {MigrationDirectoryReader.IgnoreHint}."));
             }
         }
 

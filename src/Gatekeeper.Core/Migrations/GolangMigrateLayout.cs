@@ -20,7 +20,7 @@ internal static partial class GolangMigrateLayout
             var match = FileName().Match(file.Name);
             if (!match.Success)
             {
-                problems.Add(new SourceProblem(file.Name, "does not follow golang-migrate's naming (<version>_<title>.up.sql or .down.sql)."));
+                problems.Add(new SourceProblem(file.Name, $"does not follow golang-migrate's naming (<version>_<title>.up.sql or .down.sql); golang-migrate would skip it, so rename it {MigrationDirectoryReader.IgnoreHint}."));
                 continue;
             }
 

@@ -12,7 +12,11 @@ public sealed record MigrationDirectory(
     string Source,
     MigrationFormat Format,
     IReadOnlyList<Migration> Migrations,
-    bool AtlasSumVerified);
+    bool AtlasSumVerified)
+{
+    /// <summary>Files left out on purpose (<c>--ignore</c>, <c>gatekeeper.dev/ignore</c>), by name: shown wherever the plan is.</summary>
+    public IReadOnlyList<string> Ignored { get; init; } = [];
+}
 
 /// <summary>Something wrong with the files themselves; <see cref="File"/> is null when it concerns the whole source.</summary>
 public sealed record SourceProblem(string? File, string Message)

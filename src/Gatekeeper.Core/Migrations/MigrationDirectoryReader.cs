@@ -10,21 +10,32 @@ namespace Gatekeeper.Core.Migrations;
 /// </summary>
 public static class MigrationDirectoryReader
 {
-    public static async Task<MigrationDirectoryReadResult> ReadAsync(IMigrationSource source, MigrationFormat? format, CancellationToken cancellationToken)
+    /// <summary>How a file name that no naming rule accepts can be left out on purpose; the problems about such names end with it.</summary>
+    public const string IgnoreHint = "or leave it out on purpose with --ignore (the gatekeeper.dev/ignore annotation)";
+
+    public static async Task<MigrationDirectoryReadResult> ReadAsync(IMigrationSource source, MigrationFormat? format, CancellationToken cancellationToken, IReadOnlyList<string>? ignore = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var files = await source.ReadFilesAsync(cancellationToken).ConfigureAwait(false);
-        return Read(source.Description, files, format);
+        return Read(source.Description, files, format, ignore);
     }
 
     /// <param name="source">Where the files came from, for messages.</param>
     /// <param name="files">Every file of the source, in any order.</param>
     /// <param name="format">The format to read; null detects it from names and markers.</param>
-    public static MigrationDirectoryReadResult Read(string source, IReadOnlyList<MigrationFile> files, MigrationFormat? format = null)
+    /// <param name="ignore">File name patterns (<c>*</c> and <c>?</c>) to leave out, as a tool skips files it does not
+    /// recognise; the files they match are listed in <see cref="MigrationDirectory.Ignored"/>, never dropped silently.</param>
+    public static MigrationDirectoryReadResult Read(string source, IReadOnlyList<MigrationFile> files, MigrationFormat? format = null, IReadOnlyList<string>? ignore = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(files);
         var problems = new List<SourceProblem>();
+        var ignored = new List<string>();
+        if (ignore is { Count: > 0 })
+        {
+            ignored.AddRange(files.Select(f => f.Name).Where(name => IsIgnored(name, ignore)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+            files = files.Where(f => !IsIgnored(f.Name, ignore)).ToList();
+        }
 
         foreach (var duplicate in files.GroupBy(f => f.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
@@ -79,7 +90,23 @@ public static class MigrationDirectoryReader
 
         return problems.Count > 0
             ? Failed(problems)
-            : new MigrationDirectoryReadResult(new MigrationDirectory(source, format.Value, ordered, sumVerified), []);
+            : new MigrationDirectoryReadResult(new MigrationDirectory(source, format.Value, ordered, sumVerified) { Ignored = ignored }, []);
+    }
+
+    /// <summary>True when <paramref name="name"/> matches one of the patterns (<c>*</c> any run of characters, <c>?</c> one), case-sensitively.</summary>
+    public static bool IsIgnored(string name, IReadOnlyList<string> patterns)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(patterns);
+        foreach (var pattern in patterns)
+        {
+            if (System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, name, ignoreCase: false))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static Migration Create(

@@ -26,7 +26,7 @@ internal static partial class SqlMigrateLayout
             {
                 // sql-migrate sorts names without a leading number after all numbered ones; Gatekeeper versions
                 // are numeric, and such a file is almost always a mistake, so it is reported rather than guessed.
-                problems.Add(new SourceProblem(file.Name, "has no leading number (such as a timestamp), so its place in the migration order is unclear; prefix the name with one."));
+                problems.Add(new SourceProblem(file.Name, $"has no leading number (such as a timestamp), so its place in the migration order is unclear; prefix the name with one {MigrationDirectoryReader.IgnoreHint}."));
                 continue;
             }
 

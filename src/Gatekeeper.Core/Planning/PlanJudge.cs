@@ -50,6 +50,10 @@ public static class PlanJudge
         if (audience == VerdictAudience.Admission)
         {
             warnings.Add(PlanVerdictMessages.Summary(plan));
+            if (evidence.Ignored.Count > 0)
+            {
+                warnings.Add(PlanVerdictMessages.Ignored(evidence.Ignored));
+            }
         }
 
         if (evidence.SchemaProblem is { } problem)
@@ -251,6 +255,13 @@ public static class PlanVerdictMessages
         return remainder
             ? $"plan {PlanJudge.Short(plan.Hash)} is the rest of plan {PlanJudge.Short(expected)} (--expect-plan), which an earlier attempt began; it was admitted with {blocking} blocking finding(s) allowed or approved where it was judged"
             : $"plan {PlanJudge.Short(plan.Hash)} is the expected plan (--expect-plan), admitted with {blocking} blocking finding(s) allowed or approved where it was judged";
+    }
+
+    public static string Ignored(IReadOnlyList<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var names = string.Join(", ", files.Take(10)) + (files.Count > 10 ? $" and {files.Count - 10} more" : string.Empty);
+        return $"gatekeeper: {files.Count} file(s) left out by gatekeeper.dev/ignore: {names}";
     }
 
     public static string Summary(MigrationPlan plan)

@@ -105,6 +105,9 @@ public sealed record PlanEvidence
 
     public DryRunEvidence DryRun { get; init; } = DryRunEvidence.None;
 
+    /// <summary>Files left out on purpose (<c>gatekeeper.dev/ignore</c>, <c>--ignore</c>); an admission names them, so nothing is skipped silently.</summary>
+    public IReadOnlyList<string> Ignored { get; init; } = [];
+
     /// <summary>Why the live schema could not be read, when it could not: findings were then judged from the text alone.</summary>
     public string? SchemaProblem { get; init; }
 }

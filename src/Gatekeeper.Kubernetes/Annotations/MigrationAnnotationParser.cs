@@ -40,6 +40,7 @@ public static partial class MigrationAnnotationParser
         var approved = ParseApprovedPlan(Value(annotations, GatekeeperNames.ApprovePlan), problems);
         var dryRun = ParseDryRun(Value(annotations, GatekeeperNames.DryRun), problems, warnings);
         var jobTimeout = ParseJobTimeout(Value(annotations, GatekeeperNames.JobTimeout), problems);
+        var ignore = ParseIgnore(Value(annotations, GatekeeperNames.Ignore), problems);
 
         if (problems.Count > 0)
         {
@@ -47,7 +48,7 @@ public static partial class MigrationAnnotationParser
         }
 
         var parsed = new MigrationAnnotations(
-            migrations!, databaseSecret!, format, historyTable, allow, approved, dryRun, jobTimeout, planSecret, devSecret);
+            migrations!, databaseSecret!, format, historyTable, allow, approved, dryRun, jobTimeout, planSecret, devSecret) { Ignore = ignore };
         return new MigrationAnnotationsParseResult(parsed, [], warnings);
     }
 
@@ -151,6 +152,27 @@ public static partial class MigrationAnnotationParser
         }
 
         return trimmed;
+    }
+
+    /// <summary>A comma list of file name patterns; a ConfigMap key is a plain file name, so a pattern holds no '/'.</summary>
+    private static IReadOnlyList<string> ParseIgnore(string? value, List<AnnotationProblem> problems)
+    {
+        if (value is null)
+        {
+            return [];
+        }
+
+        var patterns = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var pattern in patterns)
+        {
+            if (pattern.Contains('/', StringComparison.Ordinal) || pattern.Any(char.IsControl))
+            {
+                problems.Add(new(GatekeeperNames.Ignore, $"annotation {GatekeeperNames.Ignore} value \"{value}\" contains \"{pattern}\", which is not a file name pattern (a ConfigMap key, with * and ?, no '/')"));
+                return [];
+            }
+        }
+
+        return patterns;
     }
 
     private static IReadOnlyList<string> ParseAllow(string? value, List<AnnotationProblem> problems)

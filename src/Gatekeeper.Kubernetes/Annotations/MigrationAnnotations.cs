@@ -59,6 +59,9 @@ public sealed record MigrationAnnotations(
 
     public static TimeSpan DefaultJobTimeout { get; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>File name patterns (<c>*</c>, <c>?</c>) of migration files to leave out on purpose (<c>gatekeeper.dev/ignore</c>).</summary>
+    public IReadOnlyList<string> Ignore { get; init; } = [];
+
     /// <summary>The credential the webhook uses to plan and dry-run: <see cref="PlanSecret"/> when set.</summary>
     public SecretKeyReference PlanningSecret => PlanSecret ?? DatabaseSecret;
 }

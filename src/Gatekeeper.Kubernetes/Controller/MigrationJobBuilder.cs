@@ -52,7 +52,11 @@ public sealed record MigrationJobRequest(
     string HistoryTable,
     MigrationFormat? Format,
     TimeSpan Timeout,
-    string Signature);
+    string Signature)
+{
+    /// <summary>The <c>gatekeeper.dev/ignore</c> patterns: the runner leaves out the files the webhook left out.</summary>
+    public IReadOnlyList<string> Ignore { get; init; } = [];
+}
 
 /// <summary>
 /// Builds the migration Job for one attempt. Pure: the same request and settings give the same Job, which the
@@ -173,6 +177,12 @@ public static class MigrationJobBuilder
         {
             arguments.Add("--format");
             arguments.Add(MigrationFormats.Name(format));
+        }
+
+        foreach (var pattern in request.Ignore)
+        {
+            arguments.Add("--ignore");
+            arguments.Add(pattern);
         }
 
         return arguments;

@@ -58,7 +58,10 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         var request = new MigrationJobRequest(
             ns, deployment.JobName!, deployment.Name, deployment.Uid, plan, deployment.TargetVersion, deployment.Retry,
             configMaps.Names, annotations.DatabaseSecret.Name, secretKey.Key!, annotations.HistoryTable, annotations.Format, annotations.JobTimeout,
-            signer.Sign(ns, deployment.Uid, plan, deployment.JobName!));
+            signer.Sign(ns, deployment.Uid, plan, deployment.JobName!))
+        {
+            Ignore = annotations.Ignore,
+        };
         var job = MigrationJobBuilder.Build(request, settings);
         try
         {

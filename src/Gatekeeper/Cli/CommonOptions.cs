@@ -44,6 +44,18 @@ internal static class CommonOptions
         HelpName = "FORMAT",
     }.AcceptOnlyFromAmong([.. MigrationFormats.NamesWithAuto]);
 
+    public static Option<string[]> Ignore() => new("--ignore")
+    {
+        Description = "Leave out files whose names match this pattern (* and ?; repeatable or comma separated), as a tool skips files it does " +
+                      "not recognise; the plan lists them. For adopters whose directory holds files no naming rule accepts.",
+        HelpName = "GLOB",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    /// <summary>The --ignore patterns, each flag possibly a comma list.</summary>
+    public static IReadOnlyList<string> IgnorePatterns(string[]? values) =>
+        values is null ? [] : [.. values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+
     public static Option<string?> HistoryTable() => new("--history-table")
     {
         Description = "History table to read and write (default gatekeeper_schema_history). Name another tool's table to adopt it " +

@@ -6,7 +6,7 @@ namespace Gatekeeper.Cli;
 
 /// <summary>
 /// The options of every command that reads a directory and a database (--dir, --url, --url-file, --format,
-/// --history-table), and the one way they become a parsed directory and a database target.
+/// --history-table, --ignore), and the one way they become a parsed directory and a database target.
 /// </summary>
 internal sealed class DatabaseCommandOptions
 {
@@ -15,6 +15,7 @@ internal sealed class DatabaseCommandOptions
     private readonly Option<FileInfo?> _urlFile = CommonOptions.UrlFile();
     private readonly Option<string> _format = CommonOptions.Format();
     private readonly Option<string?> _historyTable = CommonOptions.HistoryTable();
+    private readonly Option<string[]> _ignore = CommonOptions.Ignore();
 
     public void AddTo(Command command)
     {
@@ -23,6 +24,7 @@ internal sealed class DatabaseCommandOptions
         command.Options.Add(_urlFile);
         command.Options.Add(_format);
         command.Options.Add(_historyTable);
+        command.Options.Add(_ignore);
     }
 
     public DirectoryInfo Directory(ParseResult parse) => parse.GetRequiredValue(_directory);
@@ -30,7 +32,7 @@ internal sealed class DatabaseCommandOptions
     /// <summary>Reads the directory first (a broken file is reported before any connection is made), then the URL.</summary>
     public async Task<(MigrationDirectory Source, DatabaseTarget Target)> ResolveAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(_directory), parse.GetRequiredValue(_format), cancellationToken);
+        var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(_directory), parse.GetRequiredValue(_format), CommonOptions.IgnorePatterns(parse.GetValue(_ignore)), cancellationToken);
         var target = DatabaseTargets.Resolve(parse.GetValue(_url), parse.GetValue(_urlFile), parse.GetValue(_historyTable), source);
         return (source, target);
     }

@@ -32,6 +32,7 @@ internal static class LintCommand
             HelpName = "URL",
         };
         var urlFile = CommonOptions.UrlFile();
+        var ignore = CommonOptions.Ignore();
         var command = new Command("lint", """
             Lint migration files for changes that are unsafe during a rolling update: destructive changes, backward-incompatible
             changes the running app version would break on, heavy locks and table rewrites, data-dependent failures and
@@ -40,12 +41,12 @@ internal static class LintCommand
             Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
             """)
         {
-            directory, format, dialect, allow, url, urlFile, output,
+            directory, format, dialect, allow, url, urlFile, ignore, output,
         };
 
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
-            var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), cancellationToken);
+            var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), CommonOptions.IgnorePatterns(parse.GetValue(ignore)), cancellationToken);
             var sqlDialect = SqlEngine.All.Single(e => e.Name == parse.GetRequiredValue(dialect)).Dialect;
             var options = LintOptions.Default with { Allow = LintAllowList.Parse(parse.GetValue(allow)) };
             if (parse.GetValue(url) is not null || parse.GetValue(urlFile) is not null)

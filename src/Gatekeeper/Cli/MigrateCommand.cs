@@ -124,6 +124,11 @@ internal static class MigrateCommand
         var total = Stopwatch.StartNew();
         await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {db.Identity.HistoryTable})");
         await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormats.Name(source.Format)}, {source.Migrations.Count} migrations");
+        if (source.Ignored.Count > 0)
+        {
+            await progress.WriteLineAsync($"ignored   {source.Ignored.Count} file(s) (--ignore): {string.Join(", ", source.Ignored)}");
+        }
+
         var runner = new MigrationRunner(db, runnerOptions);
 
         if (dryRun is not null)

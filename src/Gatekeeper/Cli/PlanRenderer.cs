@@ -21,6 +21,11 @@ internal static class PlanRenderer
         output.WriteLine($"database  {redactedUrl} (history table {plan.Database.HistoryTable})");
         output.WriteLine($"source    {directory.Source}: {MigrationFormats.Name(directory.Format)}, {directory.Migrations.Count} migrations" +
                          (directory.AtlasSumVerified ? ", atlas.sum verified" : string.Empty));
+        if (directory.Ignored.Count > 0)
+        {
+            output.WriteLine($"ignored   {directory.Ignored.Count} file{Plural(directory.Ignored.Count)} (--ignore): {string.Join(", ", directory.Ignored)}");
+        }
+
         output.WriteLine($"applied   {plan.Applied.Count}");
         output.WriteLine($"pending   {plan.Pending.Count}");
         output.WriteLine();
@@ -106,6 +111,7 @@ internal static class PlanRenderer
         directory.Source,
         MigrationFormats.Name(directory.Format),
         directory.AtlasSumVerified,
+        directory.Ignored,
         plan.IsBlocked,
         plan.TargetVersion,
         plan.Applied.Select(ToEntry).ToList(),
@@ -129,6 +135,7 @@ internal static class PlanRenderer
         string Source,
         string Format,
         bool AtlasSumVerified,
+        IReadOnlyList<string> Ignored,
         bool Blocked,
         string? TargetVersion,
         IReadOnlyList<MigrationEntry> Applied,

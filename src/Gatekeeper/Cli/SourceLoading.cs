@@ -5,13 +5,13 @@ namespace Gatekeeper.Cli;
 /// <summary>Reads a migration directory for a command, turning every file problem into one line on stderr.</summary>
 internal static class SourceLoading
 {
-    public static async Task<MigrationDirectory> LoadAsync(DirectoryInfo directory, string formatName, CancellationToken cancellationToken)
+    public static async Task<MigrationDirectory> LoadAsync(DirectoryInfo directory, string formatName, IReadOnlyList<string> ignore, CancellationToken cancellationToken)
     {
         MigrationFormats.TryParse(formatName, out var format);
         MigrationDirectoryReadResult result;
         try
         {
-            result = await MigrationDirectoryReader.ReadAsync(new DirectoryMigrationSource(directory.FullName), format, cancellationToken);
+            result = await MigrationDirectoryReader.ReadAsync(new DirectoryMigrationSource(directory.FullName), format, cancellationToken, ignore);
         }
         catch (MigrationSourceException e)
         {

@@ -51,6 +51,27 @@ public sealed class FormatDetectionTests
     }
 
     [Fact]
+    public void Ignored_patterns_leave_files_out_and_the_directory_lists_them()
+    {
+        var result = Read(null, ("V1__init.sql", "select 1;"), ("cleanup.sql", "delete from t;"), ("notes-2024.sql", "-- x"), ("V2__next.sql", "select 2;"));
+        var ignored = MigrationDirectoryReader.Read("test source", [File("V1__init.sql", "select 1;"), File("cleanup.sql", "delete from t;"), File("notes-2024.sql", "-- x")],
+            ignore: ["cleanup.sql", "notes-????.sql", "nothing-matches-*.sql"]);
+
+        Assert.Contains(result.Problems, p => p.File == "cleanup.sql" && p.Message.Contains("--ignore", StringComparison.Ordinal));
+        Assert.True(ignored.Succeeded, string.Join("; ", ignored.Problems));
+        Assert.Equal(["cleanup.sql", "notes-2024.sql"], ignored.Directory!.Ignored);
+        Assert.Equal(["1"], ignored.Directory.Migrations.Select(m => m.Id));
+    }
+
+    [Fact]
+    public void Ignore_patterns_match_whole_names_case_sensitively()
+    {
+        Assert.True(MigrationDirectoryReader.IsIgnored("README.sql", ["*.sql"]));
+        Assert.False(MigrationDirectoryReader.IsIgnored("V1__readme.sql", ["readme*"]));
+        Assert.False(MigrationDirectoryReader.IsIgnored("cleanup.sql.bak", ["cleanup.sql"]));
+    }
+
+    [Fact]
     public void The_registry_names_every_format_once_and_parses_its_own_names()
     {
         Assert.Equal(Enum.GetValues<MigrationFormat>().Order(), MigrationFormats.All.Select(f => f.Format).Order());

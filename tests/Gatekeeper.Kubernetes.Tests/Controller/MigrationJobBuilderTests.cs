@@ -51,6 +51,15 @@ public sealed class MigrationJobBuilderTests
     }
 
     [Fact]
+    public void The_runner_applies_exactly_the_admitted_plan_and_leaves_out_the_files_the_webhook_left_out()
+    {
+        var arguments = MigrationJobBuilder.Arguments(Request() with { Ignore = ["README.sql", "notes-*.sql"] });
+
+        Assert.Equal(Plan, arguments[arguments.ToList().IndexOf("--expect-plan") + 1]);
+        Assert.Equal(["--ignore", "README.sql", "--ignore", "notes-*.sql"], arguments.TakeLast(4));
+    }
+
+    [Fact]
     public void The_pod_runs_restricted_without_sidecars_service_account_token_or_retries_on_its_own()
     {
         var spec = MigrationJobBuilder.Build(Request(), Settings()).Spec.Template.Spec;

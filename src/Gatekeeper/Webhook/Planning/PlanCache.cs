@@ -9,7 +9,8 @@ namespace Gatekeeper.Webhook.Planning;
 /// history table says. Equal keys give equal plans, so the validating step reuses what the mutating step
 /// computed, and a re-apply reuses the verdict.
 /// </summary>
-public sealed record PlanCacheKey(string SourceHash, MigrationFormat? Format, DatabaseIdentity Database, string HistoryFingerprint);
+/// <param name="Ignore">The gatekeeper.dev/ignore patterns, which decide which files are migrations.</param>
+public sealed record PlanCacheKey(string SourceHash, MigrationFormat? Format, DatabaseIdentity Database, string HistoryFingerprint, string Ignore = "");
 
 /// <summary>
 /// A computed plan and, once proven, its dry-run result. Lint findings are not kept: they depend on the

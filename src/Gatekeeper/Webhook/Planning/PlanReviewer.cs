@@ -29,6 +29,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
             Subject = $"{deployment.Namespace}/{deployment.Name}",
             ApprovedPlanHash = annotations.ApprovedPlanHash,
             Expected = new PlanExpectation(stampedPlan, AcceptsRemainder: false),
+            Ignored = rollout.Cached.Directory.Ignored,
             DryRun = WantedDryRun(mode, rollout, deployment.Admission.DryRun),
         };
 

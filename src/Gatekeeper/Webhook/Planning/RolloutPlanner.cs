@@ -96,7 +96,7 @@ public sealed class RolloutPlanner(
         }
 
         // The files are judged before the database is asked anything: a broken file is reported even when the database is down.
-        var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format);
+        var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format, annotations.Ignore);
         if (!read.Succeeded)
         {
             var problems = string.Join("; ", read.Problems.Select(p => p.ToString()));
@@ -149,7 +149,7 @@ public sealed class RolloutPlanner(
                 : RolloutPlanOutcome.Failed(PlanFailureReasons.DatabaseUnreachable, failure.Message, undecidable: true);
         }
 
-        var key = new PlanCacheKey(files.ContentHash, annotations.Format, target.Identity, Fingerprint(history));
+        var key = new PlanCacheKey(files.ContentHash, annotations.Format, target.Identity, Fingerprint(history), string.Join(',', annotations.Ignore));
         if (cache.TryGet(key, out var cached))
         {
             activity?.SetTag("gatekeeper.plan.cached", true);
