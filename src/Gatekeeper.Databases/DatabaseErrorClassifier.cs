@@ -63,6 +63,15 @@ public static class DatabaseErrorClassifier
         return new DatabaseException(kind, message, error.ServerCode, exception);
     }
 
+    /// <summary>
+    /// True when a read-only query gave up at its statement timeout: PostgreSQL's statement_timeout (57014), or
+    /// MySqlConnector's command timeout, after which it stops the query on the server (KILL QUERY). Only for queries
+    /// that change nothing: elsewhere a MySQL command timeout counts as a lost connection, since the client cannot know
+    /// what the server did.
+    /// </summary>
+    public static bool IsReadTimeout(Exception exception) =>
+        exception is MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired } || Classify(exception)?.Kind == DatabaseErrorKind.StatementTimeout;
+
     /// <summary>True for a lock wait that gave up (PostgreSQL 55P03, MySQL 1205): nothing of the statement happened.</summary>
     public static bool IsLockTimeout(Exception exception) => Classify(exception)?.Kind == DatabaseErrorKind.LockTimeout;
 

@@ -53,6 +53,19 @@ public interface IMigrationDatabase : IAsyncDisposable
     Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
         DryRunAsync(directory, migrations, DryRunSettings.OffProduction, cancellationToken);
 
+    /// <summary>
+    /// The lock pre-flight, read-only: sessions whose open transactions hold (or wait for) locks on the tables
+    /// <paramref name="locks"/> name, so the plan's statements would queue behind them, and INVALID indexes on those
+    /// tables. Names blockers by session id, user, state and age, never by their queries.
+    /// </summary>
+    Task<Core.Planning.LockPreflight> InspectLocksAsync(IReadOnlyList<Core.Planning.TableLock> locks, Preflight.PreflightOptions options, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The data pre-checks, read-only and bounded: for each change existing rows can fail, one row that would (named by
+    /// its primary key only), or why it could not be checked.
+    /// </summary>
+    Task<Core.Planning.DataPrechecks> PrecheckDataAsync(IReadOnlyList<Core.Planning.DataCheck> checks, Preflight.PreflightOptions options, CancellationToken cancellationToken);
+
     /// <summary>Clears the dirty mark of <paramref name="migrationId"/> after a person repaired the schema by hand.</summary>
     Task<RepairResult> RepairAsync(MigrationDirectory directory, string migrationId, RepairResolution resolution, CancellationToken cancellationToken);
 }

@@ -7,6 +7,7 @@ using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Databases.DevDatabase;
 using Gatekeeper.Databases.Execution;
+using Gatekeeper.Databases.Preflight;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -156,6 +157,34 @@ public abstract class MigrationDatabase : IMigrationDatabase
     /// <summary>The plan in one rolled-back transaction on the database itself; only engines with transactional DDL have it.</summary>
     private protected virtual Task<DryRunReport> DryRunInTransactionAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{Sql.DisplayName} commits DDL at once: a plan cannot be tried in a transaction there");
+
+    public async Task<LockPreflight> InspectLocksAsync(IReadOnlyList<TableLock> locks, PreflightOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(locks);
+        ArgumentNullException.ThrowIfNull(options);
+        if (locks.Count == 0)
+        {
+            return LockPreflight.Clear;
+        }
+
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        session.CommandTimeoutSeconds = (int)Math.Ceiling(options.QueryTimeout.TotalSeconds) + 1;
+        return await DatabasePermissions.RequireAsync(Url, "see other sessions' locks (the lock pre-flight)", DatabasePrivilege.ReadSessions,
+            () => Sql.InspectLocksAsync(session, Url, locks, options.MinimumTransactionAge, cancellationToken)).ConfigureAwait(false);
+    }
+
+    public async Task<DataPrechecks> PrecheckDataAsync(IReadOnlyList<DataCheck> checks, PreflightOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        ArgumentNullException.ThrowIfNull(options);
+        if (checks.Count == 0)
+        {
+            return DataPrechecks.Clean;
+        }
+
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        return await new DataPrecheckRunner(session, Url, options).RunAsync(checks, cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<RepairResult> RepairAsync(MigrationDirectory directory, string migrationId, RepairResolution resolution, CancellationToken cancellationToken)
     {

@@ -126,6 +126,21 @@ public abstract partial class SqlEngine
     /// </summary>
     internal abstract bool NamesMissingServerPrincipal(Exception exception);
 
+    /// <summary>Sessions that would make the plan's locks wait, and INVALID indexes on its tables (read-only).</summary>
+    internal abstract Task<Core.Planning.LockPreflight> InspectLocksAsync(DbSession session, DatabaseUrl url, IReadOnlyList<Core.Planning.TableLock> locks, TimeSpan minimumAge, CancellationToken cancellationToken);
+
+    /// <summary>Statements that open a READ ONLY transaction whose statements give up after <paramref name="statementTimeout"/>.</summary>
+    internal abstract IReadOnlyList<string> BeginReadOnly(TimeSpan statementTimeout);
+
+    /// <summary>The length in characters of <paramref name="expression"/>'s value, whatever its type.</summary>
+    internal abstract string TextLength(string expression);
+
+    /// <summary><paramref name="expression"/> rounded to <paramref name="scale"/> decimal places, as a decimal type stores it.</summary>
+    internal abstract string RoundToScale(string expression, int scale);
+
+    /// <summary>A query for the primary key columns of <paramref name="table"/>, in key order (none when it has no primary key).</summary>
+    internal abstract (string Sql, (string Name, object? Value)[] Parameters) PrimaryKeyColumns(DbSession session, Core.Planning.TableName table);
+
     /// <summary>The statement that grants <paramref name="user"/> what <paramref name="privilege"/> names, for permission messages.</summary>
     public abstract string Grant(DatabasePrivilege privilege, string user, string database, string? table = null);
 
@@ -286,6 +301,21 @@ public abstract partial class SqlEngine
         internal override Task<SchemaSnapshot> ReadSnapshotAsync(DbSession live, string copyDatabase, CancellationToken cancellationToken) =>
             PostgresSchemaSnapshot.ReadAsync(live, cancellationToken);
 
+        internal override Task<Core.Planning.LockPreflight> InspectLocksAsync(DbSession session, DatabaseUrl url, IReadOnlyList<Core.Planning.TableLock> locks, TimeSpan minimumAge, CancellationToken cancellationToken) =>
+            Preflight.PostgresLockPreflight.InspectAsync(session, url, locks, minimumAge, cancellationToken);
+
+        internal override IReadOnlyList<string> BeginReadOnly(TimeSpan statementTimeout) =>
+            ["BEGIN READ ONLY", $"SET LOCAL statement_timeout = '{(long)Math.Max(1, statementTimeout.TotalMilliseconds)}ms'"];
+
+        internal override string TextLength(string expression) => $"length(({expression})::text)";
+
+        internal override string RoundToScale(string expression, int scale) => $"round(({expression})::numeric, {scale.ToString(CultureInfo.InvariantCulture)})";
+
+        internal override (string Sql, (string Name, object? Value)[] Parameters) PrimaryKeyColumns(DbSession session, Core.Planning.TableName table) => (
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) " +
+            "WHERE i.indrelid = to_regclass(@name) AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            [("name", table.Schema is null ? Quote(table.Name) : Quote(table.Schema) + "." + Quote(table.Name))]);
+
         // 42704 undefined_object: "role \"reporting\" does not exist"
         internal override bool NamesMissingServerPrincipal(Exception exception) =>
             exception is PostgresException { SqlState: "42704" } pg && pg.MessageText.StartsWith("role ", StringComparison.Ordinal);
@@ -404,6 +434,22 @@ public abstract partial class SqlEngine
 
         internal override Task<SchemaSnapshot> ReadSnapshotAsync(DbSession live, string copyDatabase, CancellationToken cancellationToken) =>
             MySqlSchemaSnapshot.ReadAsync(live, copyDatabase, cancellationToken);
+
+        internal override Task<Core.Planning.LockPreflight> InspectLocksAsync(DbSession session, DatabaseUrl url, IReadOnlyList<Core.Planning.TableLock> locks, TimeSpan minimumAge, CancellationToken cancellationToken) =>
+            Preflight.MySqlLockPreflight.InspectAsync(session, url, locks, minimumAge, cancellationToken);
+
+        // The statement timeout is the client's command timeout (MySQL and MariaDB spell a server-side one differently);
+        // MySqlConnector stops the query on the server when it expires.
+        internal override IReadOnlyList<string> BeginReadOnly(TimeSpan statementTimeout) => ["START TRANSACTION READ ONLY"];
+
+        internal override string TextLength(string expression) => $"CHAR_LENGTH({expression})";
+
+        internal override string RoundToScale(string expression, int scale) => $"ROUND({expression}, {scale.ToString(CultureInfo.InvariantCulture)})";
+
+        internal override (string Sql, (string Name, object? Value)[] Parameters) PrimaryKeyColumns(DbSession session, Core.Planning.TableName table) => (
+            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE " +
+            "WHERE TABLE_SCHEMA = COALESCE(@schema, DATABASE()) AND TABLE_NAME = @table AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+            [("schema", table.Schema), ("table", table.Name)]);
 
         // 1133: "Can't find any matching row in the user table" (GRANT to a user the server does not have);
         // 1396: "Operation ... failed for 'x'@'%'" (DROP USER, ALTER USER on a missing user).
