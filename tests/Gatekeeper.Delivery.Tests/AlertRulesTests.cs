@@ -5,6 +5,8 @@ namespace Gatekeeper.Delivery.Tests;
 /// <summary>The alert rules name only metrics the code exports, ship unchanged in the chart, and each has a runbook and a test.</summary>
 public sealed partial class AlertRulesTests
 {
+    private static readonly string[] Severities = ["critical", "warning", "info"];
+
     private const string RulesFile = "alerts/gatekeeper.rules.yaml";
 
     // Series Prometheus makes itself for every target: not Gatekeeper's to export.
@@ -57,7 +59,7 @@ public sealed partial class AlertRulesTests
     {
         Assert.All(Alerts(), alert =>
         {
-            Assert.Contains(alert.Labels.GetValueOrDefault("severity"), new[] { "critical", "warning", "info" });
+            Assert.Contains(alert.Labels.GetValueOrDefault("severity"), Severities);
             Assert.False(string.IsNullOrWhiteSpace(alert.Annotations.GetValueOrDefault("summary")), $"{alert.Name} has no summary.");
             var description = alert.Annotations.GetValueOrDefault("description") ?? string.Empty;
             Assert.True(description.Contains("\nCheck: ", StringComparison.Ordinal) && description.Contains("\nFix: ", StringComparison.Ordinal),

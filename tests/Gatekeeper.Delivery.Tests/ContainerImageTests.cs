@@ -91,7 +91,7 @@ public sealed partial class ContainerImageTests
     }
 
     /// <summary>Dockerfile lines with backslash continuations joined.</summary>
-    private static IEnumerable<string> JoinedLines(string text) => text.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n');
+    private static string[] JoinedLines(string text) => text.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n');
 
     [GeneratedRegex(@"^FROM\s+(?:--platform=\S+\s+)?(?<image>\S+)")]
     private static partial Regex FromLine();

@@ -8,6 +8,8 @@ namespace Gatekeeper.Delivery.Tests;
 /// </summary>
 public sealed partial class RbacTests
 {
+    private static readonly string[] SecretVerbs = ["get", "create", "update"];
+
     [Fact]
     public void Every_Kubernetes_call_the_code_makes_is_granted()
     {
@@ -65,7 +67,7 @@ public sealed partial class RbacTests
             foreach (var rule in role.ListAt("rules").Where(r => r.ListAt("resources").Strings().Contains("secrets")))
             {
                 var verbs = rule.ListAt("verbs").Strings().ToList();
-                Assert.All(verbs, verb => Assert.Contains(verb, new[] { "get", "create", "update" }));
+                Assert.All(verbs, verb => Assert.Contains(verb, SecretVerbs));
                 if (verbs.Contains("get") || verbs.Contains("update"))
                 {
                     Assert.NotEmpty(rule.ListAt("resourceNames").Strings());

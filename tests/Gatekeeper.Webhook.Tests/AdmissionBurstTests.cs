@@ -92,7 +92,7 @@ public sealed class AdmissionBurstTests(ITestOutputHelper output) : IAsyncLifeti
 
     private static string Review(JsonObject obj, string uid) => AdmissionReviewBodies.Review("CREATE", obj, uid: uid);
 
-    private async Task<(Request Request, HttpStatusCode Status, string Body)> SendAsync(HttpClient client, Request request)
+    private static async Task<(Request Request, HttpStatusCode Status, string Body)> SendAsync(HttpClient client, Request request)
     {
         using var content = new StringContent(request.Body, Encoding.UTF8, "application/json");
         using var response = await client.PostAsync(request.Path, content);

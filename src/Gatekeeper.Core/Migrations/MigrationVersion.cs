@@ -107,4 +107,16 @@ public sealed class MigrationVersion : IComparable<MigrationVersion>, IEquatable
     }
 
     public override string ToString() => Text;
+
+    public static bool operator ==(MigrationVersion? left, MigrationVersion? right) => left is null ? right is null : left.Equals(right);
+
+    public static bool operator !=(MigrationVersion? left, MigrationVersion? right) => !(left == right);
+
+    public static bool operator <(MigrationVersion? left, MigrationVersion? right) => left is null ? right is not null : left.CompareTo(right) < 0;
+
+    public static bool operator <=(MigrationVersion? left, MigrationVersion? right) => left is null || left.CompareTo(right) <= 0;
+
+    public static bool operator >(MigrationVersion? left, MigrationVersion? right) => left is not null && left.CompareTo(right) > 0;
+
+    public static bool operator >=(MigrationVersion? left, MigrationVersion? right) => left is null ? right is null : left.CompareTo(right) >= 0;
 }

@@ -13,6 +13,14 @@ public readonly record struct ObjectName(string? Schema, string Name) : ICompara
     }
 
     public override string ToString() => Schema is null ? Name : $"{Schema}.{Name}";
+
+    public static bool operator <(ObjectName left, ObjectName right) => left.CompareTo(right) < 0;
+
+    public static bool operator <=(ObjectName left, ObjectName right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >(ObjectName left, ObjectName right) => left.CompareTo(right) > 0;
+
+    public static bool operator >=(ObjectName left, ObjectName right) => left.CompareTo(right) >= 0;
 }
 
 /// <summary>The kinds of objects the declarative mode reads, compares and creates.</summary>
@@ -45,4 +53,12 @@ public readonly record struct ObjectKey(SchemaObjectKind Kind, string Id) : ICom
     }
 
     public override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Id}";
+
+    public static bool operator <(ObjectKey left, ObjectKey right) => left.CompareTo(right) < 0;
+
+    public static bool operator <=(ObjectKey left, ObjectKey right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >(ObjectKey left, ObjectKey right) => left.CompareTo(right) > 0;
+
+    public static bool operator >=(ObjectKey left, ObjectKey right) => left.CompareTo(right) >= 0;
 }

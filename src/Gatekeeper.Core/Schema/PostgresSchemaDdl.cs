@@ -356,7 +356,7 @@ internal sealed class PostgresSchemaDdl : SchemaDdl
         return text.ToString();
     }
 
-    private string IdentityOptions(IdentityModel identity)
+    private static string IdentityOptions(IdentityModel identity)
     {
         var options = identity.Options;
         var text = new StringBuilder(" (");

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Gatekeeper.Core.Sql;
 
 /// <summary>
@@ -16,6 +18,8 @@ namespace Gatekeeper.Core.Sql;
 /// </remarks>
 public sealed class SqlTokenReader
 {
+    private static readonly SearchValues<char> OperatorCharsAllowingTrailingSign = SearchValues.Create("~!@#%^&|`?");
+
     private readonly string _source;
     private readonly string _file;
     private readonly bool _mySql;
@@ -395,7 +399,7 @@ public sealed class SqlTokenReader
 
         // PostgreSQL: a multi-character operator cannot end in + or - unless it contains one of ~ ! @ # % ^ & | ` ?,
         // so "=-1" is "=" then "-1".
-        if (i - start > 1 && s.AsSpan(start, i - start).IndexOfAny("~!@#%^&|`?") < 0)
+        if (i - start > 1 && s.AsSpan(start, i - start).IndexOfAny(OperatorCharsAllowingTrailingSign) < 0)
         {
             while (i - start > 1 && s[i - 1] is '+' or '-')
             {

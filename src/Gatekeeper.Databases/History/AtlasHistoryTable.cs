@@ -123,7 +123,7 @@ internal sealed class AtlasHistoryTable(HistoryTableName table, SqlEngine engine
         return changed > 0;
     }
 
-    private Task InsertAsync(DbSession session, HistoryEntry entry, int applied, TimeSpan elapsed, DateTime atUtc, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(DbSession session, HistoryEntry entry, int applied, TimeSpan elapsed, DateTime atUtc, CancellationToken cancellationToken)
     {
         var migration = entry.Migration;
         return session.ExecuteAsync(

@@ -142,7 +142,7 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlEngine engin
         return changed > 0;
     }
 
-    private Task InsertAsync(DbSession session, Migration migration, TimeSpan elapsed, bool success, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(DbSession session, Migration migration, TimeSpan elapsed, bool success, CancellationToken cancellationToken)
     {
         var table = QuotedName(session);
         var user = Engine.CurrentUserNameExpression;

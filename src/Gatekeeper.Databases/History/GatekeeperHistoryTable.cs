@@ -91,7 +91,7 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlEngine e
         return changed > 0;
     }
 
-    private Task InsertAsync(DbSession session, Migration migration, TimeSpan elapsed, DateTime atUtc, bool success, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(DbSession session, Migration migration, TimeSpan elapsed, DateTime atUtc, bool success, CancellationToken cancellationToken)
     {
         var table = QuotedName(session);
         return session.ExecuteAsync(

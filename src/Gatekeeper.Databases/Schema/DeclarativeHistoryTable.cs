@@ -90,7 +90,7 @@ internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlEngine 
     public Task RecordFailedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime atUtc, string error, CancellationToken cancellationToken) =>
         InsertAsync(session, entry, elapsed, atUtc, success: false, error, cancellationToken);
 
-    private Task InsertAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime atUtc, bool success, string? error, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime atUtc, bool success, string? error, CancellationToken cancellationToken)
     {
         var table = QuotedName(session);
         var migration = entry.Migration;

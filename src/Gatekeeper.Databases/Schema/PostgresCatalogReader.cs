@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Text;
 using Gatekeeper.Core.Schema;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.Execution;
@@ -26,7 +27,9 @@ internal sealed class PostgresCatalogReader : CatalogReader
         NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = {0}::regclass AND e.objid = {1} AND e.deptype = 'e')
         """;
 
-    private static string NotExtensionMember(string catalog, string oid) => string.Format(CultureInfo.InvariantCulture, NotFromExtension, $"'{catalog}'", oid);
+    private static readonly CompositeFormat NotFromExtensionFormat = CompositeFormat.Parse(NotFromExtension);
+
+    private static string NotExtensionMember(string catalog, string oid) => string.Format(CultureInfo.InvariantCulture, NotFromExtensionFormat, $"'{catalog}'", oid);
 
     public override async Task<string> ServerFlavorAsync(DbSession session, CancellationToken cancellationToken)
     {

@@ -155,7 +155,7 @@ public static partial class MigrationAnnotationParser
     }
 
     /// <summary>A comma list of file name patterns; a ConfigMap key is a plain file name, so a pattern holds no '/'.</summary>
-    private static IReadOnlyList<string> ParseIgnore(string? value, List<AnnotationProblem> problems)
+    private static string[] ParseIgnore(string? value, List<AnnotationProblem> problems)
     {
         if (value is null)
         {
@@ -175,7 +175,7 @@ public static partial class MigrationAnnotationParser
         return patterns;
     }
 
-    private static IReadOnlyList<string> ParseAllow(string? value, List<AnnotationProblem> problems)
+    private static string[] ParseAllow(string? value, List<AnnotationProblem> problems)
     {
         if (value is null)
         {

@@ -117,7 +117,7 @@ public sealed class ResourceInformer<T>
                     backoff = Longer(backoff);
                 }
 
-                var (events, expired) = await WatchAsync(resourceVersion, watchScope.Token, seen => resourceVersion = seen).ConfigureAwait(false);
+                var (events, expired) = await WatchAsync(resourceVersion, seen => resourceVersion = seen, watchScope.Token).ConfigureAwait(false);
                 quietEndings = events == 0 ? quietEndings + 1 : 0;
                 backoff = events == 0 ? backoff : FirstBackoff;
 
@@ -157,7 +157,7 @@ public sealed class ResourceInformer<T>
     }
 
     /// <summary>Follows one watch to its end; returns how many events it brought and whether its resourceVersion expired (410).</summary>
-    private async Task<(int Events, bool Expired)> WatchAsync(string? resourceVersion, CancellationToken cancellationToken, Action<string> seen)
+    private async Task<(int Events, bool Expired)> WatchAsync(string? resourceVersion, Action<string> seen, CancellationToken cancellationToken)
     {
         var expired = false;
         var count = 0;

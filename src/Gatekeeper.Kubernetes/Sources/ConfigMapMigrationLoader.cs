@@ -77,7 +77,7 @@ public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
         return Collect(@namespace, configMaps);
     }
 
-    private static ConfigMapLoadResult Collect(string @namespace, IReadOnlyList<V1ConfigMap> configMaps)
+    private static ConfigMapLoadResult Collect(string @namespace, List<V1ConfigMap> configMaps)
     {
         var files = new List<MigrationFile>();
         var owners = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -7,7 +7,12 @@ internal static class SourceLoading
 {
     public static async Task<MigrationDirectory> LoadAsync(DirectoryInfo directory, string formatName, IReadOnlyList<string> ignore, CancellationToken cancellationToken)
     {
-        MigrationFormats.TryParse(formatName, out var format);
+        if (!MigrationFormats.TryParse(formatName, out var format))
+        {
+            // The --format option accepts only known names, so this is reached only by a new caller's mistake.
+            throw new CommandLineError($"unknown migration format '{formatName}'; use one of {string.Join(", ", MigrationFormats.NamesWithAuto)}");
+        }
+
         MigrationDirectoryReadResult result;
         try
         {

@@ -25,7 +25,7 @@ public sealed class ApiFaultTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DisposeAsync() => await harness.DisposeAsync();
 
     /// <summary>The backoffs (seconds) the controller announced after failed reconciles of one object, in order.</summary>
-    private IReadOnlyList<double> Backoffs(string kind, string name) => log.Lines
+    private List<double> Backoffs(string kind, string name) => log.Lines
         .Where(l => l.EventId == 4116 && l.Message.StartsWith($"Reconciling {kind} shop/{name} failed", StringComparison.Ordinal))
         .Select(l => double.Parse(l.Message[(l.Message.LastIndexOf(' ') + 1)..^1], System.Globalization.CultureInfo.InvariantCulture))
         .ToList();

@@ -26,13 +26,14 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         foreach (var replica in replicas)
         {
             await replica.StopAsync();
+            replica.Dispose();
         }
 
         await api.DisposeAsync();
     }
 
     /// <summary>One Gatekeeper process: its own client, caches, applied plans and lease identity.</summary>
-    private sealed class Replica
+    private sealed class Replica : IDisposable
     {
         private readonly CancellationTokenSource stop = new();
         private Task? running;
@@ -85,6 +86,8 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
                 await running.WaitAsync(TimeSpan.FromSeconds(10));
             }
         }
+
+        public void Dispose() => stop.Dispose();
     }
 
     private Replica Add(string name, TimeSpan? leaseDuration = null)
@@ -125,7 +128,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         Spec = ControllerHarness.Spec(name, plan ?? Plan),
     });
 
-    private IReadOnlyList<RecordedRequest> Writes(string client) =>
+    private List<RecordedRequest> Writes(string client) =>
         api.Requests.Where(r => r.Client == client && r.Method is "POST" or "PATCH" or "PUT" or "DELETE" && !r.Path.Contains("/leases", StringComparison.Ordinal)).ToList();
 
     private bool Gated(string pod) =>

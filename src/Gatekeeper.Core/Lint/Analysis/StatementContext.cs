@@ -114,7 +114,7 @@ internal sealed class StatementContext
         var start = first < tokens.Count ? tokens[first].Start : statement.Start;
         var (line, column) = LineAround(tokens.Source, start);
         var length = Math.Clamp(tokens.SpanLength(first, last), 1, Math.Max(1, line.Length - column));
-        var snippet = statement.Length > SnippetLength ? statement.Source.Substring(statement.Start, SnippetLength) + " …" : statement.Text;
+        var snippet = statement.Length > SnippetLength ? string.Concat(statement.Source.AsSpan(statement.Start, SnippetLength), " …") : statement.Text;
         return new LintFinding(rule, severity, message, rule.Hint, location, length, line, snippet, migrationId, mayChange);
     }
 

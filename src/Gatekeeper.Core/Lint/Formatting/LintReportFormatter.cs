@@ -109,7 +109,7 @@ public static class LintReportFormatter
         var prefix = start > 0 ? "…" : string.Empty;
         var length = Math.Min(MaxShownLine, line.Length - start);
         var suffix = start + length < line.Length ? "…" : string.Empty;
-        return (prefix + line.Substring(start, length) + suffix, column - start + prefix.Length);
+        return (string.Concat(prefix, line.AsSpan(start, length), suffix), column - start + prefix.Length);
     }
 
     public static string FormatJson(LintReport report, bool indented = true)

@@ -297,7 +297,7 @@ internal static class StatementParser
         return new OtherStatement(t, "create " + (i < t.Count ? t.TextString(i).ToLowerInvariant() : string.Empty));
     }
 
-    private static ParsedStatement CreateTable(StatementTokens t, ObjectName table, int i, bool ifNotExists, bool temporary, bool unlogged)
+    private static CreateTableStatement CreateTable(StatementTokens t, ObjectName table, int i, bool ifNotExists, bool temporary, bool unlogged)
     {
         var columns = new List<ColumnDefinition>();
         var constraints = new List<ConstraintDefinition>();
@@ -427,7 +427,7 @@ internal static class StatementParser
         return new DropStatement(t, kind, kindText, names, ifExists, cascade);
     }
 
-    private static ParsedStatement ParseDropIndex(StatementTokens t, int i)
+    private static DropIndexStatement ParseDropIndex(StatementTokens t, int i)
     {
         var concurrently = false;
         var ifExists = false;
@@ -464,7 +464,7 @@ internal static class StatementParser
         return new DropIndexStatement(t, names, table, concurrently, ifExists);
     }
 
-    private static ParsedStatement ParseTruncate(StatementTokens t)
+    private static TruncateStatement ParseTruncate(StatementTokens t)
     {
         var i = 1;
         if (t.IsWord(i, "table"))
@@ -512,7 +512,7 @@ internal static class StatementParser
         }
     }
 
-    private static ParsedStatement ParseVacuum(StatementTokens t)
+    private static MaintenanceStatement ParseVacuum(StatementTokens t)
     {
         var i = 1;
         var full = false;
@@ -566,7 +566,7 @@ internal static class StatementParser
         return new MaintenanceStatement(t, MaintenanceKind.Reindex, NameAfter(t, i), concurrently);
     }
 
-    private static ParsedStatement ParseRefresh(StatementTokens t)
+    private static MaintenanceStatement ParseRefresh(StatementTokens t)
     {
         var i = 3;
         var concurrently = t.IsWord(i, "concurrently");
@@ -578,7 +578,7 @@ internal static class StatementParser
         return new MaintenanceStatement(t, MaintenanceKind.RefreshMaterializedView, NameAfter(t, i), concurrently);
     }
 
-    private static ParsedStatement ParseLock(StatementTokens t)
+    private static LockTableStatement ParseLock(StatementTokens t)
     {
         var i = 1;
         var mysql = t.Dialect == SqlDialect.MySql;
@@ -658,7 +658,7 @@ internal static class StatementParser
         return new SetStatement(t, name, value);
     }
 
-    private static ParsedStatement ParseRenameTables(StatementTokens t)
+    private static RenameTablesStatement ParseRenameTables(StatementTokens t)
     {
         var pairs = new List<(ObjectName, ObjectName)>();
         foreach (var (start, _) in t.SplitTopLevel(2, t.Count))
