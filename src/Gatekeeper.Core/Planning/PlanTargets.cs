@@ -339,7 +339,7 @@ public sealed record PlanTargets(IReadOnlyList<TableLock> Locks, IReadOnlyList<D
             return t.SplitTopLevel(i + 1, t.SkipParens(i) - 1).Where(p => t.IsName(p.Start)).Select(p => t.Identifier(p.Start)).ToList();
         }
 
-        private TypeLimit? Limit(SqlType type)
+        private static TypeLimit? Limit(SqlType type)
         {
             if (type.IsArray)
             {
