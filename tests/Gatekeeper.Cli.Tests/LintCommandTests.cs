@@ -17,15 +17,123 @@ public sealed class LintCommandTests
     }
 
     [Fact]
-    public async Task Lint_does_not_flag_dropping_a_table_created_earlier_in_the_same_plan()
+    public async Task Lint_does_not_flag_dropping_a_table_created_earlier_in_the_same_file()
     {
-        using var dir = new TempMigrationDirectory(
-            ("V1__create.sql", "create table scratch (id bigint primary key);\n"),
-            ("V2__drop.sql", "drop table scratch;\n"));
+        using var dir = new TempMigrationDirectory(("V1__create.sql", "create table scratch (id bigint primary key);\ndrop table scratch;\n"));
 
         var result = await CliRun.InvokeAsync("lint", "--dir", dir.Path);
 
         Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Lint_judges_each_file_as_its_own_rollout_so_a_later_drop_of_an_earlier_files_column_exits_1()
+    {
+        using var dir = new TempMigrationDirectory(
+            ("V1__create.sql", "create table orders (id bigint primary key, note text);\n"),
+            ("V2__drop.sql", "alter table orders drop column note;\n"));
+
+        var result = await CliRun.InvokeAsync("lint", "--dir", dir.Path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("GK102", result.Output);
+        Assert.Contains("V2__drop.sql:1:", result.Output);
+    }
+
+    [Fact]
+    public async Task Lint_with_files_judges_only_those_and_replays_the_others_as_history()
+    {
+        using var dir = new TempMigrationDirectory(
+            ("V1__create.sql", "create table orders (id bigint primary key, note text);\ndrop table legacy;\n"),
+            ("V2__drop.sql", "alter table orders drop column note;\n"),
+            ("V3__add.sql", "alter table orders add column shipped_at timestamptz;\n"));
+
+        var onlyNew = await CliRun.InvokeAsync("lint", "--dir", dir.Path, Path.Combine(dir.Path, "V3__add.sql"), "--output", "json");
+        var second = await CliRun.InvokeAsync("lint", "--dir", dir.Path, Path.Combine(dir.Path, "V2__drop.sql"));
+
+        Assert.Equal(0, onlyNew.ExitCode);
+        Assert.Contains("\"historyFiles\": 2", onlyNew.Output);
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("GK102", second.Output);
+        Assert.DoesNotContain("GK101", second.Output);
+        Assert.Contains("1 migration (1 statement) after 2 earlier files replayed as history", second.Output);
+    }
+
+    [Theory]
+    [InlineData("elsewhere")]
+    [InlineData("missing")]
+    [InlineData("down")]
+    [InlineData("both")]
+    public async Task Lint_refuses_files_that_are_not_up_migrations_of_the_directory_in_one_line(string wrong)
+    {
+        using var dir = new TempMigrationDirectory(
+            ("1_create.up.sql", "create table orders (id bigint primary key);\n"),
+            ("1_create.down.sql", "drop table orders;\n"));
+        using var other = new TempMigrationDirectory(("1_other.up.sql", "select 1;\n"));
+        var args = wrong switch
+        {
+            "elsewhere" => new[] { Path.Combine(other.Path, "1_other.up.sql") },
+            "missing" => [Path.Combine(dir.Path, "2_missing.up.sql")],
+            "down" => [Path.Combine(dir.Path, "1_create.down.sql")],
+            _ => [Path.Combine(dir.Path, "1_create.up.sql"), "--since", "main"],
+        };
+
+        var result = await CliRun.InvokeAsync(["lint", "--dir", dir.Path, .. args]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.StartsWith("gatekeeper lint: ", result.Error);
+    }
+
+    [Fact]
+    public async Task Lint_since_a_git_ref_judges_the_files_the_branch_added_or_changed()
+    {
+        using var repo = new TempMigrationDirectory();
+        var migrations = Path.Combine(repo.Path, "db", "migrations");
+        Directory.CreateDirectory(migrations);
+        await GitAsync(repo.Path, "init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(migrations, "V1__create.sql"), "create table orders (id bigint primary key, note text);\ndrop table legacy;\n");
+        File.WriteAllText(Path.Combine(migrations, "V2__index.sql"), "create index orders_note on orders (note);\n");
+        await GitAsync(repo.Path, "add", ".");
+        await GitAsync(repo.Path, "commit", "-q", "-m", "first");
+        await GitAsync(repo.Path, "checkout", "-q", "-b", "feature");
+        File.WriteAllText(Path.Combine(migrations, "V3__drop.sql"), "alter table orders drop column note;\n");
+        await GitAsync(repo.Path, "add", ".");
+        await GitAsync(repo.Path, "commit", "-q", "-m", "feature");
+        File.WriteAllText(Path.Combine(migrations, "V4__add.sql"), "alter table orders add column shipped_at timestamptz;\n");
+
+        var result = await CliRun.InvokeAsync("lint", "--dir", migrations, "--since", "main");
+        var unknown = await CliRun.InvokeAsync("lint", "--dir", migrations, "--since", "no-such-branch");
+        var whole = await CliRun.InvokeAsync("lint", "--dir", migrations);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("V3__drop.sql", result.Output);
+        Assert.DoesNotContain("V1__create.sql", result.Output);
+        Assert.DoesNotContain("V2__index.sql", result.Output);
+        Assert.Contains("2 migrations (2 statements) after 2 earlier files replayed as history", result.Output);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--since no-such-branch", unknown.Error);
+        Assert.Contains("GK101", whole.Output);
+        Assert.Contains("GK303", whole.Output);
+    }
+
+    private static readonly string[] GitIdentity = ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"];
+
+    private static async Task GitAsync(string directory, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add("-C");
+        start.ArgumentList.Add(directory);
+        foreach (var arg in GitIdentity.Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
     }
 
     [Fact]

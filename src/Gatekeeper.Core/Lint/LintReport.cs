@@ -13,6 +13,9 @@ public sealed record LintReport(
     int StatementCount,
     bool LiveSchemaKnown)
 {
+    /// <summary>Files replayed only for what they create, not judged (<c>lint --since</c> or FILES): history.</summary>
+    public int HistoryCount { get; init; }
+
     public bool IsBlocking => Findings.Any(f => f.IsBlocking);
 
     public IEnumerable<LintFinding> Active => Findings.Where(f => !f.IsAllowed);

@@ -27,20 +27,64 @@ public static class Linter
             statementCount += LintMigration(plan, migration, findings);
         }
 
-        if (annotation.Rules.Count > 0 || annotation.Categories.Count > 0)
+        ApplyAnnotation(annotation, findings);
+        return new LintReport(dialect, findings, pending.Count, statementCount, options.Schema is not null);
+    }
+
+    /// <summary>
+    /// Lints a directory as a pull request sees it: every migration is its own rollout, judged against the state
+    /// after all the files before it, so a table an earlier file created is an existing, possibly large table by the
+    /// time a later file alters it. Only migrations <paramref name="judged"/> selects are reported; the others are
+    /// history, replayed for what they create (as <c>squawk</c> and <c>atlas migrate lint --git-base</c> judge only the
+    /// new files). <c>gatekeeper plan</c> and the webhook judge the pending set as one rollout (<see cref="Lint"/>).
+    /// </summary>
+    public static LintReport LintEachAsRollout(IReadOnlyList<Migration> migrations, Func<Migration, bool> judged, SqlDialect dialect, LintOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(migrations);
+        ArgumentNullException.ThrowIfNull(judged);
+        options ??= LintOptions.Default;
+        var plan = new PlanState(dialect, options);
+        var findings = new List<LintFinding>();
+        var annotation = AnnotationAllowances(options, findings);
+        var statementCount = 0;
+        var judgedCount = 0;
+        var history = new List<LintFinding>();
+        foreach (var migration in migrations)
         {
-            for (var i = 0; i < findings.Count; i++)
+            if (judged(migration))
             {
-                var finding = findings[i];
-                if (finding.AllowedBy is null && finding.Rule != LintRules.InvalidDirective &&
-                    (annotation.Rules.Contains(finding.Rule) || annotation.Categories.Contains(finding.Rule.Category)))
-                {
-                    findings[i] = finding with { AllowedBy = new LintAllowance(LintAllowanceSource.Annotation, "allowed by the gatekeeper.dev/allow annotation", null) };
-                }
+                judgedCount++;
+                statementCount += LintMigration(plan, migration, findings);
             }
+            else
+            {
+                LintMigration(plan, migration, history);
+                history.Clear();
+            }
+
+            plan.EndRollout();
         }
 
-        return new LintReport(dialect, findings, pending.Count, statementCount, options.Schema is not null);
+        ApplyAnnotation(annotation, findings);
+        return new LintReport(dialect, findings, judgedCount, statementCount, options.Schema is not null) { HistoryCount = migrations.Count - judgedCount };
+    }
+
+    private static void ApplyAnnotation((HashSet<LintRule> Rules, HashSet<LintCategory> Categories) annotation, List<LintFinding> findings)
+    {
+        if (annotation.Rules.Count == 0 && annotation.Categories.Count == 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < findings.Count; i++)
+        {
+            var finding = findings[i];
+            if (finding.AllowedBy is null && finding.Rule != LintRules.InvalidDirective &&
+                (annotation.Rules.Contains(finding.Rule) || annotation.Categories.Contains(finding.Rule.Category)))
+            {
+                findings[i] = finding with { AllowedBy = new LintAllowance(LintAllowanceSource.Annotation, "allowed by the gatekeeper.dev/allow annotation", null) };
+            }
+        }
     }
 
     private static readonly MigrationVersion SingleVersion = MigrationVersion.Parse("1");

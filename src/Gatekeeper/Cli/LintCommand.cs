@@ -33,15 +33,37 @@ internal static class LintCommand
         };
         var urlFile = CommonOptions.UrlFile();
         var ignore = CommonOptions.Ignore();
+        var since = new Option<string?>("--since")
+        {
+            Description = "Judge only the files added or changed since this git reference (e.g. origin/main, compared from where the branch left it); " +
+                          "the other files are history, replayed for what they create.",
+            HelpName = "GITREF",
+        };
+        var files = new Argument<FileInfo[]>("FILES")
+        {
+            Description = "Judge only these migration files of --dir (as squawk takes files); the others are history, replayed for what they create.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        files.Validators.Add(result =>
+        {
+            // A mistyped option would otherwise be taken for a file name.
+            if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith('-')) is { } unknown)
+            {
+                result.AddError($"Unrecognized command or argument '{unknown.Value}'.");
+            }
+        });
         var command = new Command("lint", """
             Lint migration files for changes that are unsafe during a rolling update: destructive changes, backward-incompatible
             changes the running app version would break on, heavy locks and table rewrites, data-dependent failures and
-            transaction hazards. Judges every migration in the directory from its text, and with --url also from the live
-            schema's table sizes; 'gatekeeper plan' lints only what a database has pending. Exit 0 when nothing blocks, 1 when an error finding is not allowed, 2 on bad input.
+            transaction hazards. Each file is judged as its own rollout against the state after the files before it, so a
+            table an earlier file created is an existing, possibly large table (as a pull request adds files to a directory
+            already applied); --since GITREF or FILES judge only the new files. With --url the live schema's table sizes also
+            count. 'gatekeeper plan' judges what a database has pending as one rollout. Exit 0 when nothing blocks, 1 when an
+            error finding is not allowed, 2 on bad input.
             Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
             """)
         {
-            directory, format, dialect, allow, url, urlFile, ignore, output,
+            directory, format, dialect, allow, url, urlFile, ignore, since, files, output,
         };
 
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
@@ -59,11 +81,61 @@ internal static class LintCommand
                 options = options with { Schema = live.Schema, ServerMajorVersion = live.ServerMajorVersion };
             }
 
-            var report = Linter.Lint(source.Migrations, sqlDialect, options);
+            var judged = await JudgedFilesAsync(parse.GetRequiredValue(directory), source, parse.GetValue(files) ?? [], parse.GetValue(since), cancellationToken);
+            var report = Linter.LintEachAsRollout(source.Migrations, m => judged is null || judged.Contains(m.FileName), sqlDialect, options);
             await WriteReportAsync(stdout, report, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString());
             return report.IsBlocking ? ExitCodes.Rejected : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The file names to judge; null to judge every file.</summary>
+    private static async Task<IReadOnlySet<string>?> JudgedFilesAsync(
+        DirectoryInfo directory, MigrationDirectory source, FileInfo[] files, string? since, CancellationToken cancellationToken)
+    {
+        if (files.Length > 0 && since is not null)
+        {
+            throw new CommandLineError("give either --since GITREF or FILES, not both.");
+        }
+
+        var names = source.Migrations.Select(m => m.FileName).ToHashSet(StringComparer.Ordinal);
+        if (since is not null)
+        {
+            var changed = await GitChanges.ChangedSinceAsync(directory, since, cancellationToken);
+            return changed.Where(names.Contains).ToHashSet(StringComparer.Ordinal);
+        }
+
+        if (files.Length == 0)
+        {
+            return null;
+        }
+
+        var root = Path.TrimEndingDirectorySeparator(directory.FullName);
+        var judged = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (!string.Equals(Path.GetDirectoryName(file.FullName), root, StringComparison.Ordinal))
+            {
+                throw new CommandLineError($"{file} is not in --dir {directory}; give files of the migration directory.");
+            }
+
+            if (!file.Exists)
+            {
+                throw new CommandLineError($"{file} does not exist.");
+            }
+
+            if (!names.Contains(file.Name))
+            {
+                var why = source.Ignored.Contains(file.Name, StringComparer.Ordinal)
+                    ? "it is left out by --ignore"
+                    : $"it is not an up migration of this {MigrationFormats.Get(source.Format).DisplayName} directory";
+                throw new CommandLineError($"{file} cannot be linted: {why}.");
+            }
+
+            judged.Add(file.Name);
+        }
+
+        return judged;
     }
 
     public static async Task WriteReportAsync(TextWriter stdout, LintReport report, OutputFormat output, string directory)

@@ -21,7 +21,17 @@ internal sealed class PlannedTable
     public bool RenamedFromExisting { get; set; }
 
     /// <summary>Created earlier in this plan: empty, unknown to the running version, so locks and renames on it are harmless.</summary>
-    public bool IsNew { get; }
+    public bool IsNew { get; private set; }
+
+    /// <summary>Created by an earlier rollout (an earlier file when a directory is linted file by file): it exists, whatever a live schema says.</summary>
+    public bool FromEarlierRollout { get; private set; }
+
+    /// <summary>The rollout that created this table is over: from now on it is an existing, possibly large table.</summary>
+    public void Settle()
+    {
+        FromEarlierRollout |= IsNew;
+        IsNew = false;
+    }
 
     /// <summary>Column definitions seen in this plan (all columns of a new table; added or redefined ones of an existing table).</summary>
     public Dictionary<string, ColumnDefinition> Columns { get; } = new(StringComparer.Ordinal);
@@ -65,7 +75,26 @@ internal sealed class PlanState
 
     /// <summary>The live schema is known and has no such table, and the plan did not rename an existing table to this name.</summary>
     public bool KnownAbsent(ObjectName table) =>
-        Options.Schema is not null && Live(table) is null && !(tables.TryGetValue(table.Name, out var planned) && planned.RenamedFromExisting);
+        Options.Schema is not null && Live(table) is null &&
+        !(tables.TryGetValue(table.Name, out var planned) && (planned.RenamedFromExisting || planned.FromEarlierRollout));
+
+    /// <summary>
+    /// Ends one rollout: what it created now exists, with the columns it was given, and the next rollout judges
+    /// changes to it as changes to a table that may hold rows and is in use by the running version.
+    /// </summary>
+    public void EndRollout()
+    {
+        foreach (var table in tables.Values)
+        {
+            table.Settle();
+        }
+
+        newIndexes.Clear();
+        newViews.Clear();
+        newTypes.Clear();
+        newRoutines.Clear();
+        ForeignKeyChecksOff = false;
+    }
 
     public bool IsNewIndex(string name) => newIndexes.Contains(name);
 

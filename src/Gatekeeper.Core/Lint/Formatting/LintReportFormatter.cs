@@ -40,6 +40,11 @@ public static class LintReportFormatter
         ArgumentNullException.ThrowIfNull(report);
         var scope = string.Create(CultureInfo.InvariantCulture,
             $"{report.MigrationCount} migration{Plural(report.MigrationCount)} ({report.StatementCount} statement{Plural(report.StatementCount)})");
+        if (report.HistoryCount > 0)
+        {
+            scope += string.Create(CultureInfo.InvariantCulture, $" after {report.HistoryCount} earlier file{Plural(report.HistoryCount)} replayed as history");
+        }
+
         if (report.Findings.Count == 0)
         {
             return $"no findings in {scope}.";
@@ -128,6 +133,7 @@ public static class LintReportFormatter
             json.WriteNumber("warnings", report.WarningCount);
             json.WriteNumber("allowed", report.AllowedCount);
             json.WriteNumber("migrations", report.MigrationCount);
+            json.WriteNumber("historyFiles", report.HistoryCount);
             json.WriteNumber("statements", report.StatementCount);
             json.WriteEndObject();
             json.WriteStartArray("findings");

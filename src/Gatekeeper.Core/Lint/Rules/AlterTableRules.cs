@@ -304,6 +304,12 @@ internal static class AlterTableRules
             return;
         }
 
+        if (ctx.Plan.Column(table, setNotNull.Column) is { NotNull: true })
+        {
+            // Already NOT NULL (an earlier file or the live schema says so): PostgreSQL sees nothing to do and scans nothing.
+            return;
+        }
+
         ctx.Report(LintRules.SetNotNullScan, setNotNull.Start, setNotNull.End - 1,
             $"SET NOT NULL on {table}.{setNotNull.Column} scans every row under an ACCESS EXCLUSIVE lock", table);
         ctx.Report(LintRules.NotNullMayFail, setNotNull.Start, setNotNull.End - 1,
