@@ -4,29 +4,18 @@ using Gatekeeper.Webhook;
 
 namespace Gatekeeper.Webhook.Tests;
 
-/// <summary>Console is process-wide, so tests that redirect it do not run beside each other.</summary>
-[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
-public sealed class ConsoleCollection;
-
-[Collection(nameof(ConsoleCollection))]
+/// <summary><c>gatekeeper serve</c> writes to the invocation's output and error writers, never to Console.</summary>
 public sealed class ServeCommandTests
 {
-    private static async Task<(int Exit, string Error)> RunAsync(params string[] args)
+    private static Task<(int Exit, string Error)> RunAsync(params string[] args) => RunAsync(new StringWriter(), args);
+
+    private static async Task<(int Exit, string Error)> RunAsync(StringWriter output, params string[] args)
     {
         var root = new RootCommand { ServeCommand.Create() };
         var error = new StringWriter();
-        var previous = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Error = error });
-            OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper serve", $"exit {exit}\n{error}");
-            return (exit, error.ToString());
-        }
-        finally
-        {
-            Console.SetError(previous);
-        }
+        var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper serve", $"exit {exit}\n{output}{error}");
+        return (exit, error.ToString());
     }
 
     [Fact]
@@ -62,9 +51,13 @@ public sealed class ServeCommandTests
         var directory = Path.Combine(Path.GetTempPath(), "gk-serve-" + Guid.NewGuid().ToString("N"));
         var missing = Path.Combine(directory, "no-such-kubeconfig");
 
-        var (exit, error) = await RunAsync("serve", "--listen-address", "127.0.0.1", "--port", "0", "--dev-certificates", "--dev-certificate-dir", directory, "--kubeconfig", missing);
+        var output = new StringWriter();
+
+        var (exit, error) = await RunAsync(output, "serve", "--listen-address", "127.0.0.1", "--port", "0", "--dev-certificates", "--dev-certificate-dir", directory, "--kubeconfig", missing);
 
         Assert.Equal(2, exit);
+        Assert.Contains($"Development certificates written to {directory}", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("caBundle for the MutatingWebhookConfiguration", output.ToString(), StringComparison.Ordinal);
         Assert.StartsWith("gatekeeper serve: cannot reach Kubernetes:", error, StringComparison.Ordinal);
         Assert.Single(error.TrimEnd('\n').Split('\n'));
         Assert.True(File.Exists(Path.Combine(directory, "ca.crt")));

@@ -25,9 +25,6 @@ public sealed class ControllerHostedService(
     TimeProvider timeProvider,
     ILoggerFactory loggerFactory) : BackgroundService
 {
-    public const string PodNameVariable = "POD_NAME";
-    public const string PodNamespaceVariable = "POD_NAMESPACE";
-    private const string ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,7 +46,7 @@ public sealed class ControllerHostedService(
             return;
         }
 
-        if ((settings.Namespace ?? settings.LeaseNamespace ?? OwnNamespace()) is not { } ownNamespace)
+        if ((settings.Namespace ?? settings.LeaseNamespace ?? settings.PodNamespace) is not { } ownNamespace)
         {
             health.Block(ControllerBlockReasons.NamespaceUnknown,
                 "Gatekeeper's own namespace is not known (Controller:Namespace, or POD_NAMESPACE from the downward API); the Lease and the Job signing key live there");
@@ -70,7 +67,7 @@ public sealed class ControllerHostedService(
         var lease = new LeaderElectionSettings(
             settings.LeaseNamespace ?? ownNamespace,
             settings.LeaseName,
-            settings.Identity ?? $"{Environment.GetEnvironmentVariable(PodNameVariable) ?? Environment.MachineName}_{Guid.NewGuid().ToString("N")[..8]}",
+            settings.Identity ?? $"{settings.PodName ?? Environment.MachineName}_{Guid.NewGuid().ToString("N")[..8]}",
             settings.LeaseDuration,
             settings.RenewDeadline,
             settings.RetryPeriod);
@@ -118,15 +115,5 @@ public sealed class ControllerHostedService(
             await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
         }
-    }
-
-    private static string? OwnNamespace()
-    {
-        if (Environment.GetEnvironmentVariable(PodNamespaceVariable) is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment;
-        }
-
-        return File.Exists(ServiceAccountNamespaceFile) ? File.ReadAllText(ServiceAccountNamespaceFile).Trim() : null;
     }
 }

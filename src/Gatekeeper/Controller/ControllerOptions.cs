@@ -13,6 +13,12 @@ public sealed record ControllerOptions
 {
     public const string Section = "Controller";
 
+    public const string PodNameVariable = "POD_NAME";
+
+    public const string PodNamespaceVariable = "POD_NAMESPACE";
+
+    private const string ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
     /// <summary>Run the controller (every replica still serves the webhook; only the Lease holder works).</summary>
     public bool Enabled { get; init; } = true;
 
@@ -24,6 +30,15 @@ public sealed record ControllerOptions
 
     /// <summary>Gatekeeper's own namespace (the Lease, the Job signing key); unset, <c>POD_NAMESPACE</c>, else the service account's.</summary>
     public string? Namespace { get; init; }
+
+    /// <summary>This pod's name, from the downward API's <c>POD_NAME</c> (see <see cref="DownwardApiSettings"/>); names the Lease holder.</summary>
+    public string? PodName { get; init; }
+
+    /// <summary>
+    /// This pod's namespace, from the downward API's <c>POD_NAMESPACE</c>, else the ServiceAccount's namespace file
+    /// (see <see cref="DownwardApiSettings"/>); Gatekeeper's own namespace when <see cref="Namespace"/> is unset.
+    /// </summary>
+    public string? PodNamespace { get; init; }
 
     /// <summary>Gatekeeper's ServiceAccount as <c>namespace/name</c>, named in the messages that say which permission is missing.</summary>
     public string? ServiceAccount { get; init; }
@@ -68,6 +83,24 @@ public sealed record ControllerOptions
     public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// What the pod knows about itself, read once at start-up and bound as <c>Controller:PodName</c> and
+    /// <c>Controller:PodNamespace</c> like every other key: the downward API's variables (the chart sets them),
+    /// else, for the namespace, the ServiceAccount's namespace file.
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string?>> DownwardApiSettings(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var podNamespace = environment(PodNamespaceVariable) is { Length: > 0 } fromEnvironment
+            ? fromEnvironment
+            : File.Exists(ServiceAccountNamespaceFile) ? File.ReadAllText(ServiceAccountNamespaceFile).Trim() : null;
+        return
+        [
+            new($"{Section}:{nameof(PodName)}", environment(PodNameVariable) is { Length: > 0 } podName ? podName : null),
+            new($"{Section}:{nameof(PodNamespace)}", podNamespace),
+        ];
+    }
 
     public MigrationJobSettings JobSettings(string image) => new()
     {

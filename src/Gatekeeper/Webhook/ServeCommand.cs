@@ -35,6 +35,8 @@ public static class ServeCommand
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            var stdout = parseResult.InvocationConfiguration.Output;
+            var stderr = parseResult.InvocationConfiguration.Error;
             var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
             void Set(string name, string? value)
             {
@@ -54,7 +56,7 @@ public static class ServeCommand
             {
                 if (!GoDuration.TryParse(budgetText, out var parsed))
                 {
-                    await Console.Error.WriteLineAsync($"gatekeeper serve: --request-budget \"{budgetText}\" is not a duration (for example 8s).").ConfigureAwait(false);
+                    await stderr.WriteLineAsync($"gatekeeper serve: --request-budget \"{budgetText}\" is not a duration (for example 8s).").ConfigureAwait(false);
                     return ExitCodes.UsageOrConfiguration;
                 }
 
@@ -69,9 +71,9 @@ public static class ServeCommand
                 Set(nameof(WebhookOptions.DevelopmentCertificates), "true");
                 Set(nameof(WebhookOptions.TlsCertificateFile), certificateFile);
                 Set(nameof(WebhookOptions.TlsKeyFile), keyFile);
-                Console.WriteLine($"Development certificates written to {directory} (never use them in production).");
-                Console.WriteLine("caBundle for the MutatingWebhookConfiguration and ValidatingWebhookConfiguration:");
-                Console.WriteLine(generated.CaBundle);
+                await stdout.WriteLineAsync($"Development certificates written to {directory} (never use them in production).").ConfigureAwait(false);
+                await stdout.WriteLineAsync("caBundle for the MutatingWebhookConfiguration and ValidatingWebhookConfiguration:").ConfigureAwait(false);
+                await stdout.WriteLineAsync(generated.CaBundle).ConfigureAwait(false);
             }
 
             try
@@ -86,19 +88,19 @@ public static class ServeCommand
             {
                 foreach (var failure in e.Failures)
                 {
-                    await Console.Error.WriteLineAsync($"gatekeeper serve: {failure}").ConfigureAwait(false);
+                    await stderr.WriteLineAsync($"gatekeeper serve: {failure}").ConfigureAwait(false);
                 }
 
                 return ExitCodes.UsageOrConfiguration;
             }
             catch (KubeConfigException e)
             {
-                await Console.Error.WriteLineAsync($"gatekeeper serve: cannot reach Kubernetes: {e.Message} (run inside a cluster, or pass --kubeconfig).").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"gatekeeper serve: cannot reach Kubernetes: {e.Message} (run inside a cluster, or pass --kubeconfig).").ConfigureAwait(false);
                 return ExitCodes.UsageOrConfiguration;
             }
             catch (ServingCertificateException e)
             {
-                await Console.Error.WriteLineAsync($"gatekeeper serve: {e.Message}").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"gatekeeper serve: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.UsageOrConfiguration;
             }
         });

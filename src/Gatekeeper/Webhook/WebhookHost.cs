@@ -48,6 +48,7 @@ public static class WebhookHost
     public static WebApplication Build(IEnumerable<KeyValuePair<string, string?>> settings, Action<IServiceCollection>? configureServices = null, Action<ILoggingBuilder>? configureLogging = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddInMemoryCollection(ControllerOptions.DownwardApiSettings(Environment.GetEnvironmentVariable));
         builder.Configuration.AddInMemoryCollection(settings);
         // A line per request would be one per pod created in the cluster; Gatekeeper logs its own decisions instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -51,4 +51,23 @@ public sealed class ControllerOptionsTests
         Assert.Equal(("registry.example/gatekeeper:2", 4, TimeSpan.FromHours(2)), (settings.Image, settings.BackoffLimit, settings.TimeToLiveAfterFinished));
         Assert.Equal(["regcred"], settings.ImagePullSecrets);
     }
+
+    [Fact]
+    public void The_downward_apis_pod_name_and_namespace_become_controller_keys_read_once_at_start()
+    {
+        var environment = new Dictionary<string, string?> { ["POD_NAME"] = "gatekeeper-7d9f", ["POD_NAMESPACE"] = "gatekeeper-system" };
+
+        var settings = ControllerOptions.DownwardApiSettings(name => environment.GetValueOrDefault(name)).ToDictionary();
+
+        Assert.Equal("gatekeeper-7d9f", settings["Controller:PodName"]);
+        Assert.Equal("gatekeeper-system", settings["Controller:PodNamespace"]);
+    }
+
+    [Fact]
+    public void An_empty_pod_name_is_no_pod_name()
+    {
+        var settings = ControllerOptions.DownwardApiSettings(name => name == "POD_NAME" ? string.Empty : null).ToDictionary();
+
+        Assert.Null(settings["Controller:PodName"]);
+    }
 }
