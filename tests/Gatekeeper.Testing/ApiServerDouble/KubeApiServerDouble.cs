@@ -131,7 +131,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             var key = ObjectStore.Key(kind.Plural, value.Metadata.NamespaceProperty, value.Metadata.Name);
             var old = Store.Read(key);
             Store.Fill(node, old);
-            return KubernetesJson.Deserialize<T>(Store.Write(kind, key, old, node));
+            return KubernetesJson.Deserialize<T>(Store.Write(kind.Plural, key, old, node));
         }
     }
 
@@ -171,7 +171,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         where T : IKubernetesObject<V1ObjectMeta>
     {
         var kind = KindOf(typeof(T));
-        return Store.Remove(kind, ObjectStore.Key(kind.Plural, ns, name)) is not null;
+        return Store.Remove(kind.Plural, ObjectStore.Key(kind.Plural, ns, name)) is not null;
     }
 
     /// <summary>Makes every request whose path starts with <paramref name="pathPrefix"/> answer <paramref name="status"/>.</summary>
@@ -380,7 +380,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             if (Store.Read(key) is null)
             {
                 Store.Fill(node, null);
-                json = Store.Write(kind, key, null, node);
+                json = Store.Write(kind.Plural, key, null, node);
             }
         }
 
@@ -415,7 +415,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                 node["apiVersion"] = kind.ApiVersion;
                 node["kind"] = kind.Kind;
                 Store.Fill(node, old);
-                json = Store.Write(kind, key, old, node);
+                json = Store.Write(kind.Plural, key, old, node);
             }
         }
 
@@ -477,7 +477,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                         }
 
                         Store.Fill(patched, old);
-                        json = Store.Write(kind, key, old, patched);
+                        json = Store.Write(kind.Plural, key, old, patched);
                     }
                 }
             }
@@ -508,7 +508,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                 }
                 else
                 {
-                    Store.Remove(kind, key);
+                    Store.Remove(kind.Plural, key);
                 }
             }
         }

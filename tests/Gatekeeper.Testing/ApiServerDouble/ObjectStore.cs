@@ -79,7 +79,7 @@ public sealed class ObjectStore
     }
 
     /// <summary>Stores the object with a new resourceVersion and announces it (ADDED or MODIFIED).</summary>
-    public string Write(ResourceKind kind, string key, string? old, JsonObject node)
+    public string Write(string resource, string key, string? old, JsonObject node)
     {
         lock (Gate)
         {
@@ -87,7 +87,7 @@ public sealed class ObjectStore
             node["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
             var json = node.ToJsonString();
             objects[key] = json;
-            Announce(new StoredChange(version, kind.Plural, (string?)node["metadata"]!["namespace"], old is null ? "ADDED" : "MODIFIED", json, old));
+            Announce(new StoredChange(version, resource, (string?)node["metadata"]!["namespace"], old is null ? "ADDED" : "MODIFIED", json, old));
             return json;
         }
     }
@@ -103,7 +103,7 @@ public sealed class ObjectStore
     }
 
     /// <summary>Deletes the object (DELETED, with a new resourceVersion); null when there was none.</summary>
-    public string? Remove(ResourceKind kind, string key)
+    public string? Remove(string resource, string key)
     {
         lock (Gate)
         {
@@ -115,7 +115,7 @@ public sealed class ObjectStore
             var version = ++resourceVersion;
             var node = JsonNode.Parse(old)!;
             node["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
-            Announce(new StoredChange(version, kind.Plural, (string?)node["metadata"]!["namespace"], "DELETED", node.ToJsonString(), old));
+            Announce(new StoredChange(version, resource, (string?)node["metadata"]!["namespace"], "DELETED", node.ToJsonString(), old));
             return old;
         }
     }

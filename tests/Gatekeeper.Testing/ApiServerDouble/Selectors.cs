@@ -26,44 +26,124 @@ public static class Selectors
     }
 }
 
-/// <summary>The equality and existence forms of label selectors (what Gatekeeper sends).</summary>
-public sealed record LabelSelector(IReadOnlyList<(string Key, string? Value, bool Negated)> Requirements)
+/// <summary>
+/// A label selector in either form the API uses: the query string (<c>a=b,c!=d,e in (f,g),!h</c>) or a
+/// <c>matchLabels</c>/<c>matchExpressions</c> object. An empty selector matches everything.
+/// </summary>
+public sealed record LabelSelector(IReadOnlyList<LabelRequirement> Requirements)
 {
+    public static LabelSelector Everything { get; } = new([]);
+
     public static LabelSelector Parse(string text)
     {
-        var requirements = new List<(string, string?, bool)>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var requirements = new List<LabelRequirement>();
+        foreach (var part in SplitTopLevel(text))
         {
-            if (part.Contains("!=", StringComparison.Ordinal))
+            var match = System.Text.RegularExpressions.Regex.Match(part, @"^\s*(\S+)\s+(in|notin)\s*\(([^)]*)\)\s*$");
+            if (match.Success)
             {
-                var pieces = part.Split("!=");
-                requirements.Add((pieces[0].Trim(), pieces[1].Trim(), true));
+                var values = match.Groups[3].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                requirements.Add(new LabelRequirement(match.Groups[1].Value, match.Groups[2].Value == "in" ? "In" : "NotIn", values));
+            }
+            else if (part.Contains("!=", StringComparison.Ordinal))
+            {
+                var pieces = part.Split("!=", 2);
+                requirements.Add(new LabelRequirement(pieces[0].Trim(), "NotEquals", [pieces[1].Trim()]));
             }
             else if (part.Contains('='))
             {
-                var pieces = part.Split('=', StringSplitOptions.RemoveEmptyEntries);
-                requirements.Add((pieces[0].Trim(), pieces[^1].Trim(), false));
+                var pieces = part.Replace("==", "=", StringComparison.Ordinal).Split('=', 2);
+                requirements.Add(new LabelRequirement(pieces[0].Trim(), "Equals", [pieces[1].Trim()]));
             }
             else if (part.StartsWith('!'))
             {
-                requirements.Add((part[1..], null, true));
+                requirements.Add(new LabelRequirement(part[1..].Trim(), "DoesNotExist", []));
             }
             else
             {
-                requirements.Add((part, null, false));
+                requirements.Add(new LabelRequirement(part.Trim(), "Exists", []));
             }
         }
 
         return new LabelSelector(requirements);
     }
 
-    public bool Matches(IReadOnlyDictionary<string, string> labels) => Requirements.All(r => r switch
+    /// <summary>A <c>metav1.LabelSelector</c> object (null: matches everything, as most callers read a missing one).</summary>
+    public static LabelSelector FromObject(JsonNode? selector)
     {
-        (var key, null, false) => labels.ContainsKey(key),
-        (var key, null, true) => !labels.ContainsKey(key),
-        (var key, var value, false) => labels.TryGetValue(key, out var actual) && actual == value,
-        (var key, var value, true) => !labels.TryGetValue(key, out var actual) || actual != value,
-    });
+        var requirements = new List<LabelRequirement>();
+        if (selector?["matchLabels"] is JsonObject labels)
+        {
+            foreach (var (key, value) in labels)
+            {
+                requirements.Add(new LabelRequirement(key, "Equals", [value?.GetValue<string>() ?? string.Empty]));
+            }
+        }
+
+        if (selector?["matchExpressions"] is JsonArray expressions)
+        {
+            foreach (var expression in expressions)
+            {
+                var values = (expression?["values"] as JsonArray)?.Select(v => v!.GetValue<string>()).ToArray() ?? [];
+                requirements.Add(new LabelRequirement(expression!["key"]!.GetValue<string>(), expression["operator"]!.GetValue<string>(), values));
+            }
+        }
+
+        return new LabelSelector(requirements);
+    }
+
+    public bool Matches(IReadOnlyDictionary<string, string> labels) => Requirements.All(r => r.Matches(labels));
+
+    public override string ToString() => string.Join(",", Requirements);
+
+    private static IEnumerable<string> SplitTopLevel(string text)
+    {
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            depth += text[i] switch { '(' => 1, ')' => -1, _ => 0 };
+            if (text[i] == ',' && depth == 0)
+            {
+                if (text[start..i].Trim() is { Length: > 0 } part)
+                {
+                    yield return part;
+                }
+
+                start = i + 1;
+            }
+        }
+
+        if (text[start..].Trim() is { Length: > 0 } last)
+        {
+            yield return last;
+        }
+    }
+}
+
+/// <summary>One requirement of a label selector; operators as <c>matchExpressions</c> spell them, plus Equals/NotEquals.</summary>
+public sealed record LabelRequirement(string Key, string Operator, IReadOnlyList<string> Values)
+{
+    public bool Matches(IReadOnlyDictionary<string, string> labels) => Operator switch
+    {
+        "Exists" => labels.ContainsKey(Key),
+        "DoesNotExist" => !labels.ContainsKey(Key),
+        "Equals" => labels.TryGetValue(Key, out var value) && value == Values[0],
+        "NotEquals" => !labels.TryGetValue(Key, out var value) || value != Values[0],
+        "In" => labels.TryGetValue(Key, out var value) && Values.Contains(value),
+        "NotIn" => !labels.TryGetValue(Key, out var value) || !Values.Contains(value),
+        _ => throw new InvalidOperationException($"unknown label selector operator {Operator}"),
+    };
+
+    public override string ToString() => Operator switch
+    {
+        "Exists" => Key,
+        "DoesNotExist" => "!" + Key,
+        "Equals" => $"{Key}={Values[0]}",
+        "NotEquals" => $"{Key}!={Values[0]}",
+        "In" => $"{Key} in ({string.Join(",", Values)})",
+        _ => $"{Key} notin ({string.Join(",", Values)})",
+    };
 }
 
 /// <summary>Field selectors as <c>a.b=value</c> and <c>a.b!=value</c>; a missing field reads as the empty string.</summary>

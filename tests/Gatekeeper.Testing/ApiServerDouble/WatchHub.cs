@@ -62,9 +62,29 @@ public sealed class WatchHub
     }
 
     /// <summary>Serves one watch request until the client leaves or the stream is ended.</summary>
-    public async Task ServeAsync(HttpContext context, ResourceKind kind, string? ns, LabelSelector labels, FieldSelector fields, string? client)
+    public Task ServeAsync(HttpContext context, ResourceKind kind, string? ns, LabelSelector labels, FieldSelector fields, string? client) =>
+        ServeAsync(context, new WatchRequest(kind.Plural, kind.Kind, kind.ApiVersion, ns, labels, fields, client));
+
+    /// <summary>
+    /// Sends a BOOKMARK (the store's current resourceVersion) to every open watch that asked for bookmarks, as the API
+    /// server does about once a minute, so a client's next watch starts from a recent version.
+    /// </summary>
+    public void Bookmark()
     {
-        var watcher = new Watcher(new OpenWatch(client, kind.Plural, ns), labels, fields);
+        lock (store.Gate)
+        {
+            foreach (var watcher in watchers.Where(w => w.Request.Bookmarks))
+            {
+                watcher.Bookmark(store.Version);
+            }
+        }
+    }
+
+    /// <summary>Serves one watch request until the client leaves, the stream is ended or its timeout passes.</summary>
+    public async Task ServeAsync(HttpContext context, WatchRequest request)
+    {
+        var ns = request.Namespace;
+        var watcher = new Watcher(new OpenWatch(request.Client, request.Resource, ns), request);
         var from = context.Request.Query["resourceVersion"].ToString();
         var expired = false;
         lock (store.Gate)
@@ -72,9 +92,9 @@ public sealed class WatchHub
             if (from.Length == 0 || from == "0")
             {
                 // "Start at most recent": the current objects as ADDED, then every change.
-                foreach (var json in store.ReadAll(ObjectStore.Prefix(kind.Plural, ns)))
+                foreach (var json in store.ReadAll(ObjectStore.Prefix(request.Resource, ns)))
                 {
-                    watcher.Offer(new StoredChange(0, kind.Plural, ns, "ADDED", json, null));
+                    watcher.Offer(new StoredChange(0, request.Resource, ns, "ADDED", json, null));
                 }
             }
             else if (store.IsCompacted(long.Parse(from, CultureInfo.InvariantCulture)))
@@ -108,9 +128,11 @@ public sealed class WatchHub
 
         await context.Response.Body.FlushAsync(context.RequestAborted);
         Started?.Invoke();
+        using var timeout = request.Timeout is { } limit ? new CancellationTokenSource(limit, request.Clock ?? TimeProvider.System) : null;
+        using var ended = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeout.Token);
         try
         {
-            await foreach (var (type, json) in watcher.Channel.Reader.ReadAllAsync(context.RequestAborted))
+            await foreach (var (type, json) in watcher.Channel.Reader.ReadAllAsync(ended?.Token ?? context.RequestAborted))
             {
                 await context.Response.WriteAsync($"{{\"type\":\"{type}\",\"object\":{json}}}\n", context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
@@ -136,9 +158,11 @@ public sealed class WatchHub
         }
     }
 
-    private sealed class Watcher(OpenWatch description, LabelSelector labels, FieldSelector fields)
+    private sealed class Watcher(OpenWatch description, WatchRequest request)
     {
         public OpenWatch Description { get; } = description;
+
+        public WatchRequest Request { get; } = request;
 
         public Channel<(string Type, string Json)> Channel { get; } = System.Threading.Channels.Channel.CreateUnbounded<(string, string)>();
 
@@ -153,8 +177,8 @@ public sealed class WatchHub
                 return;
             }
 
-            var matchesNow = change.Type != "DELETED" && Selectors.Matches(change.Json, labels, fields);
-            var matchedBefore = change.OldJson is not null && Selectors.Matches(change.OldJson, labels, fields);
+            var matchesNow = change.Type != "DELETED" && Selectors.Matches(change.Json, Request.Labels, Request.Fields);
+            var matchedBefore = change.OldJson is not null && Selectors.Matches(change.OldJson, Request.Labels, Request.Fields);
             var type = (matchedBefore, matchesNow, change.Type) switch
             {
                 (_, _, "DELETED") when matchedBefore => "DELETED",
@@ -169,8 +193,28 @@ public sealed class WatchHub
                 Channel.Writer.TryWrite((type, change.Json));
             }
         }
+
+        /// <summary>A BOOKMARK carries only the kind and the resourceVersion the watch has seen up to.</summary>
+        public void Bookmark(long version) => Channel.Writer.TryWrite(("BOOKMARK",
+            $"{{\"kind\":\"{Request.Kind}\",\"apiVersion\":\"{Request.ApiVersion}\",\"metadata\":{{\"resourceVersion\":\"{version.ToString(CultureInfo.InvariantCulture)}\"}}}}"));
     }
 }
+
+/// <summary>
+/// What one watch asks for: the store's resource name, the kind and apiVersion its BOOKMARKs carry, the namespace (null:
+/// all) and selectors, who asked, whether it wants bookmarks, and after how long (on <paramref name="Clock"/>) it ends.
+/// </summary>
+public sealed record WatchRequest(
+    string Resource,
+    string Kind,
+    string ApiVersion,
+    string? Namespace,
+    LabelSelector Labels,
+    FieldSelector Fields,
+    string? Client,
+    bool Bookmarks = false,
+    TimeSpan? Timeout = null,
+    TimeProvider? Clock = null);
 
 /// <summary>One open watch stream: who asked (the X-Test-Client header), for what resource, in which namespace (null: all).</summary>
 public sealed record OpenWatch(string? Client, string Resource, string? Namespace);
