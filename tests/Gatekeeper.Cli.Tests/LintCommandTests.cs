@@ -143,7 +143,7 @@ public sealed class LintCommandTests
             ("V1__create.sql", "create table customers (id bigint primary key, email text);\n"),
             ("V2__add.sql", "alter table customers add column nickname text;\n"));
 
-        var result = await CliRun.InvokeAsync("lint", "--dir", dir.Path);
+        var result = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "postgres");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(string.Empty, result.Error);
@@ -203,5 +203,64 @@ public sealed class LintCommandTests
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--no-such-option", result.Error);
+    }
+}
+
+public sealed class LintDialectTests
+{
+    [Theory]
+    [InlineData("fineract")]
+    [InlineData("kestra")]
+    public async Task A_mysql_corpus_lints_the_same_with_and_without_dialect_mysql_and_the_guess_is_said(string project)
+    {
+        var dir = Gatekeeper.Core.Tests.Corpora.Dir(project, "mysql");
+        const string Skipped = "V366_remove_leading_or_trailing_spaces_in_reportnames.sql";
+
+        var guessed = await CliRun.InvokeAsync("lint", "--dir", dir, "--ignore", Skipped, "--output", "json");
+        var told = await CliRun.InvokeAsync("lint", "--dir", dir, "--ignore", Skipped, "--output", "json", "--dialect", "mysql");
+
+        Assert.Equal(told.ExitCode, guessed.ExitCode);
+        Assert.Equal(told.Output, guessed.Output);
+        Assert.Contains("\"dialect\": \"mysql\"", guessed.Output);
+        Assert.StartsWith("gatekeeper lint: linting as mysql, guessed from the files (backtick-quoted names in", guessed.Error);
+        Assert.Equal(string.Empty, told.Error);
+    }
+
+    [Fact]
+    public async Task Without_any_marker_the_default_is_said_aloud()
+    {
+        using var dir = new TempMigrationDirectory(("V1__create.sql", "create table orders (id bigint primary key);\n"));
+
+        var result = await CliRun.InvokeAsync("lint", "--dir", dir.Path);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("linting as postgres, the default (nothing in the files is particular to one dialect); pass --dialect to choose.", result.Error);
+    }
+
+    [Fact]
+    public async Task A_dialect_that_contradicts_the_url_is_refused()
+    {
+        using var dir = new TempMigrationDirectory(("V1__create.sql", "create table orders (id bigint primary key);\n"));
+
+        var result = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "mysql", "--url", "postgres://someone@127.0.0.1:1/none");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--dialect mysql does not match the --url database, which is postgres", result.Error);
+    }
+
+    [Fact]
+    public async Task The_server_version_decides_version_dependent_rules()
+    {
+        using var dir = new TempMigrationDirectory(("1_mood.up.sql", "ALTER TYPE mood ADD VALUE 'ecstatic';\n"));
+
+        var eleven = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "postgres", "--server-version", "11.22");
+        var sixteen = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "postgres", "--server-version", "16");
+        var wrong = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--server-version", "sixteen");
+
+        Assert.Equal(1, eleven.ExitCode);
+        Assert.Contains("GK501", eleven.Output);
+        Assert.Equal(0, sixteen.ExitCode);
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("--server-version 'sixteen' is not a server version", wrong.Error);
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Lint.Formatting;
 using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases;
 
 namespace Gatekeeper.Cli;
@@ -16,10 +17,15 @@ internal static class LintCommand
         var output = CommonOptions.Output(withGithub: true);
         var dialect = new Option<string>("--dialect")
         {
-            Description = "SQL dialect of the files.",
-            DefaultValueFactory = _ => SqlEngine.Postgres.Name,
+            Description = "SQL dialect of the files; auto takes it from --url, else guesses it from the files (backticks, ENGINE=, AUTO_INCREMENT, SERIAL, :: casts …) and says so.",
+            DefaultValueFactory = _ => Auto,
             HelpName = "DIALECT",
-        }.AcceptOnlyFromAmong([.. SqlEngine.All.Select(e => e.Name)]);
+        }.AcceptOnlyFromAmong([Auto, .. SqlEngine.All.Select(e => e.Name)]);
+        var serverVersion = new Option<string?>("--server-version")
+        {
+            Description = "Version of the server the files will run on (e.g. 11, 16.4, 8.0.36); decides version-dependent rules. With --url the server's own version is used.",
+            HelpName = "VERSION",
+        };
         var allow = new Option<string?>("--allow")
         {
             Description = "Rule ids or categories to accept, comma separated (as the gatekeeper.dev/allow annotation), e.g. GK101,locking.",
@@ -63,30 +69,72 @@ internal static class LintCommand
             Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
             """)
         {
-            directory, format, dialect, allow, url, urlFile, ignore, since, files, output,
+            directory, format, dialect, serverVersion, allow, url, urlFile, ignore, since, files, output,
         };
 
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(directory), parse.GetRequiredValue(format), CommonOptions.IgnorePatterns(parse.GetValue(ignore)), cancellationToken);
-            var sqlDialect = SqlEngine.All.Single(e => e.Name == parse.GetRequiredValue(dialect)).Dialect;
-            var options = LintOptions.Default with { Allow = LintAllowList.Parse(parse.GetValue(allow)) };
+            var judged = await JudgedFilesAsync(parse.GetRequiredValue(directory), source, parse.GetValue(files) ?? [], parse.GetValue(since), cancellationToken);
+            var chosen = parse.GetRequiredValue(dialect);
+            SqlDialect? sqlDialect = chosen == Auto ? null : SqlEngine.All.Single(e => e.Name == chosen).Dialect;
+            var options = LintOptions.Default with
+            {
+                Allow = LintAllowList.Parse(parse.GetValue(allow)),
+                ServerMajorVersion = MajorVersion(parse.GetValue(serverVersion)),
+            };
             if (parse.GetValue(url) is not null || parse.GetValue(urlFile) is not null)
             {
                 // Only an explicit flag switches to the live schema: GATEKEEPER_DATABASE_URL alone must not change what lint judges.
                 var target = DatabaseTargets.Resolve(parse.GetValue(url), parse.GetValue(urlFile), historyTable: null, source);
+                if (sqlDialect is { } given && given != target.Url.Dialect)
+                {
+                    throw new CommandLineError($"--dialect {chosen} does not match the --url database, which is {SqlEngine.For(target.Url.Dialect).Name}.");
+                }
+
                 await using var db = target.Open();
                 var live = await db.ReadSchemaAsync(cancellationToken);
                 sqlDialect = target.Url.Dialect;
-                options = options with { Schema = live.Schema, ServerMajorVersion = live.ServerMajorVersion };
+                options = options with { Schema = live.Schema, ServerMajorVersion = options.ServerMajorVersion ?? live.ServerMajorVersion };
             }
 
-            var judged = await JudgedFilesAsync(parse.GetRequiredValue(directory), source, parse.GetValue(files) ?? [], parse.GetValue(since), cancellationToken);
-            var report = Linter.LintEachAsRollout(source.Migrations, m => judged is null || judged.Contains(m.FileName), sqlDialect, options);
+            if (sqlDialect is null)
+            {
+                // Never lint MySQL text as PostgreSQL without a word: say what was guessed and from what.
+                var guess = DialectGuess.FromMigrations(source.Migrations);
+                sqlDialect = guess.Dialect ?? SqlDialect.Postgres;
+                var name = SqlEngine.For(sqlDialect.Value).Name;
+                await parse.InvocationConfiguration.Error.WriteLineAsync(guess.Dialect is null
+                    ? $"gatekeeper lint: linting as {name}, the default ({guess.Evidence}); pass --dialect to choose."
+                    : $"gatekeeper lint: linting as {name}, guessed from the files ({guess.Evidence}); pass --dialect to choose.");
+            }
+
+            var report = Linter.LintEachAsRollout(source.Migrations, m => judged is null || judged.Contains(m.FileName), sqlDialect.Value, options);
             await WriteReportAsync(stdout, report, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString());
             return report.IsBlocking ? ExitCodes.Rejected : ExitCodes.Ok;
         });
         return command;
+    }
+
+    private const string Auto = "auto";
+
+    /// <summary>The major version of "16", "16.4", "8.0.36" or "10.11.6-MariaDB"; a usage error for anything else.</summary>
+    private static int? MajorVersion(string? version)
+    {
+        if (version is null)
+        {
+            return null;
+        }
+
+        var text = version.Trim();
+        var digits = text.TakeWhile(char.IsAsciiDigit).Count();
+        if (digits is 0 or > 4 || (digits < text.Length && text[digits] is not ('.' or '-')) ||
+            !int.TryParse(text.AsSpan(0, digits), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major))
+        {
+            throw new CommandLineError($"--server-version '{version}' is not a server version; give one such as 16, 16.4 or 8.0.36.");
+        }
+
+        return major;
     }
 
     /// <summary>The file names to judge; null to judge every file.</summary>
