@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Gatekeeper.Kubernetes.Controller;
 
 /// <summary>
-/// Carries out <see cref="MigrationReconciler"/>'s decisions for one Deployment or one gated pod: gathers the facts
+/// Carries out <see cref="MigrationDecisions"/>'s decisions for one Deployment or one gated pod: gathers the facts
 /// from the <see cref="ClusterWatch"/>, asks for the decision, then creates the Job, marks the plan applied for the
 /// pod webhook, releases pods, writes the status and records the Event, in that order.
 /// </summary>
@@ -41,12 +41,12 @@ public sealed class DeploymentReconciler(
 
             var jobsOfPlan = facts.Plan is { } plan ? cluster.JobsOfPlan(facts, plan, jobs.Signer) : [];
             var gated = facts.Plan is { } gatedPlan ? cluster.GatedPods(facts.Namespace, facts.Name, gatedPlan) : [];
-            var detail = MigrationReconciler.JobToExplain(facts, jobsOfPlan) is { } failedJob
+            var detail = MigrationDecisions.JobToExplain(facts, jobsOfPlan) is { } failedJob
                 ? await jobs.ExplainFailureAsync(facts.Namespace, failedJob, cancellationToken).ConfigureAwait(false)
                 : null;
             var known = facts.Plan is not null && appliedPlans.IsApplied(facts.Namespace, facts.Name, facts.Uid, facts.Plan);
             var input = new ReconcileInput(facts, jobsOfPlan, known, gated, detail, now);
-            var fresh = await ExecuteAsync(deployment, input, MigrationReconciler.Decide(input), cluster, now, cancellationToken).ConfigureAwait(false);
+            var fresh = await ExecuteAsync(deployment, input, MigrationDecisions.Decide(input), cluster, now, cancellationToken).ConfigureAwait(false);
             if (fresh is null || conflicts == MaxStatusConflicts)
             {
                 return;
@@ -103,12 +103,12 @@ public sealed class DeploymentReconciler(
             {
                 case LaunchResult.Created:
                     cluster.Jobs.Remember(outcome.Job!);
-                    Log.JobCreated(logger, facts.Namespace, jobName, facts.Name, MigrationReconciler.Short(facts.Plan!));
+                    Log.JobCreated(logger, facts.Namespace, jobName, facts.Name, MigrationDecisions.Short(facts.Plan!));
                     break;
                 case LaunchResult.AlreadyExists when outcome.Job is { } squatter && !jobs.Signer.Created(squatter, facts.Uid):
                     // Someone else's Job holds the attempt's name: it proves nothing, and Gatekeeper's own cannot be created.
                     Log.JobNotGatekeepers(logger, facts.Namespace, jobName, facts.Name);
-                    decision = MigrationReconciler.CannotCreate(input, StatusReasons.JobConflict,
+                    decision = MigrationDecisions.CannotCreate(input, StatusReasons.JobConflict,
                         $"Job {facts.Namespace}/{jobName} exists but Gatekeeper did not create it for this Deployment, so it proves nothing and blocks the migration; " +
                         $"delete it (kubectl -n {facts.Namespace} delete job {jobName}) and Gatekeeper starts its own");
                     break;
@@ -124,7 +124,7 @@ public sealed class DeploymentReconciler(
                     break;
                 case LaunchResult.Blocked:
                     Log.JobBlocked(logger, facts.Namespace, facts.Name, outcome.Reason!, outcome.Problem!);
-                    decision = MigrationReconciler.CannotCreate(input, outcome.Reason!, outcome.Problem!);
+                    decision = MigrationDecisions.CannotCreate(input, outcome.Reason!, outcome.Problem!);
                     break;
             }
         }
@@ -204,7 +204,7 @@ public sealed class DeploymentReconciler(
         {
             var waited = now > pod.CreatedAt ? now - pod.CreatedAt : TimeSpan.Zero;
             metrics.PodReleased(pod.Namespace, waited);
-            Log.PodReleased(logger, pod.Namespace, pod.Name, MigrationReconciler.Short(pod.Plan), Math.Round(waited.TotalSeconds, 1));
+            Log.PodReleased(logger, pod.Namespace, pod.Name, MigrationDecisions.Short(pod.Plan), Math.Round(waited.TotalSeconds, 1));
         }
         else
         {

@@ -15,7 +15,7 @@ public sealed record RollbackTarget(string ReplicaSet, string? Revision, PlanSta
     {
         var revision = Revision is null ? string.Empty : $" (revision {Revision})";
         var plan = Stamps.Plan is { } hash
-            ? $"whose plan {MigrationReconciler.Short(hash)} is already applied{(Stamps.TargetVersion is { } target ? $" (target version {target})" : string.Empty)}"
+            ? $"whose plan {MigrationDecisions.Short(hash)} is already applied{(Stamps.TargetVersion is { } target ? $" (target version {target})" : string.Empty)}"
             : "which had no migration to wait for";
         return $"gatekeeper: {subject} returns to the pod template of ReplicaSet {ReplicaSet}{revision}, {plan}: " +
                "admitted without planning and without the database; migrations applied since stay (the older code runs on the newer schema)";

@@ -119,7 +119,7 @@ public static class ClusterStatusCommand
             r.Namespace,
             r.Deployment,
             r.State is { } state ? $"{state}/{r.Reason}" : "Unknown",
-            r.Plan is null ? "-" : MigrationReconciler.Short(r.Plan),
+            r.Plan is null ? "-" : MigrationDecisions.Short(r.Plan),
             r.TargetVersion ?? "-",
             r.Job is null ? "-" : $"{r.Job} ({r.JobState})",
             r.GatedPods.ToString(CultureInfo.InvariantCulture),

@@ -6,7 +6,7 @@ namespace Gatekeeper.Kubernetes.Controller;
 /// <param name="JobsOfPlan">Migration Jobs in the Deployment's namespace that carry its plan (any attempt, any Deployment).</param>
 /// <param name="PlanKnownApplied">True when this replica knows the plan applied (a Job somewhere succeeded).</param>
 /// <param name="GatedPodsOfPlan">Pods in the namespace held by Gatekeeper's gate for this plan.</param>
-/// <param name="FailureDetail">What the failed Job's pod said, read when the failure is new (see <see cref="MigrationReconciler.JobToExplain"/>).</param>
+/// <param name="FailureDetail">What the failed Job's pod said, read when the failure is new (see <see cref="MigrationDecisions.JobToExplain"/>).</param>
 public sealed record ReconcileInput(
     DeploymentFacts Deployment,
     IReadOnlyList<MigrationJobFacts> JobsOfPlan,
@@ -49,7 +49,7 @@ public sealed record ReconcileDecision(
 /// for the plan that still runs is waited for, whichever attempt started it). A failed attempt is not run again
 /// by itself: only a new plan, a new pod template or a bumped <c>gatekeeper.dev/retry</c> make a new attempt.
 /// </summary>
-public static class MigrationReconciler
+public static class MigrationDecisions
 {
     public static ReconcileDecision Decide(ReconcileInput input)
     {

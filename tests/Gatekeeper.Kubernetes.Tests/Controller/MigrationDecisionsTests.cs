@@ -4,7 +4,7 @@ using Gatekeeper.Kubernetes.Events;
 
 namespace Gatekeeper.Kubernetes.Tests.Controller;
 
-public sealed class MigrationReconcilerTests
+public sealed class MigrationDecisionsTests
 {
     private static readonly string PlanA = "a1" + new string('a', 62);
     private static readonly string PlanB = "b2" + new string('b', 62);
@@ -111,7 +111,7 @@ public sealed class MigrationReconcilerTests
     {
         var row = Cases[name];
 
-        var decision = MigrationReconciler.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now));
+        var decision = MigrationDecisions.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now));
 
         Assert.Equal(row.Creates, decision.CreateJob);
         Assert.Equal(row.Releases, decision.Release.Count);
@@ -128,7 +128,7 @@ public sealed class MigrationReconcilerTests
         foreach (var (name, row) in Cases.Where(pair => !pair.Value.KnownApplied && !pair.Value.Jobs.Any(j => j.Phase == MigrationJobPhase.Succeeded && j.Plan == PlanA)
             && pair.Value.Deployment.Status?.AppliedPlans.Contains(PlanA) != true))
         {
-            var decision = MigrationReconciler.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now));
+            var decision = MigrationDecisions.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now));
 
             Assert.True(decision.Release.Count == 0, name);
         }
@@ -139,7 +139,7 @@ public sealed class MigrationReconcilerTests
     {
         var facts = Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt()));
 
-        var decision = MigrationReconciler.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Failed)], false, [], "V3__orders.sql: ERROR: column \"total\" does not exist", Now));
+        var decision = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Failed)], false, [], "V3__orders.sql: ERROR: column \"total\" does not exist", Now));
 
         Assert.Contains("V3__orders.sql: ERROR: column \"total\" does not exist", decision.Status!.Message, StringComparison.Ordinal);
         Assert.Contains(GatekeeperNames.Retry, decision.Status.Message, StringComparison.Ordinal);
@@ -157,7 +157,7 @@ public sealed class MigrationReconcilerTests
             [GatekeeperNames.JobTimeout] = "45m",
         });
 
-        var decision = MigrationReconciler.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Failed, reason: "DeadlineExceeded")], false, [], null, Now));
+        var decision = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Failed, reason: "DeadlineExceeded")], false, [], null, Now));
 
         Assert.Contains("did not finish within 45m (gatekeeper.dev/job-timeout)", decision.Status!.Message, StringComparison.Ordinal);
     }
@@ -167,7 +167,7 @@ public sealed class MigrationReconcilerTests
     {
         var facts = Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt(), PlanA, PlanB));
 
-        var decision = MigrationReconciler.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Succeeded)], false, [], null, Now));
+        var decision = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Succeeded)], false, [], null, Now));
 
         Assert.Equal([PlanA, PlanB], decision.Status!.AppliedPlans);
         Assert.Equal(Now, decision.Status.Since);
@@ -178,7 +178,7 @@ public sealed class MigrationReconcilerTests
     {
         var facts = Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt()));
 
-        var decision = MigrationReconciler.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Running)], false, [], null, Now));
+        var decision = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Running)], false, [], null, Now));
 
         Assert.Equal(Earlier, decision.Status!.Since);
         Assert.Null(decision.Event);
@@ -189,7 +189,7 @@ public sealed class MigrationReconcilerTests
     {
         var input = new ReconcileInput(Facts(PlanA), [], false, [], null, Now);
 
-        var decision = MigrationReconciler.CannotCreate(input, StatusReasons.SourceInvalid, "ConfigMap shop/storefront-migrations named by annotation gatekeeper.dev/migrations does not exist");
+        var decision = MigrationDecisions.CannotCreate(input, StatusReasons.SourceInvalid, "ConfigMap shop/storefront-migrations named by annotation gatekeeper.dev/migrations does not exist");
 
         Assert.Equal((RolloutState.Stalled, StatusReasons.SourceInvalid), (decision.Status!.State, decision.Status.Reason));
         Assert.Equal(StatusReasons.SourceInvalid, decision.Event!.Reason);
@@ -205,7 +205,7 @@ public sealed class MigrationReconcilerTests
     {
         var status = alreadyReported ? Status(RolloutState.Stalled, StatusReasons.MigrationFailed, Attempt()) : null;
 
-        var job = MigrationReconciler.JobToExplain(Facts(PlanA, status), [Job(Attempt(), phase)]);
+        var job = MigrationDecisions.JobToExplain(Facts(PlanA, status), [Job(Attempt(), phase)]);
 
         Assert.Equal(explains ? Attempt() : null, job);
     }
