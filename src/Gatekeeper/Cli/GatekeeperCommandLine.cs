@@ -17,7 +17,7 @@ public static class GatekeeperCommandLine
         root.Subcommands.Add(RepairCommand.Create());
         root.Subcommands.Add(SchemaCommand.Create());
         root.Subcommands.Add(Webhook.ServeCommand.Create());
-        root.Subcommands.Add(Controller.ClusterStatusCommand.Create());
+        root.Subcommands.Add(ClusterStatusCommand.Create());
         return root;
     }
 

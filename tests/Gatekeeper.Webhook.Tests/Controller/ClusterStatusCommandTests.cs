@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
+using Gatekeeper.Cli;
 using Gatekeeper.Controller;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Controller;

@@ -2,13 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Gatekeeper.Cli;
 using Gatekeeper.Kubernetes.Controller;
 using k8s;
 using k8s.Autorest;
 using k8s.Exceptions;
 
-namespace Gatekeeper.Controller;
+namespace Gatekeeper.Cli;
 
 /// <summary>
 /// <c>gatekeeper cluster-status</c>: the opted-in Deployments of a namespace (or all) with their plan, migration Job
