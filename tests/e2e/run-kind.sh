@@ -181,4 +181,11 @@ if kubectl -n "$system" exec deploy/gatekeeper -- /app/gatekeeper --help 2>/dev/
   kubectl -n "$system" exec deploy/gatekeeper -- /app/gatekeeper cluster-status -n "$ns"
 fi
 
+step "scenarios of tests/e2e/scenarios.txt"
+# The list shared with the simulated-cluster suite (tests/Gatekeeper.Cluster.Tests): which step above checked each.
+while read -r name kind_step _; do
+  case "$name" in ''|'#'*) continue ;; esac
+  if [ "$kind_step" = "-" ]; then echo "not on kind yet: $name (simulated cluster only)"; else echo "ok: $name (step $kind_step)"; fi
+done <tests/e2e/scenarios.txt
+
 step "passed in $((SECONDS - started)) s"
