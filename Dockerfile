@@ -3,31 +3,27 @@
 # (the migration Job). The entrypoint is the gatekeeper binary; the chart and the controller pass the command.
 #
 # Build:  docker build -t gatekeeper:dev .
-# The final stage is Microsoft's chiseled ASP.NET runtime: no shell, no package manager, a numeric non-root user
-# (1654, "app"), so it runs under `runAsNonRoot` and `readOnlyRootFilesystem` (the chart mounts an emptyDir on /tmp).
+# The binary is Native AOT (scripts/publish.sh, the one way it is built): one self-contained executable of about
+# 43 MB that needs no .NET runtime, so the final stage is Microsoft's chiseled runtime-deps image (glibc, OpenSSL,
+# CA certificates; no shell, no package manager) with a numeric non-root user (1654, "app"). It runs under
+# `runAsNonRoot` and `readOnlyRootFilesystem` (the chart mounts an emptyDir on /tmp).
 
 ARG DOTNET_VERSION=10.0
 
-# Only the project files, in their folders: restoring from these alone means a source edit does not download
-# packages again (this stage re-runs, but its output, and so the restore layer, stays the same).
-FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS projects
-WORKDIR /source
-COPY src/ src/
-RUN find src -type f ! -name '*.csproj' -delete
-
-FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
+# The -aot SDK image brings the native toolchain (clang, lld, zlib) Native AOT links with. A multi-platform build
+# runs this stage on each target platform (emulated where it is not the builder's); cross-compiling from one
+# architecture to the other would need the target's linker and zlib in this stage instead.
+FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}-noble-aot AS build
 ARG TARGETARCH
 WORKDIR /source
 COPY Directory.Build.props ./
-COPY --from=projects /source/src/ src/
-RUN dotnet restore src/Gatekeeper/Gatekeeper.csproj -a "$TARGETARCH" -p:PublishReadyToRun=true
+COPY scripts/publish.sh scripts/
 COPY src/ src/
-# ReadyToRun: precompiled code starts `gatekeeper migrate` (every migration Job) and `lint` about 40% sooner
-# (kestra's corpus: 108 ms instead of 176 ms, bench/lint-vs-squawk.sh); the JIT still tiers hot paths up.
-RUN dotnet publish src/Gatekeeper/Gatekeeper.csproj --no-restore -a "$TARGETARCH" -c Release -o /app \
-        -p:PublishReadyToRun=true -p:DebugType=none -p:GenerateDocumentationFile=false
+# scripts/publish.sh fails on any trim or AOT warning; the image gets only the executable (its .dbg symbols and the
+# .pdb files stay in this stage).
+RUN scripts/publish.sh /publish --arch "${TARGETARCH:-amd64}" && mkdir /app && cp /publish/gatekeeper /app/
 
-FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}-noble-chiseled AS runtime
+FROM mcr.microsoft.com/dotnet/runtime-deps:${DOTNET_VERSION}-noble-chiseled AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 # Kestrel is configured by `gatekeeper serve` (HTTPS on Webhook:Port); the base image's default HTTP port would

@@ -47,9 +47,8 @@ fi
 dbmate="$(find "$tools/node_modules/@dbmate" -path '*/bin/dbmate' -type f | head -n 1)"
 "$dbmate" --version >/dev/null || { echo "$dbmate does not run on $(uname -sm)" >&2; exit 1; }
 
-echo "publishing src/Gatekeeper as the image does (Release, ReadyToRun) and building bench/DbmateLayout…" >&2
-dotnet publish "$repo/src/Gatekeeper" -c Release -a "$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" \
-  -p:PublishReadyToRun=true -o "$work/gatekeeper" -v q -nologo >&2
+echo "publishing gatekeeper as the image does (scripts/publish.sh: Native AOT) and building bench/DbmateLayout…" >&2
+"$repo/scripts/publish.sh" "$work/gatekeeper" >&2
 dotnet build "$repo/bench/DbmateLayout" -c Release -v q -nologo >&2
 gatekeeper="$work/gatekeeper/gatekeeper"
 layout_dll="$repo/bench/DbmateLayout/bin/Release/net10.0/DbmateLayout.dll"
@@ -149,7 +148,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
   echo "- .NET: $(dotnet --version); $("$dbmate" --version) (the Go binary from npm's @dbmate package, not the node wrapper)"
   echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, as scripts/db/start-*.sh start them"
-  echo "- \`gatekeeper --version\` alone (published ReadyToRun, as in the image): $startup s (the .NET start-up inside every gatekeeper time)"
+  echo "- \`gatekeeper --version\` alone (published Native AOT by scripts/publish.sh, as in the image): $startup s (the process start-up inside every gatekeeper time)"
   echo
   echo "Each run: a fresh empty database, then \`gatekeeper migrate --dir DIR --url URL\` (history in gatekeeper_schema_history)"
   echo "or \`dbmate --no-dump-schema --migrations-dir DIR migrate\` (history in schema_migrations); the tools alternate which goes first."

@@ -20,11 +20,10 @@ date_tag="$(date -u +%Y-%m-%d)"
 results="$repo/bench/results/lint-$date_tag.md"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-echo "building bench/LintBench, and publishing src/Gatekeeper as the image does (Release, ReadyToRun)…" >&2
+echo "building bench/LintBench, and publishing gatekeeper as the image does (scripts/publish.sh: Native AOT)…" >&2
 dotnet build "$repo/bench/LintBench" -c Release -v q -nologo >&2
 published="$work/gatekeeper"
-dotnet publish "$repo/src/Gatekeeper" -c Release -a "$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" \
-  -p:PublishReadyToRun=true -o "$published" -v q -nologo >&2
+"$repo/scripts/publish.sh" "$published" >&2
 gatekeeper="$published/gatekeeper"
 
 # The generated file lives alone in a directory under a Flyway name, so `gatekeeper lint --dir` reads it as a migration.
@@ -146,7 +145,7 @@ squawk_version="$([ -n "$squawk" ] && "$squawk" --version || echo "not measured"
   echo
   echo "## Whole process (start-up included), PostgreSQL"
   echo
-  echo "One warm-up each, then $reps alternating runs of \`squawk FILES…\` and \`gatekeeper lint --dir DIR --dialect postgres\` (published ReadyToRun, as in the image)"
+  echo "One warm-up each, then $reps alternating runs of \`squawk FILES…\` and \`gatekeeper lint --dir DIR --dialect postgres\` (published Native AOT by scripts/publish.sh, as in the image)"
   echo "(output discarded). golang-migrate directories: squawk gets only the \`.up.sql\` files, which are what Gatekeeper lints."
   echo
   echo "$whole"

@@ -54,11 +54,12 @@ mkdir -p "$work/logs" "$work/pki" "$repo/bench/results"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "publishing src/Gatekeeper and bench/AdmissionCeiling (Release)…" >&2
-# As the Dockerfile publishes it (framework-dependent, ReadyToRun); build servers off so nothing outlives the script.
-dotnet publish "$repo/src/Gatekeeper" -c Release -a "$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" \
-  -p:PublishReadyToRun=true -o "$work/gatekeeper" -p:DebugType=none -p:GenerateDocumentationFile=false \
-  --disable-build-servers -v q -nologo >&2
-dotnet publish "$repo/bench/AdmissionCeiling" -c Release -o "$work/ceiling" -p:DebugType=none --disable-build-servers -v q -nologo >&2
+# Gatekeeper as the Dockerfile builds it (scripts/publish.sh: Native AOT); the ceiling the same way (Native AOT, same
+# runtime and GC settings), so the two differ only in what they do per request. Build servers off so nothing outlives
+# the script.
+"$repo/scripts/publish.sh" "$work/gatekeeper" >&2
+dotnet publish "$repo/bench/AdmissionCeiling" -c Release -r "linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')" -p:PublishAot=true \
+  -o "$work/ceiling" --disable-build-servers -v q -nologo >&2
 
 # ECDSA P-256, as the chart's cert-manager Certificate asks for; both servers present this one.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \

@@ -10,9 +10,9 @@ database=gatekeeper_demo
 psql "$GATEKEEPER_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $database (FORCE)" -c "CREATE DATABASE $database"
 export GATEKEEPER_DATABASE_URL="${GATEKEEPER_TEST_POSTGRES_URL%/*}/$database"
 
-echo "building gatekeeper…" >&2
-dotnet build src/Gatekeeper -c Release -v quiet -nologo -clp:NoSummary >&2
-gatekeeper() { dotnet src/Gatekeeper/bin/Release/net10.0/gatekeeper.dll "$@"; }
+echo "building gatekeeper (scripts/publish.sh: Native AOT, a few minutes the first time)…" >&2
+scripts/publish.sh .tmp/publish >&2
+gatekeeper() { .tmp/publish/gatekeeper "$@"; }
 
 dir=examples/shop/migrations
 step() { printf '\n\033[1m$ gatekeeper %s\033[0m\n' "$*"; gatekeeper "$@"; }

@@ -17,7 +17,7 @@ public sealed class DatabaseConnectionPools : IAsyncDisposable
 
     internal NpgsqlDataSource Postgres(NpgsqlConnectionStringBuilder builder) =>
         (NpgsqlDataSource)pools.GetOrAdd("postgres\n" + builder.ConnectionString,
-            _ => new Lazy<DbDataSource>(() => NpgsqlDataSource.Create(builder))).Value;
+            _ => new Lazy<DbDataSource>(() => PostgresDataSources.Create(builder.ConnectionString))).Value;
 
     internal MySqlDataSource MySql(MySqlConnectionStringBuilder builder) =>
         (MySqlDataSource)pools.GetOrAdd("mysql\n" + builder.ConnectionString,

@@ -28,7 +28,7 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     }
 
     private PostgresMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, NpgsqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools)
-        : base(url, options, pools?.Postgres(builder) ?? NpgsqlDataSource.Create(builder), ownsDataSource: pools is null, loggerFactory)
+        : base(url, options, pools?.Postgres(builder) ?? PostgresDataSources.Create(builder.ConnectionString), ownsDataSource: pools is null, loggerFactory)
     {
     }
 

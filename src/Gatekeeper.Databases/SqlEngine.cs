@@ -335,7 +335,8 @@ public abstract partial class SqlEngine
             new PostgresMigrationDatabase(url, options, loggerFactory, pools);
 
         internal override DbConnection CreateUnpooledConnection(DatabaseUrl url) =>
-            new NpgsqlConnection(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);
+            PostgresDataSources.Unpooled(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString)
+                .CreateConnection();
 
         internal override Schema.CatalogReader Catalog => Schema.PostgresCatalogReader.Instance;
 

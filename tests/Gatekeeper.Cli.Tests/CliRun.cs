@@ -1,21 +1,15 @@
-using Gatekeeper.Cli;
-using Gatekeeper.Tests;
-
 namespace Gatekeeper.Cli.Tests;
 
-/// <summary>The outcome of one in-process <c>gatekeeper</c> invocation.</summary>
+/// <summary>The outcome of one run of the <c>gatekeeper</c> binary.</summary>
 public sealed record CliResult(int ExitCode, string Output, string Error);
 
-/// <summary>Runs the real command line in process, capturing stdout and stderr.</summary>
+/// <summary>Runs the published <c>gatekeeper</c> binary with these arguments alone (no database URL in its environment).</summary>
 public static class CliRun
 {
     public static async Task<CliResult> InvokeAsync(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exitCode = await GatekeeperCommandLine.InvokeAsync(args, output, error);
-        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper " + args.FirstOrDefault(), $"exit {exitCode}\n{output}{error}");
-        return new CliResult(exitCode, output.ToString(), error.ToString());
+        using var process = GatekeeperProcess.StartWithoutUrl(args);
+        return await process.WaitAsync(TimeSpan.FromMinutes(2));
     }
 }
 

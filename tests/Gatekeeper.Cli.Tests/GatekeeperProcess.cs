@@ -4,8 +4,9 @@ using Gatekeeper.Tests;
 namespace Gatekeeper.Cli.Tests;
 
 /// <summary>
-/// The built gatekeeper.dll as a separate process, the way a Kubernetes Job or CI runs it: the URL comes from the
-/// environment (as from a Secret), so the password never shows in the process list.
+/// The published Native AOT <c>gatekeeper</c> binary (<see cref="PublishedBinary"/>) as a separate process, the way a
+/// Kubernetes Job or CI runs it. <see cref="Start"/> passes the URL in the environment (as from a Secret), so the
+/// password never shows in the process list.
 /// </summary>
 public sealed class GatekeeperProcess : IDisposable
 {
@@ -22,23 +23,34 @@ public sealed class GatekeeperProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
-    public static GatekeeperProcess Start(string url, params string[] args)
+    public static GatekeeperProcess Start(string url, params string[] args) => Launch(url, args);
+
+    /// <summary>Starts the binary with only these arguments: no <c>GATEKEEPER_DATABASE_URL</c> in its environment.</summary>
+    public static GatekeeperProcess StartWithoutUrl(params string[] args) => Launch(null, args);
+
+    private static GatekeeperProcess Launch(string? url, IReadOnlyList<string> args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        var start = new ProcessStartInfo(PublishedBinary.Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gatekeeper.dll"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["GATEKEEPER_DATABASE_URL"] = url;
-        return new GatekeeperProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start gatekeeper"));
+        if (url is null)
+        {
+            start.Environment.Remove("GATEKEEPER_DATABASE_URL");
+        }
+        else
+        {
+            start.Environment["GATEKEEPER_DATABASE_URL"] = url;
+        }
+
+        return new GatekeeperProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {PublishedBinary.Path}"));
     }
 
     /// <summary>Runs one command to its end (at most 2 minutes).</summary>
@@ -60,11 +72,11 @@ public sealed class GatekeeperProcess : IDisposable
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            Assert.Fail($"gatekeeper {string.Join(' ', process.StartInfo.ArgumentList.Skip(2))} did not exit within {timeout}: {await output} {await error}");
+            Assert.Fail($"gatekeeper {string.Join(' ', process.StartInfo.ArgumentList)} did not exit within {timeout}: {await output} {await error}");
         }
 
         var result = new CliResult(process.ExitCode, await output, await error);
-        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper.dll " + process.StartInfo.ArgumentList.ElementAtOrDefault(2), $"exit {result.ExitCode}\n{result.Output}{result.Error}");
+        OutputCapture.Record(OutputCapture.CliOutput, "gatekeeper " + process.StartInfo.ArgumentList.FirstOrDefault(), $"exit {result.ExitCode}\n{result.Output}{result.Error}");
         return result;
     }
 
@@ -77,4 +89,19 @@ public sealed class GatekeeperProcess : IDisposable
 
         process.Dispose();
     }
+}
+
+/// <summary>
+/// Where the Native AOT binary under test is: <c>$GATEKEEPER_BINARY</c>, which scripts/test.sh sets after building it
+/// with scripts/publish.sh. The CLI tests judge that binary, not the assembly under the JIT.
+/// </summary>
+public static class PublishedBinary
+{
+    public const string Variable = "GATEKEEPER_BINARY";
+
+    public static string Path =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException(
+                $"${Variable} does not name the published gatekeeper binary: run the tests with scripts/test.sh (it publishes it), or run scripts/publish.sh DIR and set {Variable}=DIR/gatekeeper.");
 }

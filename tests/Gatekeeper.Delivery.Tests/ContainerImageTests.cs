@@ -39,7 +39,12 @@ public sealed partial class ContainerImageTests
         Assert.Contains("ENTRYPOINT [\"/app/gatekeeper\"]", final.Lines);
         var project = RepositoryFiles.ReadText("src/Gatekeeper/Gatekeeper.csproj");
         Assert.Contains("<AssemblyName>gatekeeper</AssemblyName>", project, StringComparison.Ordinal);
-        Assert.Contains(Stages().SelectMany(s => s.Lines), line => line.Contains("dotnet publish src/Gatekeeper/Gatekeeper.csproj", StringComparison.Ordinal));
+        // The image is built the one way the binary is built: scripts/publish.sh, a Native AOT publish of that project.
+        Assert.Contains(Stages().SelectMany(s => s.Lines), line => line.StartsWith("RUN scripts/publish.sh ", StringComparison.Ordinal));
+        var publish = RepositoryFiles.ReadText("scripts/publish.sh");
+        Assert.Contains("dotnet publish src/Gatekeeper/Gatekeeper.csproj", publish, StringComparison.Ordinal);
+        Assert.Contains("-p:PublishAot=true", publish, StringComparison.Ordinal);
+        Assert.Contains("<PublishAot>true</PublishAot>", project, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,6 +71,7 @@ public sealed partial class ContainerImageTests
         {
             var source = copied.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
             Assert.True(rules.Contains("!" + source) || rules.Contains("!" + source.Split('/')[0] + "/"), $".dockerignore keeps '{source}' out of the build context.");
+            Assert.True(source.EndsWith('/') || File.Exists(Path.Combine(RepositoryFiles.Root, source)), $"the Dockerfile copies '{source}', which does not exist.");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Gatekeeper.Kubernetes.Watching;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -30,8 +31,7 @@ public sealed class ClusterWatch
                 var list = await kubernetes.BatchV1.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel, cancellationToken: ct).ConfigureAwait(false);
                 return (list.Items, list.Metadata?.ResourceVersion);
             },
-            (version, onError, ct) => kubernetes.BatchV1.WatchListJobForAllNamespacesAsync(
-                allowWatchBookmarks: true, labelSelector: GatekeeperNames.PlanLabel, resourceVersion: version, onError: onError, cancellationToken: ct),
+            (version, onError, ct) => kubernetes.WatchListJobForAllNamespacesAsync(version, onError, ct, labelSelector: GatekeeperNames.PlanLabel),
             _ => true,
             timeProvider,
             logger);
@@ -42,8 +42,7 @@ public sealed class ClusterWatch
                 var list = await kubernetes.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: UnscheduledPods, cancellationToken: ct).ConfigureAwait(false);
                 return (list.Items, list.Metadata?.ResourceVersion);
             },
-            (version, onError, ct) => kubernetes.CoreV1.WatchListPodForAllNamespacesAsync(
-                allowWatchBookmarks: true, fieldSelector: UnscheduledPods, resourceVersion: version, onError: onError, cancellationToken: ct),
+            (version, onError, ct) => kubernetes.WatchListPodForAllNamespacesAsync(version, onError, ct, fieldSelector: UnscheduledPods),
             pod => GatedPod.From(pod) is not null,
             timeProvider,
             logger);
@@ -92,8 +91,7 @@ public sealed class ClusterWatch
                 var list = await kubernetes.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false);
                 return (list.Items, list.Metadata?.ResourceVersion);
             },
-            (version, onError, ct) => kubernetes.AppsV1.WatchListDeploymentForAllNamespacesAsync(
-                allowWatchBookmarks: true, resourceVersion: version, onError: onError, cancellationToken: ct),
+            (version, onError, ct) => kubernetes.WatchListDeploymentForAllNamespacesAsync(version, onError, ct),
             DeploymentFacts.IsOptedIn,
             timeProvider,
             logger);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using k8s;
 using k8s.Autorest;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Gatekeeper.Kubernetes.Watching;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -172,27 +173,19 @@ public sealed class ResourceInformer<T>
                 Log.InformerWatchError(logger, resource, error.GetType().Name, error.Message);
             }
         }, cancellationToken);
-        try
+        await foreach (var (type, item) in events.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var (type, item) in events.WithCancellation(cancellationToken).ConfigureAwait(false))
+            count++;
+            if (item?.Metadata?.ResourceVersion is { Length: > 0 } version)
             {
-                count++;
-                if (item?.Metadata?.ResourceVersion is { Length: > 0 } version)
-                {
-                    seen(version);
-                }
+                seen(version);
+            }
 
-                if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted && item is not null)
-                {
-                    Apply(type, item);
-                }
+            if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted && item is not null)
+            {
+                Apply(type, item);
             }
         }
-        catch (HttpRequestException e) when (e.InnerException is EndOfStreamException && !cancellationToken.IsCancellationRequested)
-        {
-            // KubernetesClient reports a watch the server closed before its first line this way: an ordinary end.
-        }
-
         return (count, expired);
     }
 

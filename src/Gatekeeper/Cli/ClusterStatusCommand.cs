@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gatekeeper.Kubernetes.Controller;
 using k8s;
 using k8s.Autorest;
@@ -59,7 +60,7 @@ public static class ClusterStatusCommand
 
             if (parse.GetRequiredValue(output) == OutputFormat.Json)
             {
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(rows, JsonOptions));
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(rows, ClusterStatusJson.Default.IReadOnlyListRolloutRow));
             }
             else
             {
@@ -70,13 +71,6 @@ public static class ClusterStatusCommand
         });
         return command;
     }
-
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
-    };
 
     private static KubernetesClientConfiguration Configuration(FileInfo? kubeconfig, string? context)
     {
@@ -139,3 +133,8 @@ public static class ClusterStatusCommand
         }
     }
 }
+
+/// <summary>The rows as JSON (indented, camelCase, states by name), generated at compile time for the Native AOT binary.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(IReadOnlyList<RolloutRow>))]
+internal sealed partial class ClusterStatusJson : JsonSerializerContext;

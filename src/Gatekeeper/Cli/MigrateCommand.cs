@@ -71,7 +71,7 @@ internal static class MigrateCommand
                     parse.GetValue(dryRun) ? dryRunOptions.Settings(parse, target) : null, progress, cancellationToken);
                 if (json)
                 {
-                    await stdout.WriteLineAsync(PlanRenderer.Serialize(run.ToDocument()));
+                    await stdout.WriteLineAsync(PlanRenderer.Serialize(run.ToDocument(), CliJson.Default.MigrateDocument));
                 }
 
                 if (run.FailureReason is not null && reasonFile is not null)
@@ -266,21 +266,38 @@ internal static class MigrateCommand
 
         public int ExitCode => FailureReason is null ? ExitCodes.Ok : ExitCodes.Rejected;
 
-        public object ToDocument() => new
-        {
-            plan = plan?.Hash,
-            database = plan?.Database,
+        public MigrateDocument ToDocument() => new(
+            plan?.Hash,
+            plan?.Database,
             dryRun,
-            status = Result?.Status.ToString(),
-            verdict = Result?.Verdict is { } verdict ? PlanRenderer.ToDocument(verdict) : null,
-            blocked = plan?.IsBlocked ?? false,
-            problems = plan?.Problems.Select(p => new { kind = p.Kind.ToString().ToLowerInvariant(), migration = p.MigrationId, message = p.Message }),
-            applied = Result?.Applied.Select(r => new { id = r.Migration.Id, file = r.Migration.FileName, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1), attempts = r.Attempts }),
-            failure = Result?.Failure is { } f ? FailureDocument.From(f) : null,
-            dryRunResult = DryRun is null ? null : DryRunRenderer.ToDocument(DryRun),
-            targetVersion = plan?.TargetVersion,
-            message = Result?.Message ?? FailureReason,
-            succeeded = FailureReason is null,
-        };
+            Result?.Status.ToString(),
+            Result?.Verdict is { } verdict ? PlanRenderer.ToDocument(verdict) : null,
+            plan?.IsBlocked ?? false,
+            plan?.Problems.Select(p => new MigrateProblemEntry(p.Kind.ToString().ToLowerInvariant(), p.MigrationId, p.Message)).ToList(),
+            Result?.Applied.Select(r => new AppliedEntry(r.Migration.Id, r.Migration.FileName, Math.Round(r.Elapsed.TotalMilliseconds, 1), r.Attempts)).ToList(),
+            Result?.Failure is { } f ? FailureDocument.From(f) : null,
+            DryRun is null ? null : DryRunRenderer.ToDocument(DryRun),
+            plan?.TargetVersion,
+            Result?.Message ?? FailureReason,
+            FailureReason is null);
     }
+
+    internal sealed record MigrateDocument(
+        string? Plan,
+        DatabaseIdentity? Database,
+        bool DryRun,
+        string? Status,
+        PlanRenderer.VerdictDocument? Verdict,
+        bool Blocked,
+        IReadOnlyList<MigrateProblemEntry>? Problems,
+        IReadOnlyList<AppliedEntry>? Applied,
+        FailureDocument? Failure,
+        DryRunRenderer.DryRunDocument? DryRunResult,
+        string? TargetVersion,
+        string? Message,
+        bool Succeeded);
+
+    internal sealed record MigrateProblemEntry(string Kind, string Migration, string Message);
+
+    internal sealed record AppliedEntry(string Id, string File, double ElapsedMs, int Attempts);
 }

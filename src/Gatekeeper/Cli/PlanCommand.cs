@@ -65,12 +65,12 @@ internal static class PlanCommand
 
             if (parse.GetRequiredValue(output) == OutputFormat.Json)
             {
-                var document = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(source, plan)))!.AsObject();
+                var document = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(source, plan), CliJson.Default.PlanDocument))!.AsObject();
                 document["lint"] = JsonNode.Parse(LintReportFormatter.FormatJson(lint));
-                document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict)));
+                document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict), CliJson.Default.VerdictDocument));
                 if (dryRunReport is not null)
                 {
-                    document["dryRun"] = JsonNode.Parse(PlanRenderer.Serialize(DryRunRenderer.ToDocument(dryRunReport)));
+                    document["dryRun"] = JsonNode.Parse(PlanRenderer.Serialize(DryRunRenderer.ToDocument(dryRunReport), CliJson.Default.DryRunDocument));
                 }
 
                 await stdout.WriteLineAsync(document.ToJsonString(new() { WriteIndented = true }));

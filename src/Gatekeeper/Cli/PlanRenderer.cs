@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 
@@ -8,14 +8,6 @@ namespace Gatekeeper.Cli;
 /// <summary>Prints a plan for people (aligned table, problems first) or as JSON for scripts.</summary>
 internal static class PlanRenderer
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-    };
-
     public static void WriteText(TextWriter output, MigrationDirectory directory, MigrationPlan plan, string redactedUrl)
     {
         output.WriteLine($"database  {redactedUrl} (history table {plan.Database.HistoryTable})");
@@ -103,7 +95,7 @@ internal static class PlanRenderer
     }
 
     public static void WriteJson(TextWriter output, MigrationDirectory directory, MigrationPlan plan) =>
-        output.WriteLine(JsonSerializer.Serialize(ToDocument(directory, plan), Json));
+        output.WriteLine(Serialize(ToDocument(directory, plan), CliJson.Default.PlanDocument));
 
     public static PlanDocument ToDocument(MigrationDirectory directory, MigrationPlan plan) => new(
         plan.Hash,
@@ -118,7 +110,8 @@ internal static class PlanRenderer
         plan.Pending.Select(ToEntry).ToList(),
         plan.Problems.Select(p => new ProblemEntry(p.Kind.ToString().ToLowerInvariant(), p.MigrationId, p.File, p.Message)).ToList());
 
-    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json);
+    /// <summary>Indented camelCase JSON without nulls, through the source-generated <see cref="CliJson"/>.</summary>
+    public static string Serialize<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.Serialize(value, type);
 
     private static MigrationEntry ToEntry(Migration m) =>
         new(m.Id, m.Description, m.FileName, m.Kind == MigrationKind.Repeatable ? "repeatable" : "versioned", m.Transactional, m.Checksum);

@@ -34,14 +34,14 @@ internal static class StatusCommand
 
             if (parse.GetRequiredValue(output) == OutputFormat.Json)
             {
-                await stdout.WriteLineAsync(PlanRenderer.Serialize(new
-                {
-                    database = plan.Database,
-                    historyTable = new { name = history.Table, layout = history.Kind.ToString(), exists = history.Exists, appliedThrough = history.AppliedThrough },
-                    migrations = rows,
-                    pending = plan.Pending.Count,
-                    problems = plan.Problems.Select(p => p.Message),
-                }));
+                await stdout.WriteLineAsync(PlanRenderer.Serialize(
+                    new StatusDocument(
+                        plan.Database,
+                        new HistoryTableDocument(history.Table, history.Kind.ToString(), history.Exists, history.AppliedThrough),
+                        rows,
+                        plan.Pending.Count,
+                        plan.Problems.Select(p => p.Message).ToList()),
+                    CliJson.Default.StatusDocument));
             }
             else
             {
@@ -101,5 +101,9 @@ internal static class StatusCommand
 
     private static string? Format(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
-    private sealed record StatusRow(string State, string Id, string? File, string? AppliedAt);
+    internal sealed record StatusRow(string State, string Id, string? File, string? AppliedAt);
+
+    internal sealed record StatusDocument(DatabaseIdentity Database, HistoryTableDocument HistoryTable, IReadOnlyList<StatusRow> Migrations, int Pending, IReadOnlyList<string> Problems);
+
+    internal sealed record HistoryTableDocument(string Name, string Layout, bool Exists, string? AppliedThrough);
 }

@@ -8,6 +8,8 @@ namespace Gatekeeper.Controller;
 /// Everything the leader-elected controller inside <c>gatekeeper serve</c> can be told, bound from the
 /// <c>Controller</c> configuration section (environment <c>Controller__Image</c> and so on; the Helm values map 1:1)
 /// and validated at start.
+/// Properties are settable, not init-only: the configuration binding source generator (the binder of the Native AOT
+/// binary) skips init-only properties without a word.
 /// </summary>
 public sealed record ControllerOptions
 {
@@ -20,16 +22,16 @@ public sealed record ControllerOptions
     private const string ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
     /// <summary>Run the controller (every replica still serves the webhook; only the Lease holder works).</summary>
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 
     /// <summary>
     /// The image migration Jobs run: Gatekeeper's own, which the chart renders here. Required while the controller is
     /// enabled (reading it from the pod itself would need RBAC on pods in Gatekeeper's namespace).
     /// </summary>
-    public string? Image { get; init; }
+    public string? Image { get; set; }
 
     /// <summary>Gatekeeper's own namespace (the Lease, the Job signing key); unset, <c>POD_NAMESPACE</c>, else the service account's.</summary>
-    public string? Namespace { get; init; }
+    public string? Namespace { get; set; }
 
     /// <summary>This pod's name, from the downward API's <c>POD_NAME</c> (see <see cref="DownwardApiSettings"/>); names the Lease holder.</summary>
     public string? PodName { get; init; }
@@ -41,48 +43,48 @@ public sealed record ControllerOptions
     public string? PodNamespace { get; init; }
 
     /// <summary>Gatekeeper's ServiceAccount as <c>namespace/name</c>, named in the messages that say which permission is missing.</summary>
-    public string? ServiceAccount { get; init; }
+    public string? ServiceAccount { get; set; }
 
-    public string ImagePullPolicy { get; init; } = "IfNotPresent";
+    public string ImagePullPolicy { get; set; } = "IfNotPresent";
 
     /// <summary>Pull secrets the Jobs use; they must exist in each application namespace.</summary>
-    public IList<string> ImagePullSecrets { get; init; } = [];
+    public IList<string> ImagePullSecrets { get; set; } = [];
 
-    public int BackoffLimit { get; init; } = 2;
+    public int BackoffLimit { get; set; } = 2;
 
     /// <summary>How long a finished Job and its pod's log stay (ttlSecondsAfterFinished).</summary>
-    public TimeSpan JobTimeToLive { get; init; } = TimeSpan.FromDays(1);
+    public TimeSpan JobTimeToLive { get; set; } = TimeSpan.FromDays(1);
 
-    public long RunAsUser { get; init; } = 1654;
+    public long RunAsUser { get; set; } = 1654;
 
-    public string CpuRequest { get; init; } = "50m";
+    public string CpuRequest { get; set; } = "50m";
 
-    public string MemoryRequest { get; init; } = "64Mi";
+    public string MemoryRequest { get; set; } = "64Mi";
 
-    public string MemoryLimit { get; init; } = "256Mi";
+    public string MemoryLimit { get; set; } = "256Mi";
 
     /// <summary>How often everything is listed again and every Deployment looked at, whatever the watches said.</summary>
-    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The Lease's namespace; unset, Gatekeeper's own (<see cref="Namespace"/>).</summary>
-    public string? LeaseNamespace { get; init; }
+    public string? LeaseNamespace { get; set; }
 
-    public string LeaseName { get; init; } = "gatekeeper-controller";
+    public string LeaseName { get; set; } = "gatekeeper-controller";
 
     /// <summary>
     /// The Secret in Gatekeeper's own namespace holding the key that signs migration Jobs (created at the first start):
     /// only a Job carrying its signature counts as proof that a plan was applied.
     /// </summary>
-    public string JobSigningSecret { get; init; } = "gatekeeper-job-signing";
+    public string JobSigningSecret { get; set; } = "gatekeeper-job-signing";
 
     /// <summary>This replica's name in the Lease; unset, the pod name plus a random suffix.</summary>
-    public string? Identity { get; init; }
+    public string? Identity { get; set; }
 
-    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
 
-    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RenewDeadline { get; set; } = TimeSpan.FromSeconds(10);
 
-    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan RetryPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// What the pod knows about itself, read once at start-up and bound as <c>Controller:PodName</c> and

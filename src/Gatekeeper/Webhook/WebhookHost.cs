@@ -47,7 +47,8 @@ public static class WebhookHost
     /// <param name="configureServices">Replacements applied last (tests: the API double's client, a fake clock, a fresh metric registry).</param>
     public static WebApplication Build(IEnumerable<KeyValuePair<string, string?>> settings, Action<IServiceCollection>? configureServices = null, Action<ILoggingBuilder>? configureLogging = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        // The slim builder: no hosting startup assemblies, IIS or EventLog; what is left is what the webhook uses.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddInMemoryCollection(ControllerOptions.DownwardApiSettings(Environment.GetEnvironmentVariable));
         builder.Configuration.AddInMemoryCollection(settings);
         // A line per request would be one per pod created in the cluster; Gatekeeper logs its own decisions instead.

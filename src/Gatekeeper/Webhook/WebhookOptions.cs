@@ -5,67 +5,69 @@ namespace Gatekeeper.Webhook;
 /// <summary>
 /// Everything `gatekeeper serve` can be told, bound from the <c>Webhook</c> configuration section (Helm values
 /// map 1:1 to these keys) and from the command line, and validated at start.
+/// Properties are settable, not init-only: the configuration binding source generator (the binder of the Native AOT
+/// binary) skips init-only properties without a word.
 /// </summary>
 public sealed record WebhookOptions
 {
     public const string Section = "Webhook";
 
     /// <summary>Address Kestrel listens on; "0.0.0.0" in a pod, "127.0.0.1" in tests.</summary>
-    public string ListenAddress { get; init; } = "0.0.0.0";
+    public string ListenAddress { get; set; } = "0.0.0.0";
 
     /// <summary>HTTPS port; 0 picks a free one (tests).</summary>
-    public int Port { get; init; } = 8443;
+    public int Port { get; set; } = 8443;
 
     /// <summary>PEM certificate (chain) file, as cert-manager writes it (tls.crt).</summary>
-    public string? TlsCertificateFile { get; init; }
+    public string? TlsCertificateFile { get; set; }
 
     /// <summary>PEM private key file (tls.key).</summary>
-    public string? TlsKeyFile { get; init; }
+    public string? TlsKeyFile { get; set; }
 
     /// <summary>How often a TLS handshake may look at the certificate files for a rotation.</summary>
-    public TimeSpan CertificateCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan CertificateCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Generate a throwaway CA and serving certificate instead of reading files (never in production).</summary>
-    public bool DevelopmentCertificates { get; init; }
+    public bool DevelopmentCertificates { get; set; }
 
     /// <summary>Where development certificates are written (ca.crt, tls.crt, tls.key).</summary>
-    public string? DevelopmentCertificateDirectory { get; init; }
+    public string? DevelopmentCertificateDirectory { get; set; }
 
     /// <summary>DNS names the development serving certificate is valid for (besides localhost and loopback addresses).</summary>
-    public IList<string> DevelopmentDnsNames { get; init; } = [];
+    public IList<string> DevelopmentDnsNames { get; set; } = [];
 
     /// <summary>
     /// Largest AdmissionReview body accepted (larger: 413). A Deployment stored in etcd is at most 1.5 MiB and an
     /// UPDATE review carries it twice.
     /// </summary>
-    public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>Time within which every admission request is answered; below the webhook's timeoutSeconds (10 s).</summary>
-    public TimeSpan RequestBudget { get; init; } = TimeSpan.FromSeconds(8);
+    public TimeSpan RequestBudget { get; set; } = TimeSpan.FromSeconds(8);
 
     /// <summary>Retries after a transient failure of a Kubernetes API or database call, within the budget.</summary>
-    public int MaxRetries { get; init; } = 2;
+    public int MaxRetries { get; set; } = 2;
 
     /// <summary>First retry delay; doubled for each further retry.</summary>
-    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Admit Deployments when Gatekeeper cannot decide (database or API unreachable, budget exceeded): non-production only.</summary>
-    public bool FailOpen { get; init; }
+    public bool FailOpen { get; set; }
 
     /// <summary>Namespaces that fail open even when <see cref="FailOpen"/> is false.</summary>
-    public IList<string> FailOpenNamespaces { get; init; } = [];
+    public IList<string> FailOpenNamespaces { get; set; } = [];
 
     /// <summary>Plans kept for the validating step and for re-applies.</summary>
-    public int PlanCacheCapacity { get; init; } = 256;
+    public int PlanCacheCapacity { get; set; } = 256;
 
     /// <summary>How long a cached plan and verdict stay usable.</summary>
-    public TimeSpan PlanCacheTimeToLive { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan PlanCacheTimeToLive { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Watch opted-in Deployments to learn the plans applied for each from its record (off only in tests of other parts).</summary>
-    public bool WatchDeployments { get; init; } = true;
+    public bool WatchDeployments { get; set; } = true;
 
     /// <summary>Kubeconfig file for running outside a cluster; in a pod the service account is used.</summary>
-    public string? Kubeconfig { get; init; }
+    public string? Kubeconfig { get; set; }
 
     public bool FailsOpenIn(string? @namespace) =>
         FailOpen || (@namespace is not null && FailOpenNamespaces.Contains(@namespace, StringComparer.Ordinal));

@@ -10,8 +10,8 @@ using Xunit.Abstractions;
 namespace Gatekeeper.Kubernetes.Tests.Controller;
 
 /// <summary>
-/// Leader election through KubernetesClient's LeaderElector and LeaseLock against the API double. The elector
-/// measures the lease on the wall clock, so these leases last a second and the tests wait on leadership events.
+/// Leader election (Gatekeeper's own Lease elector over KubernetesClient's typed Lease calls) against the API double.
+/// The replicas run on the system clock with leases of a second or two, and the tests wait on leadership events.
 /// </summary>
 public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -225,5 +225,42 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
 
         Assert.False(replica.Stopped.Task.IsCompleted);
         Assert.True(replica.Leadership.IsLeading);
+    }
+
+    [Fact]
+    public async Task A_leader_whose_lease_another_holder_took_stops_working_and_renewing_at_once()
+    {
+        PutWorkload();
+        var replica = Add("replica-a");
+        replica.Start();
+        await replica.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 1, "the leader created the Job");
+
+        // Another replica's term, written straight into the Lease (as after a partition the old leader did not notice),
+        // long enough that replica-a may not take it back during the test.
+        const string lease = "/apis/coordination.k8s.io/v1/namespaces/gatekeeper-system/leases/gatekeeper-controller";
+        api.Update<V1Lease>("gatekeeper-system", "gatekeeper-controller", l =>
+        {
+            l.Spec.HolderIdentity = "replica-z";
+            l.Spec.LeaseDurationSeconds = 3600;
+            l.Spec.AcquireTime = DateTime.UtcNow;
+            l.Spec.RenewTime = DateTime.UtcNow;
+            l.Spec.LeaseTransitions = (l.Spec.LeaseTransitions ?? 0) + 1;
+        });
+        await replica.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(replica.Leadership.IsLeading);
+
+        // From here on replica-a only reads the Lease, as a candidate: its renew loop ended with the term.
+        int ReadsBy(string client) => api.RequestsTo("GET", lease).Count(r => r.Client == client);
+        var puts = api.RequestsTo("PUT", lease).Count(r => r.Client == replica.Name);
+        var writes = Writes(replica.Name).Count;
+        var reads = ReadsBy(replica.Name);
+        PutDeployment("storefront-admin", ControllerHarness.Plan('d'));
+        await ControllerHarness.WaitUntil(() => ReadsBy(replica.Name) >= reads + 5, "replica-a keeps asking for the lease as a candidate");
+
+        Assert.Equal(puts, api.RequestsTo("PUT", lease).Count(r => r.Client == replica.Name));
+        Assert.Equal(writes, Writes(replica.Name).Count);
+        Assert.Single(api.List<V1Job>(ControllerHarness.Namespace));
+        Assert.Equal("replica-z", api.Get<V1Lease>("gatekeeper-system", "gatekeeper-controller")!.Spec.HolderIdentity);
     }
 }

@@ -37,7 +37,7 @@ public sealed class MigrationJobBuilderTests
     {
         var job = MigrationJobBuilder.Build(Request(), Settings());
 
-        ApprovedSnapshot.Verify(KubernetesYaml.Serialize(job), "migration-job.one-configmap");
+        ApprovedSnapshot.Verify(SnapshotYaml.Serialize(job), "migration-job.one-configmap");
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class MigrationJobBuilderTests
             Request(["storefront-migrations-1", "storefront-migrations-2"], MigrationFormat.Atlas, retry: "2", key: "uri"),
             Settings("registry-credentials"));
 
-        ApprovedSnapshot.Verify(KubernetesYaml.Serialize(job), "migration-job.split-history-atlas-retry");
+        ApprovedSnapshot.Verify(SnapshotYaml.Serialize(job), "migration-job.split-history-atlas-retry");
     }
 
     [Fact]
