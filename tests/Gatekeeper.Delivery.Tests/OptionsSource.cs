@@ -63,7 +63,7 @@ public sealed record OptionProperty(string Name, string Type, string? Initialize
     }
 }
 
-/// <summary>Reads an options record's settable properties (<c>public T Name { get; init; } = default;</c>) from its source.</summary>
+/// <summary>Reads an options record's settable properties (<c>public T Name { get; set; } = default;</c>) from its source.</summary>
 public static partial class OptionsSource
 {
     public static IReadOnlyList<OptionProperty> Properties(string source, string recordName)
@@ -78,7 +78,7 @@ public static partial class OptionsSource
             .ToList();
     }
 
-    [GeneratedRegex(@"public\s+(?<type>[\w<>?,\s\[\]]+?)\s+(?<name>\w+)\s*\{\s*get;\s*init;\s*\}(?:\s*=\s*(?<init>[^;]+);)?")]
+    [GeneratedRegex(@"public\s+(?<type>[\w<>?,\s\[\]]+?)\s+(?<name>\w+)\s*\{\s*get;\s*(?:set|init);\s*\}(?:\s*=\s*(?<init>[^;]+);)?")]
     private static partial Regex Property();
 
     [GeneratedRegex(@"^TimeSpan\.From(?<unit>\w+)\((?<amount>[0-9.]+)\)$")]
