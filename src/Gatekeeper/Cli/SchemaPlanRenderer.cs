@@ -104,7 +104,7 @@ internal static class SchemaPlanRenderer
     {
         var document = PlanDocument(inputs, planned);
         document["lint"] = JsonNode.Parse(LintReportFormatter.FormatJson(lint));
-        document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict)));
+        document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict), CliJson.Default.VerdictDocument));
         return document.ToJsonString(new() { WriteIndented = true });
     }
 
@@ -118,14 +118,14 @@ internal static class SchemaPlanRenderer
 
         if (verdict is not null)
         {
-            document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict)));
+            document["verdict"] = JsonNode.Parse(PlanRenderer.Serialize(PlanRenderer.ToDocument(verdict), CliJson.Default.VerdictDocument));
         }
 
         document["status"] = result.Status.ToString();
         document["succeeded"] = result.Succeeded;
         document["message"] = result.Message;
         document["elapsedMs"] = Math.Round(result.Elapsed.TotalMilliseconds, 1);
-        document["failure"] = result.Failure is null ? null : JsonNode.Parse(PlanRenderer.Serialize(FailureDocument.From(result.Failure)));
+        document["failure"] = result.Failure is null ? null : JsonNode.Parse(PlanRenderer.Serialize(FailureDocument.From(result.Failure), CliJson.Default.FailureDocument));
         return document.ToJsonString(new() { WriteIndented = true });
     }
 
@@ -135,7 +135,7 @@ internal static class SchemaPlanRenderer
         return new JsonObject
         {
             ["plan"] = plan.Hash,
-            ["database"] = JsonNode.Parse(PlanRenderer.Serialize(plan.Database)),
+            ["database"] = JsonNode.Parse(PlanRenderer.Serialize(plan.Database, CliJson.Default.DatabaseIdentity)),
             ["desired"] = new JsonObject
             {
                 ["source"] = inputs.Source,
