@@ -34,13 +34,13 @@ public sealed record ControllerOptions
     public string? Namespace { get; set; }
 
     /// <summary>This pod's name, from the downward API's <c>POD_NAME</c> (see <see cref="DownwardApiSettings"/>); names the Lease holder.</summary>
-    public string? PodName { get; init; }
+    public string? PodName { get; set; }
 
     /// <summary>
     /// This pod's namespace, from the downward API's <c>POD_NAMESPACE</c>, else the ServiceAccount's namespace file
     /// (see <see cref="DownwardApiSettings"/>); Gatekeeper's own namespace when <see cref="Namespace"/> is unset.
     /// </summary>
-    public string? PodNamespace { get; init; }
+    public string? PodNamespace { get; set; }
 
     /// <summary>Gatekeeper's ServiceAccount as <c>namespace/name</c>, named in the messages that say which permission is missing.</summary>
     public string? ServiceAccount { get; set; }
