@@ -9,8 +9,15 @@ namespace Gatekeeper.Databases;
 /// </summary>
 public sealed record DatabaseTarget(DatabaseUrl Url, MigrationDatabaseOptions Options)
 {
-    /// <summary>Where, without credentials: for plans, messages, metrics and traces.</summary>
-    public DatabaseIdentity Identity { get; } = Url.ToIdentity(Options.HistoryTable.ToString());
+    /// <summary>
+    /// Where, without credentials: for plans, messages, metrics and traces. Normally the URL's; the webhook keeps the
+    /// host as the Secret writes it while it connects to that host qualified with the application's namespace, so the
+    /// plan hash is the one the migration Job computes from the same Secret.
+    /// </summary>
+    public DatabaseIdentity Identity { get; init; } = Url.ToIdentity(Options.HistoryTable.ToString());
+
+    /// <summary>True when the host connected to is not the one the plan names (the webhook qualified a short one).</summary>
+    public bool HostQualified => !string.Equals(Url.Host, Identity.Host, StringComparison.Ordinal);
 
     public SqlEngine Engine => Url.SqlEngine;
 

@@ -108,6 +108,10 @@ public sealed class DatabaseUrl
     public DatabaseUrl WithDatabase(string database) =>
         new(Engine, Scheme, User, _password, Host, Port, database, Options);
 
+    /// <summary>The same server under another name (a short Kubernetes Service name qualified with its namespace).</summary>
+    public DatabaseUrl WithHost(string host) =>
+        new(Engine, Scheme, User, _password, host, Port, Database, Options);
+
     /// <summary>Where the plan goes, without credentials (plan hashes, messages, metrics), with the user and schema search path.</summary>
     public DatabaseIdentity ToIdentity(string historyTable) =>
         new(SqlEngine.Name, Host, Port, Database, historyTable)

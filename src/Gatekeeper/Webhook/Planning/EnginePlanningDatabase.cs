@@ -16,7 +16,7 @@ namespace Gatekeeper.Webhook.Planning;
 /// </summary>
 public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimeProvider timeProvider, DatabaseConnectionPools pools) : IPlanningDatabase
 {
-    public DatabaseTargetResult Resolve(SecretValue url, string historyTable, MigrationFormat? format)
+    public DatabaseTargetResult Resolve(SecretValue url, string @namespace, string historyTable, MigrationFormat? format)
     {
         ArgumentNullException.ThrowIfNull(url);
         if (!DatabaseUrl.TryParse(url.Reveal(), out var parsed, out var error))
@@ -30,7 +30,10 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         }
 
         var options = new MigrationDatabaseOptions { HistoryTable = table, Format = format, TimeProvider = timeProvider };
-        return new DatabaseTargetResult(new DatabaseTarget(parsed, options), null);
+        // The plan names the host as the Secret writes it (the Job computes the same hash from the same Secret); the
+        // webhook connects to it as the application's pods resolve it, from their namespace.
+        var reachable = parsed.WithHost(ClusterHostNames.InNamespace(parsed.Host, @namespace));
+        return new DatabaseTargetResult(new DatabaseTarget(reachable, options) { Identity = parsed.ToIdentity(table.ToString()) }, null);
     }
 
     public async Task<HistoryState> ReadHistoryAsync(DatabaseTarget target, CancellationToken cancellationToken)
@@ -76,7 +79,11 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         ArgumentNullException.ThrowIfNull(failure);
         ArgumentNullException.ThrowIfNull(target);
         var known = failure as DatabaseException ?? DatabaseErrorClassifier.ForConnection(failure, target.Url);
-        return new DatabaseFailure(known.Message, known.Kind == DatabaseErrorKind.PermissionDenied);
+        var message = known.Kind == DatabaseErrorKind.Unreachable && target.HostQualified
+            ? $"{known.Message} (the Secret's host {target.Identity.Host} is looked up as {target.Url.Host}, in the Deployment's namespace as its pods resolve it; " +
+              "a database in another namespace needs its full name, host.namespace.svc, and Gatekeeper's pods need egress to it)"
+            : known.Message;
+        return new DatabaseFailure(message, known.Kind == DatabaseErrorKind.PermissionDenied);
     }
 
     private IMigrationDatabase Open(DatabaseTarget target) => target.Open(loggerFactory, pools);

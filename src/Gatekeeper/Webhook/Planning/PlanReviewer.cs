@@ -87,7 +87,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         }
         catch (TimeoutRejectedException)
         {
-            return (null, $"{rollout.Target.Identity.Host}:{rollout.Target.Identity.Port} did not answer in time");
+            return (null, $"{rollout.Target.Url.Endpoint} did not answer in time");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -27,8 +27,9 @@ public sealed record DatabaseFailure(string Message, bool PermissionDenied);
 /// </summary>
 public interface IPlanningDatabase
 {
+    /// <param name="namespace">The Deployment's namespace: a short host in its Secret names a Service there, as its pods resolve it.</param>
     /// <param name="format">The directory's format, which decides whose layout a history table that does not exist yet will have.</param>
-    DatabaseTargetResult Resolve(SecretValue url, string historyTable, MigrationFormat? format);
+    DatabaseTargetResult Resolve(SecretValue url, string @namespace, string historyTable, MigrationFormat? format);
 
     Task<HistoryState> ReadHistoryAsync(DatabaseTarget target, CancellationToken cancellationToken);
 

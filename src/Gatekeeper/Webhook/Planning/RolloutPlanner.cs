@@ -103,7 +103,7 @@ public sealed class RolloutPlanner(
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, $"{files.Description} cannot be read as migrations: {problems}");
         }
 
-        var resolved = database.Resolve(url, annotations.HistoryTable, annotations.Format);
+        var resolved = database.Resolve(url, @namespace, annotations.HistoryTable, annotations.Format);
         if (resolved.Target is not { } target)
         {
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem!);
@@ -112,7 +112,7 @@ public sealed class RolloutPlanner(
         DatabaseTarget? devTarget = null;
         if (devUrl is not null)
         {
-            var resolvedDev = database.Resolve(devUrl, annotations.HistoryTable, annotations.Format);
+            var resolvedDev = database.Resolve(devUrl, @namespace, annotations.HistoryTable, annotations.Format);
             if (resolvedDev.Target is null)
             {
                 return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedDev.Problem}");
@@ -139,7 +139,7 @@ public sealed class RolloutPlanner(
         catch (TimeoutRejectedException)
         {
             return RolloutPlanOutcome.Failed(PlanFailureReasons.DatabaseUnreachable,
-                $"database unreachable: {target.Identity.Host}:{target.Identity.Port} did not answer in time while reading {annotations.HistoryTable}", undecidable: true);
+                $"database unreachable: {target.Url.Endpoint} did not answer in time while reading {annotations.HistoryTable}", undecidable: true);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
