@@ -9,6 +9,7 @@
 Each problem is printed on its own line as "file: kind/name: what is wrong"; the exit code is 1 when there is one.
 The server's endpoints and annotation names are read from the C# sources, so the chart cannot drift from the code.
 """
+import json
 import base64
 import os
 import re
@@ -278,6 +279,23 @@ def check_deployment(report, deployment, gets):
             account = f"{deployment['metadata'].get('namespace')}/{pod.get('serviceAccountName')}"
             if env.get("Controller__ServiceAccount") != account:
                 report.add(deployment, f"Controller__ServiceAccount is {env.get('Controller__ServiceAccount')!r}, not {account!r}")
+            # The Job pod's template fragment: what the controller accepts (MigrationJobPod), and never Gatekeeper's own names.
+            template_text = env.get("Controller__JobPodTemplate")
+            if template_text is not None:
+                try:
+                    template = json.loads(template_text)
+                except ValueError as e:
+                    report.add(deployment, f"Controller__JobPodTemplate is not JSON: {e}")
+                    template = {}
+                allowed = {"metadata": {"annotations", "labels"}, "spec": {"nodeSelector", "tolerations", "affinity", "priorityClassName", "serviceAccountName"}}
+                for part, value in template.items():
+                    extra = set(value or {}) - allowed.get(part, set()) if part in allowed else {part}
+                    if extra:
+                        report.add(deployment, f"Controller__JobPodTemplate sets {part}: {sorted(extra)}, which the controller refuses")
+                for kind in ("annotations", "labels"):
+                    for key in ((template.get("metadata") or {}).get(kind) or {}):
+                        if key.startswith("gatekeeper.dev/") or key in ("app.kubernetes.io/managed-by", "app.kubernetes.io/component"):
+                            report.add(deployment, f"Controller__JobPodTemplate sets {kind} {key}, which Gatekeeper sets itself")
         port_setting = env.get("Webhook__Port")
         if port_setting is not None and int(port_setting) not in ports.values():
             report.add(deployment, f"Webhook__Port {port_setting} is not a declared container port")

@@ -94,6 +94,12 @@ value, {section}__{Key}__{index} for each element of a list. Call with (dict "se
 {{- end }}
 {{- end -}}
 
+{{/* 86400 → "1.00:00:00": whole seconds as a .NET time span. */}}
+{{- define "gatekeeper.secondsTimeSpan" -}}
+{{- $s := int64 . -}}
+{{- printf "%d.%02d:%02d:%02d" (div $s 86400) (mod (div $s 3600) 24) (mod (div $s 60) 60) (mod $s 60) -}}
+{{- end -}}
+
 {{/* "00:00:08.5" → 8 (whole seconds, rounded down); days ("1.00:00:00") are not accepted by the schema. */}}
 {{- define "gatekeeper.timeSpanSeconds" -}}
 {{- $parts := splitList ":" . -}}

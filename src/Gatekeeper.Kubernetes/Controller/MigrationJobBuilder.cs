@@ -31,6 +31,12 @@ public sealed record MigrationJobSettings
     public string MemoryRequest { get; init; } = "64Mi";
 
     public string MemoryLimit { get; init; } = "256Mi";
+
+    /// <summary>No CPU limit unless asked for (a ResourceQuota on limits.cpu): throttling only makes the migration slower.</summary>
+    public string? CpuLimit { get; init; }
+
+    /// <summary>What the cluster's rules ask of every pod: annotations, labels, placement, priority, ServiceAccount.</summary>
+    public MigrationJobPod Pod { get; init; } = MigrationJobPod.Default;
 }
 
 /// <summary>One attempt at one plan, with its sources resolved to concrete ConfigMaps and a Secret key.</summary>
@@ -149,8 +155,8 @@ public static class MigrationJobBuilder
                     // No gatekeeper.dev/plan annotation here: the pod webhook would gate the very pod that applies the plan.
                     Metadata = new V1ObjectMeta
                     {
-                        Labels = new Dictionary<string, string>(labels, StringComparer.Ordinal),
-                        Annotations = new Dictionary<string, string> { ["kubectl.kubernetes.io/default-container"] = ContainerName },
+                        Labels = PodLabels(labels, settings.Pod),
+                        Annotations = PodAnnotations(settings.Pod),
                     },
                     Spec = PodSpec(request, settings),
                 },
@@ -188,9 +194,40 @@ public static class MigrationJobBuilder
         return arguments;
     }
 
+    /// <summary>The cluster's labels first, Gatekeeper's own over them (a template cannot set those; see <see cref="MigrationJobPod"/>).</summary>
+    private static Dictionary<string, string> PodLabels(Dictionary<string, string> gatekeepers, MigrationJobPod pod)
+    {
+        var labels = new Dictionary<string, string>(pod.Labels, StringComparer.Ordinal);
+        foreach (var (key, value) in gatekeepers)
+        {
+            labels[key] = value;
+        }
+
+        return labels;
+    }
+
+    private static Dictionary<string, string> PodAnnotations(MigrationJobPod pod) =>
+        new(pod.Annotations, StringComparer.Ordinal) { ["kubectl.kubernetes.io/default-container"] = ContainerName };
+
+    private static Dictionary<string, ResourceQuantity> Limits(MigrationJobSettings settings)
+    {
+        var limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(settings.MemoryLimit) };
+        if (settings.CpuLimit is { } cpu)
+        {
+            limits["cpu"] = new(cpu);
+        }
+
+        return limits;
+    }
+
     private static V1PodSpec PodSpec(MigrationJobRequest request, MigrationJobSettings settings) => new()
     {
         RestartPolicy = "Never",
+        ServiceAccountName = settings.Pod.ServiceAccountName,
+        NodeSelector = settings.Pod.NodeSelector is { } selector ? new Dictionary<string, string>(selector, StringComparer.Ordinal) : null,
+        Tolerations = settings.Pod.Tolerations is { } tolerations ? [.. tolerations] : null,
+        Affinity = settings.Pod.Affinity,
+        PriorityClassName = settings.Pod.PriorityClassName,
         // The runner talks to the database only; it needs no Kubernetes credentials.
         AutomountServiceAccountToken = false,
         EnableServiceLinks = false,
@@ -220,7 +257,7 @@ public static class MigrationJobBuilder
                         ["cpu"] = new(settings.CpuRequest),
                         ["memory"] = new(settings.MemoryRequest),
                     },
-                    Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new(settings.MemoryLimit) },
+                    Limits = Limits(settings),
                 },
                 SecurityContext = new V1SecurityContext
                 {

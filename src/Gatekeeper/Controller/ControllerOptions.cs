@@ -63,6 +63,16 @@ public sealed record ControllerOptions
 
     public string MemoryLimit { get; set; } = "256Mi";
 
+    /// <summary>Unset: no CPU limit (a ResourceQuota on limits.cpu needs one).</summary>
+    public string? CpuLimit { get; init; }
+
+    /// <summary>
+    /// The Job pod's annotations, labels, nodeSelector, tolerations, affinity, priorityClassName and serviceAccountName,
+    /// as a pod template in JSON (<c>{"metadata":{"annotations":{…}},"spec":{"tolerations":[…]}}</c>); the chart renders
+    /// it from its <c>controller:</c> values. Sidecar injection stays off unless it says otherwise.
+    /// </summary>
+    public string? JobPodTemplate { get; init; }
+
     /// <summary>How often everything is listed again and every Deployment looked at, whatever the watches said.</summary>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -115,6 +125,8 @@ public sealed record ControllerOptions
         CpuRequest = CpuRequest,
         MemoryRequest = MemoryRequest,
         MemoryLimit = MemoryLimit,
+        CpuLimit = CpuLimit,
+        Pod = MigrationJobPod.TryParse(JobPodTemplate, out var pod, out _) ? pod : MigrationJobPod.Default,
     };
 }
 
@@ -150,12 +162,22 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
             failures.Add($"Controller:RunAsUser {options.RunAsUser} must be a non-root user id (above 0).");
         }
 
-        foreach (var (key, value) in new[] { ("CpuRequest", options.CpuRequest), ("MemoryRequest", options.MemoryRequest), ("MemoryLimit", options.MemoryLimit) })
+        foreach (var (key, value) in new[] { ("CpuRequest", options.CpuRequest), ("MemoryRequest", options.MemoryRequest), ("MemoryLimit", options.MemoryLimit), ("CpuLimit", options.CpuLimit) })
         {
-            if (!Quantity().IsMatch(value))
+            if (value is not null && !Quantity().IsMatch(value))
             {
                 failures.Add($"Controller:{key} \"{value}\" is not a Kubernetes quantity (for example 50m, 64Mi, 1Gi).");
             }
+        }
+
+        if (!MigrationJobPod.TryParse(options.JobPodTemplate, out _, out var templateProblem))
+        {
+            failures.Add($"Controller:JobPodTemplate {templateProblem}.");
+        }
+
+        foreach (var secret in options.ImagePullSecrets.Where(s => !DnsSubdomain().IsMatch(s)))
+        {
+            failures.Add($"Controller:ImagePullSecrets \"{secret}\" is not a Secret name.");
         }
 
         if (options.ResyncInterval < TimeSpan.FromSeconds(10))

@@ -121,4 +121,56 @@ public sealed class MigrationJobBuilderTests
     {
         Assert.Throws<ArgumentException>(() => MigrationJobBuilder.Build(Request([]), Settings()));
     }
+
+    [Fact]
+    public void Sidecar_injection_is_off_by_default_so_a_mesh_proxy_never_keeps_the_job_from_completing()
+    {
+        var pod = MigrationJobBuilder.Build(Request(), Settings()).Spec.Template;
+
+        Assert.Equal("false", pod.Metadata.Annotations["sidecar.istio.io/inject"]);
+        Assert.Equal("false", pod.Metadata.Labels["sidecar.istio.io/inject"]);
+        Assert.Equal("disabled", pod.Metadata.Annotations["linkerd.io/inject"]);
+        Assert.Equal("disabled", pod.Metadata.Annotations["kuma.io/sidecar-injection"]);
+    }
+
+    [Fact]
+    public void The_clusters_rules_for_every_pod_reach_the_job_pod_while_gatekeepers_own_labels_stay()
+    {
+        const string template = """
+            {"metadata": {"annotations": {"linkerd.io/inject": "enabled", "cost-center": "db"}, "labels": {"team": "payments"}},
+             "spec": {"nodeSelector": {"pool": "batch"}, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}],
+                      "priorityClassName": "migrations", "serviceAccountName": "migrator"}}
+            """;
+        Assert.True(MigrationJobPod.TryParse(template, out var pod, out var problem), problem);
+        var settings = Settings("regcred") with { Pod = pod, CpuLimit = "500m", CpuRequest = "100m" };
+
+        var spec = MigrationJobBuilder.Build(Request(), settings).Spec.Template;
+
+        Assert.Equal("enabled", spec.Metadata.Annotations["linkerd.io/inject"]);
+        Assert.Equal("false", spec.Metadata.Annotations["sidecar.istio.io/inject"]);
+        Assert.Equal("db", spec.Metadata.Annotations["cost-center"]);
+        Assert.Equal("payments", spec.Metadata.Labels["team"]);
+        Assert.Equal("migration", spec.Metadata.Labels["app.kubernetes.io/component"]);
+        Assert.Equal("batch", spec.Spec.NodeSelector["pool"]);
+        Assert.Equal(("dedicated", "NoSchedule"), (Assert.Single(spec.Spec.Tolerations).Key, spec.Spec.Tolerations[0].Effect));
+        Assert.Equal(("migrations", "migrator"), (spec.Spec.PriorityClassName, spec.Spec.ServiceAccountName));
+        Assert.False(spec.Spec.AutomountServiceAccountToken);
+        Assert.Equal("regcred", Assert.Single(spec.Spec.ImagePullSecrets).Name);
+        var resources = spec.Spec.Containers[0].Resources;
+        Assert.Equal(("100m", "500m", "256Mi"), (resources.Requests["cpu"].ToString(), resources.Limits["cpu"].ToString(), resources.Limits["memory"].ToString()));
+    }
+
+    [Theory]
+    [InlineData("""{"spec": {"containers": []}}""", "sets spec.containers, which Gatekeeper builds itself")]
+    [InlineData("""{"metadata": {"name": "x"}}""", "sets metadata.name, which Gatekeeper builds itself")]
+    [InlineData("""{"status": {}}""", "sets \"status\"")]
+    [InlineData("""{"metadata": {"annotations": {"gatekeeper.dev/plan": "x"}}}""", "sets gatekeeper.dev/plan, which Gatekeeper sets on its Jobs itself")]
+    [InlineData("""{"metadata": {"labels": {"app.kubernetes.io/managed-by": "me"}}}""", "sets app.kubernetes.io/managed-by")]
+    [InlineData("""[1]""", "must be a JSON object")]
+    [InlineData("""{"spec": """, "is not a pod template in JSON")]
+    public void A_template_that_would_change_what_gatekeeper_builds_is_refused_in_one_sentence(string template, string expected)
+    {
+        Assert.False(MigrationJobPod.TryParse(template, out _, out var problem));
+        Assert.Contains(expected, problem, StringComparison.Ordinal);
+    }
 }

@@ -19,6 +19,9 @@ public sealed class ControllerOptionsTests
     [InlineData("Backoff", "Controller:BackoffLimit")]
     [InlineData("Root", "Controller:RunAsUser")]
     [InlineData("Memory", "Controller:MemoryLimit")]
+    [InlineData("CpuLimit", "Controller:CpuLimit")]
+    [InlineData("JobPodTemplate", "Controller:JobPodTemplate sets spec.volumes")]
+    [InlineData("PullSecret", "Controller:ImagePullSecrets")]
     [InlineData("Resync", "Controller:ResyncInterval")]
     [InlineData("Lease", "Controller:LeaseDuration")]
     [InlineData("LeaseName", "Controller:LeaseName")]
@@ -31,6 +34,9 @@ public sealed class ControllerOptionsTests
             "Backoff" => new ControllerOptions { BackoffLimit = 50 },
             "Root" => new ControllerOptions { RunAsUser = 0 },
             "Memory" => new ControllerOptions { MemoryLimit = "lots" },
+            "CpuLimit" => new ControllerOptions { CpuLimit = "all of it" },
+            "JobPodTemplate" => new ControllerOptions { JobPodTemplate = "{\"spec\": {\"volumes\": []}}" },
+            "PullSecret" => new ControllerOptions { ImagePullSecrets = ["Reg Cred"] },
             "Resync" => new ControllerOptions { ResyncInterval = TimeSpan.FromSeconds(1) },
             "Lease" => new ControllerOptions { RenewDeadline = TimeSpan.FromSeconds(20) },
             _ => new ControllerOptions { LeaseName = "Gatekeeper Controller" },
@@ -69,5 +75,19 @@ public sealed class ControllerOptionsTests
         var settings = ControllerOptions.DownwardApiSettings(name => name == "POD_NAME" ? string.Empty : null).ToDictionary();
 
         Assert.Null(settings["Controller:PodName"]);
+    }
+
+    [Fact]
+    public void Job_settings_carry_the_pod_template_and_cpu_limit()
+    {
+        var settings = new ControllerOptions
+        {
+            CpuLimit = "1",
+            JobPodTemplate = """{"spec": {"nodeSelector": {"pool": "batch"}, "serviceAccountName": "migrator"}}""",
+        }.JobSettings("registry.example/gatekeeper:2");
+
+        Assert.Equal(("1", "migrator"), (settings.CpuLimit, settings.Pod.ServiceAccountName));
+        Assert.Equal("batch", settings.Pod.NodeSelector!["pool"]);
+        Assert.Equal("false", settings.Pod.Annotations["sidecar.istio.io/inject"]);
     }
 }
