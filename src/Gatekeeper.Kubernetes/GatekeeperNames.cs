@@ -20,6 +20,9 @@ public static class GatekeeperNames
     public const string PlanSecret = Prefix + "plan-secret";
     public const string DevDatabaseSecret = Prefix + "dev-database-secret";
 
+    /// <summary>What open transactions on a plan's tables do to the rollout: <c>deny</c> (the default) or <c>warn</c>.</summary>
+    public const string LockPreflight = Prefix + "lock-preflight";
+
     /// <summary>File name patterns of the migration ConfigMaps to leave out on purpose (listed in the plan).</summary>
     public const string Ignore = Prefix + "ignore";
 
@@ -61,6 +64,6 @@ public static class GatekeeperNames
     public static IReadOnlyList<string> DeploymentAnnotations { get; } =
     [
         Migrations, DatabaseSecret, Format, HistoryTable, Allow, ApprovePlan, DryRun, JobTimeout, PlanSecret,
-        DevDatabaseSecret, Ignore, Status, Retry,
+        DevDatabaseSecret, Ignore, LockPreflight, Status, Retry,
     ];
 }

@@ -1,4 +1,5 @@
 using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Planning;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Annotations;
 
@@ -89,6 +90,19 @@ public sealed class MigrationAnnotationParserTests
         Assert.Equal(warns, result.Warnings.Any(w => w.Contains("is now spelled \"live\"", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData(null, LockPreflightPolicy.Deny)]
+    [InlineData("deny", LockPreflightPolicy.Deny)]
+    [InlineData(" Warn ", LockPreflightPolicy.Warn)]
+    public void Parser_denies_on_open_transactions_by_default_and_warns_only_when_asked(string? value, LockPreflightPolicy expected)
+    {
+        var result = MigrationAnnotationParser.Parse(value is null ? Minimal() : Minimal((GatekeeperNames.LockPreflight, value)));
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        Assert.Equal(expected, result.Annotations!.LockPreflight);
+        Assert.Empty(result.Warnings);
+    }
+
     [Fact]
     public void Parser_reads_a_label_selector_for_migrations_split_over_several_configmaps()
     {
@@ -113,6 +127,7 @@ public sealed class MigrationAnnotationParserTests
         { GatekeeperNames.Allow, "GK101;rm", "not a lint rule id" },
         { GatekeeperNames.ApprovePlan, "abc123", "not a plan hash" },
         { GatekeeperNames.DryRun, "yes", "not a dry-run mode" },
+        { GatekeeperNames.LockPreflight, "ignore", "not a pre-flight policy (deny" },
         { GatekeeperNames.JobTimeout, "30", "not a duration" },
         { GatekeeperNames.JobTimeout, "0s", "not a duration" },
         { GatekeeperNames.PlanSecret, "a/b/c", "invalid key" },

@@ -5,9 +5,10 @@ namespace Gatekeeper.Core.Planning;
 
 /// <summary>
 /// The one verdict on a plan, for the admission webhook, <c>gatekeeper plan</c> and <c>gatekeeper migrate</c> alike.
-/// Pure: the callers read the history, the live schema and run the dry-run; this decides, in this order: history
-/// problems (never allowable), a plan other than the expected one, nothing to do, blocking lint findings (unless
-/// allowed or the plan approved), then the dry-run.
+/// Pure: the callers read the history, the live schema, look at the live database and run the dry-run; this decides,
+/// in this order: history problems (never allowable), a plan other than the expected one, nothing to do, rows that
+/// would fail a change (never allowable), blocking lint findings (unless allowed or the plan approved), open
+/// transactions the plan's locks would wait behind (deny or warn by policy), then the dry-run.
 /// </summary>
 public static class PlanJudge
 {
@@ -32,6 +33,12 @@ public static class PlanJudge
         if (plan.IsEmpty)
         {
             return PlanVerdict.Allow(plan.Ahead.Count > 0 ? [PlanVerdictMessages.Ahead(audience, plan)] : []);
+        }
+
+        // Rows that would fail a change come first: no allow or approval gets past them, so they are what to fix first.
+        if (evidence.Preflight is PreflightEvidence.Ran { Data.Violations.Count: > 0 } failing)
+        {
+            return PlanVerdict.Deny(PlanVerdictReasons.ExistingRowsViolate, PreflightMessages.ExistingRows(audience, evidence.Subject, plan, failing.Data.Violations), []);
         }
 
         var lint = evidence.Lint ?? throw new ArgumentException("a plan with pending migrations is judged with its lint report", nameof(evidence));
@@ -73,6 +80,11 @@ public static class PlanJudge
             warnings.AddRange(lint.Findings.Select(PlanVerdictMessages.Warning));
         }
 
+        if (JudgePreflight(evidence, warnings) is { } preflightDenial)
+        {
+            return preflightDenial;
+        }
+
         switch (evidence.DryRun)
         {
             case DryRunEvidence.NotRun notRun:
@@ -99,6 +111,36 @@ public static class PlanJudge
                 return Admit(warnings, blocking, approved);
             default:
                 throw new ArgumentOutOfRangeException(nameof(evidence), evidence.DryRun, "unknown dry-run evidence");
+        }
+    }
+
+    /// <summary>
+    /// The rest of the pre-flight, before any dry-run (rows that would fail a change denied before the lint): blockers
+    /// deny or warn by policy; what it could not see or check, and INVALID indexes, are warnings.
+    /// </summary>
+    private static PlanVerdict? JudgePreflight(PlanEvidence evidence, List<string> warnings)
+    {
+        var plan = evidence.Plan;
+        switch (evidence.Preflight)
+        {
+            case PreflightEvidence.NotRun:
+                return null;
+            case PreflightEvidence.Unreachable unreachable:
+                return PlanVerdict.Deny(PlanVerdictReasons.DatabaseUnreachable, PreflightMessages.PreflightUnreachable(evidence.Audience, plan, unreachable.Message), [], undecidable: true);
+            case PreflightEvidence.Ran ran:
+                if (ran.Locks.Blockers.Count > 0 && evidence.LockPolicy == LockPreflightPolicy.Deny)
+                {
+                    return PlanVerdict.Deny(PlanVerdictReasons.LocksBlocked, PreflightMessages.Blocked(evidence.Audience, evidence.Subject, plan, ran.Locks.Blockers), []);
+                }
+
+                var prefix = Prefix(evidence.Audience);
+                warnings.AddRange(ran.Locks.Blockers.Select(b => $"{prefix}the plan's locks would wait behind an open transaction: {b}"));
+                warnings.AddRange(ran.Locks.InvalidIndexes.Select(i => $"{prefix}{i}"));
+                warnings.AddRange(ran.Locks.Notes.Select(n => $"{prefix}the lock pre-flight did not see everything: {n}"));
+                warnings.AddRange(ran.Data.NotChecked.Select(n => $"{prefix}{n}"));
+                return null;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(evidence), evidence.Preflight, "unknown pre-flight evidence");
         }
     }
 

@@ -36,6 +36,12 @@ public static class PlanVerdictReasons
 
     public const string DatabaseUnreachable = "DatabaseUnreachable";
 
+    /// <summary>Rows already in a live table would make a pending change fail (the data pre-checks).</summary>
+    public const string ExistingRowsViolate = "ExistingRowsViolate";
+
+    /// <summary>Open transactions on the plan's tables would make its locks wait, and all traffic behind them (the lock pre-flight).</summary>
+    public const string LocksBlocked = "LocksBlocked";
+
     /// <summary>A credential lacks a right Gatekeeper needs: configuration to fix, never an outage.</summary>
     public const string DatabasePermissionDenied = "DatabasePermissionDenied";
 }
@@ -110,6 +116,14 @@ public sealed record PlanEvidence
 
     /// <summary>Why the live schema could not be read, when it could not: findings were then judged from the text alone.</summary>
     public string? SchemaProblem { get; init; }
+
+    /// <summary>
+    /// What the read-only look at the live database found: sessions the plan's locks would queue behind, INVALID
+    /// indexes, rows the plan's changes would fail on. Gathered for every judgement of a plan, cached dry-run or not.
+    /// </summary>
+    public PreflightEvidence Preflight { get; init; } = PreflightEvidence.None;
+
+    public LockPreflightPolicy LockPolicy { get; init; } = LockPreflightPolicy.Deny;
 }
 
 /// <summary>

@@ -70,3 +70,83 @@ public sealed record DataPrechecks(IReadOnlyList<DataViolation> Violations, IRea
 {
     public static DataPrechecks Clean { get; } = new([], []);
 }
+
+/// <summary>What a lock pre-flight that finds blockers does to the plan (<c>gatekeeper.dev/lock-preflight</c>, <c>--lock-preflight</c>).</summary>
+public enum LockPreflightPolicy
+{
+    /// <summary>The default: deny, naming what blocks, so the Job does not queue every query on the table behind it.</summary>
+    Deny,
+    /// <summary>Admit with the blockers as warnings (the Job's lock timeout and retries then deal with them).</summary>
+    Warn,
+}
+
+/// <summary>What the read-only pre-flight of the live database showed about a plan, or why there is none.</summary>
+public abstract record PreflightEvidence
+{
+    private PreflightEvidence()
+    {
+    }
+
+    /// <summary>Not asked for (nothing pending, or a caller that does not look); nothing is said.</summary>
+    public sealed record NotRun : PreflightEvidence;
+
+    /// <summary>The database could not be asked (down, or silent within the request's budget); nothing is known.</summary>
+    public sealed record Unreachable(string Message) : PreflightEvidence;
+
+    public sealed record Ran(LockPreflight Locks, DataPrechecks Data) : PreflightEvidence;
+
+    public static PreflightEvidence None { get; } = new NotRun();
+}
+
+/// <summary>The pre-flight's texts: what blocks or fails, on which table, and what to do, in the reader's own terms.</summary>
+public static class PreflightMessages
+{
+    public static string ExistingRows(VerdictAudience audience, string subject, MigrationPlan plan, IReadOnlyList<DataViolation> violations)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(violations);
+        var text = new System.Text.StringBuilder();
+        text.Append(Prefix(audience)).Append("plan ").Append(PlanJudge.Short(plan.Hash)).Append(" for ").Append(subject)
+            .Append(" would fail on rows already in ").Append(plan.Database.Database).Append('\n');
+        foreach (var violation in violations)
+        {
+            text.Append("  ").Append(violation).Append('\n');
+        }
+
+        text.Append("To proceed: fix the data first (a migration before this one, or by hand), or change the migration (NOT VALID constraints, a default); " +
+                    "nothing was applied to the database.");
+        return text.ToString();
+    }
+
+    public static string Blocked(VerdictAudience audience, string subject, MigrationPlan plan, IReadOnlyList<LockBlocker> blockers)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(blockers);
+        var text = new System.Text.StringBuilder();
+        text.Append(Prefix(audience)).Append("plan ").Append(PlanJudge.Short(plan.Hash)).Append(" for ").Append(subject)
+            .Append(" would wait for its locks behind ").Append(blockers.Count).Append(blockers.Count == 1 ? " open transaction" : " open transactions")
+            .Append(" on ").Append(plan.Database.Database).Append(", and every query on those tables would wait behind it\n");
+        foreach (var blocker in blockers)
+        {
+            text.Append("  ").Append(blocker).Append('\n');
+        }
+
+        text.Append("To proceed: end those transactions (COMMIT or ROLLBACK where they were opened, or end the session) and apply again; or admit it anyway with ")
+            .Append(audience == VerdictAudience.Admission ? "the annotation gatekeeper.dev/lock-preflight: \"warn\"" : "--lock-preflight warn")
+            .Append(" (the migration then waits up to its lock timeout and retries). Nothing was applied to the database.");
+        return text.ToString();
+    }
+
+    public static string PreflightUnreachable(VerdictAudience audience, MigrationPlan plan, string message)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return $"{Prefix(audience)}the pre-flight of plan {PlanJudge.Short(plan.Hash)} could not look at {plan.Database.Database}: {message}; nothing was applied, retry the apply";
+    }
+
+    private static string Prefix(VerdictAudience audience) => audience switch
+    {
+        VerdictAudience.Admission => "gatekeeper: ",
+        VerdictAudience.CommandLine => string.Empty,
+        _ => throw new ArgumentOutOfRangeException(nameof(audience), audience, "unknown verdict audience"),
+    };
+}

@@ -17,13 +17,18 @@ internal sealed class DataPrecheckRunner(DbSession session, DatabaseUrl url, Pre
 
     private readonly Dictionary<TableName, IReadOnlyList<string>> _primaryKeys = [];
 
+    /// <summary>Less time than this left in the budget is not worth a query.</summary>
+    private static readonly TimeSpan MinimumQueryTime = TimeSpan.FromMilliseconds(100);
+
     private SqlEngine Engine => session.Engine;
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
     public async Task<DataPrechecks> RunAsync(IReadOnlyList<DataCheck> checks, CancellationToken cancellationToken)
     {
         var violations = new List<DataViolation>();
         var notChecked = new List<string>();
-        session.CommandTimeoutSeconds = (int)Math.Ceiling(options.QueryTimeout.TotalSeconds) + (Engine.TransactionalDdl ? 1 : 0);
+        var started = options.TimeProvider.GetTimestamp();
         foreach (var (check, index) in checks.Select((c, i) => (c, i)))
         {
             if (index >= options.MaximumChecks)
@@ -32,9 +37,19 @@ internal sealed class DataPrecheckRunner(DbSession session, DatabaseUrl url, Pre
                 continue;
             }
 
+            // The checks share one budget, so a plan of many changes on large tables still answers in time.
+            var left = options.TimeBudget - options.TimeProvider.GetElapsedTime(started);
+            if (left < MinimumQueryTime)
+            {
+                notChecked.Add($"{check.Location}: {check.What} on {check.Table} was not checked: the pre-checks used up their {Seconds(options.TimeBudget)} s");
+                continue;
+            }
+
+            var timeout = left < options.QueryTimeout ? left : options.QueryTimeout;
+            session.CommandTimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds) + (Engine.TransactionalDdl ? 1 : 0);
             try
             {
-                foreach (var statement in Engine.BeginReadOnly(options.QueryTimeout))
+                foreach (var statement in Engine.BeginReadOnly(timeout))
                 {
                     await session.ExecuteAsync(statement, cancellationToken).ConfigureAwait(false);
                 }
@@ -47,7 +62,7 @@ internal sealed class DataPrecheckRunner(DbSession session, DatabaseUrl url, Pre
             catch (Exception ex) when (DatabaseErrorClassifier.IsReadTimeout(ex))
             {
                 notChecked.Add($"{check.Location}: {check.What} on {check.Table} was not checked against existing rows: " +
-                               $"the query did not finish within {options.QueryTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+                               $"the query did not finish within {Seconds(timeout)} s");
             }
             catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { Kind: not DatabaseErrorKind.ConnectionLost and not DatabaseErrorKind.Unreachable } error)
             {

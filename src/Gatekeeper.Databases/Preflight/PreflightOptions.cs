@@ -13,6 +13,11 @@ public sealed record PreflightOptions
     /// <summary>Each pre-check query runs under this statement timeout; one that takes longer is reported as not checked.</summary>
     public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>All data pre-checks of a plan together stop after this long; the ones left are reported as not checked.</summary>
+    public TimeSpan TimeBudget { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>At most this many data pre-checks run per plan (each is one bounded query); the rest are reported as not checked.</summary>
     public int MaximumChecks { get; init; } = 20;
 }

@@ -41,6 +41,7 @@ public static partial class MigrationAnnotationParser
         var dryRun = ParseDryRun(Value(annotations, GatekeeperNames.DryRun), problems, warnings);
         var jobTimeout = ParseJobTimeout(Value(annotations, GatekeeperNames.JobTimeout), problems);
         var ignore = ParseIgnore(Value(annotations, GatekeeperNames.Ignore), problems);
+        var lockPreflight = ParseLockPreflight(Value(annotations, GatekeeperNames.LockPreflight), problems);
 
         if (problems.Count > 0)
         {
@@ -48,7 +49,7 @@ public static partial class MigrationAnnotationParser
         }
 
         var parsed = new MigrationAnnotations(
-            migrations!, databaseSecret!, format, historyTable, allow, approved, dryRun, jobTimeout, planSecret, devSecret) { Ignore = ignore };
+            migrations!, databaseSecret!, format, historyTable, allow, approved, dryRun, jobTimeout, planSecret, devSecret) { Ignore = ignore, LockPreflight = lockPreflight };
         return new MigrationAnnotationsParseResult(parsed, [], warnings);
     }
 
@@ -234,6 +235,21 @@ public static partial class MigrationAnnotationParser
             default:
                 problems.Add(new(GatekeeperNames.DryRun, $"annotation {GatekeeperNames.DryRun} value \"{value}\" is not a dry-run mode (shadow, live, none)"));
                 return DryRunMode.Shadow;
+        }
+    }
+
+    private static Core.Planning.LockPreflightPolicy ParseLockPreflight(string? value, List<AnnotationProblem> problems)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case null or "deny":
+                return Core.Planning.LockPreflightPolicy.Deny;
+            case "warn":
+                return Core.Planning.LockPreflightPolicy.Warn;
+            default:
+                problems.Add(new(GatekeeperNames.LockPreflight,
+                    $"annotation {GatekeeperNames.LockPreflight} value \"{value}\" is not a pre-flight policy (deny: open transactions on the plan's tables stop the rollout; warn: they are warnings)"));
+                return Core.Planning.LockPreflightPolicy.Deny;
         }
     }
 

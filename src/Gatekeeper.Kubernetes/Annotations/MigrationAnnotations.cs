@@ -62,6 +62,9 @@ public sealed record MigrationAnnotations(
     /// <summary>File name patterns (<c>*</c>, <c>?</c>) of migration files to leave out on purpose (<c>gatekeeper.dev/ignore</c>).</summary>
     public IReadOnlyList<string> Ignore { get; init; } = [];
 
+    /// <summary>What open transactions on the plan's tables do to the rollout (<c>gatekeeper.dev/lock-preflight</c>).</summary>
+    public Core.Planning.LockPreflightPolicy LockPreflight { get; init; } = Core.Planning.LockPreflightPolicy.Deny;
+
     /// <summary>The credential the webhook uses to plan and dry-run: <see cref="PlanSecret"/> when set.</summary>
     public SecretKeyReference PlanningSecret => PlanSecret ?? DatabaseSecret;
 }

@@ -18,6 +18,14 @@ internal static class PlanCommand
         {
             Description = "Also apply the pending migrations without keeping them: on a throwaway copy of the live structure (see --dry-run-mode).",
         };
+        var lockPreflight = new Option<string>("--lock-preflight")
+        {
+            Description = "What open transactions on the plan's tables do to the verdict (as the gatekeeper.dev/lock-preflight annotation): " +
+                          "deny (exit 1, naming each one), warn (notes), or off (the live database's sessions are not looked at). " +
+                          "Rows that would fail a change are looked for either way.",
+            DefaultValueFactory = _ => "deny",
+            HelpName = "POLICY",
+        }.AcceptOnlyFromAmong("deny", "warn", "off");
         var dryRunOptions = new DryRunOptions();
         var verdictOptions = new VerdictOptions();
 
@@ -28,7 +36,7 @@ internal static class PlanCommand
             Exit 0 when the plan is clean, 1 when it is blocked, 2 on bad input or an unreachable database.
             """)
         {
-            dryRun, output,
+            dryRun, output, lockPreflight,
         };
 
         database.AddTo(command);
@@ -45,6 +53,10 @@ internal static class PlanCommand
             // Only pending migrations are judged, so the catalog is read only when there is something to judge; with it,
             // size-dependent findings on small analysed tables become warnings.
             var (lint, schemaProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, verdictOptions.Allow(parse), cancellationToken);
+            var lockPolicy = parse.GetRequiredValue(lockPreflight);
+            var preflight = plan.IsBlocked || plan.IsEmpty
+                ? PreflightEvidence.None
+                : await PreflightAsync(db, plan, target.Url.Dialect, lookAtSessions: lockPolicy != "off", cancellationToken);
             DryRunReport? dryRunReport = null;
             if (parse.GetValue(dryRun) && !plan.IsBlocked && !plan.IsEmpty)
             {
@@ -61,6 +73,8 @@ internal static class PlanCommand
                 ApprovedPlanHash = verdictOptions.ApprovedPlanHash(parse),
                 SchemaProblem = schemaProblem,
                 DryRun = dryRunReport is null ? DryRunEvidence.None : DryRunEvidenceFrom(dryRunReport, db.Identity),
+                Preflight = preflight,
+                LockPolicy = lockPolicy == "deny" ? LockPreflightPolicy.Deny : LockPreflightPolicy.Warn,
             });
 
             if (parse.GetRequiredValue(output) == OutputFormat.Json)
@@ -96,6 +110,31 @@ internal static class PlanCommand
             return verdict.Allowed ? ExitCodes.Ok : ExitCodes.Rejected;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The read-only look at the live database the webhook takes too: sessions the plan's locks would queue behind
+    /// (unless <paramref name="lookAtSessions"/> is false), INVALID indexes, rows its changes would fail on. A right
+    /// the user lacks is a note, not a failure.
+    /// </summary>
+    internal static async Task<PreflightEvidence> PreflightAsync(IMigrationDatabase db, MigrationPlan plan, Core.Sql.SqlDialect dialect, bool lookAtSessions, CancellationToken cancellationToken)
+    {
+        var targets = PlanTargets.Find(plan.Pending, dialect);
+        var options = new Databases.Preflight.PreflightOptions();
+        var locks = LockPreflight.Clear;
+        if (lookAtSessions)
+        {
+            try
+            {
+                locks = await db.InspectLocksAsync(targets.Locks, options, cancellationToken);
+            }
+            catch (DatabaseException denied) when (denied.Kind == DatabaseErrorKind.PermissionDenied)
+            {
+                locks = new LockPreflight([], [], [denied.Message]);
+            }
+        }
+
+        return new PreflightEvidence.Ran(locks, await db.PrecheckDataAsync(targets.DataChecks, options, cancellationToken));
     }
 
     internal static DryRunEvidence DryRunEvidenceFrom(DryRunReport report, DatabaseIdentity database)

@@ -64,6 +64,17 @@ internal static class PlanRenderer
 
         var lines = verdict.Message.Split('\n');
         output.WriteLine();
+        if (verdict.Reason is PlanVerdictReasons.LocksBlocked or PlanVerdictReasons.ExistingRowsViolate)
+        {
+            // What blocks or fails is listed nowhere else.
+            foreach (var line in lines)
+            {
+                output.WriteLine(line);
+            }
+
+            return;
+        }
+
         output.WriteLine(lines[0]);
         if (lines.Length > 1 && lines[^1].StartsWith("To ", StringComparison.Ordinal))
         {

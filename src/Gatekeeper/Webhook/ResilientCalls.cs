@@ -53,6 +53,9 @@ public sealed class ResilientCalls
         pipeline = builder.Build();
     }
 
+    /// <summary>How long until <paramref name="deadline"/> (negative once it passed), on the injected clock.</summary>
+    public TimeSpan TimeLeft(DateTimeOffset deadline) => deadline - timeProvider.GetUtcNow();
+
     /// <summary>
     /// Runs <paramref name="call"/> until it succeeds, fails for good, or <paramref name="deadline"/> passes
     /// (<see cref="TimeoutRejectedException"/>).

@@ -63,6 +63,12 @@ public sealed record WebhookOptions
     /// <summary>How long a cached plan and verdict stay usable.</summary>
     public TimeSpan PlanCacheTimeToLive { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The lock pre-flight names a session holding a lock on a plan's table once its transaction has been open this
+    /// long: shorter ones end before the Job's lock timeout.
+    /// </summary>
+    public TimeSpan LockPreflightMinimumAge { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Watch opted-in Deployments to learn the plans applied for each from its record (off only in tests of other parts).</summary>
     public bool WatchDeployments { get; set; } = true;
 
@@ -113,6 +119,11 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (options.PlanCacheCapacity < 1)
         {
             failures.Add($"Webhook:PlanCacheCapacity {options.PlanCacheCapacity} must be at least 1.");
+        }
+
+        if (options.LockPreflightMinimumAge < TimeSpan.Zero)
+        {
+            failures.Add($"Webhook:LockPreflightMinimumAge {options.LockPreflightMinimumAge} must not be negative.");
         }
 
         if (options.CertificateCheckInterval <= TimeSpan.Zero)

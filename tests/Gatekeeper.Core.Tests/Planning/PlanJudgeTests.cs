@@ -66,7 +66,18 @@ public sealed class PlanJudgeTests
         DryRunEvidence? DryRun = null,
         string? SchemaProblem = null,
         bool Undecidable = false,
-        bool Approved = false);
+        bool Approved = false,
+        PreflightEvidence? Preflight = null,
+        LockPreflightPolicy LockPolicy = LockPreflightPolicy.Deny);
+
+    private static readonly SourceLocation OrdersAt = new("V2__step.sql", 1, 1);
+
+    private static readonly LockBlocker IdleReader = new("pid 4242", "reporting", "idle in transaction", TimeSpan.FromSeconds(754), "AccessShareLock", new TableName("public", "orders"), Waiting: false);
+
+    private static readonly DataCheck UniqueEmail = new(DataCheckKind.Unique, new TableName(null, "users"), ["email"], OrdersAt, "UNIQUE INDEX users_email (email)");
+
+    private static PreflightEvidence.Ran Saw(LockBlocker[]? blockers = null, InvalidIndex[]? invalid = null, string[]? lockNotes = null, DataViolation[]? violations = null, string[]? notChecked = null) =>
+        new PreflightEvidence.Ran(new LockPreflight(blockers ?? [], invalid ?? [], lockNotes ?? []), new DataPrechecks(violations ?? [], notChecked ?? []));
 
     private static readonly DryRunEvidence ShadowFailed = new DryRunEvidence.Failed("on postgres://db.internal:5432/shop (in a transaction that was rolled back)", "V2__step.sql:1:1", "relation \"x\" does not exist");
 
@@ -150,6 +161,45 @@ public sealed class PlanJudgeTests
         ["An admission stamp never accepts a remainder"] = new(
             Plan([Create, Safe], Third), VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.StaleStamp, ["carries plan"],
             Expect: _ => new PlanExpectation(MigrationPlanner.ComputeHash(Database, [Safe, Third]), false)),
+        ["An open transaction on a plan's table denies the rollout with the blocker named, before any dry-run, also with a cached one"] = new(
+            SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.LocksBlocked,
+            ["gatekeeper: plan ", "would wait for its locks behind 1 open transaction on shop",
+             "pid 4242 (user reporting) holds AccessShareLock on public.orders, idle in transaction, transaction open for 12m34s",
+             "end those transactions", "gatekeeper.dev/lock-preflight: \"warn\"", "Nothing was applied"],
+            DryRun: new DryRunEvidence.Succeeded([]), Preflight: Saw(blockers: [IdleReader])),
+        ["Blockers on the command line name the flag that admits them"] = new(
+            SafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Reject, PlanVerdictReasons.LocksBlocked, ["--lock-preflight warn"],
+            Preflight: Saw(blockers: [IdleReader])),
+        ["With lock-preflight warn the blockers are warnings"] = new(
+            SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
+            ["gatekeeper: the plan's locks would wait behind an open transaction: pid 4242 (user reporting)"],
+            DryRun: new DryRunEvidence.Succeeded([]), Preflight: Saw(blockers: [IdleReader]), LockPolicy: LockPreflightPolicy.Warn),
+        ["Rows that would fail a change deny, and no approval makes them pass"] = new(
+            UnsafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.ExistingRowsViolate,
+            ["would fail on rows already in shop\n",
+             "V2__step.sql:1:1: UNIQUE INDEX users_email (email) on users fails on existing rows: rows share a value of email, e.g. the row with id = 7",
+             "fix the data first", "nothing was applied"],
+            Approve: p => p.Hash, DryRun: DryRunEvidence.Wanted, Preflight: Saw(violations: [new DataViolation(UniqueEmail, "id = 7")])),
+        ["Rows that would fail come before blockers"] = new(
+            SafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Reject, PlanVerdictReasons.ExistingRowsViolate, ["fix the data first"],
+            Preflight: Saw(blockers: [IdleReader], violations: [new DataViolation(UniqueEmail, null)])),
+        ["Rows that would fail come before lint findings, which an allow could get past"] = new(
+            UnsafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Reject, PlanVerdictReasons.ExistingRowsViolate, ["fix the data first"],
+            Preflight: Saw(violations: [new DataViolation(UniqueEmail, null)])),
+        ["A lint rejection comes before blockers"] = new(
+            UnsafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Reject, PlanVerdictReasons.LintRejected, ["is unsafe"],
+            Preflight: Saw(blockers: [IdleReader])),
+        ["What the pre-flight could not see or check, and INVALID indexes, are warnings; the dry-run is still asked for"] = new(
+            SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.DryRunNeeded, PlanVerdictReasons.DryRunNeeded, [],
+            ["gatekeeper: index users_email on public.users is INVALID", "gatekeeper: the lock pre-flight did not see everything: user app may not",
+             "gatekeeper: V2__step.sql:1:1: UNIQUE was not checked"],
+            DryRun: DryRunEvidence.Wanted,
+            Preflight: Saw(invalid: [new InvalidIndex(new TableName("public", "users"), "users_email")], lockNotes: ["user app may not see other sessions' transactions"],
+                notChecked: ["V2__step.sql:1:1: UNIQUE was not checked against existing rows: the query did not finish within 2 s"])),
+        ["A pre-flight that could not reach the database is undecidable"] = new(
+            SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.DatabaseUnreachable,
+            ["the pre-flight of plan ", "could not look at shop: db.internal:5432 did not answer in time", "retry the apply"],
+            DryRun: new DryRunEvidence.Succeeded([]), Preflight: new PreflightEvidence.Unreachable("db.internal:5432 did not answer in time"), Undecidable: true),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
@@ -170,6 +220,8 @@ public sealed class PlanJudgeTests
             Expected = row.Expect?.Invoke(row.Plan),
             DryRun = row.DryRun ?? DryRunEvidence.None,
             SchemaProblem = row.SchemaProblem,
+            Preflight = row.Preflight ?? PreflightEvidence.None,
+            LockPolicy = row.LockPolicy,
         });
 
         Assert.Equal(row.Outcome, verdict.Outcome);
@@ -205,6 +257,7 @@ public sealed class PlanJudgeTests
             var verdict = PlanJudge.Judge(new PlanEvidence
             {
                 Plan = row.Plan, Audience = row.Audience, Subject = "shop", Lint = lint, Expected = row.Expect?.Invoke(row.Plan), ApprovedPlanHash = row.Approve?.Invoke(row.Plan),
+                Preflight = row.Preflight ?? PreflightEvidence.None,
             });
             Assert.False(verdict.Message!.StartsWith("gatekeeper:", StringComparison.Ordinal), name);
             Assert.Matches("(To proceed|To allow it|Run `gatekeeper plan`)", verdict.Message);

@@ -67,6 +67,16 @@ public sealed class TestDatabase : IAsyncDisposable
         return await mysqlCommand.ExecuteScalarAsync();
     }
 
+    /// <summary>An open connection to this test's database, for a session a test keeps (a transaction that holds locks).</summary>
+    public async Task<System.Data.Common.DbConnection> OpenConnectionAsync()
+    {
+        System.Data.Common.DbConnection connection = Database.Engine == DatabaseEngine.Postgres
+            ? new NpgsqlConnection(Connection(Database))
+            : new MySqlConnection(Connection(Database));
+        await connection.OpenAsync();
+        return connection;
+    }
+
     /// <summary>Applies the files as the migration Job does (the same runner, lock and history table).</summary>
     public async Task MigrateAsync(IDictionary<string, string> files)
     {

@@ -3,6 +3,7 @@ using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.History;
+using Gatekeeper.Databases.Preflight;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
 using Microsoft.Extensions.Logging;
@@ -72,6 +73,32 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         return report.Failure is { } failure
             ? new DryRunResult(false, failure.Location?.ToString() ?? failure.File, failure.ServerMessage, notes, report.Elapsed, place)
             : new DryRunResult(true, null, null, notes, report.Elapsed, place);
+    }
+
+    public async Task<PreflightEvidence.Ran> PreflightAsync(DatabaseTarget target, MigrationPlan plan, TimeSpan minimumAge, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(plan);
+        var targets = PlanTargets.Find(plan.Pending, target.Engine.Dialect);
+        if (targets.IsEmpty)
+        {
+            return new PreflightEvidence.Ran(LockPreflight.Clear, DataPrechecks.Clean);
+        }
+
+        var options = new PreflightOptions { MinimumTransactionAge = minimumAge, TimeBudget = budget, TimeProvider = timeProvider };
+        await using var database = Open(target);
+        LockPreflight locks;
+        try
+        {
+            locks = await database.InspectLocksAsync(targets.Locks, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DatabaseException denied) when (denied.Kind == DatabaseErrorKind.PermissionDenied)
+        {
+            locks = new LockPreflight([], [], [denied.Message]);
+        }
+
+        var data = await database.PrecheckDataAsync(targets.DataChecks, options, cancellationToken).ConfigureAwait(false);
+        return new PreflightEvidence.Ran(locks, data);
     }
 
     public DatabaseFailure Describe(Exception failure, DatabaseTarget target)

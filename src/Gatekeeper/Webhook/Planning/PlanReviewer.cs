@@ -2,6 +2,7 @@ using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Annotations;
+using Microsoft.Extensions.Options;
 using Polly.Timeout;
 
 namespace Gatekeeper.Webhook.Planning;
@@ -12,7 +13,7 @@ namespace Gatekeeper.Webhook.Planning;
 /// cache when the same plan was proven moments before). The verdict itself is the one <c>gatekeeper plan</c> and
 /// <c>gatekeeper migrate</c> reach.
 /// </summary>
-public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gates, ResilientCalls calls)
+public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gates, ResilientCalls calls, IOptions<WebhookOptions> options)
 {
     public async Task<PlanVerdict> ReviewAsync(
         DeploymentRequest deployment, MigrationAnnotations annotations, PlannedRollout rollout, string? stampedPlan, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -47,6 +48,10 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
                     ServerMajorVersion = live?.ServerMajorVersion,
                 }),
                 SchemaProblem = schemaProblem,
+                // Every admission of a plan looks again: a cached dry-run proves the plan applies, not that nothing
+                // holds its tables now.
+                Preflight = await PreflightAsync(rollout, deadline, cancellationToken).ConfigureAwait(false),
+                LockPolicy = annotations.LockPreflight,
             };
         }
 
@@ -92,6 +97,36 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return (null, database.Describe(e, rollout.Target).Message);
+        }
+    }
+
+    /// <summary>
+    /// The read-only pre-flight within a third of what is left of the request's budget (the dry-run may still need
+    /// the rest). An outage is undecidable, as for the dry-run; a missing right is a warning that says what to grant.
+    /// </summary>
+    private async Task<PreflightEvidence> PreflightAsync(PlannedRollout rollout, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        using var activity = WebhookTracing.Source.StartActivity("pre-flight");
+        activity?.SetTag("gatekeeper.plan.hash", rollout.Cached.Plan.Hash);
+        var budget = calls.TimeLeft(deadline) / 3;
+        try
+        {
+            var ran = await calls.ExecuteAsync("pre-flight", deadline,
+                async ct => await database.PreflightAsync(rollout.Target, rollout.Cached.Plan, options.Value.LockPreflightMinimumAge, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("gatekeeper.preflight.blockers", ran.Locks.Blockers.Count);
+            activity?.SetTag("gatekeeper.preflight.violations", ran.Data.Violations.Count);
+            return ran;
+        }
+        catch (TimeoutRejectedException)
+        {
+            return new PreflightEvidence.Unreachable($"{rollout.Target.Identity.Endpoint} did not answer in time");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var failure = database.Describe(e, rollout.Target);
+            return failure.PermissionDenied
+                ? new PreflightEvidence.Ran(new LockPreflight([], [], [failure.Message]), DataPrechecks.Clean)
+                : new PreflightEvidence.Unreachable(failure.Message);
         }
     }
 

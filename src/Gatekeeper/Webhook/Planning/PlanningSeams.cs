@@ -43,6 +43,14 @@ public interface IPlanningDatabase
     /// </summary>
     Task<DryRunResult> DryRunAsync(DatabaseTarget target, MigrationDirectory directory, MigrationPlan plan, DryRunMode mode, DatabaseTarget? devServer, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The read-only pre-flight of the plan's tables on the live database: sessions its locks would queue behind,
+    /// INVALID indexes, and rows its changes would fail on (the data pre-checks share <paramref name="budget"/>).
+    /// Sessions whose transaction is younger than <paramref name="minimumAge"/> are not named.
+    /// A right the credential lacks is a note in the result, not a failure.
+    /// </summary>
+    Task<PreflightEvidence.Ran> PreflightAsync(DatabaseTarget target, MigrationPlan plan, TimeSpan minimumAge, TimeSpan budget, CancellationToken cancellationToken);
+
     /// <summary>"database unreachable: …", "user reader may not …; grant …": one sentence, no secret.</summary>
     DatabaseFailure Describe(Exception failure, DatabaseTarget target);
 }
