@@ -45,6 +45,19 @@ internal static class LintCommand
                           "the other files are history, replayed for what they create.",
             HelpName = "GITREF",
         };
+        var maxPerRule = new Option<int>("--max-per-rule")
+        {
+            Description = $"Text output shows at most this many findings of one rule, then counts the rest by rule (0 shows all; json and github list every one).",
+            DefaultValueFactory = _ => LintReportFormatter.DefaultMaxPerRule,
+            HelpName = "N",
+        };
+        maxPerRule.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError("--max-per-rule must be 0 (show all) or more.");
+            }
+        });
         var files = new Argument<FileInfo[]>("FILES")
         {
             Description = "Judge only these migration files of --dir (as squawk takes files); the others are history, replayed for what they create.",
@@ -69,7 +82,7 @@ internal static class LintCommand
             Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
             """)
         {
-            directory, format, dialect, serverVersion, allow, url, urlFile, ignore, since, files, output,
+            directory, format, dialect, serverVersion, allow, url, urlFile, ignore, since, maxPerRule, files, output,
         };
 
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
@@ -110,7 +123,7 @@ internal static class LintCommand
             }
 
             var report = Linter.LintEachAsRollout(source.Migrations, m => judged is null || judged.Contains(m.FileName), sqlDialect.Value, options);
-            await WriteReportAsync(stdout, report, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString());
+            await WriteReportAsync(stdout, report, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString(), parse.GetRequiredValue(maxPerRule));
             return report.IsBlocking ? ExitCodes.Rejected : ExitCodes.Ok;
         });
         return command;
@@ -186,13 +199,13 @@ internal static class LintCommand
         return judged;
     }
 
-    public static async Task WriteReportAsync(TextWriter stdout, LintReport report, OutputFormat output, string directory)
+    public static async Task WriteReportAsync(TextWriter stdout, LintReport report, OutputFormat output, string directory, int maxPerRule = LintReportFormatter.DefaultMaxPerRule)
     {
         var text = output switch
         {
             OutputFormat.Json => LintReportFormatter.FormatJson(report),
             OutputFormat.Github => LintReportFormatter.FormatGitHub(report, directory),
-            _ => LintReportFormatter.FormatHuman(report, color: ShouldColor(stdout)),
+            _ => LintReportFormatter.FormatHuman(report, color: ShouldColor(stdout), maxPerRule),
         };
         await stdout.WriteAsync(text);
         if (!text.EndsWith('\n'))

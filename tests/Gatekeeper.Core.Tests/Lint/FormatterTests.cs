@@ -120,4 +120,22 @@ public sealed class FormatterTests
 
         Assert.StartsWith("::error title=GK002 invalid-allow-directive::", LintReportFormatter.FormatGitHub(report), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Text_output_caps_findings_per_rule_and_counts_the_rest_by_rule()
+    {
+        var sql = string.Concat(Enumerable.Range(1, 30).Select(i => $"DROP TABLE old_{i};\n")) + "CREATE INDEX i ON t (c);\n";
+        var report = LintKit.Postgres(sql);
+
+        var capped = LintReportFormatter.FormatHuman(report);
+        var all = LintReportFormatter.FormatHuman(report, maxPerRule: 0);
+
+        Assert.Equal(26, CountOf(capped, "error[GK"));
+        Assert.Contains("  GK101 drop-table: 30 errors (5 not shown above; --output json lists every one)", capped);
+        Assert.Contains("  GK303 create-index-not-concurrently: 1 error\n", capped.ReplaceLineEndings("\n"));
+        Assert.Equal(31, CountOf(all, "error[GK"));
+        Assert.Contains("31 errors, 0 warnings", capped);
+    }
+
+    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, string.Empty, StringComparison.Ordinal).Length) / part.Length;
 }

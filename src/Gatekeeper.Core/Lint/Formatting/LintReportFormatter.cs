@@ -14,20 +14,68 @@ public static class LintReportFormatter
     private const int MaxShownLine = 160;
 
     /// <param name="color">Wrap severities in ANSI colours (for a terminal).</param>
-    public static string FormatHuman(LintReport report, bool color = false)
+    /// <param name="maxPerRule">Findings shown per rule, in file order; the rest are counted by rule (0 shows all).</param>
+    public static string FormatHuman(LintReport report, bool color = false, int maxPerRule = DefaultMaxPerRule)
     {
         var writer = new StringWriter(CultureInfo.InvariantCulture);
-        WriteHuman(report, writer, color);
+        WriteHuman(report, writer, color, maxPerRule);
         return writer.ToString();
     }
 
-    public static void WriteHuman(LintReport report, TextWriter writer, bool color = false)
+    /// <summary>How many findings of one rule the text output shows before it only counts them.</summary>
+    public const int DefaultMaxPerRule = 25;
+
+    /// <summary>
+    /// Writes findings in file order, at most <paramref name="maxPerRule"/> per rule, then — when there are many — one
+    /// line per rule with its counts, then the summary: a directory with thousands of findings stays readable.
+    /// </summary>
+    public static void WriteHuman(LintReport report, TextWriter writer, bool color = false, int maxPerRule = DefaultMaxPerRule)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(writer);
+        var shown = new Dictionary<LintRule, int>();
         foreach (var finding in report.Findings)
         {
-            WriteFinding(finding, writer, color);
+            var count = shown.GetValueOrDefault(finding.Rule) + 1;
+            shown[finding.Rule] = count;
+            if (maxPerRule <= 0 || count <= maxPerRule)
+            {
+                WriteFinding(finding, writer, color);
+                writer.WriteLine();
+            }
+        }
+
+        var byRule = report.Findings.GroupBy(f => f.Rule).OrderByDescending(g => g.Count()).ThenBy(g => g.Key.Id, StringComparer.Ordinal).ToList();
+        var capped = maxPerRule > 0 && byRule.Any(g => g.Count() > maxPerRule);
+        if (capped || byRule.Count > 1 && report.Findings.Count > 10)
+        {
+            writer.WriteLine("by rule:");
+            foreach (var group in byRule)
+            {
+                var errors = group.Count(f => !f.IsAllowed && f.Severity == LintSeverity.Error);
+                var warnings = group.Count(f => !f.IsAllowed && f.Severity == LintSeverity.Warning);
+                var allowed = group.Count(f => f.IsAllowed);
+                var parts = new List<string>();
+                if (errors > 0)
+                {
+                    parts.Add(string.Create(CultureInfo.InvariantCulture, $"{errors} error{Plural(errors)}"));
+                }
+
+                if (warnings > 0)
+                {
+                    parts.Add(string.Create(CultureInfo.InvariantCulture, $"{warnings} warning{Plural(warnings)}"));
+                }
+
+                if (allowed > 0)
+                {
+                    parts.Add(string.Create(CultureInfo.InvariantCulture, $"{allowed} allowed"));
+                }
+
+                var hidden = maxPerRule > 0 ? group.Count() - maxPerRule : 0;
+                var note = hidden > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({hidden} not shown above; --output json lists every one)") : string.Empty;
+                writer.WriteLine($"  {group.Key.Id} {group.Key.Name}: {string.Join(", ", parts)}{note}");
+            }
+
             writer.WriteLine();
         }
 
