@@ -26,6 +26,18 @@ public static class GatekeeperNames
     /// <summary>File name patterns of the migration ConfigMaps to leave out on purpose (listed in the plan).</summary>
     public const string Ignore = Prefix + "ignore";
 
+    /// <summary>
+    /// The declarative opt-in, instead of <see cref="Migrations"/>: the ConfigMap(s) holding the desired schema as SQL
+    /// <c>CREATE</c> statements, which Gatekeeper diffs against the live database.
+    /// </summary>
+    public const string Schema = Prefix + "schema";
+
+    /// <summary>Declarative mode: objects another tool owns, left alone (comma list of name or schema.name globs).</summary>
+    public const string SchemaExclude = Prefix + "schema-exclude";
+
+    /// <summary>The annotations either of which opts a Deployment in.</summary>
+    public static IReadOnlyList<string> OptIns { get; } = [Migrations, Schema];
+
     /// <summary>Written by Gatekeeper on the pod template (and so on every pod): the plan hash the pods need applied.</summary>
     public const string Plan = Prefix + "plan";
 
@@ -64,6 +76,6 @@ public static class GatekeeperNames
     public static IReadOnlyList<string> DeploymentAnnotations { get; } =
     [
         Migrations, DatabaseSecret, Format, HistoryTable, Allow, ApprovePlan, DryRun, JobTimeout, PlanSecret,
-        DevDatabaseSecret, Ignore, LockPreflight, Status, Retry,
+        DevDatabaseSecret, Ignore, LockPreflight, Schema, SchemaExclude, Status, Retry,
     ];
 }

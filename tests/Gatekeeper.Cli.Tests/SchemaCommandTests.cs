@@ -44,6 +44,33 @@ public sealed class SchemaCommandTests
         Assert.DoesNotContain(TestUrls.Password(engine), text.Output + sql.Output + sql.Error + json.Output + apply.Output + apply.Error);
     }
 
+    [Theory]
+    [InlineData(DatabaseEngine.Postgres)]
+    [InlineData(DatabaseEngine.MySql)]
+    public async Task Dev_throwaway_plans_in_a_database_of_its_own_on_the_named_server_or_the_targets_with_the_same_hash(DatabaseEngine engine)
+    {
+        await using var live = await TestDatabase.CreateAsync(engine);
+        using var desired = new TempMigrationDirectory(("schema.sql", Schema));
+        string[] onTarget = ["--to", desired.Path, "--url", TestUrls.For(live), "--dev-throwaway"];
+        // A dev URL names the server only; its database part is not used.
+        string[] onDevServer = ["--to", desired.Path, "--url", TestUrls.For(live), "--dev-throwaway", "--dev-url", TestUrls.For(live)];
+
+        var plan = await CliRun.InvokeAsync(["schema", "plan", .. onTarget, "--output", "json"]);
+        var hash = JsonNode.Parse(plan.Output)!["plan"]!.GetValue<string>();
+        var sameOnDevServer = await CliRun.InvokeAsync(["schema", "plan", .. onDevServer, "--output", "json"]);
+        var apply = await CliRun.InvokeAsync(["schema", "apply", .. onDevServer, "--expect-plan", hash]);
+        var after = await CliRun.InvokeAsync(["schema", "plan", .. onTarget, "--output", "sql"]);
+
+        Assert.True(plan.ExitCode == 0, plan.Output + plan.Error);
+        Assert.Equal(hash, JsonNode.Parse(sameOnDevServer.Output)!["plan"]!.GetValue<string>());
+        Assert.True(apply.ExitCode == 0, apply.Output + apply.Error);
+        Assert.Contains($"dev       a throwaway database on {live.Url.Endpoint}, dropped afterwards", apply.Output, StringComparison.Ordinal);
+        Assert.Equal((0, string.Empty), (after.ExitCode, after.Output));
+        Assert.Equal(2, await live.CountAsync(engine == DatabaseEngine.Postgres
+            ? "SELECT count(*) FROM pg_indexes WHERE tablename = 'users'"
+            : "SELECT count(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'users'"));
+    }
+
     [Fact]
     public async Task A_destructive_plan_is_blocked_with_exit_1_until_allowed_or_approved_by_its_hash()
     {

@@ -108,4 +108,25 @@ internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlEngine 
             ("ok", success),
             ("e", error));
     }
+
+    /// <summary>The last apply that succeeded (null when there was none or the table does not exist): what the database was last made to match.</summary>
+    public async Task<DeclarativeApply?> ReadLastAppliedAsync(DbSession session, CancellationToken cancellationToken)
+    {
+        var sql = Engine.ColumnNamesQuery(Table.Schema is not null ? "@schema" : Engine.CurrentSchemaExpression);
+        var columns = Table.Schema is not null
+            ? await session.QueryAsync(sql, r => r.GetString(0), cancellationToken, ("table", Table.Name), ("schema", Table.Schema)).ConfigureAwait(false)
+            : await session.QueryAsync(sql, r => r.GetString(0), cancellationToken, ("table", Table.Name)).ConfigureAwait(false);
+        if (columns.Count == 0)
+        {
+            return null;
+        }
+
+        var rows = await ReadOwnRowsAsync(session, cancellationToken).ConfigureAwait(false);
+        return rows.Applied.LastOrDefault(row => row.Failure is null) is { } last
+            ? new DeclarativeApply(last.Id, last.Checksum ?? string.Empty, last.AppliedAt)
+            : null;
+    }
 }
+
+/// <summary>One recorded declarative apply: the plan applied, the desired state it made the database match, and when.</summary>
+public sealed record DeclarativeApply(string PlanHash, string DesiredHash, DateTimeOffset? AppliedAt);

@@ -3,6 +3,8 @@ using Gatekeeper.Databases.Execution;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ThrowawayDatabase = Gatekeeper.Databases.DevDatabase.ThrowawayDatabase;
+using ThrowawayDatabaseOptions = Gatekeeper.Databases.DevDatabase.ThrowawayDatabaseOptions;
 
 namespace Gatekeeper.Databases.Schema;
 
@@ -60,6 +62,67 @@ public sealed record DeclarativeRunnerOptions
     public MigrationDatabaseOptions Database { get; init; } = new();
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// When true, the dev URL names a server, not a database: each plan creates a throwaway database there
+    /// (<see cref="ThrowawayDatabase"/>, the dry-run's kind), loads the desired state into it and drops it.
+    /// The credential needs the right to create databases; nothing has to be prepared or kept empty.
+    /// </summary>
+    public bool DevThrowaway { get; init; }
+
+    /// <summary>Desired states already normalised by a dev server (the webhook plans the same files on every admission).</summary>
+    public DesiredModelCache? DesiredModels { get; init; }
+}
+
+/// <summary>
+/// The desired state as a dev server normalised it, by the files' hash and what the server normalises with (its flavor,
+/// and on MySQL the default charset and collation). The load is deterministic for those, so a second plan of the same
+/// files skips the dev database and only reads the live catalog and diffs. Bounded; the oldest entry goes first.
+/// </summary>
+public sealed class DesiredModelCache(int capacity = 32)
+{
+    private readonly Dictionary<string, SchemaModel> _models = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+    private readonly Lock _gate = new();
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _models.Count;
+            }
+        }
+    }
+
+    internal static string Key(DesiredSchema desired, LiveServerFacts live) =>
+        $"{desired.Hash}\n{live.ServerFlavor}\n{live.DefaultCharset}\n{live.DefaultCollation}";
+
+    internal bool TryGet(string key, out SchemaModel model)
+    {
+        lock (_gate)
+        {
+            return _models.TryGetValue(key, out model!);
+        }
+    }
+
+    internal void Add(string key, SchemaModel model)
+    {
+        lock (_gate)
+        {
+            if (!_models.TryAdd(key, model))
+            {
+                return;
+            }
+
+            _order.Enqueue(key);
+            while (_models.Count > capacity && _order.TryDequeue(out var oldest))
+            {
+                _models.Remove(oldest);
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -85,7 +148,7 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
         var (current, live) = await ReadLiveAsync(cancellationToken).ConfigureAwait(false);
         var readLive = time.GetElapsedTime(started);
 
-        var load = await DevDatabase.LoadAsync(dev, desired, live, cancellationToken, time).ConfigureAwait(false);
+        var load = await LoadDesiredAsync(desired, live, cancellationToken).ConfigureAwait(false);
         if (load.Failure is not null)
         {
             return new DeclarativePlanResult(null, load.Failure, new DeclarativePlanTimings(readLive, load.Elapsed, TimeSpan.Zero), live, load.Warnings);
@@ -96,6 +159,59 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
         var timings = new DeclarativePlanTimings(readLive, load.Elapsed, time.GetElapsedTime(diffStarted));
         Log.SchemaPlanned(_logger, Label, plan.Changes.Count, plan.Hash, (long)timings.Total.TotalMilliseconds);
         return new DeclarativePlanResult(plan, null, timings, live, load.Warnings);
+    }
+
+    /// <summary>
+    /// The desired state as the dev server normalises it: from the cache when the same files were loaded on a server of
+    /// the same kind, else loaded into the dev database or a throwaway database on the dev server.
+    /// </summary>
+    private async Task<DesiredSchemaLoad> LoadDesiredAsync(DesiredSchema desired, LiveServerFacts live, CancellationToken cancellationToken)
+    {
+        var time = _options.TimeProvider;
+        var key = DesiredModelCache.Key(desired, live);
+        if (_options.DesiredModels?.TryGet(key, out var known) == true)
+        {
+            return new DesiredSchemaLoad(known, null, TimeSpan.Zero, []);
+        }
+
+        DesiredSchemaLoad load;
+        if (_options.DevThrowaway)
+        {
+            var started = time.GetTimestamp();
+            await using var throwaway = await ThrowawayDatabase.CreateAsync(
+                dev, ThrowawayDatabase.NewName(time), new ThrowawayDatabaseOptions(live.DefaultCharset, live.DefaultCollation),
+                time, _logger, cancellationToken).ConfigureAwait(false);
+            load = await DevDatabase.LoadAsync(throwaway.Url, desired, live, cancellationToken, time).ConfigureAwait(false);
+            load = load with { Elapsed = time.GetElapsedTime(started) };
+        }
+        else
+        {
+            load = await DevDatabase.LoadAsync(dev, desired, live, cancellationToken, time).ConfigureAwait(false);
+        }
+
+        if (load.Model is { } model)
+        {
+            _options.DesiredModels?.Add(key, model);
+        }
+
+        return load;
+    }
+
+    /// <summary>
+    /// The last apply recorded in the declarative history (null when none, or the table does not exist yet): what the
+    /// database was last made to match, so a difference from the same desired state is drift, not a change.
+    /// </summary>
+    public async Task<DeclarativeApply?> ReadLastAppliedAsync(CancellationToken cancellationToken)
+    {
+        await using var session = await OpenAsync(target, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await new DeclarativeHistoryTable(_options.HistoryTable, target.SqlEngine).ReadLastAppliedAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
+        {
+            throw new DatabaseException(error.Kind, $"could not read {_options.HistoryTable} of {Label}: {error.ServerMessage}", error.ServerCode, ex);
+        }
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ public static partial class MigrationAnnotationParser
 {
     /// <summary>True when the object opted in; anything else is admitted at once.</summary>
     public static bool IsOptedIn(IReadOnlyDictionary<string, string>? annotations) =>
-        annotations is not null && annotations.ContainsKey(GatekeeperNames.Migrations);
+        annotations is not null && (annotations.ContainsKey(GatekeeperNames.Migrations) || annotations.ContainsKey(GatekeeperNames.Schema));
 
     public static MigrationAnnotationsParseResult Parse(IReadOnlyDictionary<string, string>? annotations)
     {
@@ -30,7 +30,31 @@ public static partial class MigrationAnnotationParser
             }
         }
 
-        var migrations = ParseMigrations(Value(annotations, GatekeeperNames.Migrations), problems);
+        // Exactly one source: migration files (versioned) or a desired schema (declarative).
+        var declarative = annotations.ContainsKey(GatekeeperNames.Schema);
+        if (declarative && annotations.ContainsKey(GatekeeperNames.Migrations))
+        {
+            problems.Add(new(GatekeeperNames.Schema,
+                $"annotations {GatekeeperNames.Migrations} and {GatekeeperNames.Schema} are both set; a Deployment runs migration files or a desired schema, not both: remove one"));
+        }
+
+        var sourceAnnotation = declarative ? GatekeeperNames.Schema : GatekeeperNames.Migrations;
+        var migrations = ParseMigrations(sourceAnnotation, Value(annotations, sourceAnnotation), problems);
+        var schemaExclude = ParseSchemaExclude(Value(annotations, GatekeeperNames.SchemaExclude), problems);
+        if (declarative)
+        {
+            foreach (var versionedOnly in new[] { GatekeeperNames.Format, GatekeeperNames.HistoryTable, GatekeeperNames.Ignore })
+            {
+                if (annotations.ContainsKey(versionedOnly))
+                {
+                    warnings.Add($"annotation {versionedOnly} applies to migration files and is ignored with {GatekeeperNames.Schema} (declarative applies are recorded in gatekeeper_declarative_history)");
+                }
+            }
+        }
+        else if (annotations.ContainsKey(GatekeeperNames.SchemaExclude))
+        {
+            warnings.Add($"annotation {GatekeeperNames.SchemaExclude} applies to {GatekeeperNames.Schema} and is ignored with {GatekeeperNames.Migrations}");
+        }
         var databaseSecret = ParseSecret(GatekeeperNames.DatabaseSecret, Value(annotations, GatekeeperNames.DatabaseSecret), required: true, problems);
         var planSecret = ParseSecret(GatekeeperNames.PlanSecret, Value(annotations, GatekeeperNames.PlanSecret), required: false, problems);
         var devSecret = ParseSecret(GatekeeperNames.DevDatabaseSecret, Value(annotations, GatekeeperNames.DevDatabaseSecret), required: false, problems);
@@ -49,16 +73,21 @@ public static partial class MigrationAnnotationParser
         }
 
         var parsed = new MigrationAnnotations(
-            migrations!, databaseSecret!, format, historyTable, allow, approved, dryRun, jobTimeout, planSecret, devSecret) { Ignore = ignore, LockPreflight = lockPreflight };
+            migrations!, databaseSecret!, format, historyTable, allow, approved, dryRun, jobTimeout, planSecret, devSecret)
+        {
+            Ignore = ignore,
+            LockPreflight = lockPreflight,
+            Declarative = declarative,
+            SchemaExclude = schemaExclude,
+        };
         return new MigrationAnnotationsParseResult(parsed, [], warnings);
     }
 
     private static string? Value(IReadOnlyDictionary<string, string> annotations, string key) =>
         annotations.TryGetValue(key, out var value) ? value : null;
 
-    private static ConfigMapSelection? ParseMigrations(string? value, List<AnnotationProblem> problems)
+    private static ConfigMapSelection? ParseMigrations(string annotation, string? value, List<AnnotationProblem> problems)
     {
-        const string annotation = GatekeeperNames.Migrations;
         if (value is null || value.Trim().Length == 0)
         {
             problems.Add(new(annotation, $"annotation {annotation} is empty; set it to a ConfigMap name, a comma list of names, or selector:<label selector>"));
@@ -95,6 +124,27 @@ public static partial class MigrationAnnotationParser
         }
 
         return new ConfigMapSelection(names, null);
+    }
+
+    private static IReadOnlyList<string> ParseSchemaExclude(string? value, List<AnnotationProblem> problems)
+    {
+        if (value is null)
+        {
+            return [];
+        }
+
+        var patterns = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var pattern in patterns)
+        {
+            if (!ExcludePattern().IsMatch(pattern))
+            {
+                problems.Add(new(GatekeeperNames.SchemaExclude,
+                    $"annotation {GatekeeperNames.SchemaExclude} value \"{value}\" contains \"{pattern}\", which is not a pattern (name or schema.name; letters, digits, '_', '$', '*' and '?')"));
+                return [];
+            }
+        }
+
+        return patterns;
     }
 
     private static SecretKeyReference? ParseSecret(string annotation, string? value, bool required, List<AnnotationProblem> problems)
@@ -322,6 +372,9 @@ public static partial class MigrationAnnotationParser
 
     [GeneratedRegex(@"^[A-Za-z0-9][-A-Za-z0-9_]*$")]
     private static partial Regex RuleIdPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_$*?-]+(\.[A-Za-z0-9_$*?-]+)?$")]
+    private static partial Regex ExcludePattern();
 
     // Equality-based requirements (k=v, k==v, k!=v, k, !k) and set-based ones (k in (a,b), k notin (a)),
     // comma separated: the forms the API server's labelSelector accepts.

@@ -67,6 +67,18 @@ public sealed record MigrationAnnotations(
 
     /// <summary>The credential the webhook uses to plan and dry-run: <see cref="PlanSecret"/> when set.</summary>
     public SecretKeyReference PlanningSecret => PlanSecret ?? DatabaseSecret;
+
+    /// <summary>
+    /// Declarative mode (<c>gatekeeper.dev/schema</c>): <see cref="Migrations"/> then names the ConfigMaps holding the
+    /// desired schema, and the plan is the difference between it and the live database.
+    /// </summary>
+    public bool Declarative { get; init; }
+
+    /// <summary>Declarative mode: the <c>gatekeeper.dev/schema-exclude</c> patterns (objects another tool owns).</summary>
+    public IReadOnlyList<string> SchemaExclude { get; init; } = [];
+
+    /// <summary>The annotation that names the source ConfigMaps, for messages.</summary>
+    public string SourceAnnotation => Declarative ? GatekeeperNames.Schema : GatekeeperNames.Migrations;
 }
 
 /// <summary>One annotation that cannot be used, with a sentence naming it and its value.</summary>

@@ -24,7 +24,7 @@ public sealed record DeploymentFacts(
     public string? JobName => Plan is null ? null : MigrationJobNames.For(Name, Plan, Retry, TemplateFingerprint);
 
     public static bool IsOptedIn(V1Deployment deployment) =>
-        deployment?.Metadata?.Annotations?.ContainsKey(GatekeeperNames.Migrations) == true;
+        deployment?.Metadata?.Annotations is { } annotations && GatekeeperNames.OptIns.Any(annotations.ContainsKey);
 
     public static DeploymentFacts From(V1Deployment deployment)
     {

@@ -62,6 +62,20 @@ public sealed record MigrationJobRequest(
 {
     /// <summary>The <c>gatekeeper.dev/ignore</c> patterns: the runner leaves out the files the webhook left out.</summary>
     public IReadOnlyList<string> Ignore { get; init; } = [];
+
+    /// <summary>
+    /// Declarative mode (<c>gatekeeper.dev/schema</c>): the ConfigMaps hold the desired schema and the Job runs
+    /// <c>gatekeeper schema apply --expect-plan</c>, which plans again under the lock and applies only the admitted plan.
+    /// </summary>
+    public bool Declarative { get; init; }
+
+    /// <summary>Declarative mode: the <c>gatekeeper.dev/schema-exclude</c> patterns, passed as <c>--exclude</c>.</summary>
+    public IReadOnlyList<string> SchemaExclude { get; init; } = [];
+
+    /// <summary>Declarative mode: the Secret (and key) of <c>gatekeeper.dev/dev-database-secret</c>, the server the desired state is loaded on.</summary>
+    public string? DevSecretName { get; init; }
+
+    public string? DevSecretKey { get; init; }
 }
 
 /// <summary>
@@ -74,6 +88,8 @@ public static class MigrationJobBuilder
     public const string MigrationsDirectory = "/migrations";
     public const string DatabaseDirectory = "/var/run/gatekeeper/db";
     public const string DatabaseUrlFile = DatabaseDirectory + "/url";
+    public const string DevDatabaseDirectory = "/var/run/gatekeeper/dev";
+    public const string DevDatabaseUrlFile = DevDatabaseDirectory + "/url";
     public const string ManagedBy = "gatekeeper";
 
     public static V1Job Build(MigrationJobRequest request, MigrationJobSettings settings)
@@ -171,6 +187,11 @@ public static class MigrationJobBuilder
     public static IReadOnlyList<string> Arguments(MigrationJobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Declarative)
+        {
+            return DeclarativeArguments(request);
+        }
+
         var arguments = new List<string>
         {
             "migrate",
@@ -220,6 +241,36 @@ public static class MigrationJobBuilder
         return limits;
     }
 
+    /// <summary>
+    /// <c>schema apply</c> with the plan the webhook admitted: the same desired state, loaded the same way (a throwaway
+    /// database on the dev server, or on the database's own server without one), and the same exclusions, so the plan
+    /// made under the lock is the admitted one or nothing is applied.
+    /// </summary>
+    private static List<string> DeclarativeArguments(MigrationJobRequest request)
+    {
+        var arguments = new List<string>
+        {
+            "schema", "apply",
+            "--to", MigrationsDirectory,
+            "--url-file", DatabaseUrlFile,
+            "--expect-plan", request.Plan,
+            "--dev-throwaway",
+        };
+        if (request.DevSecretName is not null)
+        {
+            arguments.Add("--dev-url-file");
+            arguments.Add(DevDatabaseUrlFile);
+        }
+
+        foreach (var pattern in request.SchemaExclude)
+        {
+            arguments.Add("--exclude");
+            arguments.Add(pattern);
+        }
+
+        return arguments;
+    }
+
     private static V1PodSpec PodSpec(MigrationJobRequest request, MigrationJobSettings settings) => new()
     {
         RestartPolicy = "Never",
@@ -267,16 +318,32 @@ public static class MigrationJobBuilder
                     Capabilities = new V1Capabilities { Drop = ["ALL"] },
                     SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
                 },
-                VolumeMounts =
-                [
-                    new V1VolumeMount { Name = "migrations", MountPath = MigrationsDirectory, ReadOnlyProperty = true },
-                    new V1VolumeMount { Name = "database-url", MountPath = DatabaseDirectory, ReadOnlyProperty = true },
-                    new V1VolumeMount { Name = "tmp", MountPath = "/tmp" },
-                ],
+                VolumeMounts = VolumeMounts(request),
             },
         ],
-        Volumes =
-        [
+        Volumes = Volumes(request),
+    };
+
+    private static List<V1VolumeMount> VolumeMounts(MigrationJobRequest request)
+    {
+        var mounts = new List<V1VolumeMount>
+        {
+            new() { Name = "migrations", MountPath = MigrationsDirectory, ReadOnlyProperty = true },
+            new() { Name = "database-url", MountPath = DatabaseDirectory, ReadOnlyProperty = true },
+            new() { Name = "tmp", MountPath = "/tmp" },
+        };
+        if (request.Declarative && request.DevSecretName is not null)
+        {
+            mounts.Add(new V1VolumeMount { Name = "dev-database-url", MountPath = DevDatabaseDirectory, ReadOnlyProperty = true });
+        }
+
+        return mounts;
+    }
+
+    private static List<V1Volume> Volumes(MigrationJobRequest request)
+    {
+        var volumes = new List<V1Volume>
+        {
             new V1Volume
             {
                 Name = "migrations",
@@ -299,8 +366,23 @@ public static class MigrationJobBuilder
                 },
             },
             new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("64Mi") } },
-        ],
-    };
+        };
+        if (request.Declarative && request.DevSecretName is { } devSecret)
+        {
+            volumes.Add(new V1Volume
+            {
+                Name = "dev-database-url",
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = devSecret,
+                    DefaultMode = Octal("0440"),
+                    Items = [new V1KeyToPath { Key = request.DevSecretKey ?? "url", Path = "url" }],
+                },
+            });
+        }
+
+        return volumes;
+    }
 
     private static int Octal(string mode) => Convert.ToInt32(mode, 8);
 }

@@ -43,16 +43,30 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         var plan = deployment.Plan ?? throw new ArgumentException("the Deployment has no plan", nameof(deployment));
         var ns = deployment.Namespace;
 
-        var configMaps = await ConfigMapNamesAsync(ns, annotations.Migrations, cancellationToken).ConfigureAwait(false);
+        var configMaps = await ConfigMapNamesAsync(ns, annotations.Migrations, annotations.SourceAnnotation, cancellationToken).ConfigureAwait(false);
         if (configMaps.Problem is { } sourceProblem)
         {
             return LaunchOutcome.Blocked(StatusReasons.SourceInvalid, sourceProblem);
         }
 
-        var secretKey = await SecretKeyAsync(ns, annotations.DatabaseSecret, cancellationToken).ConfigureAwait(false);
+        var secretKey = await SecretKeyAsync(ns, annotations.DatabaseSecret, GatekeeperNames.DatabaseSecret, cancellationToken).ConfigureAwait(false);
         if (secretKey.Problem is { } secretProblem)
         {
             return LaunchOutcome.Blocked(StatusReasons.SecretInvalid, secretProblem);
+        }
+
+        // Declarative mode: the Job plans again under the lock, loading the desired state on the dev server (a throwaway
+        // database there, or on the database's own server without one), so it mounts that Secret too.
+        string? devKey = null;
+        if (annotations.Declarative && annotations.DevDatabaseSecret is { } devSecret)
+        {
+            var dev = await SecretKeyAsync(ns, devSecret, GatekeeperNames.DevDatabaseSecret, cancellationToken).ConfigureAwait(false);
+            if (dev.Problem is { } devProblem)
+            {
+                return LaunchOutcome.Blocked(StatusReasons.SecretInvalid, devProblem);
+            }
+
+            devKey = dev.Key;
         }
 
         var request = new MigrationJobRequest(
@@ -61,6 +75,10 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
             signer.Sign(ns, deployment.Uid, plan, deployment.JobName!))
         {
             Ignore = annotations.Ignore,
+            Declarative = annotations.Declarative,
+            SchemaExclude = annotations.SchemaExclude,
+            DevSecretName = devKey is null ? null : annotations.DevDatabaseSecret!.Name,
+            DevSecretKey = devKey,
         };
         var job = MigrationJobBuilder.Build(request, settings);
         try
@@ -104,7 +122,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         return ended is null ? null : FailureMessages.Clean(ended.Message);
     }
 
-    private async Task<(IReadOnlyList<string> Names, string? Problem)> ConfigMapNamesAsync(string ns, ConfigMapSelection selection, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<string> Names, string? Problem)> ConfigMapNamesAsync(string ns, ConfigMapSelection selection, string annotation, CancellationToken cancellationToken)
     {
         try
         {
@@ -113,7 +131,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
                 var list = await kubernetes.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var names = list.Items.Select(c => c.Metadata.Name).Order(StringComparer.Ordinal).ToList();
                 return names.Count == 0
-                    ? ([], $"no ConfigMap in namespace {ns} matches selector {selector} (annotation {GatekeeperNames.Migrations})")
+                    ? ([], $"no ConfigMap in namespace {ns} matches selector {selector} (annotation {annotation})")
                     : (names, null);
             }
 
@@ -125,7 +143,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
                 }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
                 {
-                    return ([], $"ConfigMap {ns}/{name} named by annotation {GatekeeperNames.Migrations} does not exist");
+                    return ([], $"ConfigMap {ns}/{name} named by annotation {annotation} does not exist");
                 }
             }
 
@@ -137,7 +155,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         }
     }
 
-    private async Task<(string? Key, string? Problem)> SecretKeyAsync(string ns, SecretKeyReference reference, CancellationToken cancellationToken)
+    private async Task<(string? Key, string? Problem)> SecretKeyAsync(string ns, SecretKeyReference reference, string annotation, CancellationToken cancellationToken)
     {
         V1Secret secret;
         try
@@ -146,7 +164,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            return (null, $"Secret {ns}/{reference.Name} named by annotation {GatekeeperNames.DatabaseSecret} does not exist");
+            return (null, $"Secret {ns}/{reference.Name} named by annotation {annotation} does not exist");
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
         {
@@ -168,7 +186,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         }
 
         return (null, reference.Key is null
-            ? $"Secret {ns}/{reference.Name} has no non-empty key url or uri; name the key with {GatekeeperNames.DatabaseSecret}: {reference.Name}/<key>"
-            : $"Secret {ns}/{reference.Name} has no non-empty key {reference.Key} (annotation {GatekeeperNames.DatabaseSecret})");
+            ? $"Secret {ns}/{reference.Name} has no non-empty key url or uri; name the key with {annotation}: {reference.Name}/<key>"
+            : $"Secret {ns}/{reference.Name} has no non-empty key {reference.Key} (annotation {annotation})");
     }
 }

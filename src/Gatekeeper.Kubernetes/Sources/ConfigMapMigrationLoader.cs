@@ -30,7 +30,11 @@ public sealed record ConfigMapLoadResult(LoadedMigrationFiles? Files, string? Pr
 /// </summary>
 public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
 {
-    public async Task<ConfigMapLoadResult> LoadAsync(string @namespace, ConfigMapSelection selection, CancellationToken cancellationToken)
+    public Task<ConfigMapLoadResult> LoadAsync(string @namespace, ConfigMapSelection selection, CancellationToken cancellationToken) =>
+        LoadAsync(@namespace, selection, GatekeeperNames.Migrations, cancellationToken);
+
+    /// <param name="annotation">The annotation that named the ConfigMaps (<c>gatekeeper.dev/migrations</c> or <c>gatekeeper.dev/schema</c>), for messages.</param>
+    public async Task<ConfigMapLoadResult> LoadAsync(string @namespace, ConfigMapSelection selection, string annotation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selection);
         var configMaps = new List<V1ConfigMap>();
@@ -45,12 +49,12 @@ public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
             {
                 return ConfigMapLoadResult.Failed(e.Response.StatusCode == HttpStatusCode.Forbidden
                     ? $"Gatekeeper may not list ConfigMaps in namespace {@namespace} (forbidden); grant it list on configmaps"
-                    : $"the API server rejected the label selector \"{selector}\" of annotation {GatekeeperNames.Migrations}");
+                    : $"the API server rejected the label selector \"{selector}\" of annotation {annotation}");
             }
 
             if (list.Items.Count == 0)
             {
-                return ConfigMapLoadResult.Failed($"no ConfigMap in namespace {@namespace} matches selector {selector} (annotation {GatekeeperNames.Migrations})");
+                return ConfigMapLoadResult.Failed($"no ConfigMap in namespace {@namespace} matches selector {selector} (annotation {annotation})");
             }
 
             configMaps.AddRange(list.Items.OrderBy(c => c.Metadata.Name, StringComparer.Ordinal));
@@ -65,7 +69,7 @@ public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
                 }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
                 {
-                    return ConfigMapLoadResult.Failed($"ConfigMap {@namespace}/{name} named by annotation {GatekeeperNames.Migrations} does not exist");
+                    return ConfigMapLoadResult.Failed($"ConfigMap {@namespace}/{name} named by annotation {annotation} does not exist");
                 }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
                 {

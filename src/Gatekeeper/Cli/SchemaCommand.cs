@@ -50,7 +50,8 @@ internal static class SchemaCommand
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var resolved = await inputs.ResolveAsync(parse, cancellationToken);
-            var runner = new DeclarativeSchemaRunner(resolved.Target, resolved.Dev, resolved.Exclusions);
+            var runner = new DeclarativeSchemaRunner(resolved.Target, resolved.Dev, resolved.Exclusions,
+                new DeclarativeRunnerOptions { DevThrowaway = resolved.DevThrowaway });
             var planned = await UsingDevDatabase(() => runner.PlanAsync(resolved.Desired, cancellationToken));
             var plan = planned.Plan ?? throw LoadFailed(resolved, planned.LoadFailure!);
             var (live, schemaProblem) = plan.IsEmpty ? (null, null) : await ReadLiveStatisticsAsync(resolved, cancellationToken);
@@ -146,7 +147,7 @@ internal static class SchemaCommand
                 // Row estimates and the server version only tune the lint; reading them before the lock keeps the lock short.
                 var (live, schemaProblem) = await ReadLiveStatisticsAsync(resolved, cancellationToken);
                 var runner = new DeclarativeSchemaRunner(resolved.Target, resolved.Dev, resolved.Exclusions,
-                    new DeclarativeRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout) });
+                    new DeclarativeRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout), DevThrowaway = resolved.DevThrowaway });
                 LintReport? lint = null;
                 PlanVerdict? verdict = null;
                 var result = await UsingDevDatabase(() => runner.ApplyAsync(resolved.Desired, plan =>
@@ -220,7 +221,7 @@ internal static class SchemaCommand
     }
 
     private static CommandLineError LoadFailed(SchemaInputs resolved, DesiredSchemaLoadFailure failure) =>
-        new($"the desired state does not load into the dev database {resolved.Dev.Database} at {resolved.Dev.Endpoint}: {failure}" +
+        new($"the desired state does not load into {resolved.DevDescription}: {failure}" +
             $"{Environment.NewLine}  statement: {DryRunRenderer.OneLine(failure.Statement)}");
 
     /// <summary>The generated statements, linted as the migration file they are (size-dependent findings read the live row estimates).</summary>

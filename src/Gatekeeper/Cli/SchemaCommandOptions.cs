@@ -50,6 +50,12 @@ internal sealed class SchemaCommandOptions
         HelpName = "FILE",
     };
 
+    private readonly Option<bool> _devThrowaway = new("--dev-throwaway")
+    {
+        Description = "Treat --dev-url as a server, not a database: create a throwaway database there for each plan and drop it afterwards " +
+                      "(without --dev-url, on --url's own server). Needs the right to create databases; what the migration Job uses in the cluster.",
+    };
+
     private readonly Option<string[]> _exclude = new("--exclude")
     {
         Description = "Objects another tool owns, left alone on both sides: name or schema.name, * and ? as wildcards; repeat or comma-separate. " +
@@ -65,6 +71,7 @@ internal sealed class SchemaCommandOptions
         command.Options.Add(_urlFile);
         command.Options.Add(_devUrl);
         command.Options.Add(_devUrlFile);
+        command.Options.Add(_devThrowaway);
         command.Options.Add(_exclude);
     }
 
@@ -87,7 +94,8 @@ internal sealed class SchemaCommandOptions
                 (read.Problems.Count > 20 ? $"{Environment.NewLine}  … and {read.Problems.Count - 20} more" : string.Empty));
         }
 
-        var devText = ResolveDevUrl(parse.GetValue(_devUrl), parse.GetValue(_devUrlFile));
+        var throwaway = parse.GetValue(_devThrowaway);
+        var devText = ResolveDevUrl(parse.GetValue(_devUrl), parse.GetValue(_devUrlFile), throwaway ? targetText : null);
         if (!DatabaseUrl.TryParse(devText, out var dev, out var devError))
         {
             throw new CommandLineError($"--dev-url: {devError}");
@@ -98,17 +106,18 @@ internal sealed class SchemaCommandOptions
             throw new CommandLineError($"--dev-url is a {dev.SqlEngine.DisplayName} database but --url a {target.SqlEngine.DisplayName} one; the dev database must be the same engine and version");
         }
 
-        if (dev.Host == target.Host && dev.Port == target.Port && dev.Database == target.Database)
+        if (!throwaway && dev.Host == target.Host && dev.Port == target.Port && dev.Database == target.Database)
         {
             throw new CommandLineError($"--dev-url names the database itself ({target.Database} at {target.Endpoint}); the dev database must be an empty one of its own");
         }
 
         var patterns = (parse.GetValue(_exclude) ?? []).SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         var exclusions = SchemaExclusions.Parse(patterns, target.Dialect, out var excludeError) ?? throw new CommandLineError(excludeError!);
-        return new SchemaInputs(read.Schema!, source, target, dev, exclusions);
+        return new SchemaInputs(read.Schema!, source, target, dev, exclusions) { DevThrowaway = throwaway };
     }
 
-    private static string ResolveDevUrl(string? url, FileInfo? file)
+    /// <param name="fallback">The target's URL when a throwaway database may be made on its server; null when a dev database is required.</param>
+    private static string ResolveDevUrl(string? url, FileInfo? file, string? fallback)
     {
         if (!string.IsNullOrWhiteSpace(url))
         {
@@ -129,7 +138,7 @@ internal sealed class SchemaCommandOptions
         var fromEnvironment = Environment.GetEnvironmentVariable(DevDatabaseUrlVariable);
         return !string.IsNullOrWhiteSpace(fromEnvironment)
             ? fromEnvironment.Trim()
-            : throw new CommandLineError($"no dev database: pass --dev-url or --dev-url-file, or set {DevDatabaseUrlVariable} (an empty database on a server like the target's)");
+            : fallback ?? throw new CommandLineError($"no dev database: pass --dev-url or --dev-url-file, or set {DevDatabaseUrlVariable} (an empty database on a server like the target's)");
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -186,4 +195,11 @@ internal sealed class SchemaCommandOptions
 }
 
 /// <summary>A checked desired state, where it came from, and the databases it is planned against.</summary>
-internal sealed record SchemaInputs(DesiredSchema Desired, string Source, DatabaseUrl Target, DatabaseUrl Dev, SchemaExclusions Exclusions);
+internal sealed record SchemaInputs(DesiredSchema Desired, string Source, DatabaseUrl Target, DatabaseUrl Dev, SchemaExclusions Exclusions)
+{
+    /// <summary><see cref="Dev"/> names a server where each plan makes a throwaway database (<c>--dev-throwaway</c>).</summary>
+    public bool DevThrowaway { get; init; }
+
+    /// <summary>Where the desired state is loaded, for messages.</summary>
+    public string DevDescription => DevThrowaway ? $"a throwaway database on {Dev.Endpoint}" : $"the dev database {Dev.Database} at {Dev.Endpoint}";
+}

@@ -21,7 +21,9 @@ internal static class SchemaPlanRenderer
         output.WriteLine($"desired   {desired.Describe(inputs.Source)}: {loaded} statement{Plural(loaded)} loaded" +
                          (skipped.Count > 0 ? $", {skipped.Count} left out ({string.Join(", ", skipped.Select(s => s.Reason).Distinct(StringComparer.Ordinal))})" : string.Empty) +
                          $", sha256 {PlanJudge.Short(desired.Hash)}");
-        output.WriteLine($"dev       {inputs.Dev.Redacted} ({planned.Live.ServerFlavor})");
+        output.WriteLine(inputs.DevThrowaway
+            ? $"dev       a throwaway database on {inputs.Dev.Endpoint}, dropped afterwards ({planned.Live.ServerFlavor})"
+            : $"dev       {inputs.Dev.Redacted} ({planned.Live.ServerFlavor})");
         output.WriteLine($"timing    read database {Durations.Format(planned.Timings.ReadLive)}, load desired state {Durations.Format(planned.Timings.LoadDesired)}, diff {Durations.Format(planned.Timings.Diff)}");
         if (inputs.Exclusions.Patterns.Count > 0)
         {
@@ -95,7 +97,7 @@ internal static class SchemaPlanRenderer
     public static string Outcome(DeclarativeApplyResult result) => result.Status switch
     {
         DeclarativeApplyStatus.UpToDate => "Nothing to apply: the database matches the desired state.",
-        DeclarativeApplyStatus.Applied => $"Applied {result.Planned!.Plan!.Changes.Count} statement{Plural(result.Planned.Plan.Changes.Count)} in {Durations.Format(result.Elapsed)}; the database matches the desired state.",
+        DeclarativeApplyStatus.Applied => $"Applied {result.Planned!.Plan!.Changes.Count} statement{Plural(result.Planned.Plan.Changes.Count)} of plan {result.Planned.Plan.Hash} in {Durations.Format(result.Elapsed)}; the database matches the desired state.",
         DeclarativeApplyStatus.Failed when result.Failure?.Statement is { } statement => $"error: {result.Message}{Environment.NewLine}  statement: {DryRunRenderer.OneLine(statement)}",
         _ => $"Nothing applied: {result.Message}",
     };

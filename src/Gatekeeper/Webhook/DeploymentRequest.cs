@@ -59,7 +59,7 @@ public sealed record DeploymentRequest(
 
         var name = DeploymentObject.Name(obj) ?? request.Name ?? string.Empty;
         return AdmissionResponse.Allow(request.Uid, [
-            $"gatekeeper: {request.Namespace}/{name} does not opt in ({GatekeeperNames.Migrations} is not set): removed the {GatekeeperNames.Plan} and " +
+            $"gatekeeper: {request.Namespace}/{name} does not opt in (neither {GatekeeperNames.Migrations} nor {GatekeeperNames.Schema} is set): removed the {GatekeeperNames.Plan} and " +
             $"{GatekeeperNames.TargetVersion} stamps from its pod template, so its new pods are not held for a migration (this rolls the pods once)",
         ], removal);
     }

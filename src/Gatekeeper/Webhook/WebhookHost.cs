@@ -105,6 +105,7 @@ public static class WebhookHost
         services.AddSingleton<IPlanningDatabase, EnginePlanningDatabase>();
         services.AddSingleton<PlanCache>();
         services.AddSingleton<DeploymentGates>();
+        services.AddSingleton<DeclarativeRolloutPlanner>();
         services.AddSingleton<RolloutPlanner>();
         services.AddSingleton<PlanReviewer>();
         services.AddSingleton<DeploymentDecisionRecorder>();

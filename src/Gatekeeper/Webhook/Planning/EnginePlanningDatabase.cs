@@ -1,9 +1,11 @@
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
+using Gatekeeper.Core.Schema;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.History;
 using Gatekeeper.Databases.Preflight;
+using Gatekeeper.Databases.Schema;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
 using Microsoft.Extensions.Logging;
@@ -17,6 +19,9 @@ namespace Gatekeeper.Webhook.Planning;
 /// </summary>
 public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimeProvider timeProvider, DatabaseConnectionPools pools) : IPlanningDatabase
 {
+    // Every admission of a declarative Deployment plans the same files again; the dev server's normalisation of them is reused.
+    private readonly DesiredModelCache desiredModels = new();
+
     public DatabaseTargetResult Resolve(SecretValue url, string @namespace, string historyTable, MigrationFormat? format)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -101,10 +106,31 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
         return new PreflightEvidence.Ran(locks, data);
     }
 
+    public async Task<DeclarativePlanning> PlanSchemaAsync(DatabaseTarget target, DatabaseTarget devServer, DesiredSchema desired, SchemaExclusions exclusions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(devServer);
+        // The same pipeline as `gatekeeper schema plan --dev-throwaway` and the Job's `schema apply`, so the hashes agree.
+        var runner = new DeclarativeSchemaRunner(target.Url, devServer.Url, exclusions, new DeclarativeRunnerOptions
+        {
+            DevThrowaway = true,
+            DesiredModels = desiredModels,
+            TimeProvider = timeProvider,
+        }, loggerFactory);
+        var planned = await runner.PlanAsync(desired, cancellationToken).ConfigureAwait(false);
+        var last = planned.Succeeded ? await runner.ReadLastAppliedAsync(cancellationToken).ConfigureAwait(false) : null;
+        return new DeclarativePlanning(planned, last);
+    }
+
     public DatabaseFailure Describe(Exception failure, DatabaseTarget target)
     {
         ArgumentNullException.ThrowIfNull(failure);
         ArgumentNullException.ThrowIfNull(target);
+        if (failure is DevDatabaseException dev)
+        {
+            return new DatabaseFailure(dev.Message, PermissionDenied: false);
+        }
+
         var known = failure as DatabaseException ?? DatabaseErrorClassifier.ForConnection(failure, target.Url);
         var message = known.Kind == DatabaseErrorKind.Unreachable && target.HostQualified
             ? $"{known.Message} (the Secret's host {target.Identity.Host} is looked up as {target.Url.Host}, in the Deployment's namespace as its pods resolve it; " +

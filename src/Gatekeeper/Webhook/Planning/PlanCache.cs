@@ -24,6 +24,9 @@ public sealed class CachedPlan(MigrationDirectory directory, MigrationPlan plan)
 
     public MigrationPlan Plan { get; } = plan;
 
+    /// <summary>Declarative mode: the schema plan <see cref="Plan"/> was made from (judged by <see cref="Core.Schema.SchemaPlanJudge"/>).</summary>
+    public Core.Schema.SchemaPlan? Schema { get; init; }
+
     /// <summary>Only successful dry-runs are kept: a failure may have been the database's mood (a lock), and is retried.</summary>
     public DryRunResult? DryRun
     {

@@ -1,5 +1,6 @@
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Planning;
+using Gatekeeper.Core.Schema;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Annotations;
 using Microsoft.Extensions.Options;
@@ -55,14 +56,18 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
             };
         }
 
-        var verdict = PlanJudge.Judge(evidence);
-        if (verdict.Outcome != PlanVerdictOutcome.DryRunNeeded)
+        var verdict = Judge(rollout, evidence);
+        if (verdict.Outcome == PlanVerdictOutcome.DryRunNeeded)
         {
-            return verdict;
+            verdict = Judge(rollout, evidence with { DryRun = await DryRunAsync(deployment, rollout, mode, deadline, cancellationToken).ConfigureAwait(false) });
         }
 
-        return PlanJudge.Judge(evidence with { DryRun = await DryRunAsync(deployment, rollout, mode, deadline, cancellationToken).ConfigureAwait(false) });
+        return rollout.Warnings.Count == 0 ? verdict : verdict with { Warnings = [.. rollout.Warnings, .. verdict.Warnings] };
     }
+
+    /// <summary>The one verdict; a declarative plan goes through <see cref="SchemaPlanJudge"/>, which blocks what the differ will not express and is otherwise <see cref="PlanJudge"/>.</summary>
+    private static PlanVerdict Judge(PlannedRollout rollout, PlanEvidence evidence) =>
+        rollout.Cached.Schema is { } schema ? SchemaPlanJudge.Judge(schema, evidence) : PlanJudge.Judge(evidence);
 
     /// <summary>
     /// Whether the plan still has to be dry-run. The live dry-run takes the plan's locks on production tables, which a

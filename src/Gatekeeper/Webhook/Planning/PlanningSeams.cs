@@ -1,6 +1,8 @@
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
+using Gatekeeper.Core.Schema;
+using Gatekeeper.Databases.Schema;
 using DatabaseTarget = Gatekeeper.Databases.DatabaseTarget;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
@@ -16,6 +18,9 @@ public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Proble
 /// <summary>Where a dry-run failed and the server's message; <see cref="Notes"/> say what it could not check.</summary>
 /// <param name="Place">How and where it ran, for messages: "on a throwaway copy of the schema on dev-db:5432".</param>
 public sealed record DryRunResult(bool Succeeded, string? FailedAt, string? Message, IReadOnlyList<string> Notes, TimeSpan Elapsed, string Place);
+
+/// <summary>A declarative plan (or where the desired state failed to load) and the last apply recorded (null: none yet).</summary>
+public sealed record DeclarativePlanning(DeclarativePlanResult Planned, DeclarativeApply? LastApplied);
 
 /// <summary>Why a database call failed, in one sentence; a permission error is configuration, never an outage.</summary>
 public sealed record DatabaseFailure(string Message, bool PermissionDenied);
@@ -50,6 +55,13 @@ public interface IPlanningDatabase
     /// A right the credential lacks is a note in the result, not a failure.
     /// </summary>
     Task<PreflightEvidence.Ran> PreflightAsync(DatabaseTarget target, MigrationPlan plan, TimeSpan minimumAge, TimeSpan budget, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Declarative mode: the plan that makes <paramref name="target"/> match <paramref name="desired"/>, the desired state
+    /// loaded into a throwaway database on <paramref name="devServer"/> (the dev database server, or the target's own),
+    /// and the last apply on record, which tells drift from change. A load failure is a value; I/O failures throw.
+    /// </summary>
+    Task<DeclarativePlanning> PlanSchemaAsync(DatabaseTarget target, DatabaseTarget devServer, DesiredSchema desired, SchemaExclusions exclusions, CancellationToken cancellationToken);
 
     /// <summary>"database unreachable: …", "user reader may not …; grant …": one sentence, no secret.</summary>
     DatabaseFailure Describe(Exception failure, DatabaseTarget target);

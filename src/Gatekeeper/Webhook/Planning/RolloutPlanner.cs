@@ -30,7 +30,11 @@ public static class PlanFailureReasons
 public sealed record PlanFailure(string Reason, string Message, bool Undecidable);
 
 /// <summary>A Deployment's plan with everything the validating step needs to judge it; <see cref="DevServer"/> is where dry-runs make their throwaway copy (null: the target's own server).</summary>
-public sealed record PlannedRollout(CachedPlan Cached, DatabaseTarget Target, DatabaseTarget? DevServer, LoadedMigrationFiles Files, bool FromCache);
+public sealed record PlannedRollout(CachedPlan Cached, DatabaseTarget Target, DatabaseTarget? DevServer, LoadedMigrationFiles Files, bool FromCache)
+{
+    /// <summary>What the admission says besides the verdict: declarative drift.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 public sealed record RolloutPlanOutcome(PlannedRollout? Planned, PlanFailure? Failure)
 {
@@ -47,7 +51,8 @@ public sealed class RolloutPlanner(
     DatabaseSecretReader secrets,
     IPlanningDatabase database,
     PlanCache cache,
-    ResilientCalls calls)
+    ResilientCalls calls,
+    DeclarativeRolloutPlanner declarative)
 {
     public async Task<RolloutPlanOutcome> PlanAsync(string @namespace, MigrationAnnotations annotations, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
@@ -61,7 +66,7 @@ public sealed class RolloutPlanner(
         try
         {
             var loaded = await calls.ExecuteAsync("read ConfigMaps", deadline,
-                async ct => await configMaps.LoadAsync(@namespace, annotations.Migrations, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                async ct => await configMaps.LoadAsync(@namespace, annotations.Migrations, annotations.SourceAnnotation, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             if (loaded.Problem is not null)
             {
                 return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, loaded.Problem);
@@ -93,6 +98,11 @@ public sealed class RolloutPlanner(
         {
             return RolloutPlanOutcome.Failed(PlanFailureReasons.KubernetesUnreachable,
                 $"Kubernetes API unreachable while reading the migrations and database Secret of namespace {@namespace} ({Describe(e)})", undecidable: true);
+        }
+
+        if (annotations.Declarative)
+        {
+            return await declarative.PlanAsync(@namespace, annotations, files, url, devUrl, deadline, cancellationToken).ConfigureAwait(false);
         }
 
         // The files are judged before the database is asked anything: a broken file is reported even when the database is down.
@@ -178,7 +188,7 @@ public sealed class RolloutPlanner(
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    private static bool IsKubernetesOutage(Exception e) => e switch
+    internal static bool IsKubernetesOutage(Exception e) => e switch
     {
         TimeoutRejectedException => true,
         HttpOperationException http => (int)http.Response.StatusCode >= 500 || http.Response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized,
