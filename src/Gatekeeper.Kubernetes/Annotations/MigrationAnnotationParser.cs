@@ -126,7 +126,7 @@ public static partial class MigrationAnnotationParser
         return new ConfigMapSelection(names, null);
     }
 
-    private static IReadOnlyList<string> ParseSchemaExclude(string? value, List<AnnotationProblem> problems)
+    private static string[] ParseSchemaExclude(string? value, List<AnnotationProblem> problems)
     {
         if (value is null)
         {

@@ -141,7 +141,7 @@ public sealed class DeclarativeRolloutPlanner(IPlanningDatabase database, PlanCa
     }
 
     /// <summary>The <c>.sql</c> keys of the ConfigMaps, in name order, as the Job's <c>schema apply --to</c> reads the mounted directory.</summary>
-    private static IReadOnlyList<DesiredSchemaFile>? DesiredFiles(LoadedMigrationFiles files)
+    private static List<DesiredSchemaFile>? DesiredFiles(LoadedMigrationFiles files)
     {
         var desired = new List<DesiredSchemaFile>();
         foreach (var file in files.Files.Where(f => f.Name.EndsWith(".sql", StringComparison.Ordinal)).OrderBy(f => f.Name, StringComparer.Ordinal))
