@@ -144,5 +144,10 @@ pod template still carries the plan stamp. Gatekeeper then removes the stamps, s
 nobody runs any more.
 */}}
 {{- define "gatekeeper.optedInOrStampedCondition" -}}
-(object != null && has(object.metadata.annotations) && 'gatekeeper.dev/migrations' in object.metadata.annotations) || (oldObject != null && has(oldObject.metadata.annotations) && 'gatekeeper.dev/migrations' in oldObject.metadata.annotations) || (object != null && has(object.spec.template.metadata) && has(object.spec.template.metadata.annotations) && 'gatekeeper.dev/plan' in object.spec.template.metadata.annotations)
+(object != null && has(object.metadata.annotations) && ('gatekeeper.dev/migrations' in object.metadata.annotations || 'gatekeeper.dev/schema' in object.metadata.annotations)) || (oldObject != null && has(oldObject.metadata.annotations) && ('gatekeeper.dev/migrations' in oldObject.metadata.annotations || 'gatekeeper.dev/schema' in oldObject.metadata.annotations)) || (object != null && has(object.spec.template.metadata) && has(object.spec.template.metadata.annotations) && 'gatekeeper.dev/plan' in object.spec.template.metadata.annotations)
+{{- end -}}
+
+{{/* Opted in: migration files (gatekeeper.dev/migrations) or a desired schema (gatekeeper.dev/schema). */}}
+{{- define "gatekeeper.optedInCondition" -}}
+object != null && has(object.metadata.annotations) && ('gatekeeper.dev/migrations' in object.metadata.annotations || 'gatekeeper.dev/schema' in object.metadata.annotations)
 {{- end -}}
