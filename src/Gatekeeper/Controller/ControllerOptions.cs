@@ -64,14 +64,14 @@ public sealed record ControllerOptions
     public string MemoryLimit { get; set; } = "256Mi";
 
     /// <summary>Unset: no CPU limit (a ResourceQuota on limits.cpu needs one).</summary>
-    public string? CpuLimit { get; init; }
+    public string? CpuLimit { get; set; }
 
     /// <summary>
     /// The Job pod's annotations, labels, nodeSelector, tolerations, affinity, priorityClassName and serviceAccountName,
     /// as a pod template in JSON (<c>{"metadata":{"annotations":{…}},"spec":{"tolerations":[…]}}</c>); the chart renders
     /// it from its <c>controller:</c> values. Sidecar injection stays off unless it says otherwise.
     /// </summary>
-    public string? JobPodTemplate { get; init; }
+    public string? JobPodTemplate { get; set; }
 
     /// <summary>How often everything is listed again and every Deployment looked at, whatever the watches said.</summary>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
