@@ -16,7 +16,7 @@ ARG DOTNET_VERSION=10.0
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}-noble-aot AS build
 ARG TARGETARCH
 WORKDIR /source
-COPY Directory.Build.props ./
+COPY Directory.Build.props Directory.Packages.props ./
 COPY scripts/publish.sh scripts/
 COPY src/ src/
 # scripts/publish.sh fails on any trim or AOT warning; the image gets only the executable (its .dbg symbols and the
