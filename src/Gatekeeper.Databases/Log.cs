@@ -64,4 +64,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2036, Level = LogLevel.Debug, Message = "Left stale throwaway databases on {Server} alone: {Reason}")]
     public static partial void StaleThrowawayDatabaseKept(ILogger logger, string server, string reason);
+
+    // Declarative schema mode (2080–2099).
+    [LoggerMessage(EventId = 2080, Level = LogLevel.Information, Message = "Planned {Changes} schema change(s) for {Database} (plan {PlanHash}) in {ElapsedMilliseconds} ms")]
+    public static partial void SchemaPlanned(ILogger logger, string database, int changes, string planHash, long elapsedMilliseconds);
 }

@@ -1,10 +1,14 @@
 using Microsoft.Extensions.Logging;
 
-namespace Gatekeeper.Webhook;
+namespace Gatekeeper;
 
-/// <summary>Every log line of the webhook, with stable event ids (3000–3099). Never a URL, password or token.</summary>
+/// <summary>
+/// Every log line of the gatekeeper host, with stable event ids: the webhook 3000–3099, the controller host 3500–3599.
+/// Never a URL, password or token.
+/// </summary>
 internal static partial class Log
 {
+    // The webhook (3000–3099).
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Serving certificate loaded: {Subject} ({Thumbprint}), valid until {NotAfter:u}")]
     public static partial void ServingCertificateLoaded(ILogger logger, string subject, string thumbprint, DateTime notAfter);
 
@@ -40,4 +44,17 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "{Namespace}/{Name} returns to the pod template of ReplicaSet {ReplicaSet} (plan {Plan}): admitted without planning")]
     public static partial void RollbackAdmitted(ILogger logger, string @namespace, string name, string replicaSet, string plan);
+
+    // The controller host (3500–3599).
+    [LoggerMessage(EventId = 3500, Level = LogLevel.Information, Message = "Controller disabled (Controller:Enabled=false): this replica serves the webhook only")]
+    public static partial void ControllerDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 3501, Level = LogLevel.Error, Message = "The controller cannot run ({Reason}); this replica is not ready until it can (see /readyz and gatekeeper_controller_blocked)")]
+    public static partial void ControllerCannotRun(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3502, Level = LogLevel.Information, Message = "Controller starting: migration image {Image}, Lease {Namespace}/{Lease}, identity {Identity}")]
+    public static partial void ControllerStarting(ILogger logger, string image, string @namespace, string lease, string identity);
+
+    [LoggerMessage(EventId = 3504, Level = LogLevel.Warning, Message = "Could not read the Job signing key {Namespace}/{Secret} ({ExceptionType}); trying again in {DelaySeconds}s")]
+    public static partial void SigningKeyNotYetReadable(ILogger logger, string @namespace, string secret, string exceptionType, double delaySeconds);
 }
