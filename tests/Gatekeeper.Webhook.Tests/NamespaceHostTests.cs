@@ -1,7 +1,7 @@
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases;
 using Gatekeeper.Kubernetes.Sources;
-using Gatekeeper.Webhook.Planning;
+using Gatekeeper.Webhook.Rollouts;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gatekeeper.Webhook.Tests;

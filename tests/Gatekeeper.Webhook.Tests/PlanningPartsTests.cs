@@ -3,7 +3,7 @@ using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
-using Gatekeeper.Webhook.Planning;
+using Gatekeeper.Webhook.Rollouts;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Gatekeeper.Core.History;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Migrations;
 
 namespace Gatekeeper.Core.Planning;
@@ -76,8 +77,8 @@ public static class MigrationPlanner
                         PlanProblemKind.Drift,
                         migration.Id,
                         migration.FileName,
-                        $"{migration.FileName} changed after it was applied (checksum {Short(row.Checksum!)} in {history.Table}, " +
-                        $"{Short(current!)} now); restore the applied file and put the change in a new migration"));
+                        $"{migration.FileName} changed after it was applied (checksum {Hashes.Short(row.Checksum!)} in {history.Table}, " +
+                        $"{Hashes.Short(current!)} now); restore the applied file and put the change in a new migration"));
                 }
                 else
                 {
@@ -233,5 +234,4 @@ public static class MigrationPlanner
         return mark is not null && migration.Version.CompareNumeric(mark) <= 0;
     }
 
-    private static string Short(string checksum) => checksum.Length > 12 ? checksum[..12] : checksum;
 }

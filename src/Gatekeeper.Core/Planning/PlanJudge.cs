@@ -1,4 +1,5 @@
 using System.Text;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Lint;
 
 namespace Gatekeeper.Core.Planning;
@@ -187,12 +188,6 @@ public static class PlanJudge
 
     private static string Prefix(VerdictAudience audience) => audience == VerdictAudience.Admission ? "gatekeeper: " : string.Empty;
 
-    /// <summary>The first 12 characters of a plan hash, as people quote it.</summary>
-    public static string Short(string hash)
-    {
-        ArgumentNullException.ThrowIfNull(hash);
-        return hash.Length > 12 ? hash[..12] : hash;
-    }
 }
 
 /// <summary>
@@ -208,7 +203,7 @@ public static class PlanVerdictMessages
     {
         ArgumentNullException.ThrowIfNull(plan);
         var text = new StringBuilder();
-        text.Append(Prefix(audience)).Append(audience == VerdictAudience.Admission ? "rollout of " + subject : "plan " + PlanJudge.Short(plan.Hash) + " for " + subject)
+        text.Append(Prefix(audience)).Append(audience == VerdictAudience.Admission ? "rollout of " + subject : "plan " + Hashes.Short(plan.Hash) + " for " + subject)
             .Append(" blocked: the migration files disagree with the history of ").Append(plan.Database).Append('\n');
         foreach (var problem in plan.Problems)
         {
@@ -238,7 +233,7 @@ public static class PlanVerdictMessages
     {
         ArgumentNullException.ThrowIfNull(plan);
         var names = string.Join(", ", plan.Pending.Take(5).Select(m => m.FileName)) + (plan.Pending.Count > 5 ? $" and {plan.Pending.Count - 5} more" : string.Empty);
-        return $"refusing to apply plan {PlanJudge.Short(plan.Hash)} ({plan.Pending.Count} pending: {names}): --expect-plan names plan {(expected is null ? "(none)" : PlanJudge.Short(expected))}, " +
+        return $"refusing to apply plan {Hashes.Short(plan.Hash)} ({plan.Pending.Count} pending: {names}): --expect-plan names plan {(expected is null ? "(none)" : Hashes.Short(expected))}, " +
                $"and the migrations or the history of {plan.Database.Database} changed since it was made; nothing was applied. " +
                "Run `gatekeeper plan` to see the current plan (in Kubernetes: apply the Deployment again, so the webhook judges it)";
     }
@@ -249,7 +244,7 @@ public static class PlanVerdictMessages
         ArgumentNullException.ThrowIfNull(blocking);
         var files = blocking.Select(f => f.Location.File).Distinct(StringComparer.Ordinal).ToList();
         var text = new StringBuilder();
-        text.Append(Prefix(audience)).Append("plan ").Append(PlanJudge.Short(plan.Hash)).Append(" for ").Append(subject).Append(" is unsafe: ")
+        text.Append(Prefix(audience)).Append("plan ").Append(Hashes.Short(plan.Hash)).Append(" for ").Append(subject).Append(" is unsafe: ")
             .Append(blocking.Count).Append(blocking.Count == 1 ? " blocking finding in " : " blocking findings in ")
             .Append(string.Join(", ", files)).Append('\n');
         foreach (var finding in blocking)
@@ -280,7 +275,7 @@ public static class PlanVerdictMessages
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(failed);
-        return $"{Prefix(audience)}plan {PlanJudge.Short(plan.Hash)} for {subject} failed its dry-run {failed.Where}\n" +
+        return $"{Prefix(audience)}plan {Hashes.Short(plan.Hash)} for {subject} failed its dry-run {failed.Where}\n" +
                $"  {failed.At ?? "(no location)"}: {failed.Message}\n" +
                "To proceed: fix the failing statement in a new or not yet applied migration; nothing was applied to the database.";
     }
@@ -295,8 +290,8 @@ public static class PlanVerdictMessages
     {
         ArgumentNullException.ThrowIfNull(plan);
         return remainder
-            ? $"plan {PlanJudge.Short(plan.Hash)} is the rest of plan {PlanJudge.Short(expected)} (--expect-plan), which an earlier attempt began; it was admitted with {blocking} blocking finding(s) allowed or approved where it was judged"
-            : $"plan {PlanJudge.Short(plan.Hash)} is the expected plan (--expect-plan), admitted with {blocking} blocking finding(s) allowed or approved where it was judged";
+            ? $"plan {Hashes.Short(plan.Hash)} is the rest of plan {Hashes.Short(expected)} (--expect-plan), which an earlier attempt began; it was admitted with {blocking} blocking finding(s) allowed or approved where it was judged"
+            : $"plan {Hashes.Short(plan.Hash)} is the expected plan (--expect-plan), admitted with {blocking} blocking finding(s) allowed or approved where it was judged";
     }
 
     public static string Ignored(IReadOnlyList<string> files)
@@ -311,7 +306,7 @@ public static class PlanVerdictMessages
         ArgumentNullException.ThrowIfNull(plan);
         var names = plan.Pending.Take(5).Select(m => m.FileName).ToList();
         var more = plan.Pending.Count > names.Count ? $" and {plan.Pending.Count - names.Count} more" : string.Empty;
-        return $"gatekeeper: plan {PlanJudge.Short(plan.Hash)} applies {plan.Pending.Count} migration(s) ({string.Join(", ", names)}{more}) in a migration Job before the new pods start";
+        return $"gatekeeper: plan {Hashes.Short(plan.Hash)} applies {plan.Pending.Count} migration(s) ({string.Join(", ", names)}{more}) in a migration Job before the new pods start";
     }
 
     /// <summary>A finding that does not block, as one kubectl warning line (allowed ones say who allowed them).</summary>

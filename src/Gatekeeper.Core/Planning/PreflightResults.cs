@@ -1,3 +1,5 @@
+using Gatekeeper.Core.Integrity;
+
 namespace Gatekeeper.Core.Planning;
 
 /// <summary>
@@ -106,7 +108,7 @@ public static class PreflightMessages
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(violations);
         var text = new System.Text.StringBuilder();
-        text.Append(Prefix(audience)).Append("plan ").Append(PlanJudge.Short(plan.Hash)).Append(" for ").Append(subject)
+        text.Append(Prefix(audience)).Append("plan ").Append(Hashes.Short(plan.Hash)).Append(" for ").Append(subject)
             .Append(" would fail on rows already in ").Append(plan.Database.Database).Append('\n');
         foreach (var violation in violations)
         {
@@ -123,7 +125,7 @@ public static class PreflightMessages
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(blockers);
         var text = new System.Text.StringBuilder();
-        text.Append(Prefix(audience)).Append("plan ").Append(PlanJudge.Short(plan.Hash)).Append(" for ").Append(subject)
+        text.Append(Prefix(audience)).Append("plan ").Append(Hashes.Short(plan.Hash)).Append(" for ").Append(subject)
             .Append(" would wait for its locks behind ").Append(blockers.Count).Append(blockers.Count == 1 ? " open transaction" : " open transactions")
             .Append(" on ").Append(plan.Database.Database).Append(", and every query on those tables would wait behind it\n");
         foreach (var blocker in blockers)
@@ -140,7 +142,7 @@ public static class PreflightMessages
     public static string PreflightUnreachable(VerdictAudience audience, MigrationPlan plan, string message)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return $"{Prefix(audience)}the pre-flight of plan {PlanJudge.Short(plan.Hash)} could not look at {plan.Database.Database}: {message}; nothing was applied, retry the apply";
+        return $"{Prefix(audience)}the pre-flight of plan {Hashes.Short(plan.Hash)} could not look at {plan.Database.Database}: {message}; nothing was applied, retry the apply";
     }
 
     private static string Prefix(VerdictAudience audience) => audience switch

@@ -1,4 +1,5 @@
 using System.Text;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Planning;
 
 namespace Gatekeeper.Core.Schema;
@@ -26,7 +27,7 @@ public static class SchemaPlanJudge
     private static string Blocked(VerdictAudience audience, string subject, SchemaPlan plan)
     {
         var text = new StringBuilder();
-        text.Append(audience == VerdictAudience.Admission ? "gatekeeper: rollout of " + subject : "plan " + PlanJudge.Short(plan.Hash) + " for " + subject)
+        text.Append(audience == VerdictAudience.Admission ? "gatekeeper: rollout of " + subject : "plan " + Hashes.Short(plan.Hash) + " for " + subject)
             .Append(" blocked: the desired schema differs from ").Append(plan.Database.Database).Append(" in ways Gatekeeper will not turn into statements\n");
         foreach (var note in plan.Notes.Where(n => n.Blocking))
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Kubernetes.Pods;
 using k8s.Autorest;
 using k8s.Models;
@@ -103,7 +104,7 @@ public sealed class DeploymentReconciler(
             {
                 case LaunchResult.Created:
                     cluster.Jobs.Remember(outcome.Job!);
-                    Log.JobCreated(logger, facts.Namespace, jobName, facts.Name, MigrationDecisions.Short(facts.Plan!));
+                    Log.JobCreated(logger, facts.Namespace, jobName, facts.Name, Hashes.Short(facts.Plan!));
                     break;
                 case LaunchResult.AlreadyExists when outcome.Job is { } squatter && !jobs.Signer.Created(squatter, facts.Uid):
                     // Someone else's Job holds the attempt's name: it proves nothing, and Gatekeeper's own cannot be created.
@@ -204,7 +205,7 @@ public sealed class DeploymentReconciler(
         {
             var waited = now > pod.CreatedAt ? now - pod.CreatedAt : TimeSpan.Zero;
             metrics.PodReleased(pod.Namespace, waited);
-            Log.PodReleased(logger, pod.Namespace, pod.Name, MigrationDecisions.Short(pod.Plan), Math.Round(waited.TotalSeconds, 1));
+            Log.PodReleased(logger, pod.Namespace, pod.Name, Hashes.Short(pod.Plan), Math.Round(waited.TotalSeconds, 1));
         }
         else
         {

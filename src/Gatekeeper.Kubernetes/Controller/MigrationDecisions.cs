@@ -1,3 +1,4 @@
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Kubernetes.Events;
 
 namespace Gatekeeper.Kubernetes.Controller;
@@ -98,8 +99,8 @@ public static class MigrationDecisions
         var restarted = deployment.Status is { Reason: StatusReasons.Migrating } migrating && migrating.Job == name && migrating.Plan == plan;
         var status = Status(input, RolloutState.Reconciling, StatusReasons.Migrating, Migrating(name, plan, deployment.TargetVersion), plan, name);
         var message = restarted
-            ? $"Job {name} disappeared before it finished; started it again to apply plan {Short(plan)}"
-            : $"Started Job {name} to apply plan {Short(plan)}{Target(deployment.TargetVersion)}";
+            ? $"Job {name} disappeared before it finished; started it again to apply plan {Hashes.Short(plan)}"
+            : $"Started Job {name} to apply plan {Hashes.Short(plan)}{Target(deployment.TargetVersion)}";
         return new ReconcileDecision(name, false, [], status.SameAs(deployment.Status) ? null : status,
             new ControllerEvent(EventSeverity.Normal, StatusReasons.MigrationStarted, message), null);
     }
@@ -139,7 +140,7 @@ public static class MigrationDecisions
         var previous = deployment.Status;
         var job = succeeded?.Name ?? (previous is { Reason: StatusReasons.Applied } && previous.Plan == plan ? previous.Job : null);
         var status = Status(input, RolloutState.Ready, StatusReasons.Applied,
-            $"plan {Short(plan)} is applied{Target(deployment.TargetVersion)}; pods of this plan are released", plan, job).Remembering(plan);
+            $"plan {Hashes.Short(plan)} is applied{Target(deployment.TargetVersion)}; pods of this plan are released", plan, job).Remembering(plan);
         var transition = !status.SameConclusion(previous);
         ControllerEvent? @event = null;
         FinishedJob? finished = null;
@@ -148,8 +149,8 @@ public static class MigrationDecisions
             var pods = input.GatedPodsOfPlan.Count;
             var release = pods == 0 ? string.Empty : $"; releasing {pods} gated pod{(pods == 1 ? string.Empty : "s")}";
             @event = new ControllerEvent(EventSeverity.Normal, StatusReasons.MigrationSucceeded, succeeded is not null
-                ? $"Job {succeeded.Name} applied plan {Short(plan)}{Took(succeeded.Duration)}{release}"
-                : $"Plan {Short(plan)} is already applied{release}");
+                ? $"Job {succeeded.Name} applied plan {Hashes.Short(plan)}{Took(succeeded.Duration)}{release}"
+                : $"Plan {Hashes.Short(plan)} is already applied{release}");
             finished = succeeded is null ? null : new FinishedJob(succeeded.Name, MigrationJobResult.Succeeded, succeeded.Duration);
         }
 
@@ -167,11 +168,11 @@ public static class MigrationDecisions
         }
 
         var detail = input.FailureDetail ?? FailureMessages.FromCondition(job.ConditionReason, job.ConditionMessage, deployment.Annotations.Annotations!.JobTimeout);
-        var message = $"Job {job.Name} failed to apply plan {Short(plan)}: {detail}. Pods of this plan stay gated while the old pods keep serving; "
+        var message = $"Job {job.Name} failed to apply plan {Hashes.Short(plan)}: {detail}. Pods of this plan stay gated while the old pods keep serving; "
             + $"fix the migration and roll out again, or change the {GatekeeperNames.Retry} annotation to run it again";
         var status = Status(input, RolloutState.Stalled, StatusReasons.MigrationFailed, message, plan, job.Name);
         return new ReconcileDecision(null, false, [], status,
-            new ControllerEvent(EventSeverity.Warning, StatusReasons.MigrationFailed, $"Job {job.Name} failed to apply plan {Short(plan)}: {detail}"),
+            new ControllerEvent(EventSeverity.Warning, StatusReasons.MigrationFailed, $"Job {job.Name} failed to apply plan {Hashes.Short(plan)}: {detail}"),
             new FinishedJob(job.Name, MigrationJobResult.Failed, job.Duration));
     }
 
@@ -200,10 +201,9 @@ public static class MigrationDecisions
         return status.SameConclusion(previous) ? status with { Since = previous!.Since } : status;
     }
 
-    private static string Migrating(string job, string plan, string? target) => $"Job {job} is applying plan {Short(plan)}{Target(target)}";
+    private static string Migrating(string job, string plan, string? target) => $"Job {job} is applying plan {Hashes.Short(plan)}{Target(target)}";
 
     /// <summary>The first 12 characters of a plan hash, as people quote it.</summary>
-    public static string Short(string plan) => plan.Length > 12 ? plan[..12] : plan;
 
     private static string Target(string? version) => version is null ? string.Empty : $" (target version {version})";
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
 using k8s;
@@ -15,7 +16,7 @@ public sealed record RollbackTarget(string ReplicaSet, string? Revision, PlanSta
     {
         var revision = Revision is null ? string.Empty : $" (revision {Revision})";
         var plan = Stamps.Plan is { } hash
-            ? $"whose plan {MigrationDecisions.Short(hash)} is already applied{(Stamps.TargetVersion is { } target ? $" (target version {target})" : string.Empty)}"
+            ? $"whose plan {Hashes.Short(hash)} is already applied{(Stamps.TargetVersion is { } target ? $" (target version {target})" : string.Empty)}"
             : "which had no migration to wait for";
         return $"gatekeeper: {subject} returns to the pod template of ReplicaSet {ReplicaSet}{revision}, {plan}: " +
                "admitted without planning and without the database; migrations applied since stay (the older code runs on the newer schema)";

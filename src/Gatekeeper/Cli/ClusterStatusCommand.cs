@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Kubernetes.Controller;
 using k8s;
 using k8s.Autorest;
@@ -112,7 +113,7 @@ public static class ClusterStatusCommand
             r.Namespace,
             r.Deployment,
             r.State is { } state ? $"{state}/{r.Reason}" : "Unknown",
-            r.Plan is null ? "-" : MigrationDecisions.Short(r.Plan),
+            r.Plan is null ? "-" : Hashes.Short(r.Plan),
             r.TargetVersion ?? "-",
             r.Job is null ? "-" : $"{r.Job} ({r.JobState})",
             r.GatedPods.ToString(CultureInfo.InvariantCulture),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 
@@ -36,7 +37,7 @@ internal static class PlanRenderer
 
         if (plan.IsBlocked)
         {
-            output.WriteLine($"Plan {Short(plan.Hash)} is blocked by {plan.Problems.Count} problem{Plural(plan.Problems.Count)}.");
+            output.WriteLine($"Plan {Hashes.Short(plan.Hash)} is blocked by {plan.Problems.Count} problem{Plural(plan.Problems.Count)}.");
         }
         else if (plan.IsEmpty)
         {
@@ -44,7 +45,7 @@ internal static class PlanRenderer
         }
         else
         {
-            output.WriteLine($"Plan {Short(plan.Hash)}: {plan.Pending.Count} migration{Plural(plan.Pending.Count)} to apply, target version {plan.TargetVersion}.");
+            output.WriteLine($"Plan {Hashes.Short(plan.Hash)}: {plan.Pending.Count} migration{Plural(plan.Pending.Count)} to apply, target version {plan.TargetVersion}.");
         }
     }
 
@@ -127,7 +128,6 @@ internal static class PlanRenderer
     private static MigrationEntry ToEntry(Migration m) =>
         new(m.Id, m.Description, m.FileName, m.Kind == MigrationKind.Repeatable ? "repeatable" : "versioned", m.Transactional, m.Checksum);
 
-    private static string Short(string hash) => hash[..Math.Min(12, hash.Length)];
 
     private static string Plural(int count) => count == 1 ? string.Empty : "s";
 

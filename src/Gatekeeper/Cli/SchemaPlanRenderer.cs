@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Lint.Formatting;
 using Gatekeeper.Core.Planning;
@@ -20,7 +21,7 @@ internal static class SchemaPlanRenderer
         output.WriteLine($"database  {inputs.Target.Redacted} (applies recorded in {plan.Database.HistoryTable})");
         output.WriteLine($"desired   {desired.Describe(inputs.Source)}: {loaded} statement{Plural(loaded)} loaded" +
                          (skipped.Count > 0 ? $", {skipped.Count} left out ({string.Join(", ", skipped.Select(s => s.Reason).Distinct(StringComparer.Ordinal))})" : string.Empty) +
-                         $", sha256 {PlanJudge.Short(desired.Hash)}");
+                         $", sha256 {Hashes.Short(desired.Hash)}");
         output.WriteLine(inputs.DevThrowaway
             ? $"dev       a throwaway database on {inputs.Dev.Endpoint}, dropped afterwards ({planned.Live.ServerFlavor})"
             : $"dev       {inputs.Dev.Redacted} ({planned.Live.ServerFlavor})");
@@ -89,7 +90,7 @@ internal static class SchemaPlanRenderer
         else if (verdict.Allowed)
         {
             var drops = plan.Changes.Count(c => c.IsDrop);
-            output.WriteLine($"Plan {PlanJudge.Short(plan.Hash)}: {plan.Changes.Count} statement{Plural(plan.Changes.Count)}" +
+            output.WriteLine($"Plan {Hashes.Short(plan.Hash)}: {plan.Changes.Count} statement{Plural(plan.Changes.Count)}" +
                              (drops > 0 ? $", {drops} drop{Plural(drops)}" : string.Empty) + $" (hash {plan.Hash}).");
         }
     }

@@ -1,6 +1,6 @@
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Kubernetes.Events;
-using Gatekeeper.Webhook.Planning;
+using Gatekeeper.Webhook.Rollouts;
 using Microsoft.Extensions.Logging;
 
 namespace Gatekeeper.Webhook;

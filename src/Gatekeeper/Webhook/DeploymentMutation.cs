@@ -1,7 +1,7 @@
 using Gatekeeper.Kubernetes.Admission;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Deployments;
-using Gatekeeper.Webhook.Planning;
+using Gatekeeper.Webhook.Rollouts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -81,17 +81,5 @@ public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder ro
         Log.DeploymentDecision(logger, Webhook, "denied", deployment.Namespace, deployment.Name, deployment.Admission.Operation.ToString(),
             deployment.Admission.DryRun, deployment.Admission.UserInfo.Username ?? string.Empty, reason);
         return AdmissionResponse.Deny(deployment.Admission.Uid, DeploymentValidation.StatusCodeFor(reason), message);
-    }
-}
-
-/// <summary>The moment a Deployment admission must have its answer by, leaving time to write the response.</summary>
-public static class AdmissionDeadline
-{
-    public static DateTimeOffset From(WebhookOptions options, TimeProvider timeProvider)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(500).Ticks, options.RequestBudget.Ticks / 8));
-        return timeProvider.GetUtcNow() + options.RequestBudget - margin;
     }
 }

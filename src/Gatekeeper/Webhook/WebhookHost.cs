@@ -4,7 +4,7 @@ using Gatekeeper.Databases;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
-using Gatekeeper.Webhook.Planning;
+using Gatekeeper.Webhook.Rollouts;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -160,11 +160,4 @@ public static class WebhookHost
             Readiness(plans.IsWarm || !options.Value.WatchDeployments, controller));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
     }
-}
-
-/// <summary>Runs the watch of the opted-in Deployments' records for the life of the process (every replica, not only the leader).</summary>
-public sealed class AppliedPlanWatcherService(AppliedPlanWatcher watcher, IOptions<WebhookOptions> options) : BackgroundService
-{
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        options.Value.WatchDeployments ? watcher.RunUntilCancelledAsync(stoppingToken) : Task.CompletedTask;
 }

@@ -1,4 +1,4 @@
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>
 /// One dry-run at a time per Deployment: concurrent admissions of the same Deployment (a controller and a person

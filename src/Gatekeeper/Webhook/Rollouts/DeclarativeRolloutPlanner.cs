@@ -1,4 +1,5 @@
 using System.Text;
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Core.Schema;
@@ -10,7 +11,7 @@ using Gatekeeper.Kubernetes.Sources;
 using Polly.Timeout;
 using DatabaseTarget = Gatekeeper.Databases.DatabaseTarget;
 
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>
 /// The declarative half of <see cref="RolloutPlanner"/> (<c>gatekeeper.dev/schema</c>): the ConfigMaps' <c>.sql</c> files
@@ -136,7 +137,7 @@ public sealed class DeclarativeRolloutPlanner(IPlanningDatabase database, PlanCa
         var when = lastApplied.AppliedAt is { } at ? $" on {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : string.Empty;
         var shown = plan.Changes.Take(5).Select(c => c.Summary).ToList();
         var more = plan.Changes.Count > shown.Count ? $", and {plan.Changes.Count - shown.Count} more" : string.Empty;
-        return $"gatekeeper: drift: {plan.Database.Database} no longer matches the desired schema it was made to match{when} (plan {PlanJudge.Short(lastApplied.PlanHash)}); " +
+        return $"gatekeeper: drift: {plan.Database.Database} no longer matches the desired schema it was made to match{when} (plan {Hashes.Short(lastApplied.PlanHash)}); " +
                $"it was changed outside Gatekeeper, and this plan puts it back: {string.Join("; ", shown)}{more}";
     }
 

@@ -10,7 +10,7 @@ using k8s.Autorest;
 using Polly.Timeout;
 using DatabaseTarget = Gatekeeper.Databases.DatabaseTarget;
 
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>Why a Deployment could not be planned; the names are the status reasons users see.</summary>
 public static class PlanFailureReasons

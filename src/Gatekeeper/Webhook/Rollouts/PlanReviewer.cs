@@ -1,3 +1,4 @@
+using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Core.Schema;
@@ -6,7 +7,7 @@ using Gatekeeper.Kubernetes.Annotations;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;
 
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>
 /// Gathers what <see cref="PlanJudge.Judge"/> needs about a Deployment's plan, within the request's budget: the live
@@ -146,7 +147,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         catch (TimeoutRejectedException)
         {
             return new DryRunEvidence.Unreachable(
-                $"database unreachable: the dry-run of plan {PlanJudge.Short(plan.Hash)} on {rollout.Target.Identity.Endpoint} did not finish in time; nothing was applied, retry the apply");
+                $"database unreachable: the dry-run of plan {Hashes.Short(plan.Hash)} on {rollout.Target.Identity.Endpoint} did not finish in time; nothing was applied, retry the apply");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

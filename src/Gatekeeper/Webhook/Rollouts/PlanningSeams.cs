@@ -7,7 +7,7 @@ using DatabaseTarget = Gatekeeper.Databases.DatabaseTarget;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
 
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>
 /// Either the database to plan against (its URL prints only redacted, so the credential never passes through the

@@ -5,7 +5,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>
 /// Finds whether an update returns a Deployment to a pod template it already ran (<see cref="RollbackMatcher"/>):

@@ -2,7 +2,7 @@ using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
 using Microsoft.Extensions.Options;
 
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>
 /// What makes two plans the same: the migration files (by content), how they are read, the database and what its

@@ -10,7 +10,7 @@ using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Sources;
 using Microsoft.Extensions.Logging;
 
-namespace Gatekeeper.Webhook.Planning;
+namespace Gatekeeper.Webhook.Rollouts;
 
 /// <summary>
 /// <see cref="IPlanningDatabase"/> over Gatekeeper.Databases: the same history reading and dry-run as
