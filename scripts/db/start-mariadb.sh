@@ -12,7 +12,23 @@ url="mysql://root:$password@127.0.0.1:$port/mysql"
 
 answers() { mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -uroot -p"$password" -e 'select 1' >/dev/null 2>&1; }
 
+# The configuration docs/database-permissions.md recommends for the lock pre-flight: MariaDB's metadata_lock_info
+# plugin, so a session holding a table's metadata lock is seen (INNODB_TRX alone misses it when read often). INSTALL
+# SONAME is recorded in mysql.plugin and loaded at every later start; a server reused from before gets it here too.
+has_lock_info() {
+  mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -uroot -p"$password" -N -e \
+    "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'" 2>/dev/null | grep -qx 1
+}
+recommended() {
+  # Another start racing this one may install it first: then it is there all the same.
+  has_lock_info \
+  || mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -uroot -p"$password" -e "INSTALL SONAME 'metadata_lock_info'" 2>/dev/null \
+  || has_lock_info \
+  || { echo "mariadb: could not install the metadata_lock_info plugin on 127.0.0.1:$port" >&2; return 1; }
+}
+
 if answers; then
+  recommended
   echo "mariadb: reusing the server on 127.0.0.1:$port" >&2
   echo "export GATEKEEPER_TEST_MYSQL_URL=$url"
   exit 0
@@ -46,6 +62,7 @@ for _ in $(seq 1 120); do
     fresh=0
   fi
   if answers; then
+    recommended
     echo "mariadb: running on 127.0.0.1:$port (data $data)" >&2
     echo "export GATEKEEPER_TEST_MYSQL_URL=$url"
     exit 0
