@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Gatekeeper.Webhook.Tests;
 
 /// <summary>The Deployment webhooks against a real MariaDB, whose DDL auto-commits: the dry-run runs on a shadow copy.</summary>
@@ -46,5 +48,60 @@ public sealed class DeploymentMySqlTests : IAsyncLifetime
         Assert.Contains("V1__index_phone.sql:2", lines[1], StringComparison.Ordinal);
         Assert.Contains("phone", lines[1], StringComparison.Ordinal);
         Assert.Equal(1, await TableCount());
+    }
+
+    [Fact]
+    public async Task The_database_calls_of_an_admission_are_MySqlConnector_spans_under_the_plans_spans_and_carry_no_secret()
+    {
+        await scenario.Database!.ScalarAsync("CREATE TABLE customers (id BIGINT PRIMARY KEY)");
+        scenario.PutMigrations(new Dictionary<string, string>
+        {
+            ["V1__create_orders.sql"] = "CREATE TABLE orders (\n  id BIGINT PRIMARY KEY,\n  customer_id BIGINT NOT NULL\n);\n",
+        });
+        // Only watches: it samples nothing itself, so a MySqlConnector span exists only when Gatekeeper's own tracing
+        // (OpenTelemetry in the webhook host) listens to that source.
+        var stopped = new List<Activity>();
+        using var watcher = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "MySqlConnector",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                lock (stopped)
+                {
+                    stopped.Add(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(watcher);
+
+        var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+
+        Assert.True(result.Admitted, result.Denial);
+        List<Activity> ofPlan;
+        lock (stopped)
+        {
+            ofPlan = stopped.Where(a => Ancestors(a).Any(p => (p.GetTagItem("gatekeeper.plan.hash") as string) == result.PlanStamp)).ToList();
+        }
+
+        Assert.NotEmpty(ofPlan);
+        Assert.Contains(ofPlan, a => Ancestors(a).Any(p => p.OperationName == "dry-run"));
+        var password = new Uri(scenario.Database.Url).UserInfo.Split(':').ElementAtOrDefault(1);
+        foreach (var value in ofPlan.SelectMany(a => a.TagObjects).Select(t => t.Value?.ToString() ?? string.Empty))
+        {
+            Assert.DoesNotContain("://", value, StringComparison.Ordinal);
+            if (!string.IsNullOrEmpty(password))
+            {
+                Assert.DoesNotContain(password, value, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static IEnumerable<Activity> Ancestors(Activity activity)
+    {
+        for (var parent = activity.Parent; parent is not null; parent = parent.Parent)
+        {
+            yield return parent;
+        }
     }
 }

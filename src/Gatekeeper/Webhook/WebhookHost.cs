@@ -120,7 +120,9 @@ public static class WebhookHost
             .ConfigureResource(resource => resource.AddService("gatekeeper"))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(WebhookTracing.SourceName).AddNpgsql();
+                // Npgsql's spans come through its instrumentation package; MySqlConnector emits its own through an
+                // ActivitySource of that name (statement, database, server; never the password).
+                tracing.AddSource(WebhookTracing.SourceName, WebhookTracing.MySqlConnectorSourceName).AddNpgsql();
                 // Export only where a collector is configured; otherwise spans cost next to nothing.
                 if (!string.IsNullOrWhiteSpace(otlpEndpoint))
                 {

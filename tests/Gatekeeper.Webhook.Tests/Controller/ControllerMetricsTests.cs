@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Gatekeeper.Controller;
 using Gatekeeper.Kubernetes.Controller;
 using Microsoft.Extensions.Time.Testing;
@@ -6,7 +7,7 @@ using Prometheus;
 
 namespace Gatekeeper.Webhook.Tests.Controller;
 
-public sealed class ControllerMetricsTests
+public sealed partial class ControllerMetricsTests
 {
     private readonly CollectorRegistry registry = Metrics.NewCustomRegistry();
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
@@ -66,4 +67,51 @@ public sealed class ControllerMetricsTests
         Assert.Contains("gatekeeper_controller_leader 1", text, StringComparison.Ordinal);
         Assert.All(ControllerMetricNames.All, name => Assert.Contains(name, text, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void The_operations_guide_lists_every_metric_with_exactly_the_labels_the_code_exports()
+    {
+        var controller = new PrometheusControllerMetrics(registry, time);
+        var admission = new AdmissionMetrics(registry);
+        controller.JobFinished("shop", "storefront", MigrationJobResult.Succeeded, TimeSpan.FromSeconds(40));
+        controller.PodReleased("shop", TimeSpan.FromSeconds(45));
+        controller.GatedPodsChanged([Pod("shop", "a", TimeSpan.FromMinutes(3))]);
+        admission.RecordRequest("validate-deployments", "allowed", TimeSpan.FromMilliseconds(5));
+        admission.RecordRejection("shop", "storefront", "LintRejected");
+        admission.RecordPending("shop", "storefront", 2);
+        var exported = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (Match sample in SampleLine().Matches(Scrape()))
+        {
+            var name = HistogramPart().Replace(sample.Groups["name"].Value, string.Empty);
+            var labels = LabelName().Matches(sample.Groups["labels"].Value).Select(m => m.Groups[1].Value).Where(l => l != "le");
+            exported.TryAdd(name, new SortedSet<string>(labels, StringComparer.Ordinal));
+        }
+
+        var guide = File.ReadAllText(Path.Combine(global::Gatekeeper.Tests.SimulatedCluster.HelmChart.RepositoryRoot, "docs", "operations.md"));
+        var documented = GuideRow().Matches(guide).ToDictionary(
+            m => m.Groups["name"].Value,
+            m => new SortedSet<string>(GuideLabel().Matches(m.Groups["labels"].Value).Select(l => l.Groups[1].Value), StringComparer.Ordinal),
+            StringComparer.Ordinal);
+
+        var gatekeeper = exported.Where(e => e.Key.StartsWith("gatekeeper_", StringComparison.Ordinal)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        Assert.Equal(gatekeeper.Keys.Order(StringComparer.Ordinal), documented.Keys.Order(StringComparer.Ordinal));
+        Assert.All(gatekeeper, e => Assert.True(documented[e.Key].SetEquals(e.Value),
+            $"docs/operations.md lists {e.Key} with labels [{string.Join(", ", documented[e.Key])}]; the code exports [{string.Join(", ", e.Value)}]"));
+    }
+
+    [GeneratedRegex(@"^(?<name>gatekeeper_[a-z_]+)(\{(?<labels>[^}]*)\})? ", RegexOptions.Multiline)]
+    private static partial Regex SampleLine();
+
+    [GeneratedRegex(@"_(bucket|sum|count)$")]
+    private static partial Regex HistogramPart();
+
+    [GeneratedRegex(@"([a-z_]+)=""")]
+    private static partial Regex LabelName();
+
+    [GeneratedRegex(@"`([a-z_]+)`")]
+    private static partial Regex GuideLabel();
+
+    // | `gatekeeper_gated_pods` | gauge | `namespace` | …
+    [GeneratedRegex(@"^\| `(?<name>gatekeeper_[a-z_]+)` \| [a-z]+ \| (?<labels>[^|]*)\|", RegexOptions.Multiline)]
+    private static partial Regex GuideRow();
 }
