@@ -2,7 +2,6 @@
 """Structural checks of rendered Kubernetes manifests, without a cluster or kubectl.
 
   delivery-structure.py check --namespace NS --sources SRC FILE   every object of a chart render
-  delivery-structure.py examples FILE...                           the example manifests
   delivery-structure.py install RENDERED OUT                       writes manifests/install.yaml from a default render
   delivery-structure.py fresh RENDERED INSTALL                     fails when INSTALL is not RENDERED (+ header)
 
@@ -491,27 +490,6 @@ def check_controller_start(report, by_kind, release_namespace, account_used):
                 report.problems.append(f"{report.file}: the controller needs {verb} {group or 'core'}/{resource} {where} to start, and no binding grants it")
 
 
-def check_examples(paths):
-    problems = []
-    for path in paths:
-        report = Report(path)
-        for obj in load(path):
-            if (obj.get("apiVersion"), obj.get("kind")) not in KNOWN_KINDS:
-                report.add(obj, f"unknown apiVersion/kind {obj.get('apiVersion')}/{obj.get('kind')}")
-                continue
-            meta = obj.get("metadata") or {}
-            if not meta.get("name") or not DNS_SUBDOMAIN.match(meta["name"]):
-                report.add(obj, "metadata.name is missing or invalid")
-            if KNOWN_KINDS[(obj["apiVersion"], obj["kind"])] and not meta.get("namespace"):
-                report.add(obj, "a namespaced object without metadata.namespace (the examples name theirs)")
-            if obj["kind"] == "Deployment":
-                spec = obj["spec"]
-                if not selector_matches(spec["selector"]["matchLabels"], spec["template"]["metadata"].get("labels") or {}):
-                    report.add(obj, "spec.selector.matchLabels does not match the pod template's labels")
-        problems += report.problems
-    return problems
-
-
 def normalized(text):
     return GENERATED_FIELDS.sub(lambda m: m.group(1) + "<generated>", text)
 
@@ -534,8 +512,6 @@ def main(argv):
         file = argv[-1]
         report = check_render(file, args["--namespace"], args["--sources"])
         problems = report.problems
-    elif command == "examples":
-        problems = check_examples(argv[2:])
     elif command == "install":
         text = install_text(argv[2], argv[3])
         with open(argv[3], "w", encoding="utf-8") as f:

@@ -106,6 +106,65 @@ public sealed partial class ExampleManifestTests
         Assert.All(used, annotation => Assert.True(known.Contains(annotation), $"{annotation} is not an annotation GatekeeperNames defines."));
     }
 
+    /// <summary>(apiVersion, kind) of every object Gatekeeper's manifests may hold, and whether it lives in a namespace.</summary>
+    private static readonly Dictionary<(string ApiVersion, string Kind), bool> KnownKinds = new()
+    {
+        [("v1", "Namespace")] = false,
+        [("v1", "ServiceAccount")] = true,
+        [("v1", "Secret")] = true,
+        [("v1", "ConfigMap")] = true,
+        [("v1", "Service")] = true,
+        [("apps/v1", "Deployment")] = true,
+        [("policy/v1", "PodDisruptionBudget")] = true,
+        [("rbac.authorization.k8s.io/v1", "ClusterRole")] = false,
+        [("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")] = false,
+        [("rbac.authorization.k8s.io/v1", "Role")] = true,
+        [("rbac.authorization.k8s.io/v1", "RoleBinding")] = true,
+        [("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration")] = false,
+        [("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")] = false,
+        [("cert-manager.io/v1", "Issuer")] = true,
+        [("cert-manager.io/v1", "Certificate")] = true,
+        [("monitoring.coreos.com/v1", "ServiceMonitor")] = true,
+        [("monitoring.coreos.com/v1", "PrometheusRule")] = true,
+    };
+
+    [Fact]
+    public void Every_example_object_is_a_known_kind_with_a_valid_name_its_namespace_and_a_matching_selector()
+    {
+        var problems = new List<string>();
+        foreach (var file in ExampleFiles())
+        {
+            foreach (var o in YamlDocuments.LoadAll($"{Examples}/{file}"))
+            {
+                var where = $"{Examples}/{file}: {o.StringAt("kind") ?? "?"}/{o.StringAt("metadata", "name") ?? "?"}";
+                if (!KnownKinds.TryGetValue((o.StringAt("apiVersion") ?? "", o.StringAt("kind") ?? ""), out var namespaced))
+                {
+                    problems.Add($"{where}: unknown apiVersion/kind {o.StringAt("apiVersion")}/{o.StringAt("kind")}");
+                    continue;
+                }
+
+                if (o.StringAt("metadata", "name") is not { } name || !DnsSubdomain().IsMatch(name))
+                {
+                    problems.Add($"{where}: metadata.name is missing or invalid");
+                }
+
+                if (namespaced && string.IsNullOrEmpty(o.StringAt("metadata", "namespace")))
+                {
+                    problems.Add($"{where}: a namespaced object without metadata.namespace (the examples name theirs)");
+                }
+
+                var labels = o.MapAt("spec", "template", "metadata", "labels");
+                if (o.StringAt("kind") == "Deployment" &&
+                    !o.MapAt("spec", "selector", "matchLabels").All(pair => labels.TryGetValue(pair.Key, out var value) && Equals(value, pair.Value)))
+                {
+                    problems.Add($"{where}: spec.selector.matchLabels does not match the pod template's labels");
+                }
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     private static IEnumerable<string> ExampleFiles() =>
         Directory.EnumerateFiles(RepositoryFiles.PathOf(Examples), "*.yaml").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
 
@@ -134,6 +193,9 @@ public sealed partial class ExampleManifestTests
 
     private static string Findings(LintReport report) =>
         string.Join("; ", report.Active.Select(f => $"{f.Rule} {f.Message} at {f.Location}"));
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
 
     [GeneratedRegex("const string Prefix\\s*=\\s*\"(?<value>[^\"]+)\"")]
     private static partial Regex PrefixConstant();

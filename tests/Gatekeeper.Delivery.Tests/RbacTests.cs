@@ -8,8 +8,6 @@ namespace Gatekeeper.Delivery.Tests;
 /// </summary>
 public sealed partial class RbacTests
 {
-    private static readonly string[] SecretVerbs = ["get", "create", "update"];
-
     [Fact]
     public void Every_Kubernetes_call_the_code_makes_is_granted()
     {
@@ -40,40 +38,6 @@ public sealed partial class RbacTests
             .Select(call => $"{call.Needs} for {call.Method} at {call.File}:{call.Line}")
             .ToList();
         Assert.True(missing.Count == 0, $"Calls across all namespaces need a ClusterRoleBinding: {string.Join("; ", missing)}.");
-    }
-
-    [Fact]
-    public void Secrets_are_only_read_one_by_one_and_nothing_is_granted_by_wildcard()
-    {
-        foreach (var rule in Rules())
-        {
-            Assert.DoesNotContain("*", rule.Verbs);
-            Assert.DoesNotContain("*", rule.Resources);
-            Assert.DoesNotContain("*", rule.ApiGroups);
-        }
-
-        foreach (var role in InstallManifest.OfKind("ClusterRole"))
-        {
-            foreach (var rule in role.ListAt("rules").Where(r => r.ListAt("resources").Strings().Contains("secrets")))
-            {
-                Assert.Equal(["get"], rule.ListAt("verbs").Strings());
-            }
-        }
-
-        // In its own namespace Gatekeeper creates the Secrets it keeps (the Job signing key) and reads only those, by name.
-        foreach (var role in InstallManifest.OfKind("Role"))
-        {
-            Assert.Equal(InstallManifest.Namespace, role.StringAt("metadata", "namespace"));
-            foreach (var rule in role.ListAt("rules").Where(r => r.ListAt("resources").Strings().Contains("secrets")))
-            {
-                var verbs = rule.ListAt("verbs").Strings().ToList();
-                Assert.All(verbs, verb => Assert.Contains(verb, SecretVerbs));
-                if (verbs.Contains("get") || verbs.Contains("update"))
-                {
-                    Assert.NotEmpty(rule.ListAt("resourceNames").Strings());
-                }
-            }
-        }
     }
 
     [Fact]
