@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Sql;
 
@@ -33,6 +34,7 @@ public sealed record MigrationFailure(
 /// <param name="Attempts">How many times it ran; above 1 when a lock timeout was retried.</param>
 public sealed record MigrationApplyResult(Migration Migration, TimeSpan Elapsed, int Attempts, MigrationFailure? Failure)
 {
+    [MemberNotNullWhen(false, nameof(Failure))]
     public bool Succeeded => Failure is null;
 }
 
@@ -72,6 +74,7 @@ public sealed record DryRunSettings(DryRunMode Mode = DryRunMode.Shadow, Databas
 /// <param name="Notes">Statements that were not checked, with the reason.</param>
 public sealed record DryRunReport(DryRunMode Mode, IReadOnlyList<Migration> Checked, MigrationFailure? Failure, IReadOnlyList<DryRunNote> Notes, TimeSpan Elapsed)
 {
+    [MemberNotNullWhen(false, nameof(Failure))]
     public bool Succeeded => Failure is null;
 
     /// <summary>The throwaway database a shadow dry-run used (already dropped), for logs; null for a transaction dry-run.</summary>

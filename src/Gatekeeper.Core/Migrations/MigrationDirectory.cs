@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Gatekeeper.Core.Migrations;
 
 /// <summary>
@@ -27,5 +29,6 @@ public sealed record SourceProblem(string? File, string Message)
 /// <summary>Either a directory or the problems that stop one from being read (never both empty).</summary>
 public sealed record MigrationDirectoryReadResult(MigrationDirectory? Directory, IReadOnlyList<SourceProblem> Problems)
 {
+    [MemberNotNullWhen(true, nameof(Directory))]
     public bool Succeeded => Directory is not null && Problems.Count == 0;
 }

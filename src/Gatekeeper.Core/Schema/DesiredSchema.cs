@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Core.Sql;
 
 namespace Gatekeeper.Core.Schema;
@@ -40,5 +41,6 @@ public sealed record DesiredSchema(
 /// <summary>The result of reading a desired state: the schema, or every problem found (all of them, not just the first).</summary>
 public sealed record DesiredSchemaReadResult(DesiredSchema? Schema, IReadOnlyList<string> Problems)
 {
+    [MemberNotNullWhen(true, nameof(Schema))]
     public bool Succeeded => Schema is not null;
 }

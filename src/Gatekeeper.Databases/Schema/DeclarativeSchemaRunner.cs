@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Core.Schema;
 using Gatekeeper.Databases.Execution;
 using Gatekeeper.Databases.History;
@@ -22,6 +23,7 @@ public sealed record DeclarativePlanResult(
     LiveServerFacts Live,
     IReadOnlyList<string> Warnings)
 {
+    [MemberNotNullWhen(true, nameof(Plan))]
     public bool Succeeded => Plan is not null;
 }
 
@@ -149,13 +151,13 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
         var readLive = time.GetElapsedTime(started);
 
         var load = await LoadDesiredAsync(desired, live, cancellationToken).ConfigureAwait(false);
-        if (load.Failure is not null)
+        if (!load.Succeeded)
         {
             return new DeclarativePlanResult(null, load.Failure, new DeclarativePlanTimings(readLive, load.Elapsed, TimeSpan.Zero), live, load.Warnings);
         }
 
         var diffStarted = time.GetTimestamp();
-        var plan = SchemaPlanner.Plan(current, load.Model!, desired, exclusions, Identity);
+        var plan = SchemaPlanner.Plan(current, load.Model, desired, exclusions, Identity);
         var timings = new DeclarativePlanTimings(readLive, load.Elapsed, time.GetElapsedTime(diffStarted));
         Log.SchemaPlanned(_logger, Label, plan.Changes.Count, plan.Hash, (long)timings.Total.TotalMilliseconds);
         return new DeclarativePlanResult(plan, null, timings, live, load.Warnings);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Core.Schema;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.Execution;
@@ -24,6 +25,7 @@ public sealed record DesiredSchemaLoadFailure(SourceLocation Location, string Se
 /// <summary>The desired state as the dev server normalised it, or where it failed to load; and how long that took.</summary>
 public sealed record DesiredSchemaLoad(SchemaModel? Model, DesiredSchemaLoadFailure? Failure, TimeSpan Elapsed, IReadOnlyList<string> Warnings)
 {
+    [MemberNotNullWhen(true, nameof(Model))]
     public bool Succeeded => Model is not null;
 }
 

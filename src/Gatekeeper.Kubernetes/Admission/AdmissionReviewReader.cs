@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -9,6 +10,22 @@ namespace Gatekeeper.Kubernetes.Admission;
 /// <summary>Either the request or one sentence saying what is wrong with the body (answered with 400).</summary>
 public sealed record AdmissionReadResult(AdmissionRequest? Request, string? Error)
 {
+    /// <summary>True when the body was an AdmissionReview request, false when <see cref="Error"/> says what is wrong; an outcome holds exactly one of <see cref="Request"/> and <see cref="Error"/>.</summary>
+    [MemberNotNullWhen(true, nameof(Request))]
+    [MemberNotNullWhen(false, nameof(Error))]
+    public bool Succeeded
+    {
+        get
+        {
+            if (Error is not null)
+            {
+                return false;
+            }
+
+            return Request is not null ? true : throw new InvalidOperationException("neither Request nor Error is set");
+        }
+    }
+
     public static AdmissionReadResult Invalid(string error) => new(null, error);
 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Core.Migrations;
 
 namespace Gatekeeper.Kubernetes.Annotations;
@@ -96,5 +97,6 @@ public sealed record MigrationAnnotationsParseResult(
     IReadOnlyList<AnnotationProblem> Problems,
     IReadOnlyList<string> Warnings)
 {
+    [MemberNotNullWhen(true, nameof(Annotations))]
     public bool Succeeded => Annotations is not null;
 }

@@ -14,7 +14,7 @@ internal static class DryRunRenderer
         }
         else
         {
-            var failure = report.Failure!;
+            var failure = report.Failure;
             output.WriteLine($"dry-run   ✗ {failure.MigrationId} failed {mode}: {failure}");
             if (failure.Statement is { } statement)
             {

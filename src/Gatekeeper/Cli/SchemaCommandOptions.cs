@@ -113,7 +113,7 @@ internal sealed class SchemaCommandOptions
 
         var patterns = (parse.GetValue(_exclude) ?? []).SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         var exclusions = SchemaExclusions.Parse(patterns, target.Dialect, out var excludeError) ?? throw new CommandLineError(excludeError!);
-        return new SchemaInputs(read.Schema!, source, target, dev, exclusions) { DevThrowaway = throwaway };
+        return new SchemaInputs(read.Schema, source, target, dev, exclusions) { DevThrowaway = throwaway };
     }
 
     /// <param name="fallback">The target's URL when a throwaway database may be made on its server; null when a dev database is required.</param>

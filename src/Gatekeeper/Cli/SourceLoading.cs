@@ -25,7 +25,7 @@ internal static class SourceLoading
 
         if (result.Succeeded)
         {
-            return result.Directory!;
+            return result.Directory;
         }
 
         var lines = result.Problems.Select(problem => problem.File is null

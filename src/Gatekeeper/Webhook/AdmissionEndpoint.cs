@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Gatekeeper.Kubernetes.Admission;
@@ -77,11 +78,12 @@ public sealed class AdmissionEndpoint(
             var parsed = AdmissionReviewReader.Read(read.Buffer, out var document);
             using (document)
             {
-                if (parsed.Request is not { } request)
+                if (!parsed.Succeeded)
                 {
-                    return await RefuseAsync(context, StatusCodes.Status400BadRequest, handler, parsed.Error!).ConfigureAwait(false);
+                    return await RefuseAsync(context, StatusCodes.Status400BadRequest, handler, parsed.Error).ConfigureAwait(false);
                 }
 
+                var request = parsed.Request;
                 var response = await DecideAsync(request, handler, context.RequestAborted).ConfigureAwait(false);
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = "application/json";

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Kubernetes.Admission;
 using Gatekeeper.Kubernetes.Annotations;
 using Gatekeeper.Kubernetes.Deployments;
@@ -60,8 +61,9 @@ public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder ro
         }
 
         var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
-        if (outcome.Failure is { } failure)
+        if (!outcome.Succeeded)
         {
+            var failure = outcome.Failure;
             if (failure.Undecidable && options.Value.FailsOpenIn(deployment.Namespace))
             {
                 return AdmissionResponse.Allow(request.Uid, [$"gatekeeper: admitted without a plan because the namespace fails open: {failure.Message}"]);
@@ -70,7 +72,7 @@ public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder ro
             return Deny(deployment, failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {failure.Message}");
         }
 
-        var plan = outcome.Planned!.Cached.Plan;
+        var plan = outcome.Planned.Cached.Plan;
         var stamp = new PlanStamp(plan.IsEmpty ? null : plan.Hash, plan.TargetVersion);
         // Annotation warnings are the validating step's to give, so kubectl does not print them twice.
         return AdmissionResponse.Allow(request.Uid, patch: PlanStamp.BuildPatch(deployment.Object, stamp));

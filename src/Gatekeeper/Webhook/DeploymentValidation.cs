@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Core.Planning;
 using Gatekeeper.Kubernetes.Admission;
 using Gatekeeper.Kubernetes.Annotations;
@@ -47,9 +48,9 @@ public sealed class DeploymentValidation(
         }
 
         var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
-        var verdict = outcome.Failure is { } failure
-            ? PlanVerdict.Deny(failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {failure.Message}", [], failure.Undecidable)
-            : await reviewer.ReviewAsync(deployment, annotations, outcome.Planned!, stamp.Plan, deadline, cancellationToken).ConfigureAwait(false);
+        var verdict = !outcome.Succeeded
+            ? PlanVerdict.Deny(outcome.Failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {outcome.Failure.Message}", [], outcome.Failure.Undecidable)
+            : await reviewer.ReviewAsync(deployment, annotations, outcome.Planned, stamp.Plan, deadline, cancellationToken).ConfigureAwait(false);
 
         if (!verdict.Allowed && verdict.Undecidable && options.Value.FailsOpenIn(deployment.Namespace))
         {

@@ -31,10 +31,12 @@ public sealed class DeclarativeRolloutPlanner(IPlanningDatabase database, PlanCa
         ArgumentNullException.ThrowIfNull(files);
         using var activity = WebhookTracing.Source.StartActivity("plan schema");
         var resolved = database.Resolve(url, @namespace, annotations.HistoryTable, format: null);
-        if (resolved.Target is not { } target)
+        if (!resolved.Resolved)
         {
-            return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem!);
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem);
         }
+
+        var target = resolved.Target;
 
         var devServer = target;
         if (devUrl is not null)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
@@ -13,7 +14,24 @@ namespace Gatekeeper.Webhook.Rollouts;
 /// Either the database to plan against (its URL prints only redacted, so the credential never passes through the
 /// webhook's code as text) or one sentence saying what is wrong with the URL (which it never repeats).
 /// </summary>
-public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Problem);
+public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Problem)
+{
+    /// <summary>True when the URL named a database, false when <see cref="Problem"/> says what is wrong with it; an outcome holds exactly one of <see cref="Target"/> and <see cref="Problem"/>.</summary>
+    [MemberNotNullWhen(true, nameof(Target))]
+    [MemberNotNullWhen(false, nameof(Problem))]
+    public bool Resolved
+    {
+        get
+        {
+            if (Problem is not null)
+            {
+                return false;
+            }
+
+            return Target is not null ? true : throw new InvalidOperationException("neither Target nor Problem is set");
+        }
+    }
+}
 
 /// <summary>Where a dry-run failed and the server's message; <see cref="Notes"/> say what it could not check.</summary>
 /// <param name="Place">How and where it ran, for messages: "on a throwaway copy of the schema on dev-db:5432".</param>

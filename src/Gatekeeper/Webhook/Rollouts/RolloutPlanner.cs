@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -38,6 +39,22 @@ public sealed record PlannedRollout(CachedPlan Cached, DatabaseTarget Target, Da
 
 public sealed record RolloutPlanOutcome(PlannedRollout? Planned, PlanFailure? Failure)
 {
+    /// <summary>True when the Deployment was planned, false when <see cref="Failure"/> says why not; an outcome holds exactly one of <see cref="Planned"/> and <see cref="Failure"/>.</summary>
+    [MemberNotNullWhen(true, nameof(Planned))]
+    [MemberNotNullWhen(false, nameof(Failure))]
+    public bool Succeeded
+    {
+        get
+        {
+            if (Failure is not null)
+            {
+                return false;
+            }
+
+            return Planned is not null ? true : throw new InvalidOperationException("neither Planned nor Failure is set");
+        }
+    }
+
     public static RolloutPlanOutcome Failed(string reason, string message, bool undecidable = false) => new(null, new PlanFailure(reason, message, undecidable));
 }
 
@@ -114,10 +131,12 @@ public sealed class RolloutPlanner(
         }
 
         var resolved = database.Resolve(url, @namespace, annotations.HistoryTable, annotations.Format);
-        if (resolved.Target is not { } target)
+        if (!resolved.Resolved)
         {
-            return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem!);
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, resolved.Problem);
         }
+
+        var target = resolved.Target;
 
         DatabaseTarget? devTarget = null;
         if (devUrl is not null)
@@ -167,8 +186,8 @@ public sealed class RolloutPlanner(
             return new RolloutPlanOutcome(new PlannedRollout(cached, target, devTarget, files, FromCache: true), null);
         }
 
-        var plan = Core.Planning.MigrationPlanner.Plan(read.Directory!, history, target.Identity);
-        var entry = cache.GetOrAdd(key, new CachedPlan(read.Directory!, plan));
+        var plan = Core.Planning.MigrationPlanner.Plan(read.Directory, history, target.Identity);
+        var entry = cache.GetOrAdd(key, new CachedPlan(read.Directory, plan));
         activity?.SetTag("gatekeeper.plan.hash", plan.Hash);
         activity?.SetTag("gatekeeper.plan.pending", plan.Pending.Count);
         return new RolloutPlanOutcome(new PlannedRollout(entry, target, devTarget, files, FromCache: false), null);
