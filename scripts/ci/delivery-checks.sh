@@ -84,6 +84,19 @@ done
 other_release() { helm template gk "$chart" --namespace platform >"$work/rendered/other-release.yaml"; }
 check "helm template (release gk in namespace platform)" other_release
 
+# GitOps renders with helm template and compares: two renders of the same values must be byte-identical (no genCA,
+# randAlphaNum, lookup or now), or Argo CD never settles and every sync changes something.
+twice() { # twice [helm args...]
+  helm template "$release" "$chart" --namespace "$namespace" "$@" >"$work/first.yaml" \
+    && helm template "$release" "$chart" --namespace "$namespace" "$@" >"$work/second.yaml" \
+    && cmp "$work/first.yaml" "$work/second.yaml" \
+    && ! grep -nE '^\s*caBundle:' "$work/first.yaml"
+}
+check "two renders are byte-identical (defaults)" twice
+for values in "$chart"/ci/*-values.yaml; do
+  check "two renders are byte-identical ($(basename "$values" -values.yaml))" twice -f "$values"
+done
+
 # NOTES.txt renders for every combination (helm install --dry-run=client needs no cluster).
 notes() {
   local values

@@ -50,9 +50,9 @@ HEADER = """\
 # Rendered from charts/gatekeeper with its default values (release "gatekeeper", namespace "gatekeeper-system") by
 # scripts/ci/delivery-checks.sh --update; CI fails when this file no longer matches the chart.
 #
-# TLS: this file carries a CA and serving certificate that were generated when it was first rendered, and their
-# private key is public in this repository. Use it for trying Gatekeeper (kind, a laptop) only. For a real cluster
-# install with Helm, which generates a fresh CA per install, or with tls.certManager.enabled=true.
+# TLS: this file carries no certificate. At its first start Gatekeeper makes its own CA and serving certificate in the
+# Secret gatekeeper-webhook-tls, patches the CA into its two webhook configurations, and rotates both before they
+# expire (or install with Helm and tls.certManager.enabled=true for cert-manager).
 """
 
 NAMESPACE_DOC = {
@@ -61,8 +61,6 @@ NAMESPACE_DOC = {
     "metadata": {"name": "gatekeeper-system", "labels": {"app.kubernetes.io/part-of": "gatekeeper"}},
 }
 
-# Fields whose value is generated afresh by every render (helm's genCA/genSignedCert).
-GENERATED_FIELDS = re.compile(r"^(\s*(?:caBundle|ca\.crt|tls\.crt|tls\.key):\s*)(\S+)\s*$", re.M)
 
 
 class Report:
@@ -189,8 +187,9 @@ def check_render(path, namespace, sources):
     service_names = {(s["metadata"]["namespace"], s["metadata"]["name"]) for s in webhook_services}
     certificates = {f"{c['metadata']['namespace']}/{c['metadata']['name']}": c for c in by_kind.get("Certificate", [])}
     used_paths = []
+    managed = managed_configuration(deployments, by_kind, namespace, report)
     for configuration in by_kind.get("MutatingWebhookConfiguration", []) + by_kind.get("ValidatingWebhookConfiguration", []):
-        used_paths += check_webhooks(report, configuration, namespace, posts, names, service_names, service_ports, secrets, certificates)
+        used_paths += check_webhooks(report, configuration, namespace, posts, names, service_names, service_ports, secrets, certificates, managed)
     for route in sorted(posts):
         if used_paths.count(route) != 1:
             report.problems.append(f"{path}: the server endpoint POST {route} is called by {used_paths.count(route)} webhooks, expected 1")
@@ -313,7 +312,30 @@ def check_service(report, service, pod_labels, container_ports):
             report.add(service, f"targetPort {target!r} is not a container port")
 
 
-def check_webhooks(report, configuration, namespace, posts, names, service_names, service_ports, secrets, certificates):
+def managed_configuration(deployments, by_kind, namespace, report):
+    """The webhook configuration whose caBundle Gatekeeper patches itself (Webhook__ManagedWebhookConfiguration), when
+    it may: RBAC grants get and patch on exactly that name, and get and update on its certificate Secret by name."""
+    env = {e.get("name"): e.get("value") for d in deployments for c in d["spec"]["template"]["spec"].get("containers", []) for e in c.get("env") or []}
+    name, secret = env.get("Webhook__ManagedWebhookConfiguration"), env.get("Webhook__ManagedCertificateSecret")
+    if not name:
+        return None
+    if not secret or not secret.startswith(namespace + "/") or not env.get("Webhook__ManagedCertificateDnsNames__0"):
+        report.problems.append(f"{report.file}: a managed certificate needs Webhook__ManagedCertificateSecret in {namespace} and Webhook__ManagedCertificateDnsNames")
+        return name
+    if not (by_kind.get("ClusterRole") or by_kind.get("Role")):
+        return name  # rbac.create=false
+    cluster_rules = [rule for role in by_kind.get("ClusterRole", []) for rule in role.get("rules") or []]
+    for resource in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations"):
+        if not any(resource in rule.get("resources", []) and name in (rule.get("resourceNames") or []) and {"get", "patch"} <= set(rule.get("verbs", [])) for rule in cluster_rules):
+            report.problems.append(f"{report.file}: Gatekeeper patches the caBundle of {resource} {name}, but no ClusterRole grants get and patch on it")
+    own_rules = [rule for role in by_kind.get("Role", []) if role["metadata"].get("namespace") == namespace for rule in role.get("rules") or []]
+    secret_name = secret.split("/", 1)[1]
+    if not any("secrets" in rule.get("resources", []) and secret_name in (rule.get("resourceNames") or []) and {"get", "update"} <= set(rule.get("verbs", [])) for rule in own_rules):
+        report.problems.append(f"{report.file}: Gatekeeper keeps its certificate in Secret {secret}, but no Role grants get and update on it by name")
+    return name
+
+
+def check_webhooks(report, configuration, namespace, posts, names, service_names, service_ports, secrets, certificates, managed):
     used = []
     webhooks = configuration.get("webhooks") or []
     if not webhooks:
@@ -343,8 +365,8 @@ def check_webhooks(report, configuration, namespace, posts, names, service_names
         route = service.get("path")
         used.append(route)
         if not client.get("caBundle"):
-            if not injected or injected not in certificates:
-                report.add(configuration, f"{where}: no caBundle and no cert-manager Certificate to inject one")
+            if (not injected or injected not in certificates) and configuration["metadata"]["name"] != managed:
+                report.add(configuration, f"{where}: no caBundle, no cert-manager Certificate to inject one, and Gatekeeper does not patch it")
         else:
             check_ca_bundle(report, configuration, where, client["caBundle"], secrets, service)
 
@@ -434,6 +456,11 @@ def check_rbac(report, by_kind, release_namespace):
                         report.add(role, f"secrets in the release namespace allow only get, create and update: {rule['verbs']}")
                     if own and verbs & {"get", "update"} and not rule.get("resourceNames"):
                         report.add(role, f"secrets in the release namespace may be read or updated only by name (resourceNames): {rule}")
+                if {"mutatingwebhookconfigurations", "validatingwebhookconfigurations"} & set(rule.get("resources", [])):
+                    # Gatekeeper patches the caBundle of its own configurations only: never all of them (that would let
+                    # it turn off every other admission webhook of the cluster).
+                    if not rule.get("resourceNames") or set(rule.get("verbs", [])) - {"get", "patch"}:
+                        report.add(role, f"webhook configurations may only be read and patched by name: {rule}")
     for kind in ("ClusterRoleBinding", "RoleBinding"):
         for binding in by_kind.get(kind, []):
             ref = binding.get("roleRef") or {}
@@ -490,19 +517,10 @@ def check_controller_start(report, by_kind, release_namespace, account_used):
                 report.problems.append(f"{report.file}: the controller needs {verb} {group or 'core'}/{resource} {where} to start, and no binding grants it")
 
 
-def normalized(text):
-    return GENERATED_FIELDS.sub(lambda m: m.group(1) + "<generated>", text)
-
-
-def install_text(rendered_path, existing_path):
-    """The default render with the Namespace first, keeping the certificate material already in the file."""
+def install_text(rendered_path):
+    """The default render with the Namespace first. Nothing in it is generated: it is compared byte for byte."""
     rendered = open(rendered_path, encoding="utf-8").read()
-    body = HEADER + "---\n" + yaml.safe_dump(NAMESPACE_DOC, sort_keys=False) + rendered.lstrip()
-    if existing_path and os.path.exists(existing_path):
-        old = dict((m.group(1).strip(), m.group(2)) for m in GENERATED_FIELDS.finditer(open(existing_path, encoding="utf-8").read()))
-        if old:
-            body = GENERATED_FIELDS.sub(lambda m: m.group(1) + old.get(m.group(1).strip(), m.group(2)), body)
-    return body
+    return HEADER + "---\n" + yaml.safe_dump(NAMESPACE_DOC, sort_keys=False) + rendered.lstrip()
 
 
 def main(argv):
@@ -513,13 +531,13 @@ def main(argv):
         report = check_render(file, args["--namespace"], args["--sources"])
         problems = report.problems
     elif command == "install":
-        text = install_text(argv[2], argv[3])
+        text = install_text(argv[2])
         with open(argv[3], "w", encoding="utf-8") as f:
             f.write(text)
         problems = []
     elif command == "fresh":
-        expected = normalized(install_text(argv[2], None))
-        actual = normalized(open(argv[3], encoding="utf-8").read()) if os.path.exists(argv[3]) else ""
+        expected = install_text(argv[2])
+        actual = open(argv[3], encoding="utf-8").read() if os.path.exists(argv[3]) else ""
         problems = []
         if expected != actual:
             import difflib

@@ -45,6 +45,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "{Namespace}/{Name} returns to the pod template of ReplicaSet {ReplicaSet} (plan {Plan}): admitted without planning")]
     public static partial void RollbackAdmitted(ILogger logger, string @namespace, string name, string replicaSet, string plan);
 
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Managed certificate Secret {Namespace}/{Name}: {Change}")]
+    public static partial void ManagedCertificateChanged(ILogger logger, string @namespace, string name, string change);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Patched the caBundle of {Count} webhooks in webhook configuration {Configuration}")]
+    public static partial void CaBundlePatched(ILogger logger, string configuration, int count);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Error, Message = "{Reason}")]
+    public static partial void ManagedCertificateFailed(ILogger logger, string reason);
+
     // The controller host (3500–3599).
     [LoggerMessage(EventId = 3500, Level = LogLevel.Information, Message = "Controller disabled (Controller:Enabled=false): this replica serves the webhook only")]
     public static partial void ControllerDisabled(ILogger logger);

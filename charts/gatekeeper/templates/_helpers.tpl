@@ -42,9 +42,17 @@ app.kubernetes.io/part-of: gatekeeper
 {{- end -}}
 {{- end -}}
 
-{{/* The Secret holding tls.crt, tls.key and ca.crt, written by cert-manager or by the chart. */}}
+{{/*
+The Secret holding tls.crt, tls.key and ca.crt: written by cert-manager, or by Gatekeeper itself (never by the chart, so
+every render is the same). The two have different names: a helm upgrade from a chart version that rendered the Secret
+deletes that one, and must not delete the one Gatekeeper keeps.
+*/}}
 {{- define "gatekeeper.tlsSecretName" -}}
+{{- if .Values.tls.certManager.enabled -}}
 {{- printf "%s-tls" (include "gatekeeper.fullname" .) -}}
+{{- else -}}
+{{- printf "%s-webhook-tls" (include "gatekeeper.fullname" .) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The Secret in the release namespace holding the key that signs migration Jobs; Gatekeeper creates it. */}}

@@ -10,7 +10,7 @@ namespace Gatekeeper.Webhook;
 /// because Secret volumes swap a symlink and keep old timestamps); a file-system event makes the next handshake
 /// look at once. A half-written pair during rotation keeps the previous certificate until both files agree.
 /// </summary>
-public sealed class ReloadingServingCertificate : IDisposable
+public sealed class ReloadingServingCertificate : Certificates.IServingCertificate, IDisposable
 {
     private readonly string certificateFile;
     private readonly string keyFile;

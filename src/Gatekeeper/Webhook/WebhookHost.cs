@@ -4,6 +4,7 @@ using Gatekeeper.Databases;
 using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Webhook.Certificates;
 using Gatekeeper.Webhook.Rollouts;
 using k8s;
 using Microsoft.AspNetCore.Builder;
@@ -60,7 +61,7 @@ public static class WebhookHost
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<WebhookOptions>>().Value;
-            var certificate = kestrel.ApplicationServices.GetRequiredService<ReloadingServingCertificate>();
+            var certificate = kestrel.ApplicationServices.GetRequiredService<IServingCertificate>();
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = DrainLimit(options);
             kestrel.Listen(IPAddress.Parse(options.ListenAddress), options.Port, listen =>
@@ -90,12 +91,20 @@ public static class WebhookHost
             return new k8s.Kubernetes(configuration);
         });
         services.AddGatekeeperKubernetes();
-        services.AddSingleton(provider =>
+        // The serving certificate: Gatekeeper's own (kept in a Secret, the chart's default) or files (cert-manager).
+        services.AddSingleton<ManagedServingCertificate>();
+        services.AddSingleton<ManagedCertificateStore>();
+        services.AddSingleton<WebhookCaBundlePatcher>();
+        services.AddSingleton<ManagedCertificateRefresher>();
+        services.AddHostedService(provider => provider.GetRequiredService<ManagedCertificateRefresher>());
+        services.AddSingleton<IServingCertificate>(provider =>
         {
             var options = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
-            return new ReloadingServingCertificate(
-                options.TlsCertificateFile!, options.TlsKeyFile!, provider.GetRequiredService<TimeProvider>(), options.CertificateCheckInterval,
-                provider.GetRequiredService<ILogger<ReloadingServingCertificate>>());
+            return options.ManagesCertificate
+                ? provider.GetRequiredService<ManagedServingCertificate>()
+                : new ReloadingServingCertificate(
+                    options.TlsCertificateFile!, options.TlsKeyFile!, provider.GetRequiredService<TimeProvider>(), options.CertificateCheckInterval,
+                    provider.GetRequiredService<ILogger<ReloadingServingCertificate>>());
         });
         services.AddSingleton<AdmissionMetrics>();
         services.AddSingleton<AdmissionEndpoint>();
@@ -136,8 +145,13 @@ public static class WebhookHost
     /// Ready once the applied plans are known (the pod webhook never answers blind) and while the controller can run: a
     /// replica whose controller cannot run says why here, and a rollout of such a replica never replaces working ones.
     /// </summary>
-    private static IResult Readiness(bool plansKnown, ControllerHealth controller)
+    private static IResult Readiness(bool plansKnown, ControllerHealth controller, string? certificateNotReady)
     {
+        if (certificateNotReady is not null)
+        {
+            return Results.Text($"not ready: {certificateNotReady}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (!plansKnown)
         {
             return Results.Text("not ready: the applied plans of the opted-in Deployments have not been read yet\n", statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -158,8 +172,8 @@ public static class WebhookHost
         app.MapPost("/mutate/pods", ([FromServices] AdmissionEndpoint endpoint, [FromServices] PodMutation handler, HttpContext context) =>
             endpoint.HandleAsync(context, handler));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", ([FromServices] AppliedPlans plans, [FromServices] ControllerHealth controller, [FromServices] IOptions<WebhookOptions> options) =>
-            Readiness(plans.IsWarm || !options.Value.WatchDeployments, controller));
+        app.MapGet("/readyz", ([FromServices] AppliedPlans plans, [FromServices] ControllerHealth controller, [FromServices] ManagedServingCertificate managed, [FromServices] IOptions<WebhookOptions> options) =>
+            Readiness(plans.IsWarm || !options.Value.WatchDeployments, controller, options.Value.ManagesCertificate ? managed.NotReadyReason : null));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<CollectorRegistry>());
     }
 }

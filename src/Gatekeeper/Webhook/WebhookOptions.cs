@@ -1,3 +1,4 @@
+using Gatekeeper.Webhook.Certificates;
 using Microsoft.Extensions.Options;
 
 namespace Gatekeeper.Webhook;
@@ -26,6 +27,31 @@ public sealed record WebhookOptions
 
     /// <summary>How often a TLS handshake may look at the certificate files for a rotation.</summary>
     public TimeSpan CertificateCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// <c>namespace/name</c> of the Secret in which Gatekeeper keeps its own CA and serving certificate (the chart's
+    /// default, without cert-manager): created at the first start, rotated before expiry, served without a restart.
+    /// Unset: the certificate files above are served (cert-manager).
+    /// </summary>
+    public string? ManagedCertificateSecret { get; set; }
+
+    /// <summary>Name of Gatekeeper's MutatingWebhookConfiguration and ValidatingWebhookConfiguration, whose caBundle it patches (managed certificates).</summary>
+    public string? ManagedWebhookConfiguration { get; set; }
+
+    /// <summary>DNS names of the managed serving certificate: the webhook Service's, as the API server dials it.</summary>
+    public IList<string> ManagedCertificateDnsNames { get; set; } = [];
+
+    /// <summary>Lifetime of the managed CA; a new one is made when a third remains, and both are trusted until the old one expires.</summary>
+    public TimeSpan CaValidity { get; set; } = TimeSpan.FromHours(8760);
+
+    /// <summary>Lifetime of the managed serving certificate; a new one is issued when a third remains.</summary>
+    public TimeSpan ServingCertificateValidity { get; set; } = TimeSpan.FromHours(2160);
+
+    /// <summary>How long a new CA is in the caBundle before the serving certificate it signs is served.</summary>
+    public TimeSpan CertificateRotationOverlap { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often each replica looks at the managed Secret and the webhook configurations' caBundle.</summary>
+    public TimeSpan CertificateRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Generate a throwaway CA and serving certificate instead of reading files (never in production).</summary>
     public bool DevelopmentCertificates { get; set; }
@@ -75,6 +101,20 @@ public sealed record WebhookOptions
     /// <summary>Kubeconfig file for running outside a cluster; in a pod the service account is used.</summary>
     public string? Kubeconfig { get; set; }
 
+    /// <summary>True when Gatekeeper keeps its own certificate (<see cref="ManagedCertificateSecret"/> set).</summary>
+    public bool ManagesCertificate => !string.IsNullOrEmpty(ManagedCertificateSecret);
+
+    public CertificatePolicy CertificatePolicy() =>
+        new([.. ManagedCertificateDnsNames], CaValidity, ServingCertificateValidity, CertificateRotationOverlap);
+
+    /// <summary>"namespace/name" → its two parts (validated at start).</summary>
+    public static (string Namespace, string Name) SplitSecret(string secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        var slash = secret.IndexOf('/', StringComparison.Ordinal);
+        return (secret[..slash], secret[(slash + 1)..]);
+    }
+
     public bool FailsOpenIn(string? @namespace) =>
         FailOpen || (@namespace is not null && FailOpenNamespaces.Contains(@namespace, StringComparer.Ordinal));
 }
@@ -96,9 +136,13 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
             failures.Add($"Webhook:Port {options.Port} is not a TCP port.");
         }
 
-        if (!options.DevelopmentCertificates && (string.IsNullOrEmpty(options.TlsCertificateFile) || string.IsNullOrEmpty(options.TlsKeyFile)))
+        if (options.ManagesCertificate)
         {
-            failures.Add("Webhook:TlsCertificateFile and Webhook:TlsKeyFile are required (the webhook serves HTTPS only); use --dev-certificates for a throwaway CA.");
+            ValidateManagedCertificate(options, failures);
+        }
+        else if (!options.DevelopmentCertificates && (string.IsNullOrEmpty(options.TlsCertificateFile) || string.IsNullOrEmpty(options.TlsKeyFile)))
+        {
+            failures.Add("Webhook:TlsCertificateFile and Webhook:TlsKeyFile are required (the webhook serves HTTPS only), or Webhook:ManagedCertificateSecret for a certificate Gatekeeper keeps itself; use --dev-certificates for a throwaway CA.");
         }
 
         if (options.RequestBudget <= TimeSpan.Zero || options.RequestBudget >= TimeSpan.FromSeconds(30))
@@ -132,5 +176,40 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateManagedCertificate(WebhookOptions options, List<string> failures)
+    {
+        var secret = options.ManagedCertificateSecret!;
+        var slash = secret.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == secret.Length - 1 || secret.IndexOf('/', slash + 1) >= 0)
+        {
+            failures.Add($"Webhook:ManagedCertificateSecret \"{secret}\" must be namespace/name.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ManagedWebhookConfiguration))
+        {
+            failures.Add("Webhook:ManagedWebhookConfiguration is required with Webhook:ManagedCertificateSecret (the webhook configurations whose caBundle Gatekeeper keeps).");
+        }
+
+        if (!options.ManagedCertificateDnsNames.Any(n => !string.IsNullOrWhiteSpace(n)))
+        {
+            failures.Add("Webhook:ManagedCertificateDnsNames is required with Webhook:ManagedCertificateSecret (the webhook Service's DNS name, e.g. gatekeeper.gatekeeper-system.svc).");
+        }
+
+        if (options.ServingCertificateValidity < TimeSpan.FromHours(1) || options.ServingCertificateValidity > options.CaValidity)
+        {
+            failures.Add($"Webhook:ServingCertificateValidity {options.ServingCertificateValidity} must be at least an hour and at most Webhook:CaValidity ({options.CaValidity}).");
+        }
+
+        if (options.CertificateRotationOverlap < TimeSpan.Zero || options.CertificateRotationOverlap >= options.CaValidity / 3)
+        {
+            failures.Add($"Webhook:CertificateRotationOverlap {options.CertificateRotationOverlap} must be between zero and a third of Webhook:CaValidity (when the new CA is made).");
+        }
+
+        if (options.CertificateRefreshInterval <= TimeSpan.Zero || options.CertificateRefreshInterval >= options.ServingCertificateValidity / 3)
+        {
+            failures.Add($"Webhook:CertificateRefreshInterval {options.CertificateRefreshInterval} must be above zero and well below the renewal window (a third of Webhook:ServingCertificateValidity).");
+        }
     }
 }

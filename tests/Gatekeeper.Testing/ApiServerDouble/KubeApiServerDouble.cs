@@ -19,7 +19,7 @@ namespace Gatekeeper.Tests.ApiServerDouble;
 /// <summary>
 /// An in-process double of the Kubernetes API server on a loopback Kestrel port. It serves get, list, watch,
 /// create, replace, patch (JSON patch with <c>test</c>, merge and strategic merge as merge) and delete on
-/// ConfigMaps, Secrets, pods, Events, Deployments, ReplicaSets, Jobs and Leases from objects the test puts in;
+/// ConfigMaps, Secrets, pods, Events, Deployments, ReplicaSets, Jobs, Leases and (cluster-scoped) webhook configurations from objects the test puts in;
 /// it answers like the real one where Gatekeeper depends on it: 409 AlreadyExists on a second create, 409
 /// Conflict on a stale resourceVersion, 422 when a patch's <c>test</c> fails, 410 Expired for a watch from a
 /// compacted resourceVersion, watches replayed from a resourceVersion without gaps. It records every request
@@ -42,6 +42,8 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         new("replicasets", "/apis/apps/v1", "ReplicaSet", "apps/v1", typeof(V1ReplicaSet)),
         new("jobs", "/apis/batch/v1", "Job", "batch/v1", typeof(V1Job)),
         new("leases", "/apis/coordination.k8s.io/v1", "Lease", "coordination.k8s.io/v1", typeof(V1Lease)),
+        new("mutatingwebhookconfigurations", "/apis/admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1", typeof(V1MutatingWebhookConfiguration)) { Namespaced = false },
+        new("validatingwebhookconfigurations", "/apis/admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "admissionregistration.k8s.io/v1", typeof(V1ValidatingWebhookConfiguration)) { Namespaced = false },
     ];
 
     private readonly WebApplication app;
@@ -325,7 +327,19 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             }
         });
 
-        foreach (var kind in Kinds)
+        foreach (var kind in Kinds.Where(k => !k.Namespaced))
+        {
+            // Cluster-scoped objects are stored under the empty namespace.
+            var collection = kind.Prefix + "/" + kind.Plural;
+            app.MapGet(collection, (HttpContext c) => ListOrWatch(c, kind, null));
+            app.MapPost(collection, (HttpContext c) => Create(c, kind, string.Empty));
+            app.MapGet(collection + "/{name}", (HttpContext c, string name) => Read(c, kind, string.Empty, name));
+            app.MapPut(collection + "/{name}", (HttpContext c, string name) => Replace(c, kind, string.Empty, name));
+            app.MapPatch(collection + "/{name}", (HttpContext c, string name) => Patch(c, kind, string.Empty, name, statusOnly: false));
+            app.MapDelete(collection + "/{name}", (HttpContext c, string name) => DeleteOne(c, kind, string.Empty, name));
+        }
+
+        foreach (var kind in Kinds.Where(k => k.Namespaced))
         {
             var collection = kind.Prefix + "/namespaces/{ns}/" + kind.Plural;
             app.MapGet(kind.Prefix + "/" + kind.Plural, (HttpContext c) => ListOrWatch(c, kind, null));
@@ -361,7 +375,15 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     {
         var node = JsonNode.Parse(Body(context))!.AsObject();
         var metadata = node["metadata"]?.AsObject() ?? throw new InvalidOperationException("an object without metadata");
-        metadata["namespace"] = ns;
+        if (kind.Namespaced)
+        {
+            metadata["namespace"] = ns;
+        }
+        else
+        {
+            metadata.Remove("namespace");
+        }
+
         if (metadata["name"] is null && metadata["generateName"]?.GetValue<string>() is { } generateName)
         {
             metadata["name"] = generateName + Interlocked.Increment(ref generatedNames).ToString("x5", CultureInfo.InvariantCulture);
