@@ -28,11 +28,13 @@ public static partial class KubernetesApiCalls
         ["Deployment"] = "apps", ["ReplicaSet"] = "apps", ["StatefulSet"] = "apps", ["DaemonSet"] = "apps",
         ["Job"] = "batch", ["CronJob"] = "batch",
         ["Lease"] = "coordination.k8s.io",
+        ["MutatingWebhookConfiguration"] = "admissionregistration.k8s.io", ["ValidatingWebhookConfiguration"] = "admissionregistration.k8s.io",
     };
 
     private static readonly Dictionary<string, string> GroupOfProperty = new(StringComparer.Ordinal)
     {
         ["CoreV1"] = "", ["AppsV1"] = "apps", ["BatchV1"] = "batch", ["CoordinationV1"] = "coordination.k8s.io", ["EventsV1"] = "events.k8s.io",
+        ["AdmissionregistrationV1"] = "admissionregistration.k8s.io",
     };
 
     public static IReadOnlyList<KubernetesApiCall> InProductSources() =>
@@ -47,7 +49,8 @@ public static partial class KubernetesApiCalls
         foreach (Match match in Operation().Matches(text))
         {
             var line = text[..match.Index].Count(c => c == '\n') + 1;
-            var kind = match.Groups["namespaced"].Success ? match.Groups["namespaced"].Value : match.Groups["all"].Value;
+            var kind = match.Groups["namespaced"].Success ? match.Groups["namespaced"].Value
+                : match.Groups["cluster"].Success ? match.Groups["cluster"].Value : match.Groups["all"].Value;
             var group = match.Groups["group"].Success
                 ? GroupOfProperty[match.Groups["group"].Value]
                 : GroupOfKind.TryGetValue(kind, out var known) ? known
@@ -110,7 +113,7 @@ public static partial class KubernetesApiCalls
         return text[start..];
     }
 
-    [GeneratedRegex(@"(?:\b(?<group>CoreV1|AppsV1|BatchV1|CoordinationV1|EventsV1)\s*\.\s*)?\b(?<verb>WatchList|DeleteCollection|Read|List|Create|Patch|Replace|Delete)(?:Namespaced(?<namespaced>[A-Z]\w*?)|(?<all>[A-Z]\w*?)ForAllNamespaces)(?<status>Status)?(?:WithHttpMessages)?Async\s*\(")]
+    [GeneratedRegex(@"(?:\b(?<group>CoreV1|AppsV1|BatchV1|CoordinationV1|EventsV1|AdmissionregistrationV1)\s*\.\s*)?\b(?<verb>WatchList|DeleteCollection|Read|List|Create|Patch|Replace|Delete)(?:Namespaced(?<namespaced>[A-Z]\w*?)|(?<all>[A-Z]\w*?)ForAllNamespaces|(?<cluster>MutatingWebhookConfiguration|ValidatingWebhookConfiguration))(?<status>Status)?(?:WithHttpMessages)?Async\s*\(")]
     private static partial Regex Operation();
 
     [GeneratedRegex(@"\bwatch\s*:\s*true\b")]
