@@ -120,6 +120,9 @@ for file in "$work"/rendered/*.yaml; do
   [ "$combo" = other-release ] && ns=platform
   check "structure ($combo)" structure check --namespace "$ns" --sources "$sources" "$file"
 done
+# Least privilege by default: Secrets are read only in the namespaces listed for it (RoleBindings), never cluster-wide
+# (install.yaml is held to the same by RbacTests).
+check "the default install binds no ClusterRole that reads Secrets" structure no-cluster-secrets "$work/rendered/default.yaml" "$work/rendered/other-release.yaml"
 
 # 4. manifests/install.yaml is the default render (that the chart ships the plain rules file unchanged is a
 #    Delivery test).

@@ -517,6 +517,15 @@ def check_controller_start(report, by_kind, release_namespace, account_used):
                 report.problems.append(f"{report.file}: the controller needs {verb} {group or 'core'}/{resource} {where} to start, and no binding grants it")
 
 
+def cluster_secret_readers(path):
+    """ClusterRoles that read Secrets and are bound cluster-wide (a ClusterRoleBinding): none in the default install."""
+    docs = load(path)
+    readers = {o["metadata"]["name"] for o in docs if o.get("kind") == "ClusterRole"
+               for rule in o.get("rules") or [] if "secrets" in rule.get("resources", []) and set(rule.get("verbs", [])) & {"get", "list", "watch"}}
+    return [f"{path}: ClusterRoleBinding {o['metadata']['name']} binds ClusterRole {o['roleRef']['name']}, which reads Secrets in every namespace"
+            for o in docs if o.get("kind") == "ClusterRoleBinding" and (o.get("roleRef") or {}).get("name") in readers]
+
+
 def install_text(rendered_path):
     """The default render with the Namespace first. Nothing in it is generated: it is compared byte for byte."""
     rendered = open(rendered_path, encoding="utf-8").read()
@@ -530,6 +539,8 @@ def main(argv):
         file = argv[-1]
         report = check_render(file, args["--namespace"], args["--sources"])
         problems = report.problems
+    elif command == "no-cluster-secrets":
+        problems = [p for path in argv[2:] for p in cluster_secret_readers(path)]
     elif command == "install":
         text = install_text(argv[2])
         with open(argv[3], "w", encoding="utf-8") as f:

@@ -240,7 +240,10 @@ public sealed class Scenario : IAsyncDisposable
         {
             var database = engine == "postgres" ? await TestDatabase.CreatePostgresAsync() : await TestDatabase.CreateMySqlAsync();
             var scenario = new Scenario(cluster, database, engine, ns, output);
-            await scenario.InstallGatekeeperAsync(values);
+            // The app's namespace opts in as a user's would under the least-privilege default: listed in
+            // sourceNamespaces, where the chart lets Gatekeeper read Secrets and ConfigMaps (a scenario's own values win).
+            var withSources = new JsonObject { ["sourceNamespaces"] = new JsonArray(ns) };
+            await scenario.InstallGatekeeperAsync(values is null ? withSources : Patches.Merge(withSources, values.DeepClone().AsObject()));
             if (cluster.Api.Get(ApiResources.Namespaces, null, ns) is null)
             {
                 // The chart creates it with watchNamespaces (its RoleBindings live there).

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Gatekeeper.Tests.SimulatedCluster;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Xunit.Abstractions;
 
@@ -12,10 +13,10 @@ public sealed class TrustScenarios(ITestOutputHelper output)
     [Fact]
     public async Task SharedDatabase_two_namespaces_on_one_server_with_their_own_schemas_release_only_their_own_pods()
     {
-        await using var scenario = await Scenario.StartAsync(output, ns: "team-a");
+        // Both teams opted in (sourceNamespaces); the chart's RoleBindings create their namespaces.
+        await using var scenario = await Scenario.StartAsync(output, ns: "team-a", values: new JsonObject { ["sourceNamespaces"] = new JsonArray("team-a", "team-b") });
         await scenario.Database.ScalarAsync("CREATE SCHEMA team_a; CREATE SCHEMA team_b;");
         await scenario.PutSecretAsync("team-a", Scenario.SecretName, scenario.Database.Url + "?search_path=team_a");
-        await scenario.Cluster.CreateNamespaceAsync("team-b");
         await scenario.PutSecretAsync("team-b", Scenario.SecretName, scenario.Database.Url + "?search_path=team_b");
         await scenario.PutMigrationsAsync(Steps.V1, ns: "team-a");
         await scenario.PutMigrationsAsync(Steps.V1, ns: "team-b");
@@ -87,6 +88,27 @@ public sealed class TrustScenarios(ITestOutputHelper output)
         Assert.Single(scenario.Jobs());
         Assert.NotNull(scenario.Cluster.Api.Get(ApiResources.Leases, Scenario.GatekeeperNamespace, "gatekeeper-controller"));
         Assert.Empty(scenario.Forbidden());
+    }
+
+    [Fact]
+    public async Task LeastPrivilege_the_default_install_reads_no_Secret_outside_the_listed_namespaces_and_denies_there_naming_the_value_to_set()
+    {
+        // The chart's defaults, with shop listed in sourceNamespaces as a team opting in would.
+        await using var scenario = await Scenario.StartAsync(output);
+        var bindings = scenario.Cluster.Api.List(ApiResources.ClusterRoleBindings, null).Select(b => (string)b["roleRef"]!["name"]!).ToList();
+        Assert.DoesNotContain($"{Scenario.Release}-sources", bindings);
+
+        // A team that opted its Deployment in but not its namespace: Gatekeeper may not read its Secret, and says how to fix it.
+        await scenario.Cluster.CreateNamespaceAsync("unlisted");
+        await scenario.PutSecretAsync("unlisted", Scenario.SecretName, scenario.Database.Url);
+        await scenario.PutMigrationsAsync(Steps.V1, ns: "unlisted");
+        var refused = await Assert.ThrowsAsync<HttpOperationException>(() => scenario.ApplyAsync(scenario.App(replicas: 1, ns: "unlisted")));
+        Assert.Contains("add unlisted to the chart's sourceNamespaces", refused.Response.Content, StringComparison.Ordinal);
+        Assert.Contains(scenario.Forbidden(), call => call.Namespace == "unlisted");
+        Assert.DoesNotContain(scenario.Forbidden(), call => call.Namespace != "unlisted");
+
+        // The listed namespace rolls out as always.
+        await Steps.RolledOutAsync(scenario);
     }
 
     /// <summary>The store version at which a pod of the namespace first lost its scheduling gate.</summary>

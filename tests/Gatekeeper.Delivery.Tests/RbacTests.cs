@@ -41,6 +41,20 @@ public sealed partial class RbacTests
     }
 
     [Fact]
+    public void The_default_install_binds_no_ClusterRole_that_reads_Secrets()
+    {
+        var readers = InstallManifest.OfKind("ClusterRole")
+            .Where(role => role.ListAt("rules").Any(rule => rule.ListAt("resources").Strings().Contains("secrets")))
+            .Select(role => role.StringAt("metadata", "name")!)
+            .ToHashSet(StringComparer.Ordinal);
+        Assert.NotEmpty(readers);
+        var bound = InstallManifest.OfKind("ClusterRoleBinding").Where(b => readers.Contains(b.StringAt("roleRef", "name")!)).Select(b => b.StringAt("metadata", "name")).ToList();
+        Assert.True(bound.Count == 0, $"ClusterRoleBindings that let Gatekeeper read Secrets in every namespace: {string.Join(", ", bound)}.");
+        // Nor anywhere else by default: no namespace is listed in sourceNamespaces.
+        Assert.DoesNotContain(InstallManifest.OfKind("RoleBinding"), b => readers.Contains(b.StringAt("roleRef", "name")!));
+    }
+
+    [Fact]
     public void The_operations_guide_lists_every_grant_and_only_those()
     {
         var documented = DocumentedPermissions();
@@ -84,8 +98,18 @@ public sealed partial class RbacTests
         rules.SelectMany(rule => rule.ApiGroups.SelectMany(group => rule.Resources.SelectMany(resource => rule.Verbs.Select(verb => new Permission(group, resource, verb)))))
             .ToHashSet();
 
-    /// <summary>Permissions of the roles bound to Gatekeeper's ServiceAccount.</summary>
-    private static HashSet<Permission> Granted() => GrantedBy("ClusterRoleBinding", "RoleBinding");
+    /// <summary>
+    /// Permissions of the roles bound to Gatekeeper's ServiceAccount, and of the ClusterRole the chart binds in each
+    /// namespace listed in sourceNamespaces (none in the default install, but every opted-in namespace gets it).
+    /// </summary>
+    private static HashSet<Permission> Granted()
+    {
+        var granted = GrantedBy("ClusterRoleBinding", "RoleBinding");
+        var sources = InstallManifest.OfKind("ClusterRole").Single(r => r.StringAt("metadata", "name")!.EndsWith("-sources", StringComparison.Ordinal));
+        granted.UnionWith(Expand(sources.ListAt("rules").Select(rule =>
+            new Rule(rule.ListAt("apiGroups").Strings().ToList(), rule.ListAt("resources").Strings().ToList(), rule.ListAt("verbs").Strings().ToList()))));
+        return granted;
+    }
 
     private static HashSet<Permission> GrantedBy(params string[] bindingKinds)
     {

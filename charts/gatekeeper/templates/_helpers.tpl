@@ -141,6 +141,15 @@ matchExpressions:
   {{- end }}
 {{- end -}}
 
+{{/* Where Gatekeeper may read Secrets and ConfigMaps: sourceNamespaces and watchNamespaces, once each, as a JSON list. */}}
+{{- define "gatekeeper.sourceNamespaces" -}}
+{{- $namespaces := concat .Values.sourceNamespaces .Values.watchNamespaces | uniq -}}
+{{- if has .Release.Namespace $namespaces -}}
+{{- fail (printf "sourceNamespaces/watchNamespaces: %s is the release namespace, which the webhooks never serve" .Release.Namespace) -}}
+{{- end -}}
+{{- toJson $namespaces -}}
+{{- end -}}
+
 {{/* The CEL opt-in test: only annotated objects are ever sent to Gatekeeper. */}}
 {{- define "gatekeeper.annotationCondition" -}}
 object != null && has(object.metadata.annotations) && '{{ . }}' in object.metadata.annotations

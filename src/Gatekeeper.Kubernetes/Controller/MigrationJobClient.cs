@@ -151,7 +151,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
         {
-            return ([], $"Gatekeeper may not read ConfigMaps in namespace {ns} (forbidden); grant it get and list on configmaps");
+            return ([], $"Gatekeeper may not read ConfigMaps in namespace {ns} (forbidden){Sources.NamespaceGrants.Hint(ns)}");
         }
     }
 
@@ -168,7 +168,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
         {
-            return (null, $"Gatekeeper may not read Secret {ns}/{reference.Name} (forbidden); grant it get on that Secret");
+            return (null, $"Gatekeeper may not read Secret {ns}/{reference.Name} (forbidden){Sources.NamespaceGrants.Hint(ns)}");
         }
 
         var keys = reference.Key is null ? SecretKeyReference.DefaultKeys : [reference.Key];

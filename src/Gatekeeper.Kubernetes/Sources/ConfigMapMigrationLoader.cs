@@ -48,7 +48,7 @@ public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
             catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.BadRequest)
             {
                 return ConfigMapLoadResult.Failed(e.Response.StatusCode == HttpStatusCode.Forbidden
-                    ? $"Gatekeeper may not list ConfigMaps in namespace {@namespace} (forbidden); grant it list on configmaps"
+                    ? $"Gatekeeper may not list ConfigMaps in namespace {@namespace} (forbidden){NamespaceGrants.Hint(@namespace)}"
                     : $"the API server rejected the label selector \"{selector}\" of annotation {annotation}");
             }
 
@@ -73,7 +73,7 @@ public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
                 }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
                 {
-                    return ConfigMapLoadResult.Failed($"Gatekeeper may not read ConfigMap {@namespace}/{name} (forbidden); grant it get on configmaps");
+                    return ConfigMapLoadResult.Failed($"Gatekeeper may not read ConfigMap {@namespace}/{name} (forbidden){NamespaceGrants.Hint(@namespace)}");
                 }
             }
         }

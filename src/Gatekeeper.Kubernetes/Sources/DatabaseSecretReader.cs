@@ -33,7 +33,7 @@ public sealed class DatabaseSecretReader(IKubernetes kubernetes)
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
         {
-            return SecretReadResult.Failed($"Gatekeeper may not read Secret {@namespace}/{reference.Name} (forbidden); grant it get on that Secret");
+            return SecretReadResult.Failed($"Gatekeeper may not read Secret {@namespace}/{reference.Name} (forbidden){NamespaceGrants.Hint(@namespace)}");
         }
 
         var keys = reference.Key is null ? SecretKeyReference.DefaultKeys : [reference.Key];
