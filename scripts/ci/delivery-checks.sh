@@ -28,6 +28,7 @@ source scripts/ci/delivery-tools.sh
 delivery_install_helm_kubectl || { echo "could not install helm and kubectl"; echo "delivery: 0 passed, 1 failed"; exit 1; }
 delivery_install_promtool || { echo "could not install promtool"; echo "delivery: 0 passed, 1 failed"; exit 1; }
 delivery_install_python || { echo "could not install python3-yaml"; echo "delivery: 0 passed, 1 failed"; exit 1; }
+delivery_install_lua || { echo "could not install lua5.4"; echo "delivery: 0 passed, 1 failed"; exit 1; }
 structure() { "$DELIVERY_PYTHON" scripts/ci/delivery-structure.py "$@"; }
 
 started=$SECONDS
@@ -123,6 +124,9 @@ done
 # Least privilege by default: Secrets are read only in the namespaces listed for it (RoleBindings), never cluster-wide
 # (install.yaml is held to the same by RbacTests).
 check "the default install binds no ClusterRole that reads Secrets" structure no-cluster-secrets "$work/rendered/default.yaml" "$work/rendered/other-release.yaml"
+
+# The GitOps examples (docs/gitops/): Argo CD's health check for Deployments runs on Deployments in every state.
+check "docs/gitops/argocd-health.lua (Argo CD health)" lua5.4 scripts/ci/argocd-health-test.lua docs/gitops/argocd-health.lua
 
 # 4. manifests/install.yaml is the default render (that the chart ships the plain rules file unchanged is a
 #    Delivery test).

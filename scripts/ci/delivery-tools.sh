@@ -35,6 +35,12 @@ delivery_install_promtool() {
   command -v promtool >/dev/null
 }
 
+delivery_install_lua() {
+  command -v lua5.4 >/dev/null && return 0
+  delivery_apt_install lua5.4
+  command -v lua5.4 >/dev/null
+}
+
 delivery_install_python() {
   command -v openssl >/dev/null || delivery_apt_install openssl
   if python3 -c 'import yaml' 2>/dev/null; then

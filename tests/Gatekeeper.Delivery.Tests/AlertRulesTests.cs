@@ -110,7 +110,7 @@ public sealed partial class AlertRulesTests
     /// Every "gatekeeper_…" string literal in the product's C# files that deal with metrics (they mention Prometheus or
     /// Metric): how prometheus-net metrics are named. Other files use the prefix for table names.
     /// </summary>
-    private static HashSet<string> MetricNameLiterals() =>
+    internal static HashSet<string> MetricNameLiterals() =>
         RepositoryFiles.ProductSources()
             .Select(File.ReadAllText)
             .Where(text => text.Contains("Prometheus", StringComparison.Ordinal) || text.Contains("Metric", StringComparison.Ordinal))
@@ -118,7 +118,7 @@ public sealed partial class AlertRulesTests
             .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The exported metric a series belongs to: itself, or the histogram or summary it is a part of.</summary>
-    private static string? ExportedName(string series, HashSet<string> exported)
+    internal static string? ExportedName(string series, HashSet<string> exported)
     {
         if (exported.Contains(series))
         {
