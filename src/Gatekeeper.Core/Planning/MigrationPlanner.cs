@@ -22,78 +22,65 @@ public static class MigrationPlanner
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(database);
 
+        var files = FilesById(directory);
+        var rows = LatestRowPerId(history.Applied);
+        var problems = DirtyRows(rows, files, history, database);
+        var sorted = SortFiles(directory, rows, history);
+        problems.AddRange(sorted.Problems);
+        var withoutFile = rows.Values.Where(row => !row.Dirty && !files.ContainsKey(row.Id)).Select(row => row.Id).ToList();
+        var ahead = AheadOfTheFiles(directory, sorted.Pending, withoutFile);
+        problems.AddRange(MissingFiles(directory, history, withoutFile.Except(ahead, StringComparer.Ordinal)));
+
+        var target = directory.Migrations.LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
+        return new MigrationPlan(database, sorted.Pending, sorted.Applied, problems, ComputeHash(database, sorted.Pending), target) { Ahead = ahead };
+    }
+
+    private static Dictionary<string, Migration> FilesById(MigrationDirectory directory)
+    {
         var files = new Dictionary<string, Migration>(StringComparer.Ordinal);
         foreach (var migration in directory.Migrations)
         {
             files[migration.Id] = migration;
         }
 
-        var rows = LatestRowPerId(history.Applied);
-        var problems = new List<PlanProblem>();
-        var withoutFile = new List<string>();
-        var applied = new List<Migration>();
-        var pending = new List<Migration>();
+        return files;
+    }
 
-        foreach (var row in rows.Values)
-        {
-            files.TryGetValue(row.Id, out var file);
-            if (row.Dirty)
-            {
-                problems.Add(new PlanProblem(
-                    PlanProblemKind.Dirty,
-                    row.Id,
-                    file?.FileName,
-                    $"migration {row.Id} failed half-way on {database.Database} and is marked dirty in {history.Table}; " +
-                    $"repair the schema by hand, then run `gatekeeper repair --version {row.Id} --resolution retry` (you undid it) or `--resolution applied` (you finished it)"));
-            }
-            else if (file is null)
-            {
-                withoutFile.Add(row.Id);
-            }
-        }
+    /// <summary>A row marked dirty stops every plan until a person repairs the schema and says what they did.</summary>
+    private static List<PlanProblem> DirtyRows(Dictionary<string, AppliedMigration> rows, Dictionary<string, Migration> files, HistoryState history, DatabaseIdentity database) =>
+        rows.Values.Where(row => row.Dirty).Select(row => new PlanProblem(
+            PlanProblemKind.Dirty,
+            row.Id,
+            files.GetValueOrDefault(row.Id)?.FileName,
+            $"migration {row.Id} failed half-way on {database.Database} and is marked dirty in {history.Table}; " +
+            $"repair the schema by hand, then run `gatekeeper repair --version {row.Id} --resolution retry` (you undid it) or `--resolution applied` (you finished it)"))
+            .ToList();
 
+    private sealed record SortedFiles(List<Migration> Applied, List<Migration> Pending, List<PlanProblem> Problems);
+
+    /// <summary>Each file, in apply order, is applied or pending; a file changed after it was applied, or new but older than an applied one, is a problem.</summary>
+    private static SortedFiles SortFiles(MigrationDirectory directory, Dictionary<string, AppliedMigration> rows, HistoryState history)
+    {
+        var sorted = new SortedFiles([], [], []);
         var highestApplied = HighestAppliedVersion(directory, rows, history.AppliedThrough);
-
         foreach (var migration in directory.Migrations)
         {
             if (rows.TryGetValue(migration.Id, out var row))
             {
-                if (row.Dirty)
+                if (!row.Dirty)
                 {
-                    continue;
-                }
-
-                var current = MigrationChecksums.Compute(migration, row.ChecksumAlgorithm);
-                var changed = row.Checksum is not null && current is not null && !string.Equals(row.Checksum, current, StringComparison.Ordinal);
-                if (migration.Kind == MigrationKind.Repeatable)
-                {
-                    // A repeatable migration is meant to change: a new checksum means "apply it again".
-                    (changed ? pending : applied).Add(migration);
-                }
-                else if (changed)
-                {
-                    applied.Add(migration);
-                    problems.Add(new PlanProblem(
-                        PlanProblemKind.Drift,
-                        migration.Id,
-                        migration.FileName,
-                        $"{migration.FileName} changed after it was applied (checksum {Hashes.Short(row.Checksum!)} in {history.Table}, " +
-                        $"{Hashes.Short(current!)} now); restore the applied file and put the change in a new migration"));
-                }
-                else
-                {
-                    applied.Add(migration);
+                    SortRecorded(migration, row, history, sorted);
                 }
             }
             else if (migration.Kind == MigrationKind.Versioned && IsCoveredByHighWaterMark(migration, history.AppliedThrough))
             {
-                applied.Add(migration);
+                sorted.Applied.Add(migration);
             }
             else
             {
                 if (migration.Kind == MigrationKind.Versioned && highestApplied is not null && migration.Version.CompareTo(highestApplied.Version) < 0)
                 {
-                    problems.Add(new PlanProblem(
+                    sorted.Problems.Add(new PlanProblem(
                         PlanProblemKind.OutOfOrder,
                         migration.Id,
                         migration.FileName,
@@ -101,27 +88,52 @@ public static class MigrationPlanner
                         $"give it a version above {highestApplied.Id} so every database applies migrations in the same order"));
                 }
 
-                pending.Add(migration);
+                sorted.Pending.Add(migration);
             }
         }
 
-        // History rows whose file is gone are a hole in the source, unless the database is simply ahead of these files:
-        // nothing here is pending and every such row is newer than the newest file. That is a rollback (or files not
-        // updated yet); under expand/contract the older code runs on the newer schema, so it is said, not blocked.
-        var ahead = pending.Count == 0 && withoutFile.Count > 0 && withoutFile.All(id => IsNewerThanEveryFile(id, directory)) ? withoutFile : [];
-        foreach (var id in withoutFile.Except(ahead, StringComparer.Ordinal))
+        return sorted;
+    }
+
+    /// <summary>A file the history records: applied, unless its checksum moved (drift, or a repeatable to apply again).</summary>
+    private static void SortRecorded(Migration migration, AppliedMigration row, HistoryState history, SortedFiles sorted)
+    {
+        var current = MigrationChecksums.Compute(migration, row.ChecksumAlgorithm);
+        if (migration.Kind == MigrationKind.Repeatable)
         {
-            problems.Add(new PlanProblem(
-                PlanProblemKind.Missing,
-                id,
-                null,
-                $"migration {id} is recorded as applied in {history.Table} but no file in {directory.Source} has that version; " +
-                "restore the file (applied migrations must stay in the source)"));
+            // A repeatable migration is meant to change: a new checksum means "apply it again".
+            var changed = row.Checksum is not null && current is not null && !string.Equals(row.Checksum, current, StringComparison.Ordinal);
+            (changed ? sorted.Pending : sorted.Applied).Add(migration);
+            return;
         }
 
-        var target = directory.Migrations.LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
-        return new MigrationPlan(database, pending, applied, problems, ComputeHash(database, pending), target) { Ahead = ahead };
+        sorted.Applied.Add(migration);
+        if (row.Checksum is { } recorded && current is not null && !string.Equals(recorded, current, StringComparison.Ordinal))
+        {
+            sorted.Problems.Add(new PlanProblem(
+                PlanProblemKind.Drift,
+                migration.Id,
+                migration.FileName,
+                $"{migration.FileName} changed after it was applied (checksum {Hashes.Short(recorded)} in {history.Table}, " +
+                $"{Hashes.Short(current)} now); restore the applied file and put the change in a new migration"));
+        }
     }
+
+    /// <summary>
+    /// History rows whose file is gone are a hole in the source, unless the database is simply ahead of these files:
+    /// nothing here is pending and every such row is newer than the newest file. That is a rollback (or files not
+    /// updated yet); under expand/contract the older code runs on the newer schema, so it is said, not blocked.
+    /// </summary>
+    private static List<string> AheadOfTheFiles(MigrationDirectory directory, List<Migration> pending, List<string> withoutFile) =>
+        pending.Count == 0 && withoutFile.Count > 0 && withoutFile.All(id => IsNewerThanEveryFile(id, directory)) ? withoutFile : [];
+
+    private static IEnumerable<PlanProblem> MissingFiles(MigrationDirectory directory, HistoryState history, IEnumerable<string> ids) =>
+        ids.Select(id => new PlanProblem(
+            PlanProblemKind.Missing,
+            id,
+            null,
+            $"migration {id} is recorded as applied in {history.Table} but no file in {directory.Source} has that version; " +
+            "restore the file (applied migrations must stay in the source)"));
 
     /// <summary>
     /// sha256 over the database identity (no credentials, but the user and schema) and the ordered (id, checksum)
