@@ -13,18 +13,7 @@ public sealed record AdmissionReadResult(AdmissionRequest? Request, string? Erro
     /// <summary>True when the body was an AdmissionReview request, false when <see cref="Error"/> says what is wrong; an outcome holds exactly one of <see cref="Request"/> and <see cref="Error"/>.</summary>
     [MemberNotNullWhen(true, nameof(Request))]
     [MemberNotNullWhen(false, nameof(Error))]
-    public bool Succeeded
-    {
-        get
-        {
-            if (Error is not null)
-            {
-                return false;
-            }
-
-            return Request is not null ? true : throw new InvalidOperationException("neither Request nor Error is set");
-        }
-    }
+    public bool Succeeded => Request is not null;
 
     public static AdmissionReadResult Invalid(string error) => new(null, error);
 }

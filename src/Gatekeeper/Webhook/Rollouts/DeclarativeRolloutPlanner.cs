@@ -41,20 +41,14 @@ public sealed class DeclarativeRolloutPlanner(IPlanningDatabase database, PlanCa
         var devServer = target;
         if (devUrl is not null)
         {
-            var resolvedDev = database.Resolve(devUrl, @namespace, annotations.HistoryTable, format: null);
-            if (resolvedDev.Target is null)
+            var dev = RolloutPlanner.ResolveDevServer(database, devUrl, @namespace, annotations.HistoryTable, format: null, target,
+                "the desired schema must be loaded on a server of the same engine and version");
+            if (!dev.Resolved)
             {
-                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedDev.Problem}");
+                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, dev.Problem);
             }
 
-            if (resolvedDev.Target.Engine != target.Engine)
-            {
-                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid,
-                    $"{GatekeeperNames.DevDatabaseSecret} points at a {resolvedDev.Target.Engine.DisplayName} server ({resolvedDev.Target.Identity.Endpoint}), " +
-                    $"but the database is {target.Engine.DisplayName}: the desired schema must be loaded on a server of the same engine and version");
-            }
-
-            devServer = resolvedDev.Target;
+            devServer = dev.Target;
         }
 
         // The desired state is judged before the database is asked anything: a broken file is reported even when the database is down.

@@ -19,18 +19,7 @@ public sealed record DatabaseTargetResult(DatabaseTarget? Target, string? Proble
     /// <summary>True when the URL named a database, false when <see cref="Problem"/> says what is wrong with it; an outcome holds exactly one of <see cref="Target"/> and <see cref="Problem"/>.</summary>
     [MemberNotNullWhen(true, nameof(Target))]
     [MemberNotNullWhen(false, nameof(Problem))]
-    public bool Resolved
-    {
-        get
-        {
-            if (Problem is not null)
-            {
-                return false;
-            }
-
-            return Target is not null ? true : throw new InvalidOperationException("neither Target nor Problem is set");
-        }
-    }
+    public bool Resolved => Target is not null;
 }
 
 /// <summary>Where a dry-run failed and the server's message; <see cref="Notes"/> say what it could not check.</summary>

@@ -42,18 +42,7 @@ public sealed record RolloutPlanOutcome(PlannedRollout? Planned, PlanFailure? Fa
     /// <summary>True when the Deployment was planned, false when <see cref="Failure"/> says why not; an outcome holds exactly one of <see cref="Planned"/> and <see cref="Failure"/>.</summary>
     [MemberNotNullWhen(true, nameof(Planned))]
     [MemberNotNullWhen(false, nameof(Failure))]
-    public bool Succeeded
-    {
-        get
-        {
-            if (Failure is not null)
-            {
-                return false;
-            }
-
-            return Planned is not null ? true : throw new InvalidOperationException("neither Planned nor Failure is set");
-        }
-    }
+    public bool Succeeded => Failure is null;
 
     public static RolloutPlanOutcome Failed(string reason, string message, bool undecidable = false) => new(null, new PlanFailure(reason, message, undecidable));
 }
@@ -77,9 +66,58 @@ public sealed class RolloutPlanner(
         using var activity = WebhookTracing.Source.StartActivity("plan");
         activity?.SetTag("k8s.namespace.name", @namespace);
 
-        LoadedMigrationFiles files;
-        SecretValue url;
-        SecretValue? devUrl = null;
+        var sources = await ReadSourcesAsync(@namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
+        if (sources.Stopped)
+        {
+            return sources.Stop;
+        }
+
+        var (files, url, devUrl) = sources.Value;
+        if (annotations.Declarative)
+        {
+            return await declarative.PlanAsync(@namespace, annotations, files, url, devUrl, deadline, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The files are judged before the database is asked anything: a broken file is reported even when the database is down.
+        var directory = ReadDirectory(files, annotations);
+        if (directory.Stopped)
+        {
+            return directory.Stop;
+        }
+
+        var targets = ResolveTargets(@namespace, annotations, url, devUrl);
+        if (targets.Stopped)
+        {
+            return targets.Stop;
+        }
+
+        var (target, devTarget) = targets.Value;
+        activity?.SetTag("db.system", target.Identity.Engine);
+        activity?.SetTag("db.namespace", target.Identity.Database);
+        var history = await ReadHistoryAsync(target, annotations, deadline, cancellationToken).ConfigureAwait(false);
+        if (history.Stopped)
+        {
+            return history.Stop;
+        }
+
+        var key = new PlanCacheKey(files.ContentHash, annotations.Format, target.Identity, Fingerprint(history.Value), string.Join(',', annotations.Ignore));
+        if (cache.TryGet(key, out var cached))
+        {
+            activity?.SetTag("gatekeeper.plan.cached", true);
+            activity?.SetTag("gatekeeper.plan.hash", cached.Plan.Hash);
+            return new RolloutPlanOutcome(new PlannedRollout(cached, target, devTarget, files, FromCache: true), null);
+        }
+
+        var plan = Core.Planning.MigrationPlanner.Plan(directory.Value, history.Value, target.Identity);
+        var entry = cache.GetOrAdd(key, new CachedPlan(directory.Value, plan));
+        activity?.SetTag("gatekeeper.plan.hash", plan.Hash);
+        activity?.SetTag("gatekeeper.plan.pending", plan.Pending.Count);
+        return new RolloutPlanOutcome(new PlannedRollout(entry, target, devTarget, files, FromCache: false), null);
+    }
+
+    /// <summary>The migration files (ConfigMaps) and the database URLs (Secrets) the annotations name.</summary>
+    private async Task<Step<RolloutSources>> ReadSourcesAsync(string @namespace, MigrationAnnotations annotations, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
         try
         {
             var loaded = await calls.ExecuteAsync("read ConfigMaps", deadline,
@@ -89,7 +127,7 @@ public sealed class RolloutPlanner(
                 return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, loaded.Problem);
             }
 
-            files = loaded.Files!;
+            var files = loaded.Files!;
             var annotation = annotations.PlanSecret is null ? GatekeeperNames.DatabaseSecret : GatekeeperNames.PlanSecret;
             var secret = await calls.ExecuteAsync("read Secret", deadline,
                 async ct => await secrets.ReadAsync(@namespace, annotations.PlanningSecret, annotation, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
@@ -98,7 +136,7 @@ public sealed class RolloutPlanner(
                 return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, secret.Problem);
             }
 
-            url = secret.Url!;
+            SecretValue? devUrl = null;
             if (annotations.DevDatabaseSecret is { } devReference)
             {
                 var dev = await calls.ExecuteAsync("read Secret", deadline,
@@ -110,19 +148,18 @@ public sealed class RolloutPlanner(
 
                 devUrl = dev.Url;
             }
+
+            return new RolloutSources(files, secret.Url!, devUrl);
         }
         catch (Exception e) when (IsKubernetesOutage(e))
         {
             return RolloutPlanOutcome.Failed(PlanFailureReasons.KubernetesUnreachable,
                 $"Kubernetes API unreachable while reading the migrations and database Secret of namespace {@namespace} ({Describe(e)})", undecidable: true);
         }
+    }
 
-        if (annotations.Declarative)
-        {
-            return await declarative.PlanAsync(@namespace, annotations, files, url, devUrl, deadline, cancellationToken).ConfigureAwait(false);
-        }
-
-        // The files are judged before the database is asked anything: a broken file is reported even when the database is down.
+    private static Step<MigrationDirectory> ReadDirectory(LoadedMigrationFiles files, MigrationAnnotations annotations)
+    {
         var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format, annotations.Ignore);
         if (!read.Succeeded)
         {
@@ -130,6 +167,12 @@ public sealed class RolloutPlanner(
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, $"{files.Description} cannot be read as migrations: {problems}");
         }
 
+        return read.Directory;
+    }
+
+    /// <summary>The database the URL names and, with a dev-database Secret, the server dry-runs copy it to (same engine).</summary>
+    private Step<RolloutTargets> ResolveTargets(string @namespace, MigrationAnnotations annotations, SecretValue url, SecretValue? devUrl)
+    {
         var resolved = database.Resolve(url, @namespace, annotations.HistoryTable, annotations.Format);
         if (!resolved.Resolved)
         {
@@ -137,32 +180,42 @@ public sealed class RolloutPlanner(
         }
 
         var target = resolved.Target;
-
-        DatabaseTarget? devTarget = null;
-        if (devUrl is not null)
+        if (devUrl is null)
         {
-            var resolvedDev = database.Resolve(devUrl, @namespace, annotations.HistoryTable, annotations.Format);
-            if (resolvedDev.Target is null)
-            {
-                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, $"{GatekeeperNames.DevDatabaseSecret}: {resolvedDev.Problem}");
-            }
-
-            if (resolvedDev.Target.Engine != target.Engine)
-            {
-                return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid,
-                    $"{GatekeeperNames.DevDatabaseSecret} points at a {resolvedDev.Target.Engine.DisplayName} server ({resolvedDev.Target.Identity.Endpoint}), " +
-                    $"but the database is {target.Engine.DisplayName}: a dry-run copy must be made on a server of the same engine");
-            }
-
-            devTarget = resolvedDev.Target;
+            return new RolloutTargets(target, null);
         }
 
-        activity?.SetTag("db.system", target.Identity.Engine);
-        activity?.SetTag("db.namespace", target.Identity.Database);
-        HistoryState history;
+        var dev = ResolveDevServer(database, devUrl, @namespace, annotations.HistoryTable, annotations.Format, target, "a dry-run copy must be made on a server of the same engine");
+        if (!dev.Resolved)
+        {
+            return RolloutPlanOutcome.Failed(PlanFailureReasons.SecretInvalid, dev.Problem);
+        }
+
+        return new RolloutTargets(target, dev.Target);
+    }
+
+    /// <summary>The server a dev-database Secret names, refused unless it runs the target's engine (<paramref name="sameEngineBecause"/> says why).</summary>
+    internal static DatabaseTargetResult ResolveDevServer(
+        IPlanningDatabase database, SecretValue devUrl, string @namespace, string historyTable, MigrationFormat? format, DatabaseTarget target, string sameEngineBecause)
+    {
+        var resolved = database.Resolve(devUrl, @namespace, historyTable, format);
+        if (!resolved.Resolved)
+        {
+            return new DatabaseTargetResult(null, $"{GatekeeperNames.DevDatabaseSecret}: {resolved.Problem}");
+        }
+
+        return resolved.Target.Engine == target.Engine
+            ? resolved
+            : new DatabaseTargetResult(null,
+                $"{GatekeeperNames.DevDatabaseSecret} points at a {resolved.Target.Engine.DisplayName} server ({resolved.Target.Identity.Endpoint}), " +
+                $"but the database is {target.Engine.DisplayName}: {sameEngineBecause}");
+    }
+
+    private async Task<Step<HistoryState>> ReadHistoryAsync(DatabaseTarget target, MigrationAnnotations annotations, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
         try
         {
-            history = await calls.ExecuteAsync("read history", deadline,
+            return await calls.ExecuteAsync("read history", deadline,
                 async ct => await database.ReadHistoryAsync(target, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutRejectedException)
@@ -177,20 +230,33 @@ public sealed class RolloutPlanner(
                 ? RolloutPlanOutcome.Failed(PlanFailureReasons.DatabasePermissionDenied, failure.Message)
                 : RolloutPlanOutcome.Failed(PlanFailureReasons.DatabaseUnreachable, failure.Message, undecidable: true);
         }
+    }
 
-        var key = new PlanCacheKey(files.ContentHash, annotations.Format, target.Identity, Fingerprint(history), string.Join(',', annotations.Ignore));
-        if (cache.TryGet(key, out var cached))
+    private sealed record RolloutSources(LoadedMigrationFiles Files, SecretValue Url, SecretValue? DevUrl);
+
+    private sealed record RolloutTargets(DatabaseTarget Target, DatabaseTarget? DevTarget);
+
+    /// <summary>What one step of planning found, or the outcome that ends planning there (a failure said in one sentence).</summary>
+    private sealed class Step<T>
+        where T : class
+    {
+        private Step(T? value, RolloutPlanOutcome? stop)
         {
-            activity?.SetTag("gatekeeper.plan.cached", true);
-            activity?.SetTag("gatekeeper.plan.hash", cached.Plan.Hash);
-            return new RolloutPlanOutcome(new PlannedRollout(cached, target, devTarget, files, FromCache: true), null);
+            Value = value;
+            Stop = stop;
         }
 
-        var plan = Core.Planning.MigrationPlanner.Plan(read.Directory, history, target.Identity);
-        var entry = cache.GetOrAdd(key, new CachedPlan(read.Directory, plan));
-        activity?.SetTag("gatekeeper.plan.hash", plan.Hash);
-        activity?.SetTag("gatekeeper.plan.pending", plan.Pending.Count);
-        return new RolloutPlanOutcome(new PlannedRollout(entry, target, devTarget, files, FromCache: false), null);
+        public T? Value { get; }
+
+        public RolloutPlanOutcome? Stop { get; }
+
+        [MemberNotNullWhen(true, nameof(Stop))]
+        [MemberNotNullWhen(false, nameof(Value))]
+        public bool Stopped => Stop is not null;
+
+        public static implicit operator Step<T>(T value) => new(value, null);
+
+        public static implicit operator Step<T>(RolloutPlanOutcome stop) => new(null, stop);
     }
 
     /// <summary>sha256 over what the history says, so any applied, repaired or dirtied row makes a new cache key.</summary>
