@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using Gatekeeper.Kubernetes.Watching;
 using k8s;
@@ -36,6 +37,9 @@ public sealed class ResourceInformer<T>
     private readonly TimeProvider timeProvider;
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<string, T> items = new(StringComparer.Ordinal);
+
+    /// <summary>Serialises changes to <see cref="items"/> (the watch and the controller's own writes), so a check and its change are one step.</summary>
+    private readonly Lock gate = new();
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? currentWatch;
     private volatile bool relistRequested;
@@ -67,12 +71,34 @@ public sealed class ResourceInformer<T>
 
     public T? Get(string @namespace, string name) => items.GetValueOrDefault(Key(@namespace, name));
 
-    /// <summary>Puts an object the controller itself just wrote, so the next decision sees it before its watch event does.</summary>
+    /// <summary>
+    /// Puts an object the controller itself just wrote (or read), so the next decision sees it before its watch event
+    /// does; unless the watch has already brought a later version. The answer to a write can arrive after the watch
+    /// event of someone else's later write (a new pod template applied meanwhile): going back to the written copy would
+    /// have every following decision look at a template that is gone, and nothing would look again until the resync.
+    /// </summary>
     public void Remember(T item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        Apply(WatchEventType.Added, item);
+        lock (gate)
+        {
+            if (items.TryGetValue(Key(item.Metadata.NamespaceProperty, item.Metadata.Name), out var cached) && IsLater(cached, item))
+            {
+                return;
+            }
+
+            ApplyLocked(WatchEventType.Added, item);
+        }
     }
+
+    /// <summary>
+    /// resourceVersions are opaque to clients, but every API server gives them as etcd's increasing revision numbers,
+    /// and client-go's mutation cache compares them the same way; anything else is never called later.
+    /// </summary>
+    private static bool IsLater(T cached, T candidate) =>
+        long.TryParse(cached.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var held)
+        && long.TryParse(candidate.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var offered)
+        && held > offered;
 
     /// <summary>Ends the current watch and lists again.</summary>
     public void Relist()
@@ -203,26 +229,37 @@ public sealed class ResourceInformer<T>
     private void Replace(IList<T> listed)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in listed)
+        lock (gate)
         {
-            if (keep(item))
+            foreach (var item in listed)
             {
-                seen.Add(Key(item.Metadata.NamespaceProperty, item.Metadata.Name));
+                if (keep(item))
+                {
+                    seen.Add(Key(item.Metadata.NamespaceProperty, item.Metadata.Name));
+                }
+
+                ApplyLocked(WatchEventType.Modified, item);
             }
 
-            Apply(WatchEventType.Modified, item);
-        }
-
-        foreach (var key in items.Keys)
-        {
-            if (!seen.Contains(key) && items.TryRemove(key, out var gone))
+            foreach (var key in items.Keys)
             {
-                Changed?.Invoke(gone, null);
+                if (!seen.Contains(key) && items.TryRemove(key, out var gone))
+                {
+                    Changed?.Invoke(gone, null);
+                }
             }
         }
     }
 
     private void Apply(WatchEventType type, T item)
+    {
+        lock (gate)
+        {
+            ApplyLocked(type, item);
+        }
+    }
+
+    private void ApplyLocked(WatchEventType type, T item)
     {
         var key = Key(item.Metadata.NamespaceProperty, item.Metadata.Name);
         if (type == WatchEventType.Deleted || !keep(item))

@@ -443,6 +443,40 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
     }
 
     [Fact]
+    public async Task A_new_template_whose_watch_event_overtakes_the_answer_to_a_status_write_still_gets_its_job()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "v1's Job exists");
+        await harness.Settle();
+
+        // The Applied record is stored at once but its answer comes late; meanwhile v2 is applied and its watch event
+        // reaches the controller first. The written copy (v1's template) must not replace v2 in the controller's cache.
+        var v2Delivered = 0;
+        harness.Api.Watches.Delivered += (watch, _, json) =>
+        {
+            if (watch.Resource == "deployments" && json.Contains(PlanB, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref v2Delivered);
+            }
+        };
+        harness.Api.AnswerLateNext("PATCH", $"/apis/apps/v1/namespaces/{ControllerHarness.Namespace}/deployments/storefront/status", TimeSpan.FromSeconds(1));
+        harness.Succeed(harness.Jobs()[0].Metadata.Name, TimeSpan.FromSeconds(1));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Applied, "the Applied record is stored");
+        var v2 = harness.Api.Get<V1Deployment>(ControllerHarness.Namespace, "storefront")!;
+        v2.Spec = ControllerHarness.Spec("storefront", PlanB, "shop:2");
+        harness.Api.Put(v2);
+        await ControllerHarness.WaitUntil(() => Volatile.Read(ref v2Delivered) > 0, "v2 went out on the controller's watch");
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+
+        // Well before the periodic resync (5 minutes of the clock, which does not move): v2's Job.
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Any(j => j.Metadata.Annotations[GatekeeperNames.Plan] == PlanB), "v2's Job exists");
+        await harness.Settle();
+        Assert.Equal(2, harness.JobCreates());
+    }
+
+    [Fact]
     public async Task A_release_whose_test_fails_reads_the_pod_again_and_removes_the_right_gate()
     {
         harness.PutSources();

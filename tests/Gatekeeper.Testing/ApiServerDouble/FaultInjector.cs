@@ -13,6 +13,7 @@ public sealed class FaultInjector
     private readonly List<InjectedFailure> nextFailures = [];
     private readonly List<InjectedFailure> lostAnswers = [];
     private readonly List<InjectedDelay> delays = [];
+    private readonly List<InjectedDelay> lateAnswers = [];
 
     /// <summary>Makes every request whose path starts with <paramref name="pathPrefix"/> answer <paramref name="status"/>.</summary>
     public void Fail(string pathPrefix, HttpStatusCode status) => failures[pathPrefix] = status;
@@ -46,12 +47,30 @@ public sealed class FaultInjector
         }
     }
 
-    /// <summary>The delay to wait before handling this request, if one is injected (counts it as used).</summary>
-    public TimeSpan? DelayFor(string method, string path)
+    /// <summary>
+    /// Makes the next <paramref name="times"/> matching requests take effect at once but answer only after
+    /// <paramref name="delay"/> on the injected clock: the watch events of the change, and of later writes by others,
+    /// reach the client before its own answer does, as they can on a real network.
+    /// </summary>
+    public void AnswerLateNext(string method, string pathPrefix, TimeSpan delay, int times = 1)
     {
-        lock (delays)
+        lock (lateAnswers)
         {
-            var next = delays.FirstOrDefault(d => d.Method == method && path.StartsWith(d.PathPrefix, StringComparison.Ordinal));
+            lateAnswers.Add(new InjectedDelay(method, pathPrefix, delay) { Remaining = times });
+        }
+    }
+
+    /// <summary>The delay to wait before handling this request, if one is injected (counts it as used).</summary>
+    public TimeSpan? DelayFor(string method, string path) => TakeDelay(delays, method, path);
+
+    /// <summary>How long to hold this request's answer after handling it, if a late answer is injected (counts it as used).</summary>
+    public TimeSpan? LateAnswerFor(string method, string path) => TakeDelay(lateAnswers, method, path);
+
+    private static TimeSpan? TakeDelay(List<InjectedDelay> list, string method, string path)
+    {
+        lock (list)
+        {
+            var next = list.FirstOrDefault(d => d.Method == method && path.StartsWith(d.PathPrefix, StringComparison.Ordinal));
             if (next is null)
             {
                 return null;
@@ -59,7 +78,7 @@ public sealed class FaultInjector
 
             if (--next.Remaining <= 0)
             {
-                delays.Remove(next);
+                list.Remove(next);
             }
 
             return next.Delay;

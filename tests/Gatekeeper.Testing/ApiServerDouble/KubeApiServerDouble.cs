@@ -198,6 +198,9 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     /// </summary>
     public void Slow(string method, string pathPrefix, TimeSpan delay, int times = int.MaxValue) => Faults.Slow(method, pathPrefix, delay, times);
 
+    /// <inheritdoc cref="FaultInjector.AnswerLateNext"/>
+    public void AnswerLateNext(string method, string pathPrefix, TimeSpan delay, int times = 1) => Faults.AnswerLateNext(method, pathPrefix, delay, times);
+
     /// <summary>Ends every open watch stream, as the API server does when a watch times out.</summary>
     public void EndWatches() => Watches.EndAll();
 
@@ -304,6 +307,28 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                 if (Faults.FailureFor(context.Request.Method, path) is { } injected)
                 {
                     await WriteStatus(context, injected, "injected failure");
+                    return;
+                }
+
+                if (Faults.LateAnswerFor(context.Request.Method, path) is { } late)
+                {
+                    // Handle the request for real (its watch events go out now), then hold the answer back.
+                    var answer = context.Response.Body;
+                    using var held = new MemoryStream();
+                    context.Response.Body = held;
+                    await next(context);
+                    context.Response.Body = answer;
+                    try
+                    {
+                        await Task.Delay(late, Clock, context.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    held.Position = 0;
+                    await held.CopyToAsync(answer, context.RequestAborted);
                     return;
                 }
 
