@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Gatekeeper.Tests;
+using Gatekeeper.Tests.ApiServerDouble;
 using Gatekeeper.Tests.SimulatedCluster;
 using Gatekeeper.Webhook.Tests;
 using k8s;
@@ -177,33 +178,59 @@ public sealed class Scenario : IAsyncDisposable
         return text.ToString();
     }
 
-    /// <summary>kubectl rollout undo: the previous revision's pod template (and its annotations) back on the Deployment.</summary>
+    /// <summary>
+    /// kubectl rollout undo (kubectl's DeploymentRollbacker): refused for a paused Deployment; the target is the
+    /// ReplicaSet with the second-highest revision annotation among the Deployment's own; the patch replaces the
+    /// template (without pod-template-hash) and the annotations, which become the ReplicaSet's (those copied from the
+    /// Deployment when it was the new one, the old gatekeeper.dev/migrations included) plus the Deployment's own values
+    /// of the keys kubectl never copies (last-applied-configuration, revision, desired and max replicas).
+    /// </summary>
     public async Task<V1Deployment> RolloutUndoAsync(string name = "shop")
     {
         using var response = await RolloutUndoWithResponseAsync(name);
         return Answered(response);
     }
 
+    private static readonly HashSet<string> UndoKeepsFromDeployment =
+    [
+        "kubectl.kubernetes.io/last-applied-configuration", DeploymentController.RevisionAnnotation, "deployment.kubernetes.io/revision-history",
+        DeploymentController.DesiredReplicasAnnotation, DeploymentController.MaxReplicasAnnotation, "deprecated.deployment.rollback.to",
+    ];
+
     private async Task<HttpOperationResponse<V1Deployment>> RolloutUndoWithResponseAsync(string name)
     {
         var deployment = Deployment(name);
-        var current = int.Parse(deployment.Annotation(DeploymentController.RevisionAnnotation) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
-        var previous = Cluster.Api.List(ApiResources.ReplicaSets, Namespace)
-            .Where(rs => rs.ControllerUid() == deployment.Uid())
-            .Select(rs => (rs, revision: int.Parse(rs.Annotation(DeploymentController.RevisionAnnotation) ?? "0", System.Globalization.CultureInfo.InvariantCulture)))
-            .Where(r => r.revision < current)
-            .OrderByDescending(r => r.revision)
-            .Select(r => r.rs)
-            .FirstOrDefault() ?? throw new InvalidOperationException($"deployment {name} has no previous revision");
+        if (deployment["spec"]?["paused"]?.GetValue<bool>() == true)
+        {
+            throw new InvalidOperationException($"you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{name}' and try again");
+        }
 
-        // kubectl's undo: a JSON patch replacing the template (without pod-template-hash) and the annotations, which
-        // take the ReplicaSet's copies of the Deployment's annotations (the old gatekeeper.dev/migrations included).
+        var revisions = Cluster.Api.List(ApiResources.ReplicaSets, Namespace)
+            .Where(rs => rs.ControllerUid() == deployment.Uid())
+            .Select(rs => (rs, revision: long.TryParse(rs.Annotation(DeploymentController.RevisionAnnotation), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : -1))
+            .Where(r => r.revision >= 0)
+            .OrderByDescending(r => r.revision)
+            .ToList();
+        var previous = revisions.Count >= 2 ? revisions[1].rs : throw new InvalidOperationException($"no rollout history found for deployment \"{name}\":\n{Cluster.Describe()}");
+        if (DeploymentController.EqualIgnoringHash(previous["spec"]!["template"]!, deployment["spec"]!["template"]!))
+        {
+            throw new InvalidOperationException($"skipped rollback (current template already matches revision {revisions[1].revision})");
+        }
+
         var template = previous["spec"]!["template"]!.DeepClone().AsObject();
         (template["metadata"]?["labels"] as JsonObject)?.Remove(DeploymentController.HashLabel);
-        var annotations = (deployment["metadata"]?["annotations"] as JsonObject)?.DeepClone().AsObject() ?? [];
+        var annotations = new JsonObject();
+        foreach (var (key, value) in deployment["metadata"]?["annotations"] as JsonObject ?? [])
+        {
+            if (UndoKeepsFromDeployment.Contains(key))
+            {
+                annotations[key] = value?.DeepClone();
+            }
+        }
+
         foreach (var (key, value) in previous["metadata"]?["annotations"] as JsonObject ?? [])
         {
-            if (!key.StartsWith("deployment.kubernetes.io/", StringComparison.Ordinal) && key != "kubectl.kubernetes.io/last-applied-configuration")
+            if (!UndoKeepsFromDeployment.Contains(key))
             {
                 annotations[key] = value?.DeepClone();
             }
@@ -398,6 +425,15 @@ public sealed class Scenario : IAsyncDisposable
         var patch = manifest.DeepClone().AsObject();
         RemoveDropped(previous, patch);
         ObjectDefaults.Ensure(ObjectDefaults.Ensure(patch, "metadata"), "annotations")[LastApplied] = applied;
+        var live = JsonNode.Parse(KubernetesJson.Serialize(current))!.AsObject();
+        if (JsonNode.DeepEquals(Patches.Strategic(live.DeepClone().AsObject(), patch.DeepClone().AsObject()), live))
+        {
+            // kubectl sends no request for a manifest that changes nothing ("deployment.apps/shop unchanged"):
+            // no webhook sees it, so nothing is planned again.
+            LastWarnings = [];
+            return current;
+        }
+
         using var patched = await Kubectl.AppsV1.PatchNamespacedDeploymentWithHttpMessagesAsync(
             new V1Patch(patch.ToJsonString(), V1Patch.PatchType.StrategicMergePatch), deployment.Metadata.Name, ns, dryRun: dryRun ? "All" : null);
         return Answered(patched);
@@ -456,6 +492,21 @@ public sealed class Scenario : IAsyncDisposable
             var start = header.IndexOf('"', StringComparison.Ordinal);
             return start < 0 ? header : header[(start + 1)..header.LastIndexOf('"')].Replace("\\\"", "\"", StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>
+    /// kubectl rollout restart: a strategic merge patch that stamps kubectl.kubernetes.io/restartedAt (the cluster's
+    /// time) on the pod template, so the Deployment rolls out its template again and the webhooks see a new template.
+    /// </summary>
+    public async Task<V1Deployment> RolloutRestartAsync(string name = "shop")
+    {
+        var restartedAt = Cluster.Clock.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture);
+        var patch = new JsonObject
+        {
+            ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["kubectl.kubernetes.io/restartedAt"] = restartedAt } } } },
+        };
+        using var patched = await Kubectl.AppsV1.PatchNamespacedDeploymentWithHttpMessagesAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.StrategicMergePatch), name, Namespace);
+        return Answered(patched);
     }
 
     /// <summary>Reads, changes and replaces the Deployment, as kubectl edit does.</summary>

@@ -56,6 +56,31 @@ public sealed class SimulatedClusterTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_rollout_records_revisions_on_the_deployment_and_keeps_the_old_replicasets_annotations_for_rollout_undo()
+    {
+        var v1 = Web(2);
+        v1.Metadata.Annotations = new Dictionary<string, string> { ["team/config"] = "v1" };
+        await cluster.Admin.AppsV1.CreateNamespacedDeploymentAsync(v1, "apps");
+        await cluster.WaitUntilAsync(() => Pods().Count(ServiceNetwork.IsReady) == 2, "v1 runs");
+        var v2 = await cluster.Admin.AppsV1.ReadNamespacedDeploymentAsync("web", "apps");
+        v2.Metadata.Annotations["team/config"] = "v2";
+        v2.Spec.Template.Spec.Containers[0].Image = "nginx:1.28";
+        var generation = v2.Metadata.Generation;
+        var replaced = await cluster.Admin.AppsV1.ReplaceNamespacedDeploymentAsync(v2, "web", "apps");
+        Assert.Equal(generation + 1, replaced.Metadata.Generation);
+        await cluster.WaitUntilAsync(() => Pods().Count(p => ServiceNetwork.IsReady(p) && (string?)p["spec"]!["containers"]![0]!["image"] == "nginx:1.28") == 2 && Pods().Count == 2, "v2 replaced v1");
+
+        // The Deployment controller writes the revision with UpdateStatus: the status subresource keeps metadata changes.
+        await cluster.WaitUntilAsync(() => cluster.Api.Get(ApiResources.Deployments, "apps", "web")!.Annotation(DeploymentController.RevisionAnnotation) == "2", "the Deployment says revision 2");
+        var replicaSets = cluster.Api.List(ApiResources.ReplicaSets, "apps").ToDictionary(rs => rs.Annotation(DeploymentController.RevisionAnnotation)!);
+        Assert.Equal(["1", "2"], replicaSets.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(0, replicaSets["1"]["spec"]!["replicas"].Int());
+        Assert.Equal("v1", replicaSets["1"].Annotation("team/config"));
+        Assert.Equal("v2", replicaSets["2"].Annotation("team/config"));
+        Assert.Equal("2", replicaSets["1"].Annotation(DeploymentController.DesiredReplicasAnnotation));
+    }
+
+    [Fact]
     public async Task Scheduling_gates_can_only_be_removed_and_a_gated_pod_is_not_bound()
     {
         var pod = new V1Pod

@@ -166,9 +166,19 @@ public sealed class DeploymentController(SimulatedApiServer server, ControllerMa
             }
         }
 
+        SetReplicasAnnotations(deployment, rs);
+    }
+
+    private static void SetReplicasAnnotations(JsonNode deployment, JsonObject rs)
+    {
+        var annotations = rs.Annotations();
         annotations[DesiredReplicasAnnotation] = deployment["spec"]!["replicas"].Int(1).ToString(CultureInfo.InvariantCulture);
         annotations[MaxReplicasAnnotation] = (deployment["spec"]!["replicas"].Int(1) + MaxSurge(deployment)).ToString(CultureInfo.InvariantCulture);
     }
+
+    private static bool ReplicasAnnotationsNeedUpdate(JsonNode deployment, JsonNode rs) =>
+        rs.Annotation(DesiredReplicasAnnotation) != deployment["spec"]!["replicas"].Int(1).ToString(CultureInfo.InvariantCulture)
+        || rs.Annotation(MaxReplicasAnnotation) != (deployment["spec"]!["replicas"].Int(1) + MaxSurge(deployment)).ToString(CultureInfo.InvariantCulture);
 
     private static int MaxSurge(JsonNode deployment) =>
         (string?)deployment["spec"]?["strategy"]?["type"] == "Recreate" ? 0
@@ -288,10 +298,14 @@ public sealed class DeploymentController(SimulatedApiServer server, ControllerMa
         return changed;
     }
 
+    /// <summary>
+    /// scaleReplicaSet: the replica count and the desired/max-replicas annotations only. The other annotations of an old
+    /// ReplicaSet stay as they were when it was the new one: <c>kubectl rollout undo</c> copies them back.
+    /// </summary>
     private async Task<JsonObject> ScaleAsync(JsonObject deployment, JsonObject rs, int replicas, CancellationToken cancellationToken)
     {
         var from = rs["spec"]!["replicas"].Int();
-        if (from == replicas && AnnotationsCopied(deployment, rs))
+        if (from == replicas && !ReplicasAnnotationsNeedUpdate(deployment, rs))
         {
             return rs;
         }
@@ -299,7 +313,7 @@ public sealed class DeploymentController(SimulatedApiServer server, ControllerMa
         var scaled = await server.ChangeAsync(ApiResources.ReplicaSets, rs.Namespace(), rs.Name(), user, r =>
         {
             r["spec"]!["replicas"] = replicas;
-            CopyAnnotations(deployment, r);
+            SetReplicasAnnotations(deployment, r);
         }, cancellationToken: cancellationToken);
         if (from != replicas)
         {

@@ -387,16 +387,34 @@ public sealed class SimulatedApiServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// The registry's PrepareForUpdate: the main resource cannot change status and the status subresource can change
-    /// only status; identity (uid, creationTimestamp, name, namespace) is kept; generation counts spec changes.
+    /// The registry's PrepareForUpdate: the main resource cannot change status; the status subresource cannot change
+    /// spec, but it writes metadata as any update does (the status strategies reset only spec, plus a Deployment's labels
+    /// and a Pod's ownerReferences): the Deployment controller stores the deployment.kubernetes.io/revision annotation
+    /// with UpdateStatus. Identity (uid, creationTimestamp, name, namespace) is kept; generation counts spec changes,
+    /// and a Deployment's annotation changes too (they are copied onto its ReplicaSets).
     /// </summary>
     private static JsonObject PrepareForUpdate(ApiResource resource, string? subresource, JsonObject incoming, JsonObject current, string name)
     {
         JsonObject updated;
         if (subresource == "status")
         {
-            updated = current.DeepClone().AsObject();
-            updated["status"] = incoming["status"]?.DeepClone();
+            updated = incoming.DeepClone().AsObject();
+            updated["spec"] = current["spec"]?.DeepClone();
+            if (updated["spec"] is null)
+            {
+                updated.Remove("spec");
+            }
+
+            var unchangeable = resource == ApiResources.Deployments ? "labels" : resource == ApiResources.Pods ? "ownerReferences" : null;
+            if (unchangeable is not null)
+            {
+                var written = ObjectDefaults.Ensure(updated, "metadata");
+                written[unchangeable] = current["metadata"]?[unchangeable]?.DeepClone();
+                if (written[unchangeable] is null)
+                {
+                    written.Remove(unchangeable);
+                }
+            }
         }
         else
         {
@@ -429,7 +447,8 @@ public sealed class SimulatedApiServer : IAsyncDisposable
         metadata["resourceVersion"] = old["resourceVersion"]?.DeepClone();
         if (old["generation"] is { } generation)
         {
-            var changed = !JsonNode.DeepEquals(updated["spec"], current["spec"]);
+            var changed = subresource != "status" && (!JsonNode.DeepEquals(updated["spec"], current["spec"])
+                || (resource == ApiResources.Deployments && !JsonNode.DeepEquals(updated["metadata"]?["annotations"], current["metadata"]?["annotations"])));
             metadata["generation"] = changed ? generation.GetValue<long>() + 1 : generation.GetValue<long>();
         }
 

@@ -246,7 +246,13 @@ public sealed class SimulatedCluster : IAsyncDisposable
         {
             foreach (var deployment in Api.List(ApiResources.Deployments, ns))
             {
-                text.AppendLine($"deployment {ns}/{deployment.Name()} status {deployment["status"]?.ToJsonString()}");
+                text.AppendLine($"deployment {ns}/{deployment.Name()} uid {deployment.Uid()} revision {deployment.Annotation(DeploymentController.RevisionAnnotation)} status {deployment["status"]?.ToJsonString()}");
+            }
+
+            foreach (var rs in Api.List(ApiResources.ReplicaSets, ns))
+            {
+                text.AppendLine($"replicaset {ns}/{rs.Name()} revision {rs.Annotation(DeploymentController.RevisionAnnotation)} replicas {rs["spec"]?["replicas"]} "
+                    + $"owner {rs.ControllerUid()} template annotations {rs["spec"]?["template"]?["metadata"]?["annotations"]?.ToJsonString()}");
             }
 
             foreach (var pod in Api.List(ApiResources.Pods, ns))
