@@ -492,7 +492,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                 {
                     patched = isJsonPatch
                         ? JsonPatchApplier.Apply(JsonNode.Parse(old)!, Encoding.UTF8.GetBytes(body)).AsObject()
-                        : MergePatch(JsonNode.Parse(old)!.AsObject(), JsonNode.Parse(body)!.AsObject());
+                        : Patches.Merge(JsonNode.Parse(old)!.AsObject(), JsonNode.Parse(body)!.AsObject());
                 }
                 catch (InvalidOperationException e)
                 {
@@ -572,28 +572,6 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
             "Conflict", name, kind.Plural),
         _ => WriteStatus(context, HttpStatusCode.UnprocessableEntity, $"the server rejected our request due to an error in our request: {detail}", "Invalid", name, kind.Plural),
     };
-
-    /// <summary>RFC 7386: objects merge member by member, null removes, anything else replaces.</summary>
-    private static JsonObject MergePatch(JsonObject target, JsonObject patch)
-    {
-        foreach (var (name, value) in patch.ToList())
-        {
-            if (value is null)
-            {
-                target.Remove(name);
-            }
-            else if (value is JsonObject patchObject && target[name] is JsonObject targetObject)
-            {
-                MergePatch(targetObject, patchObject);
-            }
-            else
-            {
-                target[name] = value.DeepClone();
-            }
-        }
-
-        return target;
-    }
 
     private async Task ListOrWatch(HttpContext context, ResourceKind kind, string? ns)
     {

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 
-namespace Gatekeeper.Tests.SimulatedCluster;
+namespace Gatekeeper.Tests.ApiServerDouble;
 
-/// <summary>The merge patch flavours the API server accepts besides JSON Patch.</summary>
+/// <summary>The merge patch flavours the API server accepts besides JSON Patch (<see cref="JsonPatchApplier"/>): one implementation for the API double and the simulated cluster.</summary>
 public static class Patches
 {
     /// <summary>Fields whose lists strategic merge patch merges by a key instead of replacing (patchMergeKey).</summary>
