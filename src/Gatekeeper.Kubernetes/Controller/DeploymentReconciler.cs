@@ -31,9 +31,13 @@ public sealed class DeploymentReconciler(
     {
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(cluster);
+        using var activity = ControllerTracing.Source.StartActivity("reconcile");
+        activity?.SetTag("k8s.namespace.name", deployment.Metadata?.NamespaceProperty);
+        activity?.SetTag("k8s.deployment.name", deployment.Metadata?.Name);
         for (var conflicts = 0; ; conflicts++)
         {
             var facts = DeploymentFacts.From(deployment);
+            activity?.SetTag("gatekeeper.plan.hash", facts.Plan);
             foreach (var remembered in facts.Status?.AppliedPlans ?? [])
             {
                 // What the record remembers outlives the Jobs (their TTL); learning it adds, never removes.

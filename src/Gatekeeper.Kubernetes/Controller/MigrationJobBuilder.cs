@@ -37,6 +37,9 @@ public sealed record MigrationJobSettings
 
     /// <summary>What the cluster's rules ask of every pod: annotations, labels, placement, priority, ServiceAccount.</summary>
     public MigrationJobPod Pod { get; init; } = MigrationJobPod.Default;
+
+    /// <summary>Where Gatekeeper itself exports spans (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>): the runner exports its own there too.</summary>
+    public string? OtlpEndpoint { get; init; }
 }
 
 /// <summary>One attempt at one plan, with its sources resolved to concrete ConfigMaps and a Secret key.</summary>
@@ -76,6 +79,9 @@ public sealed record MigrationJobRequest(
     public string? DevSecretName { get; init; }
 
     public string? DevSecretKey { get; init; }
+
+    /// <summary>The reconcile span's W3C context, passed to the runner as <c>TRACEPARENT</c>; null when tracing is off.</summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>
@@ -299,6 +305,7 @@ public static class MigrationJobBuilder
                 Image = settings.Image,
                 ImagePullPolicy = settings.ImagePullPolicy,
                 Args = Arguments(request).ToList(),
+                Env = EnvironmentVariables(request, settings),
                 // The runner writes a one-line reason to /dev/termination-log; when it could not, the log's tail stands in.
                 TerminationMessagePolicy = "FallbackToLogsOnError",
                 Resources = new V1ResourceRequirements
@@ -323,6 +330,15 @@ public static class MigrationJobBuilder
         ],
         Volumes = Volumes(request),
     };
+
+    /// <summary>
+    /// The trace the Job's run joins, and where it exports its spans; nothing when Gatekeeper exports no spans itself (no
+    /// endpoint) or records none (no trace context), so a Job without tracing looks as it always did.
+    /// </summary>
+    private static List<V1EnvVar>? EnvironmentVariables(MigrationJobRequest request, MigrationJobSettings settings) =>
+        request.TraceParent is { } traceParent && settings.OtlpEndpoint is { } endpoint
+            ? [new V1EnvVar { Name = ControllerTracing.TraceParentVariable, Value = traceParent }, new V1EnvVar { Name = "OTEL_EXPORTER_OTLP_ENDPOINT", Value = endpoint }]
+            : null;
 
     private static List<V1VolumeMount> VolumeMounts(MigrationJobRequest request)
     {

@@ -79,6 +79,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
             SchemaExclude = annotations.SchemaExclude,
             DevSecretName = devKey is null ? null : annotations.DevDatabaseSecret!.Name,
             DevSecretKey = devKey,
+            TraceParent = ControllerTracing.CurrentTraceParent(),
         };
         var job = MigrationJobBuilder.Build(request, settings);
         try

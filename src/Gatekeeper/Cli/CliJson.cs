@@ -15,6 +15,7 @@ namespace Gatekeeper.Cli;
 [JsonSerializable(typeof(PlanRenderer.VerdictDocument))]
 [JsonSerializable(typeof(MigrateCommand.MigrateDocument))]
 [JsonSerializable(typeof(StatusCommand.StatusDocument))]
+[JsonSerializable(typeof(RepairCommand.RepairDocument))]
 [JsonSerializable(typeof(FailureDocument))]
 [JsonSerializable(typeof(Gatekeeper.Core.Planning.DatabaseIdentity))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -58,6 +58,7 @@ internal static class MigrateCommand
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
             var reasonFile = parse.GetValue(terminationLog) ?? (File.Exists(KubernetesTerminationLog) ? new FileInfo(KubernetesTerminationLog) : null);
+            using var tracing = RunnerTracing.Start("migrate");
             try
             {
                 var (source, target) = await database.ResolveAsync(parse, cancellationToken);

@@ -21,6 +21,7 @@ internal static class RepairCommand
             Required = true,
             HelpName = "retry|applied",
         }.AcceptOnlyFromAmong("retry", "applied");
+        var output = CommonOptions.Output();
 
         var command = new Command("repair", """
             Clear the dirty mark a migration leaves when it failed half-way (MySQL commits DDL statement by statement, and
@@ -28,7 +29,7 @@ internal static class RepairCommand
             by hand; then say which you did with --resolution. Changes only the history table.
             """)
         {
-            version, resolution,
+            version, resolution, output,
         };
 
         database.AddTo(command);
@@ -38,9 +39,22 @@ internal static class RepairCommand
             await using var db = target.Open();
             var how = parse.GetRequiredValue(resolution) == "applied" ? RepairResolution.MarkApplied : RepairResolution.Retry;
             var result = await db.RepairAsync(source, parse.GetRequiredValue(version), how, cancellationToken);
-            await stdout.WriteLineAsync(result.Message);
+            if (parse.GetRequiredValue(output) == OutputFormat.Json)
+            {
+                await stdout.WriteLineAsync(PlanRenderer.Serialize(
+                    new RepairDocument(result.MigrationId, parse.GetRequiredValue(resolution), result.Cleared, result.Message, db.Identity),
+                    CliJson.Default.RepairDocument));
+            }
+            else
+            {
+                await stdout.WriteLineAsync(result.Message);
+            }
+
             return result.Cleared ? ExitCodes.Ok : ExitCodes.Rejected;
         });
         return command;
     }
+
+    /// <summary>What <c>repair --output json</c> prints: which migration, what was done, and whether a dirty mark was cleared.</summary>
+    internal sealed record RepairDocument(string Version, string Resolution, bool Cleared, string Message, Gatekeeper.Core.Planning.DatabaseIdentity Database);
 }

@@ -72,7 +72,7 @@ public sealed class ControllerHostedService(
             settings.RenewDeadline,
             settings.RetryPeriod);
         Log.ControllerStarting(logger, image, lease.Namespace, lease.LeaseName, lease.Identity);
-        var controller = MigrationController.Create(kubernetes, appliedPlans, settings.JobSettings(image), signer, metrics, settings.ResyncInterval, timeProvider, logger, health);
+        var controller = MigrationController.Create(kubernetes, appliedPlans, settings.JobSettings(image) with { OtlpEndpoint = System.Environment.GetEnvironmentVariable(Webhook.WebhookHost.OtlpEndpointVariable) is { Length: > 0 } otlp ? otlp : null }, signer, metrics, settings.ResyncInterval, timeProvider, logger, health);
         var leadership = new ControllerLeadership(kubernetes, lease, timeProvider, logger, health);
         leadership.LeadershipChanged += metrics.LeadershipChanged;
         metrics.LeadershipChanged(false);

@@ -68,6 +68,10 @@ public sealed record DeploymentRequest(
     /// An UPDATE whose pod template is the old one apart from Gatekeeper's stamps: no rollout follows, so there is
     /// nothing to plan and the old stamps stay.
     /// </summary>
+    /// <summary>An update that adds the opt-in to a Deployment that did not have it (its template may well be unchanged).</summary>
+    public bool OptedInNow =>
+        Admission.Operation == AdmissionOperation.Update && OldObject is { } old && !MigrationAnnotationParser.IsOptedIn(DeploymentObject.Annotations(old));
+
     public bool TemplateUnchanged =>
         Admission.Operation == AdmissionOperation.Update && OldObject is { } old && PlanStamp.TemplatesEqualIgnoringStamps(Object, old);
 }

@@ -34,13 +34,14 @@ public sealed class DeploymentValidation(
         }
 
         var stamp = PlanStamp.Read(deployment.Object);
+        var deadline = AdmissionDeadline.From(options.Value, timeProvider);
         if (deployment.TemplateUnchanged && stamp == PlanStamp.Read(deployment.OldObject!.Value))
         {
-            // No rollout follows this update, so no migration runs for it.
-            return null;
+            // No rollout follows this update, so no migration runs for it. Opting in a running Deployment is such an
+            // update: say what its next rollout will run rather than nothing at all.
+            return deployment.OptedInNow ? await PreviewAsync(deployment, annotations, deadline, cancellationToken).ConfigureAwait(false) : null;
         }
 
-        var deadline = AdmissionDeadline.From(options.Value, timeProvider);
         if (await rollbacks.FindAsync(deployment, deadline, cancellationToken).ConfigureAwait(false) is { } rollback && rollback.Stamps == stamp)
         {
             // A rollback to a template this Deployment ran, whose plan is applied: never blocked, never waits for the database.
@@ -59,6 +60,36 @@ public sealed class DeploymentValidation(
 
         return new(verdict, outcome.Planned);
     }
+
+    /// <summary>
+    /// The plan of a Deployment opted in by this update while its template stays the same: admitted (nothing runs now),
+    /// with a warning that names what its next rollout will run, or why it could not be planned.
+    /// </summary>
+    private async Task<DeploymentValidationDecision> PreviewAsync(DeploymentRequest deployment, MigrationAnnotations annotations, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var subject = $"{deployment.Namespace}/{deployment.Name}";
+        var restart = $"kubectl -n {deployment.Namespace} rollout restart deployment/{deployment.Name}";
+        var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
+        if (outcome.Failure is { } failure)
+        {
+            return new(PlanVerdict.Allow([$"gatekeeper: {subject} is opted in now, but its pod template did not change, so nothing runs yet; " +
+                                          $"its plan could not be made: {failure.Message}; the next rollout is judged then and is refused until this is fixed"]), null);
+        }
+
+        var planned = outcome.Planned!;
+        var plan = planned.Cached.Plan;
+        var what = planned.Cached.Schema is { } schema
+            ? schema.Diff.Changes.Count == 0 ? "the database already has the desired schema, so it changes nothing" : $"{Count(schema.Diff.Changes.Count, "schema change")} to {plan.Database.Database} run at the next rollout"
+            : plan.Pending.Count == 0 ? $"no migration is pending on {plan.Database.Database}, so it runs none"
+            : $"{Count(plan.Pending.Count, "pending migration")} ({string.Join(", ", plan.Pending.Take(5).Select(m => m.Id))}{(plan.Pending.Count > 5 ? ", …" : string.Empty)}) run at the next rollout";
+        var blocked = plan.Problems.Count == 0 ? string.Empty : $"; the plan is blocked now ({plan.Problems[0].Message}), so that rollout would be refused until it is fixed";
+        var warning = $"gatekeeper: plan {Core.Integrity.Hashes.Short(planned.Cached.Schema?.Hash ?? plan.Hash)} for {subject} waits for the next rollout: the Deployment is opted in now, but its pod template " +
+                      $"did not change, so no rollout follows and nothing runs yet; {what}, judged by Gatekeeper then{blocked}" +
+                      (plan.Pending.Count > 0 || planned.Cached.Schema is { Diff.Changes.Count: > 0 } ? $" (to run them now: {restart})" : string.Empty);
+        return new(PlanVerdict.Allow([warning]), planned);
+    }
+
+    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     internal static string AnnotationMessage(DeploymentRequest deployment, MigrationAnnotationsParseResult parsed) =>
         $"gatekeeper: the annotations of {deployment.Namespace}/{deployment.Name} cannot be used\n" +

@@ -131,7 +131,7 @@ public static class WebhookHost
             {
                 // Npgsql's spans come through its instrumentation package; MySqlConnector emits its own through an
                 // ActivitySource of that name (statement, database, server; never the password).
-                tracing.AddSource(WebhookTracing.SourceName, WebhookTracing.MySqlConnectorSourceName).AddNpgsql();
+                tracing.AddSource(WebhookTracing.SourceName, Kubernetes.Controller.ControllerTracing.SourceName, WebhookTracing.MySqlConnectorSourceName).AddNpgsql();
                 // Export only where a collector is configured; otherwise spans cost next to nothing.
                 if (!string.IsNullOrWhiteSpace(otlpEndpoint))
                 {

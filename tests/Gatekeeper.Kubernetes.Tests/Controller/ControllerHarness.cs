@@ -57,7 +57,8 @@ internal sealed class ControllerHarness : IAsyncDisposable
         Controller = MigrationController.Create(api.CreateClient(client), Plans, Settings, Signer, Metrics, Resync, Time, logger ?? OutputCapture.Logger<MigrationController>());
     }
 
-    public static MigrationJobSettings Settings { get; } = new() { Image = "ghcr.io/gatekeeper-dev/gatekeeper:test" };
+    // An exporter endpoint, as with tracing on: a Job gets the trace context only while a test records the controller's spans.
+    public static MigrationJobSettings Settings { get; } = new() { Image = "ghcr.io/gatekeeper-dev/gatekeeper:test", OtlpEndpoint = "http://otel-collector.test:4318" };
 
     /// <summary>The key every controller of a test shares, as the replicas of one install share their Secret.</summary>
     public static MigrationJobSigner Signer { get; } = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());

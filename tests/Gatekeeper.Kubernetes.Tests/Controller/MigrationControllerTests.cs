@@ -55,6 +55,44 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
     }
 
     [Fact]
+    public async Task The_reconcile_is_a_span_whose_context_the_job_receives_so_the_run_joins_its_trace()
+    {
+        var reconciles = new List<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ControllerTracing.SourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                lock (reconciles)
+                {
+                    reconciles.Add(activity);
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+        harness.PutGatedPod("storefront-1", PlanA);
+
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job is created");
+        await harness.Settle();
+
+        var job = Assert.Single(harness.Jobs());
+        var traceParent = Assert.Single(job.Spec.Template.Spec.Containers[0].Env, e => e.Name == "TRACEPARENT").Value;
+        System.Diagnostics.Activity reconcile;
+        lock (reconciles)
+        {
+            reconcile = Assert.Single(reconciles, a => a.Id == traceParent);
+        }
+
+        Assert.Equal("reconcile", reconcile.OperationName);
+        Assert.Equal(PlanA, reconcile.GetTagItem("gatekeeper.plan.hash"));
+        Assert.Equal("storefront", reconcile.GetTagItem("k8s.deployment.name"));
+    }
+
+    [Fact]
     public async Task A_failed_job_keeps_the_pods_gated_names_the_failure_and_waits_for_a_retry()
     {
         harness.PutSources();

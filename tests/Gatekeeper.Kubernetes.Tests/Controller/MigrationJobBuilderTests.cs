@@ -90,6 +90,22 @@ public sealed class MigrationJobBuilderTests
     }
 
     [Fact]
+    public void The_job_joins_the_reconciles_trace_and_exports_where_gatekeeper_does_and_carries_nothing_when_tracing_is_off()
+    {
+        const string traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var traced = MigrationJobBuilder.Build(Request() with { TraceParent = traceParent }, Settings() with { OtlpEndpoint = "http://otel-collector.observability:4318" });
+        var untraced = MigrationJobBuilder.Build(Request(), Settings() with { OtlpEndpoint = "http://otel-collector.observability:4318" });
+        var notExported = MigrationJobBuilder.Build(Request() with { TraceParent = traceParent }, Settings());
+
+        var env = traced.Spec.Template.Spec.Containers[0].Env.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
+        Assert.Equal(traceParent, env["TRACEPARENT"]);
+        Assert.Equal("http://otel-collector.observability:4318", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        Assert.Equal(2, env.Count);
+        Assert.Null(untraced.Spec.Template.Spec.Containers[0].Env);
+        Assert.Null(notExported.Spec.Template.Spec.Containers[0].Env);
+    }
+
+    [Fact]
     public void The_job_pod_carries_no_plan_annotation_so_the_pod_webhook_never_gates_the_runner()
     {
         var job = MigrationJobBuilder.Build(Request(), Settings());
