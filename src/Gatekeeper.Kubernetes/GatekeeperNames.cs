@@ -23,6 +23,12 @@ public static class GatekeeperNames
     /// <summary>What open transactions on a plan's tables do to the rollout: <c>deny</c> (the default) or <c>warn</c>.</summary>
     public const string LockPreflight = Prefix + "lock-preflight";
 
+    /// <summary>
+    /// What a pending migration that costs serving pods (Recreate, maxUnavailable above 0) or outlasts the progress
+    /// deadline does to the admission: <c>warn</c> or <c>deny</c>; unset, the chart's <c>webhook.capacityPolicy</c>.
+    /// </summary>
+    public const string CapacityPolicy = Prefix + "capacity-policy";
+
     /// <summary>File name patterns of the migration ConfigMaps to leave out on purpose (listed in the plan).</summary>
     public const string Ignore = Prefix + "ignore";
 
@@ -76,6 +82,6 @@ public static class GatekeeperNames
     public static IReadOnlyList<string> DeploymentAnnotations { get; } =
     [
         Migrations, DatabaseSecret, Format, HistoryTable, Allow, ApprovePlan, DryRun, JobTimeout, PlanSecret,
-        DevDatabaseSecret, Ignore, LockPreflight, Schema, SchemaExclude, Status, Retry,
+        DevDatabaseSecret, Ignore, LockPreflight, CapacityPolicy, Schema, SchemaExclude, Status, Retry,
     ];
 }

@@ -145,6 +145,7 @@ public sealed class ChartValuesTests
         long or int => value is string s && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n == Convert.ToInt64(expected, CultureInfo.InvariantCulture),
         TimeSpan span => value is string s && TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out var parsed) && parsed == span,
         string text => value as string == text,
+        EnumMember member => value is string s && string.Equals(s, member.Name, StringComparison.OrdinalIgnoreCase),
         string[] list => list.Length == 0 && value is List<object?> { Count: 0 },
         null => value is null || (type.EndsWith('?') && value is string { Length: 0 }),
         _ => false,

@@ -59,9 +59,18 @@ public sealed record OptionProperty(string Name, string Type, string? Initialize
             return text.Split('*').Select(part => long.Parse(part.Trim().TrimEnd('L'), CultureInfo.InvariantCulture)).Aggregate(1L, (a, b) => a * b);
         }
 
+        if (text.StartsWith(type + ".", StringComparison.Ordinal) && text[(type.Length + 1)..].All(char.IsLetterOrDigit))
+        {
+            // An enum member; the configuration binder reads its name in any case.
+            return new EnumMember(text[(type.Length + 1)..]);
+        }
+
         throw new InvalidOperationException($"{Name}: the default \"{text}\" is not a form this test understands; teach OptionProperty.DefaultValue.");
     }
 }
+
+/// <summary>The default of an enum option: the member's name.</summary>
+public sealed record EnumMember(string Name);
 
 /// <summary>Reads an options record's settable properties (<c>public T Name { get; set; } = default;</c>) from its source.</summary>
 public static partial class OptionsSource

@@ -66,6 +66,7 @@ public static partial class MigrationAnnotationParser
         var jobTimeout = ParseJobTimeout(Value(annotations, GatekeeperNames.JobTimeout), problems);
         var ignore = ParseIgnore(Value(annotations, GatekeeperNames.Ignore), problems);
         var lockPreflight = ParseLockPreflight(Value(annotations, GatekeeperNames.LockPreflight), problems);
+        var capacityPolicy = ParseCapacityPolicy(Value(annotations, GatekeeperNames.CapacityPolicy), problems);
 
         if (problems.Count > 0)
         {
@@ -77,6 +78,7 @@ public static partial class MigrationAnnotationParser
         {
             Ignore = ignore,
             LockPreflight = lockPreflight,
+            CapacityPolicy = capacityPolicy,
             Declarative = declarative,
             SchemaExclude = schemaExclude,
         };
@@ -300,6 +302,23 @@ public static partial class MigrationAnnotationParser
                 problems.Add(new(GatekeeperNames.LockPreflight,
                     $"annotation {GatekeeperNames.LockPreflight} value \"{value}\" is not a pre-flight policy (deny: open transactions on the plan's tables stop the rollout; warn: they are warnings)"));
                 return Core.Planning.LockPreflightPolicy.Deny;
+        }
+    }
+
+    private static Deployments.CapacityPolicy? ParseCapacityPolicy(string? value, List<AnnotationProblem> problems)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case null:
+                return null;
+            case "warn":
+                return Deployments.CapacityPolicy.Warn;
+            case "deny":
+                return Deployments.CapacityPolicy.Deny;
+            default:
+                problems.Add(new(GatekeeperNames.CapacityPolicy,
+                    $"annotation {GatekeeperNames.CapacityPolicy} value \"{value}\" is not a capacity policy (warn: a migration that stops serving pods or outlasts the progress deadline is a warning; deny: it is refused)"));
+                return null;
         }
     }
 

@@ -66,6 +66,12 @@ public sealed record MigrationAnnotations(
     /// <summary>What open transactions on the plan's tables do to the rollout (<c>gatekeeper.dev/lock-preflight</c>).</summary>
     public Core.Planning.LockPreflightPolicy LockPreflight { get; init; } = Core.Planning.LockPreflightPolicy.Deny;
 
+    /// <summary>
+    /// What a pending migration that stops serving pods or outlasts the progress deadline does to the admission
+    /// (<c>gatekeeper.dev/capacity-policy</c>); null: the webhook's default (<c>Webhook:CapacityPolicy</c>).
+    /// </summary>
+    public Deployments.CapacityPolicy? CapacityPolicy { get; init; }
+
     /// <summary>The credential the webhook uses to plan and dry-run: <see cref="PlanSecret"/> when set.</summary>
     public SecretKeyReference PlanningSecret => PlanSecret ?? DatabaseSecret;
 

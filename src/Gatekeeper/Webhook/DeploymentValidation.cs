@@ -57,6 +57,10 @@ public sealed class DeploymentValidation(
         {
             verdict = PlanVerdict.Allow([$"gatekeeper: admitted without a check because the namespace fails open: {verdict.Message}"]);
         }
+        else if (verdict.Allowed && outcome.Planned is { Cached.Plan.IsEmpty: false })
+        {
+            verdict = WithCapacity(verdict, deployment, annotations);
+        }
 
         return new(verdict, outcome.Planned);
     }
@@ -91,6 +95,22 @@ public sealed class DeploymentValidation(
 
     private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
+    /// <summary>
+    /// A plan that will run meets the Deployment's rollout settings: pods it stops while the new ones wait, and a
+    /// progress deadline the Job may outlast (<see cref="RolloutCapacity"/>). Warnings, or a denial by policy.
+    /// </summary>
+    private PlanVerdict WithCapacity(PlanVerdict verdict, DeploymentRequest deployment, MigrationAnnotations annotations)
+    {
+        var judgement = RolloutCapacity.Judge(RolloutShape.Read(deployment.Object), annotations.JobTimeout,
+            annotations.CapacityPolicy ?? options.Value.CapacityPolicy, $"{deployment.Namespace}/{deployment.Name}");
+        return judgement.Denial is { } denial
+            ? PlanVerdict.Deny(CapacityReason, denial, verdict.Warnings)
+            : judgement.Problems.Count == 0 ? verdict : verdict with { Warnings = [.. verdict.Warnings, .. judgement.Problems] };
+    }
+
+    /// <summary>The verdict's reason when the capacity policy refuses a rollout.</summary>
+    public const string CapacityReason = "CapacityPolicy";
+
     internal static string AnnotationMessage(DeploymentRequest deployment, MigrationAnnotationsParseResult parsed) =>
         $"gatekeeper: the annotations of {deployment.Namespace}/{deployment.Name} cannot be used\n" +
         string.Concat(parsed.Problems.Select(p => $"  {p.Message}\n")) +
@@ -100,7 +120,7 @@ public sealed class DeploymentValidation(
     internal static int StatusCodeFor(string reason) => reason switch
     {
         PlanFailureReasons.DatabaseUnreachable or PlanFailureReasons.KubernetesUnreachable => 503,
-        PlanFailureReasons.AnnotationInvalid or PlanFailureReasons.SourceInvalid or PlanFailureReasons.SecretInvalid or PlanFailureReasons.DatabasePermissionDenied => 422,
+        PlanFailureReasons.AnnotationInvalid or CapacityReason or PlanFailureReasons.SourceInvalid or PlanFailureReasons.SecretInvalid or PlanFailureReasons.DatabasePermissionDenied => 422,
         _ => 403,
     };
 }

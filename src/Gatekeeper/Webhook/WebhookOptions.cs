@@ -1,3 +1,4 @@
+using Gatekeeper.Kubernetes.Deployments;
 using Gatekeeper.Webhook.Certificates;
 using Microsoft.Extensions.Options;
 
@@ -95,6 +96,13 @@ public sealed record WebhookOptions
     /// </summary>
     public TimeSpan LockPreflightMinimumAge { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// What a pending migration that stops serving pods (strategy Recreate, maxUnavailable above 0) or may outlast the
+    /// Deployment's progressDeadlineSeconds does to its admission, unless the Deployment's
+    /// <c>gatekeeper.dev/capacity-policy</c> says otherwise: Warn (admitted with a warning) or Deny.
+    /// </summary>
+    public CapacityPolicy CapacityPolicy { get; set; } = CapacityPolicy.Warn;
+
     /// <summary>Watch opted-in Deployments to learn the plans applied for each from its record (off only in tests of other parts).</summary>
     public bool WatchDeployments { get; set; } = true;
 
@@ -168,6 +176,11 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (options.LockPreflightMinimumAge < TimeSpan.Zero)
         {
             failures.Add($"Webhook:LockPreflightMinimumAge {options.LockPreflightMinimumAge} must not be negative.");
+        }
+
+        if (!Enum.IsDefined(options.CapacityPolicy))
+        {
+            failures.Add($"Webhook:CapacityPolicy {options.CapacityPolicy} is not Warn or Deny.");
         }
 
         if (options.CertificateCheckInterval <= TimeSpan.Zero)
