@@ -81,6 +81,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4122, Level = LogLevel.Information, Message = "Releasing pod {Namespace}/{Pod}: its Deployment {Deployment} no longer opts in to Gatekeeper")]
     public static partial void PodOfOptedOutDeployment(ILogger logger, string @namespace, string pod, string deployment);
 
+    [LoggerMessage(EventId = 4123, Level = LogLevel.Warning, Message = "Migration Job {Namespace}/{Job} cannot start its pod: {Reason}")]
+    public static partial void JobCannotStart(ILogger logger, string @namespace, string job, string reason);
+
     [LoggerMessage(EventId = 4190, Level = LogLevel.Warning, Message = "Lost the controller Lease as {Identity} ({Reason}): stopping work and renewals for this term")]
     public static partial void LeaseLost(ILogger logger, string identity, string reason);
 }

@@ -20,6 +20,12 @@ public sealed record DeploymentFacts(
     string TemplateFingerprint,
     DeploymentStatus? Status)
 {
+    /// <summary>
+    /// <c>spec.paused</c>: the Deployment controller makes no ReplicaSet for a new template until it is resumed, so no pod
+    /// of the plan exists or waits, and the migration waits for the rollout too.
+    /// </summary>
+    public bool Paused { get; init; }
+
     /// <summary>The Job this attempt runs in (null when nothing is pending).</summary>
     public string? JobName => Plan is null ? null : MigrationJobNames.For(Name, Plan, Retry, TemplateFingerprint);
 
@@ -44,7 +50,10 @@ public sealed record DeploymentFacts(
             NonEmpty(templateAnnotations, GatekeeperNames.TargetVersion),
             annotations.GetValueOrDefault(GatekeeperNames.Retry),
             MigrationJobNames.TemplateFingerprint(template),
-            DeploymentRecord.Read(deployment));
+            DeploymentRecord.Read(deployment))
+        {
+            Paused = deployment.Spec?.Paused == true,
+        };
     }
 
     private static string? NonEmpty(IDictionary<string, string>? map, string key) =>
@@ -71,6 +80,12 @@ public sealed record MigrationJobFacts(
     string? ConditionReason,
     string? ConditionMessage)
 {
+    /// <summary>The Job's uid (its Events name it), empty when unknown.</summary>
+    public string Uid { get; init; } = string.Empty;
+
+    /// <summary>When the Job was created.</summary>
+    public DateTimeOffset? Created { get; init; }
+
     public TimeSpan? Duration => StartTime is { } start && FinishTime is { } finish && finish >= start ? finish - start : null;
 
     public bool IsForPlan(string plan) =>
@@ -98,7 +113,11 @@ public sealed record MigrationJobFacts(
             Utc(job.Status?.StartTime),
             finish,
             failed?.Reason,
-            failed?.Message);
+            failed?.Message)
+        {
+            Uid = job.Metadata.Uid ?? string.Empty,
+            Created = Utc(job.Metadata.CreationTimestamp),
+        };
     }
 
     /// <summary>The full hash from the Job's annotation when present, else the (truncated) label.</summary>

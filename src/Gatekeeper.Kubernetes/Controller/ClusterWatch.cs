@@ -46,12 +46,27 @@ public sealed class ClusterWatch
             pod => GatedPod.From(pod) is not null,
             timeProvider,
             logger);
+        MigrationPods = new ResourceInformer<V1Pod>(
+            "migration pods",
+            async ct =>
+            {
+                var list = await kubernetes.CoreV1.ListPodForAllNamespacesAsync(labelSelector: MigrationPodSelector, cancellationToken: ct).ConfigureAwait(false);
+                return (list.Items, list.Metadata?.ResourceVersion);
+            },
+            (version, onError, ct) => kubernetes.WatchListPodForAllNamespacesAsync(version, onError, ct, labelSelector: MigrationPodSelector),
+            _ => true,
+            timeProvider,
+            logger);
         Report(Deployments, "deployments");
         Report(Jobs, "jobs");
         Report(Pods, "pods");
+        Report(MigrationPods, "pods");
     }
 
     public const string UnscheduledPods = "spec.nodeName=";
+
+    /// <summary>The pods of migration Jobs (the Job's labels are on its pod template): few, and watched to see them start.</summary>
+    public const string MigrationPodSelector = "app.kubernetes.io/managed-by=" + MigrationJobBuilder.ManagedBy + ",app.kubernetes.io/component=migration";
 
     /// <summary>Tells <see cref="ControllerHealth"/> which kinds the API server refuses to list or watch across namespaces.</summary>
     private void Report<T>(ResourceInformer<T> informer, string resource)
@@ -103,19 +118,29 @@ public sealed class ClusterWatch
 
     public ResourceInformer<V1Pod> Pods { get; }
 
-    public Task Synced => Task.WhenAll(Deployments.Synced, Jobs.Synced, Pods.Synced);
+    /// <summary>Pods of migration Jobs, wherever they are scheduled (<see cref="MigrationPodSelector"/>).</summary>
+    public ResourceInformer<V1Pod> MigrationPods { get; }
+
+    public Task Synced => Task.WhenAll(Deployments.Synced, Jobs.Synced, Pods.Synced, MigrationPods.Synced);
 
     public Task RunUntilCancelledAsync(CancellationToken cancellationToken) => Task.WhenAll(
         Deployments.RunUntilCancelledAsync(cancellationToken),
         Jobs.RunUntilCancelledAsync(cancellationToken),
-        Pods.RunUntilCancelledAsync(cancellationToken));
+        Pods.RunUntilCancelledAsync(cancellationToken),
+        MigrationPods.RunUntilCancelledAsync(cancellationToken));
 
     public void Relist()
     {
         Deployments.Relist();
         Jobs.Relist();
         Pods.Relist();
+        MigrationPods.Relist();
     }
+
+    /// <summary>The pods a Job made (its controller reference), in the Job's namespace.</summary>
+    public IReadOnlyList<V1Pod> PodsOfJob(string @namespace, string job) =>
+        MigrationPods.Items.Where(pod => pod.Metadata.NamespaceProperty == @namespace
+            && pod.Metadata.OwnerReferences?.Any(o => o.Kind == "Job" && o.Name == job && o.Controller == true) == true).ToList();
 
     /// <summary>
     /// The migration Jobs that count for this Deployment's plan: in its namespace, carrying the plan, and created by

@@ -27,7 +27,8 @@ public sealed class DeploymentReconciler(
     /// <summary>A record another leader changed meanwhile is read again and decided afresh, at most this many times in a row.</summary>
     private const int MaxStatusConflicts = 3;
 
-    public async Task ReconcileAsync(V1Deployment deployment, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Decides and acts for one Deployment; returns when to look at it again without a change to see (null: at the next change).</summary>
+    public async Task<TimeSpan?> ReconcileAsync(V1Deployment deployment, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(cluster);
@@ -50,11 +51,15 @@ public sealed class DeploymentReconciler(
                 ? await jobs.ExplainFailureAsync(facts.Namespace, failedJob, cancellationToken).ConfigureAwait(false)
                 : null;
             var known = facts.Plan is not null && appliedPlans.IsApplied(facts.Namespace, facts.Name, facts.Uid, facts.Plan);
-            var input = new ReconcileInput(facts, jobsOfPlan, known, gated, detail, now);
-            var fresh = await ExecuteAsync(deployment, input, MigrationDecisions.Decide(input), cluster, now, cancellationToken).ConfigureAwait(false);
+            var input = new ReconcileInput(facts, jobsOfPlan, known, gated, detail, now)
+            {
+                JobPod = await JobPodAsync(facts, jobsOfPlan, cluster, now, cancellationToken).ConfigureAwait(false),
+            };
+            var decision = MigrationDecisions.Decide(input);
+            var fresh = await ExecuteAsync(deployment, input, decision, cluster, now, cancellationToken).ConfigureAwait(false);
             if (fresh is null || conflicts == MaxStatusConflicts)
             {
-                return;
+                return decision.LookAgainAfter;
             }
 
             // Another leader wrote the record since this one read it: decide again from what it says now.
@@ -63,6 +68,30 @@ public sealed class DeploymentReconciler(
             deployment = fresh;
         }
     }
+
+    /// <summary>
+    /// How the pod of the plan's running Job is doing, from the watched migration pods; when the Job has made no pod for
+    /// a few seconds, its FailedCreate Events say why (a ResourceQuota, a LimitRange, an admission policy).
+    /// </summary>
+    private async Task<JobPodStart?> JobPodAsync(DeploymentFacts facts, IReadOnlyList<MigrationJobFacts> jobsOfPlan, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (facts.Plan is null || jobsOfPlan.FirstOrDefault(j => j.Phase == MigrationJobPhase.Running) is not { } running)
+        {
+            return null;
+        }
+
+        var pods = cluster.PodsOfJob(facts.Namespace, running.Name);
+        var start = JobPodStart.FromPods(running.Name, pods, now);
+        if (pods.Count > 0 || running.Uid.Length == 0 || running.Created is not { } created || now - created < FailedCreateGrace)
+        {
+            return start;
+        }
+
+        return await jobs.ExplainMissingPodAsync(facts.Namespace, running, cancellationToken).ConfigureAwait(false) ?? start;
+    }
+
+    /// <summary>A Job's pod usually exists within a second of the Job; only after this long is its absence asked about.</summary>
+    private static readonly TimeSpan FailedCreateGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Releases one gated pod when its plan is known applied for its own Deployment, or when that Deployment no longer
@@ -184,6 +213,12 @@ public sealed class DeploymentReconciler(
         if (decision.Finished is { } finished)
         {
             metrics.JobFinished(facts.Namespace, facts.Name, finished.Result, finished.Duration);
+        }
+
+        if (decision.CannotStart is { } category)
+        {
+            metrics.JobCannotStart(facts.Namespace, facts.Name, category);
+            Log.JobCannotStart(logger, facts.Namespace, input.JobPod?.Job ?? string.Empty, input.JobPod?.Reason ?? category);
         }
 
         if (decision.Event is { } @event && recordEvent)

@@ -42,6 +42,12 @@ public static class StatusReasons
     /// <summary>A Job with the attempt's name exists that Gatekeeper did not create for this Deployment.</summary>
     public const string JobConflict = "JobConflict";
 
+    /// <summary>The Deployment is paused: the plan's Job starts when it is resumed.</summary>
+    public const string Paused = "DeploymentPaused";
+
+    /// <summary>The running Job's pod cannot be created or cannot start (image pull, missing Secret, quota, no node): pods stay gated.</summary>
+    public const string JobNotStarting = "MigrationNotStarting";
+
     /// <summary>Event reason when the controller creates a migration Job.</summary>
     public const string MigrationStarted = "MigrationStarted";
 

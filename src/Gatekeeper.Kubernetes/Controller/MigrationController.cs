@@ -70,6 +70,15 @@ public sealed class MigrationController(
                 EnqueueDeployments(cluster, queue, job.Metadata.NamespaceProperty, label);
             }
         };
+        cluster.MigrationPods.Changed += (old, current) =>
+        {
+            // A Job's pod that starts, or cannot (image pull, missing Secret, no node): the Deployments of its plan look.
+            var pod = current ?? old!;
+            if (pod.Metadata.Labels?.ValueOf(GatekeeperNames.PlanLabel) is { } label)
+            {
+                EnqueueDeployments(cluster, queue, pod.Metadata.NamespaceProperty, label);
+            }
+        };
         cluster.Pods.Changed += (_, current) =>
         {
             metrics.GatedPodsChanged(cluster.GatedPods());
@@ -147,7 +156,10 @@ public sealed class MigrationController(
             {
                 if (cluster.Deployments.Get(item.Namespace, item.Name) is { } deployment)
                 {
-                    await reconciler.ReconcileAsync(deployment, cluster, now, cancellationToken).ConfigureAwait(false);
+                    if (await reconciler.ReconcileAsync(deployment, cluster, now, cancellationToken).ConfigureAwait(false) is { } again)
+                    {
+                        queue.AddAfter(item, again);
+                    }
                 }
             }
             else if (cluster.Pods.Get(item.Namespace, item.Name) is { } pod && GatedPod.From(pod) is { } gated)

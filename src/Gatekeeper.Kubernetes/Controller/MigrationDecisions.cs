@@ -14,7 +14,11 @@ public sealed record ReconcileInput(
     bool PlanKnownApplied,
     IReadOnlyList<GatedPod> GatedPodsOfPlan,
     string? FailureDetail,
-    DateTimeOffset Now);
+    DateTimeOffset Now)
+{
+    /// <summary>How the pod of the running Job of this plan is doing (null when no Job of the plan runs).</summary>
+    public JobPodStart? JobPod { get; init; }
+}
 
 /// <summary>An Event for <c>kubectl describe deployment</c>.</summary>
 public sealed record ControllerEvent(EventSeverity Severity, string Reason, string Message);
@@ -41,6 +45,12 @@ public sealed record ReconcileDecision(
     FinishedJob? Finished)
 {
     public static ReconcileDecision Nothing { get; } = new(null, false, [], null, null, null);
+
+    /// <summary>Look at the Deployment again after this long even when nothing changes (a Job's pod that has not started yet).</summary>
+    public TimeSpan? LookAgainAfter { get; init; }
+
+    /// <summary>The <see cref="JobPodStart.Category"/> of a Job that newly cannot start its pod, for the metric.</summary>
+    public string? CannotStart { get; init; }
 }
 
 /// <summary>
@@ -80,8 +90,16 @@ public static class MigrationDecisions
 
         if (jobs.FirstOrDefault(j => j.Phase == MigrationJobPhase.Running) is { } running)
         {
-            return Report(input, RolloutState.Reconciling, StatusReasons.Migrating, Migrating(running.Name, plan, deployment.TargetVersion),
+            var pod = input.JobPod is { } known && known.Job == running.Name ? known : null;
+            if (pod is { Reason: { } stuck })
+            {
+                return NotStarting(input, plan, running, stuck, pod.Message ?? string.Empty) with { LookAgainAfter = StartCheckInterval };
+            }
+
+            var waiting = Report(input, RolloutState.Reconciling, StatusReasons.Migrating, Migrating(running.Name, plan, deployment.TargetVersion),
                 plan, running.Name, EventSeverity.Normal, StatusReasons.MigrationStarted);
+            // Until its pod runs, a Job can get stuck where nothing changes (no pod created, an image that never pulls).
+            return pod is { PodStarted: true } ? waiting : waiting with { LookAgainAfter = StartCheckInterval };
         }
 
         var current = jobs.FirstOrDefault(j => j.Name == name);
@@ -94,6 +112,15 @@ public static class MigrationDecisions
         {
             // The failed Job is gone (its TTL, or a person): the failure stands until the attempt changes.
             return ReconcileDecision.Nothing;
+        }
+
+        if (deployment.Paused)
+        {
+            // A paused Deployment makes no ReplicaSet for its new template, so no pod waits for this plan yet; running it
+            // now would change the database under a rollout that may never come. The resume starts the Job.
+            return Report(input, RolloutState.Reconciling, StatusReasons.Paused,
+                $"the Deployment is paused: plan {Short(plan)}{Target(deployment.TargetVersion)} is applied by Job {name} when it is resumed (kubectl rollout resume), " +
+                "and its new pods wait for that Job", plan, job: null, EventSeverity.Normal);
         }
 
         var restarted = deployment.Status is { Reason: StatusReasons.Migrating } migrating && migrating.Job == name && migrating.Plan == plan;
@@ -155,6 +182,35 @@ public static class MigrationDecisions
         }
 
         return new ReconcileDecision(null, true, input.GatedPodsOfPlan, status.SameAs(previous) ? null : status, @event, finished);
+    }
+
+    /// <summary>How often a running Job whose pod has not started is looked at again: well within the minute people wait to learn why.</summary>
+    public static TimeSpan StartCheckInterval { get; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The running Job's pod cannot start. Gatekeeper reports it and leaves the Job be: the pod has applied nothing, the
+    /// kubelet and the Job controller retry on their own, so fixing the cause (a pull secret, the quota) lets the same
+    /// Job run; only its deadline ends it.
+    /// </summary>
+    private static ReconcileDecision NotStarting(ReconcileInput input, string plan, MigrationJobFacts job, string reason, string detail)
+    {
+        var category = JobPodStart.Category(reason);
+        var previous = input.Deployment.Status;
+        var timeout = input.Deployment.Annotations.Annotations!.JobTimeout;
+        var words = $"Job {job.Name} cannot start its pod ({category}): {reason}: {FailureMessages.Clean(detail)}";
+        var message = $"{words}. Pods of plan {Short(plan)} stay gated while the old pods keep serving; {JobPodStart.Remedy(reason)}. "
+            + $"The Job keeps trying until its {FailureMessages.Duration(timeout)} deadline ({GatekeeperNames.JobTimeout}), so the migration runs once that is fixed";
+        var status = Status(input, RolloutState.Stalled, StatusReasons.JobNotStarting, message, plan, job.Name);
+        if (status.SameConclusion(previous) && previous!.Message.Contains($"({category})", StringComparison.Ordinal))
+        {
+            // Said already; ErrImagePull and ImagePullBackOff take turns, and the first words (the registry's) stay.
+            return ReconcileDecision.Nothing;
+        }
+
+        return new ReconcileDecision(null, false, [], status, new ControllerEvent(EventSeverity.Warning, StatusReasons.JobNotStarting, $"{words}; {JobPodStart.Remedy(reason)}"), null)
+        {
+            CannotStart = category,
+        };
     }
 
     private static ReconcileDecision Failed(ReconcileInput input, string plan, MigrationJobFacts job)

@@ -123,6 +123,29 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         return ended is null ? null : FailureMessages.Clean(ended.Message);
     }
 
+    /// <summary>
+    /// Why a running Job has no pod: its newest FailedCreate Event (the API server refused the pod: a ResourceQuota, a
+    /// LimitRange, an admission webhook or policy). Null when there is none, or when Gatekeeper may not list Events there.
+    /// </summary>
+    public async Task<JobPodStart?> ExplainMissingPodAsync(string @namespace, MigrationJobFacts job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        Corev1EventList events;
+        try
+        {
+            events = await kubernetes.CoreV1.ListNamespacedEventAsync(@namespace, fieldSelector: $"involvedObject.uid={job.Uid},reason=FailedCreate", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        var newest = events.Items
+            .OrderByDescending(e => e.LastTimestamp ?? e.EventTime ?? e.FirstTimestamp ?? e.Metadata?.CreationTimestamp ?? DateTime.MinValue)
+            .FirstOrDefault();
+        return newest is null ? null : new JobPodStart(job.Name, false, "FailedCreate", newest.Message ?? string.Empty);
+    }
+
     private async Task<(IReadOnlyList<string> Names, string? Problem)> ConfigMapNamesAsync(string ns, ConfigMapSelection selection, string annotation, CancellationToken cancellationToken)
     {
         try

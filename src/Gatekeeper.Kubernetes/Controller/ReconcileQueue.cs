@@ -39,6 +39,34 @@ public sealed class ReconcileQueue(TimeProvider timeProvider) : IDisposable
         }
     }
 
+    /// <summary>Adds the item after <paramref name="delay"/> (a look again that no watch event would cause), unless one is already due sooner.</summary>
+    public void AddAfter(WorkItem item, TimeSpan delay)
+    {
+        if (delayed.ContainsKey(item))
+        {
+            return;
+        }
+
+        var timer = timeProvider.CreateTimer(_ =>
+        {
+            if (delayed.TryRemove(item, out var fired))
+            {
+                fired.Dispose();
+            }
+
+            Add(item);
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (delayed.TryAdd(item, timer))
+        {
+            // Armed only once it is registered, so a timer that fires at once still finds itself to remove.
+            timer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            timer.Dispose();
+        }
+    }
+
     /// <summary>Adds the item again after its backoff (1 s, doubling to 5 min) and returns that backoff.</summary>
     public TimeSpan AddAfterFailure(WorkItem item)
     {

@@ -18,6 +18,6 @@ public static class KubernetesWatchExtensions
         KubernetesWatch.StreamAsync<V1Job>(kubernetes, "apis/batch/v1/jobs", new WatchQuery(resourceVersion, labelSelector), onError, cancellationToken);
 
     public static IAsyncEnumerable<(WatchEventType Type, V1Pod Object)> WatchListPodForAllNamespacesAsync(
-        this IKubernetes kubernetes, string? resourceVersion, Action<Exception>? onError, CancellationToken cancellationToken, string? fieldSelector = null) =>
-        KubernetesWatch.StreamAsync<V1Pod>(kubernetes, "api/v1/pods", new WatchQuery(resourceVersion, FieldSelector: fieldSelector), onError, cancellationToken);
+        this IKubernetes kubernetes, string? resourceVersion, Action<Exception>? onError, CancellationToken cancellationToken, string? fieldSelector = null, string? labelSelector = null) =>
+        KubernetesWatch.StreamAsync<V1Pod>(kubernetes, "api/v1/pods", new WatchQuery(resourceVersion, labelSelector, fieldSelector), onError, cancellationToken);
 }

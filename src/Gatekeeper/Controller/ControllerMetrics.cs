@@ -13,8 +13,9 @@ public static class ControllerMetricNames
     public const string GatedPodWait = "gatekeeper_gated_pod_wait_seconds";
     public const string Leader = "gatekeeper_controller_leader";
     public const string Blocked = "gatekeeper_controller_blocked";
+    public const string JobsNotStarting = "gatekeeper_migration_job_start_failures_total";
 
-    public static IReadOnlyList<string> All { get; } = [MigrationJobs, MigrationDuration, GatedPods, GatedPodOldestWait, GatedPodWait, Leader, Blocked];
+    public static IReadOnlyList<string> All { get; } = [MigrationJobs, MigrationDuration, GatedPods, GatedPodOldestWait, GatedPodWait, Leader, Blocked, JobsNotStarting];
 }
 
 /// <summary>
@@ -30,6 +31,7 @@ public sealed class PrometheusControllerMetrics : IMigrationControllerMetrics
     private readonly Histogram waited;
     private readonly Gauge leader;
     private readonly Gauge blocked;
+    private readonly Counter notStarting;
     private readonly ControllerHealth health;
     private readonly TimeProvider timeProvider;
     private readonly Lock snapshotLock = new();
@@ -69,6 +71,10 @@ public sealed class PrometheusControllerMetrics : IMigrationControllerMetrics
         blocked = factory.CreateGauge(ControllerMetricNames.Blocked,
             "1 for each reason the controller cannot run on this replica (no Job starts and no pod is released without it), 0 otherwise.",
             ["reason"]);
+        notStarting = factory.CreateCounter(ControllerMetricNames.JobsNotStarting,
+            "Migration Jobs whose pod could not be created or could not start, each time Gatekeeper reported it, by namespace, Deployment and reason " +
+            "(ImagePull, CreateContainerConfigError, CreateContainerError, Unschedulable, FailedCreate, Other).",
+            ["namespace", "deployment", "reason"]);
         registry.AddBeforeCollectCallback(PublishGated);
         registry.AddBeforeCollectCallback(PublishBlocked);
     }
@@ -82,6 +88,8 @@ public sealed class PrometheusControllerMetrics : IMigrationControllerMetrics
             this.duration.WithLabels(label).Observe(value.TotalSeconds);
         }
     }
+
+    public void JobCannotStart(string @namespace, string deployment, string category) => notStarting.WithLabels(@namespace, deployment, category).Inc();
 
     public void PodReleased(string @namespace, TimeSpan waited) => this.waited.WithLabels(@namespace).Observe(waited.TotalSeconds);
 

@@ -25,6 +25,10 @@ internal sealed class RecordedControllerMetrics : IMigrationControllerMetrics
 
     public void PodReleased(string @namespace, TimeSpan waited) => Released.Enqueue((@namespace, waited));
 
+    public ConcurrentQueue<(string Namespace, string Deployment, string Category)> NotStarting { get; } = new();
+
+    public void JobCannotStart(string @namespace, string deployment, string category) => NotStarting.Enqueue((@namespace, deployment, category));
+
     public void GatedPodsChanged(IReadOnlyCollection<GatedPod> gated) => Gated = gated;
 
     public void LeadershipChanged(bool leading) => Leadership.Enqueue(leading);

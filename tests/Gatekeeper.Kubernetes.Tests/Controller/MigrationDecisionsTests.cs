@@ -50,7 +50,8 @@ public sealed class MigrationDecisionsTests
         string? WritesReason,
         string? Event,
         MigrationJobResult? Finished,
-        string? Detail = null);
+        string? Detail = null,
+        JobPodStart? Pod = null);
 
     private static readonly Dictionary<string, Case> Cases = new()
     {
@@ -101,6 +102,44 @@ public sealed class MigrationDecisionsTests
         ["A Job of another plan in the namespace changes nothing"] = new(
             Facts(PlanA), [Job("gk-migrate-other-1234567890", MigrationJobPhase.Succeeded, PlanB)], [Pod("p1")], false,
             Attempt(), 0, RolloutState.Reconciling, StatusReasons.Migrating, StatusReasons.MigrationStarted, null),
+        ["A paused Deployment gets no Job until it is resumed"] = new(
+            Facts(PlanA) with { Paused = true }, [], [], false,
+            null, 0, RolloutState.Reconciling, StatusReasons.Paused, StatusReasons.Paused, null),
+        ["A Job already running when the Deployment was paused is waited for"] = new(
+            Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt())) with { Paused = true }, [Job(Attempt(), MigrationJobPhase.Running)], [], false,
+            null, 0, RolloutState.Reconciling, StatusReasons.Migrating, null, null),
+        ["A paused Deployment whose plan is applied releases its pods"] = new(
+            Facts(PlanA) with { Paused = true }, [], [Pod("p1")], true,
+            null, 1, RolloutState.Ready, StatusReasons.Applied, StatusReasons.MigrationSucceeded, null),
+        ["A resumed Deployment gets its Job"] = new(
+            Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Paused, null)), [], [Pod("p1")], false,
+            Attempt(), 0, RolloutState.Reconciling, StatusReasons.Migrating, StatusReasons.MigrationStarted, null),
+        ["A Job whose pod cannot pull its image stalls the rollout with the registry's words"] = new(
+            Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt())), [Job(Attempt(), MigrationJobPhase.Running)], [Pod("p1")], false,
+            null, 0, RolloutState.Stalled, StatusReasons.JobNotStarting, StatusReasons.JobNotStarting, null,
+            Pod: new JobPodStart(Attempt(), false, "ErrImagePull", "failed to pull image: 401 Unauthorized")),
+        ["A pull failure already reported is not reported again when it turns into ImagePullBackOff"] = new(
+            Facts(PlanA, Status(RolloutState.Stalled, StatusReasons.JobNotStarting, Attempt()) with { Message = $"Job {Attempt()} cannot start its pod (ImagePull): ErrImagePull: 401" }),
+            [Job(Attempt(), MigrationJobPhase.Running)], [Pod("p1")], false,
+            null, 0, null, null, null, null,
+            Pod: new JobPodStart(Attempt(), false, "ImagePullBackOff", "Back-off pulling image")),
+        ["A pull failure followed by a missing Secret is reported again"] = new(
+            Facts(PlanA, Status(RolloutState.Stalled, StatusReasons.JobNotStarting, Attempt()) with { Message = $"Job {Attempt()} cannot start its pod (ImagePull): ErrImagePull: 401" }),
+            [Job(Attempt(), MigrationJobPhase.Running)], [Pod("p1")], false,
+            null, 0, RolloutState.Stalled, StatusReasons.JobNotStarting, StatusReasons.JobNotStarting, null,
+            Pod: new JobPodStart(Attempt(), false, "CreateContainerConfigError", "secret \"storefront-db\" not found")),
+        ["A pod that starts after its pull was fixed is Migrating again"] = new(
+            Facts(PlanA, Status(RolloutState.Stalled, StatusReasons.JobNotStarting, Attempt())), [Job(Attempt(), MigrationJobPhase.Running)], [Pod("p1")], false,
+            null, 0, RolloutState.Reconciling, StatusReasons.Migrating, StatusReasons.MigrationStarted, null,
+            Pod: new JobPodStart(Attempt(), true, null, null)),
+        ["A Job whose pod a quota refused stalls with FailedCreate"] = new(
+            Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt())), [Job(Attempt(), MigrationJobPhase.Running)], [Pod("p1")], false,
+            null, 0, RolloutState.Stalled, StatusReasons.JobNotStarting, StatusReasons.JobNotStarting, null,
+            Pod: new JobPodStart(Attempt(), false, "FailedCreate", "Error creating: pods \"x\" is forbidden: exceeded quota: compute, requested: limits.cpu=1")),
+        ["A stuck pod of another Job than the running one changes nothing"] = new(
+            Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt())), [Job(Attempt(), MigrationJobPhase.Running)], [Pod("p1")], false,
+            null, 0, RolloutState.Reconciling, StatusReasons.Migrating, null, null,
+            Pod: new JobPodStart("gk-migrate-other-1234567890", false, "ErrImagePull", "401")),
     };
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];
@@ -111,7 +150,7 @@ public sealed class MigrationDecisionsTests
     {
         var row = Cases[name];
 
-        var decision = MigrationDecisions.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now));
+        var decision = MigrationDecisions.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now) { JobPod = row.Pod });
 
         Assert.Equal(row.Creates, decision.CreateJob);
         Assert.Equal(row.Releases, decision.Release.Count);
@@ -128,7 +167,7 @@ public sealed class MigrationDecisionsTests
         foreach (var (name, row) in Cases.Where(pair => !pair.Value.KnownApplied && !pair.Value.Jobs.Any(j => j.Phase == MigrationJobPhase.Succeeded && j.Plan == PlanA)
             && pair.Value.Deployment.Status?.AppliedPlans.Contains(PlanA) != true))
         {
-            var decision = MigrationDecisions.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now));
+            var decision = MigrationDecisions.Decide(new ReconcileInput(row.Deployment, row.Jobs, row.KnownApplied, row.Pods, row.Detail, Now) { JobPod = row.Pod });
 
             Assert.True(decision.Release.Count == 0, name);
         }
@@ -182,6 +221,50 @@ public sealed class MigrationDecisionsTests
 
         Assert.Equal(Earlier, decision.Status!.Since);
         Assert.Null(decision.Event);
+    }
+
+    [Fact]
+    public void A_job_that_cannot_pull_says_why_how_to_fix_it_and_counts_once()
+    {
+        var facts = Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt()));
+        var pod = new JobPodStart(Attempt(), false, "ErrImagePull", "failed to pull and unpack image \"ghcr.io/gatekeeper-dev/gatekeeper:1\": 401 Unauthorized");
+
+        var decision = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Running)], false, [Pod("p1")], null, Now) { JobPod = pod });
+
+        Assert.Contains("cannot start its pod (ImagePull): ErrImagePull: failed to pull and unpack image", decision.Status!.Message, StringComparison.Ordinal);
+        Assert.Contains("controller.imagePullSecrets", decision.Status.Message, StringComparison.Ordinal);
+        Assert.Contains("until its 30m deadline", decision.Status.Message, StringComparison.Ordinal);
+        Assert.Equal(EventSeverity.Warning, decision.Event!.Severity);
+        Assert.Contains("401 Unauthorized", decision.Event.Message, StringComparison.Ordinal);
+        Assert.Equal("ImagePull", decision.CannotStart);
+        Assert.Null(decision.Finished);
+        Assert.Equal(MigrationDecisions.StartCheckInterval, decision.LookAgainAfter);
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void A_running_job_is_looked_at_again_until_its_pod_started(bool started, bool looksAgain)
+    {
+        var facts = Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt()));
+
+        var decision = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Running)], false, [], null, Now)
+        {
+            JobPod = new JobPodStart(Attempt(), started, null, null),
+        });
+
+        Assert.Equal(looksAgain ? MigrationDecisions.StartCheckInterval : null, decision.LookAgainAfter);
+    }
+
+    [Fact]
+    public void A_paused_deployment_says_the_job_starts_on_resume()
+    {
+        var decision = MigrationDecisions.Decide(new ReconcileInput(Facts(PlanA) with { Paused = true }, [], false, [], null, Now));
+
+        Assert.Contains("the Deployment is paused", decision.Status!.Message, StringComparison.Ordinal);
+        Assert.Contains("kubectl rollout resume", decision.Status.Message, StringComparison.Ordinal);
+        Assert.Null(decision.Status.Job);
+        Assert.Equal(EventSeverity.Normal, decision.Event!.Severity);
     }
 
     [Fact]
