@@ -163,7 +163,7 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         Assert.Empty(scenario.Forbidden());
     }
 
-    [Fact(Skip = "Gatekeeper creates the Job at the edit of a paused Deployment; issue 11 item 5 (Job on resume) is not on main yet")]
+    [Fact]
     public async Task Paused_a_template_edited_while_paused_gets_its_job_on_resume_not_at_the_edit()
     {
         await using var scenario = await Scenario.StartAsync(output);
@@ -186,7 +186,7 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         Assert.Empty(scenario.Forbidden());
     }
 
-    [Fact(Skip = "Gatekeeper does not warn about Recreate or maxUnavailable yet: issue 11 item 5 is not on main")]
+    [Fact]
     public async Task Recreate_and_maxUnavailable_with_pending_migrations_are_admitted_with_a_warning_that_says_the_effect()
     {
         await using var scenario = await Scenario.StartAsync(output);
@@ -203,7 +203,7 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         Assert.Empty(scenario.Forbidden());
     }
 
-    [Fact(Skip = "The Job pod pull failure does not reach the Deployment status yet: issue 11 item 6 is not on main")]
+    [Fact]
     public async Task PullFail_of_the_migration_jobs_image_shows_in_the_deployments_status_within_a_minute()
     {
         await using var scenario = await Scenario.StartAsync(output);
@@ -212,10 +212,24 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         await scenario.ApplyAsync(scenario.App(replicas: 2));
         await scenario.WaitUntilAsync(() => scenario.JobPodExists(), "the migration Job's pod exists");
 
+        // The kubelet fails the pull at once and backs off (ErrImagePull, then ImagePullBackOff); Gatekeeper learns it from
+        // the watch of the Job's pod, not from a timer, so it says so while the cluster's first minute passes.
         await scenario.Cluster.AdvanceUntilAsync(
-            () => scenario.GatekeeperStatus().Contains("ImagePull", StringComparison.Ordinal) || scenario.GatekeeperStatus().Contains("ErrImagePull", StringComparison.Ordinal),
-            "the pull failure reaching the Deployment's status", TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(5));
+            () => scenario.Cluster.Api.List(ApiResources.Pods, scenario.Namespace).Any(p => ((string?)p["status"]?["containerStatuses"]?[0]?["state"]?["waiting"]?["reason"]) is "ErrImagePull" or "ImagePullBackOff"),
+            "the Job's pod failing its pull", TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(5));
+        await scenario.WaitUntilAsync(() => scenario.GatekeeperStatus().Contains("ImagePull", StringComparison.Ordinal), "the pull failure reaching the Deployment's status");
+        Assert.Contains("MigrationNotStarting", scenario.GatekeeperStatus(), StringComparison.Ordinal);
+        Assert.Contains("401 Unauthorized", scenario.GatekeeperStatus(), StringComparison.Ordinal);
+        await scenario.WaitUntilAsync(() => scenario.Events().Any(e => (string?)e["reason"] == "MigrationNotStarting"), "the Warning Event");
         Assert.Contains(scenario.Events(), e => ((string?)e["message"])?.Contains("pull", StringComparison.OrdinalIgnoreCase) == true);
-        Assert.All(scenario.Pods(), pod => Assert.True(Scenario.Gated(pod)));
+        Assert.All(scenario.NewPods(), pod => Assert.True(Scenario.Gated(pod), $"{pod.Name()} runs although its migration never started"));
+        Assert.Matches("gatekeeper_migration_job_start_failures_total\\{[^}]*reason=\"ImagePull\"[^}]*\\} 1", await scenario.MetricsAsync());
+
+        // The pull secret arrives: the same Job's pod pulls on its next try, the migration runs and the pods start.
+        scenario.Cluster.Kubelet.HealPulls(Scenario.GatekeeperImage);
+        await scenario.Cluster.AdvanceUntilAsync(() => scenario.Jobs().Any(j => j.ConditionIs("Complete")), "the Job ran after the pull was fixed", TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(10));
+        await scenario.WaitUntilAsync(() => scenario.NewPods().Count(ServiceNetwork.IsReady) == 2, "v1's pods run after the migration");
+        Assert.Single(scenario.Jobs());
+        Assert.Empty(scenario.Forbidden());
     }
 }
