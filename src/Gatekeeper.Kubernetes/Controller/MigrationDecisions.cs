@@ -119,7 +119,7 @@ public static class MigrationDecisions
             // A paused Deployment makes no ReplicaSet for its new template, so no pod waits for this plan yet; running it
             // now would change the database under a rollout that may never come. The resume starts the Job.
             return Report(input, RolloutState.Reconciling, StatusReasons.Paused,
-                $"the Deployment is paused: plan {Short(plan)}{Target(deployment.TargetVersion)} is applied by Job {name} when it is resumed (kubectl rollout resume), " +
+                $"the Deployment is paused: plan {Hashes.Short(plan)}{Target(deployment.TargetVersion)} is applied by Job {name} when it is resumed (kubectl rollout resume), " +
                 "and its new pods wait for that Job", plan, job: null, EventSeverity.Normal);
         }
 
@@ -198,7 +198,7 @@ public static class MigrationDecisions
         var previous = input.Deployment.Status;
         var timeout = input.Deployment.Annotations.Annotations!.JobTimeout;
         var words = $"Job {job.Name} cannot start its pod ({category}): {reason}: {FailureMessages.Clean(detail)}";
-        var message = $"{words}. Pods of plan {Short(plan)} stay gated while the old pods keep serving; {JobPodStart.Remedy(reason)}. "
+        var message = $"{words}. Pods of plan {Hashes.Short(plan)} stay gated while the old pods keep serving; {JobPodStart.Remedy(reason)}. "
             + $"The Job keeps trying until its {FailureMessages.Duration(timeout)} deadline ({GatekeeperNames.JobTimeout}), so the migration runs once that is fixed";
         var status = Status(input, RolloutState.Stalled, StatusReasons.JobNotStarting, message, plan, job.Name);
         if (status.SameConclusion(previous) && previous!.Message.Contains($"({category})", StringComparison.Ordinal))
