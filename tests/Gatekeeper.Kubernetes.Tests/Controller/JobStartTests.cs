@@ -79,6 +79,7 @@ public sealed class JobStartTests(ITestOutputHelper output) : IAsyncLifetime
             p.Status.ContainerStatuses[0].State = new V1ContainerState { Running = new V1ContainerStateRunning() };
         });
         await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "the status says Migrating again");
+        await harness.Settle();
         Assert.Single(harness.Metrics.NotStarting);
         Assert.Single(harness.Jobs());
     }
@@ -109,6 +110,7 @@ public sealed class JobStartTests(ITestOutputHelper output) : IAsyncLifetime
 
         harness.Time.Advance(MigrationDecisions.StartCheckInterval);
         await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.JobNotStarting, "the status names the refusal");
+        await harness.Settle();
 
         var status = harness.StatusOf()!;
         Assert.Contains("(FailedCreate)", status.Message, StringComparison.Ordinal);
