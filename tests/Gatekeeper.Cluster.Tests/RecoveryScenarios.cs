@@ -23,6 +23,7 @@ public sealed class RecoveryScenarios(ITestOutputHelper output)
         await scenario.ApplyAsync(scenario.App(replicas: 2, image: "ghcr.io/example/shop:2.0.0", annotations: new Dictionary<string, string> { ["gatekeeper.dev/migrations"] = "shop-migrations-v2" }));
         await scenario.WaitUntilAsync(() => scenario.NewPods().Count(ServiceNetwork.IsReady) == 2 && scenario.Pods().Count == 2, "v2 runs");
         var v1Plan = scenario.CreatedPods[0].Plan!;
+        AssertNoReplicaSetCarriesGatekeeperStatus(scenario);
 
         // An incident: the database is unreachable, and the team rolls back to v1 (files V1 only, V2 applied).
         await scenario.PutSecretAsync(scenario.Namespace, Scenario.SecretName, engine == "postgres" ? "postgres://app:pw@127.0.0.1:9/shop" : "mysql://app:pw@127.0.0.1:9/shop");
@@ -35,7 +36,21 @@ public sealed class RecoveryScenarios(ITestOutputHelper output)
         Assert.Equal(Scenario.AppImage, (string?)scenario.NewPods()[0]["spec"]!["containers"]![0]!["image"]);
         Assert.All(scenario.CreatedPods.Skip(before), pod => Assert.False(pod.Gated, $"{pod.Name} of the rollback waited for a plan applied long ago"));
         Assert.Equal(2, scenario.Jobs().Count);
+        AssertNoReplicaSetCarriesGatekeeperStatus(scenario);
         Assert.Empty(scenario.Forbidden());
+    }
+
+    /// <summary>
+    /// The Deployment controller copies a Deployment's annotations onto its ReplicaSets, and `rollout undo` copies an
+    /// old ReplicaSet's back: Gatekeeper's record of applied plans must live where neither happens (the status
+    /// conditions), or a rollback restores a stale record.
+    /// </summary>
+    private static void AssertNoReplicaSetCarriesGatekeeperStatus(Scenario scenario)
+    {
+        var replicaSets = scenario.Cluster.Api.List(ApiResources.ReplicaSets, scenario.Namespace);
+        Assert.NotEmpty(replicaSets);
+        Assert.All(replicaSets, rs => Assert.Null(rs["metadata"]?["annotations"]?["gatekeeper.dev/status"]));
+        Assert.Null(scenario.Deployment()["metadata"]?["annotations"]?["gatekeeper.dev/status"]);
     }
 
     [Fact]
