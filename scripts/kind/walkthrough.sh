@@ -71,6 +71,7 @@ kind load docker-image "$image" --name "$cluster"
 step "install the chart"
 helm upgrade --install gatekeeper charts/gatekeeper --namespace "$system" --create-namespace \
   --set image.repository="${image%%:*}" --set image.tag="${image##*:}" --set image.pullPolicy=Never \
+  --set "sourceNamespaces={$demo}" \
   --wait --timeout 5m
 kubectl -n "$system" get pods -o wide
 
