@@ -75,6 +75,7 @@ public sealed partial class ControllerMetricsTests
         var admission = new AdmissionMetrics(registry);
         controller.JobFinished("shop", "storefront", MigrationJobResult.Succeeded, TimeSpan.FromSeconds(40));
         controller.PodReleased("shop", TimeSpan.FromSeconds(45));
+        controller.JobCannotStart("shop", "storefront", "ImagePull");
         controller.GatedPodsChanged([Pod("shop", "a", TimeSpan.FromMinutes(3))]);
         admission.RecordRequest("validate-deployments", "allowed", TimeSpan.FromMilliseconds(5));
         admission.RecordRejection("shop", "storefront", "LintRejected");
