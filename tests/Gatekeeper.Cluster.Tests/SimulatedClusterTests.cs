@@ -62,6 +62,10 @@ public sealed class SimulatedClusterTests(ITestOutputHelper output) : IAsyncLife
         v1.Metadata.Annotations = new Dictionary<string, string> { ["team/config"] = "v1" };
         await cluster.Admin.AppsV1.CreateNamespacedDeploymentAsync(v1, "apps");
         await cluster.WaitUntilAsync(() => Pods().Count(ServiceNetwork.IsReady) == 2, "v1 runs");
+
+        // The Deployment controller writes status after the pods become ready; edit only once it is done, or the
+        // replace below carries a stale resourceVersion and is refused with 409 Conflict.
+        await cluster.SettleAsync();
         var v2 = await cluster.Admin.AppsV1.ReadNamespacedDeploymentAsync("web", "apps");
         v2.Metadata.Annotations["team/config"] = "v2";
         v2.Spec.Template.Spec.Containers[0].Image = "nginx:1.28";
