@@ -1,6 +1,5 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
+using Gatekeeper.Webhook.Certificates;
 
 namespace Gatekeeper.Webhook;
 
@@ -41,35 +40,11 @@ public static class DevelopmentCertificateAuthority
         var now = timeProvider.GetUtcNow();
         var notAfter = now + (validity ?? TimeSpan.FromDays(365));
 
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=Gatekeeper development CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), notAfter);
+        using var ca = CertificateIssuer.NewCa("CN=Gatekeeper development CA", now.AddMinutes(-5), notAfter);
+        // localhost and both loopbacks: a port-forward or a test reaches the webhook by them.
+        var (certificatePem, keyPem) = CertificateIssuer.IssueServing(
+            ca, CertificateIssuer.DistinctNames(dnsNames.Append("localhost")), [IPAddress.Loopback, IPAddress.IPv6Loopback], now.AddMinutes(-5), notAfter.AddMinutes(-1));
 
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var names = dnsNames.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var request = new CertificateRequest($"CN={(names.Count > 0 ? names[0] : "localhost")}", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        foreach (var name in names)
-        {
-            san.AddDnsName(name);
-        }
-
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddIpAddress(IPAddress.IPv6Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        var serial = new byte[16];
-        RandomNumberGenerator.Fill(serial);
-        serial[0] &= 0x7F;
-        using var certificate = request.Create(ca, now.AddMinutes(-5), notAfter.AddMinutes(-1), serial);
-
-        return new DevelopmentCertificates(ca.ExportCertificatePem(), certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+        return new DevelopmentCertificates(ca.ExportCertificatePem(), certificatePem, keyPem);
     }
 }

@@ -154,44 +154,19 @@ public static class CertificateRotation
         return names;
     }
 
-    private static X509Certificate2 NewCa(DateTimeOffset now, CertificatePolicy policy)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private static X509Certificate2 NewCa(DateTimeOffset now, CertificatePolicy policy) =>
         // The time in the name tells CAs apart in the bundle and in the issuer of a served certificate.
-        var request = new CertificateRequest($"CN=Gatekeeper webhook CA {now.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return request.CreateSelfSigned(now - Backdate, now + policy.CaValidity);
-    }
+        CertificateIssuer.NewCa($"CN=Gatekeeper webhook CA {now.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}", now - Backdate, now + policy.CaValidity);
 
     /// <param name="ca">Signs the serving certificate.</param>
     /// <param name="signing">The CA kept (with its key) to sign the next ones.</param>
     private static ManagedCertificates Issue(X509Certificate2 ca, X509Certificate2 signing, IReadOnlyList<X509Certificate2> trusted, DateTimeOffset now, CertificatePolicy policy)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var names = policy.DnsNames.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var request = new CertificateRequest($"CN={(names.Count > 0 ? names[0] : "localhost")}", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        foreach (var name in names)
-        {
-            san.AddDnsName(name);
-        }
-
-        // Loopback too: the kubelet's probes and a port-forward reach the pod by address.
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        var serial = new byte[16];
-        RandomNumberGenerator.Fill(serial);
-        serial[0] &= 0x7F;
         // Never beyond the CA: a certificate outliving its issuer is not trusted for its last part.
         var notAfter = new DateTimeOffset(Min(now + policy.ServingValidity, new DateTimeOffset(ca.NotAfter.ToUniversalTime())).UtcDateTime);
-        using var certificate = request.Create(ca, now - Backdate, notAfter, serial);
-        return new ManagedCertificates(Bundle(trusted), signing.ExportCertificatePem(), ExportKey(signing), certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+        // Loopback too: the kubelet's probes and a port-forward reach the pod by address.
+        var (certificatePem, keyPem) = CertificateIssuer.IssueServing(ca, CertificateIssuer.DistinctNames(policy.DnsNames), [IPAddress.Loopback], now - Backdate, notAfter);
+        return new ManagedCertificates(Bundle(trusted), signing.ExportCertificatePem(), ExportKey(signing), certificatePem, keyPem);
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
