@@ -269,29 +269,7 @@ public sealed class ManagedCertificateTests : IAsyncLifetime
     {
         var trusted = new X509Certificate2Collection();
         trusted.ImportFromPem(bundlePem ?? throw new InvalidOperationException("no caBundle"));
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                TargetHost = DnsName,
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                    {
-                        return false;
-                    }
-
-                    var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-                    served?.Invoke(leaf);
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    chain.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
-                    return chain.Build(leaf);
-                },
-            },
-        };
+        var handler = TestWebhook.Trusting(trusted, time, DnsName, served);
         return new HttpClient(handler) { BaseAddress = webhook.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 }

@@ -103,31 +103,43 @@ public sealed class TestWebhook : IAsyncDisposable
     public HttpClient CreateClient(Action<X509Certificate2>? served = null, int maxConnections = int.MaxValue)
     {
         using var ca = X509Certificate2.CreateFromPem(Certificates.CaCertificatePem);
-        var caCopy = X509CertificateLoader.LoadCertificate(ca.RawData);
-        var handler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = maxConnections,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                    {
-                        return false;
-                    }
-
-                    var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-                    served?.Invoke(leaf);
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(caCopy);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(leaf);
-                },
-            },
-        };
+        var handler = Trusting([X509CertificateLoader.LoadCertificate(ca.RawData)], served: served);
+        handler.MaxConnectionsPerServer = maxConnections;
         return new HttpClient(OutputCapture.RecordingResponses(handler, "webhook")) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
+
+    /// <summary>
+    /// A handler that trusts only <paramref name="trusted"/> (as the API server trusts a caBundle), checked at
+    /// <paramref name="time"/>'s time when given, for <paramref name="targetHost"/> when given, and reports the
+    /// certificate it was served.
+    /// </summary>
+    public static SocketsHttpHandler Trusting(X509Certificate2Collection trusted, TimeProvider? time = null, string? targetHost = null, Action<X509Certificate2>? served = null) => new()
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            TargetHost = targetHost,
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                {
+                    return false;
+                }
+
+                var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+                served?.Invoke(leaf);
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                if (time is not null)
+                {
+                    chain.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
+                }
+
+                return chain.Build(leaf);
+            },
+        },
+    };
 
     public Task<HttpResponseMessage> PostAsync(string path, string body) =>
         client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
