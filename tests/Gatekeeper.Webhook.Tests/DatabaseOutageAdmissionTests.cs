@@ -6,6 +6,7 @@ using System.Text;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.Tests;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 using MySqlConnector;
 using Npgsql;
@@ -16,7 +17,9 @@ namespace Gatekeeper.Webhook.Tests;
 /// A Deployment admission whose database is down, silent, stuck behind a lock, or stopped while Gatekeeper waits on it:
 /// the webhook denies with one sentence naming host:port (never the password) before the API server gives up on it,
 /// and keeps answering pod reviews from memory meanwhile. Pod reviews start only once the Deployment's database call
-/// is known to be stuck, so they really run alongside it.
+/// is known to be stuck, so they really run alongside it. The webhook's clock (<see cref="AdmissionClock"/>) moves only
+/// when a test runs the budget out, after the pods were answered: a refused or lost connection must be reported without
+/// it moving, a silent or locked database exactly at the handler's own deadline, however slow the machine is.
 /// </summary>
 public sealed class DatabaseOutageAdmissionTests
 {
@@ -24,7 +27,7 @@ public sealed class DatabaseOutageAdmissionTests
     private static readonly TimeSpan ApiServerTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Webhook:RequestBudget for these tests; the chart's default is 8 s, under the same 10 s limit.</summary>
-    private const string Budget = "00:00:04";
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(4);
 
     private const string PendingPlan = "4444444444444444444444444444444444444444444444444444444444444444";
     private const string Password = "s3cret-outage";
@@ -40,7 +43,8 @@ public sealed class DatabaseOutageAdmissionTests
     [InlineData("mysql", "closed")]
     public async Task A_database_that_is_closed_or_silent_is_denied_before_the_api_server_gives_up_while_pods_keep_being_answered(string scheme, string fault)
     {
-        await using var scenario = await DeploymentScenario.StartAsync(engine: null, new Dictionary<string, string?> { ["Webhook:RequestBudget"] = Budget });
+        var clock = new AdmissionClock(Budget);
+        await using var scenario = await DeploymentScenario.StartAsync(engine: null, clock.Settings(), clock.Install);
         scenario.PutMigrations(Migrations());
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -59,7 +63,9 @@ public sealed class DatabaseOutageAdmissionTests
 
         scenario.PutSecret("outage", new Dictionary<string, string> { ["url"] = $"{scheme}://app:{Password}@127.0.0.1:{port}/shop" });
 
-        var admission = await AdmitWhilePodsFlowAsync(scenario, "outage", accepted.Task);
+        var pending = await AdmitWhilePodsFlowAsync(scenario, "outage", accepted.Task);
+        // A refused connection is reported as soon as its retries are refused too; a silent server at the deadline.
+        var admission = fault == "closed" ? await Answered(pending, clock) : await RunOutAsync(pending, clock);
 
         Assert.False(admission.Response.Allowed);
         Assert.Equal(503, admission.Response.Code);
@@ -79,7 +85,8 @@ public sealed class DatabaseOutageAdmissionTests
     [InlineData("mysql")]
     public async Task A_history_table_locked_by_another_session_is_a_deny_by_the_deadline_while_pods_keep_being_answered(string engine)
     {
-        await using var scenario = await DeploymentScenario.StartAsync(engine, new Dictionary<string, string?> { ["Webhook:RequestBudget"] = Budget });
+        var clock = new AdmissionClock(Budget);
+        await using var scenario = await DeploymentScenario.StartAsync(engine, clock.Settings(), clock.Install);
         scenario.PutMigrations(Migrations());
         var database = scenario.Database!;
         await database.MigrateAsync(Migrations());
@@ -91,7 +98,7 @@ public sealed class DatabaseOutageAdmissionTests
             ? $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database.Name}' AND wait_event_type = 'Lock' AND query LIKE '%gatekeeper_schema_history%'"
             : $"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{database.Name}' AND STATE LIKE 'Waiting for table%' AND INFO LIKE '%gatekeeper_schema_history%'";
 
-        var admission = await AdmitWhilePodsFlowAsync(scenario, DeploymentScenario.SecretName, WaitUntilAsync(async () => Convert.ToInt64(await database.ScalarAsync(waiting)) > 0));
+        var admission = await RunOutAsync(await AdmitWhilePodsFlowAsync(scenario, DeploymentScenario.SecretName, WaitUntilAsync(async () => Convert.ToInt64(await database.ScalarAsync(waiting)) > 0)), clock);
 
         Assert.False(admission.Response.Allowed);
         Assert.Equal(503, admission.Response.Code);
@@ -105,7 +112,8 @@ public sealed class DatabaseOutageAdmissionTests
     {
         await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.Postgres);
         await server.ExecuteAsync("postgres", "CREATE DATABASE shop");
-        await using var scenario = await DeploymentScenario.StartAsync(engine: null, new Dictionary<string, string?> { ["Webhook:RequestBudget"] = Budget });
+        var clock = new AdmissionClock(Budget);
+        await using var scenario = await DeploymentScenario.StartAsync(engine: null, clock.Settings(), clock.Install);
         scenario.PutMigrations(Migrations());
         scenario.PutSecret("private", new Dictionary<string, string> { ["url"] = server.Url("shop") });
         await MigrateAsync(DatabaseUrl.Parse(server.Url("shop")), Migrations());
@@ -121,7 +129,8 @@ public sealed class DatabaseOutageAdmissionTests
             await holder.DisposeAsync();
         }
 
-        var admission = await AdmitWhilePodsFlowAsync(scenario, "private", StopWhenWaitingAsync());
+        // The lost connection and the refused reconnects are the answer, without the clock moving.
+        var admission = await Answered(await AdmitWhilePodsFlowAsync(scenario, "private", StopWhenWaitingAsync()), clock);
 
         Assert.False(admission.Response.Allowed);
         Assert.Equal(503, admission.Response.Code);
@@ -130,29 +139,44 @@ public sealed class DatabaseOutageAdmissionTests
         Assert.DoesNotContain('\n', admission.Response.Message!);
     }
 
-    private sealed record Admission(AdmissionReviewResponse Response, TimeSpan Elapsed);
+    private sealed record Admission(AdmissionReviewResponse Response);
 
     /// <summary>
     /// Sends the Deployment's review, waits until <paramref name="stuck"/> says its database call is in the fault, then sends
-    /// twenty pod reviews in parallel and checks each answer; returns the Deployment's answer once it comes.
+    /// twenty pod reviews in parallel and checks each answer; returns the Deployment's answer, still to come.
     /// </summary>
-    private static async Task<Admission> AdmitWhilePodsFlowAsync(DeploymentScenario scenario, string secret, Task stuck)
+    private static async Task<Task<Admission>> AdmitWhilePodsFlowAsync(DeploymentScenario scenario, string secret, Task stuck)
     {
-        var clock = Stopwatch.StartNew();
-        var deployment = Task.Run(async () =>
-        {
-            var response = await AdmissionReviewResponse.ReadAsync(await scenario.Webhook.PostAsync("/mutate/deployments",
-                AdmissionReviewBodies.Review("CREATE", DeploymentScenario.Deployment(DeploymentScenario.OptIn(("gatekeeper.dev/database-secret", secret))))));
-            return new Admission(response, clock.Elapsed);
-        });
+        var deployment = Task.Run(async () => new Admission(await AdmissionReviewResponse.ReadAsync(await scenario.Webhook.PostAsync("/mutate/deployments",
+            AdmissionReviewBodies.Review("CREATE", DeploymentScenario.Deployment(DeploymentScenario.OptIn(("gatekeeper.dev/database-secret", secret))))))));
         await Task.WhenAny(stuck, deployment);
-        await stuck;
+        try
+        {
+            await stuck.WaitAsync(Patience.Default);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"the Deployment's database call never reached the fault; its answer: {(deployment.IsCompleted ? (await deployment).Response.Message : "none yet")}");
+        }
 
         var pods = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => AdmitPodAsync(scenario.Webhook, gated: i % 2 == 0)));
         Assert.All(pods, Assert.True);
+        return deployment;
+    }
 
-        var admission = await deployment;
-        Assert.True(admission.Elapsed < ApiServerTimeout, $"the Deployment was answered after {admission.Elapsed}, past the API server's {ApiServerTimeout.TotalSeconds} s");
+    /// <summary>The answer that comes without the webhook's clock moving: well before the API server gives up.</summary>
+    private static async Task<Admission> Answered(Task<Admission> pending, AdmissionClock clock)
+    {
+        var admission = await pending.WaitAsync(Patience.Default);
+        Assert.Equal(TimeSpan.Zero, clock.Elapsed);
+        return admission;
+    }
+
+    /// <summary>The answer that comes when the clock reaches the handler's deadline, before the API server's limit.</summary>
+    private static async Task<Admission> RunOutAsync(Task<Admission> pending, AdmissionClock clock)
+    {
+        var admission = await clock.RunOutAsync(pending);
+        Assert.True(clock.Elapsed < ApiServerTimeout, $"the Deployment was answered after {clock.Elapsed}, past the API server's {ApiServerTimeout.TotalSeconds} s");
         return admission;
     }
 
@@ -181,7 +205,7 @@ public sealed class DatabaseOutageAdmissionTests
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the webhook's database call never reached the fault");
+            Assert.True(clock.Elapsed < Patience.Default, "the webhook's database call never reached the fault");
             await Task.Delay(20);
         }
     }

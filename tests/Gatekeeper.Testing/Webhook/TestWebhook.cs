@@ -105,7 +105,7 @@ public sealed class TestWebhook : IAsyncDisposable
         using var ca = X509Certificate2.CreateFromPem(Certificates.CaCertificatePem);
         var handler = Trusting([X509CertificateLoader.LoadCertificate(ca.RawData)], served: served);
         handler.MaxConnectionsPerServer = maxConnections;
-        return new HttpClient(OutputCapture.RecordingResponses(handler, "webhook")) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(OutputCapture.RecordingResponses(handler, "webhook")) { BaseAddress = BaseAddress, Timeout = Patience.Default };
     }
 
     /// <summary>
