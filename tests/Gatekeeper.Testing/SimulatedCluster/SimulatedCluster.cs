@@ -56,7 +56,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
     {
         var clock = new ClusterClock(DateTimeOffset.UtcNow);
         var api = await SimulatedApiServer.StartAsync(clock);
-        var root = Directory.CreateTempSubdirectory("gatekeeper-sim-").FullName;
+        var root = OwnedTempDirectory.Create("gatekeeper-sim-");
         var cluster = new SimulatedCluster(api, clock, root, output);
         cluster.Controllers.Start();
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
@@ -306,14 +306,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         await Controllers.DisposeAsync();
         await Kubelet.DisposeAsync();
         await Api.DisposeAsync();
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A process still holds a file; the temporary directory is cleaned up later.
-        }
+        OwnedTempDirectory.Delete(Root);
     }
 
     private const string BootstrapRbac = """

@@ -63,7 +63,7 @@ public sealed class TestWebhook : IAsyncDisposable
         IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? configureServices = null)
     {
-        var directory = Directory.CreateTempSubdirectory("gatekeeper-webhook-test-").FullName;
+        var directory = OwnedTempDirectory.Create("gatekeeper-webhook-test-");
         var certificates = DevelopmentCertificateAuthority.Create(["gatekeeper.gatekeeper-system.svc"], TimeProvider.System);
         var (certificateFile, keyFile) = certificates.WriteTo(directory);
         var all = new Dictionary<string, string?>
@@ -163,6 +163,6 @@ public sealed class TestWebhook : IAsyncDisposable
 
         await app.StopAsync();
         await app.DisposeAsync();
-        Directory.Delete(CertificateDirectory, recursive: true);
+        OwnedTempDirectory.Delete(CertificateDirectory);
     }
 }
