@@ -28,7 +28,7 @@ public sealed class DatabaseConnectionPoolsTests
         Assert.Equal(1, await SessionsOnAsync(db, observer));
 
         await pools.DisposeAsync();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + Gatekeeper.Tests.Patience.Default;
         while (await SessionsOnAsync(db, observer) > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
@@ -50,7 +50,7 @@ public sealed class DatabaseConnectionPoolsTests
             await database.ReadHistoryAsync(CancellationToken.None);
         }
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + Gatekeeper.Tests.Patience.Default;
         while (await SessionsOnAsync(db, observer) > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);

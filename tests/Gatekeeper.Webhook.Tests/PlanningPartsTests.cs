@@ -100,7 +100,7 @@ public sealed class PlanningPartsTests
         Assert.False(second.IsCompleted);
         other.Dispose();
         first.Dispose();
-        (await second.WaitAsync(TimeSpan.FromSeconds(10))).Dispose();
+        (await second.WaitAsync(Gatekeeper.Tests.Patience.Default)).Dispose();
         Assert.Equal(0, gates.ActiveCount);
     }
 
@@ -165,7 +165,7 @@ public sealed class PlanningPartsTests
             await Task.Delay(Timeout.InfiniteTimeSpan, ct);
             return 0;
         }, CancellationToken.None).AsTask();
-        await timer.WaitAsync(TimeSpan.FromSeconds(10));
+        await timer.WaitAsync(Gatekeeper.Tests.Patience.Default);
         time.Advance(TimeSpan.FromSeconds(4));
         Assert.False(call.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(1));

@@ -36,7 +36,7 @@ public sealed class PodWebhookTests : IAsyncLifetime
             warm.TrySetResult();
         }
 
-        await warm.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await warm.Task.WaitAsync(Gatekeeper.Tests.Patience.Default);
     }
 
     public async Task DisposeAsync()
@@ -163,7 +163,7 @@ public sealed class PodWebhookTests : IAsyncLifetime
         var current = api.Get<V1Deployment>("team-a", "shop")!;
         current.Status = Deployment("team-a", "shop", plan, AppliedPlan).Status;
         api.Put(current);
-        Assert.Equal(plan, await applied.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(plan, await applied.Task.WaitAsync(Gatekeeper.Tests.Patience.Default));
 
         Assert.False(await GatedAsync(Pod(plan)));
     }

@@ -81,7 +81,7 @@ public sealed class ServerTests : IAsyncLifetime
         var applied = webhook.Services.GetRequiredService<Gatekeeper.Kubernetes.Pods.AppliedPlans>();
 
         // The first list has failed once the watcher waits out its backoff.
-        var delay = await backoff.WaitAsync(TimeSpan.FromSeconds(10));
+        var delay = await backoff.WaitAsync(Gatekeeper.Tests.Patience.Default);
         var cold = await webhook.Client.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, cold.StatusCode);
         Assert.Contains("applied plans", await cold.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -90,7 +90,7 @@ public sealed class ServerTests : IAsyncLifetime
         applied.BecameWarm += () => warm.TrySetResult();
         api.Heal("/apis/apps/v1/deployments");
         time.Advance(delay);
-        await warm.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await warm.Task.WaitAsync(Gatekeeper.Tests.Patience.Default);
 
         Assert.Equal(HttpStatusCode.OK, (await webhook.Client.GetAsync("/readyz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await webhook.Client.GetAsync("/healthz")).StatusCode);

@@ -42,7 +42,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
 {
     public const string Namespace = "shop";
     public static readonly TimeSpan Resync = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Patience = Gatekeeper.Tests.Patience.Default;
 
     private readonly CancellationTokenSource stop = new();
     private Task? running;
@@ -113,7 +113,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
 
     public static string Plan(char c) => c + new string('0', 62) + c;
 
-    /// <summary>Polls (every 10 ms, up to 10 s) until the condition holds; the API double answers in-process, so this is quick.</summary>
+    /// <summary>Polls (every 10 ms, up to the tests' patience) until the condition holds; the API double answers in-process, so this is quick.</summary>
     public static async Task WaitUntil(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Patience;

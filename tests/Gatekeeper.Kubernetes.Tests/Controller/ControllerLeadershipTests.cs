@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
@@ -11,11 +11,14 @@ namespace Gatekeeper.Kubernetes.Tests.Controller;
 
 /// <summary>
 /// Leader election (Gatekeeper's own Lease elector over KubernetesClient's typed Lease calls) against the API double.
-/// The replicas run on the system clock with leases of a second or two, and the tests wait on leadership events.
+/// Each replica's elector runs on a fake clock of its own, with leases of two seconds: the tests move it a retry period
+/// at a time, each time the elector waits again (<see cref="AdvanceUntilAsync"/>), so a renewal never misses its
+/// deadline because the machine was busy, and the deadlines the tests check are counted on that clock.
 /// </summary>
 public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string Plan = ControllerHarness.Plan('c');
+    private static readonly TimeSpan RetryPeriod = TimeSpan.FromMilliseconds(50);
     private KubeApiServerDouble api = null!;
     private readonly List<Replica> replicas = [];
 
@@ -47,8 +50,8 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
             Controller = MigrationController.Create(client, new AppliedPlans(), ControllerHarness.Settings, ControllerHarness.Signer, Metrics, ControllerHarness.Resync, time, logger);
             Leadership = new ControllerLeadership(
                 client,
-                new LeaderElectionSettings("gatekeeper-system", "gatekeeper-controller", name, leaseDuration, leaseDuration / 2, TimeSpan.FromMilliseconds(50)),
-                TimeProvider.System,
+                new LeaderElectionSettings("gatekeeper-system", "gatekeeper-controller", name, leaseDuration, leaseDuration / 2, RetryPeriod),
+                Clock,
                 logger);
             Leadership.LeadershipChanged += leading =>
             {
@@ -65,6 +68,9 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         }
 
         public string Name { get; }
+
+        /// <summary>The elector's clock: it moves only when a test advances it.</summary>
+        public SignallingTimeProvider Clock { get; } = new();
 
         public MigrationController Controller { get; }
 
@@ -83,7 +89,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
             await stop.CancelAsync();
             if (running is not null)
             {
-                await running.WaitAsync(TimeSpan.FromSeconds(10));
+                await running.WaitAsync(Patience.Default);
             }
         }
 
@@ -95,6 +101,28 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         var replica = new Replica(api, name, output, leaseDuration ?? TimeSpan.FromSeconds(2));
         replicas.Add(replica);
         return replica;
+    }
+
+    /// <summary>
+    /// Moves the replica's elector clock on by a retry period each time the elector waits on it again, until
+    /// <paramref name="condition"/> holds: time passes only as fast as the replica keeps up, whatever the load.
+    /// </summary>
+    private static async Task AdvanceUntilAsync(Replica replica, Func<bool> condition, string what)
+    {
+        using var patience = new CancellationTokenSource(Patience.Default);
+        while (!condition())
+        {
+            var waiting = replica.Clock.NextTimer();
+            replica.Clock.Advance(RetryPeriod);
+            try
+            {
+                await waiting.WaitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.True(condition(), $"{replica.Name}: timed out waiting until {what}");
+            }
+        }
     }
 
     private void PutWorkload()
@@ -143,7 +171,8 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
 
         a.Start();
         b.Start();
-        var first = await Task.WhenAny(a.Leading.Task, b.Leading.Task).WaitAsync(TimeSpan.FromSeconds(10));
+        // Both try at once, before their clocks move: one creates the Lease, the other finds it held and waits.
+        var first = await Task.WhenAny(a.Leading.Task, b.Leading.Task).WaitAsync(Patience.Default);
         var (leader, follower) = first == a.Leading.Task ? (a, b) : (b, a);
         await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 1, "the leader created the Job");
         await ControllerHarness.WaitUntil(() => Writes(leader.Name).Any(w => w.Path.EndsWith("/deployments/storefront/status", StringComparison.Ordinal)), "the leader wrote the status");
@@ -156,7 +185,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
 
         // The leader shuts down: it gives the lease up, and the other replica takes over from cluster state.
         await leader.StopAsync();
-        await follower.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await AdvanceUntilAsync(follower, () => follower.Leading.Task.IsCompleted, "the other replica leads");
         Assert.Contains(api.Requests, r => r.Client == leader.Name && r.Method == "DELETE" && r.Path.EndsWith("/leases/gatekeeper-controller", StringComparison.Ordinal));
 
         var job = api.List<V1Job>(ControllerHarness.Namespace)[0].Metadata.Name;
@@ -178,13 +207,13 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         var leaseDuration = TimeSpan.FromSeconds(2);
         var replica = Add("replica-a", leaseDuration);
         replica.Start();
-        await replica.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await replica.Leading.Task.WaitAsync(Patience.Default);
         await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 1, "the leader created the Job");
 
-        var cut = Stopwatch.StartNew();
+        var cut = replica.Clock.GetUtcNow();
         api.Fail("/apis/coordination.k8s.io/", HttpStatusCode.InternalServerError);
-        await replica.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var stoppedAfter = cut.Elapsed;
+        await AdvanceUntilAsync(replica, () => replica.Stopped.Task.IsCompleted, "the leader stops");
+        var stoppedAfter = replica.Clock.GetUtcNow() - cut;
 
         // Another replica could take the lease once it is a full lease duration old; the work stopped before that.
         Assert.True(stoppedAfter < leaseDuration, $"stopped after {stoppedAfter}");
@@ -205,7 +234,8 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         PutDeployment("storefront-admin", ControllerHarness.Plan('d'));
 
         api.Heal("/apis/coordination.k8s.io/");
-        var leadsAgainAfter = await regainedAt.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await AdvanceUntilAsync(replica, () => regainedAt.Task.IsCompleted, "the replica leads again");
+        var leadsAgainAfter = await regainedAt.Task;
         await api.WaitUntilAsync(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 2, "the Deployment it missed gets its Job");
         Assert.Equal(writes, Writes(replica.Name).Count(w => w.Sequence <= leadsAgainAfter));
     }
@@ -216,12 +246,12 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         PutWorkload();
         var replica = Add("replica-a");
         replica.Start();
-        await replica.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await replica.Leading.Task.WaitAsync(Patience.Default);
         const string lease = "/apis/coordination.k8s.io/v1/namespaces/gatekeeper-system/leases/gatekeeper-controller";
         var renewals = api.RequestsTo("PUT", lease).Count;
 
         api.FailNext("PUT", lease, HttpStatusCode.Conflict);
-        await ControllerHarness.WaitUntil(() => api.RequestsTo("PUT", lease).Count >= renewals + 4, "three more renewals after the refused one");
+        await AdvanceUntilAsync(replica, () => api.RequestsTo("PUT", lease).Count >= renewals + 4, "three more renewals after the refused one");
 
         Assert.False(replica.Stopped.Task.IsCompleted);
         Assert.True(replica.Leadership.IsLeading);
@@ -233,7 +263,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         PutWorkload();
         var replica = Add("replica-a");
         replica.Start();
-        await replica.Leading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await replica.Leading.Task.WaitAsync(Patience.Default);
         await ControllerHarness.WaitUntil(() => api.List<V1Job>(ControllerHarness.Namespace).Count == 1, "the leader created the Job");
 
         // Another replica's term, written straight into the Lease (as after a partition the old leader did not notice),
@@ -247,7 +277,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
             l.Spec.RenewTime = DateTime.UtcNow;
             l.Spec.LeaseTransitions = (l.Spec.LeaseTransitions ?? 0) + 1;
         });
-        await replica.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await AdvanceUntilAsync(replica, () => replica.Stopped.Task.IsCompleted, "the leader sees the other holder and stops");
         Assert.False(replica.Leadership.IsLeading);
 
         // From here on replica-a only reads the Lease, as a candidate: its renew loop ended with the term.
@@ -256,7 +286,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         var writes = Writes(replica.Name).Count;
         var reads = ReadsBy(replica.Name);
         PutDeployment("storefront-admin", ControllerHarness.Plan('d'));
-        await ControllerHarness.WaitUntil(() => ReadsBy(replica.Name) >= reads + 5, "replica-a keeps asking for the lease as a candidate");
+        await AdvanceUntilAsync(replica, () => ReadsBy(replica.Name) >= reads + 5, "replica-a keeps asking for the lease as a candidate");
 
         Assert.Equal(puts, api.RequestsTo("PUT", lease).Count(r => r.Client == replica.Name));
         Assert.Equal(writes, Writes(replica.Name).Count);

@@ -31,7 +31,7 @@ public sealed class ReconcileQueueTests
         Assert.Equal(TimeSpan.FromSeconds(1), queue.AddAfterFailure(Shop));
         Assert.Equal(0, queue.Count);
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(Shop, await queue.TakeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(Shop, await queue.TakeAsync(CancellationToken.None).AsTask().WaitAsync(Gatekeeper.Tests.Patience.Default));
 
         Assert.Equal(TimeSpan.FromSeconds(2), queue.AddAfterFailure(Shop));
         time.Advance(TimeSpan.FromSeconds(1));

@@ -213,7 +213,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     /// <summary>
     /// Completes once <paramref name="condition"/> holds, checking it now and again after every stored change and every
     /// answered request (no polling, no sleep); fails with <paramref name="what"/> after <paramref name="patience"/>
-    /// (10 s when not given) of wall-clock time, which only a broken or starved test reaches.
+    /// (<see cref="Patience.Default"/> when not given) of wall-clock time, which only a broken test reaches.
     /// </summary>
     public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? patience = null)
     {
@@ -225,7 +225,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
         Answered += onAnswer;
         try
         {
-            using var timeout = new CancellationTokenSource(patience ?? TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(patience ?? Patience.Default);
             while (!condition())
             {
                 try

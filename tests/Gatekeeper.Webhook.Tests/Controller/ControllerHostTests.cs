@@ -86,7 +86,7 @@ public sealed class ControllerHostTests : IAsyncLifetime
 
     private static async Task<string> WaitForReadinessAsync(TestWebhook webhook, Func<string, bool> until, string what)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow + Gatekeeper.Tests.Patience.Default;
         var text = await ReadinessAsync(webhook);
         while (!until(text))
         {
@@ -124,7 +124,7 @@ public sealed class ControllerHostTests : IAsyncLifetime
         await using var webhook = await TestWebhook.StartAsync(api);
 
         // The controller host has returned: it decided it cannot run the controller and never asks for the lease.
-        await webhook.ControllerHostRun.WaitAsync(TimeSpan.FromSeconds(10));
+        await webhook.ControllerHostRun.WaitAsync(Gatekeeper.Tests.Patience.Default);
         await WaitForReadinessAsync(webhook, text => text.Contains("controller cannot run", StringComparison.Ordinal), "the controller cannot run");
         var readiness = await webhook.Client.GetAsync("/readyz");
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
@@ -139,7 +139,7 @@ public sealed class ControllerHostTests : IAsyncLifetime
     {
         await using var webhook = await TestWebhook.StartAsync(api, new Dictionary<string, string?> { ["Controller:Enabled"] = "false" });
 
-        await webhook.ControllerHostRun.WaitAsync(TimeSpan.FromSeconds(10));
+        await webhook.ControllerHostRun.WaitAsync(Gatekeeper.Tests.Patience.Default);
         Assert.Equal("ok\n", await WaitForReadinessAsync(webhook, text => text == "ok\n", "it is ready"));
     }
 
@@ -181,7 +181,7 @@ public sealed class ControllerHostTests : IAsyncLifetime
         Assert.Empty(api.List<V1Job>("shop"));
 
         api.Heal("/apis/coordination.k8s.io/");
-        await api.WaitUntilAsync(() => api.List<V1Job>("shop").Count > 0, "the controller leads and creates the Job", TimeSpan.FromSeconds(20));
+        await api.WaitUntilAsync(() => api.List<V1Job>("shop").Count > 0, "the controller leads and creates the Job");
         Assert.Equal("ok\n", await WaitForReadinessAsync(webhook, text => text == "ok\n", "it is ready again"));
         Assert.Contains("gatekeeper_controller_blocked{reason=\"LeaseForbidden\"} 0", webhook.MetricsText(), StringComparison.Ordinal);
     }
