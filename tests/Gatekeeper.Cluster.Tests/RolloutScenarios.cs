@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Gatekeeper.Tests.SimulatedCluster;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Xunit.Abstractions;
 
@@ -105,10 +106,9 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         await scenario.ApplyAsync(scenario.App(replicas: 2, image: "ghcr.io/example/shop:2.0.0"));
         await scenario.WaitUntilAsync(() => scenario.JobPodExists(), "v2's Job has started");
 
-        // kubectl scale during the migration: the Deployment controller's new pods are gated.
-        var scale = await scenario.Kubectl.AppsV1.ReadNamespacedDeploymentScaleAsync("shop", scenario.Namespace);
-        scale.Spec.Replicas = 4;
-        await scenario.Kubectl.AppsV1.ReplaceNamespacedDeploymentScaleAsync(scale, "shop", scenario.Namespace);
+        // kubectl scale during the migration (a merge patch of the scale subresource, with no resourceVersion to conflict
+        // with the controllers' status writes): the Deployment controller's new pods are gated.
+        await scenario.Kubectl.AppsV1.PatchNamespacedDeploymentScaleAsync(new V1Patch("{\"spec\":{\"replicas\":4}}", V1Patch.PatchType.MergePatch), "shop", scenario.Namespace);
         await scenario.WaitUntilAsync(() => scenario.NewPods().Count >= 3, "the scale-up created more v2 pods");
         await scenario.Cluster.SettleAsync();
         Assert.All(scenario.NewPods(), pod => Assert.True(Scenario.Gated(pod), $"{pod.Name()} of v2 is not gated during the migration"));
@@ -119,9 +119,22 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         // An HPA's scale after the migration: the new pods' plan is applied, so none waits.
         var before = scenario.CreatedPods.Count;
         var hpa = scenario.Cluster.ClientFor(UserInfo.Controller("horizontal-pod-autoscaler"));
-        var hpaScale = await hpa.AppsV1.ReadNamespacedDeploymentScaleAsync("shop", scenario.Namespace);
-        hpaScale.Spec.Replicas = 6;
-        await hpa.AppsV1.ReplaceNamespacedDeploymentScaleAsync(hpaScale, "shop", scenario.Namespace);
+        for (var attempt = 1; ; attempt++)
+        {
+            // The HPA reads the scale and updates it; a 409 (the Deployment controller wrote status meanwhile) is retried
+            // at its next sync, from a fresh read.
+            var hpaScale = await hpa.AppsV1.ReadNamespacedDeploymentScaleAsync("shop", scenario.Namespace);
+            hpaScale.Spec.Replicas = 6;
+            try
+            {
+                await hpa.AppsV1.ReplaceNamespacedDeploymentScaleAsync(hpaScale, "shop", scenario.Namespace);
+                break;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < 10)
+            {
+            }
+        }
+
         await scenario.WaitUntilAsync(() => scenario.NewPods().Count(ServiceNetwork.IsReady) == 6, "the HPA's two new pods run");
         Assert.All(scenario.CreatedPods.Skip(before), pod => Assert.False(pod.Gated, $"{pod.Name} was held after its plan was applied"));
         Assert.Equal(2, scenario.Jobs().Count);
