@@ -4,11 +4,15 @@
 # Everything else goes to stderr. Usage: eval "$(scripts/db/start-mariadb.sh)"
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-port="${GATEKEEPER_TEST_MYSQL_PORT:-53306}"
+chosen="${GATEKEEPER_TEST_MYSQL_PORT:-}"
 password="${GATEKEEPER_TEST_MYSQL_PASSWORD:-gatekeeper-test-pw}"
-data="$root/.tmp/mariadb-$port"
-socket="$data/mysqld.sock"
-url="mysql://root:$password@127.0.0.1:$port/mysql"
+use_port() {
+  port="$1"
+  data="$root/.tmp/mariadb-$port"
+  socket="$data/mysqld.sock"
+  url="mysql://root:$password@127.0.0.1:$port/mysql"
+}
+taken() { (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; }
 
 answers() { mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -uroot -p"$password" -e 'select 1' >/dev/null 2>&1; }
 
@@ -27,17 +31,23 @@ recommended() {
   || { echo "mariadb: could not install the metadata_lock_info plugin on 127.0.0.1:$port" >&2; return 1; }
 }
 
-if answers; then
-  recommended
-  echo "mariadb: reusing the server on 127.0.0.1:$port" >&2
-  echo "export GATEKEEPER_TEST_MYSQL_URL=$url"
-  exit 0
-fi
-
-if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
-  echo "mariadb: another server already listens on 127.0.0.1:$port and does not accept the test credentials; stop it or choose another port with GATEKEEPER_TEST_MYSQL_PORT" >&2
-  exit 1
-fi
+# The default port, or the next of 20 whose listener is ours or that is free: a machine whose own MySQL (or another
+# program) holds 53306 still gets a test server. A port given in GATEKEEPER_TEST_MYSQL_PORT is that port or nothing.
+for candidate in ${chosen:-$(seq 53306 53326)}; do
+  use_port "$candidate"
+  if answers; then
+    recommended
+    echo "mariadb: reusing the server on 127.0.0.1:$port" >&2
+    echo "export GATEKEEPER_TEST_MYSQL_URL=$url"
+    exit 0
+  fi
+  taken || break
+  echo "mariadb: another server listens on 127.0.0.1:$port and does not accept the test credentials" >&2
+  if [ -n "$chosen" ] || [ "$port" = 53326 ]; then
+    echo "mariadb: no port for the test server; stop that server or choose a free port with GATEKEEPER_TEST_MYSQL_PORT" >&2
+    exit 1
+  fi
+done
 
 command -v mariadbd >/dev/null || { echo "mariadb: mariadbd is not installed (apt-get install -y mariadb-server)" >&2; exit 1; }
 

@@ -5,25 +5,35 @@
 # Everything else goes to stderr. Usage: eval "$(scripts/db/start-postgres.sh)"
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-port="${GATEKEEPER_TEST_POSTGRES_PORT:-55432}"
+chosen="${GATEKEEPER_TEST_POSTGRES_PORT:-}"
 password="${GATEKEEPER_TEST_POSTGRES_PASSWORD:-gatekeeper-test-pw}"
 bin="${POSTGRES_BIN:-/usr/lib/postgresql/15/bin}"
-# Outside the repository: the postgres user must be able to reach it, and a clone may sit under /root.
-data="${TMPDIR:-/tmp}/gatekeeper-postgres-$port"
-url="postgres://postgres:$password@127.0.0.1:$port/postgres"
 
+use_port() {
+  port="$1"
+  # Outside the repository: the postgres user must be able to reach it, and a clone may sit under /root.
+  data="${TMPDIR:-/tmp}/gatekeeper-postgres-$port"
+  url="postgres://postgres:$password@127.0.0.1:$port/postgres"
+}
 answers() { PGPASSWORD="$password" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAtc 'select 1' >/dev/null 2>&1; }
+taken() { (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; }
 
-if answers; then
-  echo "postgres: reusing the server on 127.0.0.1:$port" >&2
-  echo "export GATEKEEPER_TEST_POSTGRES_URL=$url"
-  exit 0
-fi
-
-if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
-  echo "postgres: another server already listens on 127.0.0.1:$port and does not accept the test credentials; stop it or choose another port with GATEKEEPER_TEST_POSTGRES_PORT" >&2
-  exit 1
-fi
+# The default port, or the next of 20 whose listener is ours or that is free: a machine whose own server (or another
+# program) holds 55432 still gets a test server. A port given in GATEKEEPER_TEST_POSTGRES_PORT is that port or nothing.
+for candidate in ${chosen:-$(seq 55432 55452)}; do
+  use_port "$candidate"
+  if answers; then
+    echo "postgres: reusing the server on 127.0.0.1:$port" >&2
+    echo "export GATEKEEPER_TEST_POSTGRES_URL=$url"
+    exit 0
+  fi
+  taken || break
+  echo "postgres: another server listens on 127.0.0.1:$port and does not accept the test credentials" >&2
+  if [ -n "$chosen" ] || [ "$port" = 55452 ]; then
+    echo "postgres: no port for the test server; stop that server or choose a free port with GATEKEEPER_TEST_POSTGRES_PORT" >&2
+    exit 1
+  fi
+done
 
 [ -x "$bin/postgres" ] || { echo "postgres: PostgreSQL 15 is not installed at $bin (apt-get install -y postgresql-15)" >&2; exit 1; }
 
