@@ -1,3 +1,4 @@
+using Gatekeeper.Core.Sql;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -86,7 +87,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
             r => ((string?)r.GetString(0), r.GetString(1), new SchemaColumn(
                 r.GetString(2), r.GetString(3), NotNull: IsTrue(r, 4), HasDefault: IsTrue(r, 5), AutoIncrement: IsTrue(r, 6), HasComment: IsTrue(r, 7))),
             cancellationToken).ConfigureAwait(false);
-        return new LiveSchema(Assemble(tables, columns), MajorVersion(version));
+        return new LiveSchema(Assemble(tables, columns), ServerVersion.Parse(version));
     }
 
     /// <summary>"8.0.36" → 8, "10.11.19-MariaDB" → 10; null when the server printed something else.</summary>

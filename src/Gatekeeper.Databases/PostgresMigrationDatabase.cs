@@ -1,3 +1,4 @@
+using Gatekeeper.Core.Sql;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -107,7 +108,10 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
             r => ((string?)r.GetString(0), r.GetString(1), new SchemaColumn(
                 r.GetString(2), r.GetString(3), NotNull: r.GetBoolean(4), HasDefault: r.GetBoolean(5), AutoIncrement: r.GetBoolean(6), HasComment: r.GetBoolean(7))),
             cancellationToken).ConfigureAwait(false);
-        return new LiveSchema(Assemble(tables, columns), versionNumber / 10000);
+        // server_version_num: 150004 is 15.4, 90605 was 9.6.5.
+        var major = versionNumber / 10000;
+        var version = major >= 10 ? new ServerVersion(major, versionNumber % 10000, 0, false) : new ServerVersion(major, versionNumber / 100 % 100, versionNumber % 100, false);
+        return new LiveSchema(Assemble(tables, columns), version);
     }
 
     /// <summary>

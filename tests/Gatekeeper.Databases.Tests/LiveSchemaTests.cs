@@ -47,6 +47,8 @@ public sealed class LiveSchemaTests
 
         var printed = (string)(await db.ScalarAsync("SHOW server_version"))!;
         Assert.Equal(int.Parse(printed.Split('.')[0], CultureInfo.InvariantCulture), live.ServerMajorVersion);
+        Assert.StartsWith($"{live.Server!.Major}.{live.Server.Minor}", printed, StringComparison.Ordinal);
+        Assert.False(live.Server.IsMariaDb);
         Assert.Empty(live.Schema.Tables);
     }
 
@@ -94,6 +96,9 @@ public sealed class LiveSchemaTests
         var printed = (string)(await db.ScalarAsync("SELECT @@version"))!;
         Assert.NotNull(live.ServerMajorVersion);
         Assert.StartsWith(live.ServerMajorVersion.Value.ToString(CultureInfo.InvariantCulture) + ".", printed, StringComparison.Ordinal);
+        // The patch level is kept, and MariaDB is told apart from MySQL (they read /*!80013 … */ differently).
+        Assert.StartsWith($"{live.Server!.Major}.{live.Server.Minor}.{live.Server.Patch}", printed, StringComparison.Ordinal);
+        Assert.Equal(printed.Contains("MariaDB", StringComparison.OrdinalIgnoreCase), live.Server.IsMariaDb);
     }
 
     [Theory]

@@ -1,3 +1,5 @@
+using Gatekeeper.Core.Sql;
+
 namespace Gatekeeper.Core.Lint;
 
 /// <summary>How to lint: what the live database says (if anything), what the team allows, which opt-in rules run.</summary>
@@ -21,7 +23,19 @@ public sealed record LintOptions
     /// Server major version when known (PostgreSQL 11, 16 …; MySQL 5, 8). Decides version-dependent hazards such as
     /// ALTER TYPE … ADD VALUE inside a transaction (refused before PostgreSQL 12) and defaults that rewrite before 11.
     /// </summary>
-    public int? ServerMajorVersion { get; init; }
+    public int? ServerMajorVersion
+    {
+        get => serverMajorVersion ?? Server?.Major;
+        init => serverMajorVersion = value;
+    }
+
+    private readonly int? serverMajorVersion;
+
+    /// <summary>
+    /// The whole server version when known (from <c>--server-version</c> or the connection), MariaDB told apart from
+    /// MySQL: it decides how MySQL executable comments read (<c>/*!80013 … */</c> runs on MySQL 8.0.13+, never on MariaDB).
+    /// </summary>
+    public ServerVersion? Server { get; init; }
 
     /// <summary>At or above this many rows a size-dependent finding stays an error; below it, a live schema lowers it to a warning.</summary>
     public long LargeTableRows { get; init; } = 100_000;

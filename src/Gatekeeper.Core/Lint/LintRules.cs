@@ -66,9 +66,14 @@ public static class LintRules
 
     public static readonly LintRule DropConstraint = new(
         "GK108", "drop-constraint", LintCategory.Destructive, LintSeverity.Warning, LintDialects.Both,
-        "Dropping a foreign key, check or primary key stops the database from protecting the data's integrity",
+        "Dropping a foreign key, unique or primary key stops the database from protecting the data's integrity",
         "Make sure the application enforces the rule before the constraint goes, or replace it in the same migration.",
         Anchors: ["atlas:CD101", "atlas:CD102", "atlas:CD103"]);
+
+    public static readonly LintRule DropPartition = new(
+        "GK109", "drop-partition", LintCategory.Destructive, LintSeverity.Error, LintDialects.MySql,
+        "DROP PARTITION and TRUNCATE PARTITION delete every row stored in the partition",
+        "Make sure the rows are no longer needed (or archived, e.g. with EXCHANGE PARTITION into a table of their own) before the partition goes; a retention job outside the rollout is often the better place.");
 
     // GK2xx — backward-incompatible with the version still running.
     public static readonly LintRule RenameTable = new(
@@ -240,6 +245,11 @@ public static class LintRules
         "Add the constraint NOT VALID and VALIDATE it separately, or put table-level CHECK constraints on the columns instead.",
         Anchors: ["squawk:ban-alter-domain-with-add-constraint"]);
 
+    public static readonly LintRule PartitionLock = new(
+        "GK320", "partition-lock", LintCategory.Locking, LintSeverity.Warning, LintDialects.Postgres,
+        "Adding a partition locks the partitioned table or scans rows under a strong lock (CREATE TABLE … PARTITION OF, ATTACH PARTITION)",
+        "Create the table on its own (CREATE TABLE … (LIKE parent)), add a CHECK constraint matching the bounds, then ATTACH PARTITION: it takes only a SHARE UPDATE EXCLUSIVE lock on the parent and skips the scan; keep the DEFAULT partition empty.");
+
     // GK4xx — data-dependent.
     public static readonly LintRule UniqueMayFail = new(
         "GK401", "unique-may-fail", LintCategory.DataDependent, LintSeverity.Warning, LintDialects.Both,
@@ -382,17 +392,18 @@ public static class LintRules
 
     public static readonly LintRule MySqlVersionedComment = new(
         "GK613", "mysql-versioned-comment", LintCategory.Hygiene, LintSeverity.Warning, LintDialects.MySql,
-        "Executable comment whose meaning differs between MySQL and MariaDB",
+        "Executable comment that MySQL and MariaDB read differently (MariaDB skips /*!50700 … */ to /*!99999 … */, MySQL skips /*M! … */)",
         "Write the SQL plainly for the server you run, or keep versioned comments to what both engines accept.");
 
     public static IReadOnlyList<LintRule> All { get; } =
     [
         SyntaxProblem, InvalidDirective, UnusedDirective,
-        DropTable, DropColumn, DropSchemaOrDatabase, Truncate, TruncateCascade, DeleteWithoutWhere, DropCascade, DropConstraint,
+        DropTable, DropColumn, DropSchemaOrDatabase, Truncate, TruncateCascade, DeleteWithoutWhere, DropCascade, DropConstraint, DropPartition,
         RenameTable, RenameColumn, RenameObject, AddRequiredColumn, DropDefaultOfRequiredColumn, DropObjectInUse, DropNotNull, RedefineColumnDropsAttributes,
         ColumnTypeRewrite, SetNotNullScan, CreateIndexNotConcurrently, DropIndexNotConcurrently, ForeignKeyWithoutNotValid, CheckWithoutNotValid,
         UniqueOrPrimaryKeyConstraint, AddColumnRewritesTable, UpdateWithoutWhere, MySqlTableCopy, MySqlBlocksWrites, MySqlTableRebuild,
         RefreshMaterializedView, ExplicitLock, TableRewrite, ReindexNotConcurrently, DetachPartitionNotConcurrently, CreateTriggerLock, AlterDomainAddConstraint,
+        PartitionLock,
         UniqueMayFail, NotNullMayFail, NarrowingType,
         NotInTransaction, NewEnumValueInSameTransaction, DdlAndBackfillInOneTransaction, NestedTransaction, UncommittedTransaction, MySqlImplicitCommit,
         ValidateInSameTransaction, ConcurrentIndexIfNotExists,

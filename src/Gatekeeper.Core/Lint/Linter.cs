@@ -110,15 +110,21 @@ public static class Linter
         // judge each statement, resolve its directives and forget it — a 50 MB file never lives in memory parsed.
         var statements = split.Statements;
         var outline = new MigrationOutline();
+        var lastStatement = -1;
         for (var i = 0; i < statements.Count; i++)
         {
+            if (HasCode(statements[i]))
+            {
+                lastStatement = i;
+            }
+
             switch (MayDeclare(statements[i], plan.Dialect))
             {
                 case Declares.Table:
-                    outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(plan.Dialect, migration.FileName, statements[i]));
+                    outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(plan, migration.FileName, statements[i]));
                     break;
                 case Declares.Something:
-                    var prepared = Prepare(plan.Dialect, migration, statements[i], null);
+                    var prepared = Prepare(plan, migration, statements[i], null);
                     outline.Record(MigrationOutline.Position(i), prepared.Parsed);
                     for (var e = 0; e < prepared.Embedded.Count; e++)
                     {
@@ -131,11 +137,13 @@ public static class Linter
 
         // Without a known server the file is judged as a current server runs it (the runner always knows its server's version).
         var tx = new TransactionState(runnerWrapped: migration.TransactionalOn(plan.Options.ServerMajorVersion ?? int.MaxValue) && plan.Dialect == SqlDialect.Postgres);
-        var scope = new MigrationScope(plan, migration, outline, tx);
+        var scope = new MigrationScope(plan, migration, outline, tx) { LastStatementIndex = lastStatement };
         var statementCount = 0;
         for (var i = 0; i < statements.Count; i++)
         {
-            var unit = Prepare(plan.Dialect, migration, statements[i], migrationFindings);
+            var unit = Prepare(plan, migration, statements[i], migrationFindings);
+            scope.StatementIndex = i;
+            var openerBefore = scope.OpenedBy;
             if (unit.Tokens.Count > 0)
             {
                 statementCount++;
@@ -143,6 +151,7 @@ public static class Linter
                 {
                     // Autocommit: every statement is its own transaction.
                     tx.StartNew();
+                    scope.Session.EndTransaction();
                 }
 
                 Judge(new StatementContext(scope, unit, MigrationOutline.Position(i), unit.Parsed));
@@ -165,14 +174,21 @@ public static class Linter
                         Judge(new StatementContext(scope, unit, MigrationOutline.Position(i), body, $"procedure {call.Name}", via));
                     }
                 }
-
-                if (plan.Dialect == SqlDialect.MySql)
-                {
-                    CheckExecutableComments(new StatementContext(scope, unit, MigrationOutline.Position(i), unit.Parsed), unit.Statement);
-                }
             }
 
-            // A BEGIN left open is judged when the migration ends, with that statement's directives.
+            if (plan.Dialect == SqlDialect.MySql)
+            {
+                // Also when the server skips the whole statement's comment, leaving no code: that is what GK613 is about.
+                CheckExecutableComments(new StatementContext(scope, unit, MigrationOutline.Position(i), unit.Parsed), unit.Statement);
+            }
+
+            // A BEGIN left open is judged when the migration ends, with that statement's directives; one this statement
+            // closed (COMMIT, an implicit commit) is resolved now.
+            if (openerBefore is not null && !ReferenceEquals(openerBefore, scope.OpenedBy) && !ReferenceEquals(openerBefore, unit))
+            {
+                ResolveDirectives(openerBefore, migration, migrationFindings);
+            }
+
             if (!ReferenceEquals(scope.OpenedBy, unit))
             {
                 ResolveDirectives(unit, migration, migrationFindings);
@@ -265,6 +281,19 @@ public static class Linter
         return Declares.Nothing;
     }
 
+    private static bool HasCode(SqlStatement statement)
+    {
+        foreach (var token in Span(statement))
+        {
+            if (StatementTokens.IsCode(token.Kind))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static ReadOnlySpan<SqlToken> Span(SqlStatement statement) =>
         statement.Tokens is ArraySegment<SqlToken> segment ? segment.AsSpan() : statement.Tokens.ToArray();
 
@@ -275,8 +304,9 @@ public static class Linter
     }
 
     /// <param name="directiveProblems">Where malformed directives go; null in the outline pass, which must not report twice.</param>
-    private static StatementUnit Prepare(SqlDialect dialect, Migration migration, SqlStatement statement, List<LintFinding>? directiveProblems)
+    private static StatementUnit Prepare(PlanState plan, Migration migration, SqlStatement statement, List<LintFinding>? directiveProblems)
     {
+        var dialect = plan.Dialect;
         var file = migration.FileName;
         List<AllowDirective>? directives = null;
         var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
@@ -308,7 +338,7 @@ public static class Linter
         }
 
         var code = onlyCode ? all
-            : dialect == SqlDialect.MySql ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all)
+            : dialect == SqlDialect.MySql ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, plan.MySqlServer)
             : CodeOnly(all);
         var view = new StatementTokens(statement.Source, file, dialect, code);
         var parsed = StatementParser.Parse(view);
@@ -318,11 +348,11 @@ public static class Linter
         return new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded);
     }
 
-    private static StatementTokens CodeTokens(SqlDialect dialect, string file, SqlStatement statement)
+    private static StatementTokens CodeTokens(PlanState plan, string file, SqlStatement statement)
     {
         var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
-        return new StatementTokens(statement.Source, file, dialect, dialect == SqlDialect.MySql
-            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all)
+        return new StatementTokens(statement.Source, file, plan.Dialect, plan.Dialect == SqlDialect.MySql
+            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, plan.MySqlServer)
             : CodeOnly(all));
     }
 
@@ -352,26 +382,48 @@ public static class Linter
 
             var text = statement.TextOf(token);
             var (_, version) = EmbeddedSql.ExecutableCommentVersion(text);
-            string? message = null;
-            if (text.StartsWith("/*M!"))
-            {
-                message = "`/*M! … */` runs only on MariaDB; MySQL skips it as a plain comment";
-            }
-            else if (version is { Length: 5 } && int.Parse(version, System.Globalization.CultureInfo.InvariantCulture) >= 50700)
-            {
-                message = $"`/*!{version} … */` runs on MySQL {version[0]}.{version[1..3].TrimStart('0').PadLeft(1, '0')}+ and on every MariaDB 10+ too (MariaDB compares its own 10.x version), even where MariaDB lacks the syntax";
-            }
-            else if (version is { Length: 6 })
-            {
-                message = $"`/*!{version} … */` carries a 6-digit (MariaDB-style) version that MySQL reads differently";
-            }
-
+            var message = ExecutableCommentMessage(text.StartsWith("/*M!"), version, ctx.Plan.MySqlServer);
             if (message is not null)
             {
                 var tokens = new StatementTokens(statement.Source, ctx.Tokens.File, SqlDialect.MySql, new[] { token });
                 ctx.Unit.Findings.Add(StatementContext.Build(LintRules.MySqlVersionedComment, LintRules.MySqlVersionedComment.DefaultSeverity, message, tokens, 0, 0, statement, ctx.Migration.Id, false));
             }
         }
+    }
+
+    /// <summary>
+    /// What GK613 says about one executable comment, or null when MySQL and MariaDB read it alike (no version, or one
+    /// below 50700 that both run). With a known server it says what that server does; the linter reads the comment so too.
+    /// </summary>
+    private static string? ExecutableCommentMessage(bool mariaDbOnly, string? version, ServerVersion? server)
+    {
+        var shown = mariaDbOnly ? $"/*M!{version} … */" : $"/*!{version} … */";
+        if (mariaDbOnly)
+        {
+            return server is { IsMariaDb: false } ? $"`{shown}` runs only on MariaDB: MySQL {server} skips it as a plain comment"
+                : server is null ? $"`{shown}` runs only on MariaDB; MySQL skips it as a plain comment" : null;
+        }
+
+        if (version is null)
+        {
+            return null;
+        }
+
+        var number = version.Length > 9 ? int.MaxValue : int.Parse(version, System.Globalization.CultureInfo.InvariantCulture);
+        if (version.Length == 5 && number >= 50700)
+        {
+            var mysql = $"{number / 10000}.{number / 100 % 100}.{number % 100}";
+            return server switch
+            {
+                { IsMariaDb: true } => $"MariaDB skips `{shown}` (it ignores the MySQL versions 50700 to 99999), so what is inside does not run on {server}",
+                null => $"`{shown}` runs on MySQL {mysql} and later only: MariaDB skips it (it ignores the MySQL versions 50700 to 99999), so the file does different things on the two engines",
+                _ => null,
+            };
+        }
+
+        return version.Length == 6 && server is not { IsMariaDb: true }
+            ? $"`{shown}` carries a 6-digit (MariaDB) version: MySQL reads its first five digits as the version and the sixth as SQL"
+            : null;
     }
 
     private static void ResolveDirectives(StatementUnit unit, Migration migration, List<LintFinding> findings)

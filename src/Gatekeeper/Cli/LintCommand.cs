@@ -94,7 +94,7 @@ internal static class LintCommand
             var options = LintOptions.Default with
             {
                 Allow = LintAllowList.Parse(parse.GetValue(allow)),
-                ServerMajorVersion = MajorVersion(parse.GetValue(serverVersion)),
+                Server = ServerVersionOption(parse.GetValue(serverVersion)),
             };
             if (parse.GetValue(url) is not null || parse.GetValue(urlFile) is not null)
             {
@@ -108,7 +108,7 @@ internal static class LintCommand
                 await using var db = target.Open();
                 var live = await db.ReadSchemaAsync(cancellationToken);
                 sqlDialect = target.Url.Dialect;
-                options = options with { Schema = live.Schema, ServerMajorVersion = options.ServerMajorVersion ?? live.ServerMajorVersion };
+                options = options with { Schema = live.Schema, Server = options.Server ?? live.Server };
             }
 
             if (sqlDialect is null)
@@ -131,23 +131,17 @@ internal static class LintCommand
 
     private const string Auto = "auto";
 
-    /// <summary>The major version of "16", "16.4", "8.0.36" or "10.11.6-MariaDB"; a usage error for anything else.</summary>
-    private static int? MajorVersion(string? version)
+    /// <summary>"16", "16.4", "8.0.36", "10.11.6-MariaDB" or "mariadb-10.11"; a usage error for anything else.</summary>
+    private static ServerVersion? ServerVersionOption(string? version)
     {
         if (version is null)
         {
             return null;
         }
 
-        var text = version.Trim();
-        var digits = text.TakeWhile(char.IsAsciiDigit).Count();
-        if (digits is 0 or > 4 || (digits < text.Length && text[digits] is not ('.' or '-')) ||
-            !int.TryParse(text.AsSpan(0, digits), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major))
-        {
-            throw new CommandLineError($"--server-version '{version}' is not a server version; give one such as 16, 16.4 or 8.0.36.");
-        }
-
-        return major;
+        return ServerVersion.Parse(version) is { Major: > 0 and < 1000 } parsed
+            ? parsed
+            : throw new CommandLineError($"--server-version '{version}' is not a server version; give one such as 16, 16.4, 8.0.36 or 10.11.6-MariaDB.");
     }
 
     /// <summary>The file names to judge; null to judge every file.</summary>

@@ -230,7 +230,7 @@ internal static class SchemaCommand
         {
             Allow = allow,
             Schema = live?.Schema,
-            ServerMajorVersion = live?.ServerMajorVersion,
+            Server = live?.Server,
         });
 
     /// <summary>Row estimates and the server version for the linter; a schema that cannot be read is judged from the text alone.</summary>

@@ -63,7 +63,7 @@ internal sealed class VerdictOptions
         {
             Allow = allow,
             Schema = live?.Schema,
-            ServerMajorVersion = live?.ServerMajorVersion,
+            Server = live?.Server,
         });
         return (lint, problem);
     }

@@ -91,7 +91,7 @@ public sealed class BeyondTheAnchorsTests
     }
 
     [Theory]
-    [InlineData("/*!80000 ALTER TABLE t ALTER INDEX i INVISIBLE */;", "MariaDB 10+")]
+    [InlineData("/*!80000 ALTER TABLE t ALTER INDEX i INVISIBLE */;", "MariaDB skips it")]
     [InlineData("/*M!100400 ALTER TABLE t ADD COLUMN c INT */;", "only on MariaDB")]
     public void Executable_comments_whose_meaning_differs_between_mysql_and_mariadb_are_reported(string sql, string expected)
     {

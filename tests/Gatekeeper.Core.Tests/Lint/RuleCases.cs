@@ -54,6 +54,8 @@ public static class RuleCases
         new("GK108", Postgres, "drop a constraint", "ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;"),
         new("GK108", MySql, "drop a foreign key", "ALTER TABLE orders DROP FOREIGN KEY fk_customer;"),
 
+        new("GK109", MySql, "drop a partition", "ALTER TABLE logs DROP PARTITION p2019;"),
+
         new("GK201", Postgres, "rename table", "ALTER TABLE users RENAME TO accounts;"),
         new("GK201", MySql, "RENAME TABLE", "RENAME TABLE users TO accounts;"),
         new("GK202", Postgres, "rename column", "ALTER TABLE users RENAME COLUMN name TO full_name;"),
@@ -91,6 +93,7 @@ public static class RuleCases
         new("GK317", Postgres, "detach partition", "ALTER TABLE events DETACH PARTITION events_2020;"),
         new("GK318", Postgres, "create trigger on an existing table", "CREATE TRIGGER touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();"),
         new("GK319", Postgres, "alter domain add constraint", "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%');"),
+        new("GK320", Postgres, "create a partition of an existing table", "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');"),
 
         new("GK401", Postgres, "unique index on an existing table", "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);", Transactional: false),
         new("GK401", MySql, "unique key on an existing table", "ALTER TABLE users ADD UNIQUE KEY uk_email (email);"),
@@ -115,7 +118,7 @@ public static class RuleCases
         new("GK603", Postgres, "varchar(n) when enabled", "CREATE TABLE t (name varchar(100));", Options: EnablePreferText),
         new("GK604", Postgres, "timestamp without time zone", "CREATE TABLE t (at timestamp);"),
         new("GK605", Postgres, "char(n)", "CREATE TABLE t (code char(3));"),
-        new("GK606", Postgres, "create table in a non-transactional migration", "CREATE TABLE t (id bigint);", Transactional: false),
+        new("GK606", Postgres, "create table followed by more in a non-transactional migration", "CREATE TABLE t (id bigint);\nCREATE TABLE u (id bigint);", Transactional: false),
         new("GK607", Postgres, "64-byte table name", $"CREATE TABLE {new string('a', 64)} (id bigint);"),
         new("GK607", MySql, "65-character table name", $"CREATE TABLE {new string('a', 65)} (id BIGINT);"),
         new("GK608", Postgres, "same column twice", "UPDATE t SET a = 1, a = 2 WHERE id = 1;"),
@@ -150,6 +153,7 @@ public static class RuleCases
         new("GK107", Postgres, "cascade on a view created earlier", "CREATE VIEW v AS SELECT 1;\nDROP VIEW v CASCADE;"),
         new("GK108", Postgres, "constraint dropped and re-added", "ALTER TABLE orders DROP CONSTRAINT total_check, ADD CONSTRAINT total_check CHECK (total >= 0) NOT VALID;"),
         new("GK108", MySql, "dropping an index is not a constraint", "ALTER TABLE orders DROP INDEX idx_customer;"),
+        new("GK109", MySql, "add a range partition", "ALTER TABLE logs ADD PARTITION (PARTITION p2027 VALUES LESS THAN (2028));"),
 
         new("GK201", Postgres, "rename with a compatibility view", "ALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;"),
         new("GK201", MySql, "renaming a table created earlier", "CREATE TABLE users_new (id BIGINT);\nRENAME TABLE users_new TO users_v2;"),
@@ -188,6 +192,8 @@ public static class RuleCases
         new("GK317", Postgres, "detach concurrently", "ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;", Transactional: false),
         new("GK318", Postgres, "trigger on a table created earlier", "CREATE TABLE t (id bigint);\nCREATE TRIGGER touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();"),
         new("GK319", Postgres, "domain constraint NOT VALID", "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%') NOT VALID;"),
+        new("GK320", Postgres, "partition of a table created earlier in the plan",
+            "CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);\nCREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');"),
 
         new("GK401", Postgres, "unique index on a table created earlier", "CREATE TABLE t (email text);\nCREATE UNIQUE INDEX t_email ON t (email);"),
         new("GK401", MySql, "non-unique key", "ALTER TABLE users ADD KEY k_email (email);"),

@@ -124,7 +124,8 @@ internal static class EmbeddedSql
     /// The code tokens of a MySQL statement with each executable comment replaced by the tokens of its content,
     /// because MySQL (and MariaDB) run that content as part of the statement.
     /// </summary>
-    public static SqlToken[] ExpandExecutableComments(string source, string file, IReadOnlyList<SqlToken> tokens)
+    /// <param name="server">The MySQL or MariaDB server the file will run on, when known: comments it skips stay comments.</param>
+    public static SqlToken[] ExpandExecutableComments(string source, string file, IReadOnlyList<SqlToken> tokens, ServerVersion? server = null)
     {
         var result = new List<SqlToken>(tokens.Count);
         foreach (var token in tokens)
@@ -140,7 +141,12 @@ internal static class EmbeddedSql
             }
 
             var text = source.AsSpan(token.Start, token.Length);
-            var (prefixLength, _) = ExecutableCommentVersion(text);
+            var (prefixLength, version) = ExecutableCommentVersion(text);
+            if (server is not null && !ExecutableCommentRuns(text.StartsWith("/*M!"), version, server))
+            {
+                continue;
+            }
+
             var contentLength = text.Length - prefixLength - (text.EndsWith("*/") ? 2 : 0);
             if (contentLength <= 0)
             {
@@ -155,6 +161,22 @@ internal static class EmbeddedSql
         }
 
         return [.. result];
+    }
+
+    /// <summary>
+    /// Whether <paramref name="server"/> runs an executable comment, as its lexer decides: MySQL runs <c>/*!NNNNN</c> from
+    /// that version on and skips <c>/*M!</c>; MariaDB runs <c>/*M!</c> and <c>/*!</c> up to its own version, but skips the
+    /// MySQL 5.7+ numbers 50700–99999 (checked on MariaDB 10.11: <c>SELECT 1 /*!80013 + 1 */</c> is 1, <c>/*!50699 + 1 */</c> is 2).
+    /// </summary>
+    public static bool ExecutableCommentRuns(bool mariaDbOnly, string? version, ServerVersion server)
+    {
+        var number = version is null ? 0 : version.Length > 9 ? int.MaxValue : int.Parse(version, System.Globalization.CultureInfo.InvariantCulture);
+        if (!server.IsMariaDb)
+        {
+            return !mariaDbOnly && (version is null || server.Number >= (version.Length > 5 ? number / 10 : number));
+        }
+
+        return version is null || (version.Length == 5 && number >= 50700 ? false : server.Number >= number);
     }
 
     /// <summary>Splits an executable comment's opening into its length and version: <c>/*!</c> (none), <c>/*!50700</c>, <c>/*M!100100</c>.</summary>

@@ -28,6 +28,15 @@ internal sealed class MigrationScope
     /// <summary>Procedures created earlier in this migration, by name, so a CALL can lint the body it runs.</summary>
     public Dictionary<string, CreateRoutineStatement> Routines { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Session settings the migration set so far (SET TimeZone …), for rules whose cost depends on them.</summary>
+    public SessionSettings Session { get; } = new();
+
+    /// <summary>Index of the migration's last statement that holds code: a failure there leaves nothing for a retry to trip on.</summary>
+    public int LastStatementIndex { get; set; } = -1;
+
+    /// <summary>Index of the statement being judged.</summary>
+    public int StatementIndex { get; set; }
+
     /// <summary>The BEGIN the file opened (with its directives), reported as GK505 if the migration ends before COMMIT.</summary>
     public StatementUnit? OpenedBy { get; set; }
 }

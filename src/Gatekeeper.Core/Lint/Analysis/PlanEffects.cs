@@ -84,6 +84,25 @@ internal static class PlanEffects
             case SetStatement { Name: "foreign_key_checks" } set when !ctx.IsPostgres:
                 plan.ForeignKeyChecksOff = set.Value is "0" or "off" or "false";
                 break;
+            case SetStatement set when ctx.IsPostgres && !ctx.IsEmbedded:
+                // SET LOCAL outside a transaction block has no effect (PostgreSQL only warns).
+                if (!set.Local || tx.InTransaction)
+                {
+                    ctx.Scope.Session.Set(set.Name, set.Value, location, set.Local);
+                }
+
+                break;
+            case ResetStatement reset when !ctx.IsEmbedded:
+                ctx.Scope.Session.Reset(reset.Name);
+                break;
+            case DmlStatement { Kind: DmlKind.Update, Table: { } updated } update when plan.Find(updated) is { AddedColumnFills.Count: > 0 } table:
+                // A backfill gives the new column other values than its default: a unique key over it is judged as over any column.
+                foreach (var (column, _) in update.Assignments)
+                {
+                    table.AddedColumnFills.Remove(column);
+                }
+
+                break;
             case LockTableStatement lockTable when ctx.IsPostgres:
                 foreach (var table in lockTable.Tables.Where(t => !plan.IsNewTable(t)))
                 {
@@ -114,6 +133,11 @@ internal static class PlanEffects
             {
                 case AddColumn add:
                     table.Columns[add.Column.Name] = add.Column;
+                    if (!table.IsNew && add.Column.FillOfExistingRows(ctx.Dialect) is { } fill)
+                    {
+                        table.AddedColumnFills[add.Column.Name] = fill;
+                    }
+
                     break;
                 case DropColumn drop:
                     table.Columns.Remove(drop.Column);
@@ -170,6 +194,7 @@ internal static class PlanEffects
 
     private static void ApplyConstraint(StatementContext ctx, PlannedTable table, ObjectName tableName, ConstraintDefinition constraint)
     {
+        ctx.Plan.RecordConstraint(tableName, constraint.Name, constraint.Kind);
         if (constraint.CheckNotNullColumn is { } column)
         {
             if (!constraint.NotValid)

@@ -3,6 +3,17 @@ using Gatekeeper.Core.Sql;
 
 namespace Gatekeeper.Core.Lint.Analysis;
 
+/// <summary>What the existing rows hold in a column added to an existing table.</summary>
+internal enum ColumnFill
+{
+    /// <summary>NULL in every row (no default): a unique key over it cannot find duplicates.</summary>
+    Null,
+    /// <summary>One value in every row (a constant default, MySQL's implicit zero for NOT NULL): a unique key over it alone fails on two rows.</summary>
+    Same,
+    /// <summary>A value of its own in every row (AUTO_INCREMENT, serial, identity, a volatile default such as gen_random_uuid()).</summary>
+    Distinct,
+}
+
 /// <summary>What is known about one column: its definition from earlier in the plan, or from the live schema.</summary>
 internal sealed record ColumnFacts(SqlType? Type, bool NotNull, bool HasDefault, bool AutoIncrement, bool HasComment);
 
@@ -31,7 +42,14 @@ internal sealed class PlannedTable
     {
         FromEarlierRollout |= IsNew;
         IsNew = false;
+        AddedColumnFills.Clear();
     }
+
+    /// <summary>
+    /// Columns this rollout added to the existing table, with what every existing row holds in them (the running version
+    /// does not know them either, so its inserts fill them the same way).
+    /// </summary>
+    public Dictionary<string, ColumnFill> AddedColumnFills { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Column definitions seen in this plan (all columns of a new table; added or redefined ones of an existing table).</summary>
     public Dictionary<string, ColumnDefinition> Columns { get; } = new(StringComparer.Ordinal);
@@ -63,6 +81,13 @@ internal sealed class PlanState
     }
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>
+    /// The MySQL-family server the plan runs on, when known; a version 10 or above is MariaDB (MySQL went from 8 to 9),
+    /// whatever the version text said. Null for PostgreSQL.
+    /// </summary>
+    public ServerVersion? MySqlServer => Dialect != SqlDialect.MySql || Options.Server is not { } server ? null
+        : server.Major >= 10 && !server.IsMariaDb ? server with { IsMariaDb = true } : server;
 
     public LintOptions Options { get; }
 
@@ -136,6 +161,7 @@ internal sealed class PlanState
 
         foreach (var constraint in constraints)
         {
+            RecordConstraint(name, constraint.Name, constraint.Kind);
             if (constraint.CheckNotNullColumn is { } proven && !constraint.NotValid)
             {
                 table.ProvenNotNull.Add(proven);
@@ -146,6 +172,25 @@ internal sealed class PlanState
     }
 
     public void DropTable(ObjectName name) => tables.Remove(name.Name);
+
+    private readonly Dictionary<string, ConstraintKind> constraintKinds = new(StringComparer.Ordinal);
+
+    /// <summary>Remembers a named constraint's kind, so dropping it later (in this plan or a later file) knows what it drops.</summary>
+    public void RecordConstraint(ObjectName table, string? name, ConstraintKind kind)
+    {
+        if (name is not null)
+        {
+            constraintKinds[$"{table.Name}\n{(IgnoreCase ? name.ToLowerInvariant() : name)}"] = kind;
+        }
+    }
+
+    /// <summary>The kind of a named constraint created earlier, or <see cref="ConstraintKind.Unknown"/>.</summary>
+    public ConstraintKind ConstraintKindOf(ObjectName table, string name) =>
+        constraintKinds.GetValueOrDefault($"{table.Name}\n{(IgnoreCase ? name.ToLowerInvariant() : name)}", ConstraintKind.Unknown);
+
+    /// <summary>What the existing rows of <paramref name="table"/> hold in <paramref name="column"/> if this rollout added it, else null.</summary>
+    public ColumnFill? AddedColumnFill(ObjectName table, string column) =>
+        tables.TryGetValue(table.Name, out var planned) && planned.AddedColumnFills.TryGetValue(column, out var fill) ? fill : null;
 
     public void RenameTable(ObjectName from, ObjectName to)
     {

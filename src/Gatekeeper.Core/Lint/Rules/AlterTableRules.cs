@@ -64,6 +64,13 @@ internal static class AlterTableRules
                 case DetachPartition detach:
                     CheckDetach(ctx, table, detach);
                     break;
+                case AttachPartition attach when ctx.IsPostgres:
+                    ctx.Report(LintRules.PartitionLock, attach.Start, attach.End - 1,
+                        $"ATTACH PARTITION {attach.Partition} scans {attach.Partition} under an ACCESS EXCLUSIVE lock to check its bounds (unless a CHECK constraint proves them), and scans {table}'s DEFAULT partition, if any, the same way", table);
+                    break;
+                case MySqlPartitionAction partition:
+                    CheckMySqlPartition(ctx, alter, partition);
+                    break;
                 case MySqlRebuild rebuild:
                     CheckMySqlRebuild(ctx, alter, rebuild);
                     break;
@@ -123,6 +130,13 @@ internal static class AlterTableRules
             return;
         }
 
+        if ((column.PrimaryKey || column.Unique) && column.FillOfExistingRows(ctx.Dialect) == ColumnFill.Same)
+        {
+            ctx.Report(LintRules.UniqueMayFail, first, last,
+                $"every existing row of {table} gets the same value in new column {column.Name}, so its {(column.PrimaryKey ? "PRIMARY KEY" : "UNIQUE")} fails as soon as {table} holds two rows",
+                table, severity: LintSeverity.Error);
+        }
+
         if (!AllowsMySqlCopy(alter))
         {
             return;
@@ -134,7 +148,16 @@ internal static class AlterTableRules
         }
         else if (column.AutoIncrement && alter.LockOption != "NONE")
         {
-            ctx.Report(LintRules.MySqlBlocksWrites, first, last, $"adding AUTO_INCREMENT column {column.Name} rebuilds {table} without concurrent writes", table);
+            ctx.Report(LintRules.MySqlBlocksWrites, first, last,
+                $"adding AUTO_INCREMENT column {column.Name}{(column.PrimaryKey ? " as the PRIMARY KEY" : string.Empty)} rebuilds {table} without concurrent writes", table);
+        }
+        else if (column.Default is { Volatility: DefaultVolatility.Volatile, Function: { } function })
+        {
+            ctx.Report(LintRules.MySqlTableCopy, first, last, $"column {column.Name}'s default {function.ToUpperInvariant()}() differs per row, so adding it copies table {table}", table);
+        }
+        else if (column.PrimaryKey)
+        {
+            ctx.Report(LintRules.MySqlTableRebuild, first, last, $"adding column {column.Name} as the PRIMARY KEY rebuilds table {table}", table);
         }
     }
 
@@ -177,6 +200,14 @@ internal static class AlterTableRules
     {
         var table = alter.Table;
         var old = ctx.Plan.Column(table, column)?.Type;
+        if (!hasUsing && TimeZoneSwapWithoutRewrite(ctx, old, type) is { } why)
+        {
+            ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1,
+                $"changes {table}.{column} to {type.Display}: {why}, but every index on the column is rebuilt under the ACCESS EXCLUSIVE lock", table,
+                mayChange: old is null, severity: LintSeverity.Warning);
+            return;
+        }
+
         var cost = hasUsing ? TypeChangeCost.Rewrite : TypeChange.Cost(old, type, ctx.Dialect);
         var from = old is null ? string.Empty : $" from {old.Display}";
         switch (cost)
@@ -198,6 +229,27 @@ internal static class AlterTableRules
         {
             ctx.Report(LintRules.NarrowingType, start, end - 1, $"{table}.{column} narrows{from} to {type.Display}: existing values that do not fit make the migration fail", table);
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL 12+ changes timestamp ↔ timestamptz without rewriting the table when the session's TimeZone is UTC (the
+    /// stored values are the same); the indexes on the column are still rebuilt. Null when that does not apply.
+    /// </summary>
+    private static string? TimeZoneSwapWithoutRewrite(StatementContext ctx, SqlType? old, SqlType type)
+    {
+        if (!ctx.IsPostgres || type.Name is not ("timestamp" or "timestamptz") || type.IsArray || ctx.Options.ServerMajorVersion is < 12 ||
+            ctx.Scope.Session.TimeZone is not { } zone || !SessionSettings.IsUtc(zone.Value))
+        {
+            return null;
+        }
+
+        var other = type.Name == "timestamp" ? "timestamptz" : "timestamp";
+        if (old is null)
+        {
+            return $"if it is {other} now, TimeZone '{zone.Value}' set at {zone.Where} lets PostgreSQL 12+ skip the table rewrite (any other current type rewrites it)";
+        }
+
+        return old.Name == other && !old.IsArray ? $"TimeZone '{zone.Value}' set at {zone.Where} lets PostgreSQL 12+ skip the table rewrite" : null;
     }
 
     private static bool LooksLikeWidening(SqlType type) =>
@@ -355,7 +407,8 @@ internal static class AlterTableRules
 
                 if (!constraint.UsingIndex)
                 {
-                    ctx.Report(LintRules.UniqueMayFail, first, last, $"{what}{name} on {table}({string.Join(", ", constraint.Columns)}) fails if existing rows hold duplicates", table);
+                    UniqueKeyRules.CheckExistingRows(ctx, alter, table, constraint.Columns, constraint.NullsNotDistinct, first, last,
+                        $"{what}{name} on {table}({string.Join(", ", constraint.Columns)})");
                 }
 
                 break;
@@ -369,6 +422,10 @@ internal static class AlterTableRules
                 break;
             case ConstraintKind.Check when ctx.IsPostgres && !constraint.NotValid:
                 ctx.Report(LintRules.CheckWithoutNotValid, first, last, $"adds CHECK constraint{name} to {table}, scanning every row under an ACCESS EXCLUSIVE lock", table);
+                break;
+            case ConstraintKind.Check when !ctx.IsPostgres && !constraint.NotEnforced && AllowsMySqlCopy(alter):
+                // MariaDB 10.11 accepts only ALGORITHM=COPY for it; MySQL 8.0.16+ validates by copy too unless NOT ENFORCED.
+                ctx.Report(LintRules.MySqlTableCopy, first, last, $"adds CHECK constraint{name} to {table}: every row is checked while the table is copied", table);
                 break;
             case ConstraintKind.Exclude when ctx.IsPostgres:
                 ctx.Report(LintRules.UniqueOrPrimaryKeyConstraint, first, last, $"adds EXCLUDE constraint{name} to {table}, building its index under an ACCESS EXCLUSIVE lock", table);
@@ -390,7 +447,10 @@ internal static class AlterTableRules
             ctx.Report(LintRules.DropCascade, first, last, $"DROP CONSTRAINT {drop.Name} … CASCADE also drops the foreign keys of other tables that depend on it", table);
         }
 
-        if (drop.Kind == ConstraintKind.Index || ReaddedConstraint(ctx, alter, drop))
+        var known = drop.Kind != ConstraintKind.Unknown ? drop.Kind
+            : drop.Name is { } dropped ? KindFromName(ctx, table, dropped) : ConstraintKind.Unknown;
+        // A CHECK holds no data and nothing depends on it: dropping it deletes nothing and rewrites nothing.
+        if (known is ConstraintKind.Index or ConstraintKind.Check || ReaddedConstraint(ctx, alter, drop))
         {
             return;
         }
@@ -402,14 +462,66 @@ internal static class AlterTableRules
                 replaced ? $"replacing the PRIMARY KEY rebuilds table {table}" : $"dropping the PRIMARY KEY without a replacement copies table {table}", table);
         }
 
-        var kind = drop.Kind switch
+        var kind = known switch
         {
             ConstraintKind.ForeignKey => "foreign key",
             ConstraintKind.PrimaryKey => "primary key",
-            ConstraintKind.Check => "check constraint",
+            ConstraintKind.Unique => "unique constraint",
             _ => "constraint",
         };
         ctx.Report(LintRules.DropConstraint, first, last, $"drops {kind} {(drop.Kind == ConstraintKind.PrimaryKey ? string.Empty : drop.Name + " ")}of {table}; the database stops enforcing it", table);
+    }
+
+    /// <summary>The kind of a constraint dropped by name: recorded when it was created, else PostgreSQL's default name suffix.</summary>
+    private static ConstraintKind KindFromName(StatementContext ctx, ObjectName table, string name)
+    {
+        var recorded = ctx.Plan.ConstraintKindOf(table, name);
+        if (recorded != ConstraintKind.Unknown || !ctx.IsPostgres)
+        {
+            return recorded;
+        }
+
+        // PostgreSQL names unnamed constraints <table>_<column>_check / _fkey / _pkey / _key.
+        return name.EndsWith("_check", StringComparison.Ordinal) ? ConstraintKind.Check
+            : name.EndsWith("_fkey", StringComparison.Ordinal) ? ConstraintKind.ForeignKey
+            : name.EndsWith("_pkey", StringComparison.Ordinal) ? ConstraintKind.PrimaryKey
+            : ConstraintKind.Unknown;
+    }
+
+    private static void CheckMySqlPartition(StatementContext ctx, AlterTableStatement alter, MySqlPartitionAction partition)
+    {
+        var table = alter.Table;
+        var first = partition.Start;
+        var last = partition.End - 1;
+        switch (partition.Work)
+        {
+            case PartitionWork.DeletesRows:
+                ctx.Report(LintRules.DropPartition, first, last, $"{partition.What} deletes every row stored in {DescribeTarget(ctx, partition)} of {table}", table);
+                break;
+            case PartitionWork.CopiesRows:
+                ctx.Report(LintRules.MySqlBlocksWrites, first, last, $"{partition.What} copies the rows of the partitions it touches while writes to {table} wait", table);
+                break;
+            case PartitionWork.CopiesTable:
+                ctx.Report(LintRules.MySqlTableCopy, first, last, $"{partition.What} copies table {table}", table);
+                break;
+        }
+    }
+
+    private static string DescribeTarget(StatementContext ctx, MySqlPartitionAction partition)
+    {
+        var names = new List<string>();
+        for (var i = partition.Start + 2; i < partition.End && ctx.Tokens.IsName(i); i++)
+        {
+            names.Add(ctx.Tokens.Identifier(i));
+            if (!ctx.Tokens.IsOperator(i + 1, ","))
+            {
+                break;
+            }
+
+            i++;
+        }
+
+        return names.Count == 0 ? "the partitions" : $"partition{(names.Count == 1 ? string.Empty : "s")} {string.Join(", ", names)}";
     }
 
     private static void CheckDetach(StatementContext ctx, ObjectName table, DetachPartition detach)
@@ -436,9 +548,17 @@ internal static class AlterTableRules
             return;
         }
 
-        if (rebuild.What == "FORCE")
+        if (rebuild.Engine is { } engine && engine.Equals("InnoDB", StringComparison.OrdinalIgnoreCase))
         {
-            ctx.Report(LintRules.MySqlTableRebuild, rebuild.Start, rebuild.End - 1, $"FORCE rebuilds table {alter.Table}", alter.Table);
+            // ENGINE=InnoDB on an InnoDB table is a "null rebuild": in place, with concurrent writes (MariaDB 10.11 accepts
+            // ALGORITHM=INPLACE, LOCK=NONE). Only a table of another engine is copied, which the live schema does not say.
+            ctx.Report(LintRules.MySqlTableRebuild, rebuild.Start, rebuild.End - 1,
+                $"ENGINE=InnoDB rebuilds table {alter.Table} in place when it is InnoDB already (a table of another engine is copied instead, blocking writes)", alter.Table,
+                mayChange: true);
+        }
+        else if (rebuild.Engine is null && rebuild.What != "CONVERT TO CHARACTER SET")
+        {
+            ctx.Report(LintRules.MySqlTableRebuild, rebuild.Start, rebuild.End - 1, $"{rebuild.What} rebuilds table {alter.Table} in place", alter.Table);
         }
         else
         {

@@ -21,6 +21,12 @@ internal static class SchemaObjectRules
             ColumnHygiene.CheckName(ctx, constraint.Name, constraint.Start + 1, "constraint");
         }
 
+        if (create.PartitionOf is { } parent && ctx.IsPostgres && !ctx.IsNewTable(parent))
+        {
+            ctx.Report(LintRules.PartitionLock, 0, create.Table.Token,
+                $"CREATE TABLE {create.Table} PARTITION OF {parent} takes an ACCESS EXCLUSIVE lock on {parent}, blocking every read and write of it until the transaction ends, and scans its DEFAULT partition, if any, under that lock", parent);
+        }
+
         if (NeedsRobustness(ctx) && !create.IfNotExists && !create.Temporary)
         {
             ctx.Report(LintRules.PreferRobustStatements, 0, create.Table.Token, $"CREATE TABLE {create.Table} without IF NOT EXISTS fails on a retry after a partial run");
@@ -48,7 +54,7 @@ internal static class SchemaObjectRules
                     ctx.Report(LintRules.ConcurrentIndexIfNotExists, 0, last,
                         $"if a build of{NameText(index.Name)} fails half-way it leaves an INVALID index, and a retry of this IF NOT EXISTS statement keeps it silently");
                 }
-                else if (NeedsRobustness(ctx) && !index.IfNotExists && !droppedFirst)
+                else if (NeedsRobustness(ctx, evenLast: true) && !index.IfNotExists && !droppedFirst)
                 {
                     ctx.Report(LintRules.PreferRobustStatements, 0, last,
                         $"a failed CREATE INDEX CONCURRENTLY leaves an INVALID index{NameText(index.Name)} behind, and the retry fails with \"already exists\"");
@@ -66,7 +72,7 @@ internal static class SchemaObjectRules
 
         if (index.Unique)
         {
-            ctx.Report(LintRules.UniqueMayFail, 0, last, $"unique index{NameText(index.Name)} on existing table {table} fails if stored rows hold duplicates", table);
+            UniqueKeyRules.CheckExistingRows(ctx, null, table, index.Columns, index.NullsNotDistinct, 0, last, $"unique index{NameText(index.Name)} on existing table {table}");
         }
     }
 
@@ -118,7 +124,13 @@ internal static class SchemaObjectRules
             TransactionRules.RequireNoTransaction(ctx, 0, last, "DROP DATABASE");
         }
 
-        if (drop.Cascade && ctx.IsPostgres && drop.Kind is not (DropKind.Schema or DropKind.Database) && !drop.Names.All(n => IsNew(ctx, drop.Kind, n)))
+        if (drop.Cascade && ctx.IsPostgres && drop.Kind == DropKind.Schema)
+        {
+            // GK103 covers what is inside the schema; CASCADE also reaches outside it.
+            ctx.Report(LintRules.DropCascade, 0, last,
+                $"DROP SCHEMA {string.Join(", ", drop.Names)} CASCADE also drops what other schemas built on it: views over its tables, foreign keys referencing them, columns of its types");
+        }
+        else if (drop.Cascade && ctx.IsPostgres && drop.Kind != DropKind.Database && !drop.Names.All(n => IsNew(ctx, drop.Kind, n)))
         {
             ctx.Report(LintRules.DropCascade, 0, last, $"DROP {drop.KindText} {string.Join(", ", drop.Names)} CASCADE also drops every object that depends on it");
         }
@@ -184,9 +196,14 @@ internal static class SchemaObjectRules
         }
     }
 
-    /// <summary>PostgreSQL migrations that run without a transaction cannot roll back a partial run, so their DDL should be re-runnable.</summary>
-    private static bool NeedsRobustness(StatementContext ctx) =>
-        ctx.IsPostgres && !ctx.Transaction.RunnerWrapped && !ctx.Transaction.InTransaction && !ctx.IsEmbedded;
+    /// <summary>
+    /// PostgreSQL migrations that run without a transaction cannot roll back a partial run, so their DDL should be
+    /// re-runnable. The last statement is exempt: if it fails, it left nothing behind (a statement is atomic), and if it
+    /// succeeded, the migration is done; only CREATE INDEX CONCURRENTLY leaves something behind when it fails (<paramref name="evenLast"/>).
+    /// </summary>
+    private static bool NeedsRobustness(StatementContext ctx, bool evenLast = false) =>
+        ctx.IsPostgres && !ctx.Transaction.RunnerWrapped && !ctx.Transaction.InTransaction && !ctx.IsEmbedded &&
+        (evenLast || ctx.Scope.StatementIndex != ctx.Scope.LastStatementIndex);
 
     private static string NameText(string? name) => name is null ? string.Empty : $" {name}";
 

@@ -35,6 +35,16 @@ internal static class TransactionRules
 
         var tx = ctx.Transaction;
         var location = ctx.Tokens.LocationOf(0);
+        if (statement.Control == TransactionControl.Begin && !ctx.IsPostgres && tx.OpenedByFileAt is { } open)
+        {
+            // MySQL and MariaDB commit the open transaction before starting the next one (an implicit commit).
+            ctx.Report(LintRules.MySqlImplicitCommit, 0, ctx.Tokens.Count - 1,
+                $"{ctx.Tokens.TextString(0).ToUpperInvariant()}{(ctx.Tokens.IsWord(1, "transaction") ? " TRANSACTION" : string.Empty)} inside the transaction opened at {open} commits that transaction implicitly: what ran before it stays committed even if a later statement fails");
+            tx.InTransaction = false;
+            tx.OpenedByFileAt = null;
+            ctx.Scope.OpenedBy = null;
+        }
+
         switch (statement.Control)
         {
             case TransactionControl.Begin when ctx.IsPostgres && tx.InTransaction:
@@ -70,6 +80,7 @@ internal static class TransactionRules
                 tx.OpenedByFileAt = null;
                 ctx.Scope.OpenedBy = null;
                 tx.StartNew();
+                ctx.Scope.Session.EndTransaction();
                 break;
         }
     }

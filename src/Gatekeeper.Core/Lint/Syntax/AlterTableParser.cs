@@ -45,7 +45,11 @@ internal static class AlterTableParser
     private static void ReadAction(StatementTokens t, int start, int end, List<AlterAction> actions)
     {
         var i = start;
-        if (t.IsWord(i, "add"))
+        if (t.Dialect == SqlDialect.MySql && MySqlPartitionClause(t, start, end) is { } partitionClause)
+        {
+            actions.Add(partitionClause);
+        }
+        else if (t.IsWord(i, "add"))
         {
             ReadAdd(t, start, end, actions);
         }
@@ -95,6 +99,11 @@ internal static class AlterTableParser
             var partition = t.ReadName(ref i) ?? new ObjectName(null, string.Empty, i);
             actions.Add(new DetachPartition(start, end, partition, t.IsWord(i, "concurrently"), t.IsWord(i, "finalize")));
         }
+        else if (t.IsWord(i, "attach", "partition"))
+        {
+            i += 2;
+            actions.Add(new AttachPartition(start, end, t.ReadName(ref i) ?? new ObjectName(null, string.Empty, i)));
+        }
         else if (t.IsWord(i, "algorithm") || t.IsWord(i, "lock"))
         {
             var valueIndex = t.IsOperator(i + 1, "=") ? i + 2 : i + 1;
@@ -105,14 +114,51 @@ internal static class AlterTableParser
         {
             actions.Add(new MySqlRebuild(start, end, "CONVERT TO CHARACTER SET"));
         }
-        else if (t.Dialect == SqlDialect.MySql && (t.IsWord(i, "engine") || t.IsWord(i, "force")))
+        else if (t.Dialect == SqlDialect.MySql && t.IsWord(i, "engine"))
         {
-            actions.Add(new MySqlRebuild(start, end, t.IsWord(i, "force") ? "FORCE" : "ENGINE="));
+            var valueIndex = t.IsOperator(i + 1, "=") ? i + 2 : i + 1;
+            var engine = valueIndex < end ? t.TextString(valueIndex).Trim('`', '\'', '"') : string.Empty;
+            actions.Add(new MySqlRebuild(start, end, $"ENGINE={engine}", engine));
+        }
+        else if (t.Dialect == SqlDialect.MySql && (t.IsWord(i, "force") || t.IsWord(i, "row_format") || t.IsWord(i, "key_block_size")))
+        {
+            actions.Add(new MySqlRebuild(start, end, t.IsWord(i, "force") ? "FORCE" : t.TextString(i).ToUpperInvariant() + "="));
         }
         else
         {
             actions.Add(new OtherAlterAction(start, end, i < end ? t.TextString(i).ToLowerInvariant() : string.Empty));
         }
+    }
+
+    /// <summary>MySQL partition maintenance (<c>DROP PARTITION p</c>, <c>REORGANIZE PARTITION …</c>, <c>PARTITION BY …</c>), or null.</summary>
+    private static MySqlPartitionAction? MySqlPartitionClause(StatementTokens t, int start, int end)
+    {
+        var verb = start < end ? t.TextString(start).ToUpperInvariant() : string.Empty;
+        if (t.IsWord(start, "partition", "by"))
+        {
+            return new MySqlPartitionAction(start, end, "PARTITION BY", PartitionWork.CopiesTable);
+        }
+
+        if (t.IsWord(start, "remove", "partitioning"))
+        {
+            return new MySqlPartitionAction(start, end, "REMOVE PARTITIONING", PartitionWork.CopiesTable);
+        }
+
+        if (!t.IsWord(start + 1, "partition"))
+        {
+            return null;
+        }
+
+        var work = verb switch
+        {
+            // ADD PARTITION PARTITIONS n splits the rows of a HASH/KEY table anew; RANGE/LIST partitions are added empty.
+            "ADD" => t.FindWord(start + 2, end, "partitions") >= 0 ? PartitionWork.CopiesRows : PartitionWork.Quick,
+            "DROP" or "TRUNCATE" => PartitionWork.DeletesRows,
+            "REORGANIZE" or "COALESCE" or "REBUILD" => PartitionWork.CopiesRows,
+            "EXCHANGE" or "ANALYZE" or "CHECK" or "OPTIMIZE" or "REPAIR" or "DISCARD" or "IMPORT" => PartitionWork.Quick,
+            _ => (PartitionWork?)null,
+        };
+        return work is { } known ? new MySqlPartitionAction(start, end, verb + " PARTITION", known) : null;
     }
 
     private static void ReadAdd(StatementTokens t, int start, int end, List<AlterAction> actions)

@@ -1,3 +1,5 @@
+using Gatekeeper.Core.Lint.Analysis;
+
 namespace Gatekeeper.Core.Lint.Syntax;
 
 internal enum DefaultVolatility
@@ -35,6 +37,32 @@ internal sealed record ColumnDefinition(
 {
     /// <summary>True when the server fills the column itself for rows that do not mention it.</summary>
     public bool FillsItself => Default is { IsNull: false } || Identity || AutoIncrement || GeneratedStored || GeneratedVirtual || (Type?.IsSerial ?? false);
+
+    /// <summary>
+    /// What the existing rows hold once this column is added to a table: one value each, the same value, or NULL; null
+    /// when it depends on other columns (generated) or on a function the linter does not know.
+    /// </summary>
+    public ColumnFill? FillOfExistingRows(Sql.SqlDialect dialect)
+    {
+        if (AutoIncrement || Identity || (Type?.IsSerial ?? false) || Default is { Volatility: DefaultVolatility.Volatile })
+        {
+            return ColumnFill.Distinct;
+        }
+
+        if (GeneratedStored || GeneratedVirtual || Default is { Volatility: DefaultVolatility.Unknown })
+        {
+            return null;
+        }
+
+        if (Default is { IsNull: false })
+        {
+            return ColumnFill.Same;
+        }
+
+        // NOT NULL without a default: MySQL writes the type's zero value into every row. PostgreSQL refuses the ADD on a
+        // table with rows (GK204), so a key over the column never meets an existing row.
+        return NotNull && dialect == Sql.SqlDialect.MySql ? ColumnFill.Same : ColumnFill.Null;
+    }
 
     public static ColumnDefinition? Read(StatementTokens t, int start, int end)
     {

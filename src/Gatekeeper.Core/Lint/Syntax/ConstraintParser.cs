@@ -121,7 +121,10 @@ internal static class ConstraintParser
         }
 
         var notValid = IsNotValid(t, start, end);
-        return new ConstraintDefinition(kind, name, start, end, notValid, usingIndex, columns, referenced, checkNotNullColumn);
+        var enforced = t.FindWord(start, end, "enforced");
+        var nullsDistinct = t.FindWord(start, end, "distinct");
+        return new ConstraintDefinition(kind, name, start, end, notValid, usingIndex, columns, referenced, checkNotNullColumn,
+            NotEnforced: enforced > start && t.IsWord(enforced - 1, "not"), NullsNotDistinct: nullsDistinct > start + 1 && t.IsWord(nullsDistinct - 2, "nulls", "not"));
     }
 
     public static bool IsNotValid(StatementTokens t, int start, int end)

@@ -11,6 +11,8 @@ internal static class DefaultExpression
         "random", "random_normal", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
         "uuidv4", "uuidv7", "uuid_generate_v7", "clock_timestamp", "timeofday", "nextval", "setval", "gen_random_bytes",
         "txid_current", "pg_current_xact_id",
+        // MySQL/MariaDB: non-deterministic defaults, which MariaDB 10.11 can only add by copying the table (checked with ALGORITHM=INPLACE).
+        "uuid", "uuid_short", "sysdate",
     };
 
     // Immutable or stable built-ins seen in real defaults; stable ones (now()) are evaluated once per ALTER.

@@ -56,6 +56,7 @@ internal static class StatementParser
             "lock" => ParseLock(t),
             "do" => ParseDo(t),
             "set" => ParseSet(t),
+            "reset" when t.Dialect == SqlDialect.Postgres && t.Count >= 2 => new ResetStatement(t, t.IsWord(1, "all") ? null : SettingName(t, 1)),
             "rename" when t.IsWord(1, "table") => ParseRenameTables(t),
             "call" when NameAfter(t, 1) is { } procedure => new CallStatement(t, procedure),
             _ => new OtherStatement(t, verb),
@@ -301,6 +302,13 @@ internal static class StatementParser
     {
         var columns = new List<ColumnDefinition>();
         var constraints = new List<ConstraintDefinition>();
+        ObjectName? partitionOf = null;
+        if (t.Dialect == SqlDialect.Postgres && t.IsWord(i, "partition", "of"))
+        {
+            i += 2;
+            partitionOf = t.ReadName(ref i);
+        }
+
         if (t.IsOpen(i))
         {
             var close = t.SkipParens(i);
@@ -321,7 +329,7 @@ internal static class StatementParser
             }
         }
 
-        return new CreateTableStatement(t, table, ifNotExists, temporary, unlogged, columns, constraints);
+        return new CreateTableStatement(t, table, ifNotExists, temporary, unlogged, columns, constraints, partitionOf);
     }
 
     private static ParsedStatement ParseCreateIndex(StatementTokens t, int i, bool unique, ConstraintKind kind)
@@ -365,9 +373,44 @@ internal static class StatementParser
             i++;
         }
 
-        return t.TryReadName(ref i, out var table)
-            ? new CreateIndexStatement(t, name, table, unique, concurrently, ifNotExists, only, unique ? ConstraintKind.Unique : kind, i)
-            : new OtherStatement(t, "create index");
+        if (!t.TryReadName(ref i, out var table))
+        {
+            return new OtherStatement(t, "create index");
+        }
+
+        var columnsStart = i;
+        if (t.IsWord(i, "using") && i + 1 < t.Count)
+        {
+            i += 2;
+        }
+
+        IReadOnlyList<string>? columns = null;
+        if (t.IsOpen(i))
+        {
+            columns = IndexColumns(t, i);
+        }
+
+        var nullsNotDistinct = t.FindWord(columnsStart, t.Count, "distinct") is var distinct and > 0 && t.IsWord(distinct - 2, "nulls", "not");
+        return new CreateIndexStatement(t, name, table, unique, concurrently, ifNotExists, only, unique ? ConstraintKind.Unique : kind, columnsStart, columns, nullsNotDistinct);
+    }
+
+    /// <summary>The plain column names of an index's key list, or null when a key is an expression (its values are not known).</summary>
+    public static IReadOnlyList<string>? IndexColumns(StatementTokens t, int open)
+    {
+        var close = t.SkipParens(open);
+        var columns = new List<string>();
+        foreach (var (start, end) in t.SplitTopLevel(open + 1, close - 1))
+        {
+            // A column, optionally with a prefix length (MySQL name(10)), COLLATE, an operator class and ASC/DESC/NULLS FIRST.
+            if (!t.IsName(start) || (t.IsOpen(start + 1) && t.Dialect == SqlDialect.Postgres))
+            {
+                return null;
+            }
+
+            columns.Add(t.Identifier(start));
+        }
+
+        return columns;
     }
 
     private static ParsedStatement ParseDrop(StatementTokens t)
@@ -637,8 +680,10 @@ internal static class StatementParser
     private static ParsedStatement ParseSet(StatementTokens t)
     {
         var i = 1;
+        var local = false;
         while (t.IsAnyWord(i, ["session", "local", "global", "persist"]))
         {
+            local |= t.IsWord(i, "local") && t.Dialect == SqlDialect.Postgres;
             i++;
         }
 
@@ -647,15 +692,22 @@ internal static class StatementParser
             return new OtherStatement(t, "set");
         }
 
-        var name = t.TextString(i).TrimStart('@').ToLowerInvariant();
-        if (name.StartsWith("session.", StringComparison.Ordinal))
+        var name = SettingName(t, i);
+        var valueIndex = t.IsWord(i, "time", "zone") ? i + 2 : t.IsOperator(i + 1, "=") || t.IsWord(i + 1, "to") ? i + 2 : i + 1;
+        var value = valueIndex < t.Count ? t.TextString(valueIndex).Trim('\'').ToLowerInvariant() : string.Empty;
+        return new SetStatement(t, name, value, local);
+    }
+
+    /// <summary>A setting's name as the server knows it: lower case, without @@/session. prefixes; <c>TIME ZONE</c> is PostgreSQL's timezone.</summary>
+    private static string SettingName(StatementTokens t, int i)
+    {
+        if (t.IsWord(i, "time", "zone"))
         {
-            name = name["session.".Length..];
+            return "timezone";
         }
 
-        var valueIndex = t.IsOperator(i + 1, "=") || t.IsWord(i + 1, "to") ? i + 2 : i + 1;
-        var value = valueIndex < t.Count ? t.TextString(valueIndex).Trim('\'').ToLowerInvariant() : string.Empty;
-        return new SetStatement(t, name, value);
+        var name = t.TextString(i).TrimStart('@').ToLowerInvariant();
+        return name.StartsWith("session.", StringComparison.Ordinal) ? name["session.".Length..] : name;
     }
 
     private static RenameTablesStatement ParseRenameTables(StatementTokens t)

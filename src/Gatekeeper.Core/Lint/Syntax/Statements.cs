@@ -16,7 +16,8 @@ internal sealed record CreateTableStatement(
     bool Temporary,
     bool Unlogged,
     IReadOnlyList<ColumnDefinition> Columns,
-    IReadOnlyList<ConstraintDefinition> Constraints) : ParsedStatement(Tokens);
+    IReadOnlyList<ConstraintDefinition> Constraints,
+    ObjectName? PartitionOf = null) : ParsedStatement(Tokens);
 
 internal enum ConstraintKind
 {
@@ -42,7 +43,9 @@ internal sealed record ConstraintDefinition(
     bool UsingIndex,
     IReadOnlyList<string> Columns,
     ObjectName? ReferencedTable,
-    string? CheckNotNullColumn);
+    string? CheckNotNullColumn,
+    bool NotEnforced = false,
+    bool NullsNotDistinct = false);
 
 internal sealed record AlterTableStatement(StatementTokens Tokens, ObjectName Table, bool Only, IReadOnlyList<AlterAction> Actions)
     : ParsedStatement(Tokens)
@@ -91,6 +94,25 @@ internal sealed record RewriteTableOption(int Start, int End, string What) : Alt
 
 internal sealed record DetachPartition(int Start, int End, ObjectName Partition, bool Concurrently, bool Finalize) : AlterAction(Start, End);
 
+/// <summary>PostgreSQL <c>ATTACH PARTITION p FOR VALUES …</c>: p is scanned to check its bounds unless a constraint proves them.</summary>
+internal sealed record AttachPartition(int Start, int End, ObjectName Partition) : AlterAction(Start, End);
+
+/// <summary>What a MySQL partition clause does to the rows.</summary>
+internal enum PartitionWork
+{
+    /// <summary>Metadata and empty partitions only (ADD PARTITION of a RANGE/LIST table, EXCHANGE, ANALYZE …).</summary>
+    Quick,
+    /// <summary>DROP / TRUNCATE PARTITION: the partitions' rows are deleted.</summary>
+    DeletesRows,
+    /// <summary>REORGANIZE, COALESCE, REBUILD, ADD PARTITION PARTITIONS n: rows are copied between partitions while writes wait.</summary>
+    CopiesRows,
+    /// <summary>PARTITION BY, REMOVE PARTITIONING: the whole table is copied.</summary>
+    CopiesTable,
+}
+
+/// <summary>A MySQL partition clause of ALTER TABLE (<c>REORGANIZE PARTITION …</c>, <c>DROP PARTITION p</c>, <c>PARTITION BY …</c>).</summary>
+internal sealed record MySqlPartitionAction(int Start, int End, string What, PartitionWork Work) : AlterAction(Start, End);
+
 /// <summary><c>ALTER COLUMN c ADD GENERATED … AS IDENTITY</c> on an existing column (metadata plus a sequence, no rewrite).</summary>
 internal sealed record AddIdentity(int Start, int End, string Column) : AlterAction(Start, End);
 
@@ -98,8 +120,11 @@ internal sealed record MySqlAlgorithmOption(int Start, int End, string Algorithm
 
 internal sealed record MySqlLockOption(int Start, int End, string Lock) : AlterAction(Start, End);
 
-/// <summary>MySQL <c>CONVERT TO CHARACTER SET</c>, <c>ENGINE=</c>, <c>FORCE</c>: the table is rebuilt by copy.</summary>
-internal sealed record MySqlRebuild(int Start, int End, string What) : AlterAction(Start, End);
+/// <summary>
+/// MySQL <c>CONVERT TO CHARACTER SET</c>, <c>ENGINE=</c>, <c>FORCE</c>, <c>ROW_FORMAT=</c>: the table is rebuilt, in place or
+/// by copy. <see cref="Engine"/> is the engine <c>ENGINE=</c> names (InnoDB on an InnoDB table is an in-place rebuild).
+/// </summary>
+internal sealed record MySqlRebuild(int Start, int End, string What, string? Engine = null) : AlterAction(Start, End);
 
 /// <summary>Any other action (OWNER TO, ENABLE TRIGGER, SET STATISTICS, table options …).</summary>
 internal sealed record OtherAlterAction(int Start, int End, string Verb) : AlterAction(Start, End);
@@ -113,7 +138,9 @@ internal sealed record CreateIndexStatement(
     bool IfNotExists,
     bool Only,
     ConstraintKind Kind,
-    int ColumnsStart) : ParsedStatement(Tokens);
+    int ColumnsStart,
+    IReadOnlyList<string>? Columns = null,
+    bool NullsNotDistinct = false) : ParsedStatement(Tokens);
 
 internal sealed record DropIndexStatement(StatementTokens Tokens, IReadOnlyList<ObjectName> Names, ObjectName? Table, bool Concurrently, bool IfExists)
     : ParsedStatement(Tokens);
@@ -224,5 +251,11 @@ internal sealed record AlterDomainAddConstraint(StatementTokens Tokens, ObjectNa
 /// <summary>A statement PostgreSQL refuses inside a transaction block (CREATE DATABASE, ALTER SYSTEM, …) that no other record models.</summary>
 internal sealed record NonTransactionalStatement(StatementTokens Tokens, string What) : ParsedStatement(Tokens);
 
-/// <summary><c>SET name = value</c> / <c>SET name TO value</c> (session settings such as MySQL FOREIGN_KEY_CHECKS).</summary>
-internal sealed record SetStatement(StatementTokens Tokens, string Name, string Value) : ParsedStatement(Tokens);
+/// <summary>
+/// <c>SET [SESSION|LOCAL] name = value</c> / <c>SET name TO value</c> / <c>SET TIME ZONE value</c> (session settings such as
+/// MySQL FOREIGN_KEY_CHECKS or PostgreSQL TimeZone). <see cref="Local"/>: PostgreSQL SET LOCAL, which lasts until the transaction ends.
+/// </summary>
+internal sealed record SetStatement(StatementTokens Tokens, string Name, string Value, bool Local = false) : ParsedStatement(Tokens);
+
+/// <summary>PostgreSQL <c>RESET name</c> / <c>RESET ALL</c> (<see cref="Name"/> null).</summary>
+internal sealed record ResetStatement(StatementTokens Tokens, string? Name) : ParsedStatement(Tokens);

@@ -47,7 +47,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
                 {
                     Allow = annotations.Allow,
                     Schema = live?.Schema,
-                    ServerMajorVersion = live?.ServerMajorVersion,
+                    Server = live?.Server,
                 }),
                 SchemaProblem = schemaProblem,
                 // Every admission of a plan looks again: a cached dry-run proves the plan applies, not that nothing
