@@ -84,6 +84,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4123, Level = LogLevel.Warning, Message = "Migration Job {Namespace}/{Job} cannot start its pod: {Reason}")]
     public static partial void JobCannotStart(ILogger logger, string @namespace, string job, string reason);
 
+    [LoggerMessage(EventId = 4124, Level = LogLevel.Warning, Message = "The decision for Deployment {Namespace}/{Deployment} could not be written ({Why}); deciding again in {BackoffSeconds}s")]
+    public static partial void DecisionNotWritten(ILogger logger, string @namespace, string deployment, string why, double backoffSeconds);
+
     [LoggerMessage(EventId = 4190, Level = LogLevel.Warning, Message = "Lost the controller Lease as {Identity} ({Reason}): stopping work and renewals for this term")]
     public static partial void LeaseLost(ILogger logger, string identity, string reason);
 }

@@ -27,8 +27,11 @@ public sealed class DeploymentReconciler(
     /// <summary>A record another leader changed meanwhile is read again and decided afresh, at most this many times in a row.</summary>
     private const int MaxStatusConflicts = 3;
 
-    /// <summary>Decides and acts for one Deployment; returns when to look at it again without a change to see (null: at the next change).</summary>
-    public async Task<TimeSpan?> ReconcileAsync(V1Deployment deployment, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decides and acts for one Deployment; the outcome says when to look at it again without a change to see, or that
+    /// the decision could not be written and the Deployment must be decided again after a back-off.
+    /// </summary>
+    public async Task<ReconcileOutcome> ReconcileAsync(V1Deployment deployment, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(cluster);
@@ -57,9 +60,17 @@ public sealed class DeploymentReconciler(
             };
             var decision = MigrationDecisions.Decide(input);
             var fresh = await ExecuteAsync(deployment, input, decision, cluster, now, cancellationToken).ConfigureAwait(false);
-            if (fresh is null || conflicts == MaxStatusConflicts)
+            if (fresh is null)
             {
-                return decision.LookAgainAfter;
+                return ReconcileOutcome.Done(decision.LookAgainAfter);
+            }
+
+            if (conflicts == MaxStatusConflicts)
+            {
+                // Dropping the key here would leave the decision unwritten until some later event or the resync (the
+                // watch event of the conflicting write may already be spent on the copy read back): the queue decides
+                // again after its back-off.
+                return ReconcileOutcome.NotWritten($"the record changed under {MaxStatusConflicts + 1} decisions in a row");
             }
 
             // Another leader wrote the record since this one read it: decide again from what it says now.
@@ -251,4 +262,14 @@ public sealed class DeploymentReconciler(
             Log.PodNotReleased(logger, pod.Namespace, pod.Name, outcome.ToString());
         }
     }
+}
+
+/// <summary>How one reconcile of a Deployment ended.</summary>
+/// <param name="LookAgainAfter">Look again after this long even without a change (null: at the next change).</param>
+/// <param name="NotWrittenBecause">Set when the decision could not be written: the Deployment is decided again after a back-off.</param>
+public sealed record ReconcileOutcome(TimeSpan? LookAgainAfter, string? NotWrittenBecause)
+{
+    public static ReconcileOutcome Done(TimeSpan? lookAgainAfter) => new(lookAgainAfter, null);
+
+    public static ReconcileOutcome NotWritten(string because) => new(null, because);
 }

@@ -156,7 +156,16 @@ public sealed class MigrationController(
             {
                 if (cluster.Deployments.Get(item.Namespace, item.Name) is { } deployment)
                 {
-                    if (await reconciler.ReconcileAsync(deployment, cluster, now, cancellationToken).ConfigureAwait(false) is { } again)
+                    var outcome = await reconciler.ReconcileAsync(deployment, cluster, now, cancellationToken).ConfigureAwait(false);
+                    if (outcome.NotWrittenBecause is { } why)
+                    {
+                        // Not done: the key comes back after its back-off, and the back-off keeps growing until a decision sticks.
+                        var backoff = queue.AddAfterFailure(item);
+                        Log.DecisionNotWritten(logger, item.Namespace, item.Name, why, backoff.TotalSeconds);
+                        return;
+                    }
+
+                    if (outcome.LookAgainAfter is { } again)
                     {
                         queue.AddAfter(item, again);
                     }

@@ -17,7 +17,8 @@ public readonly record struct WorkItem(WorkKind Kind, string Namespace, string N
 
 /// <summary>
 /// The keys waiting for a reconcile, each at most once (ten events about one Deployment make one reconcile),
-/// plus keys held back after a failure, with a per-key backoff on the injected clock.
+/// plus keys held back (a look again later, or a back-off after a failure) on the injected clock. A key held back
+/// more than once comes back at the earliest of the times asked for, never later.
 /// </summary>
 public sealed class ReconcileQueue(TimeProvider timeProvider) : IDisposable
 {
@@ -26,8 +27,12 @@ public sealed class ReconcileQueue(TimeProvider timeProvider) : IDisposable
 
     private readonly Channel<WorkItem> ready = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<WorkItem, byte> queued = new();
-    private readonly ConcurrentDictionary<WorkItem, ITimer> delayed = new();
     private readonly ConcurrentDictionary<WorkItem, int> failures = new();
+
+    /// <summary>Serialises changes to <see cref="delayed"/>, so comparing due times and replacing a timer are one step.</summary>
+    private readonly Lock gate = new();
+    private readonly Dictionary<WorkItem, HeldBack> delayed = [];
+    private bool disposed;
 
     public int Count => queued.Count;
 
@@ -39,54 +44,15 @@ public sealed class ReconcileQueue(TimeProvider timeProvider) : IDisposable
         }
     }
 
-    /// <summary>Adds the item after <paramref name="delay"/> (a look again that no watch event would cause), unless one is already due sooner.</summary>
-    public void AddAfter(WorkItem item, TimeSpan delay)
-    {
-        if (delayed.ContainsKey(item))
-        {
-            return;
-        }
-
-        var timer = timeProvider.CreateTimer(_ =>
-        {
-            if (delayed.TryRemove(item, out var fired))
-            {
-                fired.Dispose();
-            }
-
-            Add(item);
-        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        if (delayed.TryAdd(item, timer))
-        {
-            // Armed only once it is registered, so a timer that fires at once still finds itself to remove.
-            timer.Change(delay, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            timer.Dispose();
-        }
-    }
+    /// <summary>Adds the item after <paramref name="delay"/> (a look again that no watch event would cause), unless it is already due sooner.</summary>
+    public void AddAfter(WorkItem item, TimeSpan delay) => HoldBack(item, delay);
 
     /// <summary>Adds the item again after its backoff (1 s, doubling to 5 min) and returns that backoff.</summary>
     public TimeSpan AddAfterFailure(WorkItem item)
     {
         var attempt = failures.AddOrUpdate(item, 1, (_, count) => count + 1);
         var backoff = TimeSpan.FromTicks(Math.Min(FirstBackoff.Ticks << Math.Min(attempt - 1, 20), MaxBackoff.Ticks));
-        var timer = timeProvider.CreateTimer(_ =>
-        {
-            if (delayed.TryRemove(item, out var fired))
-            {
-                fired.Dispose();
-            }
-
-            Add(item);
-        }, null, backoff, Timeout.InfiniteTimeSpan);
-        if (delayed.TryRemove(item, out var earlier))
-        {
-            earlier.Dispose();
-        }
-
-        delayed[item] = timer;
+        HoldBack(item, backoff);
         return backoff;
     }
 
@@ -102,12 +68,61 @@ public sealed class ReconcileQueue(TimeProvider timeProvider) : IDisposable
 
     public void Dispose()
     {
-        foreach (var timer in delayed.Values)
+        lock (gate)
         {
-            timer.Dispose();
+            disposed = true;
+            foreach (var held in delayed.Values)
+            {
+                held.Timer?.Dispose();
+            }
+
+            delayed.Clear();
         }
 
-        delayed.Clear();
         ready.Writer.TryComplete();
+    }
+
+    private void HoldBack(WorkItem item, TimeSpan delay)
+    {
+        var due = timeProvider.GetUtcNow() + delay;
+        lock (gate)
+        {
+            if (disposed || (delayed.TryGetValue(item, out var pending) && pending.Due <= due))
+            {
+                return;
+            }
+
+            pending?.Timer?.Dispose();
+            var held = new HeldBack(item, due);
+            delayed[item] = held;
+            held.Timer = timeProvider.CreateTimer(Release, held, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+            // Armed only once it is registered, so a timer that fires at once still finds itself to remove.
+            held.Timer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void Release(object? state)
+    {
+        var held = (HeldBack)state!;
+        lock (gate)
+        {
+            if (delayed.TryGetValue(held.Item, out var current) && ReferenceEquals(current, held))
+            {
+                delayed.Remove(held.Item);
+            }
+        }
+
+        held.Timer?.Dispose();
+        Add(held.Item);
+    }
+
+    private sealed class HeldBack(WorkItem item, DateTimeOffset due)
+    {
+        public WorkItem Item { get; } = item;
+
+        public DateTimeOffset Due { get; } = due;
+
+        public ITimer? Timer { get; set; }
     }
 }

@@ -130,7 +130,7 @@ public sealed class ResourceInformer<T>
                 {
                     relistRequested = false;
                     var (listed, version) = await list(cancellationToken).ConfigureAwait(false);
-                    Replace(listed);
+                    Replace(listed, version);
                     resourceVersion = version;
                     needList = false;
                     backoff = FirstBackoff;
@@ -226,30 +226,48 @@ public sealed class ResourceInformer<T>
 
     private static string Key(string? @namespace, string name) => $"{@namespace}/{name}";
 
-    private void Replace(IList<T> listed)
+    /// <summary>
+    /// Makes the copy what the list says, without going back in time: a list is a snapshot, and the controller may have
+    /// remembered a later version of an object (or one created after the snapshot) meanwhile. Such a copy stays; the
+    /// watch that follows from the list's resourceVersion brings whatever happened after the snapshot anyway.
+    /// </summary>
+    private void Replace(IList<T> listed, string? listVersion)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         lock (gate)
         {
             foreach (var item in listed)
             {
+                var key = Key(item.Metadata.NamespaceProperty, item.Metadata.Name);
                 if (keep(item))
                 {
-                    seen.Add(Key(item.Metadata.NamespaceProperty, item.Metadata.Name));
+                    seen.Add(key);
+                }
+
+                if (items.TryGetValue(key, out var cached) && IsLater(cached, item))
+                {
+                    seen.Add(key);
+                    continue;
                 }
 
                 ApplyLocked(WatchEventType.Modified, item);
             }
 
-            foreach (var key in items.Keys)
+            foreach (var (key, cached) in items)
             {
-                if (!seen.Contains(key) && items.TryRemove(key, out var gone))
+                if (!seen.Contains(key) && !IsLaterThan(cached, listVersion) && items.TryRemove(key, out var gone))
                 {
                     Changed?.Invoke(gone, null);
                 }
             }
         }
     }
+
+    /// <summary>Whether the copy is a version written after the list at <paramref name="listVersion"/> was taken.</summary>
+    private static bool IsLaterThan(T cached, string? listVersion) =>
+        long.TryParse(cached.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var held)
+        && long.TryParse(listVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var list)
+        && held > list;
 
     private void Apply(WatchEventType type, T item)
     {

@@ -10,6 +10,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
 {
     private static readonly string PlanA = ControllerHarness.Plan('a');
     private static readonly string PlanB = ControllerHarness.Plan('b');
+    private static readonly string StatusPath = $"/apis/apps/v1/namespaces/{ControllerHarness.Namespace}/deployments/storefront/status";
     private ControllerHarness harness = null!;
 
     public async Task InitializeAsync() => harness = await ControllerHarness.StartAsync(new TestOutputLogger(output, "controller"));
@@ -512,6 +513,84 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         await ControllerHarness.WaitUntil(() => harness.Jobs().Any(j => j.Metadata.Annotations[GatekeeperNames.Plan] == PlanB), "v2's Job exists");
         await harness.Settle();
         Assert.Equal(2, harness.JobCreates());
+    }
+
+    [Fact]
+    public async Task A_new_template_applied_between_the_controllers_read_and_its_status_write_gets_its_job()
+    {
+        harness.PutSources();
+        harness.PutDeployment(PlanA);
+
+        // v2 lands just before the first record is written: the write, guarded by the resourceVersion it decided from,
+        // conflicts (422), and the decision made again from the Deployment as it is now must start v2's Job.
+        harness.Api.BeforeNext("PATCH", StatusPath, () =>
+        {
+            var v2 = harness.Api.Get<V1Deployment>(ControllerHarness.Namespace, "storefront")!;
+            v2.Spec = ControllerHarness.Spec("storefront", PlanB, "shop:2");
+            harness.Api.Put(v2);
+        });
+        var answers = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        harness.Api.Answered += (request, status) =>
+        {
+            if (request.Method == "PATCH" && request.Path == StatusPath)
+            {
+                answers.Enqueue(status);
+            }
+        };
+        harness.Run();
+
+        // The clock does not move: neither a back-off nor the resync can be what finds v2.
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Any(j => j.Metadata.Annotations[GatekeeperNames.Plan] == PlanB), "v2's Job exists");
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Plan == PlanB, "the record names v2's plan");
+        await harness.Settle();
+        Assert.Equal(StatusReasons.Migrating, harness.StatusOf()!.Reason);
+        Assert.Equal(422, answers.First());
+    }
+
+    [Fact]
+    public async Task A_status_write_that_conflicts_more_times_than_one_reconcile_decides_again_comes_back_after_a_backoff()
+    {
+        harness.PutSources();
+        harness.PutDeployment(plan: null);
+
+        // Every write is refused as a conflict, once more than a reconcile decides again in a row; nothing else changes,
+        // so no watch event would bring the Deployment back before the periodic resync.
+        harness.Api.FailNext("PATCH", StatusPath, HttpStatusCode.UnprocessableEntity, times: 4);
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Api.RequestsTo("PATCH", StatusPath).Count == 4, "four writes were refused");
+        await harness.Settle();
+        Assert.Null(harness.StatusOf());
+
+        // The work queue's first back-off (1 s), far short of the resync: the decision is written.
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.UpToDate, "the status is written after the back-off");
+        await harness.Settle();
+        Assert.Equal(5, harness.Api.RequestsTo("PATCH", StatusPath).Count);
+    }
+
+    [Fact]
+    public async Task A_relist_taken_before_the_controller_created_a_job_keeps_that_job_in_its_cache()
+    {
+        harness.PutSources();
+        harness.Run();
+        await ControllerHarness.WaitUntil(() => harness.Api.RequestsTo("GET", "/apis/batch/v1/jobs").Count >= 2, "the Jobs are listed and watched");
+        await harness.Settle();
+
+        // The resync lists Jobs again; the list is taken now but its answer comes late, and meanwhile a rollout makes
+        // the controller create (and remember) a Job the list cannot contain.
+        harness.Api.AnswerLateNext("GET", "/apis/batch/v1/jobs", TimeSpan.FromSeconds(2));
+        var before = harness.Api.RequestsTo("GET", "/apis/batch/v1/jobs").Count;
+        harness.Time.Advance(ControllerHarness.Resync);
+        await ControllerHarness.WaitUntil(() => harness.Api.RequestsTo("GET", "/apis/batch/v1/jobs").Count > before, "the resync lists Jobs");
+        harness.PutDeployment(PlanA);
+        await ControllerHarness.WaitUntil(() => harness.StatusOf()?.Reason == StatusReasons.Migrating, "the rollout's Job is started");
+        await harness.Settle();
+
+        // The list arrives without the Job: the copy the controller remembered is newer than the list and stays.
+        harness.Time.Advance(TimeSpan.FromSeconds(2));
+        await ControllerHarness.WaitUntil(() => harness.Api.RequestsTo("GET", "/apis/batch/v1/jobs").Count > before + 1, "the Jobs are watched again");
+        await harness.Settle();
+        Assert.Equal(1, harness.JobCreates());
     }
 
     [Fact]

@@ -56,4 +56,25 @@ public sealed class ReconcileQueueTests
 
         Assert.Equal(TimeSpan.FromMinutes(5), last);
     }
+
+    [Fact]
+    public void A_key_held_back_twice_comes_back_at_the_earlier_time()
+    {
+        var time = new FakeTimeProvider();
+        using var queue = new ReconcileQueue(time);
+
+        // A back-off grown to minutes must not delay a look again asked for sooner (a Job's pod checked every 15 s).
+        queue.AddAfter(Shop, TimeSpan.FromMinutes(5));
+        queue.AddAfter(Shop, TimeSpan.FromSeconds(15));
+        time.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(1, queue.Count);
+
+        // And a later one asked for while a sooner is pending does not push it back.
+        var other = new WorkItem(WorkKind.Pod, "shop", "storefront-1");
+        queue.AddAfter(other, TimeSpan.FromSeconds(1));
+        queue.AddAfterFailure(other);
+        queue.AddAfter(other, TimeSpan.FromMinutes(1));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, queue.Count);
+    }
 }

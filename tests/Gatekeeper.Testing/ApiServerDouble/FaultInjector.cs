@@ -14,6 +14,7 @@ public sealed class FaultInjector
     private readonly List<InjectedFailure> lostAnswers = [];
     private readonly List<InjectedDelay> delays = [];
     private readonly List<InjectedDelay> lateAnswers = [];
+    private readonly List<(string Method, string PathPrefix, Action Change)> changesBefore = [];
 
     /// <summary>Makes every request whose path starts with <paramref name="pathPrefix"/> answer <paramref name="status"/>.</summary>
     public void Fail(string pathPrefix, HttpStatusCode status) => failures[pathPrefix] = status;
@@ -57,6 +58,35 @@ public sealed class FaultInjector
         lock (lateAnswers)
         {
             lateAnswers.Add(new InjectedDelay(method, pathPrefix, delay) { Remaining = times });
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> just before the next matching request is handled: someone else's write that lands
+    /// between the client's read and its own write (its watch event goes out before the request is answered).
+    /// </summary>
+    public void BeforeNext(string method, string pathPrefix, Action change)
+    {
+        lock (changesBefore)
+        {
+            changesBefore.Add((method, pathPrefix, change));
+        }
+    }
+
+    /// <summary>The change to make before handling this request, if one is injected (counts it as used).</summary>
+    public Action? ChangeBefore(string method, string path)
+    {
+        lock (changesBefore)
+        {
+            var index = changesBefore.FindIndex(c => c.Method == method && path.StartsWith(c.PathPrefix, StringComparison.Ordinal));
+            if (index < 0)
+            {
+                return null;
+            }
+
+            var change = changesBefore[index].Change;
+            changesBefore.RemoveAt(index);
+            return change;
         }
     }
 

@@ -198,6 +198,9 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     /// </summary>
     public void Slow(string method, string pathPrefix, TimeSpan delay, int times = int.MaxValue) => Faults.Slow(method, pathPrefix, delay, times);
 
+    /// <inheritdoc cref="FaultInjector.BeforeNext"/>
+    public void BeforeNext(string method, string pathPrefix, Action change) => Faults.BeforeNext(method, pathPrefix, change);
+
     /// <inheritdoc cref="FaultInjector.AnswerLateNext"/>
     public void AnswerLateNext(string method, string pathPrefix, TimeSpan delay, int times = 1) => Faults.AnswerLateNext(method, pathPrefix, delay, times);
 
@@ -304,6 +307,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                     }
                 }
 
+                Faults.ChangeBefore(context.Request.Method, path)?.Invoke();
                 if (Faults.FailureFor(context.Request.Method, path) is { } injected)
                 {
                     await WriteStatus(context, injected, "injected failure");
