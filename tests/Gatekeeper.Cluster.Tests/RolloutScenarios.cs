@@ -83,6 +83,7 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         Assert.Equal(2, scenario.Pods().Count(p => ServiceNetwork.IsReady(p) && (string?)p["spec"]!["containers"]![0]!["image"] == Scenario.AppImage));
         Assert.Contains("MigrationFailed", scenario.GatekeeperStatus(), StringComparison.Ordinal);
         Assert.Contains("order_archive", scenario.GatekeeperStatus(), StringComparison.Ordinal);
+        Assert.Contains($"kubectl -n {scenario.Namespace} rollout restart deployment/shop", scenario.GatekeeperStatus(), StringComparison.Ordinal);
         Assert.Matches("gatekeeper_migration_jobs_total\\{[^}]*result=\"failed\"[^}]*\\} 1", await scenario.MetricsAsync());
 
         // Fixed forward: the file is corrected. Applying the unchanged Deployment again changes nothing (kubectl sends
@@ -91,10 +92,21 @@ public sealed class RolloutScenarios(ITestOutputHelper output)
         await scenario.PutMigrationsAsync(fixedFiles);
         await scenario.ApplyAsync(v2);
         Assert.Contains("MigrationFailed", scenario.GatekeeperStatus(), StringComparison.Ordinal);
+
+        // A retry runs the admitted plan again, and its Job refuses it now that the file changed (--expect-plan); the
+        // status then offers the rollout only, not the retry that cannot work.
+        await scenario.EditAsync("shop", d => d.Metadata.Annotations["gatekeeper.dev/retry"] = "2");
+        await scenario.WaitUntilAsync(() => scenario.Jobs().Count == 3, "Gatekeeper started the retry's Job");
+        await scenario.Cluster.AdvanceUntilAsync(() => scenario.Jobs().Count(j => j.ConditionIs("Failed")) == 2, "the retry's Job failed for good", TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(5));
+        await scenario.WaitUntilAsync(() => scenario.GatekeeperStatus().Contains("cannot run again as it is", StringComparison.Ordinal), "Gatekeeper reported the refused retry");
+        Assert.Contains($"kubectl -n {scenario.Namespace} rollout restart deployment/shop", scenario.GatekeeperStatus(), StringComparison.Ordinal);
+        Assert.DoesNotContain("gatekeeper.dev/retry", scenario.GatekeeperStatus(), StringComparison.Ordinal);
+        Assert.Equal(0L, await Steps.TableCount(scenario, "order_archive"));
+
         await scenario.RolloutRestartAsync();
         await scenario.WaitUntilAsync(() => scenario.NewPods().Count(ServiceNetwork.IsReady) == 2 && scenario.Pods().Count == 2, "the fixed plan ran and v2's pods run");
         Assert.Equal(1L, await Steps.TableCount(scenario, "order_archive"));
-        Assert.Equal(3, scenario.Jobs().Count);
+        Assert.Equal(4, scenario.Jobs().Count);
         Assert.Contains("Applied", scenario.GatekeeperStatus(), StringComparison.Ordinal);
         Assert.Empty(scenario.Forbidden());
     }

@@ -137,6 +137,7 @@ plan_of() { kubectl -n "$1" get deploy "${2:-shop}" -o jsonpath='{.spec.template
 reason_of() { kubectl -n "$1" get deploy "${2:-shop}" -o jsonpath='{.status.conditions[?(@.type=="gatekeeper.dev/Migrated")].reason}'; }
 message_of() { kubectl -n "$1" get deploy "${2:-shop}" -o jsonpath='{.status.conditions[?(@.type=="gatekeeper.dev/Migrated")].message}'; }
 reason_is() { [ "$(reason_of "$1")" = "$2" ]; }
+message_has() { message_of "$1" | grep -qF "$2"; }
 jobs_in() { kubectl -n "$1" get jobs -o name | wc -l | tr -d ' '; }
 job_pod_running() { [ -n "$(kubectl -n "$1" get pods -l batch.kubernetes.io/job-name -o jsonpath='{.items[?(@.status.phase=="Running")].metadata.name}')" ]; }
 gated_pods() { kubectl -n "$1" get pods -l "app=${2:-shop}" -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.schedulingGates[*].name}{"\n"}{end}' | grep -c 'gatekeeper.dev/migration' || true; }
@@ -162,6 +163,14 @@ rolled_out_v1() {
   rolled_out "$ns"
 }
 
+# v2_job_running <ns>: v2 applied over v1 with a slow migration, and its Job's pod running (the new pods wait behind it).
+v2_job_running() {
+  local ns=$1
+  put_migrations "$ns" "$V1" "$V2_SLOW"
+  apply_app "$ns" v2 >/dev/null
+  wait_for 120 "v2's Job runs" job_pod_running "$ns"
+}
+
 # helm_gatekeeper [helm args]: (re)installs the chart with the suite's image and two replicas, then waits for a leader.
 helm_gatekeeper() {
   helm upgrade --install gatekeeper charts/gatekeeper --namespace "$system" --create-namespace \
@@ -177,9 +186,7 @@ scenario_FirstRollout() {
   rolled_out_v1 "$ns"
   [ "$(jobs_in "$ns")" = 1 ] || fail "expected exactly one Job for v1"
   [ "$(events_with "$ns" MigrationSucceeded)" -ge 1 ] || fail "no MigrationSucceeded Event"
-  put_migrations "$ns" "$V1" "$V2_SLOW"
-  apply_app "$ns" v2 >/dev/null
-  wait_for 120 "v2's Job runs" job_pod_running "$ns"
+  v2_job_running "$ns"
   wait_for 60 "a v2 pod waits behind the gate" test "$(gated_pods "$ns")" -ge 1
   [ "$(available_old "$ns")" -ge 2 ] || fail "the old pods stopped serving while v2's Job ran"
   wait_for 180 "v2's Job succeeded" plan_succeeded "$ns" "$(plan_of "$ns")"
@@ -206,6 +213,7 @@ scenario_FailedMigration() {
   apply_app "$ns" v2 2 'gatekeeper.dev/dry-run: none' >/dev/null
   wait_for 300 "the status says MigrationFailed" reason_is "$ns" MigrationFailed
   message_of "$ns" | grep -q order_archive || fail "the status does not name the database's message: $(message_of "$ns")"
+  message_of "$ns" | grep -q "rollout restart deployment/shop" || fail "the status does not say how to roll the fixed files out: $(message_of "$ns")"
   [ "$(events_with "$ns" MigrationFailed)" -ge 1 ] || fail "no MigrationFailed Event"
   [ "$(gated_pods "$ns")" -ge 1 ] || fail "no new pod is held by the scheduling gate"
   [ "$(available_old "$ns")" -ge 2 ] || fail "the old pods stopped serving"
@@ -214,6 +222,10 @@ scenario_FailedMigration() {
     fail "no failed migration Job in the leader's metrics"
   # Fixed forward: the corrected file, and the template rolled out again (an unchanged apply sends nothing).
   put_migrations "$ns" "$V1" 'V2__backfill.sql=CREATE TABLE order_archive (id bigint); INSERT INTO order_archive (id) VALUES (1);'
+  # A retry runs the admitted plan again, which the Job refuses now that the file changed; the status offers the rollout only.
+  kubectl -n "$ns" annotate deployment shop gatekeeper.dev/retry=2 --overwrite >/dev/null
+  wait_for 300 "the retry is refused as a changed plan" message_has "$ns" 'cannot run again as it is'
+  message_of "$ns" | grep -q "gatekeeper.dev/retry" && fail "the status still offers a retry that cannot work: $(message_of "$ns")"
   kubectl -n "$ns" rollout restart deployment/shop >/dev/null
   wait_for 240 "the fixed plan is Applied" reason_is "$ns" Applied
   rolled_out "$ns"
@@ -241,9 +253,7 @@ scenario_Rollback() {
 scenario_Scale() {
   local ns=$1
   rolled_out_v1 "$ns"
-  put_migrations "$ns" "$V1" "$V2_SLOW"
-  apply_app "$ns" v2 >/dev/null
-  wait_for 120 "v2's Job runs" job_pod_running "$ns"
+  v2_job_running "$ns"
   kubectl -n "$ns" scale deployment/shop --replicas=4 >/dev/null
   wait_for 60 "the scale-up's new pods are gated" test "$(gated_pods "$ns")" -ge 2
   rolled_out "$ns"
@@ -257,9 +267,7 @@ scenario_Scale() {
 scenario_OptOut() {
   local ns=$1
   rolled_out_v1 "$ns"
-  put_migrations "$ns" "$V1" "$V2_SLOW"
-  apply_app "$ns" v2 >/dev/null
-  wait_for 120 "v2's Job runs" job_pod_running "$ns"
+  v2_job_running "$ns"
   kubectl -n "$ns" annotate deployment shop gatekeeper.dev/migrations- gatekeeper.dev/database-secret- >/dev/null
   wait_for 60 "the plan stamp is gone from the template" test -z "$(plan_of "$ns")"
   rolled_out "$ns"

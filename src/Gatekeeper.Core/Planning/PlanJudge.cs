@@ -229,13 +229,20 @@ public static class PlanVerdictMessages
                "the database or the migrations changed during the apply, apply again";
     }
 
+    /// <summary>The words of <see cref="PlanChanged"/> that a reader of a failed run's message (the controller) looks for.</summary>
+    public const string PlanChangedMarker = "--expect-plan names plan";
+
+    /// <summary>Whether a run's failure message is <see cref="PlanChanged"/>'s refusal: the admitted plan cannot run as it is.</summary>
+    public static bool IsPlanChanged(string? failure) => failure?.Contains(PlanChangedMarker, StringComparison.Ordinal) == true;
+
     public static string PlanChanged(string? expected, MigrationPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var names = string.Join(", ", plan.Pending.Take(5).Select(m => m.FileName)) + (plan.Pending.Count > 5 ? $" and {plan.Pending.Count - 5} more" : string.Empty);
-        return $"refusing to apply plan {Hashes.Short(plan.Hash)} ({plan.Pending.Count} pending: {names}): --expect-plan names plan {(expected is null ? "(none)" : Hashes.Short(expected))}, " +
+        return $"refusing to apply plan {Hashes.Short(plan.Hash)} ({plan.Pending.Count} pending: {names}): {PlanChangedMarker} {(expected is null ? "(none)" : Hashes.Short(expected))}, " +
                $"and the migrations or the history of {plan.Database.Database} changed since it was made; nothing was applied. " +
-               "Run `gatekeeper plan` to see the current plan (in Kubernetes: apply the Deployment again, so the webhook judges it)";
+               "Run `gatekeeper plan` to see the current plan (in Kubernetes: roll the Deployment out again, e.g. kubectl rollout restart, so the webhook plans it; " +
+               "applying an unchanged manifest sends nothing)";
     }
 
     public static string Unsafe(VerdictAudience audience, string subject, MigrationPlan plan, IReadOnlyList<LintFinding> blocking)

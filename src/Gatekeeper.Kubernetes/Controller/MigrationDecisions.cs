@@ -1,3 +1,4 @@
+using Gatekeeper.Core.Planning;
 using Gatekeeper.Core.Integrity;
 using Gatekeeper.Kubernetes.Events;
 
@@ -225,11 +226,26 @@ public static class MigrationDecisions
 
         var detail = input.FailureDetail ?? FailureMessages.FromCondition(job.ConditionReason, job.ConditionMessage, deployment.Annotations.Annotations!.JobTimeout);
         var message = $"Job {job.Name} failed to apply plan {Hashes.Short(plan)}: {detail}. Pods of this plan stay gated while the old pods keep serving; "
-            + $"fix the migration and roll out again, or change the {GatekeeperNames.Retry} annotation to run it again";
+            + NextStep(deployment, plan, detail);
         var status = Status(input, RolloutState.Stalled, StatusReasons.MigrationFailed, message, plan, job.Name);
         return new ReconcileDecision(null, false, [], status,
             new ControllerEvent(EventSeverity.Warning, StatusReasons.MigrationFailed, $"Job {job.Name} failed to apply plan {Hashes.Short(plan)}: {detail}"),
             new FinishedJob(job.Name, MigrationJobResult.Failed, job.Duration));
+    }
+
+    /// <summary>
+    /// What a person does after a failed attempt. The attempt runs the plan stamped at admission, and the Job refuses any
+    /// other (<c>--expect-plan</c>): once the files are fixed, only a new rollout (which the webhook plans again) runs
+    /// them; a retry (<see cref="GatekeeperNames.Retry"/>) runs the same plan again, which helps only when nothing in the
+    /// files had to change, and is not offered when the Job said the plan no longer matches.
+    /// </summary>
+    private static string NextStep(DeploymentFacts deployment, string plan, string detail)
+    {
+        var rollout = $"kubectl -n {deployment.Namespace} rollout restart deployment/{deployment.Name}";
+        return PlanVerdictMessages.IsPlanChanged(detail)
+            ? $"the migrations or the database changed since plan {Hashes.Short(plan)} was admitted, so it cannot run again as it is: roll out again ({rollout}) and Gatekeeper plans what is there now"
+            : $"fix the migration file and roll out again ({rollout}), which plans the fixed files; only if nothing in the files has to change "
+                + $"(the database was unreachable, a lock timed out, the data was corrected in the database) change the {GatekeeperNames.Retry} annotation to run this same plan again";
     }
 
     private static ReconcileDecision Report(ReconcileInput input, RolloutState state, string reason, string message, string? plan, string? job,

@@ -187,6 +187,34 @@ public sealed class MigrationDecisionsTests
     }
 
     [Fact]
+    public void A_failure_offers_the_rollout_that_plans_fixed_files_first_and_the_retry_only_for_unchanged_files()
+    {
+        var facts = Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt()));
+
+        var message = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(), MigrationJobPhase.Failed)], false, [], "V3__orders.sql: ERROR: relation \"order_archive\" does not exist", Now)).Status!.Message;
+
+        var rollout = message.IndexOf("kubectl -n shop rollout restart deployment/storefront", StringComparison.Ordinal);
+        var retry = message.IndexOf(GatekeeperNames.Retry, StringComparison.Ordinal);
+        Assert.True(rollout > 0 && retry > rollout, message);
+        Assert.Contains("only if nothing in the files has to change", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_retry_refused_because_the_files_changed_offers_the_rollout_and_no_retry()
+    {
+        // The files were fixed and the retry annotation bumped: the Job runs the admitted plan, which no longer matches.
+        var facts = Facts(PlanA, Status(RolloutState.Reconciling, StatusReasons.Migrating, Attempt(retry: "2")), retry: "2");
+        var refusal = "refusing to apply plan 3f2a9c1d0b7e (1 pending: V2__backfill.sql): --expect-plan names plan a1aaaaaaaaaa, and the migrations or the history of shop changed since it was made; nothing was applied.";
+
+        var message = MigrationDecisions.Decide(new ReconcileInput(facts, [Job(Attempt(retry: "2"), MigrationJobPhase.Failed)], false, [], refusal, Now)).Status!.Message;
+
+        Assert.Contains("kubectl -n shop rollout restart deployment/storefront", message, StringComparison.Ordinal);
+        Assert.Contains("changed since plan a1aaaaaaaaaa was admitted", message, StringComparison.Ordinal);
+        var advice = message[message.IndexOf("Pods of this plan stay gated", StringComparison.Ordinal)..];
+        Assert.DoesNotContain(GatekeeperNames.Retry, advice, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_job_past_its_deadline_says_so_in_words()
     {
         var facts = Facts(PlanA, annotations: new Dictionary<string, string>
