@@ -117,6 +117,25 @@ public sealed class PostgresShadowDryRunTests
     }
 
     [Fact]
+    public async Task A_file_that_leaves_the_runners_transaction_for_a_concurrent_index_dry_runs_as_it_applies()
+    {
+        // sql-migrate wraps each file in a transaction; "COMMIT; CREATE INDEX CONCURRENTLY …; BEGIN;" steps out of it and
+        // back in (issue 17.3). The copy must apply it and the next file, and leave no transaction open on the way.
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await db.ExecuteAsync("CREATE TABLE orders (id integer PRIMARY KEY, total integer)");
+        var directory = TestMigrations.Directory(MigrationFormat.SqlMigrate,
+            ("1_index.sql", "-- +migrate Up\nCOMMIT;\nCREATE INDEX CONCURRENTLY orders_total ON orders (total);\nBEGIN;\n"),
+            ("2_note.sql", "-- +migrate Up\nALTER TABLE orders ADD note text;\nINSERT INTO orders (id, total) VALUES (1, 2);\n"));
+        await using var database = db.Open();
+
+        var report = (await new MigrationRunner(database).DryRunAsync(directory, CancellationToken.None)).Report!;
+
+        Assert.True(report.Succeeded, report.Failure?.ToString());
+        Assert.Equal(["1_index.sql", "2_note.sql"], report.Checked.Select(m => m.FileName));
+        Assert.Equal(0L, Convert.ToInt64(await db.ScalarAsync("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_total'"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Unqualified_names_resolve_in_the_copy_as_they_do_for_the_live_user()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);

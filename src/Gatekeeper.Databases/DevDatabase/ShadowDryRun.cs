@@ -69,6 +69,9 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
             await copy.BeginAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // A file run statement by statement may open its own transaction (the runner's "COMMIT; CREATE INDEX
+        // CONCURRENTLY …; BEGIN;" pattern): followed as the applier follows it, committed at the end if left open.
+        var ownTransaction = false;
         try
         {
             foreach (var statement in script.Statements)
@@ -103,8 +106,25 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
                 }
                 catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
                 {
+                    if (ownTransaction)
+                    {
+                        await copy.ExecuteAsync("ROLLBACK", CancellationToken.None).ConfigureAwait(false);
+                    }
+
                     return MigrationApplier.Failure(script, engine.Locate(statement.Statement, ex), error, leftDirty: false, statement.Text);
                 }
+
+                ownTransaction = statement.Control switch
+                {
+                    TransactionControl.Begin => true,
+                    TransactionControl.Commit or TransactionControl.Rollback => false,
+                    _ => ownTransaction,
+                };
+            }
+
+            if (ownTransaction)
+            {
+                await copy.ExecuteAsync("COMMIT", cancellationToken).ConfigureAwait(false);
             }
 
             if (inTransaction)
