@@ -27,7 +27,8 @@ public sealed record PlanProblem(PlanProblemKind Kind, string MigrationId, strin
 /// <param name="Pending">Migrations to apply, in order.</param>
 /// <param name="Applied">Migrations the history says are applied and whose files are present.</param>
 /// <param name="Problems">Drift, missing, out-of-order and dirty findings; any of them blocks the plan.</param>
-/// <param name="Hash">sha256 over the database identity and the ordered (id, checksum) list of pending migrations.</param>
+/// <param name="Hash">The plan hash (<see cref="PlanKeys.PlanHash"/>): engine, history table, the applied migrations the plan
+/// starts from and the pending ones, not where the database is; what approvals name and messages print.</param>
 /// <param name="TargetVersion">The id of the last migration once the plan is applied (what new pods need).</param>
 public sealed record MigrationPlan(
     DatabaseIdentity Database,
@@ -42,6 +43,22 @@ public sealed record MigrationPlan(
     /// files not updated yet). Not a problem: under expand/contract the older code runs on the newer schema.
     /// </summary>
     public IReadOnlyList<string> Ahead { get; init; } = [];
+
+    /// <summary>
+    /// The plan hash as written by Gatekeeper before version 3 (database identity and pending migrations), set by the
+    /// planner only to recognise a stamp, Job or record an earlier version wrote; null when there is none to recognise.
+    /// </summary>
+    public string? LegacyHash { get; init; }
+
+    /// <summary>
+    /// What this plan's releases are keyed by on <see cref="Database"/> (<see cref="PlanKeys.ReleaseKey"/>): the pod
+    /// template stamp, the migration Job's name, the applied-plan records and the pod gate.
+    /// </summary>
+    public string ReleaseKey => PlanKeys.ReleaseKey(Database, Hash);
+
+    /// <summary>True when <paramref name="stamp"/>, read from a pod template, is this plan's release key (or the stamp an earlier version wrote for it).</summary>
+    public bool IsStampedWith(string? stamp) =>
+        stamp is not null && (string.Equals(stamp, ReleaseKey, StringComparison.Ordinal) || string.Equals(stamp, LegacyHash, StringComparison.Ordinal));
 
     public bool IsBlocked => Problems.Count > 0;
 

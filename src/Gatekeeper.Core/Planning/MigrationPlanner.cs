@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Integrity;
 using Gatekeeper.Core.Migrations;
@@ -14,8 +11,6 @@ namespace Gatekeeper.Core.Planning;
 /// </summary>
 public static class MigrationPlanner
 {
-    private const int HashVersion = 2;
-
     public static MigrationPlan Plan(MigrationDirectory directory, HistoryState history, DatabaseIdentity database)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -32,7 +27,12 @@ public static class MigrationPlanner
         problems.AddRange(MissingFiles(directory, history, withoutFile.Except(ahead, StringComparer.Ordinal)));
 
         var target = directory.Migrations.LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
-        return new MigrationPlan(database, sorted.Pending, sorted.Applied, problems, ComputeHash(database, sorted.Pending), target) { Ahead = ahead };
+        var hash = PlanKeys.PlanHash(database.Engine, database.HistoryTable, sorted.Applied, ahead, sorted.Pending);
+        return new MigrationPlan(database, sorted.Pending, sorted.Applied, problems, hash, target)
+        {
+            Ahead = ahead,
+            LegacyHash = PlanKeys.LegacyHash(database, sorted.Pending),
+        };
     }
 
     private static Dictionary<string, Migration> FilesById(MigrationDirectory directory)
@@ -136,33 +136,16 @@ public static class MigrationPlanner
             "restore the file (applied migrations must stay in the source)"));
 
     /// <summary>
-    /// sha256 over the database identity (no credentials, but the user and schema) and the ordered (id, checksum)
-    /// list of pending migrations: the same inputs give the same hash in every process, on every machine.
+    /// True when <paramref name="plan"/>'s pending migrations are the rest of the plan that <paramref name="expected"/>
+    /// names (its plan hash, a release key of it, or the hash an earlier version stamped): that plan began with
+    /// migrations that are applied now (an earlier attempt of the same Job applied them before it failed), started
+    /// from the history without them, and ends with exactly what is pending. Tried for every split point: the last k
+    /// applied versioned migrations, then the repeatables applied just before the first pending one.
     /// </summary>
-    public static string ComputeHash(DatabaseIdentity database, IReadOnlyList<Migration> pending)
-    {
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"gatekeeper-plan/v{HashVersion}\n");
-        text.Append(CultureInfo.InvariantCulture, $"{database.Engine}\n{database.Host}\n{database.Port}\n{database.Database}\n{database.HistoryTable}\n");
-        text.Append(CultureInfo.InvariantCulture, $"{database.User}\n{database.Schema}\n");
-        foreach (var migration in pending)
-        {
-            text.Append(migration.Id).Append('\0').Append(migration.Checksum).Append('\n');
-        }
-
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
-    }
-
-    /// <summary>
-    /// True when <paramref name="plan"/>'s pending migrations are the rest of the plan whose hash is
-    /// <paramref name="expectedHash"/>: that plan began with migrations that are applied now (an earlier attempt of the
-    /// same Job applied them before it failed) and ends with exactly what is pending. Tried for every split point:
-    /// the last k applied versioned migrations, then the repeatables applied just before the first pending one.
-    /// </summary>
-    public static bool IsRemainderOf(MigrationPlan plan, string expectedHash)
+    public static bool IsRemainderOf(MigrationPlan plan, string expected)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(expectedHash);
+        ArgumentNullException.ThrowIfNull(expected);
         var versioned = plan.Applied.Where(m => m.Kind == MigrationKind.Versioned).ToList();
         var repeatables = new List<Migration>();
         if (plan.Pending.Count > 0 && plan.Pending[0].Kind == MigrationKind.Repeatable)
@@ -181,11 +164,16 @@ public static class MigrationPlanner
                     continue;
                 }
 
+                var began = new List<Migration>(k + r);
+                began.AddRange(versioned.Skip(versioned.Count - k));
+                began.AddRange(repeatables.Skip(repeatables.Count - r));
                 var candidate = new List<Migration>(k + r + plan.Pending.Count);
-                candidate.AddRange(versioned.Skip(versioned.Count - k));
-                candidate.AddRange(repeatables.Skip(repeatables.Count - r));
+                candidate.AddRange(began);
                 candidate.AddRange(plan.Pending);
-                if (string.Equals(ComputeHash(plan.Database, candidate), expectedHash, StringComparison.Ordinal))
+                var beganSet = new HashSet<Migration>(began, ReferenceEqualityComparer.Instance);
+                var startedFrom = plan.Applied.Where(m => !beganSet.Contains(m)).ToList();
+                var hash = PlanKeys.PlanHash(plan.Database.Engine, plan.Database.HistoryTable, startedFrom, [], candidate);
+                if (PlanKeys.NamesPlan(expected, hash, PlanKeys.LegacyHash(plan.Database, candidate)))
                 {
                     return true;
                 }

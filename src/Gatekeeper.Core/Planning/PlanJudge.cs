@@ -44,7 +44,10 @@ public static class PlanJudge
 
         var lint = evidence.Lint ?? throw new ArgumentException("a plan with pending migrations is judged with its lint report", nameof(evidence));
         var blocking = lint.Findings.Where(f => f.IsBlocking).ToList();
-        var approvedByHash = string.Equals(evidence.ApprovedPlanHash, plan.Hash, StringComparison.Ordinal);
+        // The approval names the plan hash, which is the same wherever the same history is; an approval written before hash
+        // version 3 named that version's hash and still holds for the plan it named.
+        var approvedByHash = evidence.ApprovedPlanHash is { } approval
+            && (string.Equals(approval, plan.Hash, StringComparison.Ordinal) || string.Equals(approval, plan.LegacyHash, StringComparison.Ordinal));
         var approvedByExpectation = expectation is ExpectationMatch.Exact or ExpectationMatch.Remainder && audience == VerdictAudience.CommandLine;
         var approved = blocking.Count > 0 && (approvedByHash || approvedByExpectation);
         if (blocking.Count > 0 && !approved)
@@ -167,8 +170,7 @@ public static class PlanJudge
         }
 
         var plan = evidence.Plan;
-        var current = plan.IsEmpty ? null : plan.Hash;
-        if (string.Equals(expected.Hash, current, StringComparison.Ordinal))
+        if (Names(evidence.Audience, expected.Hash, plan))
         {
             return ExpectationMatch.Exact;
         }
@@ -184,6 +186,22 @@ public static class PlanJudge
         }
 
         return expected.Hash is not null && MigrationPlanner.IsRemainderOf(plan, expected.Hash) ? ExpectationMatch.Remainder : ExpectationMatch.Mismatch;
+    }
+
+    /// <summary>
+    /// Whether the expected value names this plan (null: nothing pending). At admission it is the pod template's stamp,
+    /// which must be this plan's release key on this very database (or the stamp an earlier version wrote for it); a
+    /// runner's <c>--expect-plan</c> names the plan by its hash or by a release key (the Job's credential may be another
+    /// user than the one the webhook planned with), since the runner applies to the database it was given.
+    /// </summary>
+    private static bool Names(VerdictAudience audience, string? expected, MigrationPlan plan)
+    {
+        if (expected is null || plan.IsEmpty)
+        {
+            return expected is null && plan.IsEmpty;
+        }
+
+        return audience == VerdictAudience.Admission ? plan.IsStampedWith(expected) : PlanKeys.NamesPlan(expected, plan.Hash, plan.LegacyHash);
     }
 
     private static string Prefix(VerdictAudience audience) => audience == VerdictAudience.Admission ? "gatekeeper: " : string.Empty;
@@ -225,7 +243,7 @@ public static class PlanVerdictMessages
     public static string StaleStamp(string subject, string? stamped, MigrationPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return $"gatekeeper: the pod template of {subject} carries plan {stamped ?? "(none)"} but the plan is now {(plan.IsEmpty ? "(none)" : plan.Hash)}; " +
+        return $"gatekeeper: the pod template of {subject} carries plan {stamped ?? "(none)"} but the plan is now {(plan.IsEmpty ? "(none)" : plan.ReleaseKey)}; " +
                "the database or the migrations changed during the apply, apply again";
     }
 

@@ -35,7 +35,7 @@ public sealed record SchemaPlan(SqlDialect Dialect, DatabaseIdentity Database, s
     /// other; its target version names the desired state.
     /// </summary>
     public MigrationPlan ToMigrationPlan() =>
-        new(Database, IsEmpty ? [] : [ToMigration()], [], [], Hash, TargetVersion);
+        new(Database, IsEmpty ? [] : [ToMigration()], [], [], Hash, TargetVersion) { LegacyHash = SchemaPlanner.LegacyHash(Database, DesiredHash, Changes) };
 
     /// <summary>What the new pods need: the desired state, as <c>schema-</c> and the first 12 characters of its hash.</summary>
     public string TargetVersion => "schema-" + DesiredHash[..Math.Min(12, DesiredHash.Length)];
@@ -56,7 +56,8 @@ public sealed record SchemaPlan(SqlDialect Dialect, DatabaseIdentity Database, s
 /// <summary>Computes a declarative plan from the two schemas (pure: the catalogs were read by the caller).</summary>
 public static class SchemaPlanner
 {
-    private const string HashVersion = "gatekeeper-schema-plan-v1";
+    private const string HashVersion = "gatekeeper-schema-plan-v2";
+    private const string LegacyHashVersion = "gatekeeper-schema-plan-v1";
 
     public static SchemaPlan Plan(SchemaModel current, SchemaModel desired, DesiredSchema source, SchemaExclusions exclusions, DatabaseIdentity database)
     {
@@ -69,14 +70,30 @@ public static class SchemaPlanner
         return new SchemaPlan(current.Dialect, database, source.Hash, diff, Hash(database, source.Hash, diff.Changes));
     }
 
-    /// <summary>sha256 over the target (engine, host, port, database), the desired state's hash and every statement in order.</summary>
+    /// <summary>
+    /// The plan hash: sha256 over the engine, the history table, the desired state's hash and every statement in order
+    /// (the statements are what the live schema differs by, so they stand for the state the plan starts from). Not
+    /// where the database is: the same desired state against a copy with the same schema gives the same hash, which
+    /// an approval in git can name; releases are keyed by <see cref="MigrationPlan.ReleaseKey"/>.
+    /// </summary>
     public static string Hash(DatabaseIdentity database, string desiredHash, IReadOnlyList<SchemaChange> changes)
     {
         ArgumentNullException.ThrowIfNull(database);
+        return Sha256(new StringBuilder(HashVersion).Append('\n').Append(database.Engine).Append('\n').Append(database.HistoryTable).Append('\n'), desiredHash, changes);
+    }
+
+    /// <summary>The hash version 1 stamped (target engine, host, port and database instead of the history table): recognised on stamps an earlier Gatekeeper wrote.</summary>
+    public static string LegacyHash(DatabaseIdentity database, string desiredHash, IReadOnlyList<SchemaChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        return Sha256(new StringBuilder(LegacyHashVersion).Append('\n')
+            .Append(database.Engine).Append('\n').Append(database.Host).Append('\n').Append(database.Port).Append('\n').Append(database.Database).Append('\n'), desiredHash, changes);
+    }
+
+    private static string Sha256(StringBuilder text, string desiredHash, IReadOnlyList<SchemaChange> changes)
+    {
         ArgumentNullException.ThrowIfNull(changes);
-        var text = new StringBuilder(HashVersion).Append('\n')
-            .Append(database.Engine).Append('\n').Append(database.Host).Append('\n').Append(database.Port).Append('\n').Append(database.Database).Append('\n')
-            .Append(desiredHash).Append('\n');
+        text.Append(desiredHash).Append('\n');
         foreach (var change in changes)
         {
             text.Append(change.Sql).Append('\0');

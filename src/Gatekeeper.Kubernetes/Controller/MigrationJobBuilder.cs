@@ -188,7 +188,9 @@ public static class MigrationJobBuilder
 
     /// <summary>
     /// The runner's arguments: the mounted directory, the mounted URL file, what the Deployment's annotations pin, and the
-    /// plan the webhook admitted (<c>--expect-plan</c>), so the Job applies exactly that plan and refuses any other.
+    /// plan the webhook admitted (<c>--expect-plan</c>), so the Job applies exactly that plan and refuses any other. It is
+    /// handed the stamp, the release key: the runner checks the plan it makes under the lock against the plan hash that
+    /// key begins with (or, for a stamp written before hash version 3, against that version's hash).
     /// </summary>
     public static IReadOnlyList<string> Arguments(MigrationJobRequest request)
     {

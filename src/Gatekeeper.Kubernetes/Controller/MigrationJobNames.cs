@@ -26,7 +26,12 @@ public static class MigrationJobNames
         ArgumentException.ThrowIfNullOrEmpty(deployment);
         ArgumentException.ThrowIfNullOrEmpty(planHash);
         ArgumentNullException.ThrowIfNull(templateFingerprint);
-        var hash = Sha256Hex($"gatekeeper-migration-job/v1\n{planHash}\n{retry}\n{templateFingerprint}")[..HashLength];
+        // A stamp written before plan hash version 3 keeps the name it always had, so an upgrade of Gatekeeper never runs
+        // its Job again. A version 3 release key is named under v2: should a replica of the older version (during a rolling
+        // upgrade of Gatekeeper) have made an attempt for it, its migrate cannot read that key and refuses; the newer
+        // controller's own attempt has another name, so it runs instead of inheriting that refusal.
+        var scheme = Core.Planning.PlanKeys.IsReleaseKey(planHash) ? "v2" : "v1";
+        var hash = Sha256Hex($"gatekeeper-migration-job/{scheme}\n{planHash}\n{retry}\n{templateFingerprint}")[..HashLength];
         var stem = DnsLabelStem(deployment, MaxLength - Prefix.Length - 1 - HashLength);
         return stem.Length == 0 ? Prefix + hash : $"{Prefix}{stem}-{hash}";
     }

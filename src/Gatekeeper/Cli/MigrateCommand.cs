@@ -35,7 +35,8 @@ internal static class MigrateCommand
         var expectPlan = new Option<string?>("--expect-plan")
         {
             Description = "Apply only the plan with this hash (what the migration Job does with the plan the webhook admitted); any other plan " +
-                          "is refused and nothing is applied. The rest of that plan, after an earlier attempt applied its first part, is accepted too.",
+                          "is refused and nothing is applied. The rest of that plan, after an earlier attempt applied its first part, is accepted too. " +
+                          "Takes the plan hash 'gatekeeper plan' prints or the release key stamped on a pod template (gatekeeper.dev/plan).",
             HelpName = "HASH",
         };
 

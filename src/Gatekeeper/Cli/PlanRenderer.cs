@@ -111,6 +111,7 @@ internal static class PlanRenderer
 
     public static PlanDocument ToDocument(MigrationDirectory directory, MigrationPlan plan) => new(
         plan.Hash,
+        plan.ReleaseKey,
         plan.Database,
         directory.Source,
         MigrationFormats.Name(directory.Format),
@@ -133,8 +134,11 @@ internal static class PlanRenderer
 
     private static string Truncate(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
 
+    /// <param name="Hash">The plan hash: what approvals name, the same on every database with this history.</param>
+    /// <param name="ReleaseKey">The plan on this very database: what the webhook stamps on the pod template.</param>
     internal sealed record PlanDocument(
         string Hash,
+        string ReleaseKey,
         DatabaseIdentity Database,
         string Source,
         string Format,

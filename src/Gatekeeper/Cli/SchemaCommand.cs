@@ -112,7 +112,7 @@ internal static class SchemaCommand
         var expectPlan = new Option<string?>("--expect-plan")
         {
             Description = "Apply only if the plan made under the lock has exactly this hash (what the webhook admitted, which also " +
-                          "approves its findings); otherwise apply nothing.",
+                          "approves its findings); otherwise apply nothing. Takes the plan hash or the release key stamped on a pod template.",
             HelpName = "HASH",
         };
         var terminationLog = new Option<FileInfo?>("--termination-log")

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Gatekeeper.Webhook;
 
 /// <summary>
-/// <c>POST /mutate/deployments</c>: computes the plan and stamps its hash and target version on the pod template.
+/// <c>POST /mutate/deployments</c>: computes the plan and stamps its release key and target version on the pod template.
 /// Idempotent: an UPDATE whose template is otherwise unchanged keeps the old stamps, so re-applying an unchanged
 /// Deployment never starts a rollout. Judging the plan is the validating webhook's job.
 /// </summary>
@@ -73,7 +73,9 @@ public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder ro
         }
 
         var plan = outcome.Planned.Cached.Plan;
-        var stamp = new PlanStamp(plan.IsEmpty ? null : plan.Hash, plan.TargetVersion);
+        // The stamp is the plan's release key on this database (not the portable plan hash): the Job's name, the applied-plan
+        // records and the pod gate go by it, so the same plan on another database (a restored copy) needs its own Job.
+        var stamp = new PlanStamp(plan.IsEmpty ? null : plan.ReleaseKey, plan.TargetVersion);
         // Annotation warnings are the validating step's to give, so kubectl does not print them twice.
         return AdmissionResponse.Allow(request.Uid, patch: PlanStamp.BuildPatch(deployment.Object, stamp));
     }

@@ -151,37 +151,73 @@ public sealed class MigrationPlannerTests
     }
 
     [Fact]
-    public void Plan_hash_is_stable_and_depends_on_database_and_pending_content()
+    public void Plan_hash_is_stable_and_names_what_is_applied_not_where()
     {
         var one = Versioned("1", "create table a(id int);");
         var empty = HistoryState.Empty("h", HistoryTableKind.Gatekeeper);
 
-        var first = MigrationPlanner.Plan(Directory(one), empty, Database).Hash;
-        var again = MigrationPlanner.Plan(Directory(Versioned("1", "create table a(id int);")), empty, Database).Hash;
-        var otherDatabase = MigrationPlanner.Plan(Directory(one), empty, Database with { Database = "billing" }).Hash;
-        var otherContent = MigrationPlanner.Plan(Directory(Versioned("1", "create table b(id int);")), empty, Database).Hash;
-        var otherSchema = MigrationPlanner.Plan(Directory(one), empty, Database with { Schema = "billing" }).Hash;
-        var otherUser = MigrationPlanner.Plan(Directory(one), empty, Database with { User = "billing" }).Hash;
+        var first = MigrationPlanner.Plan(Directory(one), empty, Database);
+        var again = MigrationPlanner.Plan(Directory(Versioned("1", "create table a(id int);")), empty, Database);
+        var otherContent = MigrationPlanner.Plan(Directory(Versioned("1", "create table b(id int);")), empty, Database);
+        var elsewhere = new[]
+        {
+            Database with { Host = "ci-postgres" },
+            Database with { Port = 6543 },
+            Database with { Database = "shop_ci_1234" },
+            Database with { User = "ci" },
+            Database with { Schema = "billing" },
+        }.Select(where => MigrationPlanner.Plan(Directory(one), empty, where)).ToList();
 
-        Assert.Equal(first, again);
-        Assert.Matches("^[0-9a-f]{64}$", first);
-        Assert.NotEqual(first, otherDatabase);
-        Assert.NotEqual(first, otherContent);
-        // Two applications sharing a server and database in different schemas, or as different users, apply the same
-        // files to different histories: one's applied plan must never stand for the other's.
-        Assert.NotEqual(first, otherSchema);
-        Assert.NotEqual(first, otherUser);
-        Assert.NotEqual(otherSchema, otherUser);
+        Assert.Equal(first.Hash, again.Hash);
+        Assert.Matches("^[0-9a-f]{64}$", first.Hash);
+        Assert.NotEqual(first.Hash, otherContent.Hash);
+        Assert.NotEqual(first.Hash, MigrationPlanner.Plan(Directory(one), empty, Database with { Engine = "mysql" }).Hash);
+        Assert.NotEqual(first.Hash, MigrationPlanner.Plan(Directory(one), empty, Database with { HistoryTable = "flyway_schema_history" }).Hash);
+        // The same plan from the same history, reached another way: one plan hash (an approval made on a CI copy holds),
+        // one release key per database (a plan applied on one never releases the pods of another).
+        Assert.All(elsewhere, plan => Assert.Equal(first.Hash, plan.Hash));
+        Assert.Equal(elsewhere.Count + 1, elsewhere.Select(p => p.ReleaseKey).Append(first.ReleaseKey).Distinct(StringComparer.Ordinal).Count());
     }
 
     [Fact]
-    public void Plan_hash_is_the_documented_sha256_so_other_processes_can_recompute_it()
+    public void Plan_hash_differs_when_the_same_pending_migrations_start_from_another_history()
+    {
+        var one = Versioned("1", "create table a(id int);");
+        var two = Versioned("2", "create table b(id int);");
+        var three = Versioned("3", "create table c(id int);");
+
+        // Both databases have only V3 pending, but one of them never had V2 (its files never held it).
+        var withTwo = MigrationPlanner.Plan(Directory(one, two, three), History(Row(one), Row(two)), Database);
+        var withoutTwo = MigrationPlanner.Plan(Directory(one, three), History(Row(one)), Database);
+        var ahead = MigrationPlanner.Plan(Directory(one), History(Row(one), Row(two)), Database);
+        var notAhead = MigrationPlanner.Plan(Directory(one), History(Row(one)), Database);
+
+        Assert.Equal(withTwo.Pending, withoutTwo.Pending);
+        Assert.NotEqual(withTwo.Hash, withoutTwo.Hash);
+        Assert.NotEqual(ahead.Hash, notAhead.Hash);
+        // Version 2 covered only the pending migrations and the database: it could not tell these apart.
+        Assert.Equal(withTwo.LegacyHash, withoutTwo.LegacyHash);
+    }
+
+    [Fact]
+    public void Plan_hash_and_release_key_are_the_documented_sha256_so_other_processes_can_recompute_them()
     {
         var one = Versioned("1", "select 1;");
-        var expectedInput = "gatekeeper-plan/v2\npostgres\ndb.internal\n5432\nshop\ngatekeeper_schema_history\n\n\n1\0" + one.Checksum + "\n";
-        var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(expectedInput)));
+        var two = Versioned("2", "select 2;");
+        var plan = MigrationPlanner.Plan(Directory(one, two), History(Row(one)), Database);
 
-        Assert.Equal(expected, MigrationPlanner.ComputeHash(Database, [one]));
+        var planInput = "gatekeeper-plan/v3\npostgres\ngatekeeper_schema_history\napplied\n1\0" + one.Checksum + "\nahead\npending\n2\0" + two.Checksum + "\n";
+        var planHash = Sha256(planInput);
+        var whereInput = "gatekeeper-release/v3\npostgres\ndb.internal\n5432\nshop\n\n\ngatekeeper_schema_history\n" + planHash + "\n";
+        var legacyInput = "gatekeeper-plan/v2\npostgres\ndb.internal\n5432\nshop\ngatekeeper_schema_history\n\n\n2\0" + two.Checksum + "\n";
+
+        Assert.Equal(planHash, plan.Hash);
+        Assert.Equal(planHash[..32] + "-" + Sha256(whereInput)[..24], plan.ReleaseKey);
+        Assert.True(PlanKeys.IsReleaseKey(plan.ReleaseKey));
+        Assert.Equal(Sha256(legacyInput), plan.LegacyHash);
+        Assert.False(PlanKeys.IsReleaseKey(plan.LegacyHash!));
+
+        static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
     [Fact]

@@ -148,19 +148,40 @@ public sealed class PlanJudgeTests
             Expect: _ => new PlanExpectation(new string('0', 64), true)),
         ["The rest of the expected plan, after an earlier attempt applied its first part, is accepted"] = new(
             Plan([Create, Safe], Third), VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
-            Expect: _ => new PlanExpectation(MigrationPlanner.ComputeHash(Database, [Safe, Third]), true)),
+            Expect: _ => new PlanExpectation(Plan([Create], Safe, Third).Hash, true)),
         ["The rest of an expected plan that ended with repeatables is accepted"] = new(
             Plan([Create, Safe, View], OtherView), VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
-            Expect: _ => new PlanExpectation(MigrationPlanner.ComputeHash(Database, [Safe, View, OtherView]), true)),
+            Expect: _ => new PlanExpectation(Plan([Create], Safe, View, OtherView).Hash, true)),
         ["A plan that only shares its end with the expected one is refused"] = new(
             Plan([Create, Safe], Third), VerdictAudience.CommandLine, PlanVerdictOutcome.Reject, PlanVerdictReasons.PlanChanged, ["refusing to apply"],
-            Expect: _ => new PlanExpectation(MigrationPlanner.ComputeHash(Database, [DropColumn, Third]), true)),
+            Expect: _ => new PlanExpectation(Plan([Create], DropColumn, Third).Hash, true)),
+        ["The rest of a plan that started from another history is refused"] = new(
+            Plan([Create, Safe], Third), VerdictAudience.CommandLine, PlanVerdictOutcome.Reject, PlanVerdictReasons.PlanChanged, ["refusing to apply"],
+            Expect: _ => new PlanExpectation(Plan([], Safe, Third).Hash, true)),
+        ["A runner handed the release key the webhook stamped applies the plan it names"] = new(
+            UnsafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [], ["is the expected plan (--expect-plan)"],
+            Expect: p => new PlanExpectation(PlanKeys.ReleaseKey(Database with { User = "reader", Host = "replica.internal" }, p.Hash), true), Approved: true),
+        ["A runner handed the rest of a plan by its release key resumes it"] = new(
+            Plan([Create, Safe], Third), VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
+            Expect: _ => new PlanExpectation(Plan([Create], Safe, Third).ReleaseKey, true)),
+        ["A runner handed a stamp written before hash version 3 applies the plan it names"] = new(
+            SafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
+            Expect: p => new PlanExpectation(p.LegacyHash, true)),
+        ["A stamp written before hash version 3 is not stale at admission"] = new(
+            SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
+            Expect: p => new PlanExpectation(p.LegacyHash, false)),
+        ["An admission stamp must be this plan's release key, not its plan hash"] = new(
+            SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.StaleStamp, ["carries plan"],
+            Expect: p => new PlanExpectation(p.Hash, false)),
+        ["An admission stamp for the same plan on another database is stale"] = new(
+            SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.StaleStamp, ["carries plan"],
+            Expect: p => new PlanExpectation(PlanKeys.ReleaseKey(Database with { Database = "shop_restored" }, p.Hash), false)),
         ["Nothing left of the expected plan is success for a runner"] = new(
             EmptyPlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
-            Expect: _ => new PlanExpectation(MigrationPlanner.ComputeHash(Database, [Safe]), true)),
+            Expect: _ => new PlanExpectation(Plan([Create], Safe).Hash, true)),
         ["An admission stamp never accepts a remainder"] = new(
             Plan([Create, Safe], Third), VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.StaleStamp, ["carries plan"],
-            Expect: _ => new PlanExpectation(MigrationPlanner.ComputeHash(Database, [Safe, Third]), false)),
+            Expect: _ => new PlanExpectation(Plan([Create], Safe, Third).ReleaseKey, false)),
         ["An open transaction on a plan's table denies the rollout with the blocker named, before any dry-run, also with a cached one"] = new(
             SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.LocksBlocked,
             ["gatekeeper: plan ", "would wait for its locks behind 1 open transaction on shop",
@@ -276,7 +297,7 @@ public sealed class PlanJudgeTests
         var applied = Enumerable.Range(1, 300).Select(i => Versioned(i.ToString(System.Globalization.CultureInfo.InvariantCulture), $"create table t{i} (id int);")).ToArray();
         var pending = Versioned("301", "create table t301 (id int);");
         var plan = Plan(applied, pending);
-        Assert.True(MigrationPlanner.IsRemainderOf(plan, MigrationPlanner.ComputeHash(Database, [.. applied[^40..], pending])));
-        Assert.False(MigrationPlanner.IsRemainderOf(plan, MigrationPlanner.ComputeHash(Database, [applied[0], pending])));
+        Assert.True(MigrationPlanner.IsRemainderOf(plan, Plan(applied[..^40], [.. applied[^40..], pending]).Hash));
+        Assert.False(MigrationPlanner.IsRemainderOf(plan, Plan([], applied[0], pending).Hash));
     }
 }

@@ -564,6 +564,13 @@ public sealed class PostgresSchemaDifferTests
         Assert.Equal(SchemaPlanner.Hash(database, "d1", one), SchemaPlanner.Hash(database, "d1", one));
         Assert.NotEqual(SchemaPlanner.Hash(database, "d1", one), SchemaPlanner.Hash(database, "d1", other));
         Assert.NotEqual(SchemaPlanner.Hash(database, "d1", one), SchemaPlanner.Hash(database, "d2", one));
-        Assert.NotEqual(SchemaPlanner.Hash(database, "d1", one), SchemaPlanner.Hash(database with { Database = "other" }, "d1", one));
+        // Where the database is reached is not part of the plan (an approval made on a copy holds), only of its release key.
+        Assert.Equal(SchemaPlanner.Hash(database, "d1", one), SchemaPlanner.Hash(database with { Database = "other", Host = "ci" }, "d1", one));
+        Assert.NotEqual(SchemaPlanner.Hash(database, "d1", one), SchemaPlanner.Hash(database with { Engine = "mysql" }, "d1", one));
+        var plan = new SchemaPlan(SqlDialect.Postgres, database, "d1", SchemaDiffer.Diff(Postgres(), Postgres(Table(Pg("t"), Column("a", "integer")))), SchemaPlanner.Hash(database, "d1", one));
+        var copy = plan with { Database = database with { Database = "other" } };
+        Assert.Equal(plan.ToMigrationPlan().Hash, copy.ToMigrationPlan().Hash);
+        Assert.NotEqual(plan.ToMigrationPlan().ReleaseKey, copy.ToMigrationPlan().ReleaseKey);
+        Assert.Equal(SchemaPlanner.LegacyHash(database, "d1", one), plan.ToMigrationPlan().LegacyHash);
     }
 }

@@ -111,6 +111,7 @@ public sealed class RolloutPlanner(
         var plan = Core.Planning.MigrationPlanner.Plan(directory.Value, history.Value, target.Identity);
         var entry = cache.GetOrAdd(key, new CachedPlan(directory.Value, plan));
         activity?.SetTag("gatekeeper.plan.hash", plan.Hash);
+        activity?.SetTag("gatekeeper.plan.release_key", plan.ReleaseKey);
         activity?.SetTag("gatekeeper.plan.pending", plan.Pending.Count);
         return new RolloutPlanOutcome(new PlannedRollout(entry, target, devTarget, files, FromCache: false), null);
     }
