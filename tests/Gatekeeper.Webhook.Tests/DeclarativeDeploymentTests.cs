@@ -61,55 +61,8 @@ public sealed class DeclarativeDeploymentTests
     private static Task<long> TableCountAsync(DeploymentScenario scenario, string table) =>
         CountAsync(scenario, $"SELECT count(*) FROM information_schema.tables WHERE table_schema = {(scenario.Database!.Database.Engine == Databases.DatabaseEngine.Postgres ? "'public'" : "DATABASE()")} AND table_name = '{table}'");
 
-    /// <summary>
-    /// Launches the migration Job with the controller's own Job client against the API double, then runs the Job's
-    /// container arguments as the pod would, with its mounts (the ConfigMap directory, the Secret files) made local.
-    /// </summary>
-    private static async Task<(int ExitCode, string Output, V1Job Job)> RunMigrationJobAsync(DeploymentScenario scenario, ApplyResult admitted, string? devUrl = null)
-    {
-        var deployment = KubernetesJson.Deserialize<V1Deployment>(admitted.Stored.ToJsonString());
-        deployment.Metadata.Uid ??= "0f7c3c5e-1f0b-4a0e-9b59-5b4f5f7a1c01";
-        var client = new MigrationJobClient(scenario.Api.CreateClient(), new MigrationJobSettings { Image = "gatekeeper:test" }, new MigrationJobSigner(MigrationJobSigner.NewKey()));
-        var launch = await client.LaunchAsync(DeploymentFacts.From(deployment), CancellationToken.None);
-        Assert.True(launch.Result == LaunchResult.Created, launch.Problem);
-        var job = launch.Job!;
-
-        var root = Directory.CreateTempSubdirectory("gk-job-").FullName;
-        try
-        {
-            var configMap = scenario.Api.Get<V1ConfigMap>(DeploymentScenario.Namespace, SchemaConfigMap)!;
-            var migrations = Directory.CreateDirectory(Path.Combine(root, "migrations")).FullName;
-            foreach (var (name, text) in configMap.Data)
-            {
-                await File.WriteAllTextAsync(Path.Combine(migrations, name), text);
-            }
-
-            var urlFile = Path.Combine(root, "url");
-            await File.WriteAllTextAsync(urlFile, scenario.Database!.Url);
-            var devFile = Path.Combine(root, "dev-url");
-            if (devUrl is not null)
-            {
-                await File.WriteAllTextAsync(devFile, devUrl);
-            }
-
-            var arguments = job.Spec.Template.Spec.Containers[0].Args.Select(a => a switch
-            {
-                MigrationJobBuilder.MigrationsDirectory => migrations,
-                MigrationJobBuilder.DatabaseUrlFile => urlFile,
-                MigrationJobBuilder.DevDatabaseUrlFile => devFile,
-                _ => a,
-            }).ToList();
-            arguments.AddRange(["--termination-log", Path.Combine(root, "termination-log")]);
-            var output = new StringWriter();
-            var exitCode = await Cli.GatekeeperCommandLine.InvokeAsync([.. arguments], output, output);
-            OutputCapture.Record(OutputCapture.CliOutput, "migration job", $"exit {exitCode}\n{output}");
-            return (exitCode, output.ToString(), job);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
-    }
+    private static Task<(int ExitCode, string Output, V1Job Job)> RunMigrationJobAsync(DeploymentScenario scenario, ApplyResult admitted, string? devUrl = null) =>
+        scenario.RunMigrationJobAsync(admitted, SchemaConfigMap, devUrl: devUrl);
 
     [Fact]
     public async Task Postgres_the_desired_schema_is_planned_admitted_and_stamped_and_the_job_applies_exactly_that_plan()
@@ -120,7 +73,7 @@ public sealed class DeclarativeDeploymentTests
         var admitted = await scenario.ApplyAsync(DeploymentScenario.Deployment(OptIn()));
 
         Assert.True(admitted.Admitted, admitted.Denial);
-        Assert.Matches("^[0-9a-f]{64}$", admitted.PlanStamp);
+        Assert.Matches("^[0-9a-f]{32}-[0-9a-f]{24}$", admitted.PlanStamp);
         Assert.Matches("^schema-[0-9a-f]{12}$", admitted.TargetVersionStamp);
         // Planning changed nothing: the desired state was loaded into a throwaway database, the dry-run into another.
         Assert.Equal(0, await TableCountAsync(scenario, "customers"));
@@ -132,10 +85,12 @@ public sealed class DeclarativeDeploymentTests
 
         Assert.True(exitCode == 0, output);
         Assert.Equal(["schema", "apply"], job.Spec.Template.Spec.Containers[0].Args.Take(2));
-        Assert.True(output.Contains($"Applied 4 statements of plan {admitted.PlanStamp} in ", StringComparison.Ordinal), output);
+        // The stamp is the plan's release key, which begins with the plan hash the Job prints and records.
+        var planHash = System.Text.RegularExpressions.Regex.Match(output, "Applied 4 statements of plan ([0-9a-f]{64}) in ").Groups[1].Value;
+        Assert.True(planHash.StartsWith(admitted.PlanStamp![..32], StringComparison.Ordinal), output);
         Assert.Contains("dev       a throwaway database on 127.0.0.1:", output, StringComparison.Ordinal);
         Assert.Equal(1, await TableCountAsync(scenario, "orders"));
-        Assert.Equal(1, await CountAsync(scenario, $"SELECT count(*) FROM gatekeeper_declarative_history WHERE plan_hash = '{admitted.PlanStamp}' AND success"));
+        Assert.Equal(1, await CountAsync(scenario, $"SELECT count(*) FROM gatekeeper_declarative_history WHERE plan_hash = '{planHash}' AND success"));
 
         // The next rollout of the same desired state has nothing to apply: no plan stamp, so no pod is held.
         var next = await scenario.ApplyAsync(DeploymentScenario.Deployment(OptIn(), image: "ghcr.io/example/shop:1.1.0"), admitted.Stored);

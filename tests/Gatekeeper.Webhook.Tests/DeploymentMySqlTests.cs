@@ -26,7 +26,7 @@ public sealed class DeploymentMySqlTests : IAsyncLifetime
         var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
 
         Assert.True(result.Admitted, result.Denial);
-        Assert.Matches("^[0-9a-f]{64}$", result.PlanStamp);
+        Assert.Matches("^[0-9a-f]{32}-[0-9a-f]{24}$", result.PlanStamp);
         Assert.Equal(1, await TableCount());
     }
 
@@ -81,7 +81,7 @@ public sealed class DeploymentMySqlTests : IAsyncLifetime
         List<Activity> ofPlan;
         lock (stopped)
         {
-            ofPlan = stopped.Where(a => Ancestors(a).Any(p => (p.GetTagItem("gatekeeper.plan.hash") as string) == result.PlanStamp)).ToList();
+            ofPlan = stopped.Where(a => Ancestors(a).Any(p => (p.GetTagItem("gatekeeper.plan.release_key") as string) == result.PlanStamp)).ToList();
         }
 
         Assert.NotEmpty(ofPlan);

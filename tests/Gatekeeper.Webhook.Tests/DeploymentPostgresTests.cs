@@ -33,7 +33,7 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
 
         Assert.True(result.Admitted, result.Denial);
         Assert.Equal("JSONPatch", result.Mutation.PatchType);
-        Assert.Matches("^[0-9a-f]{64}$", result.PlanStamp);
+        Assert.Matches("^[0-9a-f]{32}-[0-9a-f]{24}$", result.PlanStamp);
         Assert.Equal("2", result.TargetVersionStamp);
         Assert.Contains(result.Validation!.Warnings, w => w.Contains("applies 2 migration(s) (V1__create_customers.sql, V2__create_orders.sql)", StringComparison.Ordinal));
         // The dry-run rolled back: nothing exists until the migration Job runs.
@@ -188,7 +188,8 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
         var approved = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn(("gatekeeper.dev/approve-plan", hash))));
 
         Assert.True(approved.Admitted, approved.Denial);
-        Assert.Equal(hash, approved.PlanStamp);
+        // The approval names the plan hash; the template is stamped with the plan's release key on this database.
+        Assert.StartsWith(hash[..32] + "-", approved.PlanStamp, StringComparison.Ordinal);
         Assert.Contains(approved.Warnings, w => w.Contains($"plan {hash} is approved", StringComparison.Ordinal));
         Assert.Contains(approved.Warnings, w => w.Contains("V1__drop_legacy.sql:1:1", StringComparison.Ordinal));
     }
@@ -394,11 +395,12 @@ internal sealed class PlanSpans : IDisposable
         ActivitySource.AddActivityListener(listener);
     }
 
-    public IReadOnlyList<Activity> For(string planHash)
+    /// <summary>The spans of the plan stamped <paramref name="releaseKey"/> on the pod template, and their parents.</summary>
+    public IReadOnlyList<Activity> For(string releaseKey)
     {
         lock (stopped)
         {
-            var ofPlan = stopped.Where(a => (a.GetTagItem("gatekeeper.plan.hash") as string) == planHash).ToList();
+            var ofPlan = stopped.Where(a => (a.GetTagItem("gatekeeper.plan.release_key") as string) == releaseKey).ToList();
             var parents = ofPlan.Select(a => a.Parent).OfType<Activity>().ToList();
             return [.. ofPlan, .. parents.Where(p => !ofPlan.Contains(p))];
         }

@@ -1,6 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Gatekeeper.Kubernetes.Controller;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -121,6 +124,57 @@ public sealed class DeploymentScenario : IAsyncDisposable
         var validation = await AdmissionReviewResponse.ReadAsync(
             await Webhook.PostAsync("/validate/deployments", AdmissionReviewBodies.Review(operation, mutated, stored, dryRun)));
         return new ApplyResult(mutation, validation, mutated);
+    }
+
+    /// <summary>
+    /// Launches the migration Job with the controller's own Job client against the API double, then runs the Job's
+    /// container arguments as the pod would, with its mounts (the ConfigMap directory, the Secret files) made local;
+    /// <paramref name="url"/> is the database the Job reaches (default: this test's own).
+    /// </summary>
+    public async Task<(int ExitCode, string Output, V1Job Job)> RunMigrationJobAsync(ApplyResult admitted, string configMap = ConfigMapName, string? url = null, string? devUrl = null)
+    {
+        var deployment = KubernetesJson.Deserialize<V1Deployment>(admitted.Stored.ToJsonString());
+        deployment.Metadata.Uid ??= "0f7c3c5e-1f0b-4a0e-9b59-5b4f5f7a1c01";
+        var client = new MigrationJobClient(Api.CreateClient(), new MigrationJobSettings { Image = "gatekeeper:test" }, new MigrationJobSigner(MigrationJobSigner.NewKey()));
+        var launch = await client.LaunchAsync(DeploymentFacts.From(deployment), CancellationToken.None);
+        Assert.True(launch.Result == LaunchResult.Created, launch.Problem);
+        var job = launch.Job!;
+
+        var root = Directory.CreateTempSubdirectory("gk-job-").FullName;
+        try
+        {
+            var source = Api.Get<V1ConfigMap>(Namespace, configMap)!;
+            var migrations = Directory.CreateDirectory(Path.Combine(root, "migrations")).FullName;
+            foreach (var (name, text) in source.Data)
+            {
+                await File.WriteAllTextAsync(Path.Combine(migrations, name), text);
+            }
+
+            var urlFile = Path.Combine(root, "url");
+            await File.WriteAllTextAsync(urlFile, url ?? Database!.Url);
+            var devFile = Path.Combine(root, "dev-url");
+            if (devUrl is not null)
+            {
+                await File.WriteAllTextAsync(devFile, devUrl);
+            }
+
+            var arguments = job.Spec.Template.Spec.Containers[0].Args.Select(a => a switch
+            {
+                MigrationJobBuilder.MigrationsDirectory => migrations,
+                MigrationJobBuilder.DatabaseUrlFile => urlFile,
+                MigrationJobBuilder.DevDatabaseUrlFile => devFile,
+                _ => a,
+            }).ToList();
+            arguments.AddRange(["--termination-log", Path.Combine(root, "termination-log")]);
+            var output = new StringWriter();
+            var exitCode = await Cli.GatekeeperCommandLine.InvokeAsync([.. arguments], output, output);
+            OutputCapture.Record(OutputCapture.CliOutput, "migration job", $"exit {exitCode}\n{output}");
+            return (exitCode, output.ToString(), job);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -41,7 +41,7 @@ public sealed class DeploymentReconciler(
         for (var conflicts = 0; ; conflicts++)
         {
             var facts = DeploymentFacts.From(deployment);
-            activity?.SetTag("gatekeeper.plan.hash", facts.Plan);
+            activity?.SetTag("gatekeeper.plan.release_key", facts.Plan);
             foreach (var remembered in facts.Status?.AppliedPlans ?? [])
             {
                 // What the record remembers outlives the Jobs (their TTL); learning it adds, never removes.

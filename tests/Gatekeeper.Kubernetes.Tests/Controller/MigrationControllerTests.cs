@@ -89,7 +89,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         }
 
         Assert.Equal("reconcile", reconcile.OperationName);
-        Assert.Equal(PlanA, reconcile.GetTagItem("gatekeeper.plan.hash"));
+        Assert.Equal(PlanA, reconcile.GetTagItem("gatekeeper.plan.release_key"));
         Assert.Equal("storefront", reconcile.GetTagItem("k8s.deployment.name"));
     }
 

@@ -29,6 +29,30 @@ public sealed partial class MigrationJobNamesTests
         Assert.Equal(MigrationJobNames.For("shop", Plan, "1", "t"), MigrationJobNames.For("shop", Plan, "1", "t"));
     }
 
+    [Fact]
+    public void A_stamp_written_before_hash_version_3_keeps_the_job_name_it_always_had()
+    {
+        // The name an earlier Gatekeeper gave this attempt: an upgrade finds that Job (running, succeeded or failed) and
+        // never starts the attempt again.
+        var earlier = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"gatekeeper-migration-job/v1\n{Plan}\n\nt"));
+
+        Assert.Equal("gk-migrate-shop-" + Convert.ToHexStringLower(earlier)[..10], MigrationJobNames.For("shop", Plan, null, "t"));
+    }
+
+    [Fact]
+    public void A_release_key_is_named_apart_from_what_an_older_replica_would_call_its_attempt()
+    {
+        var releaseKey = new string('a', 32) + "-" + new string('b', 24);
+        var olderReplica = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"gatekeeper-migration-job/v1\n{releaseKey}\n\nt"));
+
+        var name = MigrationJobNames.For("shop", releaseKey, null, "t");
+
+        // An older replica's migrate cannot read a release key and refuses; the newer controller does not inherit that refusal.
+        Assert.NotEqual("gk-migrate-shop-" + Convert.ToHexStringLower(olderReplica)[..10], name);
+        Assert.Equal(name, MigrationJobNames.For("shop", releaseKey, null, "t"));
+        Assert.True(name.Length <= 63, name);
+    }
+
     [Theory]
     [InlineData("shop", "b", null, "t")]
     [InlineData("shop", "a", "1", "t")]

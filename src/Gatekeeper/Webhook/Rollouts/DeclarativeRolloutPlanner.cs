@@ -95,6 +95,7 @@ public sealed class DeclarativeRolloutPlanner(IPlanningDatabase database, PlanCa
         }
 
         activity?.SetTag("gatekeeper.plan.hash", plan.Hash);
+        activity?.SetTag("gatekeeper.plan.release_key", plan.ToMigrationPlan().ReleaseKey);
         activity?.SetTag("gatekeeper.plan.statements", plan.Changes.Count);
         var warnings = new List<string>();
         if (Drift(plan, planning.LastApplied) is { } drift)

@@ -114,6 +114,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
     {
         using var activity = WebhookTracing.Source.StartActivity("pre-flight");
         activity?.SetTag("gatekeeper.plan.hash", rollout.Cached.Plan.Hash);
+        activity?.SetTag("gatekeeper.plan.release_key", rollout.Cached.Plan.ReleaseKey);
         var budget = calls.TimeLeft(deadline) / 3;
         try
         {
@@ -179,6 +180,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
 
         using var activity = WebhookTracing.Source.StartActivity("dry-run");
         activity?.SetTag("gatekeeper.plan.hash", rollout.Cached.Plan.Hash);
+        activity?.SetTag("gatekeeper.plan.release_key", rollout.Cached.Plan.ReleaseKey);
         activity?.SetTag("gatekeeper.dry_run.mode", mode.ToString());
         var result = await calls.ExecuteAsync("dry-run", deadline,
             async ct => await database.DryRunAsync(rollout.Target, rollout.Cached.Directory, rollout.Cached.Plan, mode, rollout.DevServer, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);

@@ -105,6 +105,7 @@ public sealed class RolloutPlanner(
         {
             activity?.SetTag("gatekeeper.plan.cached", true);
             activity?.SetTag("gatekeeper.plan.hash", cached.Plan.Hash);
+            activity?.SetTag("gatekeeper.plan.release_key", cached.Plan.ReleaseKey);
             return new RolloutPlanOutcome(new PlannedRollout(cached, target, devTarget, files, FromCache: true), null);
         }
 
