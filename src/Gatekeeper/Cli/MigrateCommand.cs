@@ -40,17 +40,25 @@ internal static class MigrateCommand
             HelpName = "HASH",
         };
 
+        var skipDataChecks = new Option<bool>(SkipDataChecksFlag)
+        {
+            Description = "Apply without first looking for rows the pending changes would fail on (duplicates under a new UNIQUE index, NULLs under " +
+                          "SET NOT NULL, rows a CHECK or FOREIGN KEY rejects, values a narrower type cannot hold). Those checks are read-only and " +
+                          "bounded; on MySQL, whose DDL is not transactional, a change that fails half-way leaves a dirty migration to repair.",
+        };
+
         var command = new Command("migrate", """
             Apply pending migrations in order, each in its own transaction where the engine allows (files marked
             no-transaction run statement by statement), recording each in the history table. Takes the database's
             migration lock first, so concurrent runners apply every migration exactly once; a second run is a no-op.
             Refuses to start when the plan shows drift, missing files, out-of-order versions or a dirty migration, and when
             the pending migrations have a blocking lint finding that nothing allows (the verdict of 'gatekeeper plan' and
-            the webhook: allow it inline, with --allow, or approve the plan with --approve-plan).
+            the webhook: allow it inline, with --allow, or approve the plan with --approve-plan). Before applying anything it
+            looks for rows a pending change would fail on, as the webhook does (--skip-data-checks to apply without).
             Exit 0 when everything applied, 1 when the plan is blocked or refused or a migration failed, 2 on bad input.
             """)
         {
-            lockTimeout, dryRun, expectPlan, terminationLog, output,
+            lockTimeout, dryRun, expectPlan, skipDataChecks, terminationLog, output,
         };
 
         database.AddTo(command);
@@ -68,7 +76,8 @@ internal static class MigrateCommand
                 await using var db = target.Open();
 
                 var expected = parse.GetValue(expectPlan)?.Trim().ToLowerInvariant();
-                var judge = Judge(db, target, verdictOptions.Allow(parse), verdictOptions.ApprovedPlanHash(parse), expected is { Length: > 0 } ? expected : null);
+                var judge = Judge(db, target, verdictOptions.Allow(parse), verdictOptions.ApprovedPlanHash(parse), expected is { Length: > 0 } ? expected : null,
+                    checkData: !parse.GetValue(skipDataChecks));
                 var run = await RunAsync(db, source, target, new MigrationRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout), Judge = judge },
                     parse.GetValue(dryRun) ? dryRunOptions.Settings(parse, target) : null, progress, cancellationToken);
                 if (json)
@@ -92,9 +101,15 @@ internal static class MigrateCommand
         return command;
     }
 
-    /// <summary>The one plan verdict on the plan made under the lock: the same as <c>gatekeeper plan</c> and the webhook reach.</summary>
+    private const string SkipDataChecksFlag = "--skip-data-checks";
+
+    /// <summary>
+    /// The one plan verdict on the plan made under the lock: the same as <c>gatekeeper plan</c> and the webhook reach,
+    /// including the data pre-checks (unless <paramref name="checkData"/> is false): rows may have changed since the
+    /// webhook looked, and a person running migrate by hand may never have asked.
+    /// </summary>
     private static Func<MigrationPlan, CancellationToken, Task<PlanVerdict>> Judge(
-        IMigrationDatabase db, DatabaseTarget target, IReadOnlyList<string> allow, string? approvedPlanHash, string? expectedPlan) =>
+        IMigrationDatabase db, DatabaseTarget target, IReadOnlyList<string> allow, string? approvedPlanHash, string? expectedPlan, bool checkData) =>
         async (plan, cancellationToken) =>
         {
             var evidence = new PlanEvidence
@@ -111,7 +126,13 @@ internal static class MigrateCommand
             }
 
             var (lint, schemaProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, allow, cancellationToken);
-            return PlanJudge.Judge(evidence with { Lint = lint, SchemaProblem = schemaProblem });
+            var preflight = checkData && !plan.IsBlocked
+                ? await PlanCommand.PreflightAsync(db, plan, target.Url.Dialect, lookAtSessions: false, cancellationToken)
+                : PreflightEvidence.None;
+            var verdict = PlanJudge.Judge(evidence with { Lint = lint, SchemaProblem = schemaProblem, Preflight = preflight });
+            return verdict.Reason == PlanVerdictReasons.ExistingRowsViolate
+                ? verdict with { Message = $"{verdict.Message}\nTo apply anyway (the change then fails on those rows, and on MySQL may leave a dirty migration): {SkipDataChecksFlag}." }
+                : verdict;
         };
 
     private static async Task<MigrateRun> RunAsync(
