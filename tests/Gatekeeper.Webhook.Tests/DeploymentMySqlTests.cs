@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gatekeeper.Webhook.Tests;
 
@@ -50,11 +52,18 @@ public sealed class DeploymentMySqlTests : IAsyncLifetime
         Assert.Equal(1, await TableCount());
     }
 
-    [Fact(Skip = "Intermittent in the whole Webhook.Tests run (failed 1 of 2 fresh-clone CI runs with no MySqlConnector span under the plan's spans; passes alone and in the other run): cause not found yet, recorded in issue 16's note. Run alone: --filter FullyQualifiedName~MySqlConnector_spans")]
+    /// <summary>
+    /// With logging on, as in every real install, ASP.NET Core starts an activity for each request, and the admission's
+    /// spans are its children: once, that parent was not sampled and the parent-based sampler dropped every span of
+    /// the admission (this test then passed only while another test's listener happened to record them). The webhook
+    /// here logs to a sink that takes every level, so the request activity always exists.
+    /// </summary>
+    [Fact]
     public async Task The_database_calls_of_an_admission_are_MySqlConnector_spans_under_the_plans_spans_and_carry_no_secret()
     {
-        await scenario.Database!.ScalarAsync("CREATE TABLE customers (id BIGINT PRIMARY KEY)");
-        scenario.PutMigrations(new Dictionary<string, string>
+        await using var logged = await DeploymentScenario.StartAsync("mysql", configureServices: services => services.AddSingleton<ILoggerProvider, EveryLevelLoggerProvider>());
+        await logged.Database!.ScalarAsync("CREATE TABLE customers (id BIGINT PRIMARY KEY)");
+        logged.PutMigrations(new Dictionary<string, string>
         {
             ["V1__create_orders.sql"] = "CREATE TABLE orders (\n  id BIGINT PRIMARY KEY,\n  customer_id BIGINT NOT NULL\n);\n",
         });
@@ -75,7 +84,7 @@ public sealed class DeploymentMySqlTests : IAsyncLifetime
         };
         ActivitySource.AddActivityListener(watcher);
 
-        var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+        var result = await logged.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
 
         Assert.True(result.Admitted, result.Denial);
         List<Activity> ofPlan;
@@ -84,9 +93,17 @@ public sealed class DeploymentMySqlTests : IAsyncLifetime
             ofPlan = stopped.Where(a => Ancestors(a).Any(p => (p.GetTagItem("gatekeeper.plan.release_key") as string) == result.PlanStamp)).ToList();
         }
 
-        Assert.NotEmpty(ofPlan);
-        Assert.Contains(ofPlan, a => Ancestors(a).Any(p => p.OperationName == "dry-run"));
-        var password = new Uri(scenario.Database.Url).UserInfo.Split(':').ElementAtOrDefault(1);
+        string Seen()
+        {
+            lock (stopped)
+            {
+                return string.Join("; ", stopped.Select(a => string.Join(" < ", new[] { a }.Concat(Ancestors(a)).Select(p => $"{p.Source.Name}:{p.OperationName}[{p.GetTagItem("gatekeeper.plan.hash") as string}]"))));
+            }
+        }
+
+        Assert.True(ofPlan.Count > 0, $"no MySqlConnector span under plan {result.PlanStamp}; stopped: {Seen()}");
+        Assert.True(ofPlan.Any(a => Ancestors(a).Any(p => p.OperationName == "dry-run")), $"no MySqlConnector span under the dry-run of {result.PlanStamp}; stopped: {Seen()}");
+        var password = new Uri(logged.Database.Url).UserInfo.Split(':').ElementAtOrDefault(1);
         foreach (var value in ofPlan.SelectMany(a => a.TagObjects).Select(t => t.Value?.ToString() ?? string.Empty))
         {
             Assert.DoesNotContain("://", value, StringComparison.Ordinal);
@@ -94,6 +111,25 @@ public sealed class DeploymentMySqlTests : IAsyncLifetime
             {
                 Assert.DoesNotContain(password, value, StringComparison.Ordinal);
             }
+        }
+    }
+
+    /// <summary>A logging sink that is on for every level and keeps nothing.</summary>
+    private sealed class EveryLevelLoggerProvider : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+        }
+
+        public void Dispose()
+        {
         }
     }
 

@@ -130,8 +130,10 @@ public static class WebhookHost
             .WithTracing(tracing =>
             {
                 // Npgsql's spans come through its instrumentation package; MySqlConnector emits its own through an
-                // ActivitySource of that name (statement, database, server; never the password).
-                tracing.AddSource(WebhookTracing.SourceName, Kubernetes.Controller.ControllerTracing.SourceName, WebhookTracing.MySqlConnectorSourceName).AddNpgsql();
+                // ActivitySource of that name (statement, database, server; never the password). ASP.NET Core's request
+                // activity is sampled here too: with any logging on it exists anyway, and unsampled it made every
+                // admission span a child of a parent not recorded, so the default parent-based sampler dropped them all.
+                tracing.AddSource(WebhookTracing.AspNetCoreSourceName, WebhookTracing.SourceName, Kubernetes.Controller.ControllerTracing.SourceName, WebhookTracing.MySqlConnectorSourceName).AddNpgsql();
                 // Export only where a collector is configured; otherwise spans cost next to nothing.
                 if (!string.IsNullOrWhiteSpace(otlpEndpoint))
                 {
