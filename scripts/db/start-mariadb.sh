@@ -59,9 +59,12 @@ if [ ! -d "$data/mysql" ]; then
     || { echo "mariadb: mariadb-install-db failed; see $data/install.log" >&2; exit 1; }
   fresh=1
 fi
-# --no-defaults must come first: the machine's my.cnf must not leak into the test server.
+# --no-defaults must come first: the machine's my.cnf must not leak into the test server. Its own --tmpdir (beside
+# the data directory: inside it, it would show as a database) keeps its temporary tables out of the shared /tmp,
+# where one of them once vanished under a running CI server ("Error on delete of '/tmp/#sql-temptable-…'").
+mkdir -p "$data-tmp"
 nohup mariadbd --no-defaults --user=root --datadir="$data" --port="$port" --bind-address=127.0.0.1 \
-  --socket="$socket" --pid-file="$data/mariadbd.pid" --log-error="$data/server.log" \
+  --socket="$socket" --pid-file="$data/mariadbd.pid" --log-error="$data/server.log" --tmpdir="$data-tmp" \
   --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --sync-binlog=0 --skip-name-resolve \
   --max-connections=300 >/dev/null 2>&1 &
 

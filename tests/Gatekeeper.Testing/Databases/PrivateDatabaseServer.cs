@@ -105,12 +105,15 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
             {
                 "--no-defaults", "--user=root", $"--datadir={DataDirectory}", $"--port={Port}", "--bind-address=127.0.0.1",
                 $"--socket={Socket}", $"--pid-file={Path.Combine(DataDirectory, "mariadbd.pid")}", $"--log-error={LogFile}",
+                $"--tmpdir={TemporaryDirectory}",
                 "--innodb-flush-log-at-trx-commit=2", "--innodb-doublewrite=0", "--skip-name-resolve", "--max-connections=300",
             })
             {
                 start.ArgumentList.Add(argument);
             }
 
+            // Its own --tmpdir (beside the data directory: one inside it would show as a database) keeps its internal
+            // temporary tables out of the machine's shared /tmp, where one once vanished under a running test server.
             // flush-log-at-trx-commit=2 writes the log to the OS at every commit, so a SIGKILL loses no commit (0 would lose up to 1 s).
             _mariadbd = Process.Start(start) ?? throw new InvalidOperationException("could not start mariadbd");
             _ = _mariadbd.StandardOutput.ReadToEndAsync();
@@ -217,8 +220,16 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
             {
                 Directory.Delete(DataDirectory, recursive: true);
             }
+
+            if (Directory.Exists(TemporaryDirectory))
+            {
+                Directory.Delete(TemporaryDirectory, recursive: true);
+            }
         }
     }
+
+    /// <summary>MariaDB's --tmpdir for this server: beside the data directory, never the shared /tmp.</summary>
+    private string TemporaryDirectory => DataDirectory + "-tmp";
 
     private string LogFile => Path.Combine(DataDirectory, "server.log");
 
@@ -227,6 +238,11 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
     private async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataDirectory);
+        if (Engine == DatabaseEngine.MySql)
+        {
+            Directory.CreateDirectory(TemporaryDirectory);
+        }
+
         if (Engine == DatabaseEngine.Postgres)
         {
             // PostgreSQL refuses to run as root: the data directory belongs to the postgres user, as in start-postgres.sh.
