@@ -6,9 +6,12 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 chosen="${GATEKEEPER_TEST_MYSQL_PORT:-}"
 password="${GATEKEEPER_TEST_MYSQL_PASSWORD:-gatekeeper-test-pw}"
+. "$root/scripts/db/data-root.sh"
+# In memory when there is room (see data-root.sh), else in the repository's .tmp.
+data_root="$(test_data_root "$root/.tmp")"
 use_port() {
   port="$1"
-  data="$root/.tmp/mariadb-$port"
+  data="$data_root/gatekeeper-mariadb-$port"
   socket="$data/mysqld.sock"
   url="mysql://root:$password@127.0.0.1:$port/mysql"
 }

@@ -8,11 +8,14 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 chosen="${GATEKEEPER_TEST_POSTGRES_PORT:-}"
 password="${GATEKEEPER_TEST_POSTGRES_PASSWORD:-gatekeeper-test-pw}"
 bin="${POSTGRES_BIN:-/usr/lib/postgresql/15/bin}"
+. "$root/scripts/db/data-root.sh"
+# In memory when there is room (see data-root.sh), else outside the repository: the postgres user must be able to
+# reach it, and a clone may sit under /root.
+data_root="$(test_data_root "${TMPDIR:-/tmp}")"
 
 use_port() {
   port="$1"
-  # Outside the repository: the postgres user must be able to reach it, and a clone may sit under /root.
-  data="${TMPDIR:-/tmp}/gatekeeper-postgres-$port"
+  data="$data_root/gatekeeper-postgres-$port"
   url="postgres://postgres:$password@127.0.0.1:$port/postgres"
 }
 answers() { PGPASSWORD="$password" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAtc 'select 1' >/dev/null 2>&1; }

@@ -3,7 +3,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 port="${GATEKEEPER_TEST_MYSQL_PORT:-53306}"
-pidfile="$root/.tmp/mariadb-$port/mariadbd.pid"
+. "$root/scripts/db/data-root.sh"
+pidfile="$(started_data_dir "gatekeeper-mariadb-$port" "$root/.tmp" mariadbd.pid)/mariadbd.pid"
 [ -f "$pidfile" ] || exit 0
 pid="$(cat "$pidfile")"
 kill "$pid" 2>/dev/null || exit 0

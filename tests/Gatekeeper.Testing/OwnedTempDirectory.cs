@@ -16,8 +16,17 @@ public static class OwnedTempDirectory
     /// <summary>Removes stale directories of <paramref name="prefix"/>, then creates this process's next one.</summary>
     public static string Create(string prefix)
     {
-        RemoveStale(prefix);
+        RemoveStale(prefix, Path.GetTempPath());
         return Directory.CreateTempSubdirectory($"{prefix}{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-").FullName;
+    }
+
+    /// <summary>The same under <paramref name="root"/> instead of the temporary directory (e.g. <see cref="TestDataRoot"/>).</summary>
+    public static string Create(string prefix, string root)
+    {
+        RemoveStale(prefix, root);
+        var path = Path.Combine(root, $"{prefix}{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..12]}");
+        Directory.CreateDirectory(path);
+        return path;
     }
 
     /// <summary>Deletes a directory this process made; one a process still holds is left for a later run.</summary>
@@ -33,12 +42,12 @@ public static class OwnedTempDirectory
         }
     }
 
-    private static void RemoveStale(string prefix)
+    private static void RemoveStale(string prefix, string root)
     {
         IEnumerable<string> candidates;
         try
         {
-            candidates = Directory.EnumerateDirectories(Path.GetTempPath(), prefix + "*").ToList();
+            candidates = Directory.EnumerateDirectories(root, prefix + "*").ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Gatekeeper.Databases;
+using Gatekeeper.Tests;
 using MySqlConnector;
 using Npgsql;
 
@@ -53,7 +54,8 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
     public static async Task<PrivateDatabaseServer> StartAsync(DatabaseEngine engine)
     {
         var prefix = engine == DatabaseEngine.Postgres ? "gk-private-pg-" : "gk-private-mariadb-";
-        var data = Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N")[..16]);
+        // Owned by this test process, so a killed run's directories (in memory, when TestDataRoot is /dev/shm) go at the next run.
+        var data = OwnedTempDirectory.Create(prefix, TestDataRoot.Path);
         var server = new PrivateDatabaseServer(engine, data, 0);
         try
         {
