@@ -17,6 +17,9 @@ corpora="$repo/../shared/corpora"
 corpora="$(cd "$corpora" && pwd)"
 export GATEKEEPER_TEST_POSTGRES_PORT="${GATEKEEPER_BENCH_POSTGRES_PORT:-55621}"
 export GATEKEEPER_TEST_MYSQL_PORT="${GATEKEEPER_BENCH_MYSQL_PORT:-53621}"
+# Its servers keep their data on disk, as a real server does (the test suites' go to memory when there is room: see
+# scripts/db/data-root.sh); GATEKEEPER_BENCH_DATA_ROOT chooses another directory.
+export GATEKEEPER_TEST_DATA_ROOT="${GATEKEEPER_BENCH_DATA_ROOT:-${TMPDIR:-/tmp}/gatekeeper-bench-data}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 password="${GATEKEEPER_TEST_POSTGRES_PASSWORD:-gatekeeper-test-pw}"
 mysql_password="${GATEKEEPER_TEST_MYSQL_PASSWORD:-gatekeeper-test-pw}"
@@ -147,7 +150,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- nproc: $(nproc); CPU: $cpu"
   echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
   echo "- .NET: $(dotnet --version); $("$dbmate" --version) (the Go binary from npm's @dbmate package, not the node wrapper)"
-  echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, as scripts/db/start-*.sh start them"
+  echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, data on disk ($GATEKEEPER_TEST_DATA_ROOT), otherwise as scripts/db/start-*.sh start them"
   echo "- \`gatekeeper --version\` alone (published Native AOT by scripts/publish.sh, as in the image): $startup s (the process start-up inside every gatekeeper time)"
   echo
   echo "Each run: a fresh empty database, then \`gatekeeper migrate --dir DIR --url URL\` (history in gatekeeper_schema_history)"

@@ -17,6 +17,9 @@ case_seconds="${2:-20}"
 applied="${GATEKEEPER_BENCH_APPLIED:-100}"
 export GATEKEEPER_TEST_POSTGRES_PORT="${GATEKEEPER_BENCH_POSTGRES_PORT:-55611}"
 export GATEKEEPER_TEST_MYSQL_PORT="${GATEKEEPER_BENCH_MYSQL_PORT:-53611}"
+# Its servers keep their data on disk, as a real server does (the test suites' go to memory when there is room: see
+# scripts/db/data-root.sh); GATEKEEPER_BENCH_DATA_ROOT chooses another directory.
+export GATEKEEPER_TEST_DATA_ROOT="${GATEKEEPER_BENCH_DATA_ROOT:-${TMPDIR:-/tmp}/gatekeeper-bench-data}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 date_tag="$(date -u +%Y-%m-%d)"
 results="$repo/bench/results/deployment-admission-$date_tag.md"
@@ -68,7 +71,7 @@ my_version="$(mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$GATEKEEPER_
   echo
   echo "- nproc: $(nproc); CPU: $cpu"
   echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
-  echo "- .NET: $(dotnet --version); PostgreSQL $pg_version; MariaDB $my_version (both local, fsync off, as scripts/db/start-*.sh start them)"
+  echo "- .NET: $(dotnet --version); PostgreSQL $pg_version; MariaDB $my_version (both local, fsync off, data on disk ($GATEKEEPER_TEST_DATA_ROOT), otherwise as scripts/db/start-*.sh start them)"
   echo "- webhook: hosted in process (WebhookHost, as tests/Gatekeeper.Webhook.Tests), HTTPS on loopback, one keep-alive client connection like the API server's;"
   echo "  migrations from a ConfigMap and the URL from a Secret, both read through KubernetesClient from the in-process API server double"
   echo "- database: $applied generated Flyway migrations applied (by the migration runner, as the Job would); the ConfigMap holds those plus the pending ones"
