@@ -9,7 +9,7 @@ namespace Gatekeeper.Kubernetes;
 public static class KubernetesServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the Kubernetes-facing pieces. The caller registers <see cref="k8s.IKubernetes"/> (in-cluster,
+    /// Registers the Kubernetes-facing pieces. The caller registers <see cref="KubernetesApi"/> (in-cluster,
     /// kubeconfig, or a test double's address) and a <see cref="TimeProvider"/>.
     /// </summary>
     public static IServiceCollection AddGatekeeperKubernetes(this IServiceCollection services)

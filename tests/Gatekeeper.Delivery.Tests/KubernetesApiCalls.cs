@@ -12,8 +12,8 @@ public sealed record Permission(string ApiGroup, string Resource, string Verb)
 public sealed record KubernetesApiCall(string File, int Line, string Method, Permission Needs);
 
 /// <summary>
-/// Finds the Kubernetes API calls the product makes through KubernetesClient's generated operations
-/// (<c>CoreV1.ReadNamespacedSecretAsync</c>, <c>BatchV1.ListJobForAllNamespacesAsync</c>, <c>WatchList…</c>, a
+/// Finds the Kubernetes API calls the product makes through Gatekeeper's KubernetesApi or KubernetesClient's generated
+/// operations (<c>ReadNamespacedSecretAsync</c>, <c>CoreV1.ReadNamespacedSecretAsync</c>, <c>WatchList…</c>, a
 /// <c>List…WithHttpMessagesAsync(…, watch: true)</c>) and its leader election (<c>LeaseLock</c>), so RBAC can be held
 /// to them. Operation names follow KubernetesClient's OpenAPI naming, which is what makes a scan possible.
 /// </summary>
@@ -48,6 +48,13 @@ public static partial class KubernetesApiCalls
         var calls = new List<KubernetesApiCall>();
         foreach (Match match in Operation().Matches(text))
         {
+            // A call goes through a receiver (kubernetes.ReadNamespacedSecretAsync, client.CoreV1.…); a name with none
+            // before it is the operation's declaration in KubernetesApi, which needs nothing until something calls it.
+            if (!IsCalledThroughReceiver(text, match.Index))
+            {
+                continue;
+            }
+
             var line = text[..match.Index].Count(c => c == '\n') + 1;
             var kind = match.Groups["namespaced"].Success ? match.Groups["namespaced"].Value
                 : match.Groups["cluster"].Success ? match.Groups["cluster"].Value : match.Groups["all"].Value;
@@ -89,6 +96,17 @@ public static partial class KubernetesApiCalls
         }
 
         return calls;
+    }
+
+    private static bool IsCalledThroughReceiver(string text, int index)
+    {
+        var before = index - 1;
+        while (before >= 0 && char.IsWhiteSpace(text[before]))
+        {
+            before--;
+        }
+
+        return before >= 0 && text[before] == '.';
     }
 
     private static string Plural(string kind) => kind switch

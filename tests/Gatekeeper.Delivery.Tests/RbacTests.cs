@@ -76,12 +76,14 @@ public sealed partial class RbacTests
             await client.EventsV1.CreateNamespacedEventAsync(body, ns);
             await client.BatchV1.DeleteNamespacedJobAsync(name, ns, propagationPolicy: "Background");
             var lease = new LeaseLock(client, ns, "gatekeeper", identity);
+            var sets = await kubernetes.ListNamespacedReplicaSetAsync(ns, labelSelector: selector, cancellationToken: ct);
+            public Task<V1Secret> CreateNamespacedSecretAsync(V1Secret body, string namespaceParameter) =>
             """;
         var needs = KubernetesApiCalls.Scan("Sample.cs", source).Select(call => call.Needs.ToString()).Order(StringComparer.Ordinal);
         Assert.Equal(
             [
                 "create coordination.k8s.io/leases", "create events.k8s.io/events", "delete batch/jobs", "get coordination.k8s.io/leases",
-                "get core/secrets", "list core/pods", "patch apps/deployments/status", "update coordination.k8s.io/leases",
+                "get core/secrets", "list apps/replicasets", "list core/pods", "patch apps/deployments/status", "update coordination.k8s.io/leases",
                 "watch batch/jobs", "watch core/pods",
             ],
             needs);

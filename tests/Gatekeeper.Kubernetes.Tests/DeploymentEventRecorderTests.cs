@@ -16,7 +16,7 @@ public sealed class DeploymentEventRecorderTests : IAsyncLifetime
     public async Task An_event_names_the_deployment_its_reason_and_a_message_cut_to_the_api_limit()
     {
         var time = new SignallingTimeProvider();
-        var recorder = new DeploymentEventRecorder(api.CreateClient(), time);
+        var recorder = new DeploymentEventRecorder(api.CreateApi(), time);
 
         await recorder.RecordAsync("team-a", "shop", EventSeverity.Warning, "PlanRejected", new string('x', 5000), CancellationToken.None);
 
@@ -36,7 +36,7 @@ public sealed class DeploymentEventRecorderTests : IAsyncLifetime
     [Fact]
     public async Task An_event_on_an_existing_deployment_carries_its_uid_so_kubectl_describe_lists_it()
     {
-        var recorder = new DeploymentEventRecorder(api.CreateClient(), new SignallingTimeProvider());
+        var recorder = new DeploymentEventRecorder(api.CreateApi(), new SignallingTimeProvider());
 
         await recorder.RecordAsync("team-a", "shop", "6f1c2a8e-0d4b-4c1e-9a57-2b7d3c9e8f10", EventSeverity.Warning, "PlanRejected", "unsafe", CancellationToken.None);
         await recorder.RecordAsync("team-a", "shop", EventSeverity.Warning, "PlanRejected", "unsafe", CancellationToken.None);

@@ -35,7 +35,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
         api.Put(ConfigMap("team-a", "shop-migrations",
             new Dictionary<string, string> { ["V1__create_a.sql"] = "CREATE TABLE a (id int);\n" },
             new Dictionary<string, byte[]> { ["V2__create_b.sql"] = bom }));
-        var loader = new ConfigMapMigrationLoader(api.CreateClient());
+        var loader = new ConfigMapMigrationLoader(api.CreateApi());
 
         var result = await loader.LoadAsync("team-a", ConfigMapSelection.Named("shop-migrations"), CancellationToken.None);
 
@@ -54,7 +54,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
         api.Put(ConfigMap("team-a", "part-1", new Dictionary<string, string> { ["V1__a.sql"] = "select 1;" }, labels: labels));
         api.Put(ConfigMap("team-a", "part-2", new Dictionary<string, string> { ["V2__b.sql"] = "select 2;" }, labels: labels));
         api.Put(ConfigMap("team-a", "unrelated", new Dictionary<string, string> { ["V9__z.sql"] = "select 9;" }));
-        var loader = new ConfigMapMigrationLoader(api.CreateClient());
+        var loader = new ConfigMapMigrationLoader(api.CreateApi());
 
         var named = await loader.LoadAsync("team-a", ConfigMapSelection.Named("part-1", "part-2"), CancellationToken.None);
         var selected = await loader.LoadAsync("team-a", ConfigMapSelection.Selected("app=shop"), CancellationToken.None);
@@ -69,7 +69,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
     public async Task Content_hash_changes_when_a_file_changes()
     {
         api.Put(ConfigMap("team-a", "m", new Dictionary<string, string> { ["V1__a.sql"] = "select 1;" }));
-        var loader = new ConfigMapMigrationLoader(api.CreateClient());
+        var loader = new ConfigMapMigrationLoader(api.CreateApi());
         var before = await loader.LoadAsync("team-a", ConfigMapSelection.Named("m"), CancellationToken.None);
 
         api.Put(ConfigMap("team-a", "m", new Dictionary<string, string> { ["V1__a.sql"] = "select 2;" }));
@@ -81,7 +81,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
     [Fact]
     public async Task Loader_reports_a_missing_configmap_by_namespace_and_name()
     {
-        var loader = new ConfigMapMigrationLoader(api.CreateClient());
+        var loader = new ConfigMapMigrationLoader(api.CreateApi());
 
         var result = await loader.LoadAsync("team-a", ConfigMapSelection.Named("nope"), CancellationToken.None);
 
@@ -95,7 +95,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
         api.Put(ConfigMap("team-a", "one", new Dictionary<string, string> { ["V1__a.sql"] = "select 1;" }));
         api.Put(ConfigMap("team-a", "two", new Dictionary<string, string> { ["V1__a.sql"] = "select 1;" }));
         api.Put(ConfigMap("team-a", "empty"));
-        var loader = new ConfigMapMigrationLoader(api.CreateClient());
+        var loader = new ConfigMapMigrationLoader(api.CreateApi());
 
         var none = await loader.LoadAsync("team-a", ConfigMapSelection.Selected("app=ghost"), CancellationToken.None);
         var duplicate = await loader.LoadAsync("team-a", ConfigMapSelection.Named("one", "two"), CancellationToken.None);
@@ -109,7 +109,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
     [Fact]
     public async Task Loader_reports_forbidden_as_a_value_and_throws_on_an_api_outage()
     {
-        var loader = new ConfigMapMigrationLoader(api.CreateClient());
+        var loader = new ConfigMapMigrationLoader(api.CreateApi());
         api.Fail("/api/v1/namespaces/locked/", HttpStatusCode.Forbidden);
         api.Fail("/api/v1/namespaces/broken/", HttpStatusCode.ServiceUnavailable);
 
@@ -126,7 +126,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
     public async Task Secret_reader_finds_the_url_under_url_then_uri_or_the_named_key(string key, string? annotatedKey)
     {
         api.Put(Secret("team-a", "shop-db", new Dictionary<string, string> { [key] = "postgres://app:s3cret@db:5432/shop\n", ["password"] = "s3cret" }));
-        var reader = new DatabaseSecretReader(api.CreateClient());
+        var reader = new DatabaseSecretReader(api.CreateApi());
 
         var result = await reader.ReadAsync("team-a", new SecretKeyReference("shop-db", annotatedKey), "gatekeeper.dev/database-secret", CancellationToken.None);
 
@@ -139,7 +139,7 @@ public sealed class KubernetesSourcesTests : IAsyncLifetime
     public async Task Secret_reader_names_the_secret_and_the_keys_it_tried_without_showing_any_value()
     {
         api.Put(Secret("team-a", "shop-db", new Dictionary<string, string> { ["password"] = "s3cret" }));
-        var reader = new DatabaseSecretReader(api.CreateClient());
+        var reader = new DatabaseSecretReader(api.CreateApi());
 
         var noDefault = await reader.ReadAsync("team-a", new SecretKeyReference("shop-db", null), "gatekeeper.dev/database-secret", CancellationToken.None);
         var noNamed = await reader.ReadAsync("team-a", new SecretKeyReference("shop-db", "dsn"), "gatekeeper.dev/plan-secret", CancellationToken.None);

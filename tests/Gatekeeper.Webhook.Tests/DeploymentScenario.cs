@@ -135,7 +135,7 @@ public sealed class DeploymentScenario : IAsyncDisposable
     {
         var deployment = KubernetesJson.Deserialize<V1Deployment>(admitted.Stored.ToJsonString());
         deployment.Metadata.Uid ??= "0f7c3c5e-1f0b-4a0e-9b59-5b4f5f7a1c01";
-        var client = new MigrationJobClient(Api.CreateClient(), new MigrationJobSettings { Image = "gatekeeper:test" }, new MigrationJobSigner(MigrationJobSigner.NewKey()));
+        var client = new MigrationJobClient(Api.CreateApi(), new MigrationJobSettings { Image = "gatekeeper:test" }, new MigrationJobSigner(MigrationJobSigner.NewKey()));
         var launch = await client.LaunchAsync(DeploymentFacts.From(deployment), CancellationToken.None);
         Assert.True(launch.Result == LaunchResult.Created, launch.Problem);
         var job = launch.Job!;

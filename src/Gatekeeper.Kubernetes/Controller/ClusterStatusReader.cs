@@ -20,19 +20,19 @@ public sealed record RolloutRow(
     DateTimeOffset? Since);
 
 /// <summary>Reads opted-in Deployments, their migration Jobs and gated pods in one namespace or all: three lists, no watch.</summary>
-public sealed class ClusterStatusReader(IKubernetes kubernetes)
+public sealed class ClusterStatusReader(KubernetesApi kubernetes)
 {
     public async Task<IReadOnlyList<RolloutRow>> ReadAsync(string? @namespace, CancellationToken cancellationToken)
     {
         var deployments = @namespace is null
-            ? await kubernetes.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
-            : await kubernetes.AppsV1.ListNamespacedDeploymentAsync(@namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            ? await kubernetes.ListDeploymentForAllNamespacesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await kubernetes.ListNamespacedDeploymentAsync(@namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         var jobs = @namespace is null
-            ? await kubernetes.BatchV1.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel, cancellationToken: cancellationToken).ConfigureAwait(false)
-            : await kubernetes.BatchV1.ListNamespacedJobAsync(@namespace, labelSelector: GatekeeperNames.PlanLabel, cancellationToken: cancellationToken).ConfigureAwait(false);
+            ? await kubernetes.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await kubernetes.ListNamespacedJobAsync(@namespace, labelSelector: GatekeeperNames.PlanLabel, cancellationToken: cancellationToken).ConfigureAwait(false);
         var pods = @namespace is null
-            ? await kubernetes.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: ClusterWatch.UnscheduledPods, cancellationToken: cancellationToken).ConfigureAwait(false)
-            : await kubernetes.CoreV1.ListNamespacedPodAsync(@namespace, fieldSelector: ClusterWatch.UnscheduledPods, cancellationToken: cancellationToken).ConfigureAwait(false);
+            ? await kubernetes.ListPodForAllNamespacesAsync(fieldSelector: ClusterWatch.UnscheduledPods, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await kubernetes.ListNamespacedPodAsync(@namespace, fieldSelector: ClusterWatch.UnscheduledPods, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var jobFacts = jobs.Items.Select(MigrationJobFacts.From).ToList();
         var gated = pods.Items.Select(GatedPod.From).OfType<GatedPod>().ToList();

@@ -19,7 +19,7 @@ public sealed class ClusterWatch
     private readonly ConcurrentDictionary<string, byte> forbidden = new(StringComparer.Ordinal);
 
     /// <param name="health">Told when the API server refuses a list or watch (RBAC), and when it allows it again.</param>
-    public ClusterWatch(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger, ControllerHealth? health = null)
+    public ClusterWatch(KubernetesApi kubernetes, TimeProvider timeProvider, ILogger logger, ControllerHealth? health = null)
     {
         this.health = health;
         ArgumentNullException.ThrowIfNull(kubernetes);
@@ -28,7 +28,7 @@ public sealed class ClusterWatch
             "jobs",
             async ct =>
             {
-                var list = await kubernetes.BatchV1.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel, cancellationToken: ct).ConfigureAwait(false);
+                var list = await kubernetes.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel, cancellationToken: ct).ConfigureAwait(false);
                 return (list.Items, list.Metadata?.ResourceVersion);
             },
             (version, onError, ct) => kubernetes.WatchListJobForAllNamespacesAsync(version, onError, ct, labelSelector: GatekeeperNames.PlanLabel),
@@ -39,7 +39,7 @@ public sealed class ClusterWatch
             "pods",
             async ct =>
             {
-                var list = await kubernetes.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: UnscheduledPods, cancellationToken: ct).ConfigureAwait(false);
+                var list = await kubernetes.ListPodForAllNamespacesAsync(fieldSelector: UnscheduledPods, cancellationToken: ct).ConfigureAwait(false);
                 return (list.Items, list.Metadata?.ResourceVersion);
             },
             (version, onError, ct) => kubernetes.WatchListPodForAllNamespacesAsync(version, onError, ct, fieldSelector: UnscheduledPods),
@@ -50,7 +50,7 @@ public sealed class ClusterWatch
             "migration pods",
             async ct =>
             {
-                var list = await kubernetes.CoreV1.ListPodForAllNamespacesAsync(labelSelector: MigrationPodSelector, cancellationToken: ct).ConfigureAwait(false);
+                var list = await kubernetes.ListPodForAllNamespacesAsync(labelSelector: MigrationPodSelector, cancellationToken: ct).ConfigureAwait(false);
                 return (list.Items, list.Metadata?.ResourceVersion);
             },
             (version, onError, ct) => kubernetes.WatchListPodForAllNamespacesAsync(version, onError, ct, labelSelector: MigrationPodSelector),
@@ -96,14 +96,14 @@ public sealed class ClusterWatch
     }
 
     /// <summary>An informer of the Deployments that opted in (annotation <c>gatekeeper.dev/migrations</c>), in every namespace.</summary>
-    public static ResourceInformer<V1Deployment> OptedInDeployments(IKubernetes kubernetes, TimeProvider timeProvider, ILogger logger)
+    public static ResourceInformer<V1Deployment> OptedInDeployments(KubernetesApi kubernetes, TimeProvider timeProvider, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(kubernetes);
         return new ResourceInformer<V1Deployment>(
             "deployments",
             async ct =>
             {
-                var list = await kubernetes.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false);
+                var list = await kubernetes.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false);
                 return (list.Items, list.Metadata?.ResourceVersion);
             },
             (version, onError, ct) => kubernetes.WatchListDeploymentForAllNamespacesAsync(version, onError, ct),

@@ -32,7 +32,7 @@ public sealed record LeaderElectionSettings(
 /// injected <see cref="TimeProvider"/>.
 /// </remarks>
 /// <param name="health">Told when the API server refuses the Lease (RBAC in Gatekeeper's namespace), and when it no longer does.</param>
-public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionSettings settings, TimeProvider timeProvider, ILogger logger, ControllerHealth? health = null)
+public sealed class ControllerLeadership(KubernetesApi kubernetes, LeaderElectionSettings settings, TimeProvider timeProvider, ILogger logger, ControllerHealth? health = null)
 {
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
     private volatile bool leading;
@@ -192,7 +192,7 @@ public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionS
             V1Lease? current;
             try
             {
-                current = await kubernetes.CoordinationV1.ReadNamespacedLeaseAsync(settings.LeaseName, settings.Namespace, cancellationToken: cancellationToken)
+                current = await kubernetes.ReadNamespacedLeaseAsync(settings.LeaseName, settings.Namespace, cancellationToken: cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
@@ -203,7 +203,7 @@ public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionS
             var now = timeProvider.GetUtcNow().UtcDateTime;
             if (current is null)
             {
-                var created = await kubernetes.CoordinationV1.CreateNamespacedLeaseAsync(
+                var created = await kubernetes.CreateNamespacedLeaseAsync(
                     new V1Lease
                     {
                         Metadata = new V1ObjectMeta { Name = settings.LeaseName, NamespaceProperty = settings.Namespace },
@@ -224,7 +224,7 @@ public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionS
 
             var taking = holder != settings.Identity;
             current.Spec = Claim(current.Spec ?? new V1LeaseSpec(), now, taking);
-            var replaced = await kubernetes.CoordinationV1.ReplaceNamespacedLeaseAsync(current, settings.LeaseName, settings.Namespace, cancellationToken: cancellationToken)
+            var replaced = await kubernetes.ReplaceNamespacedLeaseAsync(current, settings.LeaseName, settings.Namespace, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
             Observe(replaced);
             return LeaseAttempt.Held;
@@ -295,13 +295,13 @@ public sealed class ControllerLeadership(IKubernetes kubernetes, LeaderElectionS
         using var timeout = new CancellationTokenSource(ReleaseTimeout, timeProvider);
         try
         {
-            var lease = await kubernetes.CoordinationV1.ReadNamespacedLeaseAsync(settings.LeaseName, settings.Namespace, cancellationToken: timeout.Token).ConfigureAwait(false);
+            var lease = await kubernetes.ReadNamespacedLeaseAsync(settings.LeaseName, settings.Namespace, cancellationToken: timeout.Token).ConfigureAwait(false);
             if (lease.Spec?.HolderIdentity != settings.Identity)
             {
                 return;
             }
 
-            await kubernetes.CoordinationV1.DeleteNamespacedLeaseAsync(
+            await kubernetes.DeleteNamespacedLeaseAsync(
                 settings.LeaseName,
                 settings.Namespace,
                 new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = lease.Metadata.ResourceVersion, Uid = lease.Metadata.Uid } },

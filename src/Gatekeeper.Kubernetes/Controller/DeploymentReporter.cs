@@ -20,7 +20,7 @@ public sealed record StatusWrite(V1Deployment? Written, V1Deployment? Fresh)
 /// Tells people what the controller concluded: the <see cref="DeploymentRecord"/> conditions in the Deployment's status
 /// and Events that <c>kubectl describe deployment</c> lists (they carry the Deployment's uid, which describe matches on).
 /// </summary>
-public sealed class DeploymentReporter(IKubernetes kubernetes, TimeProvider timeProvider)
+public sealed class DeploymentReporter(KubernetesApi kubernetes, TimeProvider timeProvider)
 {
     public const string Component = "gatekeeper-controller";
 
@@ -41,7 +41,7 @@ public sealed class DeploymentReporter(IKubernetes kubernetes, TimeProvider time
         var patch = new V1Patch(DeploymentRecord.BuildPatch(seen, status, timeProvider.GetUtcNow()), V1Patch.PatchType.JsonPatch);
         try
         {
-            var written = await kubernetes.AppsV1.PatchNamespacedDeploymentStatusAsync(patch, name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var written = await kubernetes.PatchNamespacedDeploymentStatusAsync(patch, name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
             return new StatusWrite(written, null);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
@@ -53,7 +53,7 @@ public sealed class DeploymentReporter(IKubernetes kubernetes, TimeProvider time
             // A failed test operation (422) or a stale resourceVersion (409): the record is not what the decision saw.
             try
             {
-                var fresh = await kubernetes.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var fresh = await kubernetes.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return new StatusWrite(null, fresh);
             }
             catch (HttpOperationException read) when (read.Response.StatusCode == HttpStatusCode.NotFound)
@@ -68,7 +68,7 @@ public sealed class DeploymentReporter(IKubernetes kubernetes, TimeProvider time
     {
         try
         {
-            return await kubernetes.AppsV1.ReadNamespacedDeploymentAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await kubernetes.ReadNamespacedDeploymentAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -103,6 +103,6 @@ public sealed class DeploymentReporter(IKubernetes kubernetes, TimeProvider time
             LastTimestamp = now,
             Count = 1,
         };
-        await kubernetes.CoreV1.CreateNamespacedEventAsync(body, deployment.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await kubernetes.CreateNamespacedEventAsync(body, deployment.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

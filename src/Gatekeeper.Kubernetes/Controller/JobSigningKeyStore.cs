@@ -10,7 +10,7 @@ namespace Gatekeeper.Kubernetes.Controller;
 /// can read: the first replica to start creates it with a random key, every other replica (and every later start)
 /// reads the same one. The chart does not render it, so <c>helm template</c> stays the same on every run.
 /// </summary>
-public sealed class JobSigningKeyStore(IKubernetes kubernetes)
+public sealed class JobSigningKeyStore(KubernetesApi kubernetes)
 {
     /// <summary>The Secret's key holding the signing key (32 random bytes).</summary>
     public const string KeyName = "job-signing-key";
@@ -23,7 +23,7 @@ public sealed class JobSigningKeyStore(IKubernetes kubernetes)
         {
             try
             {
-                var secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var secret = await kubernetes.ReadNamespacedSecretAsync(secretName, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (secret.Data?.TryGetValue(KeyName, out var key) == true && key.Length >= MigrationJobSigner.MinKeyLength)
                 {
                     return new MigrationJobSigner(key);
@@ -40,7 +40,7 @@ public sealed class JobSigningKeyStore(IKubernetes kubernetes)
             var fresh = MigrationJobSigner.NewKey();
             try
             {
-                await kubernetes.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+                await kubernetes.CreateNamespacedSecretAsync(new V1Secret
                 {
                     Metadata = new V1ObjectMeta
                     {

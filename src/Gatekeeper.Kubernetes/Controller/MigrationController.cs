@@ -12,7 +12,7 @@ namespace Gatekeeper.Kubernetes.Controller;
 /// watch missed.
 /// </summary>
 public sealed class MigrationController(
-    IKubernetes kubernetes,
+    KubernetesApi kubernetes,
     DeploymentReconciler reconciler,
     AppliedPlans appliedPlans,
     IMigrationControllerMetrics metrics,
@@ -23,7 +23,7 @@ public sealed class MigrationController(
 {
     /// <summary>Wires a controller from its parts: the one place the host and the tests compose it.</summary>
     public static MigrationController Create(
-        IKubernetes kubernetes,
+        KubernetesApi kubernetes,
         AppliedPlans appliedPlans,
         MigrationJobSettings jobSettings,
         MigrationJobSigner signer,

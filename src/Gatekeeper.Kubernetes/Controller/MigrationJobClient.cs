@@ -27,7 +27,7 @@ public sealed record LaunchOutcome(LaunchResult Result, V1Job? Job, string? Reas
 /// a label selector to ConfigMap names and a Secret without a key to the key it holds (<c>url</c>, then <c>uri</c>);
 /// it never reads the Secret's value.
 /// </summary>
-public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSettings settings, MigrationJobSigner signer)
+public sealed class MigrationJobClient(KubernetesApi kubernetes, MigrationJobSettings settings, MigrationJobSigner signer)
 {
     /// <summary>The label the Job controller puts on its pods (Kubernetes 1.27 and later).</summary>
     public const string JobNameLabel = "batch.kubernetes.io/job-name";
@@ -84,7 +84,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         var job = MigrationJobBuilder.Build(request, settings);
         try
         {
-            var created = await kubernetes.BatchV1.CreateNamespacedJobAsync(job, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var created = await kubernetes.CreateNamespacedJobAsync(job, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
             return new LaunchOutcome(LaunchResult.Created, created, null, null);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -92,7 +92,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
             // Read what exists so the next decision sees it now rather than when its watch event comes.
             try
             {
-                var existing = await kubernetes.BatchV1.ReadNamespacedJobAsync(job.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var existing = await kubernetes.ReadNamespacedJobAsync(job.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return new LaunchOutcome(LaunchResult.AlreadyExists, existing, null, null);
             }
             catch (HttpOperationException read) when (read.Response.StatusCode == HttpStatusCode.NotFound)
@@ -112,7 +112,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
     /// </summary>
     public async Task<string?> ExplainFailureAsync(string @namespace, string job, CancellationToken cancellationToken)
     {
-        var pods = await kubernetes.CoreV1.ListNamespacedPodAsync(@namespace, labelSelector: $"{JobNameLabel}={job}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var pods = await kubernetes.ListNamespacedPodAsync(@namespace, labelSelector: $"{JobNameLabel}={job}", cancellationToken: cancellationToken).ConfigureAwait(false);
         var ended = pods.Items
             .SelectMany(pod => pod.Status?.ContainerStatuses ?? [])
             .Where(status => status.Name == MigrationJobBuilder.ContainerName)
@@ -133,7 +133,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         Corev1EventList events;
         try
         {
-            events = await kubernetes.CoreV1.ListNamespacedEventAsync(@namespace, fieldSelector: $"involvedObject.uid={job.Uid},reason=FailedCreate", cancellationToken: cancellationToken).ConfigureAwait(false);
+            events = await kubernetes.ListNamespacedEventAsync(@namespace, fieldSelector: $"involvedObject.uid={job.Uid},reason=FailedCreate", cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
         {
@@ -152,7 +152,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         {
             if (selection.LabelSelector is { } selector)
             {
-                var list = await kubernetes.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var list = await kubernetes.ListNamespacedConfigMapAsync(ns, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var names = list.Items.Select(c => c.Metadata.Name).Order(StringComparer.Ordinal).ToList();
                 return names.Count == 0
                     ? ([], $"no ConfigMap in namespace {ns} matches selector {selector} (annotation {annotation})")
@@ -163,7 +163,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
             {
                 try
                 {
-                    await kubernetes.CoreV1.ReadNamespacedConfigMapAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await kubernetes.ReadNamespacedConfigMapAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -184,7 +184,7 @@ public sealed class MigrationJobClient(IKubernetes kubernetes, MigrationJobSetti
         V1Secret secret;
         try
         {
-            secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync(reference.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            secret = await kubernetes.ReadNamespacedSecretAsync(reference.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {

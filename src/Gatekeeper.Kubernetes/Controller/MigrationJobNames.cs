@@ -47,7 +47,7 @@ public static class MigrationJobNames
             return string.Empty;
         }
 
-        var canonical = Canonical(JsonNode.Parse(KubernetesJson.Serialize(template)));
+        var canonical = Canonical(System.Text.Json.JsonSerializer.SerializeToNode(template, KubernetesModelJson.Default.V1PodTemplateSpec));
         return Sha256Hex(canonical?.ToJsonString() ?? string.Empty)[..16];
     }
 

@@ -99,7 +99,7 @@ public sealed record MigrationJobPod
                 }
             }
 
-            var template = KubernetesJson.Deserialize<V1PodTemplateSpec>(json);
+            var template = JsonSerializer.Deserialize(json, KubernetesModelJson.Default.V1PodTemplateSpec)!;
             var annotations = Merge(MeshOptOutAnnotations, template.Metadata?.Annotations);
             var labels = Merge(MeshOptOutLabels, template.Metadata?.Labels);
             if (annotations.Keys.Concat(labels.Keys).FirstOrDefault(IsGatekeepers) is { } owned)

@@ -24,7 +24,7 @@ public enum ReleaseOutcome
 /// and the gate's name at its index before removing it, so a concurrent change (another gate removed first, the
 /// pod replaced) fails the patch with 422 instead of removing the wrong gate; then the pod is read again.
 /// </summary>
-public sealed class PodUngater(IKubernetes kubernetes)
+public sealed class PodUngater(KubernetesApi kubernetes)
 {
     private const int MaxAttempts = 4;
 
@@ -55,7 +55,7 @@ public sealed class PodUngater(IKubernetes kubernetes)
             try
             {
                 var patch = new V1Patch(Encoding.UTF8.GetString(BuildPatch(current)), V1Patch.PatchType.JsonPatch);
-                await kubernetes.CoreV1.PatchNamespacedPodAsync(patch, current.Name, current.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await kubernetes.PatchNamespacedPodAsync(patch, current.Name, current.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return ReleaseOutcome.Released;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
@@ -70,7 +70,7 @@ public sealed class PodUngater(IKubernetes kubernetes)
             V1Pod fresh;
             try
             {
-                fresh = await kubernetes.CoreV1.ReadNamespacedPodAsync(current.Name, current.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                fresh = await kubernetes.ReadNamespacedPodAsync(current.Name, current.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {

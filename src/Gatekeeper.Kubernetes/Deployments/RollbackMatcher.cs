@@ -44,7 +44,7 @@ public static class RollbackMatcher
             return null;
         }
 
-        var incoming = Unstamped(KubernetesJson.Deserialize<V1PodTemplateSpec>(raw.GetRawText())).Fingerprint;
+        var incoming = Unstamped(raw.Deserialize(KubernetesModelJson.Default.V1PodTemplateSpec)!).Fingerprint;
         RollbackTarget? best = null;
         long bestRevision = -1;
         foreach (var replicaSet in replicaSets)
@@ -78,7 +78,7 @@ public static class RollbackMatcher
     /// </summary>
     private static (string Fingerprint, PlanStamp Stamps) Unstamped(V1PodTemplateSpec template, bool dropTemplateHash = false)
     {
-        var copy = KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(template));
+        var copy = JsonSerializer.SerializeToElement(template, KubernetesModelJson.Default.V1PodTemplateSpec).Deserialize(KubernetesModelJson.Default.V1PodTemplateSpec)!;
         copy.Metadata ??= new V1ObjectMeta();
         var annotations = copy.Metadata.Annotations;
         var stamps = new PlanStamp(

@@ -14,7 +14,7 @@ public enum EventSeverity
 /// Records a Kubernetes Event on a Deployment, so <c>kubectl describe deployment</c> tells what Gatekeeper decided
 /// and why. Messages are the same person-readable sentences as the admission response, never a secret.
 /// </summary>
-public sealed class DeploymentEventRecorder(IKubernetes kubernetes, TimeProvider timeProvider)
+public sealed class DeploymentEventRecorder(KubernetesApi kubernetes, TimeProvider timeProvider)
 {
     /// <summary>The API server refuses Event messages above this length.</summary>
     public const int MaxMessageLength = 1024;
@@ -43,6 +43,6 @@ public sealed class DeploymentEventRecorder(IKubernetes kubernetes, TimeProvider
             LastTimestamp = now,
             Count = 1,
         };
-        await kubernetes.CoreV1.CreateNamespacedEventAsync(body, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await kubernetes.CreateNamespacedEventAsync(body, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

@@ -13,7 +13,7 @@ namespace Gatekeeper.Kubernetes.Pods;
 /// drain, a scale-up, a crash) start at once, with or without a leader. Jobs are not looked at here: only the
 /// leader, which checks that Gatekeeper created them, takes a Job's success as proof.
 /// </summary>
-public sealed class AppliedPlanWatcher(IKubernetes kubernetes, AppliedPlans appliedPlans, TimeProvider timeProvider, ILogger<AppliedPlanWatcher> logger)
+public sealed class AppliedPlanWatcher(KubernetesApi kubernetes, AppliedPlans appliedPlans, TimeProvider timeProvider, ILogger<AppliedPlanWatcher> logger)
 {
     /// <summary>Lists and watches until <paramref name="cancellationToken"/> is cancelled.</summary>
     public async Task RunUntilCancelledAsync(CancellationToken cancellationToken)

@@ -28,7 +28,7 @@ public sealed record ConfigMapLoadResult(LoadedMigrationFiles? Files, string? Pr
 /// Reads the ConfigMaps a Deployment's <c>gatekeeper.dev/migrations</c> annotation names. A missing ConfigMap or
 /// an empty selection is a value (<see cref="ConfigMapLoadResult.Problem"/>); an API outage is an exception.
 /// </summary>
-public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
+public sealed class ConfigMapMigrationLoader(KubernetesApi kubernetes)
 {
     public Task<ConfigMapLoadResult> LoadAsync(string @namespace, ConfigMapSelection selection, CancellationToken cancellationToken) =>
         LoadAsync(@namespace, selection, GatekeeperNames.Migrations, cancellationToken);
@@ -43,7 +43,7 @@ public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
             V1ConfigMapList list;
             try
             {
-                list = await kubernetes.CoreV1.ListNamespacedConfigMapAsync(@namespace, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+                list = await kubernetes.ListNamespacedConfigMapAsync(@namespace, labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.BadRequest)
             {
@@ -65,7 +65,7 @@ public sealed class ConfigMapMigrationLoader(IKubernetes kubernetes)
             {
                 try
                 {
-                    configMaps.Add(await kubernetes.CoreV1.ReadNamespacedConfigMapAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false));
+                    configMaps.Add(await kubernetes.ReadNamespacedConfigMapAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false));
                 }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
                 {

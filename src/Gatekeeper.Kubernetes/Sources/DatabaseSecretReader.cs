@@ -16,7 +16,7 @@ public sealed record SecretReadResult(SecretValue? Url, string? Problem)
 /// Reads the database URL from the Secret a <c>gatekeeper.dev/*-secret</c> annotation names: the given key, or
 /// <c>url</c> and then <c>uri</c> (CloudNativePG's app secrets) when none is given.
 /// </summary>
-public sealed class DatabaseSecretReader(IKubernetes kubernetes)
+public sealed class DatabaseSecretReader(KubernetesApi kubernetes)
 {
     public async Task<SecretReadResult> ReadAsync(string @namespace, SecretKeyReference reference, string annotation, CancellationToken cancellationToken)
     {
@@ -24,7 +24,7 @@ public sealed class DatabaseSecretReader(IKubernetes kubernetes)
         IDictionary<string, byte[]>? data;
         try
         {
-            var secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync(reference.Name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var secret = await kubernetes.ReadNamespacedSecretAsync(reference.Name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             data = secret.Data;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)

@@ -1,19 +1,18 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 
 namespace Gatekeeper.Kubernetes.Watching;
 
 /// <summary>
-/// Opens a watch (<c>GET …?watch=true</c>) through KubernetesClient's own <see cref="HttpClient"/> and credentials,
-/// and reads its newline-delimited events with KubernetesClient's source-generated JSON. KubernetesClient.Aot has the
-/// typed list/read/write operations but no watch: this is the stream half, used by <see cref="KubernetesWatchExtensions"/>.
+/// Opens a watch (<c>GET …?watch=true</c>) through <see cref="KubernetesApi"/>'s connection and reads its
+/// newline-delimited events with <see cref="KubernetesModelJson"/>. KubernetesClient.Aot has no watch: this is the
+/// stream half of <see cref="KubernetesApi"/>'s <c>WatchList…</c> operations.
 /// </summary>
 public static class KubernetesWatch
 {
@@ -27,19 +26,21 @@ public static class KubernetesWatch
     /// </summary>
     /// <param name="path">The collection's path without the leading slash, e.g. <c>apis/batch/v1/jobs</c>.</param>
     public static async IAsyncEnumerable<(WatchEventType Type, T Object)> StreamAsync<T>(
-        IKubernetes kubernetes,
+        KubernetesApi api,
         string path,
         WatchQuery query,
+        JsonTypeInfo<T> type,
         Action<Exception>? onError,
         [EnumeratorCancellation] CancellationToken cancellationToken)
         where T : class
     {
-        ArgumentNullException.ThrowIfNull(kubernetes);
+        ArgumentNullException.ThrowIfNull(api);
         ArgumentNullException.ThrowIfNull(query);
-        using var response = await OpenAsync(kubernetes, path + query.ToQueryString(), cancellationToken).ConfigureAwait(false);
+        // No request timeout: a watch stays open until the server ends it (its own timeout) or the caller stops.
+        using var response = await api.SendRawAsync(HttpMethod.Get, path + query.ToQueryString(), null, cancellationToken).ConfigureAwait(false);
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using var _ = stream.ConfigureAwait(false);
-        await foreach (var item in ReadEventsAsync<T>(stream, path, onError, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in ReadEventsAsync(stream, path, type, onError, cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }
@@ -49,6 +50,7 @@ public static class KubernetesWatch
     internal static async IAsyncEnumerable<(WatchEventType Type, T Object)> ReadEventsAsync<T>(
         Stream stream,
         string what,
+        JsonTypeInfo<T> type,
         Action<Exception>? onError,
         [EnumeratorCancellation] CancellationToken cancellationToken)
         where T : class
@@ -62,7 +64,7 @@ public static class KubernetesWatch
                 var buffer = read.Buffer;
                 while (TryReadLine(ref buffer, out var line))
                 {
-                    if (Parse<T>(line, onError) is { } parsed)
+                    if (Parse(line, type, onError) is { } parsed)
                     {
                         yield return parsed;
                     }
@@ -76,7 +78,7 @@ public static class KubernetesWatch
                 if (read.IsCompleted)
                 {
                     // A last event without its newline still counts.
-                    if (!buffer.IsEmpty && Parse<T>(buffer, onError) is { } last)
+                    if (!buffer.IsEmpty && Parse(buffer, type, onError) is { } last)
                     {
                         yield return last;
                     }
@@ -93,44 +95,6 @@ public static class KubernetesWatch
         }
     }
 
-    /// <summary>
-    /// Sends the GET as KubernetesClient does (its handler chain, TLS settings and credentials), and turns a refusal
-    /// into the same <see cref="HttpOperationException"/> its typed operations throw.
-    /// </summary>
-    private static async Task<HttpResponseMessage> OpenAsync(IKubernetes kubernetes, string relativeUri, CancellationToken cancellationToken)
-    {
-        if (kubernetes is not k8s.Kubernetes client)
-        {
-            throw new InvalidOperationException($"watching needs KubernetesClient's {nameof(k8s.Kubernetes)} client, not {kubernetes.GetType().Name}");
-        }
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(client.BaseUri, relativeUri))
-        {
-            // Like KubernetesClient's own requests: HTTP/2 where TLS negotiates it, so every watch shares one connection.
-            Version = HttpVersion.Version20,
-        };
-        if (client.Credentials is { } credentials)
-        {
-            await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-
-        var response = await client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
-        {
-            return response;
-        }
-
-        using (response)
-        {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            throw new HttpOperationException($"Operation returned an invalid status code '{response.StatusCode}', response body {body}")
-            {
-                Request = new HttpRequestMessageWrapper(request, string.Empty),
-                Response = new HttpResponseMessageWrapper(response, body),
-            };
-        }
-    }
-
     private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
     {
         if (buffer.PositionOf((byte)'\n') is not { } end)
@@ -144,7 +108,7 @@ public static class KubernetesWatch
         return true;
     }
 
-    private static (WatchEventType Type, T Object)? Parse<T>(ReadOnlySequence<byte> line, Action<Exception>? onError)
+    private static (WatchEventType Type, T Object)? Parse<T>(ReadOnlySequence<byte> line, JsonTypeInfo<T> objectType, Action<Exception>? onError)
         where T : class
     {
         if (IsBlank(line))
@@ -172,11 +136,12 @@ public static class KubernetesWatch
         };
         if (type == WatchEventType.Error)
         {
-            onError?.Invoke(new KubernetesException(KubernetesJson.Deserialize<V1Status>(objectElement)));
+            onError?.Invoke(new KubernetesException(objectElement.Deserialize(KubernetesModelJson.Default.V1Status)));
             return null;
         }
 
-        return (type, KubernetesJson.Deserialize<T>(objectElement));
+        return (type, objectElement.Deserialize(objectType)
+            ?? throw new InvalidDataException($"a watch event of {typeof(T).Name} carries null"));
     }
 
     private static bool IsBlank(ReadOnlySequence<byte> line)

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gatekeeper.Core.Integrity;
+using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Controller;
 using k8s;
 using k8s.Autorest;
@@ -40,7 +41,7 @@ public static class ClusterStatusCommand
         {
             var configuration = Configuration(parse.GetValue(kubeconfig), parse.GetValue(context));
             var target = parse.GetValue(all) ? null : parse.GetValue(ns) ?? configuration.Namespace ?? "default";
-            using var client = new k8s.Kubernetes(configuration);
+            using var client = new KubernetesApi(configuration);
             IReadOnlyList<RolloutRow> rows;
             try
             {

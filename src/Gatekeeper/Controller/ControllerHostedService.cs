@@ -1,11 +1,12 @@
 using System.Net;
+using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Pods;
-using k8s;
-using k8s.Autorest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using k8s;
+using k8s.Autorest;
 
 namespace Gatekeeper.Controller;
 
@@ -17,7 +18,7 @@ namespace Gatekeeper.Controller;
 /// it from running is reported to <see cref="ControllerHealth"/> (readiness, a metric, an alert), never only logged.
 /// </summary>
 public sealed class ControllerHostedService(
-    IKubernetes kubernetes,
+    KubernetesApi kubernetes,
     AppliedPlans appliedPlans,
     PrometheusControllerMetrics metrics,
     ControllerHealth health,

@@ -8,7 +8,7 @@ namespace Gatekeeper.Controller;
 public static class ControllerServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the leader-elected controller as a hosted service. It uses the host's <see cref="k8s.IKubernetes"/>,
+    /// Registers the leader-elected controller as a hosted service. It uses the host's <see cref="Gatekeeper.Kubernetes.KubernetesApi"/>,
     /// <see cref="Gatekeeper.Kubernetes.Pods.AppliedPlans"/> (shared with the pod webhook), Prometheus registry and clock.
     /// </summary>
     public static IServiceCollection AddGatekeeperController(this IServiceCollection services)

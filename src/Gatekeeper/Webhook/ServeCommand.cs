@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using Gatekeeper.Cli;
+using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Annotations;
-using k8s;
-using k8s.Exceptions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using k8s;
+using k8s.Exceptions;
 
 namespace Gatekeeper.Webhook;
 
@@ -80,7 +81,7 @@ public static class ServeCommand
             {
                 await using var app = WebhookHost.Build(settings);
                 // Resolve the client before the host starts, so a missing kubeconfig is one line, not a host failure log.
-                _ = app.Services.GetRequiredService<IKubernetes>();
+                _ = app.Services.GetRequiredService<KubernetesApi>();
                 await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(app, cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }

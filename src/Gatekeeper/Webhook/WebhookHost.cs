@@ -82,13 +82,13 @@ public static class WebhookHost
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(Metrics.DefaultRegistry);
-        services.AddSingleton<IKubernetes>(provider =>
+        services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
             var configuration = options.Kubeconfig is null && KubernetesClientConfiguration.IsInCluster()
                 ? KubernetesClientConfiguration.InClusterConfig()
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
-            return new k8s.Kubernetes(configuration);
+            return new KubernetesApi(configuration);
         });
         services.AddGatekeeperKubernetes();
         // The serving certificate: Gatekeeper's own (kept in a Secret, the chart's default) or files (cert-manager).

@@ -58,7 +58,7 @@ internal sealed class ControllerHarness : IAsyncDisposable
             Api.Clock = Time;
         }
 
-        Controller = MigrationController.Create(api.CreateClient(client), Plans, Settings, Signer, Metrics, Resync, Time, logger ?? OutputCapture.Logger<MigrationController>());
+        Controller = MigrationController.Create(api.CreateApi(client), Plans, Settings, Signer, Metrics, Resync, Time, logger ?? OutputCapture.Logger<MigrationController>());
     }
 
     // An exporter endpoint, as with tracing on: a Job gets the trace context only while a test records the controller's spans.

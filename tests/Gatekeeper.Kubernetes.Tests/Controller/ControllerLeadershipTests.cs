@@ -44,7 +44,7 @@ public sealed class ControllerLeadershipTests(ITestOutputHelper output) : IAsync
         public Replica(KubeApiServerDouble api, string name, ITestOutputHelper output, TimeSpan leaseDuration)
         {
             Name = name;
-            var client = api.CreateClient(name);
+            var client = api.CreateApi(name);
             var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
             var logger = new TestOutputLogger(output, name);
             Controller = MigrationController.Create(client, new AppliedPlans(), ControllerHarness.Settings, ControllerHarness.Signer, Metrics, ControllerHarness.Resync, time, logger);

@@ -15,7 +15,7 @@ public sealed class JobSigningKeyStoreTests : IAsyncLifetime
     [Fact]
     public async Task Replicas_starting_together_make_one_key_and_all_sign_alike()
     {
-        var stores = Enumerable.Range(0, 4).Select(i => new JobSigningKeyStore(api.CreateClient($"replica-{i}"))).ToList();
+        var stores = Enumerable.Range(0, 4).Select(i => new JobSigningKeyStore(api.CreateApi($"replica-{i}"))).ToList();
 
         var signers = await Task.WhenAll(stores.Select(store => store.LoadOrCreateAsync("gatekeeper-system", "gatekeeper-job-signing", CancellationToken.None)));
 
@@ -35,7 +35,7 @@ public sealed class JobSigningKeyStoreTests : IAsyncLifetime
         });
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            new JobSigningKeyStore(api.CreateClient()).LoadOrCreateAsync("gatekeeper-system", "gatekeeper-job-signing", CancellationToken.None));
+            new JobSigningKeyStore(api.CreateApi()).LoadOrCreateAsync("gatekeeper-system", "gatekeeper-job-signing", CancellationToken.None));
 
         Assert.Equal("Secret gatekeeper-system/gatekeeper-job-signing has no key job-signing-key of at least 32 bytes; delete it and Gatekeeper creates a new one", error.Message);
     }

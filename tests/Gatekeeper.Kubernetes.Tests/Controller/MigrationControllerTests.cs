@@ -369,7 +369,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal([PlanA, PlanB], harness.StatusOf()!.AppliedPlans);
 
         // The old leader writes what it decided from its stale copy: Migrating, with only plan B remembered.
-        var reporter = new DeploymentReporter(harness.Api.CreateClient("old-leader"), harness.Time);
+        var reporter = new DeploymentReporter(harness.Api.CreateApi("old-leader"), harness.Time);
         var decidedFromStale = new DeploymentStatus(RolloutState.Reconciling, StatusReasons.Migrating, "Job is applying plan A", PlanA, harness.Jobs()[0].Metadata.Name, harness.Time.GetUtcNow())
         {
             AppliedPlans = [PlanB],

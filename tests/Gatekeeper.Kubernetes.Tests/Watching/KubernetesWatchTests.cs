@@ -10,7 +10,7 @@ namespace Gatekeeper.Kubernetes.Tests.Watching;
 
 /// <summary>
 /// Gatekeeper's own watch streaming (KubernetesClient.Aot has none): the event lines as the API server writes them,
-/// and a watch through KubernetesClient's HTTP client against the API double.
+/// and a watch through KubernetesApi against the API double.
 /// </summary>
 public sealed class KubernetesWatchTests : IAsyncLifetime
 {
@@ -25,7 +25,7 @@ public sealed class KubernetesWatchTests : IAsyncLifetime
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(body));
         var errors = new List<Exception>();
         var events = new List<(WatchEventType, V1Job)>();
-        await foreach (var item in KubernetesWatch.ReadEventsAsync<V1Job>(stream, "jobs", errors.Add, CancellationToken.None))
+        await foreach (var item in KubernetesWatch.ReadEventsAsync(stream, "jobs", KubernetesModelJson.Default.V1Job, errors.Add, CancellationToken.None))
         {
             events.Add(item);
         }
@@ -80,8 +80,8 @@ public sealed class KubernetesWatchTests : IAsyncLifetime
     public async Task A_watch_through_the_client_resumes_after_the_listed_version_and_sees_later_changes()
     {
         api.Put(new V1Job { Metadata = new V1ObjectMeta { Name = "before", NamespaceProperty = "shop", Labels = new Dictionary<string, string> { [GatekeeperNames.PlanLabel] = "p" } } });
-        var client = api.CreateClient();
-        var listed = await client.BatchV1.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel);
+        using var client = api.CreateApi();
+        var listed = await client.ListJobForAllNamespacesAsync(labelSelector: GatekeeperNames.PlanLabel);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         api.WatchStarted += () => started.TrySetResult();
@@ -114,7 +114,7 @@ public sealed class KubernetesWatchTests : IAsyncLifetime
     public async Task A_refused_watch_throws_the_same_exception_as_the_typed_operations()
     {
         api.Fail("/apis/batch/v1/jobs", HttpStatusCode.Forbidden);
-        var client = api.CreateClient();
+        using var client = api.CreateApi();
 
         var refused = await Assert.ThrowsAsync<HttpOperationException>(async () =>
         {

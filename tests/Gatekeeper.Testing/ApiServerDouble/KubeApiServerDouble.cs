@@ -112,6 +112,13 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
     public IKubernetes CreateClient(string name) =>
         new k8s.Kubernetes(new KubernetesClientConfiguration { Host = BaseAddress.ToString() }, new NamingHandler(name));
 
+    /// <summary>Gatekeeper's own API client (what the product runs) pointed at this double.</summary>
+    public Gatekeeper.Kubernetes.KubernetesApi CreateApi() => new(new KubernetesClientConfiguration { Host = BaseAddress.ToString() });
+
+    /// <summary>Gatekeeper's own API client whose requests the double records under <paramref name="name"/>.</summary>
+    public Gatekeeper.Kubernetes.KubernetesApi CreateApi(string name) =>
+        new(new KubernetesClientConfiguration { Host = BaseAddress.ToString() }, new NamingHandler(name));
+
     public void Put(V1ConfigMap configMap) => Put<V1ConfigMap>(configMap);
 
     public void Put(V1Secret secret) => Put<V1Secret>(secret);

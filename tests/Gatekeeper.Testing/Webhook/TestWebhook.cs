@@ -83,7 +83,7 @@ public sealed class TestWebhook : IAsyncDisposable
             all,
             services =>
             {
-                services.Replace(ServiceDescriptor.Singleton(api.CreateClient()));
+                services.Replace(ServiceDescriptor.Singleton(api.CreateApi()));
                 services.Replace(ServiceDescriptor.Singleton(registry));
                 configureServices?.Invoke(services);
             },

@@ -1,9 +1,10 @@
 using System.Net;
+using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Controller;
+using Microsoft.Extensions.Logging;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
-using Microsoft.Extensions.Logging;
 
 namespace Gatekeeper.Webhook.Certificates;
 
@@ -13,7 +14,7 @@ namespace Gatekeeper.Webhook.Certificates;
 /// resourceVersion it was decided from (409 Conflict: read again and decide again), so two replicas never keep two
 /// different CAs.
 /// </summary>
-public sealed class ManagedCertificateStore(IKubernetes kubernetes, TimeProvider timeProvider, ILogger<ManagedCertificateStore> logger)
+public sealed class ManagedCertificateStore(KubernetesApi kubernetes, TimeProvider timeProvider, ILogger<ManagedCertificateStore> logger)
 {
     private const int MaxAttempts = 4;
 
@@ -25,7 +26,7 @@ public sealed class ManagedCertificateStore(IKubernetes kubernetes, TimeProvider
             V1Secret? secret;
             try
             {
-                secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                secret = await kubernetes.ReadNamespacedSecretAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {
@@ -43,14 +44,14 @@ public sealed class ManagedCertificateStore(IKubernetes kubernetes, TimeProvider
             {
                 if (secret is null)
                 {
-                    await kubernetes.CoreV1.CreateNamespacedSecretAsync(NewSecret(@namespace, name, step.Certificates), @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await kubernetes.CreateNamespacedSecretAsync(NewSecret(@namespace, name, step.Certificates), @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     secret.Data = step.Certificates.ToSecretData();
                     secret.Type ??= "kubernetes.io/tls";
                     // The resourceVersion read above guards the write: a replica that wrote in between makes this a 409.
-                    await kubernetes.CoreV1.ReplaceNamespacedSecretAsync(secret, name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await kubernetes.ReplaceNamespacedSecretAsync(secret, name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
 
                 Log.ManagedCertificateChanged(logger, @namespace, name, step.Change);

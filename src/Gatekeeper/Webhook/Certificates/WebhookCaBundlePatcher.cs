@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Gatekeeper.Kubernetes;
 using k8s;
 using k8s.Models;
 
@@ -12,24 +13,24 @@ namespace Gatekeeper.Webhook.Certificates;
 /// next round reads it again. The chart renders no caBundle, so <c>helm template</c> stays the same and a GitOps tool
 /// does not take it away again (it owns no such field).
 /// </summary>
-public sealed class WebhookCaBundlePatcher(IKubernetes kubernetes)
+public sealed class WebhookCaBundlePatcher(KubernetesApi kubernetes)
 {
     /// <summary>Returns how many webhooks were patched (0: every one already trusted the bundle).</summary>
     public async Task<int> PatchAsync(string configurationName, byte[] caBundle, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caBundle);
-        var mutating = await kubernetes.AdmissionregistrationV1.ReadMutatingWebhookConfigurationAsync(configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var mutating = await kubernetes.ReadMutatingWebhookConfigurationAsync(configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
         var patched = 0;
         if (BuildPatch(mutating.Webhooks?.Select(w => (w.Name, w.ClientConfig?.CaBundle)).ToList() ?? [], caBundle) is { } mutatingPatch)
         {
-            await kubernetes.AdmissionregistrationV1.PatchMutatingWebhookConfigurationAsync(new V1Patch(mutatingPatch.Json, V1Patch.PatchType.JsonPatch), configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await kubernetes.PatchMutatingWebhookConfigurationAsync(new V1Patch(mutatingPatch.Json, V1Patch.PatchType.JsonPatch), configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
             patched += mutatingPatch.Count;
         }
 
-        var validating = await kubernetes.AdmissionregistrationV1.ReadValidatingWebhookConfigurationAsync(configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var validating = await kubernetes.ReadValidatingWebhookConfigurationAsync(configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (BuildPatch(validating.Webhooks?.Select(w => (w.Name, w.ClientConfig?.CaBundle)).ToList() ?? [], caBundle) is { } validatingPatch)
         {
-            await kubernetes.AdmissionregistrationV1.PatchValidatingWebhookConfigurationAsync(new V1Patch(validatingPatch.Json, V1Patch.PatchType.JsonPatch), configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await kubernetes.PatchValidatingWebhookConfigurationAsync(new V1Patch(validatingPatch.Json, V1Patch.PatchType.JsonPatch), configurationName, cancellationToken: cancellationToken).ConfigureAwait(false);
             patched += validatingPatch.Count;
         }
 

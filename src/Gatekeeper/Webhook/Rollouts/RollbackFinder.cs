@@ -1,9 +1,11 @@
+using System.Text.Json;
+using Gatekeeper.Kubernetes;
 using Gatekeeper.Kubernetes.Admission;
 using Gatekeeper.Kubernetes.Controller;
 using Gatekeeper.Kubernetes.Deployments;
+using Microsoft.Extensions.Logging;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Logging;
 
 namespace Gatekeeper.Webhook.Rollouts;
 
@@ -12,7 +14,7 @@ namespace Gatekeeper.Webhook.Rollouts;
 /// reads the Deployment's ReplicaSets (one list call, no database) and the applied plans its record keeps. When the
 /// ReplicaSets cannot be read in time, it says "no": the update is then planned like any other.
 /// </summary>
-public sealed class RollbackFinder(IKubernetes kubernetes, ResilientCalls calls, ILogger<RollbackFinder> logger)
+public sealed class RollbackFinder(KubernetesApi kubernetes, ResilientCalls calls, ILogger<RollbackFinder> logger)
 {
     public async Task<RollbackTarget?> FindAsync(DeploymentRequest deployment, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
@@ -23,13 +25,13 @@ public sealed class RollbackFinder(IKubernetes kubernetes, ResilientCalls calls,
             return null;
         }
 
-        var record = DeploymentRecord.Read(KubernetesJson.Deserialize<V1Deployment>(old.GetRawText()));
+        var record = DeploymentRecord.Read(old.Deserialize(KubernetesModelJson.Default.V1Deployment)!);
         IList<V1ReplicaSet> replicaSets;
         try
         {
             var selector = DeploymentObject.SelectorMatchLabels(deployment.Object);
             var list = await calls.ExecuteAsync("read ReplicaSets", deadline,
-                async ct => await kubernetes.AppsV1.ListNamespacedReplicaSetAsync(deployment.Namespace, labelSelector: selector, cancellationToken: ct).ConfigureAwait(false),
+                async ct => await kubernetes.ListNamespacedReplicaSetAsync(deployment.Namespace, labelSelector: selector, cancellationToken: ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
             replicaSets = list.Items;
         }
