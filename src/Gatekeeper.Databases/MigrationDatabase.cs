@@ -21,6 +21,7 @@ namespace Gatekeeper.Databases;
 public abstract class MigrationDatabase : IMigrationDatabase
 {
     private HistoryTableLayout? _layout;
+    private (HistoryTableLayout Layout, bool Exists)? _inspected;
     private (MigrationDirectory Directory, AtlasSum Sum)? _atlasSum;
 
     private readonly bool _ownsDataSource;
@@ -69,6 +70,8 @@ public abstract class MigrationDatabase : IMigrationDatabase
         return await DatabasePermissions.RequireAsync(Url, $"read history table {table} of {Url.Database}", DatabasePrivilege.ReadTable, async () =>
         {
             var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
+            // The runner reads the history under its lock and applies right after: the first apply need not look again.
+            _inspected = (layout, exists);
             if (!exists)
             {
                 return HistoryState.Empty(table, layout.Kind);
@@ -118,7 +121,8 @@ public abstract class MigrationDatabase : IMigrationDatabase
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(migration);
-        MigrationScript.Prepare(migration, Sql, null, out var problems);
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out var problems);
         if (problems.Count > 0)
         {
             var problem = problems[0];
@@ -126,8 +130,6 @@ public abstract class MigrationDatabase : IMigrationDatabase
                 migration.Id, migration.FileName, problem.Location, DatabaseErrorKind.Syntax, problem.Message, null, LeftDirty: false, null));
         }
 
-        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out _);
         var layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
         var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
         var applier = new MigrationApplier(Sql, Options, Label, Logger);
@@ -256,7 +258,8 @@ public abstract class MigrationDatabase : IMigrationDatabase
             return _layout;
         }
 
-        var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
+        var (layout, exists) = _inspected ?? await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
+        _inspected = null;
         // Before the first migration runs on this session: its SET search_path or USE must not move the history writes.
         await layout.ResolveSchemaAsync(session, cancellationToken).ConfigureAwait(false);
         if (!exists)

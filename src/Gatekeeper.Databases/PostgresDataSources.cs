@@ -22,6 +22,10 @@ internal static class PostgresDataSources
     public static NpgsqlDataSource Create(string connectionString)
     {
         var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
+        // Npgsql's first connection of a data source reads every type of the database (pg_type with its arrays, ranges
+        // and domains): a heavy catalog query, tens of milliseconds, paid again by the lock's session and by every CLI
+        // run and migration Job. Gatekeeper reads only built-in types, which Npgsql knows without asking.
+        builder.ConfigureTypeLoading(typeLoading => typeLoading.EnableTypeLoading(false));
         // sslmode=require/verify-* in the database URL: TLS is an opt-in on the slim builder.
         builder.EnableTransportSecurity();
         // pg_catalog answers with arrays (index keys, search_path, enum labels).

@@ -99,18 +99,30 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
 
     private protected override async Task<LiveSchema> ReadSchemaAsync(DbSession session, CancellationToken cancellationToken)
     {
-        var versionNumber = Convert.ToInt32(
-            await session.ScalarAsync("SELECT current_setting('server_version_num')::int", cancellationToken).ConfigureAwait(false),
-            System.Globalization.CultureInfo.InvariantCulture);
-        var tables = await session.QueryAsync(TablesQuery,
-            r => ((string?)r.GetString(0), r.GetString(1), r.GetInt64(2)), cancellationToken).ConfigureAwait(false);
-        var columns = await session.QueryAsync(ColumnsQuery,
-            r => ((string?)r.GetString(0), r.GetString(1), new SchemaColumn(
-                r.GetString(2), r.GetString(3), NotNull: r.GetBoolean(4), HasDefault: r.GetBoolean(5), AutoIncrement: r.GetBoolean(6), HasComment: r.GetBoolean(7))),
-            cancellationToken).ConfigureAwait(false);
-        // server_version_num: 150004 is 15.4, 90605 was 9.6.5.
-        var major = versionNumber / 10000;
-        var version = major >= 10 ? new ServerVersion(major, versionNumber % 10000, 0, false) : new ServerVersion(major, versionNumber / 100 % 100, versionNumber % 100, false);
+        // Both catalog queries in one round trip; the version comes with the connection (the server_version it reports at start-up).
+        var tables = new List<(string?, string, long)>();
+        var columns = new List<(string?, string, SchemaColumn)>();
+        await using (var batch = session.Batch([TablesQuery, ColumnsQuery]))
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                tables.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                columns.Add((reader.GetString(0), reader.GetString(1), new SchemaColumn(
+                    reader.GetString(2), reader.GetString(3), NotNull: reader.GetBoolean(4), HasDefault: reader.GetBoolean(5), AutoIncrement: reader.GetBoolean(6), HasComment: reader.GetBoolean(7))));
+            }
+        }
+
+        // 15.4 and 9.6.5 alike; PostgreSQL 10 and later have no third part.
+        var reported = ((NpgsqlConnection)session.Connection).PostgreSqlVersion;
+        var version = reported.Major >= 10
+            ? new ServerVersion(reported.Major, Math.Max(0, reported.Minor), 0, false)
+            : new ServerVersion(reported.Major, Math.Max(0, reported.Minor), Math.Max(0, reported.Build), false);
         return new LiveSchema(Assemble(tables, columns), version);
     }
 

@@ -92,10 +92,24 @@ public abstract partial class SqlEngine
     public abstract SourceLocation Locate(SqlStatement statement, Exception exception);
 
     /// <summary>
+    /// The server's message about <paramref name="statement"/>, sent among others in one query, as if it had been sent
+    /// alone: MySQL quotes the query text from the error on, which would otherwise run on into the statements after it.
+    /// </summary>
+    public virtual string MessageAbout(SqlStatement statement, string serverMessage) => serverMessage;
+
+    /// <summary>
     /// Whether a migration's statements go to the server as one batch; <see cref="StoppedAt"/> then names the statement
     /// a failure stopped at.
     /// </summary>
     public virtual bool SendsBatches => false;
+
+    /// <summary>
+    /// Whether the statements of a migration that runs outside a transaction may go to the server as one query, each
+    /// still committed on its own and the first failure stopping the rest (MySQL's multi-statement queries). PostgreSQL
+    /// runs a batch as one implicit transaction, which would change what such a file does (CREATE INDEX CONCURRENTLY
+    /// refuses it), so there they go one at a time.
+    /// </summary>
+    public virtual bool RunsStatementsAsOneQuery => false;
 
     /// <summary>The index of the first batch command that did not complete (the refused or interrupted one), or -1.</summary>
     public virtual int StoppedAt(DbBatch batch) => -1;
@@ -363,6 +377,8 @@ public abstract partial class SqlEngine
 
         public override bool TransactionalDdl => false;
 
+        public override bool RunsStatementsAsOneQuery => true;
+
         public override bool CatalogHidesUnreadableTables => true;
 
         public override string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
@@ -417,8 +433,7 @@ public abstract partial class SqlEngine
                 return statement.Location;
             }
 
-            var at = near.Length > 0 ? text.IndexOf(near, lineStart, StringComparison.Ordinal) : -1;
-            return At(statement, at >= 0 ? at : lineStart);
+            return At(statement, near.Length > 0 && NearAt(text, near, lineStart) is var at and >= 0 ? at : lineStart);
         }
 
         internal override string CreateDatabase(string name, string? characterSet, string? collation) =>
@@ -477,6 +492,50 @@ public abstract partial class SqlEngine
         internal override Schema.CatalogReader Catalog => Schema.MySqlCatalogReader.Instance;
 
         internal override Schema.DevDatabaseLoader CreateDevDatabaseLoader() => new Schema.MySqlDevDatabaseLoader();
+
+        public override string MessageAbout(SqlStatement statement, string serverMessage)
+        {
+            ArgumentNullException.ThrowIfNull(statement);
+            ArgumentNullException.ThrowIfNull(serverMessage);
+            var match = NearAtLine().Match(serverMessage);
+            if (!match.Success)
+            {
+                return serverMessage;
+            }
+
+            var near = match.Groups["near"];
+            var text = statement.Text;
+            var line = int.TryParse(match.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : 1;
+            var lineStart = 0;
+            for (var l = 1; l < line && lineStart >= 0; l++)
+            {
+                lineStart = text.IndexOf('\n', lineStart) is var nl && nl >= 0 ? nl + 1 : -1;
+            }
+
+            var at = lineStart < 0 ? -1 : NearAt(text, near.Value, lineStart);
+            if (at < 0 || text.Length - at >= near.Length)
+            {
+                return serverMessage;
+            }
+
+            return string.Concat(serverMessage.AsSpan(0, near.Index), text.AsSpan(at), serverMessage.AsSpan(near.Index + near.Length));
+        }
+
+        // The server quotes the query from the error on (up to 80 characters): within a statement sent alone that is a
+        // piece of it; within a multi-statement query it runs on into the statements after it.
+        private static int NearAt(string text, string near, int from)
+        {
+            for (var at = from; at < text.Length; at++)
+            {
+                var rest = text.AsSpan(at);
+                if (rest.StartsWith(near, StringComparison.Ordinal) || near.AsSpan().StartsWith(rest, StringComparison.Ordinal))
+                {
+                    return at;
+                }
+            }
+
+            return -1;
+        }
 
         [GeneratedRegex(@"near '(?<near>.*)' at line (?<line>\d+)$", RegexOptions.Singleline)]
         private static partial Regex NearAtLine();

@@ -16,6 +16,9 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
     /// <summary>Client-side command timeout in seconds; 0 waits as long as the server works (migrations may be long).</summary>
     public int CommandTimeoutSeconds { get; set; }
 
+    // While collecting, writes are kept for the caller's next batch instead of being sent (see CollectAsync).
+    private List<SessionCommand>? _collected;
+
     /// <summary>
     /// Opens a session outside any pool, so closing it really ends the server session (locks, throwaway databases);
     /// connection failures become the one-line <see cref="DatabaseException"/>.
@@ -108,8 +111,64 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         return batch;
     }
 
+    /// <summary>
+    /// Runs <paramref name="writes"/> (history bookkeeping) without sending anything: each <see cref="ExecuteAsync"/> it
+    /// makes is kept, in order, so the caller can send them in the batch it sends anyway, saving a round trip each.
+    /// Null when the writes need an answer from the server first (a read, or a count they act on): nothing was sent,
+    /// and the caller runs them as usual.
+    /// </summary>
+    public async Task<IReadOnlyList<SessionCommand>?> CollectAsync(Func<Task> writes)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        _collected = [];
+        try
+        {
+            await writes().ConfigureAwait(false);
+            return _collected;
+        }
+        catch (NeedsServerAnswerException)
+        {
+            return null;
+        }
+        finally
+        {
+            _collected = null;
+        }
+    }
+
+    /// <summary>The commands as one batch in the open transaction, each with its parameters.</summary>
+    public DbBatch Batch(IEnumerable<SessionCommand> commands)
+    {
+        var batch = Connection.CreateBatch();
+        batch.Transaction = Transaction;
+        batch.Timeout = CommandTimeoutSeconds;
+        foreach (var (sql, parameters) in commands)
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        return batch;
+    }
+
     public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
+        if (_collected is not null)
+        {
+            // Kept for the caller's batch; writes that act on the count do not run while collecting.
+            _collected.Add(new SessionCommand(sql, parameters));
+            return 1;
+        }
+
         await using var command = Command(sql, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -121,6 +180,7 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
     /// </summary>
     public async Task<int> ExecuteStatementAsync(string sql, CancellationToken cancellationToken)
     {
+        RefuseWhileCollecting();
         if (!Engine.SendsBatches || !Connection.CanCreateBatch)
         {
             return await ExecuteAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -132,6 +192,7 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
 
     public async Task<object?> ScalarAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
+        RefuseWhileCollecting();
         await using var command = Command(sql, parameters);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is DBNull ? null : value;
@@ -139,6 +200,7 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
 
     public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
+        RefuseWhileCollecting();
         await using var command = Command(sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<T>();
@@ -152,9 +214,28 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
 
     public string Quote(string identifier) => Engine.Quote(identifier);
 
+    private void RefuseWhileCollecting()
+    {
+        if (_collected is not null)
+        {
+            throw new NeedsServerAnswerException();
+        }
+    }
+
+    /// <summary>Ends a <see cref="CollectAsync"/> whose writes need the server's answer; never escapes it.</summary>
+    private sealed class NeedsServerAnswerException : Exception
+    {
+    }
+
     public async ValueTask DisposeAsync()
     {
         await RollbackQuietlyAsync().ConfigureAwait(false);
         await Connection.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>A statement and its parameters, kept to be sent in a batch.</summary>
+internal sealed record SessionCommand(string Sql, IReadOnlyList<(string Name, object? Value)> Parameters)
+{
+    public static SessionCommand Plain(string sql) => new(sql, []);
 }

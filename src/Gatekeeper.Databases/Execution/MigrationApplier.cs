@@ -1,4 +1,5 @@
 using System.Data;
+using System.Globalization;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
@@ -53,26 +54,19 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
     private async Task<(MigrationFailure? Failure, bool NothingCommitted)> RunInTransactionAsync(
         DbSession session, HistoryTableLayout history, MigrationScript script, HistoryEntry entry, long started, CancellationToken cancellationToken)
     {
+        if (engine.SendsBatches && session.Connection.CanCreateBatch)
+        {
+            return await RunInBatchedTransactionAsync(session, history, script, entry, started, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             await session.BeginAsync(cancellationToken).ConfigureAwait(false);
-            if (engine.SendsBatches && session.Connection.CanCreateBatch)
+            var failure = await RunOneByOneAsync(session, script, cancellationToken).ConfigureAwait(false);
+            if (failure is not null)
             {
-                var failure = await RunAsBatchAsync(session, script, cancellationToken).ConfigureAwait(false);
-                if (failure is not null)
-                {
-                    await session.RollbackQuietlyAsync().ConfigureAwait(false);
-                    return (failure, true);
-                }
-            }
-            else
-            {
-                var failure = await RunOneByOneAsync(session, script, cancellationToken).ConfigureAwait(false);
-                if (failure is not null)
-                {
-                    await session.RollbackQuietlyAsync().ConfigureAwait(false);
-                    return (failure, true);
-                }
+                await session.RollbackQuietlyAsync().ConfigureAwait(false);
+                return (failure, true);
             }
 
             await history.RecordAppliedAsync(session, entry, _time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
@@ -87,40 +81,64 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
         }
     }
 
-    // PostgreSQL: the lock timeout and every statement in one batch, so a migration costs about three round trips
-    // (batch, history row, commit) instead of one per statement; the batch's commands tell where it stopped.
-    private async Task<MigrationFailure?> RunAsBatchAsync(DbSession session, MigrationScript script, CancellationToken cancellationToken)
+    // PostgreSQL: two round trips per migration whatever its length. The first batch opens the transaction, sets the
+    // lock timeout and runs every statement (its commands tell where it stopped); the second writes the history row and
+    // commits. The transaction is the server's own BEGIN/COMMIT, so a failure anywhere leaves nothing of the file.
+    private async Task<(MigrationFailure? Failure, bool NothingCommitted)> RunInBatchedTransactionAsync(
+        DbSession session, HistoryTableLayout history, MigrationScript script, HistoryEntry entry, long started, CancellationToken cancellationToken)
     {
-        var texts = new List<string>(script.Statements.Count + 1);
-        if (!script.SetsOwnLockTimeout)
-        {
-            texts.Add(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: true));
-        }
-
-        var first = texts.Count;
-        texts.AddRange(script.Statements.Select(s => s.Statement.Text));
-        if (texts.Count == 0)
-        {
-            return null;
-        }
-
-        await using var batch = session.Batch(texts);
         try
         {
-            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return null;
+            var texts = new List<string>(script.Statements.Count + 2) { "BEGIN ISOLATION LEVEL READ COMMITTED" };
+            if (!script.SetsOwnLockTimeout)
+            {
+                texts.Add(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: true));
+            }
+
+            var first = texts.Count;
+            texts.AddRange(script.Statements.Select(s => s.Statement.Text));
+            await using (var batch = session.Batch(texts))
+            {
+                try
+                {
+                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
+                {
+                    await TryExecuteAsync(session, "ROLLBACK").ConfigureAwait(false);
+                    var index = engine.StoppedAt(batch) - first;
+                    if (index < 0 || index >= script.Statements.Count)
+                    {
+                        // BEGIN or the lock timeout setting failed: no statement of the file ran.
+                        return (Failure(script, null, error, leftDirty: false, null), true);
+                    }
+
+                    var statement = script.Statements[index].Statement;
+                    return (Failure(script, engine.Locate(statement, ex), error, leftDirty: false, statement.Text), true);
+                }
+            }
+
+            var elapsed = _time.GetElapsedTime(started);
+            var appliedAt = _time.GetUtcNow().UtcDateTime;
+            var record = await session.CollectAsync(() => history.RecordAppliedAsync(session, entry, elapsed, appliedAt, cancellationToken)).ConfigureAwait(false);
+            if (record is null)
+            {
+                await history.RecordAppliedAsync(session, entry, elapsed, appliedAt, cancellationToken).ConfigureAwait(false);
+                record = [];
+            }
+
+            await using (var commit = session.Batch([.. record, SessionCommand.Plain("COMMIT")]))
+            {
+                await commit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return (null, false);
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
         {
-            var index = engine.StoppedAt(batch) - first;
-            if (index < 0 || index >= script.Statements.Count)
-            {
-                // The lock timeout setting itself failed: no statement of the file ran.
-                return Failure(script, null, error, leftDirty: false, null);
-            }
-
-            var statement = script.Statements[index].Statement;
-            return Failure(script, engine.Locate(statement, ex), error, leftDirty: false, statement.Text);
+            // Writing history or committing failed: the transaction is gone, and so is the migration.
+            await TryExecuteAsync(session, "ROLLBACK").ConfigureAwait(false);
+            return (Failure(script, null, error, leftDirty: false, null), true);
         }
     }
 
@@ -153,8 +171,12 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
     private async Task<(MigrationFailure? Failure, bool NothingCommitted)> RunStatementByStatementAsync(
         DbSession session, HistoryTableLayout history, MigrationScript script, HistoryEntry entry, long started, CancellationToken cancellationToken)
     {
-        var committed = false;
-        var inOwnTransaction = false;
+        if (engine.RunsStatementsAsOneQuery && session.Connection.CanCreateBatch)
+        {
+            return await RunAsOneQueryAsync(session, history, script, entry, started, cancellationToken).ConfigureAwait(false);
+        }
+
+        var progress = new CommitTracker(engine);
         var marked = false;
         try
         {
@@ -172,49 +194,13 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
                 var failure = await ExecuteAsync(session, script, statement.Statement, leftDirty: false, cancellationToken).ConfigureAwait(false);
                 if (failure is not null)
                 {
-                    if (session.Connection.State != ConnectionState.Open)
-                    {
-                        // The session died (server stopped, network cut): nothing more can be written on it, so the started
-                        // mark stays and the next run finds the migration dirty. Writing here would only throw past this catch.
-                        return (failure with { LeftDirty = true }, !committed);
-                    }
-
-                    if (inOwnTransaction)
-                    {
-                        await TryExecuteAsync(session, "ROLLBACK").ConfigureAwait(false);
-                    }
-
-                    if (!committed)
-                    {
-                        await history.ForgetStartedAsync(session, entry, cancellationToken).ConfigureAwait(false);
-                        return (failure, true);
-                    }
-
-                    failure = failure with { LeftDirty = true };
-                    await history.MarkFailedAsync(session, entry, failure.ToString(), statement.Text, i, cancellationToken).ConfigureAwait(false);
-                    return (failure, false);
+                    return await StoppedAtAsync(session, history, entry, failure, i, progress, cancellationToken).ConfigureAwait(false);
                 }
 
-                switch (statement.Control)
-                {
-                    case TransactionControl.Begin:
-                        inOwnTransaction = true;
-                        break;
-                    case TransactionControl.Commit:
-                        committed |= inOwnTransaction;
-                        inOwnTransaction = false;
-                        break;
-                    case TransactionControl.Rollback:
-                        inOwnTransaction = false;
-                        break;
-                    default:
-                        // Without transactional DDL (MySQL) every statement commits implicitly, even inside a transaction.
-                        committed |= !inOwnTransaction || !engine.TransactionalDdl;
-                        break;
-                }
+                progress.Ran(statement.Control);
             }
 
-            if (inOwnTransaction)
+            if (progress.InOwnTransaction)
             {
                 // The file opened a transaction and never closed it; psql would commit it at exit, and so does Gatekeeper.
                 await session.ExecuteAsync("COMMIT", cancellationToken).ConfigureAwait(false);
@@ -226,13 +212,239 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
         {
             // The session broke while writing history: a mark written before stays, and the next run sees it.
-            return (Failure(script, null, error, leftDirty: marked && committed, null), !committed);
+            return (Failure(script, null, error, leftDirty: marked && progress.Committed, null), !progress.Committed);
         }
         finally
         {
             if (!script.SetsOwnLockTimeout)
             {
                 await TryExecuteAsync(session, engine.ResetLockTimeout).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// MySQL: the lock timeout, the dirty mark and every statement of the file in one multi-statement query, then the
+    /// mark's clearing and the timeout's reset in a second: two round trips per migration instead of one per statement
+    /// plus four. Each statement still commits on its own and the server stops at the first that fails, so what was
+    /// committed, the dirty mark and the repair hint are exactly as when the statements are sent one at a time; the
+    /// results read back tell which statement stopped it.
+    /// </summary>
+    private async Task<(MigrationFailure? Failure, bool NothingCommitted)> RunAsOneQueryAsync(
+        DbSession session, HistoryTableLayout history, MigrationScript script, HistoryEntry entry, long started, CancellationToken cancellationToken)
+    {
+        var progress = new CommitTracker(engine);
+        var marked = false;
+        var resetTimeout = !script.SetsOwnLockTimeout;
+        try
+        {
+            var commands = new List<SessionCommand>(script.Statements.Count + 3);
+            if (!script.SetsOwnLockTimeout)
+            {
+                commands.Add(SessionCommand.Plain(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: false)));
+            }
+
+            var startedAt = _time.GetUtcNow().UtcDateTime;
+            var mark = await session.CollectAsync(() => history.MarkStartedAsync(session, entry, startedAt, cancellationToken)).ConfigureAwait(false);
+            if (mark is null)
+            {
+                // The layout reads before it marks (golang-migrate's previous version): mark first, on its own.
+                await history.MarkStartedAsync(session, entry, startedAt, cancellationToken).ConfigureAwait(false);
+                marked = true;
+            }
+            else
+            {
+                commands.AddRange(mark);
+            }
+
+            var first = commands.Count;
+            commands.AddRange(script.Statements.Select(s => SessionCommand.Plain(s.Text)));
+            var (completed, exception) = await RunCountingAsync(session, commands, cancellationToken).ConfigureAwait(false);
+            if (exception is not null)
+            {
+                var error = DatabaseErrorClassifier.Classify(exception)!;
+                var index = completed - first;
+                if (index < 0)
+                {
+                    // The timeout or the mark failed: no statement of the file ran. A mark written on its own is taken back.
+                    if (marked)
+                    {
+                        await history.ForgetStartedAsync(session, entry, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return (Failure(script, null, error, leftDirty: false, null), true);
+                }
+
+                marked = true;
+                for (var i = 0; i < index; i++)
+                {
+                    progress.Ran(script.Statements[i].Control);
+                }
+
+                var statement = script.Statements[index].Statement;
+                error = error with { ServerMessage = engine.MessageAbout(statement, error.ServerMessage) };
+                var failure = Failure(script, engine.Locate(statement, exception), error, leftDirty: false, statement.Text);
+                return await StoppedAtAsync(session, history, entry, failure, index, progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            marked = true;
+            foreach (var statement in script.Statements)
+            {
+                progress.Ran(statement.Control);
+            }
+
+            var finish = new List<SessionCommand>();
+            if (progress.InOwnTransaction)
+            {
+                // The file opened a transaction and never closed it; the mysql client would commit it at exit, and so does Gatekeeper.
+                finish.Add(SessionCommand.Plain("COMMIT"));
+            }
+
+            var elapsed = _time.GetElapsedTime(started);
+            var finishedAt = _time.GetUtcNow().UtcDateTime;
+            var clear = await session.CollectAsync(() => history.MarkFinishedAsync(session, entry, elapsed, finishedAt, cancellationToken)).ConfigureAwait(false);
+            if (clear is null)
+            {
+                await RunAllAsync(session, finish, cancellationToken).ConfigureAwait(false);
+                finish.Clear();
+                await history.MarkFinishedAsync(session, entry, elapsed, finishedAt, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                finish.AddRange(clear);
+            }
+
+            if (resetTimeout)
+            {
+                finish.Add(SessionCommand.Plain(engine.ResetLockTimeout));
+                resetTimeout = false;
+            }
+
+            await RunAllAsync(session, finish, cancellationToken).ConfigureAwait(false);
+            return (null, false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
+        {
+            // The session broke while writing history: a mark written before stays, and the next run sees it.
+            return (Failure(script, null, error, leftDirty: marked && progress.Committed, null), !progress.Committed);
+        }
+        finally
+        {
+            if (resetTimeout)
+            {
+                await TryExecuteAsync(session, engine.ResetLockTimeout).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// After statement <paramref name="index"/> failed: nothing committed takes the mark back; something committed keeps
+    /// it, with where and why. A session that died can write nothing more, so its mark stays as it is.
+    /// </summary>
+    private static async Task<(MigrationFailure? Failure, bool NothingCommitted)> StoppedAtAsync(
+        DbSession session, HistoryTableLayout history, HistoryEntry entry, MigrationFailure failure, int index, CommitTracker progress, CancellationToken cancellationToken)
+    {
+        if (session.Connection.State != ConnectionState.Open)
+        {
+            // The session died (server stopped, network cut): nothing more can be written on it, so the started
+            // mark stays and the next run finds the migration dirty. Writing here would only throw past the caller's catch.
+            return (failure with { LeftDirty = true }, !progress.Committed);
+        }
+
+        if (progress.InOwnTransaction)
+        {
+            await TryExecuteAsync(session, "ROLLBACK").ConfigureAwait(false);
+        }
+
+        if (!progress.Committed)
+        {
+            await history.ForgetStartedAsync(session, entry, cancellationToken).ConfigureAwait(false);
+            return (failure, true);
+        }
+
+        failure = failure with { LeftDirty = true };
+        await history.MarkFailedAsync(session, entry, failure.ToString(), failure.Statement, index, cancellationToken).ConfigureAwait(false);
+        return (failure, false);
+    }
+
+    private const string CompletedMarker = "gatekeeper_completed";
+
+    /// <summary>
+    /// Sends the commands as one query and tells how many completed: the server stops at the first error, and the driver
+    /// reports neither which command that was nor the commands that return no rows, so each command is followed by
+    /// <c>SELECT n AS gatekeeper_completed</c>, whose rows are read back as the commands complete. The exception of the
+    /// command the server refused (or of the broken session) is returned with that count, which is its index.
+    /// </summary>
+    /// <remarks>The marker is a SELECT of a constant: it takes no lock and commits nothing; it does reset
+    /// <c>ROW_COUNT()</c>, which a statement could only have read from its predecessor.</remarks>
+    private static async Task<(int Completed, Exception? Failure)> RunCountingAsync(DbSession session, List<SessionCommand> commands, CancellationToken cancellationToken)
+    {
+        var sent = new List<SessionCommand>(commands.Count * 2);
+        for (var i = 0; i < commands.Count; i++)
+        {
+            sent.Add(commands[i]);
+            sent.Add(SessionCommand.Plain($"SELECT {(i + 1).ToString(CultureInfo.InvariantCulture)} AS {CompletedMarker}"));
+        }
+
+        var completed = 0;
+        try
+        {
+            await using var batch = session.Batch(sent);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            do
+            {
+                // Rows a migration's own SELECT returns are skipped; only the markers count.
+                if (reader.FieldCount == 1 && reader.GetName(0) == CompletedMarker && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    completed = Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+
+            return (commands.Count, null);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
+        {
+            return (completed, ex);
+        }
+    }
+
+    private static async Task RunAllAsync(DbSession session, List<SessionCommand> commands, CancellationToken cancellationToken)
+    {
+        if (commands.Count == 0)
+        {
+            return;
+        }
+
+        await using var batch = session.Batch(commands);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Follows a file's own transaction commands to know whether any statement has been committed yet.</summary>
+    private sealed class CommitTracker(SqlEngine engine)
+    {
+        public bool Committed { get; private set; }
+
+        public bool InOwnTransaction { get; private set; }
+
+        public void Ran(TransactionControl control)
+        {
+            switch (control)
+            {
+                case TransactionControl.Begin:
+                    InOwnTransaction = true;
+                    break;
+                case TransactionControl.Commit:
+                    Committed |= InOwnTransaction;
+                    InOwnTransaction = false;
+                    break;
+                case TransactionControl.Rollback:
+                    InOwnTransaction = false;
+                    break;
+                default:
+                    // Without transactional DDL (MySQL) every statement commits implicitly, even inside a transaction.
+                    Committed |= !InOwnTransaction || !engine.TransactionalDdl;
+                    break;
             }
         }
     }

@@ -1,0 +1,176 @@
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Sql;
+using Gatekeeper.Databases.History;
+
+namespace Gatekeeper.Databases.Tests;
+
+/// <summary>
+/// A migration reaches the server in few round trips: on MySQL all of a file's statements in one multi-statement query
+/// (each still committing on its own), on PostgreSQL one batch in the file's transaction and one for its history row
+/// and COMMIT. What a failure reports and leaves behind must be exactly what it is when statements go one at a time:
+/// the statement that failed with its file and line, what was committed, the dirty mark and the repair hint.
+/// </summary>
+public sealed class BatchedApplyTests
+{
+    // Five statements; the third fails, after two that committed on MySQL. The comment after the second is MySQL's own (#)
+    // there and standard SQL's (--) on PostgreSQL.
+    private static MigrationDirectory ThirdStatementFails(string comment = "# a trailing MySQL comment") => TestMigrations.Flyway(
+        ("V1__first.sql", "CREATE TABLE first_table (id integer);\n"),
+        ("V2__five.sql",
+            "CREATE TABLE two_a (id integer);\n" +
+            "-- a comment line between statements\n" +
+            "INSERT INTO two_a (id) VALUES (1); " + comment + "\n" +
+            "INSERT INTO missing_table (id)\n  VALUES (2);\n" +
+            "CREATE TABLE two_b (id integer);\n" +
+            "CREATE TABLE two_c (id integer);\n"),
+        ("V3__after.sql", "CREATE TABLE third_table (id integer);\n"));
+
+    [Fact]
+    public async Task MySql_error_in_the_third_statement_of_a_file_names_that_statement_and_its_line_and_leaves_the_exact_repair_hint()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open();
+
+        var result = await new MigrationRunner(database).RunAsync(ThirdStatementFails(), null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal(["1"], result.Applied.Select(a => a.Migration.Id));
+        var failure = result.Failure!;
+        Assert.True(failure.LeftDirty);
+        Assert.Equal(new SourceLocation("V2__five.sql", 4, 1), failure.Location);
+        Assert.EndsWith("INSERT INTO missing_table (id)\n  VALUES (2)", failure.Statement?.TrimEnd(';'), StringComparison.Ordinal);
+        Assert.Equal($"Table '{db.Name}.missing_table' doesn't exist", failure.ServerMessage);
+        Assert.Equal(
+            $"migration 2 failed at V2__five.sql:4:1: Table '{db.Name}.missing_table' doesn't exist; it is marked dirty: repair the schema by hand, " +
+            "then run `gatekeeper repair --version 2 --resolution retry|applied`",
+            result.Message);
+
+        // The two statements before it committed; nothing after it ran.
+        Assert.True(await db.TableExistsAsync("two_a"));
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM two_a"));
+        Assert.False(await db.TableExistsAsync("two_b"));
+        Assert.False(await db.TableExistsAsync("third_table"));
+
+        var again = await new MigrationRunner(database).RunAsync(ThirdStatementFails(), null, CancellationToken.None);
+        Assert.Equal(MigrationRunStatus.Dirty, again.Status);
+        Assert.Equal(
+            $"migration 2 failed half-way on {db.Name} at V2__five.sql:4:1: Table '{db.Name}.missing_table' doesn't exist; " +
+            "repair the schema by hand, then run `gatekeeper repair --version 2 --resolution retry|applied`",
+            again.Message);
+    }
+
+    [Fact]
+    public async Task MySql_syntax_error_in_a_later_statement_is_located_at_its_own_line_and_column()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open();
+        var directory = TestMigrations.Flyway(
+            ("V1__syntax.sql", "CREATE TABLE syntax_a (id integer);\n\nCREATE TABLE syntax_b (\n  id integer,\n  name varchar(10) NOT NUL\n);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        var failure = result.Failure!;
+        Assert.Equal(new SourceLocation("V1__syntax.sql", 5, 24), failure.Location);
+        // The server's quote ends where the statement does, as when it is sent alone.
+        Assert.EndsWith("near 'NUL\n)' at line 3", failure.ServerMessage, StringComparison.Ordinal);
+        Assert.True(failure.LeftDirty);
+        Assert.True(await db.TableExistsAsync("syntax_a"));
+    }
+
+    [Fact]
+    public async Task MySql_failure_in_the_first_statement_of_a_batched_file_commits_nothing_and_takes_its_mark_back()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open(new MigrationDatabaseOptions { HistoryTable = HistoryTableName.Parse("schema_migrations"), Format = MigrationFormat.Dbmate });
+        var directory = TestMigrations.Directory(
+            MigrationFormat.Dbmate,
+            ("20240101000000_ok.sql", "-- migrate:up\nCREATE TABLE ok_table (id integer);\n"),
+            ("20240102000000_bad.sql", "-- migrate:up\nINSERT INTO missing_table (id) VALUES (1);\nCREATE TABLE never_made (id integer);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.False(result.Failure!.LeftDirty);
+        Assert.EndsWith("; nothing of it was applied", result.Message, StringComparison.Ordinal);
+        Assert.False(await db.TableExistsAsync("never_made"));
+        Assert.Equal(0, await db.CountAsync("SELECT COUNT(*) FROM gatekeeper_dirty_migrations"));
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task MySql_file_with_procedures_own_transactions_and_calls_applies_as_written()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open(new MigrationDatabaseOptions { HistoryTable = HistoryTableName.Parse("schema_migrations"), Format = MigrationFormat.GolangMigrate });
+        var directory = TestMigrations.Directory(
+            MigrationFormat.GolangMigrate,
+            ("1_procedure.up.sql",
+                "CREATE TABLE counters (id integer PRIMARY KEY, n integer);\n" +
+                "DELIMITER $$\nCREATE PROCEDURE seed_counters()\nBEGIN\n  INSERT INTO counters VALUES (1, 0);\n  SELECT n FROM counters;\nEND$$\nDELIMITER ;\n" +
+                "START TRANSACTION;\nINSERT INTO counters VALUES (2, 0);\nCOMMIT;\n"),
+            ("2_call.up.sql", "CALL seed_counters();\nUPDATE counters SET n = n + 1;\n"),
+            ("3_after.up.sql", "SET @step := 5 -- a line comment before the semicolon\n;\nUPDATE counters SET n = n + @step;\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal(12, await db.CountAsync("SELECT SUM(n) FROM counters"));
+        Assert.Equal(3, await db.CountAsync("SELECT MAX(version) FROM schema_migrations WHERE dirty = 0"));
+    }
+
+    [Fact]
+    public async Task Postgres_failure_at_commit_leaves_nothing_of_the_file_and_no_history_row()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await using var database = db.Open();
+        var directory = TestMigrations.Flyway(
+            ("V1__parent.sql", "CREATE TABLE parent (id integer PRIMARY KEY);\n"),
+            ("V2__deferred.sql",
+                "CREATE TABLE child (parent_id integer REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);\n" +
+                "INSERT INTO child VALUES (42);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal("2", result.Failure!.MigrationId);
+        Assert.False(result.Failure.LeftDirty);
+        Assert.Contains("violates foreign key constraint", result.Failure.ServerMessage, StringComparison.Ordinal);
+        Assert.EndsWith("; nothing of it was applied", result.Message, StringComparison.Ordinal);
+        Assert.False(await db.TableExistsAsync("child"));
+        Assert.Equal(["1"], (await database.ReadHistoryAsync(CancellationToken.None)).Applied.Select(a => a.Id));
+
+        // The session is usable afterwards: the fixed file applies on the next run.
+        var fixedDirectory = TestMigrations.Flyway(
+            ("V1__parent.sql", "CREATE TABLE parent (id integer PRIMARY KEY);\n"),
+            ("V2__deferred.sql",
+                "CREATE TABLE child (parent_id integer REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);\n" +
+                "INSERT INTO parent VALUES (42);\nINSERT INTO child VALUES (42);\n"));
+        var second = await new MigrationRunner(database).RunAsync(fixedDirectory, null, CancellationToken.None);
+        Assert.True(second.Succeeded, second.Message);
+    }
+
+    [Theory]
+    [InlineData("gatekeeper_schema_history", null)]
+    [InlineData("flyway_schema_history", null)]
+    [InlineData("schema_migrations", MigrationFormat.GolangMigrate)]
+    [InlineData("schema_migrations", MigrationFormat.Dbmate)]
+    [InlineData("gorp_migrations", null)]
+    [InlineData("atlas_schema_revisions", null)]
+    public async Task Postgres_failing_file_rolls_back_with_every_history_layout_and_the_next_file_never_runs(string table, MigrationFormat? format)
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await using var database = db.Open(new MigrationDatabaseOptions { HistoryTable = HistoryTableName.Parse(table), Format = format });
+
+        var result = await new MigrationRunner(database).RunAsync(ThirdStatementFails("-- a trailing comment"), null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.False(result.Failure!.LeftDirty);
+        Assert.Equal(new SourceLocation("V2__five.sql", 4, 13), result.Failure.Location);
+        Assert.False(await db.TableExistsAsync("two_a"));
+        Assert.False(await db.TableExistsAsync("third_table"));
+        var history = await database.ReadHistoryAsync(CancellationToken.None);
+        // golang-migrate keeps only the latest version.
+        Assert.Equal("1", history.AppliedThrough ?? history.Applied.Select(a => a.Id).Single());
+        Assert.DoesNotContain(history.Applied, a => a.Dirty);
+    }
+}
