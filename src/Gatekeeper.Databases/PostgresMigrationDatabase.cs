@@ -131,52 +131,72 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     /// then rolls back. Statements of files that run outside a transaction are each wrapped in a savepoint: the ones
     /// PostgreSQL refuses inside a transaction (<c>CREATE INDEX CONCURRENTLY</c>, using an enum value added in the same
     /// file) are rolled back to it and reported as notes, the rest are checked like any other. A file's own
-    /// <c>BEGIN</c>/<c>COMMIT</c> is not sent.
+    /// <c>BEGIN</c>/<c>COMMIT</c> is not sent. The whole plan goes as one batch (one round trip, whatever its length);
+    /// the batch's commands tell where the server stopped, and after a statement that could only be noted the rest of
+    /// the plan goes in a batch of its own.
     /// </summary>
     private protected override async Task<DryRunReport> DryRunInTransactionAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
         var time = Options.TimeProvider;
         var started = time.GetTimestamp();
-        var notes = new List<DryRunNote>();
-        var checkedMigrations = new List<Migration>();
         Log.DryRunStarting(Logger, migrations.Count, Label);
 
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        var serverMajor = MigrationScript.MajorVersion(session.Connection.ServerVersion);
+        var scripts = new List<MigrationScript>(migrations.Count);
+        MigrationFailure? syntax = null;
+        foreach (var migration in migrations)
+        {
+            var script = MigrationScript.Prepare(migration, Sql, serverMajor, out var problems);
+            if (problems.Count > 0)
+            {
+                // Checked after the files before it, as they would have run first.
+                syntax = new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);
+                break;
+            }
+
+            scripts.Add(script);
+        }
+
+        var plan = DryRunBatch.Of(scripts, Sql, Options);
         await session.BeginAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await session.ExecuteAsync(Sql.SetLockTimeout(Options.DryRunLockTimeout, transactionLocal: true), cancellationToken).ConfigureAwait(false);
-            await session.ExecuteAsync($"SET LOCAL statement_timeout = '{(long)Options.DryRunStatementTimeout.TotalMilliseconds}ms'", cancellationToken).ConfigureAwait(false);
-
-            foreach (var migration in migrations)
+            var notes = new List<(int At, SourceLocation Location, string Message)>(plan.Notes);
+            var from = 0;
+            string? resume = null;
+            while (from < plan.Commands.Count)
             {
-                var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out var problems);
-                if (problems.Count > 0)
+                var texts = plan.Commands.Skip(from).Select(c => c.Text);
+                await using var batch = session.Batch(resume is null ? texts : texts.Prepend(resume));
+                try
                 {
-                    var failure = new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);
-                    return new DryRunReport(DryRunMode.Transaction, checkedMigrations, failure, notes, time.GetElapsedTime(started));
+                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    break;
                 }
-
-                var outsideTransaction = script.Mode == ExecutionMode.StatementByStatement;
-                foreach (var statement in script.Statements)
+                catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
                 {
-                    if (statement.Control != TransactionControl.None)
+                    var stopped = Sql.StoppedAt(batch) - (resume is null ? 0 : 1) + from;
+                    var command = stopped >= from && stopped < plan.Commands.Count ? plan.Commands[stopped] : null;
+                    if (command is { InSavepoint: true, Statement: { } skipped } && ex is PostgresException pg && NotCheckableInTransaction.Contains(pg.SqlState))
                     {
-                        Note(notes, statement.Location, "the file's own transaction command is not sent in a dry-run");
+                        notes.Add((stopped, skipped.Location, $"not checked: it runs outside a transaction ({pg.MessageText})"));
+                        resume = "ROLLBACK TO SAVEPOINT gatekeeper_dry_run";
+                        from = stopped + 2; // past its RELEASE
                         continue;
                     }
 
-                    var failure = await DryRunStatementAsync(session, script, statement, outsideTransaction, notes, cancellationToken).ConfigureAwait(false);
-                    if (failure is not null)
-                    {
-                        return new DryRunReport(DryRunMode.Transaction, checkedMigrations, failure, notes, time.GetElapsedTime(started));
-                    }
+                    // The statement that failed, or (the timeouts, a savepoint) the file it belongs to; the files before it passed.
+                    var owner = command?.Script ?? 0;
+                    var script = scripts.Count > 0 ? scripts[owner] : null;
+                    var failure = script is null
+                        ? new MigrationFailure(migrations[0].Id, migrations[0].FileName, null, error.Kind, error.ServerMessage, error.ServerCode, false, null)
+                        : MigrationApplier.Failure(script, command?.Statement is { } statement ? Sql.Locate(statement.Statement, ex) : null, error, leftDirty: false, command?.Statement?.Text);
+                    return new DryRunReport(DryRunMode.Transaction, migrations.Take(owner).ToList(), failure, NotesUpTo(notes, stopped), time.GetElapsedTime(started));
                 }
-
-                checkedMigrations.Add(migration);
             }
 
-            return new DryRunReport(DryRunMode.Transaction, checkedMigrations, null, notes, time.GetElapsedTime(started));
+            return new DryRunReport(DryRunMode.Transaction, scripts.Select(s => s.Migration).ToList(), syntax, NotesUpTo(notes, int.MaxValue), time.GetElapsedTime(started));
         }
         finally
         {
@@ -184,35 +204,64 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
         }
     }
 
-    private async Task<MigrationFailure?> DryRunStatementAsync(
-        Execution.DbSession session, MigrationScript script, ScriptStatement statement, bool outsideTransaction, List<DryRunNote> notes, CancellationToken cancellationToken)
+    private List<DryRunNote> NotesUpTo(List<(int At, SourceLocation Location, string Message)> notes, int stopped)
     {
-        try
+        var kept = new List<DryRunNote>();
+        foreach (var (_, location, message) in notes.Where(n => n.At <= stopped).OrderBy(n => n.At))
         {
-            if (outsideTransaction)
+            Note(kept, location, message);
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// The commands of a dry-run batch: the timeouts, then each file's statements in order (those of files that run
+    /// outside a transaction between a savepoint and its release), each knowing its file and statement; and the notes
+    /// for the files' own transaction commands, which are not sent, at the place they would have run.
+    /// </summary>
+    private sealed record DryRunBatch(IReadOnlyList<DryRunCommand> Commands, IReadOnlyList<(int At, SourceLocation Location, string Message)> Notes)
+    {
+        public static DryRunBatch Of(List<MigrationScript> scripts, SqlEngine sql, MigrationDatabaseOptions options)
+        {
+            var commands = new List<DryRunCommand>
             {
-                await session.ExecuteAsync("SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
+                new(sql.SetLockTimeout(options.DryRunLockTimeout, transactionLocal: true), 0, null, false),
+                new($"SET LOCAL statement_timeout = '{(long)options.DryRunStatementTimeout.TotalMilliseconds}ms'", 0, null, false),
+            };
+            var notes = new List<(int, SourceLocation, string)>();
+            for (var i = 0; i < scripts.Count; i++)
+            {
+                var outsideTransaction = scripts[i].Mode == ExecutionMode.StatementByStatement;
+                foreach (var statement in scripts[i].Statements)
+                {
+                    if (statement.Control != TransactionControl.None)
+                    {
+                        notes.Add((commands.Count, statement.Location, "the file's own transaction command is not sent in a dry-run"));
+                        continue;
+                    }
+
+                    if (outsideTransaction)
+                    {
+                        commands.Add(new("SAVEPOINT gatekeeper_dry_run", i, null, false));
+                    }
+
+                    commands.Add(new(statement.Text, i, statement, outsideTransaction));
+                    if (outsideTransaction)
+                    {
+                        commands.Add(new("RELEASE SAVEPOINT gatekeeper_dry_run", i, null, false));
+                    }
+                }
             }
 
-            await session.ExecuteStatementAsync(statement.Text, cancellationToken).ConfigureAwait(false);
-            if (outsideTransaction)
-            {
-                await session.ExecuteAsync("RELEASE SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
-            }
-
-            return null;
-        }
-        catch (PostgresException ex) when (outsideTransaction && NotCheckableInTransaction.Contains(ex.SqlState))
-        {
-            await session.ExecuteAsync("ROLLBACK TO SAVEPOINT gatekeeper_dry_run", cancellationToken).ConfigureAwait(false);
-            Note(notes, statement.Location, $"not checked: it runs outside a transaction ({ex.MessageText})");
-            return null;
-        }
-        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
-        {
-            return MigrationApplier.Failure(script, Sql.Locate(statement.Statement, ex), error, leftDirty: false, statement.Text);
+            return new DryRunBatch(commands, notes);
         }
     }
+
+    /// <param name="Script">The index of the file it belongs to.</param>
+    /// <param name="Statement">The file's statement it runs; null for the timeouts and savepoints around them.</param>
+    /// <param name="InSavepoint">Whether it runs between a savepoint and its release (its file runs outside a transaction).</param>
+    private sealed record DryRunCommand(string Text, int Script, ScriptStatement? Statement, bool InSavepoint);
 
     private void Note(List<DryRunNote> notes, Core.Sql.SourceLocation location, string message)
     {

@@ -12,7 +12,9 @@ namespace Gatekeeper.Databases.Schema;
 /// (<c>format_type</c>, <c>pg_get_expr</c>, <c>pg_get_constraintdef</c>, <c>pg_get_indexdef</c>, <c>pg_get_viewdef</c>,
 /// <c>pg_get_functiondef</c>, <c>pg_get_triggerdef</c>) with <c>search_path</c> empty, so names come out qualified exactly
 /// as pg_dump writes them. Objects that belong to an extension and the server's own schemas are left out; dependencies
-/// between views, routines, tables and types come from pg_depend.
+/// between views, routines, tables and types come from pg_depend. Single-letter codes (pg_catalog's <c>"char"</c>) are read
+/// as text: Gatekeeper's connections do not load the database's types (<see cref="PostgresDataSources"/>), and
+/// <c>"char"</c> is not among the ones Npgsql knows without asking.
 /// </summary>
 internal sealed class PostgresCatalogReader : CatalogReader
 {
@@ -116,11 +118,11 @@ internal sealed class PostgresCatalogReader : CatalogReader
             }, cancellationToken).ConfigureAwait(false);
 
         var tableRows = await session.QueryAsync($"""
-            SELECT c.oid, n.nspname, c.relname, c.relpersistence, c.reloptions, obj_description(c.oid, 'pg_class'), c.reltype
+            SELECT c.oid, n.nspname, c.relname, c.relpersistence::text, c.reloptions, obj_description(c.oid, 'pg_class'), c.reltype
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {UserSchema} AND {NotExtensionMember("pg_class", "c.oid")}
             ORDER BY 2, 3
-            """, r => (Oid: r.GetFieldValue<uint>(0), Name: new ObjectName(r.GetString(1), r.GetString(2)), Unlogged: r.GetChar(3) == 'u',
+            """, r => (Oid: r.GetFieldValue<uint>(0), Name: new ObjectName(r.GetString(1), r.GetString(2)), Unlogged: r.GetString(3) == "u",
                 Options: r.IsDBNull(4) ? [] : r.GetFieldValue<string[]>(4), Comment: NullableString(r, 5), RowType: r.GetFieldValue<uint>(6)), cancellationToken).ConfigureAwait(false);
         var tableOids = tableRows.Select(t => t.Oid).ToHashSet();
 
@@ -128,7 +130,7 @@ internal sealed class PostgresCatalogReader : CatalogReader
             SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
                    CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
-                   a.attidentity,
+                   a.attidentity::text,
                    CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                         THEN CASE WHEN cn.nspname = 'pg_catalog' THEN 'pg_catalog.' ELSE quote_ident(cn.nspname) || '.' END || quote_ident(co.collname) END,
                    col_description(a.attrelid, a.attnum),
@@ -150,8 +152,8 @@ internal sealed class PostgresCatalogReader : CatalogReader
                 NotNull = r.GetBoolean(3),
                 Default = NullableString(r, 4),
                 Generated = r.IsDBNull(5) ? null : new GeneratedColumn(r.GetString(5), Stored: true),
-                Identity = r.GetChar(6) is 'a' or 'd' && !r.IsDBNull(9)
-                    ? new IdentityModel(r.GetChar(6) == 'a', r.GetString(9), new SequenceOptions(
+                Identity = r.GetString(6) is "a" or "d" && !r.IsDBNull(9)
+                    ? new IdentityModel(r.GetString(6) == "a", r.GetString(9), new SequenceOptions(
                         r.GetString(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), r.GetInt64(14), r.GetInt64(15), r.GetBoolean(16)))
                     : null,
                 Collation = NullableString(r, 7),
@@ -159,7 +161,7 @@ internal sealed class PostgresCatalogReader : CatalogReader
             }), cancellationToken).ConfigureAwait(false);
 
         var constraints = await session.QueryAsync($"""
-            SELECT con.conrelid, con.conname, con.contype, pg_get_constraintdef(con.oid),
+            SELECT con.conrelid, con.conname, con.contype::text, pg_get_constraintdef(con.oid),
                    ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
                          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord),
                    fn.nspname, fc.relname,
@@ -171,7 +173,7 @@ internal sealed class PostgresCatalogReader : CatalogReader
             LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
             WHERE con.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND {UserSchema}
             ORDER BY con.conrelid, con.conname
-            """, r => (Table: r.GetFieldValue<uint>(0), Constraint: new ConstraintModel(r.GetString(1), KindOf(r.GetChar(2)), r.GetString(3))
+            """, r => (Table: r.GetFieldValue<uint>(0), Constraint: new ConstraintModel(r.GetString(1), KindOf(r.GetString(2)[0]), r.GetString(3))
             {
                 Columns = r.GetFieldValue<string[]>(4),
                 References = r.IsDBNull(6) ? null : new ObjectName(r.GetString(5), r.GetString(6)),
