@@ -14,21 +14,22 @@ namespace Gatekeeper.Core.Lint;
 public static class Linter
 {
     /// <summary>Lints <paramref name="pending"/> (only pending migrations: applied ones are never judged again).</summary>
-    public static LintReport Lint(IReadOnlyList<Migration> pending, SqlDialect dialect, LintOptions? options = null)
+    /// <param name="collector">Where findings go as each migration is judged (capped per rule, streamed); by default every finding is listed.</param>
+    public static LintReport Lint(IReadOnlyList<Migration> pending, SqlDialect dialect, LintOptions? options = null, LintCollector? collector = null)
     {
         ArgumentNullException.ThrowIfNull(pending);
         options ??= LintOptions.Default;
+        collector ??= new LintCollector();
         var plan = new PlanState(dialect, options);
-        var findings = new List<LintFinding>();
-        var annotation = AnnotationAllowances(options, findings);
+        var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
         foreach (var migration in pending)
         {
             statementCount += LintMigration(plan, migration, findings);
+            findings.HandOn();
         }
 
-        ApplyAnnotation(annotation, findings);
-        return new LintReport(dialect, findings, pending.Count, statementCount, options.Schema is not null);
+        return new LintReport(dialect, collector.Listed, pending.Count, statementCount, options.Schema is not null) { RuleCounts = collector.Counts };
     }
 
     /// <summary>
@@ -38,53 +39,39 @@ public static class Linter
     /// history, replayed for what they create (as <c>squawk</c> and <c>atlas migrate lint --git-base</c> judge only the
     /// new files). <c>gatekeeper plan</c> and the webhook judge the pending set as one rollout (<see cref="Lint"/>).
     /// </summary>
-    public static LintReport LintEachAsRollout(IReadOnlyList<Migration> migrations, Func<Migration, bool> judged, SqlDialect dialect, LintOptions? options = null)
+    /// <param name="collector">Where findings go as each migration is judged (capped per rule, streamed); by default every finding is listed.</param>
+    public static LintReport LintEachAsRollout(IReadOnlyList<Migration> migrations, Func<Migration, bool> judged, SqlDialect dialect, LintOptions? options = null, LintCollector? collector = null)
     {
         ArgumentNullException.ThrowIfNull(migrations);
         ArgumentNullException.ThrowIfNull(judged);
         options ??= LintOptions.Default;
+        collector ??= new LintCollector();
         var plan = new PlanState(dialect, options);
-        var findings = new List<LintFinding>();
-        var annotation = AnnotationAllowances(options, findings);
+        var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
         var judgedCount = 0;
-        var history = new List<LintFinding>();
         foreach (var migration in migrations)
         {
             if (judged(migration))
             {
                 judgedCount++;
                 statementCount += LintMigration(plan, migration, findings);
+                findings.HandOn();
             }
             else
             {
-                LintMigration(plan, migration, history);
-                history.Clear();
+                // History: replayed for what it creates; its findings are nobody's business (one per rule is kept, then dropped).
+                LintMigration(plan, migration, new MigrationFindings(new LintCollector(maxPerRule: 1), f => f));
             }
 
             plan.EndRollout();
         }
 
-        ApplyAnnotation(annotation, findings);
-        return new LintReport(dialect, findings, judgedCount, statementCount, options.Schema is not null) { HistoryCount = migrations.Count - judgedCount };
-    }
-
-    private static void ApplyAnnotation((HashSet<LintRule> Rules, HashSet<LintCategory> Categories) annotation, List<LintFinding> findings)
-    {
-        if (annotation.Rules.Count == 0 && annotation.Categories.Count == 0)
+        return new LintReport(dialect, collector.Listed, judgedCount, statementCount, options.Schema is not null)
         {
-            return;
-        }
-
-        for (var i = 0; i < findings.Count; i++)
-        {
-            var finding = findings[i];
-            if (finding.AllowedBy is null && finding.Rule != LintRules.InvalidDirective &&
-                (annotation.Rules.Contains(finding.Rule) || annotation.Categories.Contains(finding.Rule.Category)))
-            {
-                findings[i] = finding with { AllowedBy = new LintAllowance(LintAllowanceSource.Annotation, "allowed by the gatekeeper.dev/allow annotation", null) };
-            }
-        }
+            HistoryCount = migrations.Count - judgedCount,
+            RuleCounts = collector.Counts,
+        };
     }
 
     private static readonly MigrationVersion SingleVersion = MigrationVersion.Parse("1");
@@ -97,34 +84,30 @@ public static class Linter
         return Lint([migration], dialect, options);
     }
 
-    private static int LintMigration(PlanState plan, Migration migration, List<LintFinding> findings)
+    private static int LintMigration(PlanState plan, Migration migration, MigrationFindings migrationFindings)
     {
-        var split = SqlSplitter.Split(migration.UpSql, plan.Dialect, migration.FileName, migration.UpStartLine);
-        var migrationFindings = new List<LintFinding>();
-        foreach (var problem in split.Problems)
-        {
-            migrationFindings.Add(SyntaxFinding(migration, problem));
-        }
-
-        // Two passes: the first only notes where views, routines, constraints … are declared, so that the second can
-        // judge each statement, resolve its directives and forget it — a 50 MB file never lives in memory parsed.
-        var statements = split.Statements;
+        // Two passes, each cutting the text afresh: the first only notes where views, routines, constraints … are
+        // declared, so that the second can judge each statement, resolve its directives and forget it — a 50 MB file
+        // is never held in memory as tokens or parsed statements, only one statement at a time.
+        var problems = new SqlSplitProblems();
         var outline = new MigrationOutline();
         var lastStatement = -1;
-        for (var i = 0; i < statements.Count; i++)
+        var index = 0;
+        foreach (var statement in SqlSplitter.Statements(migration.UpSql, plan.Dialect, migration.FileName, problems, migration.UpStartLine))
         {
-            if (HasCode(statements[i]))
+            var i = index++;
+            if (HasCode(statement))
             {
                 lastStatement = i;
             }
 
-            switch (MayDeclare(statements[i], plan.Dialect))
+            switch (MayDeclare(statement, plan.Dialect))
             {
                 case Declares.Table:
-                    outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(plan, migration.FileName, statements[i]));
+                    outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(plan, migration.FileName, statement));
                     break;
                 case Declares.Something:
-                    var prepared = Prepare(plan, migration, statements[i], null);
+                    var prepared = Prepare(plan, migration, statement, null);
                     outline.Record(MigrationOutline.Position(i), prepared.Parsed);
                     for (var e = 0; e < prepared.Embedded.Count; e++)
                     {
@@ -135,13 +118,20 @@ public static class Linter
             }
         }
 
+        foreach (var problem in problems.Found)
+        {
+            migrationFindings.Add(SyntaxFinding(migration, problem));
+        }
+
         // Without a known server the file is judged as a current server runs it (the runner always knows its server's version).
         var tx = new TransactionState(runnerWrapped: migration.TransactionalOn(plan.Options.ServerMajorVersion ?? int.MaxValue) && plan.Dialect == SqlDialect.Postgres);
         var scope = new MigrationScope(plan, migration, outline, tx) { LastStatementIndex = lastStatement };
         var statementCount = 0;
-        for (var i = 0; i < statements.Count; i++)
+        index = 0;
+        foreach (var statement in SqlSplitter.Statements(migration.UpSql, plan.Dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine))
         {
-            var unit = Prepare(plan, migration, statements[i], migrationFindings);
+            var i = index++;
+            var unit = Prepare(plan, migration, statement, migrationFindings);
             scope.StatementIndex = i;
             var openerBefore = scope.OpenedBy;
             if (unit.Tokens.Count > 0)
@@ -204,7 +194,6 @@ public static class Linter
             ResolveDirectives(opened, migration, migrationFindings);
         }
 
-        findings.AddRange(migrationFindings.OrderBy(f => f.Location.Line).ThenBy(f => f.Location.Column));
         return statementCount;
     }
 
@@ -304,7 +293,7 @@ public static class Linter
     }
 
     /// <param name="directiveProblems">Where malformed directives go; null in the outline pass, which must not report twice.</param>
-    private static StatementUnit Prepare(PlanState plan, Migration migration, SqlStatement statement, List<LintFinding>? directiveProblems)
+    private static StatementUnit Prepare(PlanState plan, Migration migration, SqlStatement statement, MigrationFindings? directiveProblems)
     {
         var dialect = plan.Dialect;
         var file = migration.FileName;
@@ -426,7 +415,7 @@ public static class Linter
             : null;
     }
 
-    private static void ResolveDirectives(StatementUnit unit, Migration migration, List<LintFinding> findings)
+    private static void ResolveDirectives(StatementUnit unit, Migration migration, MigrationFindings findings)
     {
         if (!unit.HasFindings && unit.Directives.Count == 0)
         {
@@ -483,7 +472,11 @@ public static class Linter
         return Math.Min(text.Length, offset + Math.Max(0, column - 1));
     }
 
-    private static (HashSet<LintRule> Rules, HashSet<LintCategory> Categories) AnnotationAllowances(LintOptions options, List<LintFinding> findings)
+    /// <summary>
+    /// Reads the annotation (<see cref="LintOptions.Allow"/>) once: its own problems go to the collector first, and the
+    /// function returned marks each finding it allows as the finding is made.
+    /// </summary>
+    private static Func<LintFinding, LintFinding> AnnotationAllowances(LintOptions options, LintCollector collector)
     {
         var rules = new HashSet<LintRule>();
         var categories = new HashSet<LintCategory>();
@@ -502,7 +495,7 @@ public static class Linter
             {
                 const string Source = "annotation gatekeeper.dev/allow";
                 var text = string.Join(",", options.Allow);
-                findings.Add(new LintFinding(LintRules.InvalidDirective, LintSeverity.Error,
+                collector.Add(new LintFinding(LintRules.InvalidDirective, LintSeverity.Error,
                     AllowDirective.LooksLikeRuleId(entry) ? $"gatekeeper.dev/allow names unknown rule {entry}" : $"gatekeeper.dev/allow entry `{entry}` is neither a rule id nor a category",
                     LintRules.InvalidDirective.Hint, new SourceLocation(Source, 1, column), entry.Length, text, text, string.Empty, false));
             }
@@ -510,6 +503,14 @@ public static class Linter
             column += entry.Length + 1;
         }
 
-        return (rules, categories);
+        if (rules.Count == 0 && categories.Count == 0)
+        {
+            return finding => finding;
+        }
+
+        return finding => finding.AllowedBy is null && finding.Rule != LintRules.InvalidDirective &&
+                          (rules.Contains(finding.Rule) || categories.Contains(finding.Rule.Category))
+            ? finding with { AllowedBy = new LintAllowance(LintAllowanceSource.Annotation, "allowed by the gatekeeper.dev/allow annotation", null) }
+            : finding;
     }
 }

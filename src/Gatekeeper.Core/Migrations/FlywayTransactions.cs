@@ -35,7 +35,7 @@ internal static partial class FlywayTransactions
     /// </summary>
     public static bool IsSingleStatementPostgresRefusesInTransaction(string sql, string file)
     {
-        var statements = SqlSplitter.Split(sql, SqlDialect.Postgres, file).Statements;
+        var statements = SqlSplitter.Statements(sql, SqlDialect.Postgres, file, new SqlSplitProblems()).Take(2).ToList();
         return statements.Count == 1 && Classify(statements[0], ReindexConcurrently()) == Kind.Never;
     }
 
@@ -45,7 +45,7 @@ internal static partial class FlywayTransactions
     public static (bool Transactional, int? TransactionalFromPostgres) Decide(string sql, string file)
     {
         var addsEnumValue = false;
-        foreach (var statement in SqlSplitter.Split(sql, SqlDialect.Postgres, file).Statements)
+        foreach (var statement in SqlSplitter.Statements(sql, SqlDialect.Postgres, file, new SqlSplitProblems()))
         {
             switch (Classify(statement))
             {

@@ -33,6 +33,12 @@ internal sealed class MigrationFileText
         var bytes = file.Content.Span;
         var bomLength = bytes.StartsWith(Bom) ? Bom.Length : 0;
         var body = bytes[bomLength..];
+        if (Utf8.IsValid(body))
+        {
+            // Straight into the string: a pooled buffer of a 50 MB file's size would stay in the pool for the process's life.
+            return new MigrationFileText(file, Encoding.UTF8.GetString(body));
+        }
+
         var chars = ArrayPool<char>.Shared.Rent(Math.Max(body.Length, 1));
         try
         {

@@ -22,17 +22,43 @@ public static class SqlSplitter
     // token memory on top (148 MB for 10 MB of MySQL, 46 MB now).
     private const int ChunkCapacity = 65536;
 
+    // One statement at a time (Statements): chunks of 4,096 tokens (80 KB, under the large-object threshold), so a
+    // statement the caller forgot is gen-0 garbage and a 50 MB file is never held as tokens all at once.
+    private const int StreamingChunkCapacity = 4096;
+
     public static SqlSplitResult Split(string source, SqlDialect dialect, string file, int firstLine = 1)
+    {
+        var problems = new SqlSplitProblems();
+        var statements = new List<SqlStatement>();
+        foreach (var statement in CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, ChunkCapacity), ChunkCapacity, problems))
+        {
+            statements.Add(statement);
+        }
+
+        return new SqlSplitResult([.. statements], problems.Found);
+    }
+
+    /// <summary>
+    /// The statements of <paramref name="source"/>, cut as <see cref="Split"/> cuts them, one at a time: nothing of a
+    /// statement the caller drops stays alive, so memory follows the longest statement, not the file.
+    /// </summary>
+    /// <param name="problems">Filled with the lexical problems once the enumeration has ended.</param>
+    public static IEnumerable<SqlStatement> Statements(string source, SqlDialect dialect, string file, SqlSplitProblems problems, int firstLine = 1) =>
+        CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, StreamingChunkCapacity), StreamingChunkCapacity, problems);
+
+    private static IEnumerable<SqlStatement> CutStatements(string source, SqlDialect dialect, string file, int firstLine, int initialCapacity, int chunkCapacity, SqlSplitProblems problems)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(problems);
         var reader = new SqlTokenReader(source, dialect, file, firstLine);
 
         // Kept tokens go into chunks, in order; a statement's tokens are a contiguous slice of one chunk (terminators
         // and DELIMITER lines are never stored, so comments after a terminator extend the slice before it), which
-        // becomes its Tokens without a copy.
-        var chunks = new Chunks(Math.Clamp(source.Length / 6, 16, ChunkCapacity));
-        var cuts = new List<Cut>();
+        // becomes its Tokens without a copy. The statement cut last is handed out only once the next token shows that
+        // no comment on its terminator's line extends it.
+        var chunks = new Chunks(initialCapacity, chunkCapacity);
+        Cut? pending = null;
         var current = 0;
         var firstSignificant = -1;
         var lastSignificant = -1;
@@ -44,13 +70,12 @@ public static class SqlSplitter
             {
                 case SqlTokenKind.LineComment or SqlTokenKind.BlockComment:
                     // A comment after a terminator, on its line, still belongs to the statement it ended.
-                    if (token.Line == previousTerminatorLine && current == chunks.Used)
+                    if (token.Line == previousTerminatorLine && current == chunks.Used && pending is { } last)
                     {
                         if (chunks.IsFull)
                         {
-                            var last = cuts[^1];
                             var shift = chunks.Renew(last.TokenStart);
-                            cuts[^1] = last with
+                            last = last with
                             {
                                 Chunk = chunks.Array,
                                 TokenStart = 0,
@@ -62,7 +87,7 @@ public static class SqlSplitter
 
                         chunks.Add(token);
                         current = chunks.Used;
-                        cuts[^1] = cuts[^1] with { TokenCount = cuts[^1].TokenCount + 1 };
+                        pending = last with { TokenCount = last.TokenCount + 1 };
                         continue;
                     }
 
@@ -74,7 +99,12 @@ public static class SqlSplitter
                 case SqlTokenKind.Terminator:
                     if (firstSignificant >= 0)
                     {
-                        cuts.Add(new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant));
+                        if (pending is { } done)
+                        {
+                            yield return done.ToStatement(source, file);
+                        }
+
+                        pending = new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant);
                         current = chunks.Used;
                         previousTerminatorLine = token.Line;
                     }
@@ -115,32 +145,36 @@ public static class SqlSplitter
             chunks.Add(token);
         }
 
-        if (firstSignificant >= 0)
+        if (pending is { } final)
         {
-            cuts.Add(new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant));
+            yield return final.ToStatement(source, file);
         }
 
-        var statements = new SqlStatement[cuts.Count];
-        for (var i = 0; i < cuts.Count; i++)
+        if (firstSignificant >= 0)
         {
-            var cut = cuts[i];
-            var first = cut.Chunk[cut.FirstSignificant];
-            var last = cut.Chunk[cut.LastSignificant];
-            statements[i] = new SqlStatement(
+            yield return new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant).ToStatement(source, file);
+        }
+
+        problems.Found = reader.Problems;
+    }
+
+    private readonly record struct Cut(SqlToken[] Chunk, int TokenStart, int TokenCount, int FirstSignificant, int LastSignificant)
+    {
+        public SqlStatement ToStatement(string source, string file)
+        {
+            var first = Chunk[FirstSignificant];
+            var last = Chunk[LastSignificant];
+            return new SqlStatement(
                 source,
                 first.Start,
                 last.Start + last.Length - first.Start,
                 new SourceLocation(file, first.Line, first.Column),
-                new ArraySegment<SqlToken>(cut.Chunk, cut.TokenStart, cut.TokenCount));
+                new ArraySegment<SqlToken>(Chunk, TokenStart, TokenCount));
         }
-
-        return new SqlSplitResult(statements, reader.Problems);
     }
 
-    private readonly record struct Cut(SqlToken[] Chunk, int TokenStart, int TokenCount, int FirstSignificant, int LastSignificant);
-
     /// <summary>The chunk being filled; statements already cut keep slices of the chunks before it.</summary>
-    private struct Chunks(int capacity)
+    private struct Chunks(int capacity, int chunkCapacity)
     {
         // Left unzeroed, here and in Renew: only the slice up to Used is ever read, and SqlToken holds no references.
         public SqlToken[] Array = GC.AllocateUninitializedArray<SqlToken>(capacity);
@@ -156,7 +190,7 @@ public static class SqlSplitter
             var moving = Used - keep;
 
             // A statement longer than a chunk gets a chunk twice its size, so it is copied O(log n) times.
-            var capacity = Math.Max(Math.Min(Array.Length * 2, ChunkCapacity), moving * 2);
+            var capacity = Math.Max(Math.Min(Array.Length * 2, chunkCapacity), moving * 2);
             var next = GC.AllocateUninitializedArray<SqlToken>(capacity);
             System.Array.Copy(Array, keep, next, 0, moving);
             Array = next;

@@ -42,3 +42,9 @@ public sealed record SqlSyntaxProblem(SourceLocation Location, string Message)
 }
 
 public sealed record SqlSplitResult(IReadOnlyList<SqlStatement> Statements, IReadOnlyList<SqlSyntaxProblem> Problems);
+
+/// <summary>The lexical problems <see cref="SqlSplitter.Statements"/> found, known once its enumeration has ended.</summary>
+public sealed class SqlSplitProblems
+{
+    public IReadOnlyList<SqlSyntaxProblem> Found { get; internal set; } = [];
+}

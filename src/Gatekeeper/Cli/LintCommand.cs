@@ -47,7 +47,7 @@ internal static class LintCommand
         };
         var maxPerRule = new Option<int>("--max-per-rule")
         {
-            Description = $"Text output shows at most this many findings of one rule, then counts the rest by rule (0 shows all; json and github list every one).",
+            Description = "Show at most this many findings of one rule, then count the rest by rule (text, json and github alike; 0 shows all). Findings are written as each file is judged.",
             DefaultValueFactory = _ => LintReportFormatter.DefaultMaxPerRule,
             HelpName = "N",
         };
@@ -122,8 +122,13 @@ internal static class LintCommand
                     : $"gatekeeper lint: linting as {name}, guessed from the files ({guess.Evidence}); pass --dialect to choose.");
             }
 
-            var report = Linter.LintEachAsRollout(source.Migrations, m => judged is null || judged.Contains(m.FileName), sqlDialect.Value, options);
-            await WriteReportAsync(stdout, report, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString(), parse.GetRequiredValue(maxPerRule));
+            // Streamed: each file's findings are written once it is judged, and past the cap a rule's findings are only counted.
+            var limit = parse.GetRequiredValue(maxPerRule);
+            var writer = ReportWriter(stdout, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString(), limit);
+            writer.Begin(sqlDialect.Value, options.Schema is not null);
+            var report = Linter.LintEachAsRollout(source.Migrations, m => judged is null || judged.Contains(m.FileName), sqlDialect.Value, options, new LintCollector(limit, writer.Write));
+            writer.End(report);
+            await stdout.FlushAsync(cancellationToken);
             return report.IsBlocking ? ExitCodes.Rejected : ExitCodes.Ok;
         });
         return command;
@@ -192,6 +197,14 @@ internal static class LintCommand
 
         return judged;
     }
+
+    private static LintReportWriter ReportWriter(TextWriter stdout, OutputFormat output, string directory, int maxPerRule) => output switch
+    {
+        OutputFormat.Text => new HumanLintWriter(stdout, ShouldColor(stdout), maxPerRule),
+        OutputFormat.Json => new JsonLintWriter(stdout, indented: true, maxPerRule),
+        OutputFormat.Github => new GitHubLintWriter(stdout, directory, maxPerRule),
+        _ => throw new ArgumentOutOfRangeException(nameof(output), output, "no lint output of this kind"),
+    };
 
     public static async Task WriteReportAsync(TextWriter stdout, LintReport report, OutputFormat output, string directory, int maxPerRule = LintReportFormatter.DefaultMaxPerRule)
     {

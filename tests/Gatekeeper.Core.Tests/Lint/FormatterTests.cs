@@ -131,10 +131,68 @@ public sealed class FormatterTests
         var all = LintReportFormatter.FormatHuman(report, maxPerRule: 0);
 
         Assert.Equal(26, CountOf(capped, "error[GK"));
-        Assert.Contains("  GK101 drop-table: 30 errors (5 not shown above; --output json lists every one)", capped);
+        Assert.Contains("  GK101 drop-table: 30 errors (and 5 more not shown; --max-per-rule 0 shows all)", capped);
         Assert.Contains("  GK303 create-index-not-concurrently: 1 error\n", capped.ReplaceLineEndings("\n"));
         Assert.Equal(31, CountOf(all, "error[GK"));
         Assert.Contains("31 errors, 0 warnings", capped);
+    }
+
+    [Fact]
+    public void A_capped_lint_lists_the_first_findings_of_each_rule_and_counts_every_one()
+    {
+        var sql = string.Concat(Enumerable.Range(1, 30).Select(i => $"DROP TABLE old_{i};\n")) + "CREATE INDEX i ON t (c);\n";
+        var listed = new List<LintFinding>();
+
+        var report = Linter.Lint([LintKit.Migration("V1__drops.sql", sql)], Core.Sql.SqlDialect.Postgres, collector: new LintCollector(maxPerRule: 4, listed.Add));
+
+        Assert.Equal(5, report.Findings.Count);
+        Assert.Equal(report.Findings, listed);
+        Assert.Equal([1, 2, 3, 4], report.Findings.Where(f => f.Rule.Id == "GK101").Select(f => f.Location.Line));
+        Assert.Equal(31, report.ErrorCount);
+        Assert.True(report.IsBlocking);
+        Assert.Equal(26, report.NotListedCount);
+        var drops = Assert.Single(report.RuleCounts, r => r.Rule.Id == "GK101");
+        Assert.Equal((30, 4, 26), (drops.Errors, drops.Listed, drops.NotListed));
+    }
+
+    [Fact]
+    public void A_cap_keeps_the_first_findings_by_place_even_when_a_transaction_is_judged_at_its_end()
+    {
+        // The BEGIN's GK505 (a transaction never committed) is made last but sits on line 1, so it is listed first.
+        var sql = "BEGIN;\n" + string.Concat(Enumerable.Range(1, 5).Select(i => $"DROP TABLE old_{i};\n"));
+        var report = Linter.Lint([LintKit.Migration("V1__open.sql", sql, transactional: false)], Core.Sql.SqlDialect.Postgres, collector: new LintCollector(maxPerRule: 2));
+
+        Assert.Equal(report.Findings.OrderBy(f => f.Location.Line), report.Findings);
+        Assert.Equal("GK505", report.Findings[0].Rule.Id);
+        Assert.Equal([2, 3], report.Findings.Where(f => f.Rule.Id == "GK101").Select(f => f.Location.Line));
+    }
+
+    [Fact]
+    public void Json_output_lists_at_most_the_cap_per_rule_and_says_how_many_it_left_out()
+    {
+        var sql = string.Concat(Enumerable.Range(1, 30).Select(i => $"DROP TABLE old_{i};\n")) + "CREATE INDEX i ON t (c);\n";
+
+        using var json = JsonDocument.Parse(LintReportFormatter.FormatJson(LintKit.Postgres(sql), maxPerRule: 10));
+        var root = json.RootElement;
+
+        Assert.Equal(11, root.GetProperty("findings").GetArrayLength());
+        Assert.Equal(31, root.GetProperty("summary").GetProperty("findings").GetInt32());
+        Assert.Equal(20, root.GetProperty("summary").GetProperty("notListed").GetInt32());
+        Assert.Equal(31, root.GetProperty("summary").GetProperty("errors").GetInt32());
+        var drops = root.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("rule").GetString() == "GK101");
+        Assert.Equal((30, 10, 20), (drops.GetProperty("errors").GetInt32(), drops.GetProperty("listed").GetInt32(), drops.GetProperty("notListed").GetInt32()));
+    }
+
+    [Fact]
+    public void Github_output_annotates_at_most_the_cap_per_rule_and_counts_the_rest_in_one_notice()
+    {
+        var sql = string.Concat(Enumerable.Range(1, 30).Select(i => $"DROP TABLE old_{i};\n"));
+
+        var lines = LintReportFormatter.FormatGitHub(LintKit.Postgres(sql), "db", maxPerRule: 3).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(4, lines.Length);
+        Assert.All(lines[..3], l => Assert.StartsWith("::error file=db/V1__test.sql,", l, StringComparison.Ordinal));
+        Assert.Equal("::notice title=GK101 drop-table::27 more findings of GK101 not annotated (30 in all; --max-per-rule 0 annotates every one)", lines[3]);
     }
 
     private static int CountOf(string text, string part) => (text.Length - text.Replace(part, string.Empty, StringComparison.Ordinal).Length) / part.Length;

@@ -9,6 +9,39 @@ public sealed class SqlSplitterTests
         SqlSplitter.Split(source, dialect, "m.sql").Statements.Select(s => s.Text).ToArray();
 
     [Theory]
+    [InlineData(Postgres)]
+    [InlineData(MySql)]
+    public void Statements_one_at_a_time_are_the_statements_split_at_once_across_token_chunks(SqlDialect dialect)
+    {
+        // Long enough for many 4,096-token chunks, with comments after terminators (they extend the statement before
+        // them, also when the chunk is full), a statement longer than a chunk, empty statements and a syntax problem.
+        var builder = new System.Text.StringBuilder();
+        for (var i = 0; i < 3000; i++)
+        {
+            builder.Append("-- before ").Append(i).Append("\nUPDATE t SET a = ").Append(i).Append(" WHERE b IN (1, 2, 3); -- after ").Append(i).Append("\n;;\n");
+        }
+
+        builder.Append("INSERT INTO t VALUES ").AppendJoin(", ", Enumerable.Range(0, 5000).Select(i => $"({i})")).Append("; /* tail */\nSELECT 'open");
+        var source = builder.ToString();
+        var problems = new SqlSplitProblems();
+
+        var streamed = SqlSplitter.Statements(source, dialect, "m.sql", problems, firstLine: 3).ToList();
+        var split = SqlSplitter.Split(source, dialect, "m.sql", firstLine: 3);
+
+        Assert.Equal(split.Statements.Count, streamed.Count);
+        Assert.Equal(3002, streamed.Count);
+        for (var i = 0; i < streamed.Count; i++)
+        {
+            Assert.Equal((split.Statements[i].Text, split.Statements[i].Location), (streamed[i].Text, streamed[i].Location));
+            Assert.Equal(split.Statements[i].Tokens, streamed[i].Tokens);
+        }
+
+        Assert.Equal(split.Problems, problems.Found);
+        Assert.NotEmpty(problems.Found);
+        Assert.Contains(streamed[0].Tokens, t => t.Kind == SqlTokenKind.LineComment && streamed[0].TextOf(t).ToString() == "-- after 0");
+    }
+
+    [Theory]
     [InlineData(Postgres, "SELECT 1; SELECT 2", "SELECT 1", "SELECT 2")]
     [InlineData(Postgres, "  SELECT 1  ;\n\n  SELECT 2 ;  ", "SELECT 1", "SELECT 2")]
     [InlineData(Postgres, ";;SELECT 1;;;SELECT 2;;", "SELECT 1", "SELECT 2")]

@@ -22,64 +22,63 @@ public static class LintReportFormatter
         return writer.ToString();
     }
 
-    /// <summary>How many findings of one rule the text output shows before it only counts them.</summary>
+    /// <summary>How many findings of one rule every output lists before it only counts them (<c>--max-per-rule</c>).</summary>
     public const int DefaultMaxPerRule = 25;
 
     /// <summary>
     /// Writes findings in file order, at most <paramref name="maxPerRule"/> per rule, then — when there are many — one
     /// line per rule with its counts, then the summary: a directory with thousands of findings stays readable.
     /// </summary>
-    public static void WriteHuman(LintReport report, TextWriter writer, bool color = false, int maxPerRule = DefaultMaxPerRule)
+    public static void WriteHuman(LintReport report, TextWriter writer, bool color = false, int maxPerRule = DefaultMaxPerRule) =>
+        Write(report, new HumanLintWriter(writer, color, maxPerRule));
+
+    /// <summary>Everything a streaming writer is handed, from a finished report.</summary>
+    private static void Write(LintReport report, LintReportWriter writer)
     {
         ArgumentNullException.ThrowIfNull(report);
-        ArgumentNullException.ThrowIfNull(writer);
-        var shown = new Dictionary<LintRule, int>();
+        writer.Begin(report.Dialect, report.LiveSchemaKnown);
         foreach (var finding in report.Findings)
         {
-            var count = shown.GetValueOrDefault(finding.Rule) + 1;
-            shown[finding.Rule] = count;
-            if (maxPerRule <= 0 || count <= maxPerRule)
-            {
-                WriteFinding(finding, writer, color);
-                writer.WriteLine();
-            }
+            writer.Write(finding);
         }
 
-        var byRule = report.Findings.GroupBy(f => f.Rule).OrderByDescending(g => g.Count()).ThenBy(g => g.Key.Id, StringComparer.Ordinal).ToList();
-        var capped = maxPerRule > 0 && byRule.Any(g => g.Count() > maxPerRule);
-        if (capped || byRule.Count > 1 && report.Findings.Count > 10)
+        writer.End(report);
+    }
+
+    internal static void WriteByRule(LintReport report, TextWriter writer, Func<LintRule, int> shown)
+    {
+        var byRule = report.RuleCounts.OrderByDescending(r => r.Total).ThenBy(r => r.Rule.Id, StringComparer.Ordinal).ToList();
+        var capped = byRule.Any(r => r.Total > shown(r.Rule));
+        if (!capped && !(byRule.Count > 1 && report.TotalCount > 10))
         {
-            writer.WriteLine("by rule:");
-            foreach (var group in byRule)
-            {
-                var errors = group.Count(f => !f.IsAllowed && f.Severity == LintSeverity.Error);
-                var warnings = group.Count(f => !f.IsAllowed && f.Severity == LintSeverity.Warning);
-                var allowed = group.Count(f => f.IsAllowed);
-                var parts = new List<string>();
-                if (errors > 0)
-                {
-                    parts.Add(string.Create(CultureInfo.InvariantCulture, $"{errors} error{Plural(errors)}"));
-                }
-
-                if (warnings > 0)
-                {
-                    parts.Add(string.Create(CultureInfo.InvariantCulture, $"{warnings} warning{Plural(warnings)}"));
-                }
-
-                if (allowed > 0)
-                {
-                    parts.Add(string.Create(CultureInfo.InvariantCulture, $"{allowed} allowed"));
-                }
-
-                var hidden = maxPerRule > 0 ? group.Count() - maxPerRule : 0;
-                var note = hidden > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({hidden} not shown above; --output json lists every one)") : string.Empty;
-                writer.WriteLine($"  {group.Key.Id} {group.Key.Name}: {string.Join(", ", parts)}{note}");
-            }
-
-            writer.WriteLine();
+            return;
         }
 
-        writer.WriteLine(Summary(report));
+        writer.WriteLine("by rule:");
+        foreach (var count in byRule)
+        {
+            var parts = new List<string>();
+            if (count.Errors > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{count.Errors} error{Plural(count.Errors)}"));
+            }
+
+            if (count.Warnings > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{count.Warnings} warning{Plural(count.Warnings)}"));
+            }
+
+            if (count.Allowed > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{count.Allowed} allowed"));
+            }
+
+            var hidden = count.Total - shown(count.Rule);
+            var note = hidden > 0 ? string.Create(CultureInfo.InvariantCulture, $" (and {hidden} more not shown; --max-per-rule 0 shows all)") : string.Empty;
+            writer.WriteLine($"  {count.Rule.Id} {count.Rule.Name}: {string.Join(", ", parts)}{note}");
+        }
+
+        writer.WriteLine();
     }
 
     /// <summary>One line: counts, and whether the plan is blocked.</summary>
@@ -115,7 +114,7 @@ public static class LintReportFormatter
         return $"{string.Join(", ", parts)} in {scope}: {verdict}.{liveNote}";
     }
 
-    private static void WriteFinding(LintFinding finding, TextWriter writer, bool color)
+    internal static void WriteFinding(LintFinding finding, TextWriter writer, bool color)
     {
         var (label, ansi) = finding.IsAllowed ? ("allowed", "\u001b[36m") : finding.Severity == LintSeverity.Error ? ("error", "\u001b[31m") : ("warning", "\u001b[33m");
         var heading = $"{label}[{finding.Rule.Id}]";
@@ -165,69 +164,50 @@ public static class LintReportFormatter
         return (string.Concat(prefix, line.AsSpan(start, length), suffix), column - start + prefix.Length);
     }
 
-    public static string FormatJson(LintReport report, bool indented = true)
+    /// <param name="maxPerRule">Findings listed per rule, in file order; <c>rules</c> counts every one (0 lists all).</param>
+    public static string FormatJson(LintReport report, bool indented = true, int maxPerRule = DefaultMaxPerRule)
     {
-        ArgumentNullException.ThrowIfNull(report);
-        using var stream = new MemoryStream();
-        // Relaxed escaping keeps SQL readable (quotes, <, >, … stay as they are); the output is never embedded in HTML.
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var writer = new StringWriter(CultureInfo.InvariantCulture);
+        Write(report, new JsonLintWriter(writer, indented, maxPerRule));
+        return writer.ToString();
+    }
+
+    internal static void WriteJsonFinding(Utf8JsonWriter json, LintFinding finding)
+    {
+        json.WriteStartObject();
+        json.WriteString("rule", finding.Rule.Id);
+        json.WriteString("name", finding.Rule.Name);
+        json.WriteString("category", finding.Rule.CategoryName);
+        json.WriteString("severity", finding.Severity == LintSeverity.Error ? "error" : "warning");
+        json.WriteBoolean("blocking", finding.IsBlocking);
+        json.WriteString("message", finding.Message);
+        json.WriteString("hint", finding.Hint);
+        json.WriteString("file", finding.Location.File);
+        json.WriteNumber("line", finding.Location.Line);
+        json.WriteNumber("column", finding.Location.Column);
+        json.WriteNumber("length", finding.Length);
+        json.WriteString("migration", finding.MigrationId);
+        json.WriteString("statement", finding.Statement);
+        json.WriteBoolean("mayChangeWithLiveSchema", finding.MayChangeWithLiveSchema);
+        if (finding.AllowedBy is { } allowance)
         {
-            json.WriteStartObject();
-            json.WriteString("dialect", report.Dialect.ToString().ToLowerInvariant());
-            json.WriteBoolean("blocking", report.IsBlocking);
-            json.WriteBoolean("liveSchema", report.LiveSchemaKnown);
-            json.WriteStartObject("summary");
-            json.WriteNumber("errors", report.ErrorCount);
-            json.WriteNumber("warnings", report.WarningCount);
-            json.WriteNumber("allowed", report.AllowedCount);
-            json.WriteNumber("migrations", report.MigrationCount);
-            json.WriteNumber("historyFiles", report.HistoryCount);
-            json.WriteNumber("statements", report.StatementCount);
-            json.WriteEndObject();
-            json.WriteStartArray("findings");
-            foreach (var finding in report.Findings)
+            json.WriteStartObject("allowed");
+            json.WriteString("by", allowance.Source == LintAllowanceSource.Directive ? "directive" : "annotation");
+            json.WriteString("reason", allowance.Reason);
+            if (allowance.Location is { } at)
             {
-                json.WriteStartObject();
-                json.WriteString("rule", finding.Rule.Id);
-                json.WriteString("name", finding.Rule.Name);
-                json.WriteString("category", finding.Rule.CategoryName);
-                json.WriteString("severity", finding.Severity == LintSeverity.Error ? "error" : "warning");
-                json.WriteBoolean("blocking", finding.IsBlocking);
-                json.WriteString("message", finding.Message);
-                json.WriteString("hint", finding.Hint);
-                json.WriteString("file", finding.Location.File);
-                json.WriteNumber("line", finding.Location.Line);
-                json.WriteNumber("column", finding.Location.Column);
-                json.WriteNumber("length", finding.Length);
-                json.WriteString("migration", finding.MigrationId);
-                json.WriteString("statement", finding.Statement);
-                json.WriteBoolean("mayChangeWithLiveSchema", finding.MayChangeWithLiveSchema);
-                if (finding.AllowedBy is { } allowance)
-                {
-                    json.WriteStartObject("allowed");
-                    json.WriteString("by", allowance.Source == LintAllowanceSource.Directive ? "directive" : "annotation");
-                    json.WriteString("reason", allowance.Reason);
-                    if (allowance.Location is { } at)
-                    {
-                        json.WriteString("file", at.File);
-                        json.WriteNumber("line", at.Line);
-                    }
-
-                    json.WriteEndObject();
-                }
-                else
-                {
-                    json.WriteNull("allowed");
-                }
-
-                json.WriteEndObject();
+                json.WriteString("file", at.File);
+                json.WriteNumber("line", at.Line);
             }
 
-            json.WriteEndArray();
             json.WriteEndObject();
         }
+        else
+        {
+            json.WriteNull("allowed");
+        }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        json.WriteEndObject();
     }
 
     /// <summary>
@@ -235,38 +215,47 @@ public static class LintReportFormatter
     /// Allowed findings become notices so reviewers still see them.
     /// </summary>
     /// <param name="directory">The migration directory relative to the repository root, prefixed to each file so GitHub can place the annotation.</param>
-    public static string FormatGitHub(LintReport report, string? directory = null)
+    /// <param name="maxPerRule">Annotations per rule, in file order; one notice per capped rule counts the rest (0 lists all).</param>
+    public static string FormatGitHub(LintReport report, string? directory = null, int maxPerRule = DefaultMaxPerRule)
     {
-        ArgumentNullException.ThrowIfNull(report);
-        var builder = new StringBuilder();
-        var prefix = string.IsNullOrEmpty(directory) ? string.Empty : directory.TrimEnd('/', '\\') + "/";
-        foreach (var finding in report.Findings)
-        {
-            var level = finding.IsAllowed ? "notice" : finding.Severity == LintSeverity.Error ? "error" : "warning";
-            var title = $"{finding.Rule.Id} {finding.Rule.Name}";
-            var file = finding.Location.File.StartsWith("annotation ", StringComparison.Ordinal) ? null : prefix + finding.Location.File;
-            var properties = file is null
-                ? $"title={EscapeProperty(title)}"
-                : string.Create(CultureInfo.InvariantCulture,
-                    $"file={EscapeProperty(file)},line={finding.Location.Line},col={finding.Location.Column},endColumn={finding.Location.Column + finding.Length},title={EscapeProperty(title)}");
-            var message = finding.Message + "\n" + finding.Hint;
-            if (finding.AllowedBy is { } allowance)
-            {
-                message += "\nallowed: " + allowance.Reason;
-            }
+        var writer = new StringWriter(CultureInfo.InvariantCulture);
+        Write(report, new GitHubLintWriter(writer, directory, maxPerRule));
+        return writer.ToString();
+    }
 
-            builder.Append("::").Append(level).Append(' ').Append(properties).Append("::").Append(EscapeData(message)).Append('\n');
+    internal static string GitHubCommand(LintFinding finding, string prefix)
+    {
+        var level = finding.IsAllowed ? "notice" : finding.Severity == LintSeverity.Error ? "error" : "warning";
+        var title = $"{finding.Rule.Id} {finding.Rule.Name}";
+        var file = finding.Location.File.StartsWith("annotation ", StringComparison.Ordinal) ? null : prefix + finding.Location.File;
+        var properties = file is null
+            ? $"title={EscapeProperty(title)}"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"file={EscapeProperty(file)},line={finding.Location.Line},col={finding.Location.Column},endColumn={finding.Location.Column + finding.Length},title={EscapeProperty(title)}");
+        var message = finding.Message + "\n" + finding.Hint;
+        if (finding.AllowedBy is { } allowance)
+        {
+            message += "\nallowed: " + allowance.Reason;
         }
 
-        return builder.ToString();
+        return $"::{level} {properties}::{EscapeData(message)}";
+    }
+
+    internal static string GitHubNotListed(LintRuleCount count, int listed)
+    {
+        var title = $"{count.Rule.Id} {count.Rule.Name}";
+        var hidden = count.Total - listed;
+        var message = string.Create(CultureInfo.InvariantCulture,
+            $"{hidden} more finding{Plural(hidden)} of {count.Rule.Id} not annotated ({count.Total} in all; --max-per-rule 0 annotates every one)");
+        return $"::notice title={EscapeProperty(title)}::{EscapeData(message)}";
     }
 
     // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts escapes exactly these characters.
-    private static string EscapeData(string value) =>
+    internal static string EscapeData(string value) =>
         value.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
 
     private static string EscapeProperty(string value) =>
         EscapeData(value).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
 
-    private static string Plural(int count) => count == 1 ? string.Empty : "s";
+    internal static string Plural(int count) => count == 1 ? string.Empty : "s";
 }

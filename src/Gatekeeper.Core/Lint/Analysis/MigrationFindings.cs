@@ -1,0 +1,60 @@
+namespace Gatekeeper.Core.Lint.Analysis;
+
+/// <summary>
+/// The findings of one migration until it is judged to the end: rules report in statement order, but a BEGIN is judged
+/// only when its transaction ends, so the migration's findings are sorted by place before they are handed on. With a
+/// cap, only the first <c>maxPerRule</c> of each rule by place are kept; the others are only counted, so a file with
+/// hundreds of thousands of findings holds a few of each rule.
+/// </summary>
+internal sealed class MigrationFindings(LintCollector collector, Func<LintFinding, LintFinding> allow)
+{
+    private readonly Dictionary<LintRule, List<(LintFinding Finding, long Sequence)>> kept = [];
+    private long sequence;
+
+    public void Add(LintFinding finding)
+    {
+        finding = allow(finding);
+        if (!kept.TryGetValue(finding.Rule, out var list))
+        {
+            kept[finding.Rule] = list = [];
+        }
+
+        var entry = (finding, sequence++);
+        var at = list.Count;
+        while (at > 0 && Compare(list[at - 1], entry) > 0)
+        {
+            at--;
+        }
+
+        list.Insert(at, entry);
+        if (collector.MaxPerRule > 0 && list.Count > collector.MaxPerRule)
+        {
+            collector.CountUnlisted(list[^1].Finding);
+            list.RemoveAt(list.Count - 1);
+        }
+    }
+
+    /// <summary>Hands the kept findings on to the collector in file order, and starts empty again.</summary>
+    public void HandOn()
+    {
+        foreach (var (finding, _) in kept.Values.SelectMany(l => l).OrderBy(e => e.Finding.Location.Line).ThenBy(e => e.Finding.Location.Column).ThenBy(e => e.Sequence))
+        {
+            collector.Add(finding);
+        }
+
+        kept.Clear();
+        sequence = 0;
+    }
+
+    private static int Compare((LintFinding Finding, long Sequence) a, (LintFinding Finding, long Sequence) b)
+    {
+        var line = a.Finding.Location.Line.CompareTo(b.Finding.Location.Line);
+        if (line != 0)
+        {
+            return line;
+        }
+
+        var column = a.Finding.Location.Column.CompareTo(b.Finding.Location.Column);
+        return column != 0 ? column : a.Sequence.CompareTo(b.Sequence);
+    }
+}
