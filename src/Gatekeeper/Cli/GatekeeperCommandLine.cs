@@ -26,16 +26,51 @@ public static class GatekeeperCommandLine
         var parseResult = Build().Parse(args);
         if (parseResult.Errors.Count > 0)
         {
-            foreach (var parseError in parseResult.Errors)
-            {
-                await error.WriteLineAsync($"gatekeeper: {parseError.Message}");
-            }
-
-            await error.WriteLineAsync("Run 'gatekeeper --help' for usage.");
+            await error.WriteLineAsync(UsageError(parseResult));
             return ExitCodes.UsageOrConfiguration;
         }
 
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return await parseResult.InvokeAsync(configuration);
+    }
+
+    /// <summary>
+    /// One line for any parse failure, at any command level: what was not understood comes first (an unknown command
+    /// or option also leaves a required option or subcommand missing, which would only mislead), then where help is.
+    /// </summary>
+    internal static string UsageError(ParseResult parseResult)
+    {
+        var command = parseResult.CommandResult.Command;
+        var names = new List<string>();
+        for (var at = parseResult.CommandResult; at is not null; at = at.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, at.Command is RootCommand ? "gatekeeper" : at.Command.Name);
+        }
+
+        var path = string.Join(' ', names);
+        var unknown = (parseResult.UnmatchedTokens.Count > 0 ? parseResult.UnmatchedTokens[0] : null)
+            ?? parseResult.Errors.Select(e => UnrecognizedToken(e.Message)).FirstOrDefault(t => t is not null);
+        string what;
+        if (unknown is not null)
+        {
+            what = unknown.StartsWith('-') ? $"unknown option '{unknown}'"
+                : command.Subcommands.Count > 0 ? $"unknown command '{unknown}'"
+                : $"unexpected argument '{unknown}'";
+        }
+        else
+        {
+            // System.CommandLine lists allowed values on lines of their own; one line keeps a CI log's error readable.
+            what = string.Join(' ', parseResult.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.');
+        }
+
+        return $"{path}: {what}; see '{path} --help'.";
+    }
+
+    private static string? UnrecognizedToken(string message)
+    {
+        const string Prefix = "Unrecognized command or argument '";
+        return message.StartsWith(Prefix, StringComparison.Ordinal) && message.IndexOf('\'', Prefix.Length) is var end and > 0
+            ? message[Prefix.Length..end]
+            : null;
     }
 }

@@ -9,12 +9,16 @@ public sealed record DevelopmentCertificates(string CaCertificatePem, string Cer
     /// <summary>What a webhook configuration's <c>clientConfig.caBundle</c> takes: the CA's PEM in base64.</summary>
     public string CaBundle => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(CaCertificatePem));
 
+    public const string CertificateFileName = "tls.crt";
+
+    public const string KeyFileName = "tls.key";
+
     /// <summary>Writes ca.crt, tls.crt and tls.key (the names cert-manager uses) and returns the two serving paths.</summary>
     public (string CertificateFile, string KeyFile) WriteTo(string directory)
     {
         Directory.CreateDirectory(directory);
-        var certificateFile = Path.Combine(directory, "tls.crt");
-        var keyFile = Path.Combine(directory, "tls.key");
+        var certificateFile = Path.Combine(directory, CertificateFileName);
+        var keyFile = Path.Combine(directory, KeyFileName);
         File.WriteAllText(Path.Combine(directory, "ca.crt"), CaCertificatePem);
         File.WriteAllText(certificateFile, CertificatePem);
         File.WriteAllText(keyFile, KeyPem);

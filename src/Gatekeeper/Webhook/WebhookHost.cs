@@ -46,7 +46,9 @@ public static class WebhookHost
 
     /// <param name="settings">Configuration keys (<c>Webhook:Port</c>, …) that override files and environment.</param>
     /// <param name="configureServices">Replacements applied last (tests: the API double's client, a fake clock, a fresh metric registry).</param>
-    public static WebApplication Build(IEnumerable<KeyValuePair<string, string?>> settings, Action<IServiceCollection>? configureServices = null, Action<ILoggingBuilder>? configureLogging = null)
+    /// <param name="flags">For <c>gatekeeper serve</c>: the options its flags set, as the user wrote them, so option errors name the flags.</param>
+    public static WebApplication Build(IEnumerable<KeyValuePair<string, string?>> settings, Action<IServiceCollection>? configureServices = null, Action<ILoggingBuilder>? configureLogging = null,
+        IReadOnlyDictionary<string, string>? flags = null)
     {
         // The slim builder: no hosting startup assemblies, IIS or EventLog; what is left is what the webhook uses.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -56,18 +58,25 @@ public static class WebhookHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddGatekeeperWebhook(builder.Configuration[OtlpEndpointVariable]);
+        if (flags is not null)
+        {
+            builder.Services.Replace(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>>(new WebhookOptionsValidator(flags)));
+        }
+
         configureServices?.Invoke(builder.Services);
 
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<WebhookOptions>>().Value;
-            var certificate = kestrel.ApplicationServices.GetRequiredService<IServingCertificate>();
+            // Resolved at the first handshake, not here: WebApplication builds its server while it is built, and `serve`
+            // judges its options before it writes a development certificate (it then loads the certificate before it starts).
+            var services = kestrel.ApplicationServices;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = DrainLimit(options);
             kestrel.Listen(IPAddress.Parse(options.ListenAddress), options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificate.Current);
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => services.GetRequiredService<IServingCertificate>().Current);
             });
         });
 

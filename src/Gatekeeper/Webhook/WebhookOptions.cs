@@ -128,20 +128,26 @@ public sealed record WebhookOptions
 }
 
 /// <summary>Checks the options once at start, so a bad value stops the process with one line instead of a bad answer later.</summary>
-public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+/// <param name="flags">For <c>gatekeeper serve</c>: the options its flags set, by property name, as the user wrote them
+/// (<c>--request-budget 45s</c>); a failure about one of them speaks in that flag instead of the configuration key.</param>
+public sealed class WebhookOptionsValidator(IReadOnlyDictionary<string, string>? flags = null) : IValidateOptions<WebhookOptions>
 {
+    /// <summary>The flag as given, or the configuration key with its value.</summary>
+    private string Setting(string property, object? value) =>
+        flags is not null && flags.TryGetValue(property, out var flag) ? flag : $"{WebhookOptions.Section}:{property} {value}";
+
     public ValidateOptionsResult Validate(string? name, WebhookOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         if (!System.Net.IPAddress.TryParse(options.ListenAddress, out _))
         {
-            failures.Add($"Webhook:ListenAddress \"{options.ListenAddress}\" is not an IP address.");
+            failures.Add($"{Setting(nameof(options.ListenAddress), $"\"{options.ListenAddress}\"")} is not an IP address.");
         }
 
         if (options.Port is < 0 or > 65535)
         {
-            failures.Add($"Webhook:Port {options.Port} is not a TCP port.");
+            failures.Add($"{Setting(nameof(options.Port), options.Port)} is not a TCP port.");
         }
 
         if (options.ManagesCertificate)
@@ -150,12 +156,14 @@ public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         }
         else if (!options.DevelopmentCertificates && (string.IsNullOrEmpty(options.TlsCertificateFile) || string.IsNullOrEmpty(options.TlsKeyFile)))
         {
-            failures.Add("Webhook:TlsCertificateFile and Webhook:TlsKeyFile are required (the webhook serves HTTPS only), or Webhook:ManagedCertificateSecret for a certificate Gatekeeper keeps itself; use --dev-certificates for a throwaway CA.");
+            failures.Add(flags is null
+                ? "Webhook:TlsCertificateFile and Webhook:TlsKeyFile are required (the webhook serves HTTPS only), or Webhook:ManagedCertificateSecret for a certificate Gatekeeper keeps itself; use --dev-certificates for a throwaway CA."
+                : "--tls-cert-file and --tls-key-file are required (the webhook serves HTTPS only; configuration keys Webhook:TlsCertificateFile and Webhook:TlsKeyFile), or Webhook:ManagedCertificateSecret for a certificate Gatekeeper keeps itself; use --dev-certificates for a throwaway CA.");
         }
 
         if (options.RequestBudget <= TimeSpan.Zero || options.RequestBudget >= TimeSpan.FromSeconds(30))
         {
-            failures.Add($"Webhook:RequestBudget {options.RequestBudget} must be above zero and below the API server's 30 s webhook limit.");
+            failures.Add($"{Setting(nameof(options.RequestBudget), options.RequestBudget)} must be above zero and below the API server's 30 s webhook limit.");
         }
 
         if (options.MaxRequestBodyBytes < 64 * 1024)
