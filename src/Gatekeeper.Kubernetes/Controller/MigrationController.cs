@@ -44,10 +44,9 @@ public sealed class MigrationController(
     }
 
     private ReconcileQueue? queue;
-    private volatile int processing;
 
     /// <summary>Work items waiting or being handled now (0 when the leader has caught up).</summary>
-    public int Backlog => (Volatile.Read(ref queue)?.Count ?? 0) + processing;
+    public int Backlog => Volatile.Read(ref queue)?.Count ?? 0;
 
     /// <summary>Runs until <paramref name="leadership"/> is cancelled (the lease was lost or the process stops).</summary>
     public async Task RunWhileLeadingAsync(CancellationToken leadership)
@@ -114,14 +113,13 @@ public sealed class MigrationController(
             while (true)
             {
                 var item = await queue.TakeAsync(term.Token).ConfigureAwait(false);
-                processing = 1;
                 try
                 {
                     await ProcessAsync(item, cluster, queue, term.Token).ConfigureAwait(false);
                 }
                 finally
                 {
-                    processing = 0;
+                    queue.Done();
                 }
             }
         }

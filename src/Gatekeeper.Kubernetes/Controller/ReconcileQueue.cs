@@ -33,8 +33,10 @@ public sealed class ReconcileQueue(TimeProvider timeProvider) : IDisposable
     private readonly Lock gate = new();
     private readonly Dictionary<WorkItem, HeldBack> delayed = [];
     private bool disposed;
+    private int taken;
 
-    public int Count => queued.Count;
+    /// <summary>Keys waiting now plus keys taken and not yet <see cref="Done"/>: 0 only when nothing is due or being handled.</summary>
+    public int Count => queued.Count + Volatile.Read(ref taken);
 
     public void Add(WorkItem item)
     {
@@ -62,9 +64,14 @@ public sealed class ReconcileQueue(TimeProvider timeProvider) : IDisposable
     public async ValueTask<WorkItem> TakeAsync(CancellationToken cancellationToken)
     {
         var item = await ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        // Counted as taken before it leaves the waiting keys, so Count never reads 0 while it is on its way to a worker.
+        Interlocked.Increment(ref taken);
         queued.TryRemove(item, out _);
         return item;
     }
+
+    /// <summary>The worker finished with a key from <see cref="TakeAsync"/> (handled, held back or failed).</summary>
+    public void Done() => Interlocked.Decrement(ref taken);
 
     public void Dispose()
     {
