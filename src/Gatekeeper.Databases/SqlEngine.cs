@@ -152,6 +152,12 @@ public abstract partial class SqlEngine
     /// <summary><paramref name="expression"/> rounded to <paramref name="scale"/> decimal places, as a decimal type stores it.</summary>
     internal abstract string RoundToScale(string expression, int scale);
 
+    /// <summary>
+    /// A key column's value as a row is named by in a message. PostgreSQL's is read as text: its connections do not
+    /// load the database's own types (enums, citext, domains), which could not be read otherwise.
+    /// </summary>
+    internal abstract string KeyValue(string column);
+
     /// <summary>A query for the primary key columns of <paramref name="table"/>, in key order (none when it has no primary key).</summary>
     internal abstract (string Sql, (string Name, object? Value)[] Parameters) PrimaryKeyColumns(DbSession session, Core.Planning.TableName table);
 
@@ -325,6 +331,8 @@ public abstract partial class SqlEngine
 
         internal override string RoundToScale(string expression, int scale) => $"round(({expression})::numeric, {scale.ToString(CultureInfo.InvariantCulture)})";
 
+        internal override string KeyValue(string column) => $"({column})::text";
+
         internal override (string Sql, (string Name, object? Value)[] Parameters) PrimaryKeyColumns(DbSession session, Core.Planning.TableName table) => (
             "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) " +
             "WHERE i.indrelid = to_regclass(@name) AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
@@ -461,6 +469,8 @@ public abstract partial class SqlEngine
         internal override string TextLength(string expression) => $"CHAR_LENGTH({expression})";
 
         internal override string RoundToScale(string expression, int scale) => $"ROUND({expression}, {scale.ToString(CultureInfo.InvariantCulture)})";
+
+        internal override string KeyValue(string column) => column;
 
         internal override (string Sql, (string Name, object? Value)[] Parameters) PrimaryKeyColumns(DbSession session, Core.Planning.TableName table) => (
             "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE " +

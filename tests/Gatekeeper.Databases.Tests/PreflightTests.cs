@@ -132,6 +132,34 @@ public sealed class PreflightTests
         Assert.Equal(engine == DatabaseEngine.Postgres ? 7 : 6, found.Count);
     }
 
+    [Fact]
+    public async Task A_row_whose_primary_key_is_an_enum_a_citext_or_a_domain_is_named_by_it_on_postgres()
+    {
+        // Gatekeeper's PostgreSQL connections do not load the database's own types: a key of such a type was read as
+        // an object and crashed `gatekeeper plan` with an InvalidCastException instead of naming the row.
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await db.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS citext");
+        await db.ExecuteAsync("CREATE TYPE color AS ENUM ('red', 'green')");
+        await db.ExecuteAsync("CREATE DOMAIN sku AS text CHECK (VALUE <> '')");
+        await db.ExecuteAsync("CREATE TABLE paint (c color PRIMARY KEY, name text)");
+        await db.ExecuteAsync("CREATE TABLE tags (t citext PRIMARY KEY, name text)");
+        await db.ExecuteAsync("CREATE TABLE items (s sku, n integer, name text, PRIMARY KEY (s, n))");
+        await db.ExecuteAsync("INSERT INTO paint VALUES ('red', NULL)");
+        await db.ExecuteAsync("INSERT INTO tags VALUES ('Ada', NULL)");
+        await db.ExecuteAsync("INSERT INTO items VALUES ('A-1', -7, NULL)");
+        await using var database = db.Open();
+
+        var result = await database.PrecheckDataAsync(Targets(DatabaseEngine.Postgres,
+            "ALTER TABLE paint ALTER COLUMN name SET NOT NULL;\nALTER TABLE tags ALTER COLUMN name SET NOT NULL;\nALTER TABLE items ALTER COLUMN name SET NOT NULL;\n").DataChecks,
+            new PreflightOptions(), CancellationToken.None);
+
+        Assert.Empty(result.NotChecked);
+        var found = result.Violations.Select(v => v.ToString()).ToList();
+        Assert.EndsWith("name is NULL in the row with c = 'red'", found[0], StringComparison.Ordinal);
+        Assert.EndsWith("name is NULL in the row with t = 'Ada'", found[1], StringComparison.Ordinal);
+        Assert.EndsWith("name is NULL in the row with (s, n) = ('A-1', -7)", found[2], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(DatabaseEngine.Postgres)]
     [InlineData(DatabaseEngine.MySql)]

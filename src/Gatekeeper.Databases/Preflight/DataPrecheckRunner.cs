@@ -105,7 +105,7 @@ internal sealed class DataPrecheckRunner(DbSession session, DatabaseUrl url, Pre
     private string? Query(DataCheck check, IReadOnlyList<string> key)
     {
         var table = Qualified(check.Table);
-        var select = key.Count == 0 ? "1" : string.Join(", ", key.Select(k => "t." + Engine.Quote(k)));
+        var select = key.Count == 0 ? "1" : string.Join(", ", key.Select(k => Engine.KeyValue("t." + Engine.Quote(k))));
         var columns = check.Columns.Select(Engine.Quote).ToList();
         switch (check.Kind)
         {
@@ -167,12 +167,17 @@ internal sealed class DataPrecheckRunner(DbSession session, DatabaseUrl url, Pre
     {
         var values = key.Select((_, i) => reader.IsDBNull(i) ? "NULL" : reader.GetValue(i) switch
         {
+            // A number read as text (PostgreSQL's keys are: see SqlEngine.KeyValue) reads as the number it is.
+            string number when IsNumber(number) => number,
             string text => "'" + (text.Length <= KeyValueLength ? text : text[..KeyValueLength] + "…") + "'",
             IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
             var other => "'" + other + "'",
         }).ToList();
         return key.Count == 1 ? $"{key[0]} = {values[0]}" : $"({string.Join(", ", key)}) = ({string.Join(", ", values)})";
     }
+
+    private static bool IsNumber(string text) =>
+        text.Length is > 0 and <= KeyValueLength && decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _);
 
     private async Task TryRollbackAsync()
     {
