@@ -59,10 +59,10 @@ public sealed class DeploymentReconciler(
                 JobPod = await JobPodAsync(facts, jobsOfPlan, cluster, now, cancellationToken).ConfigureAwait(false),
             };
             var decision = MigrationDecisions.Decide(input);
-            var fresh = await ExecuteAsync(deployment, input, decision, cluster, now, cancellationToken).ConfigureAwait(false);
+            var (fresh, lookAgainAfter) = await ExecuteAsync(deployment, input, decision, cluster, now, cancellationToken).ConfigureAwait(false);
             if (fresh is null)
             {
-                return ReconcileOutcome.Done(decision.LookAgainAfter);
+                return ReconcileOutcome.Done(lookAgainAfter);
             }
 
             if (conflicts == MaxStatusConflicts)
@@ -136,8 +136,11 @@ public sealed class DeploymentReconciler(
         }
     }
 
-    /// <summary>Carries out one decision; returns the Deployment as it is now when its record changed under the decision.</summary>
-    private async Task<V1Deployment?> ExecuteAsync(V1Deployment seen, ReconcileInput input, ReconcileDecision decision, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Carries out one decision: returns the Deployment as it is now when its record changed under the decision, and when
+    /// to look again (the decision carried out may be another than the one given: a Job that could not be created).
+    /// </summary>
+    private async Task<Executed> ExecuteAsync(V1Deployment seen, ReconcileInput input, ReconcileDecision decision, ClusterWatch cluster, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var facts = input.Deployment;
         var recordEvent = true;
@@ -169,7 +172,9 @@ public sealed class DeploymentReconciler(
                     break;
                 case LaunchResult.Blocked:
                     Log.JobBlocked(logger, facts.Namespace, facts.Name, outcome.Reason!, outcome.Problem!);
-                    decision = MigrationDecisions.CannotCreate(input, outcome.Reason!, outcome.Problem!);
+                    // Nothing watches the ConfigMaps and Secrets a Job mounts: their arrival or repair is looked for again
+                    // every SourceCheckInterval, not only at the next resync.
+                    decision = MigrationDecisions.CannotCreate(input, outcome.Reason!, outcome.Problem!) with { LookAgainAfter = MigrationDecisions.SourceCheckInterval };
                     break;
             }
         }
@@ -190,7 +195,7 @@ public sealed class DeploymentReconciler(
             var signature = $"{status.State}|{status.Reason}|{status.Plan}|{status.Job}|{status.Message}";
             if (refusedStatuses.TryGetValue(key, out var refused) && refused == signature)
             {
-                return null;
+                return new Executed(null, decision.LookAgainAfter);
             }
 
             try
@@ -198,12 +203,12 @@ public sealed class DeploymentReconciler(
                 var write = await reporter.WriteStatusAsync(seen, status, cancellationToken).ConfigureAwait(false);
                 if (write.Conflicted)
                 {
-                    return write.Fresh;
+                    return new Executed(write.Fresh, null);
                 }
 
                 if (write.Written is not { } written)
                 {
-                    return null;
+                    return new Executed(null, decision.LookAgainAfter);
                 }
 
                 refusedStatuses.TryRemove(key, out _);
@@ -245,7 +250,7 @@ public sealed class DeploymentReconciler(
             }
         }
 
-        return null;
+        return new Executed(null, decision.LookAgainAfter);
     }
 
     private async Task ReleaseAsync(GatedPod pod, DateTimeOffset now, CancellationToken cancellationToken)
@@ -273,3 +278,6 @@ public sealed record ReconcileOutcome(TimeSpan? LookAgainAfter, string? NotWritt
 
     public static ReconcileOutcome NotWritten(string because) => new(null, because);
 }
+
+/// <summary>What carrying out a decision left: the Deployment as it is now when its record changed under it, and when to look again.</summary>
+internal readonly record struct Executed(V1Deployment? Fresh, TimeSpan? LookAgainAfter);

@@ -155,7 +155,7 @@ public static class MigrationDecisions
         return deployment.Status is { Reason: StatusReasons.MigrationFailed } recorded && recorded.Job == name ? null : name;
     }
 
-    /// <summary>The Job could not be created because a source it mounts is missing: held until a person fixes it (the periodic resync looks again).</summary>
+    /// <summary>The Job could not be created (a source it mounts is missing, or another Job holds its name): held until a person fixes it.</summary>
     public static ReconcileDecision CannotCreate(ReconcileInput input, string reason, string message)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -187,6 +187,12 @@ public static class MigrationDecisions
 
     /// <summary>How often a running Job whose pod has not started is looked at again: well within the minute people wait to learn why.</summary>
     public static TimeSpan StartCheckInterval { get; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How often a Job that could not be created because a ConfigMap or Secret it mounts is missing or invalid is tried
+    /// again: nothing watches those, and a person who creates or fixes one should not wait for the resync.
+    /// </summary>
+    public static TimeSpan SourceCheckInterval { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// The running Job's pod cannot start. Gatekeeper reports it and leaves the Job be: the pod has applied nothing, the

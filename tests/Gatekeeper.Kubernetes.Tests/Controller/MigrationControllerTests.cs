@@ -613,7 +613,7 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
     }
 
     [Fact]
-    public async Task A_missing_configmap_stalls_without_a_job_until_it_exists()
+    public async Task A_missing_configmap_stalls_without_a_job_and_the_job_starts_within_30_seconds_of_its_creation()
     {
         harness.PutSources();
         harness.Api.Delete<V1ConfigMap>(ControllerHarness.Namespace, "storefront-migrations");
@@ -625,9 +625,16 @@ public sealed class MigrationControllerTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal(0, harness.JobCreates());
         Assert.Contains("ConfigMap shop/storefront-migrations", harness.StatusOf()!.Message, StringComparison.Ordinal);
 
+        // Still missing at the first look again: the status does not change, and the looking must not stop with it.
+        harness.Time.Advance(MigrationDecisions.SourceCheckInterval);
+        await harness.Settle();
+        Assert.Equal(0, harness.JobCreates());
+
+        // Nothing watches ConfigMaps: the controller finds it at its next look, well before the resync.
+        Assert.True(MigrationDecisions.SourceCheckInterval * 2 < ControllerHarness.Resync);
         harness.PutSources();
-        harness.Time.Advance(ControllerHarness.Resync);
-        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists once the ConfigMap does");
+        harness.Time.Advance(MigrationDecisions.SourceCheckInterval);
+        await ControllerHarness.WaitUntil(() => harness.Jobs().Count == 1, "the Job exists within one check interval of the ConfigMap");
     }
 
     [Fact]
