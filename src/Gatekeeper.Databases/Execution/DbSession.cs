@@ -81,15 +81,20 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         command.CommandText = sql;
         command.Transaction = Transaction;
         command.CommandTimeout = CommandTimeoutSeconds;
+        AddParameters(command.Parameters, command.CreateParameter, parameters);
+        return command;
+    }
+
+    /// <summary>Adds named parameters (null as DBNull) to a command's or a batch command's collection.</summary>
+    private static void AddParameters(DbParameterCollection target, Func<DbParameter> create, IEnumerable<(string Name, object? Value)> parameters)
+    {
         foreach (var (name, value) in parameters)
         {
-            var parameter = command.CreateParameter();
+            var parameter = create();
             parameter.ParameterName = name;
             parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
+            target.Add(parameter);
         }
-
-        return command;
     }
 
     /// <summary>
@@ -146,14 +151,7 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         {
             var command = batch.CreateBatchCommand();
             command.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.Value = value ?? DBNull.Value;
-                command.Parameters.Add(parameter);
-            }
-
+            AddParameters(command.Parameters, command.CreateParameter, parameters);
             batch.BatchCommands.Add(command);
         }
 
