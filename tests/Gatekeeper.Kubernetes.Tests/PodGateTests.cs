@@ -117,15 +117,25 @@ public sealed class PodGateTests
         Assert.Equal(PodGateVerdict.Gate, PodGate.Decide(true, "team-a", pod, applied).Verdict);
         Assert.Equal(PodGateVerdict.PlanApplied, PodGate.Decide(true, "team-a", appliedPod, applied).Verdict);
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1_000; i++)
+        // The per-thread counter is not exact under load (the runtime's own test of it allows slack): a tier-1
+        // recompilation or a collection started by a test running in parallel can land in the round and move it by part
+        // of an allocation quantum (CI once saw 4,888 bytes from code that allocates nothing). A real allocation cannot
+        // hide that way: even 24 bytes per decision is 48,000 bytes in every round. So the test takes up to five rounds
+        // and needs one that is exactly zero.
+        var rounds = new List<long>();
+        for (var round = 0; round < 5 && (rounds.Count == 0 || rounds[^1] != 0); round++)
         {
-            PodGate.Decide(true, "team-a", pod, applied);
-            PodGate.Decide(true, "team-a", appliedPod, applied);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1_000; i++)
+            {
+                PodGate.Decide(true, "team-a", pod, applied);
+                PodGate.Decide(true, "team-a", appliedPod, applied);
+            }
+
+            rounds.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"2000 pod decisions allocated {allocated} bytes");
+        Assert.True(rounds[^1] == 0, $"2000 pod decisions allocated {string.Join(", ", rounds)} bytes in {rounds.Count} rounds");
     }
 
     [Fact]
