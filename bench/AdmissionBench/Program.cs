@@ -127,7 +127,9 @@ namespace Gatekeeper.Bench
                 return $"http {activity.GetTagItem("http.request.method")} {kind}";
             }
 
-            var text = activity.DisplayName;
+            // The database driver's spans by statement (its first 60 characters), so a new query shows as its own line.
+            var text = activity.GetTagItem("db.query.text") as string ?? activity.GetTagItem("db.statement") as string ?? activity.DisplayName;
+            text = text.ReplaceLineEndings(" ");
             return $"{activity.Source.Name} {(text.Length > 60 ? text[..60] : text)}";
         }
 

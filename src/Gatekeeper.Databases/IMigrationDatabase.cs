@@ -22,6 +22,13 @@ public interface IMigrationDatabase : IAsyncDisposable
     Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Reads the history table as <see cref="ReadHistoryAsync(CancellationToken)"/> does, in one round trip when it still
+    /// has the layout <paramref name="expectedKind"/> an earlier read found (the webhook's admissions read the same table
+    /// again and again); otherwise, or when null, as usual.
+    /// </summary>
+    Task<HistoryState> ReadHistoryAsync(HistoryTableKind? expectedKind, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Reads every user table (system schemas excluded) with its estimated row count and columns, and the server's major
     /// version, in one query per kind, for <c>LintOptions.Schema</c> and <c>LintOptions.ServerMajorVersion</c>. A table
     /// never analysed has a negative estimate (unknown).

@@ -63,12 +63,21 @@ public abstract class MigrationDatabase : IMigrationDatabase
         return url.SqlEngine.Open(url, options, loggerFactory, pools);
     }
 
-    public async Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken)
+    public Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken) => ReadHistoryAsync(null, cancellationToken);
+
+    public async Task<HistoryState> ReadHistoryAsync(HistoryTableKind? expectedKind, CancellationToken cancellationToken)
     {
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
         var table = Options.HistoryTable.ToString();
         return await DatabasePermissions.RequireAsync(Url, $"read history table {table} of {Url.Database}", DatabasePrivilege.ReadTable, async () =>
         {
+            if (expectedKind is { } kind
+                && await HistoryTableInspector.TryReadKnownAsync(session, Options.HistoryTable, kind, cancellationToken).ConfigureAwait(false) is { } known)
+            {
+                _inspected = (known.Layout, true);
+                return new HistoryState(table, kind, true, known.Rows.Applied, known.Rows.AppliedThrough);
+            }
+
             var (layout, exists) = await HistoryTableInspector.InspectAsync(session, Options.HistoryTable, Options.Format, cancellationToken).ConfigureAwait(false);
             // The runner reads the history under its lock and applies right after: the first apply need not look again.
             _inspected = (layout, exists);

@@ -76,7 +76,8 @@ public abstract partial class SqlEngine
     public abstract string CreateSchemaIfNotExists(string quotedSchema);
 
     /// <summary>
-    /// A query listing the column names of table <c>@table</c> in schema <paramref name="schemaExpression"/> (a parameter
+    /// A query listing the column names of table <c>@gk_history_table</c> (a name the history layouts' own queries do not
+    /// use, so it can share a command with them) in schema <paramref name="schemaExpression"/> (a parameter
     /// or <see cref="CurrentSchemaExpression"/>) in column order; empty when there is no such table.
     /// </summary>
     public abstract string ColumnNamesQuery(string schemaExpression);
@@ -273,7 +274,7 @@ public abstract partial class SqlEngine
         public override string ColumnNamesQuery(string schemaExpression) =>
             "SELECT a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid " +
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
-            $"WHERE n.nspname = {schemaExpression} AND c.relname = @table AND c.relkind IN ('r', 'p', 'v', 'f') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+            $"WHERE n.nspname = {schemaExpression} AND c.relname = @gk_history_table AND c.relkind IN ('r', 'p', 'v', 'f') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
 
         public override string SetLockTimeout(TimeSpan timeout, bool transactionLocal) =>
             $"SET {(transactionLocal ? "LOCAL " : string.Empty)}lock_timeout = '{(long)Math.Max(1, timeout.TotalMilliseconds)}ms'";
@@ -403,7 +404,7 @@ public abstract partial class SqlEngine
 
         public override string ColumnNamesQuery(string schemaExpression) =>
             "SELECT column_name FROM information_schema.columns " +
-            $"WHERE table_schema = {schemaExpression} AND table_name = @table ORDER BY ordinal_position";
+            $"WHERE table_schema = {schemaExpression} AND table_name = @gk_history_table ORDER BY ordinal_position";
 
         // lock_wait_timeout takes whole seconds, at least 1.
         public override string SetLockTimeout(TimeSpan timeout, bool transactionLocal) =>

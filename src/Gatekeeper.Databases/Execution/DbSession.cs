@@ -19,6 +19,10 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
     // While collecting, writes are kept for the caller's next batch instead of being sent (see CollectAsync).
     private List<SessionCommand>? _collected;
 
+    // A query sent ahead of the next QueryAsync in the same command (see WithPreludeAsync); its rows once read.
+    private (string Sql, (string Name, object? Value)[] Parameters, Func<DbDataReader, string> Read, Func<List<string>, bool> Accept)? _prelude;
+    private List<string>? _preludeRows;
+
     /// <summary>
     /// Opens a session outside any pool, so closing it really ends the server session (locks, throwaway databases);
     /// connection failures become the one-line <see cref="DatabaseException"/>.
@@ -196,11 +200,67 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         return value is DBNull ? null : value;
     }
 
+    /// <summary>
+    /// Runs <paramref name="reads"/> with <paramref name="sql"/> sent ahead of its first <see cref="QueryAsync{T}"/>, in the
+    /// same command: one round trip for both (their parameter names must differ). The prelude's rows (one string each, as
+    /// <paramref name="read"/> makes them) are read first; unless <paramref name="accept"/> takes them, the rest of the
+    /// answer is not read and <paramref name="reads"/> ends there. Returns the prelude's rows (null when
+    /// <paramref name="reads"/> made no query, so nothing carried them) and what <paramref name="reads"/> returned, which is
+    /// default unless they were accepted.
+    /// </summary>
+    public async Task<(List<string>? Prelude, bool Accepted, T? Result)> WithPreludeAsync<T>(
+        string sql, Func<DbDataReader, string> read, (string Name, object? Value)[] parameters, Func<List<string>, bool> accept, Func<Task<T>> reads)
+    {
+        ArgumentNullException.ThrowIfNull(reads);
+        RefuseWhileCollecting();
+        _prelude = (sql, parameters, read, accept);
+        _preludeRows = null;
+        try
+        {
+            var result = await reads().ConfigureAwait(false);
+            return (_preludeRows, _preludeRows is not null, result);
+        }
+        catch (PreludeRefusedException)
+        {
+            return (_preludeRows, false, default);
+        }
+        finally
+        {
+            _prelude = null;
+            _preludeRows = null;
+        }
+    }
+
     public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         RefuseWhileCollecting();
+        var prelude = _prelude;
+        _prelude = null;
+        if (prelude is { } ahead)
+        {
+            sql = ahead.Sql + ";\n" + sql;
+            parameters = [.. ahead.Parameters, .. parameters];
+        }
+
         await using var command = Command(sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (prelude is { } sent)
+        {
+            var preludeRows = new List<string>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                preludeRows.Add(sent.Read(reader));
+            }
+
+            _preludeRows = preludeRows;
+            if (!sent.Accept(preludeRows))
+            {
+                throw new PreludeRefusedException();
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var rows = new List<T>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -218,6 +278,11 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         {
             throw new NeedsServerAnswerException();
         }
+    }
+
+    /// <summary>Ends the reads of a <see cref="WithPreludeAsync{T}"/> whose prelude was not accepted; never escapes it.</summary>
+    private sealed class PreludeRefusedException : Exception
+    {
     }
 
     /// <summary>Ends a <see cref="CollectAsync"/> whose writes need the server's answer; never escapes it.</summary>

@@ -26,10 +26,43 @@ internal static class HistoryTableInspector
 
     public static Task<List<string>> ColumnsAsync(DbSession session, HistoryTableName table, CancellationToken cancellationToken)
     {
-        var sql = session.Engine.ColumnNamesQuery(table.Schema is not null ? "@schema" : session.Engine.CurrentSchemaExpression);
-        return table.Schema is not null
-            ? session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("schema", table.Schema), ("table", table.Name))
-            : session.QueryAsync(sql, r => r.GetString(0).ToLowerInvariant(), cancellationToken, ("table", table.Name));
+        var (sql, parameters) = ColumnsQuery(session, table);
+        return session.QueryAsync(sql, ColumnName, cancellationToken, parameters);
+    }
+
+    private static (string Sql, (string Name, object? Value)[] Parameters) ColumnsQuery(DbSession session, HistoryTableName table) =>
+        table.Schema is not null
+            ? (session.Engine.ColumnNamesQuery("@gk_history_schema"), [("gk_history_schema", table.Schema), ("gk_history_table", table.Name)])
+            : (session.Engine.ColumnNamesQuery(session.Engine.CurrentSchemaExpression), [("gk_history_table", table.Name)]);
+
+    private static string ColumnName(System.Data.Common.DbDataReader reader) => reader.GetString(0).ToLowerInvariant();
+
+    /// <summary>
+    /// Reads a history table whose layout an earlier read found, in one round trip: the catalog's column list goes in the
+    /// same command ahead of the layout's query for its rows, and the rows count only when the columns still say that
+    /// layout. Null when they do not, when the table is gone or unreadable (the query fails), or when the layout needs
+    /// more than one query (a side table of dirty marks): the caller then inspects the table as usual, which also says
+    /// why a read failed.
+    /// </summary>
+    public static async Task<(HistoryTableLayout Layout, HistoryRows Rows)?> TryReadKnownAsync(
+        DbSession session, HistoryTableName name, HistoryTableKind kind, CancellationToken cancellationToken)
+    {
+        var table = Locate(name, session.Engine);
+        var layout = Create(kind, table, session.Engine);
+        var (sql, parameters) = ColumnsQuery(session, table);
+        try
+        {
+            // The rows are read only once the columns (which come first) say the layout is still the one expected: another
+            // tool's table of the same name can answer the old layout's query with rows of other types.
+            var (_, accepted, rows) = await session.WithPreludeAsync(sql, ColumnName, parameters,
+                columns => columns.Count > 0 && KindFromColumns(columns) == kind,
+                () => layout.ReadAsync(session, cancellationToken)).ConfigureAwait(false);
+            return accepted && rows is not null ? (layout, rows) : null;
+        }
+        catch (System.Data.Common.DbException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Finds the layout of <paramref name="name"/>; <c>Exists</c> is false when the table is not there yet.</summary>

@@ -112,10 +112,10 @@ internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlEngine 
     /// <summary>The last apply that succeeded (null when there was none or the table does not exist): what the database was last made to match.</summary>
     public async Task<DeclarativeApply?> ReadLastAppliedAsync(DbSession session, CancellationToken cancellationToken)
     {
-        var sql = Engine.ColumnNamesQuery(Table.Schema is not null ? "@schema" : Engine.CurrentSchemaExpression);
+        var sql = Engine.ColumnNamesQuery(Table.Schema is not null ? "@gk_history_schema" : Engine.CurrentSchemaExpression);
         var columns = Table.Schema is not null
-            ? await session.QueryAsync(sql, r => r.GetString(0), cancellationToken, ("table", Table.Name), ("schema", Table.Schema)).ConfigureAwait(false)
-            : await session.QueryAsync(sql, r => r.GetString(0), cancellationToken, ("table", Table.Name)).ConfigureAwait(false);
+            ? await session.QueryAsync(sql, r => r.GetString(0), cancellationToken, ("gk_history_table", Table.Name), ("gk_history_schema", Table.Schema)).ConfigureAwait(false)
+            : await session.QueryAsync(sql, r => r.GetString(0), cancellationToken, ("gk_history_table", Table.Name)).ConfigureAwait(false);
         if (columns.Count == 0)
         {
             return null;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Gatekeeper.Core.History;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Planning;
@@ -22,6 +23,11 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
     // Every admission of a declarative Deployment plans the same files again; the dev server's normalisation of them is reused.
     private readonly DesiredModelCache desiredModels = new();
 
+    // The layout each database's history table had at its last read: the next read checks it and reads the rows in
+    // one round trip (a wrong guess costs the usual inspection, never a wrong answer). Bounded by the targets in use.
+    private readonly ConcurrentDictionary<DatabaseIdentity, HistoryTableKind> historyLayouts = new();
+    private const int MaxRememberedLayouts = 4096;
+
     public DatabaseTargetResult Resolve(SecretValue url, string @namespace, string historyTable, MigrationFormat? format)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -44,8 +50,25 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
 
     public async Task<HistoryState> ReadHistoryAsync(DatabaseTarget target, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(target);
         await using var database = Open(target);
-        return await database.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
+        var expected = historyLayouts.TryGetValue(target.Identity, out var kind) ? kind : (HistoryTableKind?)null;
+        var history = await database.ReadHistoryAsync(expected, cancellationToken).ConfigureAwait(false);
+        if (!history.Exists)
+        {
+            historyLayouts.TryRemove(target.Identity, out _);
+        }
+        else if (expected != history.Kind)
+        {
+            if (historyLayouts.Count >= MaxRememberedLayouts)
+            {
+                historyLayouts.Clear();
+            }
+
+            historyLayouts[target.Identity] = history.Kind;
+        }
+
+        return history;
     }
 
     public async Task<LiveSchema> ReadSchemaAsync(DatabaseTarget target, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Security.Cryptography;
@@ -60,6 +61,11 @@ public sealed class RolloutPlanner(
     ResilientCalls calls,
     DeclarativeRolloutPlanner declarative)
 {
+    // Directories read from files already seen (by content and where they came from, format and ignore patterns): every admission of a
+    // Deployment reads the same files, and parsing and checksumming a hundred of them cost more than planning.
+    private readonly ConcurrentDictionary<(string SourceHash, string Source, MigrationFormat? Format, string Ignore), MigrationDirectory> directories = new();
+    private const int MaxDirectories = 256;
+
     public async Task<RolloutPlanOutcome> PlanAsync(string @namespace, MigrationAnnotations annotations, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(annotations);
@@ -160,8 +166,14 @@ public sealed class RolloutPlanner(
         }
     }
 
-    private static Step<MigrationDirectory> ReadDirectory(LoadedMigrationFiles files, MigrationAnnotations annotations)
+    private Step<MigrationDirectory> ReadDirectory(LoadedMigrationFiles files, MigrationAnnotations annotations)
     {
+        var key = (files.ContentHash, files.Description, annotations.Format, string.Join('\n', annotations.Ignore));
+        if (directories.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
         var read = MigrationDirectoryReader.Read(files.Description, files.Files, annotations.Format, annotations.Ignore);
         if (!read.Succeeded)
         {
@@ -169,6 +181,12 @@ public sealed class RolloutPlanner(
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, $"{files.Description} cannot be read as migrations: {problems}");
         }
 
+        if (directories.Count >= MaxDirectories)
+        {
+            directories.Clear();
+        }
+
+        directories[key] = read.Directory;
         return read.Directory;
     }
 
