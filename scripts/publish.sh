@@ -38,7 +38,11 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 started=$(date +%s.%N)
 status=0
-dotnet publish src/Gatekeeper/Gatekeeper.csproj --nologo -c Release -r "linux-$arch" -o "$out" \
+# Its restore and intermediate files go to their own tree (.tmp/aot-build), never to the projects' obj/ folders: a
+# restore for linux-x64 and a plain one rewrite the same obj/project.assets.json differently, so a publish sharing
+# them could not run beside a Debug build (scripts/test.sh builds the tests while this runs) or an editor's build.
+artifacts="${GATEKEEPER_PUBLISH_ARTIFACTS:-$PWD/.tmp/aot-build}"
+dotnet publish src/Gatekeeper/Gatekeeper.csproj --nologo -c Release -r "linux-$arch" -o "$out" --artifacts-path "$artifacts" \
   -p:PublishAot=true -p:TreatWarningsAsErrors=true -p:GenerateDocumentationFile=false >"$log" 2>&1 || status=$?
 elapsed=$(echo "$(date +%s.%N) - $started" | bc)
 
