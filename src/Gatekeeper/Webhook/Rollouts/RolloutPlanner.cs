@@ -63,8 +63,12 @@ public sealed class RolloutPlanner(
 {
     // Directories read from files already seen (by content and where they came from, format and ignore patterns): every admission of a
     // Deployment reads the same files, and parsing and checksumming a hundred of them cost more than planning.
+    // Bounded by the source bytes kept (the parsed form holds the text and its statements, a few times that): a
+    // cluster with many large directories must not grow the webhook past its memory limit (256Mi in the chart).
     private readonly ConcurrentDictionary<(string SourceHash, string Source, MigrationFormat? Format, string Ignore), MigrationDirectory> directories = new();
+    private long directoryBytes;
     private const int MaxDirectories = 256;
+    private const long MaxDirectoryBytes = 8 * 1024 * 1024;
 
     public async Task<RolloutPlanOutcome> PlanAsync(string @namespace, MigrationAnnotations annotations, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
@@ -181,9 +185,21 @@ public sealed class RolloutPlanner(
             return RolloutPlanOutcome.Failed(PlanFailureReasons.SourceInvalid, $"{files.Description} cannot be read as migrations: {problems}");
         }
 
-        if (directories.Count >= MaxDirectories)
+        long size = 0;
+        foreach (var file in files.Files)
+        {
+            size += file.Content.Length;
+        }
+
+        if (size > MaxDirectoryBytes)
+        {
+            return read.Directory;
+        }
+
+        if (directories.Count >= MaxDirectories || Interlocked.Add(ref directoryBytes, size) > MaxDirectoryBytes)
         {
             directories.Clear();
+            Interlocked.Exchange(ref directoryBytes, size);
         }
 
         directories[key] = read.Directory;
