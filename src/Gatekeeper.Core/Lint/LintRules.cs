@@ -24,6 +24,11 @@ public static class LintRules
         "Remove the directive, or move it to the comment lines just before the statement it is meant for.",
         Anchors: ["squawk:unused-ignore"]);
 
+    public static readonly LintRule RefusedByServer = new(
+        "GK004", "refused-by-server", LintCategory.Input, LintSeverity.Error, LintDialects.MySql,
+        "The server the migration runs on refuses this statement at its version (or engine), so the migration fails there",
+        "Write it as that server accepts it (the finding says from which version it is accepted), or pass the real version with --server-version.");
+
     // GK1xx — destructive.
     public static readonly LintRule DropTable = new(
         "GK101", "drop-table", LintCategory.Destructive, LintSeverity.Error, LintDialects.Both,
@@ -395,9 +400,14 @@ public static class LintRules
         "Executable comment that MySQL and MariaDB read differently (MariaDB skips /*!50700 … */ to /*!99999 … */, MySQL skips /*M! … */)",
         "Write the SQL plainly for the server you run, or keep versioned comments to what both engines accept.");
 
+    public static readonly LintRule MySqlCheckIgnored = new(
+        "GK614", "mysql-check-ignored", LintCategory.Hygiene, LintSeverity.Warning, LintDialects.MySql,
+        "A CHECK constraint is parsed and ignored before MySQL 8.0.16 (MariaDB 10.2.1): no row is ever checked",
+        "Do not rely on the CHECK on this server: validate in the application or with a trigger, or upgrade to a server that enforces it.");
+
     public static IReadOnlyList<LintRule> All { get; } =
     [
-        SyntaxProblem, InvalidDirective, UnusedDirective,
+        SyntaxProblem, InvalidDirective, UnusedDirective, RefusedByServer,
         DropTable, DropColumn, DropSchemaOrDatabase, Truncate, TruncateCascade, DeleteWithoutWhere, DropCascade, DropConstraint, DropPartition,
         RenameTable, RenameColumn, RenameObject, AddRequiredColumn, DropDefaultOfRequiredColumn, DropObjectInUse, DropNotNull, RedefineColumnDropsAttributes,
         ColumnTypeRewrite, SetNotNullScan, CreateIndexNotConcurrently, DropIndexNotConcurrently, ForeignKeyWithoutNotValid, CheckWithoutNotValid,
@@ -408,7 +418,7 @@ public static class LintRules
         NotInTransaction, NewEnumValueInSameTransaction, DdlAndBackfillInOneTransaction, NestedTransaction, UncommittedTransaction, MySqlImplicitCommit,
         ValidateInSameTransaction, ConcurrentIndexIfNotExists,
         PreferBigint, PreferIdentity, PreferText, PreferTimestamptz, CharColumn, PreferRobustStatements, IdentifierTooLong, DuplicateColumnAssignment,
-        EnumValueOrdering, RequireSchema, DomainWithConstraint, MySqlInlineReferences, MySqlVersionedComment,
+        EnumValueOrdering, RequireSchema, DomainWithConstraint, MySqlInlineReferences, MySqlVersionedComment, MySqlCheckIgnored,
     ];
 
     private static readonly Dictionary<string, LintRule> ById = All.ToDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);

@@ -194,6 +194,7 @@ public static class Linter
             ResolveDirectives(opened, migration, migrationFindings);
         }
 
+        plan.EndMigrationSession(migration.FileName, scope.Session);
         return statementCount;
     }
 

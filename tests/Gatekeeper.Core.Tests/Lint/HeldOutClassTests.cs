@@ -128,7 +128,9 @@ public sealed class HeldOutClassTests
     [InlineData("mariadb-10.11", 10, 11, 0, true)]
     public void Server_versions_keep_the_patch_level_and_tell_MariaDB_apart(string text, int major, int minor, int patch, bool mariaDb)
     {
-        Assert.Equal(new ServerVersion(major, minor, patch, mariaDb), ServerVersion.Parse(text));
+        var parsed = ServerVersion.Parse(text);
+        Assert.NotNull(parsed);
+        Assert.Equal((major, minor, patch, mariaDb), (parsed.Major, parsed.Minor, parsed.Patch, parsed.IsMariaDb));
     }
 
     [Theory]

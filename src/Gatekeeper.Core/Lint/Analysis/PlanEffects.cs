@@ -81,8 +81,8 @@ internal static class PlanEffects
                 }
 
                 break;
-            case SetStatement { Name: "foreign_key_checks" } set when !ctx.IsPostgres:
-                plan.ForeignKeyChecksOff = set.Value is "0" or "off" or "false";
+            case SetStatement set when !ctx.IsPostgres && !ctx.IsEmbedded:
+                ctx.Scope.Session.Set(set.Name, set.Value, location, local: false);
                 break;
             case SetStatement set when ctx.IsPostgres && !ctx.IsEmbedded:
                 // SET LOCAL outside a transaction block has no effect (PostgreSQL only warns).

@@ -91,8 +91,30 @@ internal sealed class PlanState
 
     public LintOptions Options { get; }
 
-    /// <summary>MySQL session flag: with FOREIGN_KEY_CHECKS=0 a foreign key is added in place instead of by table copy.</summary>
-    public bool ForeignKeyChecksOff { get; set; }
+    private readonly Dictionary<string, (SessionValue Value, string File)> earlierSessionSets = new(StringComparer.Ordinal);
+
+    /// <summary>A migration ended: what it set in its session is gone (each file runs on a session of its own), but remembered for the notes of later files.</summary>
+    public void EndMigrationSession(string file, SessionSettings session)
+    {
+        foreach (var (name, value) in session.Values)
+        {
+            earlierSessionSets[name] = (value, file);
+        }
+    }
+
+    /// <summary>
+    /// For a finding that an earlier file's session setting would have changed had it carried over: the clause that
+    /// says it does not, or null when no earlier file set <paramref name="name"/> as <paramref name="wouldMatter"/> wants.
+    /// </summary>
+    public string? EarlierSessionNote(string name, Func<string, bool> wouldMatter)
+    {
+        if (!earlierSessionSets.TryGetValue(name, out var earlier) || !wouldMatter(earlier.Value.Value))
+        {
+            return null;
+        }
+
+        return $" (the SET {name} = {earlier.Value.Value} at {earlier.Value.Where} does not reach this file: each migration file runs on a session of its own, so set it again here)";
+    }
 
     private bool IgnoreCase => Dialect == SqlDialect.MySql;
 
@@ -118,7 +140,6 @@ internal sealed class PlanState
         newViews.Clear();
         newTypes.Clear();
         newRoutines.Clear();
-        ForeignKeyChecksOff = false;
     }
 
     public bool IsNewIndex(string name) => newIndexes.Contains(name);

@@ -7,37 +7,55 @@ internal sealed record SessionValue(string Value, SourceLocation Where, bool Loc
 
 /// <summary>
 /// Session settings a migration sets before the statements they change: PostgreSQL's TimeZone decides whether
-/// timestamp ↔ timestamptz rewrites the table. SET lasts for the session, SET LOCAL until the transaction ends,
-/// RESET (or SET … TO DEFAULT) returns to the server's value, which the linter does not know.
+/// timestamp ↔ timestamptz rewrites the table, MySQL's FOREIGN_KEY_CHECKS whether a foreign key is added in place.
+/// SET lasts for the session, SET LOCAL until the transaction ends, RESET (or SET … TO DEFAULT) returns to the
+/// server's value, which the linter does not know. A migration's session ends with the migration: <c>migrate</c> runs
+/// each file on a session of its own (a pooled connection is reset when it is handed out again: Npgsql's DISCARD ALL,
+/// MySqlConnector's connection reset), so nothing a file sets reaches the next file.
 /// </summary>
 internal sealed class SessionSettings
 {
-    public SessionValue? TimeZone { get; private set; }
+    private readonly Dictionary<string, SessionValue> values = new(StringComparer.Ordinal);
+
+    public SessionValue? TimeZone => Get("timezone");
+
+    /// <summary>MySQL's FOREIGN_KEY_CHECKS was turned off in this session: a foreign key is then added in place instead of by table copy.</summary>
+    public bool ForeignKeyChecksOff => Get("foreign_key_checks") is { Value: "0" or "off" or "false" };
+
+    /// <summary>Every setting this session changed, by name (lower case).</summary>
+    public IReadOnlyDictionary<string, SessionValue> Values => values;
+
+    public SessionValue? Get(string name) => values.GetValueOrDefault(name);
 
     public void Set(string name, string value, SourceLocation where, bool local)
     {
-        if (name != "timezone")
+        if (value is "default" or "local" && name == "timezone" || value == "default")
         {
+            values.Remove(name);
             return;
         }
 
-        TimeZone = value is "default" or "local" ? null : new SessionValue(value, where, local);
+        values[name] = new SessionValue(value, where, local);
     }
 
     public void Reset(string? name)
     {
-        if (name is null or "timezone")
+        if (name is null or "all")
         {
-            TimeZone = null;
+            values.Clear();
+        }
+        else
+        {
+            values.Remove(name);
         }
     }
 
     /// <summary>The transaction ended: SET LOCAL values are gone.</summary>
     public void EndTransaction()
     {
-        if (TimeZone is { Local: true })
+        foreach (var (name, _) in values.Where(v => v.Value.Local).ToList())
         {
-            TimeZone = null;
+            values.Remove(name);
         }
     }
 

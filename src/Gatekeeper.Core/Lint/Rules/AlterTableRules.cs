@@ -25,6 +25,11 @@ internal static class AlterTableRules
                         ctx.Report(LintRules.DropCascade, drop.Start, drop.End - 1, $"DROP COLUMN {drop.Column} … CASCADE also drops the views and constraints that use it", table);
                     }
 
+                    if (!ctx.IsPostgres)
+                    {
+                        CheckColumnChangeOnServer(ctx, alter, $"dropping column {drop.Column} of {table}", ColumnChange.Drop, drop.Start, drop.End - 1);
+                    }
+
                     break;
                 case AlterColumnType change:
                     CheckTypeChange(ctx, alter, change.Start, change.End, change.Column, change.Type, change.HasUsing);
@@ -73,6 +78,9 @@ internal static class AlterTableRules
                     break;
                 case MySqlRebuild rebuild:
                     CheckMySqlRebuild(ctx, alter, rebuild);
+                    break;
+                case MySqlAlgorithmOption option when MySqlVersionRules.RefusesAlgorithm(ctx.Plan.MySqlServer, option.Algorithm) is { } refused:
+                    ctx.Report(LintRules.RefusedByServer, option.Start, option.End - 1, refused.Text, mayChange: !refused.Certain, severity: refused.Certain ? null : LintSeverity.Warning);
                     break;
                 case MySqlAlgorithmOption { Algorithm: "COPY" } copy:
                     ctx.Report(LintRules.MySqlTableCopy, copy.Start, copy.End - 1, $"ALGORITHM=COPY copies table {table}", table);
@@ -137,27 +145,56 @@ internal static class AlterTableRules
                 table, severity: LintSeverity.Error);
         }
 
-        if (!AllowsMySqlCopy(alter))
-        {
-            return;
-        }
-
-        if (column.GeneratedStored)
+        var copies = AllowsMySqlCopy(alter);
+        if (copies && column.GeneratedStored)
         {
             ctx.Report(LintRules.MySqlTableCopy, first, last, $"adding STORED generated column {column.Name} copies table {table}", table);
         }
-        else if (column.AutoIncrement && alter.LockOption != "NONE")
+        else if (copies && column.AutoIncrement && alter.LockOption != "NONE")
         {
             ctx.Report(LintRules.MySqlBlocksWrites, first, last,
                 $"adding AUTO_INCREMENT column {column.Name}{(column.PrimaryKey ? " as the PRIMARY KEY" : string.Empty)} rebuilds {table} without concurrent writes", table);
         }
-        else if (column.Default is { Volatility: DefaultVolatility.Volatile, Function: { } function })
+        else if (copies && column.Default is { Volatility: DefaultVolatility.Volatile, Function: { } function })
         {
             ctx.Report(LintRules.MySqlTableCopy, first, last, $"column {column.Name}'s default {function.ToUpperInvariant()}() differs per row, so adding it copies table {table}", table);
         }
-        else if (column.PrimaryKey)
+        else if (copies && column.PrimaryKey)
         {
             ctx.Report(LintRules.MySqlTableRebuild, first, last, $"adding column {column.Name} as the PRIMARY KEY rebuilds table {table}", table);
+        }
+        else if (!column.AutoIncrement && !column.PrimaryKey && !column.GeneratedStored && column.Default is not { Volatility: DefaultVolatility.Volatile })
+        {
+            var positioned = ctx.Tokens.IsWord(add.End - 1, "first") || ctx.Tokens.IsWord(add.End - 2, "after");
+            CheckColumnChangeOnServer(ctx, alter, $"adding column {column.Name} to {table}", positioned ? ColumnChange.AddPositioned : ColumnChange.AddAtEnd, first, last);
+        }
+    }
+
+    /// <summary>
+    /// ADD/DROP COLUMN on a MySQL or MariaDB whose version cannot do it instantly: an in-place rebuild (GK312), or a
+    /// refusal when the ALTER demands ALGORITHM=INSTANT/NOCOPY (GK004); on MySQL an explicit ALGORITHM=INPLACE rebuilds
+    /// what would be instant. Silent when the server is not known (judged as a current server, which does it instantly).
+    /// </summary>
+    private static void CheckColumnChangeOnServer(StatementContext ctx, AlterTableStatement alter, string what, ColumnChange change, int first, int last)
+    {
+        var server = ctx.Plan.MySqlServer;
+        if (MySqlVersionRules.RebuildsFor(server, change) is { } why)
+        {
+            if (alter.Algorithm is "INSTANT" or "NOCOPY")
+            {
+                if (MySqlVersionRules.RefusesAlgorithm(server, alter.Algorithm) is null)
+                {
+                    ctx.Report(LintRules.RefusedByServer, first, last, $"ALGORITHM={alter.Algorithm} makes the ALTER fail for {what}: {why}");
+                }
+            }
+            else
+            {
+                ctx.Report(LintRules.MySqlTableRebuild, first, last, $"{what}: {why}", alter.Table);
+            }
+        }
+        else if (alter.Algorithm == "INPLACE" && MySqlVersionRules.InplaceRebuildsFor(server, change) is { } inplace)
+        {
+            ctx.Report(LintRules.MySqlTableRebuild, first, last, $"{what}: {inplace}", alter.Table);
         }
     }
 
@@ -213,7 +250,7 @@ internal static class AlterTableRules
         switch (cost)
         {
             case TypeChangeCost.Rewrite:
-                ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1, $"changes {table}.{column}{from} to {type.Display}, which rewrites the table", table);
+                ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1, $"changes {table}.{column}{from} to {type.Display}, which rewrites the table" + TimeZoneNote(ctx, type), table);
                 break;
             case TypeChangeCost.Unknown when LooksLikeWidening(type):
                 ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1,
@@ -221,7 +258,7 @@ internal static class AlterTableRules
                     mayChange: true, severity: LintSeverity.Warning);
                 break;
             case TypeChangeCost.Unknown:
-                ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1, $"changes {table}.{column} to {type.Display}, which rewrites the table unless the current type is binary-coercible to it", table, mayChange: true);
+                ctx.Report(LintRules.ColumnTypeRewrite, start, end - 1, $"changes {table}.{column} to {type.Display}, which rewrites the table unless the current type is binary-coercible to it" + TimeZoneNote(ctx, type), table, mayChange: true);
                 break;
         }
 
@@ -251,6 +288,12 @@ internal static class AlterTableRules
 
         return old.Name == other && !old.IsArray ? $"TimeZone '{zone.Value}' set at {zone.Where} lets PostgreSQL 12+ skip the table rewrite" : null;
     }
+
+    /// <summary>A UTC TimeZone an earlier file set would have spared the rewrite of a timestamp ↔ timestamptz change, had it carried over.</summary>
+    private static string TimeZoneNote(StatementContext ctx, SqlType type) =>
+        ctx.IsPostgres && type.Name is "timestamp" or "timestamptz" && ctx.Scope.Session.TimeZone is null
+            ? ctx.Plan.EarlierSessionNote("timezone", SessionSettings.IsUtc) ?? string.Empty
+            : string.Empty;
 
     private static bool LooksLikeWidening(SqlType type) =>
         type.Name is "text" or "citext" or "varchar" or "numeric" && (type.Name != "numeric" || type.Arguments.Count == 0);
@@ -416,16 +459,23 @@ internal static class AlterTableRules
                 ctx.Report(LintRules.ForeignKeyWithoutNotValid, first, last,
                     $"adds foreign key{name} on {table} referencing {constraint.ReferencedTable}; every row is checked while writes to both tables wait", table);
                 break;
-            case ConstraintKind.ForeignKey when !ctx.IsPostgres && !ctx.Plan.ForeignKeyChecksOff && AllowsMySqlCopy(alter):
+            case ConstraintKind.ForeignKey when !ctx.IsPostgres && !ctx.Scope.Session.ForeignKeyChecksOff && AllowsMySqlCopy(alter):
                 ctx.Report(LintRules.ForeignKeyWithoutNotValid, first, last,
-                    $"adds foreign key{name} on {table} with FOREIGN_KEY_CHECKS on, so MySQL copies the table and blocks writes", table);
+                    $"adds foreign key{name} on {table} with FOREIGN_KEY_CHECKS on, so MySQL copies the table and blocks writes" +
+                    ctx.Plan.EarlierSessionNote("foreign_key_checks", value => value is "0" or "off" or "false"), table);
                 break;
             case ConstraintKind.Check when ctx.IsPostgres && !constraint.NotValid:
                 ctx.Report(LintRules.CheckWithoutNotValid, first, last, $"adds CHECK constraint{name} to {table}, scanning every row under an ACCESS EXCLUSIVE lock", table);
                 break;
+            case ConstraintKind.Check when !ctx.IsPostgres && MySqlVersionRules.CheckIgnored(ctx.Plan.MySqlServer) is { } ignored:
+                ctx.Report(LintRules.MySqlCheckIgnored, first, last, $"CHECK constraint{name} on {table}: {ignored}");
+                break;
             case ConstraintKind.Check when !ctx.IsPostgres && !constraint.NotEnforced && AllowsMySqlCopy(alter):
                 // MariaDB 10.11 accepts only ALGORITHM=COPY for it; MySQL 8.0.16+ validates by copy too unless NOT ENFORCED.
-                ctx.Report(LintRules.MySqlTableCopy, first, last, $"adds CHECK constraint{name} to {table}: every row is checked while the table is copied", table);
+                var enforcing = ctx.Plan.MySqlServer is { } server
+                    ? $"{MySqlVersionRules.Name(server)} enforces CHECK (MySQL from 8.0.16, MariaDB from 10.2.1)"
+                    : "no server version is known: MySQL enforces CHECK from 8.0.16 (ignores it before), MariaDB from 10.2.1";
+                ctx.Report(LintRules.MySqlTableCopy, first, last, $"adds CHECK constraint{name} to {table}: every row is checked while the table is copied ({enforcing})", table);
                 break;
             case ConstraintKind.Exclude when ctx.IsPostgres:
                 ctx.Report(LintRules.UniqueOrPrimaryKeyConstraint, first, last, $"adds EXCLUDE constraint{name} to {table}, building its index under an ACCESS EXCLUSIVE lock", table);
@@ -445,6 +495,16 @@ internal static class AlterTableRules
         if (drop.Cascade && ctx.IsPostgres)
         {
             ctx.Report(LintRules.DropCascade, first, last, $"DROP CONSTRAINT {drop.Name} … CASCADE also drops the foreign keys of other tables that depend on it", table);
+        }
+
+        // The parser marks DROP CHECK as a CHECK and leaves DROP CONSTRAINT's kind unknown: the two spellings servers differ on.
+        if (!ctx.IsPostgres && drop.Kind == ConstraintKind.Check && MySqlVersionRules.RefusesDropCheck(ctx.Plan.MySqlServer, drop.Name) is { } refused)
+        {
+            ctx.Report(LintRules.RefusedByServer, first, last, refused.Text, mayChange: !refused.Certain, severity: refused.Certain ? null : LintSeverity.Warning);
+        }
+        else if (!ctx.IsPostgres && drop.Kind == ConstraintKind.Unknown && MySqlVersionRules.RefusesDropConstraint(ctx.Plan.MySqlServer) is { } why)
+        {
+            ctx.Report(LintRules.RefusedByServer, first, last, $"DROP CONSTRAINT {drop.Name} fails: {why}");
         }
 
         var known = drop.Kind != ConstraintKind.Unknown ? drop.Kind

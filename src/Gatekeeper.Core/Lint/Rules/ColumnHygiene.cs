@@ -32,6 +32,7 @@ internal static class ColumnHygiene
                 ctx.Report(LintRules.MySqlInlineReferences, at, at + 1, $"inline REFERENCES {referenced} on column {column.Name} creates no foreign key before MySQL 9.0");
             }
 
+            CheckOnServer(ctx, column);
             return;
         }
 
@@ -54,6 +55,44 @@ internal static class ColumnHygiene
         {
             ctx.Report(LintRules.CharColumn, typeToken, typeToken, $"column {column.Name} is {type.Display}");
         }
+    }
+
+    /// <summary>What a MySQL or MariaDB of the known version refuses (GK004) or ignores (GK614) in a column definition.</summary>
+    private static void CheckOnServer(StatementContext ctx, ColumnDefinition column)
+    {
+        var server = ctx.Plan.MySqlServer;
+        if (column.Default is { IsNull: false } value && IsExpressionDefault(ctx.Tokens, value) && MySqlVersionRules.RefusesExpressionDefault(server) is { } refused)
+        {
+            ctx.Report(LintRules.RefusedByServer, value.Start, value.End - 1, $"column {column.Name}'s default is an expression: {refused}");
+        }
+
+        if (column.HasCheck && MySqlVersionRules.CheckIgnored(server) is { } ignored)
+        {
+            var at = Math.Max(column.Start, ctx.Tokens.FindWord(column.Start, column.End, "check"));
+            ctx.Report(LintRules.MySqlCheckIgnored, at, at, $"the CHECK on column {column.Name}: {ignored}");
+        }
+    }
+
+    /// <summary>
+    /// A default other than a literal or CURRENT_TIMESTAMP (and its synonyms): <c>DEFAULT (UUID())</c>, <c>DEFAULT (price * 2)</c>.
+    /// MySQL before 8.0.13 accepts only those two kinds.
+    /// </summary>
+    private static bool IsExpressionDefault(StatementTokens t, ColumnDefault value)
+    {
+        if (t.IsOpen(value.Start))
+        {
+            return true;
+        }
+
+        for (var i = value.Start; i < value.End; i++)
+        {
+            if (t.IsName(i) && t.IsOpen(i + 1) && !t.IsAnyWord(i, ["current_timestamp", "now", "localtime", "localtimestamp"]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>GK607: PostgreSQL truncates identifiers past 63 bytes (a notice only); MySQL rejects names past 64 characters.</summary>

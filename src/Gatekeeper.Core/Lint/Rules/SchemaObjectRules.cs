@@ -19,6 +19,11 @@ internal static class SchemaObjectRules
         foreach (var constraint in create.Constraints)
         {
             ColumnHygiene.CheckName(ctx, constraint.Name, constraint.Start + 1, "constraint");
+            if (!ctx.IsPostgres && constraint.Kind == ConstraintKind.Check && MySqlVersionRules.CheckIgnored(ctx.Plan.MySqlServer) is { } ignored)
+            {
+                ctx.Report(LintRules.MySqlCheckIgnored, constraint.Start, constraint.End - 1,
+                    $"CHECK constraint{(constraint.Name is null ? string.Empty : " " + constraint.Name)} on {create.Table}: {ignored}");
+            }
         }
 
         if (create.PartitionOf is { } parent && ctx.IsPostgres && !ctx.IsNewTable(parent))
