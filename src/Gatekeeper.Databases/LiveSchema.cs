@@ -11,4 +11,13 @@ namespace Gatekeeper.Databases;
 public sealed record LiveSchema(SchemaContext Schema, ServerVersion? Server)
 {
     public int? ServerMajorVersion => Server?.Major;
+
+    /// <summary>The version text the server printed (MySQL's and MariaDB's <c>VERSION()</c>), when it was read as text.</summary>
+    public string? ServerVersionText { get; init; }
+
+    /// <summary>
+    /// One sentence when the server printed a version Gatekeeper cannot read (version-dependent rules then judge as for a
+    /// current server), for the plan's warnings; null otherwise.
+    /// </summary>
+    public string? VersionProblem => Server is null && ServerVersionText is { } text ? ServerVersion.Unreadable(text, "the server's VERSION()") : null;
 }

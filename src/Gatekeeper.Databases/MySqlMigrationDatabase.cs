@@ -87,15 +87,11 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
             r => ((string?)r.GetString(0), r.GetString(1), new SchemaColumn(
                 r.GetString(2), r.GetString(3), NotNull: IsTrue(r, 4), HasDefault: IsTrue(r, 5), AutoIncrement: IsTrue(r, 6), HasComment: IsTrue(r, 7))),
             cancellationToken).ConfigureAwait(false);
-        return new LiveSchema(Assemble(tables, columns), ServerVersion.Parse(version));
+        return new LiveSchema(Assemble(tables, columns), ServerVersion.Parse(version)) { ServerVersionText = version };
     }
 
-    /// <summary>"8.0.36" → 8, "10.11.19-MariaDB" → 10; null when the server printed something else.</summary>
-    internal static int? MajorVersion(string version)
-    {
-        var digits = version.TrimStart().TakeWhile(char.IsAsciiDigit).ToArray();
-        return digits.Length > 0 && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var major) ? major : null;
-    }
+    /// <summary>"8.0.36" → 8, "10.11.19-MariaDB" and "5.5.5-10.11.19-MariaDB" → 10; null when the server printed something else.</summary>
+    internal static int? MajorVersion(string version) => ServerVersion.Parse(version)?.Major;
 
     // Comparisons come back as integers (0/1) on MySQL and MariaDB alike.
     private static bool IsTrue(System.Data.Common.DbDataReader reader, int ordinal) =>

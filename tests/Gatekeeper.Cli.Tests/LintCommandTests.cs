@@ -263,4 +263,26 @@ public sealed class LintDialectTests
         Assert.Equal(2, wrong.ExitCode);
         Assert.Contains("--server-version 'sixteen' is not a server version", wrong.Error);
     }
+
+    [Fact]
+    public async Task A_MySQL_server_version_with_its_patch_level_decides_instant_column_changes()
+    {
+        using var dir = new TempMigrationDirectory(
+            ("V1__create.sql", "CREATE TABLE orders (id BIGINT PRIMARY KEY, note VARCHAR(20));\n"),
+            ("V2__note.sql", "ALTER TABLE orders ADD COLUMN code INT AFTER id;\n"));
+
+        var before = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "mysql", "--server-version", "8.0.28-0ubuntu0.20.04.3");
+        var at = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "mysql", "--server-version", "8.0.29");
+        var mariaDb = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "mysql", "--server-version", "5.5.5-10.3.39-MariaDB");
+        var partial = await CliRun.InvokeAsync("lint", "--dir", dir.Path, "--dialect", "mysql", "--server-version", "8.0");
+        var help = await CliRun.InvokeAsync("lint", "--help");
+
+        Assert.Contains("MySQL 8.0.28 rebuilds the table for a column placed with AFTER/FIRST (instant anywhere from MySQL 8.0.29", before.Output);
+        Assert.DoesNotContain("GK312", at.Output);
+        Assert.Contains("MariaDB 10.3.39 rebuilds the table", mariaDb.Output);
+        Assert.Equal(2, partial.ExitCode);
+        Assert.Contains("--server-version '8.0' has no patch level", partial.Error);
+        Assert.DoesNotContain("\n   at ", partial.Error);
+        Assert.Contains("MySQL and MariaDB need the patch level", help.Output);
+    }
 }

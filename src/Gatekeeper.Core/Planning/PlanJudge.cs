@@ -72,6 +72,11 @@ public static class PlanJudge
             warnings.Add($"the live schema could not be read ({problem}): findings were judged from the migration text alone");
         }
 
+        if (evidence.ServerVersionProblem is { } version)
+        {
+            warnings.Add(version);
+        }
+
         if (approved)
         {
             warnings.Add(approvedByHash

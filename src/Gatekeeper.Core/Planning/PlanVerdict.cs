@@ -117,6 +117,9 @@ public sealed record PlanEvidence
     /// <summary>Why the live schema could not be read, when it could not: findings were then judged from the text alone.</summary>
     public string? SchemaProblem { get; init; }
 
+    /// <summary>One sentence when the server printed a version that cannot be read (version-dependent rules then judged as for a current server).</summary>
+    public string? ServerVersionProblem { get; init; }
+
     /// <summary>
     /// What the read-only look at the live database found: sessions the plan's locks would queue behind, INVALID
     /// indexes, rows the plan's changes would fail on. Gathered for every judgement of a plan, cached dry-run or not.

@@ -77,11 +77,7 @@ internal sealed record MigrationScript(
     }
 
     /// <summary>The major version in a connection's <see cref="System.Data.Common.DbConnection.ServerVersion"/> ("15.4", "10.11.6-MariaDB"); null when it has none.</summary>
-    public static int? MajorVersion(string? serverVersion)
-    {
-        var digits = serverVersion is null ? 0 : serverVersion.TakeWhile(char.IsAsciiDigit).Count();
-        return digits == 0 ? null : int.Parse(serverVersion.AsSpan(0, Math.Min(digits, 6)), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public static int? MajorVersion(string? serverVersion) => ServerVersion.Parse(serverVersion)?.Major;
 
     /// <summary>The leading keyword of a statement, skipping comments; empty when it starts with something else.</summary>
     public static string FirstWord(SqlStatement statement, int skip = 0)

@@ -23,7 +23,10 @@ internal static class LintCommand
         }.AcceptOnlyFromAmong([Auto, .. SqlEngine.All.Select(e => e.Name)]);
         var serverVersion = new Option<string?>("--server-version")
         {
-            Description = "Version of the server the files will run on (e.g. 11, 16.4, 8.0.36); decides version-dependent rules. With --url the server's own version is used.",
+            Description = "Version of the server the files will run on, as SELECT VERSION() prints it (16, 16.4, 8.0.36, 10.11.6-MariaDB); decides version-dependent rules. " +
+                          "MySQL and MariaDB need the patch level: MySQL 8.0.12 and 8.0.29 make ADD/DROP COLUMN instant, 8.0.13 allows expression defaults, 8.0.16 enforces CHECK; " +
+                          "MariaDB 10.3.2 and 10.4 make ADD/DROP COLUMN instant and never accepts DROP CHECK. With --url the server's own version is used; " +
+                          "without either the files are judged as a current server runs them, and findings say which version they assumed.",
             HelpName = "VERSION",
         };
         var allow = new Option<string?>("--allow")
@@ -109,6 +112,10 @@ internal static class LintCommand
                 var live = await db.ReadSchemaAsync(cancellationToken);
                 sqlDialect = target.Url.Dialect;
                 options = options with { Schema = live.Schema, Server = options.Server ?? live.Server };
+                if (options.Server is null && live.VersionProblem is { } unreadable)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"gatekeeper lint: {unreadable}; pass --server-version to give it.");
+                }
             }
 
             if (sqlDialect is null)
@@ -120,6 +127,13 @@ internal static class LintCommand
                 await parse.InvocationConfiguration.Error.WriteLineAsync(guess.Dialect is null
                     ? $"gatekeeper lint: linting as {name}, the default ({guess.Evidence}); pass --dialect to choose."
                     : $"gatekeeper lint: linting as {name}, guessed from the files ({guess.Evidence}); pass --dialect to choose.");
+            }
+
+            if (sqlDialect == SqlDialect.MySql && options.Server is { PatchKnown: false } partial)
+            {
+                throw new CommandLineError(
+                    $"--server-version '{parse.GetValue(serverVersion)}' has no patch level, which MySQL and MariaDB rules turn on (MySQL 8.0.12, 8.0.13, 8.0.16, 8.0.29; MariaDB 10.3.2); " +
+                    $"give it whole, as SELECT VERSION() prints it, e.g. {(partial.Major >= 10 || partial.IsMariaDb ? "10.11.6-MariaDB" : "8.0.36")}.");
             }
 
             // Streamed: each file's findings are written once it is judged, and past the cap a rule's findings are only counted.

@@ -125,11 +125,11 @@ internal static class MigrateCommand
                 return PlanJudge.Judge(evidence);
             }
 
-            var (lint, schemaProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, allow, cancellationToken);
+            var (lint, schemaProblem, versionProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, allow, cancellationToken);
             var preflight = checkData && !plan.IsBlocked
                 ? await PlanCommand.PreflightAsync(db, plan, target.Url.Dialect, lookAtSessions: false, cancellationToken)
                 : PreflightEvidence.None;
-            var verdict = PlanJudge.Judge(evidence with { Lint = lint, SchemaProblem = schemaProblem, Preflight = preflight });
+            var verdict = PlanJudge.Judge(evidence with { Lint = lint, SchemaProblem = schemaProblem, ServerVersionProblem = versionProblem, Preflight = preflight });
             return verdict.Reason == PlanVerdictReasons.ExistingRowsViolate
                 ? verdict with { Message = $"{verdict.Message}\nTo apply anyway (the change then fails on those rows, and on MySQL may leave a dirty migration): {SkipDataChecksFlag}." }
                 : verdict;

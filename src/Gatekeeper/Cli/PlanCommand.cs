@@ -52,7 +52,7 @@ internal static class PlanCommand
             var plan = MigrationPlanner.Plan(source, history, db.Identity);
             // Only pending migrations are judged, so the catalog is read only when there is something to judge; with it,
             // size-dependent findings on small analysed tables become warnings.
-            var (lint, schemaProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, verdictOptions.Allow(parse), cancellationToken);
+            var (lint, schemaProblem, versionProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, verdictOptions.Allow(parse), cancellationToken);
             var lockPolicy = parse.GetRequiredValue(lockPreflight);
             var preflight = plan.IsBlocked || plan.IsEmpty
                 ? PreflightEvidence.None
@@ -72,6 +72,7 @@ internal static class PlanCommand
                 Lint = plan.IsEmpty ? null : lint,
                 ApprovedPlanHash = verdictOptions.ApprovedPlanHash(parse),
                 SchemaProblem = schemaProblem,
+                ServerVersionProblem = versionProblem,
                 DryRun = dryRunReport is null ? DryRunEvidence.None : DryRunEvidenceFrom(dryRunReport, db.Identity),
                 Preflight = preflight,
                 LockPolicy = lockPolicy == "deny" ? LockPreflightPolicy.Deny : LockPreflightPolicy.Warn,

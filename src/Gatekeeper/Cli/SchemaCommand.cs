@@ -64,6 +64,7 @@ internal static class SchemaCommand
                 Lint = plan.IsEmpty ? null : lint,
                 ApprovedPlanHash = verdictOptions.ApprovedPlanHash(parse),
                 SchemaProblem = schemaProblem,
+                ServerVersionProblem = live?.VersionProblem,
             });
             var stderr = parse.InvocationConfiguration.Error;
             switch (parse.GetRequiredValue(output))
@@ -162,6 +163,7 @@ internal static class SchemaCommand
                         ApprovedPlanHash = approved,
                         Expected = expected is null ? null : new PlanExpectation(expected, AcceptsRemainder: false),
                         SchemaProblem = schemaProblem,
+                        ServerVersionProblem = live?.VersionProblem,
                     });
                     return verdict.Allowed ? null : verdict.Message ?? verdict.Reason;
                 }, cancellationToken));

@@ -42,7 +42,7 @@ internal sealed class VerdictOptions
     /// Lints the pending migrations against the live schema (table sizes, current column types, server version). A schema
     /// that cannot be read is not a failure: the text is judged alone, which keeps size-dependent findings as errors.
     /// </summary>
-    public static async Task<(LintReport Lint, string? SchemaProblem)> LintPendingAsync(
+    public static async Task<(LintReport Lint, string? SchemaProblem, string? VersionProblem)> LintPendingAsync(
         IMigrationDatabase db, MigrationPlan plan, Core.Sql.SqlDialect dialect, IReadOnlyList<string> allow, CancellationToken cancellationToken)
     {
         LiveSchema? live = null;
@@ -65,6 +65,6 @@ internal sealed class VerdictOptions
             Schema = live?.Schema,
             Server = live?.Server,
         });
-        return (lint, problem);
+        return (lint, problem, live?.VersionProblem);
     }
 }

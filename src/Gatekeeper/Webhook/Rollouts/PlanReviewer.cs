@@ -50,6 +50,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
                     Server = live?.Server,
                 }),
                 SchemaProblem = schemaProblem,
+                ServerVersionProblem = live?.VersionProblem,
                 // Every admission of a plan looks again: a cached dry-run proves the plan applies, not that nothing
                 // holds its tables now.
                 Preflight = await PreflightAsync(rollout, deadline, cancellationToken).ConfigureAwait(false),
