@@ -57,6 +57,22 @@ public sealed class ServerSessionAndVersionTests
     }
 
     [Fact]
+    public async Task The_shadow_dry_run_runs_each_file_on_a_session_of_its_own_as_migrate_does()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open();
+        var split = TestMigrations.Flyway(("V1__checks_off.sql", "SET FOREIGN_KEY_CHECKS = 0;\n"), ("V2__child.sql", ChildOfMissingParent));
+        var together = TestMigrations.Flyway(("V1__child.sql", "SET FOREIGN_KEY_CHECKS = 0;\n" + ChildOfMissingParent));
+
+        var separate = (await new MigrationRunner(database).DryRunAsync(split, CancellationToken.None)).Report!;
+        var same = (await new MigrationRunner(database).DryRunAsync(together, CancellationToken.None)).Report!;
+
+        Assert.Equal(DryRunMode.Shadow, separate.Mode);
+        Assert.Equal("V2__child.sql", separate.Failure?.Location?.File);
+        Assert.Null(same.Failure);
+    }
+
+    [Fact]
     public async Task MariaDB_refuses_DROP_CHECK_and_the_linter_says_so_with_the_real_server_version()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);

@@ -40,15 +40,21 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
         }
 
         Log.ShadowDatabaseCreated(logger, snapshot.Objects.Count, liveLabel, copy.Name, server.Endpoint);
-        foreach (var migration in migrations)
+        for (var i = 0; i < migrations.Count; i++)
         {
-            var failure = await ApplyAsync(session, migration, notes, cancellationToken).ConfigureAwait(false);
+            // Each file on a session of its own, as migrate runs it (a pooled session is reset when handed out again):
+            // a SET in one file (FOREIGN_KEY_CHECKS = 0, check_function_bodies = off) must not make a later file pass here
+            // that fails in the Job. The first file uses the session that replayed the structure, which set nothing.
+            await using var own = i == 0 ? null : await copy.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+            var fileSession = own ?? session;
+            fileSession.CommandTimeoutSeconds = session.CommandTimeoutSeconds;
+            var failure = await ApplyAsync(fileSession, migrations[i], notes, cancellationToken).ConfigureAwait(false);
             if (failure is not null)
             {
                 return Report(failure);
             }
 
-            checkedMigrations.Add(migration);
+            checkedMigrations.Add(migrations[i]);
         }
 
         return Report(null);
