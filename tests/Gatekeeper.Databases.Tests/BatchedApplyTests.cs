@@ -98,6 +98,31 @@ public sealed class BatchedApplyTests
     }
 
     [Fact]
+    public async Task MySql_statement_reading_what_its_predecessor_did_sees_that_statement_not_a_marker()
+    {
+        // ROW_COUNT(), FOUND_ROWS(), SHOW WARNINGS and GET DIAGNOSTICS answer about the statement before them; the
+        // batched query's markers run between statements and would answer instead (ROW_COUNT() -1, no warnings).
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open();
+        var directory = TestMigrations.Flyway(
+            ("V1__counts.sql",
+                "CREATE TABLE moved (id integer PRIMARY KEY);\n" +
+                "CREATE TABLE moved_count (step varchar(20), n integer);\n" +
+                "INSERT INTO moved VALUES (1), (2), (3);\n" +
+                "INSERT INTO moved_count SELECT 'inserted', ROW_COUNT();\n" +
+                "UPDATE moved SET id = id + 10 WHERE id > 1;\n" +
+                "INSERT INTO moved_count VALUES ('updated', ROW_COUNT());\n"),
+            ("V2__plain.sql", "INSERT INTO moved VALUES (4);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal(3, await db.CountAsync("SELECT n FROM moved_count WHERE step = 'inserted'"));
+        Assert.Equal(2, await db.CountAsync("SELECT n FROM moved_count WHERE step = 'updated'"));
+        Assert.Equal(4, await db.CountAsync("SELECT COUNT(*) FROM moved"));
+    }
+
+    [Fact]
     public async Task MySql_file_with_procedures_own_transactions_and_calls_applies_as_written()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);

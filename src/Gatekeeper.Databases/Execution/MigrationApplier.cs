@@ -1,5 +1,6 @@
 using System.Data;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ namespace Gatekeeper.Databases.Execution;
 /// Applies one prepared migration on one session: in a transaction with its history row, or statement by statement
 /// between a dirty mark and its clearing. A lock timeout of which nothing was committed is retried with backoff.
 /// </summary>
-internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOptions options, string databaseLabel, ILogger logger)
+internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDatabaseOptions options, string databaseLabel, ILogger logger)
 {
     private readonly TimeProvider _time = options.TimeProvider;
 
@@ -171,7 +172,7 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
     private async Task<(MigrationFailure? Failure, bool NothingCommitted)> RunStatementByStatementAsync(
         DbSession session, HistoryTableLayout history, MigrationScript script, HistoryEntry entry, long started, CancellationToken cancellationToken)
     {
-        if (engine.RunsStatementsAsOneQuery && session.Connection.CanCreateBatch)
+        if (engine.RunsStatementsAsOneQuery && session.Connection.CanCreateBatch && !ReadsPredecessorDiagnostics(script))
         {
             return await RunAsOneQueryAsync(session, history, script, entry, started, cancellationToken).ConfigureAwait(false);
         }
@@ -369,6 +370,28 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
 
     private const string CompletedMarker = "gatekeeper_completed";
 
+    // What the server reports about the statement just before: the one-query path's markers run between statements and
+    // would answer instead (ROW_COUNT() of a SELECT is -1; a SELECT clears the warnings). A match in a comment or a string
+    // only costs the file its round trips, never its meaning.
+    [GeneratedRegex(
+        @"\b(?:ROW_COUNT|FOUND_ROWS)\s*\(|\bSHOW\s+(?:COUNT\s*\(\s*\*\s*\)\s+)?(?:WARNINGS|ERRORS)\b|\bGET\s+(?:CURRENT\s+)?DIAGNOSTICS\b|@@(?:SESSION\.)?(?:warning_count|error_count)\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PredecessorDiagnostics();
+
+    /// <summary>A file with a statement that reads what the statement before it did runs one statement at a time.</summary>
+    private static bool ReadsPredecessorDiagnostics(MigrationScript script)
+    {
+        for (var i = 1; i < script.Statements.Count; i++)
+        {
+            if (PredecessorDiagnostics().IsMatch(script.Statements[i].Statement.Text))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// Sends the commands as one query and tells how many completed: the server stops at the first error, and the driver
     /// reports neither which command that was nor the commands that return no rows, so each command is followed by
@@ -376,7 +399,8 @@ internal sealed class MigrationApplier(SqlEngine engine, MigrationDatabaseOption
     /// command the server refused (or of the broken session) is returned with that count, which is its index.
     /// </summary>
     /// <remarks>The marker is a SELECT of a constant: it takes no lock and commits nothing; it does reset
-    /// <c>ROW_COUNT()</c>, which a statement could only have read from its predecessor.</remarks>
+    /// <c>ROW_COUNT()</c> and the warnings, so a file whose statements read those runs one statement at a time
+    /// (<see cref="ReadsPredecessorDiagnostics"/>).</remarks>
     private static async Task<(int Completed, Exception? Failure)> RunCountingAsync(DbSession session, List<SessionCommand> commands, CancellationToken cancellationToken)
     {
         var sent = new List<SessionCommand>(commands.Count * 2);
