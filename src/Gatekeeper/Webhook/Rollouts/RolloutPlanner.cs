@@ -64,7 +64,7 @@ public sealed class RolloutPlanner(
     // Directories read from files already seen (by content and where they came from, format and ignore patterns): every admission of a
     // Deployment reads the same files, and parsing and checksumming a hundred of them cost more than planning.
     // Bounded by the source bytes kept (the parsed form holds the text and its statements, a few times that): a
-    // cluster with many large directories must not grow the webhook past its memory limit (256Mi in the chart).
+    // cluster with many large directories must not grow the webhook past its memory limit (384Mi in the chart).
     private readonly ConcurrentDictionary<(string SourceHash, string Source, MigrationFormat? Format, string Ignore), MigrationDirectory> directories = new();
     private long directoryBytes;
     private const int MaxDirectories = 256;
