@@ -65,6 +65,7 @@ public sealed class PlanJudgeTests
         Func<MigrationPlan, PlanExpectation?>? Expect = null,
         DryRunEvidence? DryRun = null,
         string? SchemaProblem = null,
+        string? ServerVersionProblem = null,
         bool Undecidable = false,
         bool Approved = false,
         PreflightEvidence? Preflight = null,
@@ -132,6 +133,10 @@ public sealed class PlanJudgeTests
         ["An unreadable live schema is a warning, not a verdict"] = new(
             SafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
             ["the live schema could not be read (permission denied for pg_class): findings were judged from the migration text alone"], SchemaProblem: "permission denied for pg_class"),
+        ["A server version that cannot be read is one warning sentence, not a verdict"] = new(
+            SafePlan, VerdictAudience.CommandLine, PlanVerdictOutcome.Admit, PlanVerdictReasons.Planned, [],
+            ["the server's VERSION() '8.0.mysql_aurora.3.05.2' is not a server version Gatekeeper can read"],
+            ServerVersionProblem: Gatekeeper.Core.Sql.ServerVersion.Unreadable("8.0.mysql_aurora.3.05.2", "the server's VERSION()")),
         ["A pod template stamped with another plan is stale at admission"] = new(
             SafePlan, VerdictAudience.Admission, PlanVerdictOutcome.Reject, PlanVerdictReasons.StaleStamp,
             ["gatekeeper: the pod template of team-a/shop carries plan 0000 but the plan is now", "apply again"], Expect: _ => new PlanExpectation("0000", false)),
@@ -241,6 +246,7 @@ public sealed class PlanJudgeTests
             Expected = row.Expect?.Invoke(row.Plan),
             DryRun = row.DryRun ?? DryRunEvidence.None,
             SchemaProblem = row.SchemaProblem,
+            ServerVersionProblem = row.ServerVersionProblem,
             Preflight = row.Preflight ?? PreflightEvidence.None,
             LockPolicy = row.LockPolicy,
         });
