@@ -36,6 +36,17 @@ public sealed record Migration(
     string Checksum,
     ReadOnlyMemory<byte> Content)
 {
+    // Computed when first read (the directory reader passes none): SHA-256 is OpenSSL's on Linux, and loading
+    // libcrypto is a few milliseconds of every `gatekeeper lint`, which never reads a checksum. Equal by value.
+    private readonly LazyChecksum checksum = new(Checksum, Content);
+
+    /// <summary>Lower-case hex SHA-256 of the up file's raw bytes (computed from <see cref="Content"/> on first read when not given).</summary>
+    public string Checksum
+    {
+        get => checksum.Value;
+        init => checksum = new LazyChecksum(value, Content);
+    }
+
     /// <summary>
     /// Set when the file runs in a transaction only from this PostgreSQL major version on: Flyway takes a script with
     /// <c>ALTER TYPE … ADD VALUE</c> out of its transaction on servers before 12, and when it cannot read the version.
@@ -45,4 +56,15 @@ public sealed record Migration(
     /// <summary>Whether the runner wraps the file in a transaction on a server of this major version (null: unknown).</summary>
     public bool TransactionalOn(int? serverMajorVersion) =>
         Transactional && (TransactionalFromPostgres is not { } from || serverMajorVersion >= from);
+
+    private sealed class LazyChecksum(string? known, ReadOnlyMemory<byte> content)
+    {
+        private string? value = known;
+
+        public string Value => value ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.Span));
+
+        public override bool Equals(object? obj) => obj is LazyChecksum other && string.Equals(Value, other.Value, StringComparison.Ordinal);
+
+        public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Value);
+    }
 }

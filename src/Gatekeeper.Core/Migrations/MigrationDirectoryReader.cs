@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Gatekeeper.Core.Integrity;
 
 namespace Gatekeeper.Core.Migrations;
@@ -120,7 +119,7 @@ public static class MigrationDirectoryReader
         string? downSql,
         bool transactional) =>
         new(id, version, description, kind, file.Name, upSql, upStartLine, downSql, transactional,
-            Convert.ToHexStringLower(SHA256.HashData(file.File.Content.Span)), file.File.Content);
+            Checksum: null!, file.File.Content); // null: computed from the content when first read (Migration.Checksum)
 
     private static MigrationDirectoryReadResult Failed(List<SourceProblem> problems) => new(null, problems);
 
