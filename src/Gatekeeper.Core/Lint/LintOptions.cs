@@ -37,6 +37,14 @@ public sealed record LintOptions
     /// </summary>
     public ServerVersion? Server { get; init; }
 
+    /// <summary>
+    /// Cut and parse the statements on a second thread while this one judges them in order (the judging needs what the
+    /// statements before did; cutting and parsing do not). The findings and their order are the same either way. For
+    /// a process that lints once on a machine with a spare core (<c>gatekeeper lint</c>); a server answering many
+    /// requests at once already uses its cores and leaves it off.
+    /// </summary>
+    public bool PrepareOnSecondThread { get; init; }
+
     /// <summary>At or above this many rows a size-dependent finding stays an error; below it, a live schema lowers it to a warning.</summary>
     public long LargeTableRows { get; init; } = 100_000;
 }

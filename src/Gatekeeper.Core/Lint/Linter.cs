@@ -23,9 +23,10 @@ public static class Linter
         var plan = new PlanState(dialect, options);
         var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
+        using var prepared = PreparedMigrations.Start(pending, dialect, plan.MySqlServer, options.PrepareOnSecondThread);
         foreach (var migration in pending)
         {
-            statementCount += LintMigration(plan, migration, findings);
+            statementCount += LintMigration(plan, prepared.Next(migration), findings);
             findings.HandOn();
         }
 
@@ -50,18 +51,19 @@ public static class Linter
         var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
         var judgedCount = 0;
+        using var prepared = PreparedMigrations.Start(migrations, dialect, plan.MySqlServer, options.PrepareOnSecondThread);
         foreach (var migration in migrations)
         {
             if (judged(migration))
             {
                 judgedCount++;
-                statementCount += LintMigration(plan, migration, findings);
+                statementCount += LintMigration(plan, prepared.Next(migration), findings);
                 findings.HandOn();
             }
             else
             {
                 // History: replayed for what it creates; its findings are nobody's business (one per rule is kept, then dropped).
-                LintMigration(plan, migration, new MigrationFindings(new LintCollector(maxPerRule: 1), f => f));
+                LintMigration(plan, prepared.Next(migration), new MigrationFindings(new LintCollector(maxPerRule: 1), f => f));
             }
 
             plan.EndRollout();
@@ -84,16 +86,19 @@ public static class Linter
         return Lint([migration], dialect, options);
     }
 
-    private static int LintMigration(PlanState plan, Migration migration, MigrationFindings migrationFindings)
+    /// <summary>
+    /// The first pass over a migration (pure: it needs no plan state, so it may run on another thread ahead of the
+    /// judging). Two passes, each cutting the text afresh: this one only notes where views, routines, constraints … are
+    /// declared, so that the second can judge each statement, resolve its directives and forget it — a 50 MB file is
+    /// never held in memory as tokens or parsed statements, only one statement at a time.
+    /// </summary>
+    internal static PreparedMigration Outline(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
     {
-        // Two passes, each cutting the text afresh: the first only notes where views, routines, constraints … are
-        // declared, so that the second can judge each statement, resolve its directives and forget it — a 50 MB file
-        // is never held in memory as tokens or parsed statements, only one statement at a time.
         var problems = new SqlSplitProblems();
         var outline = new MigrationOutline();
         var lastStatement = -1;
         var index = 0;
-        foreach (var statement in SqlSplitter.Statements(migration.UpSql, plan.Dialect, migration.FileName, problems, migration.UpStartLine))
+        foreach (var statement in SqlSplitter.Statements(migration.UpSql, dialect, migration.FileName, problems, migration.UpStartLine))
         {
             var i = index++;
             if (HasCode(statement))
@@ -101,24 +106,42 @@ public static class Linter
                 lastStatement = i;
             }
 
-            switch (MayDeclare(statement, plan.Dialect))
+            switch (MayDeclare(statement, dialect))
             {
                 case Declares.Table:
-                    outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(plan, migration.FileName, statement));
+                    outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(dialect, mySqlServer, migration.FileName, statement));
                     break;
                 case Declares.Something:
-                    var prepared = Prepare(plan, migration, statement, null);
-                    outline.Record(MigrationOutline.Position(i), prepared.Parsed);
-                    for (var e = 0; e < prepared.Embedded.Count; e++)
+                    var prepared = Prepare(dialect, mySqlServer, migration, statement, readDirectives: false);
+                    outline.Record(MigrationOutline.Position(i), prepared.Unit.Parsed);
+                    for (var e = 0; e < prepared.Unit.Embedded.Count; e++)
                     {
-                        outline.Record(MigrationOutline.Position(i, e), prepared.Embedded[e]);
+                        outline.Record(MigrationOutline.Position(i, e), prepared.Unit.Embedded[e]);
                     }
 
                     break;
             }
         }
 
-        foreach (var problem in problems.Found)
+        return new PreparedMigration(migration, outline, lastStatement, problems.Found);
+    }
+
+    /// <summary>The second pass's statements, cut and parsed (pure, like <see cref="Outline"/>), one at a time.</summary>
+    internal static IEnumerable<PreparedStatement> PreparedStatements(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
+    {
+        foreach (var statement in SqlSplitter.Statements(migration.UpSql, dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine))
+        {
+            yield return Prepare(dialect, mySqlServer, migration, statement, readDirectives: true);
+        }
+    }
+
+    private static int LintMigration(PlanState plan, PreparedMigration prepared, MigrationFindings migrationFindings)
+    {
+        var migration = prepared.Migration;
+        var outline = prepared.Outline;
+        var lastStatement = prepared.LastStatement;
+        var problems = prepared.Problems;
+        foreach (var problem in problems)
         {
             migrationFindings.Add(SyntaxFinding(migration, problem));
         }
@@ -127,11 +150,15 @@ public static class Linter
         var tx = new TransactionState(runnerWrapped: migration.TransactionalOn(plan.Options.ServerMajorVersion ?? int.MaxValue) && plan.Dialect == SqlDialect.Postgres);
         var scope = new MigrationScope(plan, migration, outline, tx) { LastStatementIndex = lastStatement };
         var statementCount = 0;
-        index = 0;
-        foreach (var statement in SqlSplitter.Statements(migration.UpSql, plan.Dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine))
+        var index = 0;
+        foreach (var (unit, directiveProblems) in prepared.Statements)
         {
             var i = index++;
-            var unit = Prepare(plan, migration, statement, migrationFindings);
+            foreach (var problem in directiveProblems ?? [])
+            {
+                migrationFindings.Add(problem);
+            }
+
             scope.StatementIndex = i;
             var openerBefore = scope.OpenedBy;
             if (unit.Tokens.Count > 0)
@@ -293,11 +320,12 @@ public static class Linter
         PlanEffects.Apply(ctx);
     }
 
-    /// <param name="directiveProblems">Where malformed directives go; null in the outline pass, which must not report twice.</param>
-    private static StatementUnit Prepare(PlanState plan, Migration migration, SqlStatement statement, MigrationFindings? directiveProblems)
+    /// <param name="readDirectives">Read the allow directives, and note malformed ones (handed on with the statement,
+    /// for the judging thread to add in order); false in the outline pass, which must not report twice.</param>
+    private static PreparedStatement Prepare(SqlDialect dialect, ServerVersion? mySqlServer, Migration migration, SqlStatement statement, bool readDirectives)
     {
-        var dialect = plan.Dialect;
         var file = migration.FileName;
+        List<LintFinding>? directiveProblems = null;
         List<AllowDirective>? directives = null;
         var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
         var onlyCode = true;
@@ -309,7 +337,7 @@ public static class Linter
             }
 
             onlyCode = false;
-            if (directiveProblems is null || token.Kind is not (SqlTokenKind.LineComment or SqlTokenKind.BlockComment))
+            if (!readDirectives || token.Kind is not (SqlTokenKind.LineComment or SqlTokenKind.BlockComment))
             {
                 continue;
             }
@@ -323,26 +351,26 @@ public static class Linter
             else if (problem is not null)
             {
                 var tokens = new StatementTokens(statement.Source, file, dialect, new[] { token });
-                directiveProblems.Add(StatementContext.Build(LintRules.InvalidDirective, LintSeverity.Error, problem, tokens, 0, 0, statement, migration.Id, false));
+                (directiveProblems ??= []).Add(StatementContext.Build(LintRules.InvalidDirective, LintSeverity.Error, problem, tokens, 0, 0, statement, migration.Id, false));
             }
         }
 
         var code = onlyCode ? all
-            : dialect == SqlDialect.MySql ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, plan.MySqlServer)
+            : dialect == SqlDialect.MySql ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer)
             : CodeOnly(all);
         var view = new StatementTokens(statement.Source, file, dialect, code);
         var parsed = StatementParser.Parse(view);
         IReadOnlyList<ParsedStatement> embedded = parsed is DoStatement doBlock
             ? EmbeddedSql.FromDoBody(view, doBlock.BodyToken).Select(StatementParser.Parse).ToList()
             : [];
-        return new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded);
+        return new PreparedStatement(new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded), directiveProblems);
     }
 
-    private static StatementTokens CodeTokens(PlanState plan, string file, SqlStatement statement)
+    private static StatementTokens CodeTokens(SqlDialect dialect, ServerVersion? mySqlServer, string file, SqlStatement statement)
     {
         var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
-        return new StatementTokens(statement.Source, file, plan.Dialect, plan.Dialect == SqlDialect.MySql
-            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, plan.MySqlServer)
+        return new StatementTokens(statement.Source, file, dialect, dialect == SqlDialect.MySql
+            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer)
             : CodeOnly(all));
     }
 

@@ -98,6 +98,8 @@ internal static class LintCommand
             {
                 Allow = LintAllowList.Parse(parse.GetValue(allow)),
                 Server = ServerVersionOption(parse.GetValue(serverVersion)),
+                // One lint per process: the spare core cuts and parses the files ahead of the judging (same findings).
+                PrepareOnSecondThread = true,
             };
             if (parse.GetValue(url) is not null || parse.GetValue(urlFile) is not null)
             {

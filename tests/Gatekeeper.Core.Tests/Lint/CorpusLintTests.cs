@@ -98,6 +98,32 @@ public sealed class CorpusLintTests(ITestOutputHelper output)
         Assert.True(report.Findings.Any(f => f.Rule.Id == rule && f.Location.Line == line), $"expected {rule} at {file}:{line}; found {LintKit.Describe(report)}");
     }
 
+    [Theory]
+    [MemberData(nameof(Directories))]
+    public async Task Preparing_on_a_second_thread_gives_the_same_findings_in_the_same_order(string corpus, SqlDialect dialect)
+    {
+        var migrations = await ReadAsync(corpus);
+        var secondThread = LintOptions.Default with { PrepareOnSecondThread = true };
+        // Every third file judged, the others replayed as history; and a cap, so the per-rule counting is compared too.
+        var judged = migrations.Where((_, i) => i % 3 == 0).ToHashSet(ReferenceEqualityComparer.Instance);
+        bool Judged(Migration m) => judged.Contains(m);
+
+        foreach (var (judge, maxPerRule) in new (Func<Migration, bool>, int)[] { (_ => true, 0), (_ => true, 3), (Judged, 0), (Judged, 3) })
+        {
+            var alone = Linter.LintEachAsRollout(migrations, judge, dialect, LintOptions.Default, new LintCollector(maxPerRule));
+            var paired = Linter.LintEachAsRollout(migrations, judge, dialect, secondThread, new LintCollector(maxPerRule));
+            Assert.Equal(alone.Findings, paired.Findings);
+            Assert.Equal(alone.RuleCounts, paired.RuleCounts);
+            Assert.Equal((alone.StatementCount, alone.MigrationCount, alone.HistoryCount), (paired.StatementCount, paired.MigrationCount, paired.HistoryCount));
+        }
+
+        var plan = Linter.Lint(migrations, dialect);
+        var planPaired = Linter.Lint(migrations, dialect, secondThread);
+        Assert.NotEmpty(plan.Findings);
+        Assert.Equal(plan.Findings, planPaired.Findings);
+        Assert.Equal(plan.StatementCount, planPaired.StatementCount);
+    }
+
     [Fact]
     public async Task Goalert_uses_new_enum_values_only_in_non_transactional_files_so_no_enum_finding_fires()
     {

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using Gatekeeper.Core.Migrations;
+using Gatekeeper.Core.Sql;
+
+namespace Gatekeeper.Core.Lint.Analysis;
+
+/// <summary>
+/// What the linter's first pass learned about a migration (where things are declared, its last statement, its lexical
+/// problems), and its statements cut and parsed for the second pass.
+/// </summary>
+internal sealed record PreparedMigration(Migration Migration, MigrationOutline Outline, int LastStatement, IReadOnlyList<SqlSyntaxProblem> Problems)
+{
+    public IEnumerable<PreparedStatement> Statements { get; set; } = [];
+}
+
+/// <summary>One statement ready to judge, with the malformed allow directives in its comments (added as it is judged).</summary>
+internal sealed record PreparedStatement(StatementUnit Unit, List<LintFinding>? DirectiveProblems);
+
+/// <summary>
+/// Hands the linter each migration prepared: cut into statements, outlined and parsed. Preparing needs no plan state,
+/// judging does; so with a spare core a second thread prepares the migrations in order, ahead of the thread that judges
+/// them, and the judging thread takes exactly what it would have computed itself, in the same order: the findings do not
+/// change. The second thread stays at most a few batches ahead, so a 50 MB file is still never held as tokens at once.
+/// </summary>
+internal abstract class PreparedMigrations : IDisposable
+{
+    public static PreparedMigrations Start(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer, bool secondThread) =>
+        secondThread && Environment.ProcessorCount > 1 && migrations.Count > 0
+            ? new OnSecondThread(migrations, dialect, mySqlServer)
+            : new OnThisThread(dialect, mySqlServer);
+
+    /// <summary>The next migration, which must be <paramref name="migration"/>; its statements are read once, in order.</summary>
+    public abstract PreparedMigration Next(Migration migration);
+
+    public abstract void Dispose();
+
+    private sealed class OnThisThread(SqlDialect dialect, ServerVersion? mySqlServer) : PreparedMigrations
+    {
+        public override PreparedMigration Next(Migration migration)
+        {
+            var prepared = Linter.Outline(migration, dialect, mySqlServer);
+            prepared.Statements = Linter.PreparedStatements(migration, dialect, mySqlServer);
+            return prepared;
+        }
+
+        public override void Dispose()
+        {
+        }
+    }
+
+    private sealed class OnSecondThread : PreparedMigrations
+    {
+        // Items go in batches, so the two threads meet once per batch rather than once per statement.
+        private const int BatchSize = 64;
+        private static readonly object EndOfMigration = new();
+
+        private readonly BlockingCollection<List<object>> batches = new(boundedCapacity: 8);
+        private readonly CancellationTokenSource stop = new();
+        private readonly Thread thread;
+        private ExceptionDispatchInfo? failure;
+        private List<object>? batch;
+        private int next;
+
+        public OnSecondThread(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer)
+        {
+            thread = new Thread(() => Produce(migrations, dialect, mySqlServer)) { IsBackground = true, Name = "lint: prepare" };
+            thread.Start();
+        }
+
+        public override PreparedMigration Next(Migration migration)
+        {
+            if (Take() is not PreparedMigration prepared || !ReferenceEquals(prepared.Migration, migration))
+            {
+                throw new InvalidOperationException($"the linter asked for {migration.FileName} out of order");
+            }
+
+            prepared.Statements = Statements();
+            return prepared;
+        }
+
+        private IEnumerable<PreparedStatement> Statements()
+        {
+            while (Take() is PreparedStatement statement)
+            {
+                yield return statement;
+            }
+        }
+
+        private object Take()
+        {
+            if (batch is null || next == batch.Count)
+            {
+                if (!batches.TryTake(out batch, Timeout.Infinite))
+                {
+                    failure?.Throw();
+                    throw new InvalidOperationException("the linter's preparing thread ended before the last migration");
+                }
+
+                next = 0;
+            }
+
+            return batch[next++];
+        }
+
+        private void Produce(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer)
+        {
+            try
+            {
+                var filling = new List<object>(BatchSize);
+                void Add(object item)
+                {
+                    filling.Add(item);
+                    if (filling.Count >= BatchSize)
+                    {
+                        batches.Add(filling, stop.Token);
+                        filling = new List<object>(BatchSize);
+                    }
+                }
+
+                foreach (var migration in migrations)
+                {
+                    Add(Linter.Outline(migration, dialect, mySqlServer));
+                    foreach (var statement in Linter.PreparedStatements(migration, dialect, mySqlServer))
+                    {
+                        Add(statement);
+                    }
+
+                    Add(EndOfMigration);
+                }
+
+                if (filling.Count > 0)
+                {
+                    batches.Add(filling, stop.Token);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The judging thread stopped early (it failed, or was done with what it needed).
+            }
+#pragma warning disable CA1031 // Handed to the judging thread, which throws it where it would have been thrown without this thread.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                batches.CompleteAdding();
+            }
+        }
+
+        public override void Dispose()
+        {
+            stop.Cancel();
+            thread.Join();
+            batches.Dispose();
+            stop.Dispose();
+        }
+    }
+}
