@@ -171,6 +171,13 @@ public abstract partial class SqlEngine
     /// <summary>A connection outside any pool, so closing it really ends the server session (locks, throwaway databases).</summary>
     internal abstract DbConnection CreateUnpooledConnection(DatabaseUrl url);
 
+    /// <summary>
+    /// Returns an open session to the state a fresh one has (settings, variables, temporary tables, prepared
+    /// statements), on the same connection: what the driver's pool does before it hands a session out again, without
+    /// the new connection (a server process and an authentication) an unpooled session would cost.
+    /// </summary>
+    internal abstract Task ResetSessionAsync(DbSession session, CancellationToken cancellationToken);
+
     /// <summary>Reads a database's catalogs into the declarative mode's schema model.</summary>
     internal abstract Schema.CatalogReader Catalog { get; }
 
@@ -357,6 +364,10 @@ public abstract partial class SqlEngine
         internal override MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools) =>
             new PostgresMigrationDatabase(url, options, loggerFactory, pools);
 
+        // Npgsql's pool resets a returned session the same way.
+        internal override Task ResetSessionAsync(DbSession session, CancellationToken cancellationToken) =>
+            session.ExecuteAsync("DISCARD ALL", cancellationToken);
+
         internal override DbConnection CreateUnpooledConnection(DatabaseUrl url) =>
             PostgresDataSources.Unpooled(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString)
                 .CreateConnection();
@@ -496,6 +507,10 @@ public abstract partial class SqlEngine
 
         internal override MigrationDatabase Open(DatabaseUrl url, MigrationDatabaseOptions options, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools) =>
             new MySqlMigrationDatabase(url, options, loggerFactory, pools);
+
+        // COM_RESET_CONNECTION, as MySqlConnector's pool does before it hands a session out again (the database stays selected).
+        internal override async Task ResetSessionAsync(DbSession session, CancellationToken cancellationToken) =>
+            await ((MySqlConnection)session.Connection).ResetConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         internal override DbConnection CreateUnpooledConnection(DatabaseUrl url) =>
             new MySqlConnection(new MySqlConnectionStringBuilder(url.ToMySqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString);

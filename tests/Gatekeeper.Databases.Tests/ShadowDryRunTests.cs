@@ -151,6 +151,24 @@ public sealed class PostgresShadowDryRunTests
     }
 
     [Fact]
+    public async Task Unqualified_names_in_a_later_file_resolve_as_they_do_for_the_live_user_after_the_session_is_reset()
+    {
+        // Each file gets a reset session (as migrate's pooled sessions are); the live user's search_path is set again after it.
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await db.ExecuteAsync("CREATE SCHEMA app; CREATE TABLE app.orders (id integer); CREATE TABLE public.orders (id integer, legacy text)");
+        await db.ExecuteAsync($"ALTER ROLE CURRENT_USER IN DATABASE {db.Name} SET search_path = app");
+        var directory = TestMigrations.Flyway(
+            ("V1__add.sql", "SET search_path = public;\nALTER TABLE orders ADD total integer;\n"),
+            ("V2__drop.sql", "ALTER TABLE orders DROP COLUMN legacy;\n"));
+        await using var database = db.Open();
+
+        var report = (await new MigrationRunner(database).DryRunAsync(directory, CancellationToken.None)).Report!;
+
+        // V1's SET does not reach V2, and V2's orders is app.orders as for the live user: it has no column legacy.
+        Assert.Equal("V2__drop.sql:1:1: column \"legacy\" of relation \"orders\" does not exist", report.Failure?.ToString());
+    }
+
+    [Fact]
     public async Task A_grant_to_a_role_the_copy_server_does_not_have_is_noted_not_failed()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);

@@ -58,11 +58,17 @@ internal sealed record SchemaSnapshot(
             pending = failed.Select(f => f.Object).ToList();
         }
 
+        await ApplyPlanSettingsAsync(copy, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Sets the copy's session to resolve names as the live database does; again after each reset of the session.</summary>
+    public async Task ApplyPlanSettingsAsync(DbSession copy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(copy);
         foreach (var setting in PlanSettings)
         {
             await copy.ExecuteAsync(setting, cancellationToken).ConfigureAwait(false);
         }
-
-        return null;
     }
 }
