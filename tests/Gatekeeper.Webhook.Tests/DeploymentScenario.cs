@@ -112,19 +112,28 @@ public sealed class DeploymentScenario : IAsyncDisposable
     /// <summary>Sends the object through both webhooks as the API server does, applying the mutation's patch in between.</summary>
     public async Task<ApplyResult> ApplyAsync(JsonObject deployment, JsonObject? stored = null, bool dryRun = false)
     {
-        var operation = stored is null ? "CREATE" : "UPDATE";
-        var mutation = await AdmissionReviewResponse.ReadAsync(
-            await Webhook.PostAsync("/mutate/deployments", AdmissionReviewBodies.Review(operation, deployment, stored, dryRun)));
+        var (mutation, mutated) = await MutateAsync(deployment, stored, dryRun);
         if (!mutation.Allowed)
         {
             return new ApplyResult(mutation, null, deployment);
         }
 
-        var mutated = mutation.Patch is null ? deployment : (JsonObject)JsonPatchApplier.Apply(deployment, mutation.Patch);
-        var validation = await AdmissionReviewResponse.ReadAsync(
-            await Webhook.PostAsync("/validate/deployments", AdmissionReviewBodies.Review(operation, mutated, stored, dryRun)));
+        var validation = await ValidateAsync(mutated, stored, dryRun);
         return new ApplyResult(mutation, validation, mutated);
     }
+
+    /// <summary>The mutating call alone, and the object with its patch applied.</summary>
+    public async Task<(AdmissionReviewResponse Response, JsonObject Mutated)> MutateAsync(JsonObject deployment, JsonObject? stored = null, bool dryRun = false)
+    {
+        var mutation = await AdmissionReviewResponse.ReadAsync(
+            await Webhook.PostAsync("/mutate/deployments", AdmissionReviewBodies.Review(stored is null ? "CREATE" : "UPDATE", deployment, stored, dryRun)));
+        return (mutation, mutation.Patch is null ? deployment : (JsonObject)JsonPatchApplier.Apply(deployment, mutation.Patch));
+    }
+
+    /// <summary>The validating call alone (a request of its own, as the API server sends it).</summary>
+    public async Task<AdmissionReviewResponse> ValidateAsync(JsonObject deployment, JsonObject? stored = null, bool dryRun = false) =>
+        await AdmissionReviewResponse.ReadAsync(
+            await Webhook.PostAsync("/validate/deployments", AdmissionReviewBodies.Review(stored is null ? "CREATE" : "UPDATE", deployment, stored, dryRun)));
 
     /// <summary>
     /// Launches the migration Job with the controller's own Job client against the API double, then runs the Job's

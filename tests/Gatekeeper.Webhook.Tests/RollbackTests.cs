@@ -120,6 +120,93 @@ public sealed class RollbackTests : IAsyncLifetime
         Assert.All(scenario.Api.Requests.Skip(requestsBefore), r => Assert.EndsWith("/replicasets", r.Path, StringComparison.Ordinal));
     }
 
+    private int ReplicaSetLists() => scenario.Api.Requests.Count(r => r.Method == "GET" && r.Path.EndsWith("/replicasets", StringComparison.Ordinal));
+
+    /// <summary>kubectl rollout undo to <paramref name="to"/>: its template (stamps and all) and annotations on the live object.</summary>
+    private static JsonObject Undo(JsonObject to, JsonObject live)
+    {
+        var undo = (JsonObject)live.DeepClone();
+        undo.Remove("status");
+        undo["metadata"]!["annotations"] = to["metadata"]!["annotations"]!.DeepClone();
+        undo["spec"]!["template"] = to["spec"]!["template"]!.DeepClone();
+        return undo;
+    }
+
+    /// <summary><paramref name="stored"/> with a record that names only <paramref name="applied"/>.</summary>
+    private static JsonObject WithRecord(JsonObject stored, params string[] applied)
+    {
+        var copy = (JsonObject)stored.DeepClone();
+        var status = new DeploymentStatus(RolloutState.Ready, StatusReasons.Applied, "applied", applied[0], null, DateTimeOffset.UnixEpoch) { AppliedPlans = applied };
+        var (migrated, record) = DeploymentRecord.Conditions(status, DateTimeOffset.UnixEpoch);
+        copy["status"] = JsonNode.Parse(KubernetesJson.Serialize(new V1DeploymentStatus { Conditions = [migrated, record] }));
+        return copy;
+    }
+
+    [Fact]
+    public async Task One_apply_lists_the_ReplicaSets_once_because_the_validating_call_takes_its_mutating_calls_answer()
+    {
+        var (v1, v2, planV1, _) = await TwoReleasesAsync();
+
+        var listsBefore = ReplicaSetLists();
+        var undo = await scenario.ApplyAsync(Undo(v1, v2), v2);
+        var listsForUndo = ReplicaSetLists() - listsBefore;
+
+        // A release that is no rollback: the answer "none" is taken over as well.
+        listsBefore = ReplicaSetLists();
+        var release = (JsonObject)v2.DeepClone();
+        release.Remove("status");
+        release["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "ghcr.io/example/shop:3.0.0";
+        var forward = await scenario.ApplyAsync(release, v2);
+        var listsForRelease = ReplicaSetLists() - listsBefore;
+
+        Assert.True(undo.Admitted, undo.Denial);
+        Assert.Equal(planV1, undo.PlanStamp);
+        Assert.Contains(undo.Warnings, w => w.Contains("returns to the pod template of ReplicaSet shop-7c9d5f1b4", StringComparison.Ordinal));
+        Assert.Equal(1, listsForUndo);
+        Assert.True(forward.Admitted, forward.Denial);
+        Assert.DoesNotContain(forward.Warnings, w => w.Contains("returns to the pod template", StringComparison.Ordinal));
+        Assert.Equal(1, listsForRelease);
+    }
+
+    [Fact]
+    public async Task A_validating_call_whose_stored_record_changed_since_the_mutating_call_finds_the_rollback_itself()
+    {
+        var (v1, v2, planV1, planV2) = await TwoReleasesAsync();
+        var undo = Undo(v1, v2);
+
+        // The mutating call sees a record that does not (yet) name plan v1: no rollback, and the answer kept says so.
+        var (mutation, _) = await scenario.MutateAsync(undo, WithRecord(v2, planV2));
+        Assert.True(mutation.Allowed, mutation.Message);
+        // The controller records plan v1 before the validating call; then the database and the old ConfigMap go.
+        BreakEverythingARollbackMustNotNeed();
+        var validation = await scenario.ValidateAsync(undo, v2);
+
+        // The answer of another stored object is not taken: the rollback is recognised, without the database.
+        Assert.True(validation.Allowed, validation.Message);
+        Assert.Contains(validation.Warnings, w => w.Contains($"whose plan {planV1[..12]} is already applied", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_kept_answer_serves_one_validating_call_and_a_second_one_lists_the_ReplicaSets_again()
+    {
+        var (v1, v2, _, _) = await TwoReleasesAsync();
+        var (mutation, mutated) = await scenario.MutateAsync(Undo(v1, v2), v2);
+        Assert.True(mutation.Allowed, mutation.Message);
+
+        var listsBefore = ReplicaSetLists();
+        var first = await scenario.ValidateAsync(mutated, v2);
+        var listsForFirst = ReplicaSetLists() - listsBefore;
+        // The same object again, with no mutating call before it: a different request (a retry, another replica's
+        // leftover), which reads for itself.
+        var second = await scenario.ValidateAsync(mutated, v2);
+        var listsForSecond = ReplicaSetLists() - listsBefore - listsForFirst;
+
+        Assert.True(first.Allowed, first.Message);
+        Assert.True(second.Allowed, second.Message);
+        Assert.Equal(0, listsForFirst);
+        Assert.Equal(1, listsForSecond);
+    }
+
     [Fact]
     public async Task Helm_rollback_that_keeps_the_live_stamps_gets_back_the_stamps_its_template_ran_with()
     {

@@ -23,6 +23,9 @@ public sealed record RollbackTarget(string ReplicaSet, string? Revision, PlanSta
     }
 }
 
+/// <summary>An update's pod template as <see cref="RollbackMatcher"/> compares it: its fingerprint without stamps, and its containers.</summary>
+public sealed record IncomingTemplate(string Fingerprint, string Containers);
+
 /// <summary>
 /// Recognises a rollback (<c>kubectl rollout undo</c>, <c>helm rollback</c>, <c>helm upgrade --atomic</c>, a GitOps sync
 /// to an older commit): an update whose pod template, apart from Gatekeeper's stamps, is the template of one of this
@@ -35,27 +38,46 @@ public static class RollbackMatcher
     public const string RevisionAnnotation = "deployment.kubernetes.io/revision";
 
     /// <summary>The most recent such ReplicaSet, or null when the template never ran or its plan is not known applied.</summary>
-    public static RollbackTarget? Find(JsonElement deployment, IEnumerable<V1ReplicaSet> replicaSets, string deploymentUid, IReadOnlyList<string> appliedPlans)
+    public static RollbackTarget? Find(JsonElement deployment, IEnumerable<V1ReplicaSet> replicaSets, string deploymentUid, IReadOnlyList<string> appliedPlans) =>
+        Incoming(deployment) is { } incoming ? Find(incoming, replicaSets, deploymentUid, appliedPlans) : null;
+
+    /// <summary>What a ReplicaSet's template is compared with: the incoming template without stamps; null when the Deployment has none.</summary>
+    public static IncomingTemplate? Incoming(JsonElement deployment)
     {
-        ArgumentNullException.ThrowIfNull(replicaSets);
-        ArgumentNullException.ThrowIfNull(appliedPlans);
-        if (string.IsNullOrEmpty(deploymentUid) || DeploymentObject.Descend(deployment, "spec", "template") is not { ValueKind: JsonValueKind.Object } raw)
+        if (DeploymentObject.Descend(deployment, "spec", "template") is not { ValueKind: JsonValueKind.Object } raw)
         {
             return null;
         }
 
-        var incoming = Unstamped(raw.Deserialize(KubernetesModelJson.Default.V1PodTemplateSpec)!).Fingerprint;
+        var template = raw.Deserialize(KubernetesModelJson.Default.V1PodTemplateSpec)!;
+        return new IncomingTemplate(Unstamped(template).Fingerprint, Containers(template));
+    }
+
+    /// <inheritdoc cref="Find(JsonElement, IEnumerable{V1ReplicaSet}, string, IReadOnlyList{string})"/>
+    public static RollbackTarget? Find(IncomingTemplate incoming, IEnumerable<V1ReplicaSet> replicaSets, string deploymentUid, IReadOnlyList<string> appliedPlans)
+    {
+        ArgumentNullException.ThrowIfNull(incoming);
+        ArgumentNullException.ThrowIfNull(replicaSets);
+        ArgumentNullException.ThrowIfNull(appliedPlans);
+        if (string.IsNullOrEmpty(deploymentUid))
+        {
+            return null;
+        }
+
         RollbackTarget? best = null;
         long bestRevision = -1;
         foreach (var replicaSet in replicaSets)
         {
-            if (replicaSet.Metadata?.OwnerReferences?.Any(o => o.Controller == true && o.Uid == deploymentUid) != true || replicaSet.Spec?.Template is null)
+            if (replicaSet.Metadata?.OwnerReferences?.Any(o => o.Controller == true && o.Uid == deploymentUid) != true || replicaSet.Spec?.Template is null
+                // Equal templates have equal containers: most of a Deployment's ReplicaSets differ in an image, and are
+                // passed over here without the copy and canonical JSON a fingerprint costs.
+                || Containers(replicaSet.Spec.Template) != incoming.Containers)
             {
                 continue;
             }
 
             var (fingerprint, stamps) = Unstamped(replicaSet.Spec.Template, dropTemplateHash: true);
-            if (fingerprint != incoming || (stamps.Plan is { } plan && !appliedPlans.Contains(plan, StringComparer.Ordinal)))
+            if (fingerprint != incoming.Fingerprint || (stamps.Plan is { } plan && !appliedPlans.Contains(plan, StringComparer.Ordinal)))
             {
                 continue;
             }
@@ -71,6 +93,10 @@ public static class RollbackMatcher
 
         return best;
     }
+
+    /// <summary>The containers' names and images in order, which no stamp and no controller label touches.</summary>
+    private static string Containers(V1PodTemplateSpec template) =>
+        template.Spec?.Containers is { } containers ? string.Join('\n', containers.Select(c => c.Name + "\0" + c.Image)) : string.Empty;
 
     /// <summary>
     /// The template's fingerprint without Gatekeeper's stamps (and without the pod-template-hash label the Deployment

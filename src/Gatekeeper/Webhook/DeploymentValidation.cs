@@ -42,7 +42,7 @@ public sealed class DeploymentValidation(
             return deployment.OptedInNow ? await PreviewAsync(deployment, annotations, deadline, cancellationToken).ConfigureAwait(false) : null;
         }
 
-        if (await rollbacks.FindAsync(deployment, deadline, cancellationToken).ConfigureAwait(false) is { } rollback && rollback.Stamps == stamp)
+        if (await rollbacks.FindAgainAsync(deployment, deadline, cancellationToken).ConfigureAwait(false) is { } rollback && rollback.Stamps == stamp)
         {
             // A rollback to a template this Deployment ran, whose plan is applied: never blocked, never waits for the database.
             return new(PlanVerdict.Allow([rollback.Warning($"{deployment.Namespace}/{deployment.Name}")]), null);
