@@ -8,6 +8,9 @@
 # from the npm package (not the node wrapper).
 # Usage: bench/apply-vs-dbmate.sh [REPS] [MYSQL_REPS]   (runs per tool and corpus; default 5 on PostgreSQL, 3 for fineract)
 # Ports: GATEKEEPER_BENCH_POSTGRES_PORT (default 55621), GATEKEEPER_BENCH_MYSQL_PORT (default 53621).
+# GATEKEEPER_BENCH_BINARY: a gatekeeper binary already published by scripts/publish.sh (skips the publish).
+# GATEKEEPER_BENCH_BASELINE: a second published binary (say main's) timed in the same runs, alternating, as its own row.
+# GATEKEEPER_BENCH_CORPORA: the corpora to run, by name (default all five: goalert hatchet openmeter kestra fineract).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 reps="${1:-5}"
@@ -50,10 +53,19 @@ fi
 dbmate="$(find "$tools/node_modules/@dbmate" -path '*/bin/dbmate' -type f | head -n 1)"
 "$dbmate" --version >/dev/null || { echo "$dbmate does not run on $(uname -sm)" >&2; exit 1; }
 
-echo "publishing gatekeeper as the image does (scripts/publish.sh: Native AOT) and building bench/DbmateLayout…" >&2
-"$repo/scripts/publish.sh" "$work/gatekeeper" >&2
+if [ -n "${GATEKEEPER_BENCH_BINARY:-}" ]; then
+  gatekeeper="$(cd "$(dirname "$GATEKEEPER_BENCH_BINARY")" && pwd)/$(basename "$GATEKEEPER_BENCH_BINARY")"
+else
+  echo "publishing gatekeeper as the image does (scripts/publish.sh: Native AOT)…" >&2
+  "$repo/scripts/publish.sh" "$work/gatekeeper" >&2
+  gatekeeper="$work/gatekeeper/gatekeeper"
+fi
+baseline=""
+if [ -n "${GATEKEEPER_BENCH_BASELINE:-}" ]; then
+  baseline="$(cd "$(dirname "$GATEKEEPER_BENCH_BASELINE")" && pwd)/$(basename "$GATEKEEPER_BENCH_BASELINE")"
+fi
+echo "building bench/DbmateLayout…" >&2
 dotnet build "$repo/bench/DbmateLayout" -c Release -v q -nologo >&2
-gatekeeper="$work/gatekeeper/gatekeeper"
 layout_dll="$repo/bench/DbmateLayout/bin/Release/net10.0/DbmateLayout.dll"
 
 start postgres
@@ -76,10 +88,14 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 seconds() { awk -v m="$1" 'BEGIN { printf "%.2f", m / 1000 }'; }
 
-corpus_list=("goalert postgres" "hatchet postgres" "openmeter postgres" "kestra postgres" "fineract mysql")
+corpus_list=()
+for entry in "goalert postgres" "hatchet postgres" "openmeter postgres" "kestra postgres" "fineract mysql"; do
+  case " ${GATEKEEPER_BENCH_CORPORA:-goalert hatchet openmeter kestra fineract} " in *" ${entry%% *} "*) corpus_list+=("$entry") ;; esac
+done
+[ "${#corpus_list[@]}" -gt 0 ] || { echo "GATEKEEPER_BENCH_CORPORA names none of goalert hatchet openmeter kestra fineract" >&2; exit 2; }
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-table="| corpus | engine | migrations (dbmate files) | runs each | gatekeeper median s | gatekeeper in-process median s | dbmate median s | **gatekeeper / dbmate** | goal ≤ 0.9 |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+table="| corpus | engine | migrations (dbmate files) | runs each | gatekeeper median s | gatekeeper in-process median s | dbmate median s | **gatekeeper / dbmate** | goal ≤ 0.9 |${baseline:+ baseline median s | baseline / dbmate |}
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |${baseline:+ ---: | ---: |}"
 layouts=""
 tables=""
 for entry in "${corpus_list[@]}"; do
@@ -94,22 +110,25 @@ for entry in "${corpus_list[@]}"; do
   layouts="$layouts
 - $corpus/$folder: $layout"
   migrations="$(echo "$layout" | awk '{ print $1 }')"; files="$(ls "$dbmate_dir" | wc -l)"
-  gk=""; dm=""; gk_inside=""
+  gk=""; dm=""; gk_inside=""; bl=""
   for run in $(seq "$n"); do
     # Alternate which tool goes first, so neither always meets a server just warmed (or just dirtied) by the other.
     order=$([ $((run % 2)) = 1 ] && echo "gatekeeper dbmate" || echo "dbmate gatekeeper")
+    [ -z "$baseline" ] || order=$([ $((run % 2)) = 1 ] && echo "gatekeeper baseline dbmate" || echo "dbmate baseline gatekeeper")
     for tool in $order; do
       db="bench_${tool}_${corpus}_$run"
       drop_db "$engine" "$db" >/dev/null 2>&1 || true
       create_db "$engine" "$db"
       log="$work/$corpus/$tool-$run.log"
-      if [ "$tool" = gatekeeper ]; then
+      if [ "$tool" != dbmate ]; then
+        binary=$([ "$tool" = gatekeeper ] && echo "$gatekeeper" || echo "$baseline")
         t0=$(date +%s%N)
         # migrate lints what it applies (one verdict with plan and the webhook); these published histories were reviewed
         # long ago, so every category is allowed: the lint still runs and is timed, it just blocks nothing.
-        "$gatekeeper" migrate --dir "$source_dir" --url "$(url_of "$engine" "$db")" --allow destructive,backward-incompatible,locking,data-dependent,transaction,hygiene >"$log" 2>&1 || { echo "gatekeeper failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
+        "$binary" migrate --dir "$source_dir" --url "$(url_of "$engine" "$db")" --allow destructive,backward-incompatible,locking,data-dependent,transaction,hygiene >"$log" 2>&1 || { echo "gatekeeper failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
         ms="$(ms_since "$t0")"
         grep -q "Applied $migrations migrations" "$log" || { echo "gatekeeper did not apply $migrations migrations of $corpus:" >&2; tail -n 3 "$log" >&2; exit 1; }
+        if [ "$tool" = baseline ]; then bl="$bl $ms"; echo "$corpus run $run $tool: $(seconds "$ms") s" >&2; drop_db "$engine" "$db" >/dev/null; continue; fi
         gk="$gk $ms"
         # "Applied 280 migrations in 5064 ms" or "… in 22.2 s"
         gk_inside="$gk_inside $(grep -oE "Applied $migrations migrations in [0-9.]+ m?s" "$log" | awk '{ print ($6 == "s") ? $5 * 1000 : $5 }' || true)"
@@ -132,8 +151,13 @@ for entry in "${corpus_list[@]}"; do
   gk_med="$(echo "$gk" | median)"; dm_med="$(echo "$dm" | median)"; in_med="$(echo "$gk_inside" | median)"
   ratio="$(awk -v g="$gk_med" -v d="$dm_med" 'BEGIN { printf "%.2f", g / d }')"
   verdict="$(awk -v r="$ratio" 'BEGIN { print (r <= 0.9) ? "met" : "MISSED" }')"
+  extra=""
+  if [ -n "$baseline" ]; then
+    bl_med="$(echo "$bl" | median)"
+    extra=" $(seconds "$bl_med") | $(awk -v g="$bl_med" -v d="$dm_med" 'BEGIN { printf "%.2f", g / d }') |"
+  fi
   table="$table
-| $corpus | $engine | $migrations ($files) | $n | $(seconds "$gk_med") | $(seconds "$in_med") | $(seconds "$dm_med") | **$ratio** | $verdict |"
+| $corpus | $engine | $migrations ($files) | $n | $(seconds "$gk_med") | $(seconds "$in_med") | $(seconds "$dm_med") | **$ratio** | $verdict |$extra"
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -151,6 +175,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
   echo "- .NET: $(dotnet --version); $("$dbmate" --version) (the Go binary from npm's @dbmate package, not the node wrapper)"
   echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, data on disk ($GATEKEEPER_TEST_DATA_ROOT), otherwise as scripts/db/start-*.sh start them"
+  [ -z "$baseline" ] || echo "- baseline: a second gatekeeper binary ($GATEKEEPER_BENCH_BASELINE) timed in the same runs, between the other two"
   echo "- \`gatekeeper --version\` alone (published Native AOT by scripts/publish.sh, as in the image): $startup s (the process start-up inside every gatekeeper time)"
   echo
   echo "Each run: a fresh empty database, then \`gatekeeper migrate --dir DIR --url URL\` (history in gatekeeper_schema_history)"
