@@ -118,9 +118,12 @@ internal static class PlanCommand
     /// (unless <paramref name="lookAtSessions"/> is false), INVALID indexes, rows its changes would fail on. A right
     /// the user lacks is a note, not a failure.
     /// </summary>
-    internal static async Task<PreflightEvidence> PreflightAsync(IMigrationDatabase db, MigrationPlan plan, Core.Sql.SqlDialect dialect, bool lookAtSessions, CancellationToken cancellationToken)
+    internal static Task<PreflightEvidence> PreflightAsync(IMigrationDatabase db, MigrationPlan plan, Core.Sql.SqlDialect dialect, bool lookAtSessions, CancellationToken cancellationToken) =>
+        PreflightAsync(db, PlanTargets.Find(plan.Pending, dialect), lookAtSessions, cancellationToken);
+
+    /// <summary>The pre-flight on targets already found (<see cref="PlanTargets.Find"/>).</summary>
+    internal static async Task<PreflightEvidence> PreflightAsync(IMigrationDatabase db, PlanTargets targets, bool lookAtSessions, CancellationToken cancellationToken)
     {
-        var targets = PlanTargets.Find(plan.Pending, dialect);
         var options = new Databases.Preflight.PreflightOptions();
         var locks = LockPreflight.Clear;
         if (lookAtSessions)

@@ -59,11 +59,13 @@ internal sealed class VerdictOptions
             }
         }
 
+        // A command lints once per process, so the second core cuts and parses while this one judges (the same findings).
         var lint = Linter.Lint(plan.Pending, dialect, LintOptions.Default with
         {
             Allow = allow,
             Schema = live?.Schema,
             Server = live?.Server,
+            PrepareOnSecondThread = true,
         });
         return (lint, problem, live?.VersionProblem);
     }
