@@ -43,6 +43,13 @@ public interface IMigrationDatabase : IAsyncDisposable
     Task<IAsyncDisposable> AcquireMigrationLockAsync(TimeSpan timeout, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Opens the pooled session that history reads and migrations use, ahead of need, and leaves it in the pool: the runner
+    /// connects it while the lock's own session connects and takes the lock, so the two connections are paid once, not in
+    /// turn. A failure here is thrown as by any other call (the next call that needs the server meets it again).
+    /// </summary>
+    Task ConnectAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Applies one migration and records it in the history table (creating the table when absent). The caller holds the
     /// migration lock. <paramref name="directory"/> supplies what some layouts record beyond the file (Atlas's running hash).
     /// </summary>

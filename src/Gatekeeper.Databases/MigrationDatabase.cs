@@ -126,6 +126,11 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     public abstract Task<IAsyncDisposable> AcquireMigrationLockAsync(TimeSpan timeout, CancellationToken cancellationToken);
 
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<MigrationApplyResult> ApplyAsync(MigrationDirectory directory, Migration migration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(directory);

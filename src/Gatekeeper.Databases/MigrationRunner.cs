@@ -77,21 +77,55 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
 {
     private readonly MigrationRunnerOptions _options = options ?? new MigrationRunnerOptions();
 
-    public async Task<MigrationRunResult> RunAsync(MigrationDirectory directory, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    public Task<MigrationRunResult> RunAsync(MigrationDirectory directory, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        return RunAsync(Task.FromResult(directory), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs as <see cref="RunAsync(MigrationDirectory, IProgress{MigrationProgress}?, CancellationToken)"/> while the
+    /// directory is still being read: the connections and the lock (which need only the database and the history table)
+    /// are taken meanwhile, and nothing is read from the history or planned before the directory is there. A directory
+    /// that cannot be read is thrown before any database problem, as when it was read first, and releases the lock.
+    /// </summary>
+    public async Task<MigrationRunResult> RunAsync(Task<MigrationDirectory> reading, IProgress<MigrationProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reading);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The lock takes a session of its own; the session for history and files connects beside it, not after it.
+        var connecting = ConnectQuietlyAsync(abandon.Token);
+        var locking = database.AcquireMigrationLockAsync(_options.LockTimeout, abandon.Token);
+        if (await Task.WhenAny(locking, reading).ConfigureAwait(false) == reading && !reading.IsCompletedSuccessfully)
+        {
+            // A directory that cannot be read is the answer at once, not after a slow connection or another runner's lock.
+            await abandon.CancelAsync().ConfigureAwait(false);
+            await ReleaseQuietlyAsync(locking).ConfigureAwait(false);
+            await connecting.ConfigureAwait(false);
+            await reading.ConfigureAwait(false);
+        }
+
         IAsyncDisposable migrationLock;
         try
         {
-            migrationLock = await database.AcquireMigrationLockAsync(_options.LockTimeout, cancellationToken).ConfigureAwait(false);
+            migrationLock = await locking.ConfigureAwait(false);
         }
-        catch (DatabaseException ex) when (ex.Kind == DatabaseErrorKind.MigrationLockHeld)
+        catch (Exception ex) when (ex is DatabaseException or OperationCanceledException)
         {
-            return new MigrationRunResult(MigrationRunStatus.LockNotAcquired, null, [], null, ex.Message);
+            await connecting.ConfigureAwait(false);
+            await reading.ConfigureAwait(false);
+            if (ex is DatabaseException { Kind: DatabaseErrorKind.MigrationLockHeld })
+            {
+                return new MigrationRunResult(MigrationRunStatus.LockNotAcquired, null, [], null, ex.Message);
+            }
+
+            throw;
         }
 
         await using (migrationLock.ConfigureAwait(false))
         {
+            await connecting.ConfigureAwait(false);
+            var directory = await reading.ConfigureAwait(false);
             var history = await database.ReadHistoryAsync(cancellationToken).ConfigureAwait(false);
             if (DirtyMessage(history, database.Identity.Database) is { } dirty)
             {
@@ -143,6 +177,32 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
             }
 
             return new MigrationRunResult(MigrationRunStatus.Applied, plan, applied, null, $"applied {applied.Count} migration{(applied.Count == 1 ? string.Empty : "s")} to {database.Identity.Database}") { Verdict = verdict };
+        }
+    }
+
+    /// <summary>Releases a lock taken for a run that stops before it starts; a lock that was never taken has nothing to release.</summary>
+    private static async Task ReleaseQuietlyAsync(Task<IAsyncDisposable> locking)
+    {
+        try
+        {
+            await (await locking.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DatabaseException or OperationCanceledException)
+        {
+            // Never taken (cancelled, or the server's own problem): the run's real failure is reported instead.
+        }
+    }
+
+    /// <summary>A failed early connection is not this call's to report: the next call that needs the server meets it and says why.</summary>
+    private async Task ConnectQuietlyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await database.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DatabaseException or OperationCanceledException)
+        {
+            // Reported by the lock or the history read, which need the same server.
         }
     }
 

@@ -112,6 +112,105 @@ public abstract class MigrationEngineSuite
     }
 
     [Fact]
+    public async Task A_directory_read_while_the_lock_is_taken_fails_the_run_and_frees_the_lock_with_nothing_written()
+    {
+        await using var db = await TestDatabase.CreateAsync(Engine);
+        await using var database = db.Open();
+        await using var other = db.Open();
+        var reading = new TaskCompletionSource<MigrationDirectory>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var run = new MigrationRunner(database).RunAsync(reading.Task, null, CancellationToken.None);
+        await WaitUntilLockedAsync(other);
+        reading.SetException(new InvalidDataException("V2__x.sql cannot be read"));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => run);
+        Assert.Equal("V2__x.sql cannot be read", error.Message);
+        await using (await other.AcquireMigrationLockAsync(TimeSpan.FromSeconds(5), CancellationToken.None))
+        {
+            // Released: another runner takes it at once.
+        }
+
+        Assert.False(await db.TableExistsAsync("gatekeeper_schema_history"));
+    }
+
+    [Fact]
+    public async Task A_directory_that_cannot_be_read_is_reported_rather_than_another_runners_lock()
+    {
+        await using var db = await TestDatabase.CreateAsync(Engine);
+        await using var holder = db.Open();
+        await using var database = db.Open();
+        await using var held = await holder.AcquireMigrationLockAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        // As when the directory was read before the lock was asked for: bad input is the answer, not the busy lock
+        // (and it comes without waiting out the lock timeout).
+        var runner = new MigrationRunner(database, new MigrationRunnerOptions { LockTimeout = TimeSpan.FromMilliseconds(300) });
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() =>
+            runner.RunAsync(Task.FromException<MigrationDirectory>(new InvalidDataException("unreadable")), null, CancellationToken.None));
+        Assert.Equal("unreadable", error.Message);
+    }
+
+    [Fact]
+    public async Task A_directory_that_arrives_after_the_lock_applies_up_to_a_failing_file_and_records_exactly_the_files_before_it()
+    {
+        await using var db = await TestDatabase.CreateAsync(Engine);
+        await using var database = db.Open();
+        await using var other = db.Open();
+        var reading = new TaskCompletionSource<MigrationDirectory>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var run = new MigrationRunner(database).RunAsync(reading.Task, null, CancellationToken.None);
+        await WaitUntilLockedAsync(other);
+        reading.SetResult(TestMigrations.Flyway(
+            ("V1__create.sql", "CREATE TABLE parcels (id integer PRIMARY KEY);\n"),
+            ("V2__fill.sql", "INSERT INTO parcels (id) VALUES (1);\n"),
+            ("V3__broken.sql", "CREATE TABLE half (id integer);\nINSERT INTO nowhere VALUES (1);\n"),
+            ("V4__never.sql", "CREATE TABLE never_created (id integer);\n")));
+        var result = await run;
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal("3", result.Failure!.MigrationId);
+        Assert.Equal(2, result.Failure.Location!.Value.Line);
+        Assert.Equal(["1", "2"], result.Applied.Select(a => a.Migration.Id));
+        Assert.False(await db.TableExistsAsync("never_created"));
+        var history = await database.ReadHistoryAsync(CancellationToken.None);
+        if (Engine == DatabaseEngine.Postgres)
+        {
+            // One transaction per file: nothing of the failed file stays, and it is not in the history.
+            Assert.False(await db.TableExistsAsync("half"));
+            Assert.Equal(["1", "2"], history.Applied.Select(a => a.Id));
+        }
+        else
+        {
+            // MySQL commits each DDL statement: the file that failed half-way is recorded dirty, where it stopped.
+            Assert.True(await db.TableExistsAsync("half"));
+            Assert.Equal(["1", "2", "3"], history.Applied.Select(a => a.Id));
+            Assert.Equal([false, false, true], history.Applied.Select(a => a.Dirty));
+        }
+
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM parcels"));
+    }
+
+    /// <summary>Returns once another session finds the migration lock taken.</summary>
+    private static async Task WaitUntilLockedAsync(IMigrationDatabase other)
+    {
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            try
+            {
+                var probe = await other.AcquireMigrationLockAsync(TimeSpan.Zero, CancellationToken.None);
+                await probe.DisposeAsync();
+            }
+            catch (DatabaseException e) when (e.Kind == DatabaseErrorKind.MigrationLockHeld)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("the runner never took the migration lock");
+    }
+
+    [Fact]
     public async Task Locks_on_different_history_tables_of_one_database_do_not_block_each_other()
     {
         await using var db = await TestDatabase.CreateAsync(Engine);

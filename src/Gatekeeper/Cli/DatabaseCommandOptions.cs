@@ -32,8 +32,24 @@ internal sealed class DatabaseCommandOptions
     /// <summary>Reads the directory first (a broken file is reported before any connection is made), then the URL.</summary>
     public async Task<(MigrationDirectory Source, DatabaseTarget Target)> ResolveAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var source = await SourceLoading.LoadAsync(parse.GetRequiredValue(_directory), parse.GetRequiredValue(_format), CommonOptions.IgnorePatterns(parse.GetValue(_ignore)), cancellationToken);
-        var target = DatabaseTargets.Resolve(parse.GetValue(_url), parse.GetValue(_urlFile), parse.GetValue(_historyTable), source);
-        return (source, target);
+        var source = await LoadSourceAsync(parse, cancellationToken);
+        return (source, ResolveTarget(parse, source.Format));
+    }
+
+    public Task<MigrationDirectory> LoadSourceAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        SourceLoading.LoadAsync(parse.GetRequiredValue(_directory), parse.GetRequiredValue(_format), CommonOptions.IgnorePatterns(parse.GetValue(_ignore)), cancellationToken);
+
+    public DatabaseTarget ResolveTarget(ParseResult parse, MigrationFormat? format) =>
+        DatabaseTargets.Resolve(parse.GetValue(_url), parse.GetValue(_urlFile), parse.GetValue(_historyTable), format);
+
+    /// <summary>
+    /// The database target before the directory is read, when nothing about it depends on the directory: null when the
+    /// history table's name is one several formats use (<c>schema_migrations</c>) and --format leaves the choice to the files.
+    /// </summary>
+    public DatabaseTarget? ResolveTargetBeforeSource(ParseResult parse)
+    {
+        var format = MigrationFormats.TryParse(parse.GetRequiredValue(_format), out var chosen) ? chosen : null;
+        var target = ResolveTarget(parse, format);
+        return format is not null || DatabaseTargets.LayoutIgnoresFormat(target.Options.HistoryTable) ? target : null;
     }
 }

@@ -70,7 +70,21 @@ internal static class MigrateCommand
             using var tracing = RunnerTracing.Start("migrate");
             try
             {
-                var (source, target) = await database.ResolveAsync(parse, cancellationToken);
+                // The directory is read and parsed on another thread while this one connects and takes the lock, which need
+                // only the URL and the history table; a directory that cannot be read is still the error reported first.
+                var reading = Task.Run(() => database.LoadSourceAsync(parse, cancellationToken), cancellationToken);
+                DatabaseTarget? early;
+                try
+                {
+                    early = parse.GetValue(dryRun) ? null : database.ResolveTargetBeforeSource(parse);
+                }
+                catch (CommandLineError)
+                {
+                    await reading;
+                    throw;
+                }
+
+                var target = early ?? database.ResolveTarget(parse, (await reading).Format);
                 var json = parse.GetRequiredValue(output) == OutputFormat.Json;
                 var progress = json ? TextWriter.Null : stdout;
                 await using var db = target.Open();
@@ -78,7 +92,7 @@ internal static class MigrateCommand
                 var expected = parse.GetValue(expectPlan)?.Trim().ToLowerInvariant();
                 var judge = Judge(db, target, verdictOptions.Allow(parse), verdictOptions.ApprovedPlanHash(parse), expected is { Length: > 0 } ? expected : null,
                     checkData: !parse.GetValue(skipDataChecks));
-                var run = await RunAsync(db, source, target, new MigrationRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout), Judge = judge },
+                var run = await RunAsync(db, reading, target, new MigrationRunnerOptions { LockTimeout = parse.GetRequiredValue(lockTimeout), Judge = judge },
                     parse.GetValue(dryRun) ? dryRunOptions.Settings(parse, target) : null, progress, cancellationToken);
                 if (json)
                 {
@@ -125,9 +139,12 @@ internal static class MigrateCommand
                 return PlanJudge.Judge(evidence);
             }
 
+            // The data pre-checks' targets are read from the statements on another thread while the schema is read and
+            // the lint runs: both only read the pending files.
+            var targets = checkData && !plan.IsBlocked ? Task.Run(() => PlanTargets.Find(plan.Pending, target.Url.Dialect), cancellationToken) : null;
             var (lint, schemaProblem, versionProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, allow, cancellationToken);
-            var preflight = checkData && !plan.IsBlocked
-                ? await PlanCommand.PreflightAsync(db, plan, target.Url.Dialect, lookAtSessions: false, cancellationToken)
+            var preflight = targets is not null
+                ? await PlanCommand.PreflightAsync(db, await targets, lookAtSessions: false, cancellationToken)
                 : PreflightEvidence.None;
             var verdict = PlanJudge.Judge(evidence with { Lint = lint, SchemaProblem = schemaProblem, ServerVersionProblem = versionProblem, Preflight = preflight });
             return verdict.Reason == PlanVerdictReasons.ExistingRowsViolate
@@ -137,7 +154,7 @@ internal static class MigrateCommand
 
     private static async Task<MigrateRun> RunAsync(
         IMigrationDatabase db,
-        MigrationDirectory source,
+        Task<MigrationDirectory> reading,
         DatabaseTarget target,
         MigrationRunnerOptions runnerOptions,
         DryRunSettings? dryRun,
@@ -145,17 +162,24 @@ internal static class MigrateCommand
         CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
-        await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {db.Identity.HistoryTable})");
-        await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormats.Name(source.Format)}, {source.Migrations.Count} migrations");
-        if (source.Ignored.Count > 0)
+        async Task<MigrationDirectory> ReadAndAnnounceAsync()
         {
-            await progress.WriteLineAsync($"ignored   {source.Ignored.Count} file(s) (--ignore): {string.Join(", ", source.Ignored)}");
+            var source = await reading;
+            await progress.WriteLineAsync($"database  {target.Url.Redacted} (history table {db.Identity.HistoryTable})");
+            await progress.WriteLineAsync($"source    {source.Source}: {MigrationFormats.Name(source.Format)}, {source.Migrations.Count} migrations");
+            if (source.Ignored.Count > 0)
+            {
+                await progress.WriteLineAsync($"ignored   {source.Ignored.Count} file(s) (--ignore): {string.Join(", ", source.Ignored)}");
+            }
+
+            return source;
         }
 
         var runner = new MigrationRunner(db, runnerOptions);
 
         if (dryRun is not null)
         {
+            var source = await ReadAndAnnounceAsync();
             var checkedPlan = await runner.DryRunAsync(source, dryRun, cancellationToken);
             var dryRunOnly = new MigrateRun(checkedPlan.Plan, dryRun: true) { DryRun = checkedPlan.Report };
             await WriteProblemsAsync(progress, checkedPlan.Plan);
@@ -172,7 +196,7 @@ internal static class MigrateCommand
             return dryRunOnly;
         }
 
-        var result = await runner.RunAsync(source, new ProgressWriter(progress), cancellationToken);
+        var result = await runner.RunAsync(ReadAndAnnounceAsync(), new ProgressWriter(progress), cancellationToken);
         var run = new MigrateRun(result.Plan, dryRun: false) { Result = result };
         if (result.Status != MigrationRunStatus.Rejected)
         {
