@@ -37,10 +37,41 @@ public sealed class AdmissionReviewTests
         }
     }
 
-    /// <summary>The body as a sequence of segments cut at <paramref name="cut"/> and then every 7 bytes after it.</summary>
-    private static ReadOnlySequence<byte> Segments(string body, int cut)
+    [Fact]
+    public void A_character_split_between_segments_is_read_and_an_invalid_byte_at_a_segment_end_is_refused()
     {
+        // Kestrel cuts a body of a few KB wherever its buffers end, also inside a multi-byte character.
+        var body = AdmissionReviewBodies.Review("CREATE", AdmissionReviewBodies.Deployment("shop", "team-a", new Dictionary<string, string> { ["note"] = "NOTE" }))
+            .Replace("NOTE", "caf\u00e9 \u65e5\u672c", StringComparison.Ordinal);
         var bytes = Encoding.UTF8.GetBytes(body);
+        var multiByte = bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes("é"));
+        Assert.True(multiByte > 0);
+        var broken = (byte[])bytes.Clone();
+        broken[multiByte] = 0xff;
+
+        foreach (var cut in new[] { multiByte + 1, multiByte + 2, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes("日")) + 1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes("日")) + 2 })
+        {
+            var result = AdmissionReviewReader.Read(Segments(bytes, cut), out var document);
+            using (document)
+            {
+                Assert.True(result.Error is null, $"cut at {cut}: {result.Error}");
+                Assert.Equal("shop", result.Request!.Name);
+            }
+        }
+
+        foreach (var cut in new[] { multiByte, multiByte + 1, multiByte + 2 })
+        {
+            var result = AdmissionReviewReader.Read(Segments(broken, cut), out var document);
+            Assert.Null(document);
+            Assert.Equal("the request body is not valid UTF-8.", result.Error);
+        }
+    }
+
+    /// <summary>The body as a sequence of segments cut at <paramref name="cut"/> and then every 7 bytes after it.</summary>
+    private static ReadOnlySequence<byte> Segments(string body, int cut) => Segments(Encoding.UTF8.GetBytes(body), cut);
+
+    private static ReadOnlySequence<byte> Segments(byte[] bytes, int cut)
+    {
         var first = new Segment(bytes.AsMemory(0, cut), 0);
         var last = first;
         for (var at = cut; at < bytes.Length; at += 7)

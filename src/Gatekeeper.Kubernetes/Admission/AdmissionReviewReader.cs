@@ -29,9 +29,9 @@ public static class AdmissionReviewReader
     public const string Kind = "AdmissionReview";
 
     /// <summary>A namespace is a DNS-1123 label; pod and Deployment names are DNS-1123 subdomains.</summary>
-    private const int MaxNamespaceLength = 63;
+    internal const int MaxNamespaceLength = 63;
 
-    private const int MaxNameLength = 253;
+    internal const int MaxNameLength = 253;
 
     /// <summary>The API server nests objects a few levels deep; anything deeper than this is not one of its bodies.</summary>
     public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = 128 };
@@ -297,7 +297,7 @@ public static class AdmissionReviewReader
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     // A loop, not a LINQ lambda: this runs on the pod path for every pod's namespace and name.
-    private static bool IsDns1123(string value, int maxLength, bool allowDots)
+    internal static bool IsDns1123(ReadOnlySpan<char> value, int maxLength, bool allowDots)
     {
         if (value.Length is 0 || value.Length > maxLength || !char.IsAsciiLetterOrDigit(value[0]) || !char.IsAsciiLetterOrDigit(value[^1]))
         {
@@ -315,34 +315,79 @@ public static class AdmissionReviewReader
         return true;
     }
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    private static bool IsValidUtf8(ReadOnlySequence<byte> body)
+    internal static bool IsValidUtf8(ReadOnlySequence<byte> body)
     {
         if (body.IsSingleSegment)
         {
             return Utf8.IsValid(body.FirstSpan);
         }
 
-        // A character may straddle two segments: one decoder carries it across.
-        var decoder = StrictUtf8.GetDecoder();
-        try
+        // Kestrel cuts a body wherever its buffers end, also inside a character: each segment is checked but for an
+        // unfinished character at its end, which is finished with the next segment's first bytes. (A decoder's
+        // GetCharCount, used here before, carries no state from one call to the next: a character cut in two was refused,
+        // and an invalid byte at a segment's end passed.)
+        Span<byte> character = stackalloc byte[4];
+        var carried = 0;
+        foreach (var segment in body)
         {
-            foreach (var segment in body)
+            var span = segment.Span;
+            if (carried > 0)
             {
-                decoder.GetCharCount(segment.Span, flush: false);
+                var take = Math.Min(span.Length, character.Length - carried);
+                span[..take].CopyTo(character[carried..]);
+                switch (Rune.DecodeFromUtf8(character[..(carried + take)], out _, out var consumed))
+                {
+                    case OperationStatus.Done:
+                        span = span[(consumed - carried)..];
+                        carried = 0;
+                        break;
+                    case OperationStatus.NeedMoreData when take == span.Length:
+                        carried += take;
+                        continue;
+                    default:
+                        return false;
+                }
             }
 
-            decoder.GetCharCount([], flush: true);
-            return true;
+            var unfinished = UnfinishedCharacterLength(span);
+            if (!Utf8.IsValid(span[..^unfinished]))
+            {
+                return false;
+            }
+
+            span[^unfinished..].CopyTo(character);
+            carried = unfinished;
         }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
+
+        return carried == 0;
     }
 
-    private static bool MayHoldSurrogateEscape(ReadOnlySequence<byte> body)
+    /// <summary>How many bytes at the end of <paramref name="span"/> begin a character that needs more bytes than are left.</summary>
+    private static int UnfinishedCharacterLength(ReadOnlySpan<byte> span)
+    {
+        for (var back = 1; back <= Math.Min(3, span.Length); back++)
+        {
+            var b = span[^back];
+            if ((b & 0b1100_0000) == 0b1000_0000)
+            {
+                // A continuation byte: the character starts further back.
+                continue;
+            }
+
+            var length = b switch
+            {
+                >= 0xC2 and <= 0xDF => 2,
+                >= 0xE0 and <= 0xEF => 3,
+                >= 0xF0 and <= 0xF4 => 4,
+                _ => 0,
+            };
+            return length > back ? back : 0;
+        }
+
+        return 0;
+    }
+
+    internal static bool MayHoldSurrogateEscape(ReadOnlySequence<byte> body)
     {
         if (body.IsSingleSegment)
         {
