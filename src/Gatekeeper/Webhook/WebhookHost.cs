@@ -34,6 +34,9 @@ public static class WebhookHost
 {
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>The ASP.NET Core logging category whose being enabled makes the host trace and scope every request.</summary>
+    public const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>
     /// Kestrel's hard body limit: oversized bodies up to this are read and dropped so the client sees the 413;
     /// beyond it the connection is closed.
@@ -56,6 +59,10 @@ public static class WebhookHost
         builder.Configuration.AddInMemoryCollection(settings);
         // A line per request would be one per pod created in the cluster; Gatekeeper logs its own decisions instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // This category only logs each request's start and end (Information and Debug), but while it is enabled at all the
+        // host creates an Activity and a logging scope for every request, which the pod webhook paid for every pod.
+        // Unhandled errors are logged by Kestrel's categories, which stay at Warning.
+        builder.Logging.AddFilter(HostingDiagnosticsCategory, LogLevel.None);
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddGatekeeperWebhook(builder.Configuration[OtlpEndpointVariable]);
         if (flags is not null)
@@ -80,6 +87,7 @@ public static class WebhookHost
             });
         });
 
+        AdmissionMetrics.LeavePerRequestRuntimeMetricsOff();
         var app = builder.Build();
         MapEndpoints(app);
         return app;
@@ -139,10 +147,11 @@ public static class WebhookHost
             .WithTracing(tracing =>
             {
                 // Npgsql's spans come through its instrumentation package; MySqlConnector emits its own through an
-                // ActivitySource of that name (statement, database, server; never the password). ASP.NET Core's request
-                // activity is sampled here too: with any logging on it exists anyway, and unsampled it made every
-                // admission span a child of a parent not recorded, so the default parent-based sampler dropped them all.
-                tracing.AddSource(WebhookTracing.AspNetCoreSourceName, WebhookTracing.SourceName, Kubernetes.Controller.ControllerTracing.SourceName, WebhookTracing.MySqlConnectorSourceName).AddNpgsql();
+                // ActivitySource of that name (statement, database, server; never the password). ASP.NET Core's own
+                // request activity is not listened to: it cost every pod request an Activity. AdmissionEndpoint starts
+                // the server span instead (continuing the caller's traceparent), for every Deployment request and for a
+                // pod request only when its caller's trace is sampled.
+                tracing.AddSource(WebhookTracing.SourceName, Kubernetes.Controller.ControllerTracing.SourceName, WebhookTracing.MySqlConnectorSourceName).AddNpgsql();
                 // Export only where a collector is configured; otherwise spans cost next to nothing.
                 if (!string.IsNullOrWhiteSpace(otlpEndpoint))
                 {
@@ -176,12 +185,13 @@ public static class WebhookHost
 
     private static void MapEndpoints(WebApplication app)
     {
-        app.MapPost("/mutate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] DeploymentMutation handler, HttpContext context) =>
-            endpoint.HandleAsync(context, handler));
-        app.MapPost("/validate/deployments", ([FromServices] AdmissionEndpoint endpoint, [FromServices] ValidateDeploymentsHandler handler, HttpContext context) =>
-            endpoint.HandleAsync(context, handler));
-        app.MapPost("/mutate/pods", ([FromServices] AdmissionEndpoint endpoint, [FromServices] PodMutation handler, HttpContext context) =>
-            endpoint.HandleAsync(context, handler));
+        // Plain request delegates over singletons from the root provider: no parameter binding and no request service scope
+        // per request (the pod webhook answers every pod created in the cluster). Resolved per request, not here, so that
+        // `serve` still judges options and the kubeconfig before anything is built.
+        var services = app.Services;
+        app.MapPost("/mutate/deployments", context => services.GetRequiredService<AdmissionEndpoint>().HandleAsync(context, services.GetRequiredService<DeploymentMutation>()));
+        app.MapPost("/validate/deployments", context => services.GetRequiredService<AdmissionEndpoint>().HandleAsync(context, services.GetRequiredService<ValidateDeploymentsHandler>()));
+        app.MapPost("/mutate/pods", context => services.GetRequiredService<AdmissionEndpoint>().HandleAsync(context, services.GetRequiredService<PodMutation>()));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", ([FromServices] AppliedPlans plans, [FromServices] ControllerHealth controller, [FromServices] ManagedServingCertificate managed, [FromServices] IOptions<WebhookOptions> options) =>
             Readiness(plans.IsWarm || !options.Value.WatchDeployments, controller, options.Value.ManagesCertificate ? managed.NotReadyReason : null));

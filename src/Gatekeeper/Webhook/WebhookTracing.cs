@@ -10,9 +10,6 @@ public static class WebhookTracing
 {
     public const string SourceName = "Gatekeeper.Webhook";
 
-    /// <summary>The ActivitySource ASP.NET Core starts each request's server activity on (the admission span's parent).</summary>
-    public const string AspNetCoreSourceName = "Microsoft.AspNetCore";
-
     /// <summary>The ActivitySource MySqlConnector reports its commands and connections on.</summary>
     public const string MySqlConnectorSourceName = "MySqlConnector";
 
