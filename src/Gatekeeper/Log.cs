@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "{Webhook}: failed while deciding on {Namespace}/{Name}: {ExceptionType}: {Reason}")]
     public static partial void AdmissionFailed(ILogger logger, string webhook, string @namespace, string name, string exceptionType, string reason);
 
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Error, Message = "{Webhook}: the in-place reader failed ({ExceptionType}: {Reason}); the request was answered through the full reader")]
+    public static partial void InPlaceAnswerFailed(ILogger logger, string webhook, string exceptionType, string reason);
+
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "{Webhook}: {Decision} {Namespace}/{Name} ({Operation}, dry run {DryRun}, user {User}): {Reason}")]
     public static partial void DeploymentDecision(ILogger logger, string webhook, string decision, string @namespace, string name, string operation, bool dryRun, string user, string reason);
 

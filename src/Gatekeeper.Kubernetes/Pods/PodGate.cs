@@ -93,6 +93,40 @@ public static class PodGate
         return new PodGateDecision(PodGateVerdict.Gate, hasGateList ? AppendGate : AddGateList);
     }
 
+    /// <summary>
+    /// The same decision from the members <see cref="Admission.PodReviewReader"/> read while streaming the request body,
+    /// in the same order as <see cref="Decide(bool, string, JsonElement, AppliedPlans)"/> looks at them.
+    /// </summary>
+    /// <param name="namespace">The request's namespace, empty when it has none.</param>
+    public static PodGateDecision Decide(bool isCreate, ReadOnlySpan<char> @namespace, scoped in Admission.PodFacts pod, AppliedPlans appliedPlans)
+    {
+        ArgumentNullException.ThrowIfNull(appliedPlans);
+        if (!pod.HasPlan)
+        {
+            return new PodGateDecision(PodGateVerdict.NotManaged, default);
+        }
+
+        if (!isCreate)
+        {
+            return new PodGateDecision(PodGateVerdict.NotACreate, default);
+        }
+
+        var deployment = pod.HasOwner ? PodOwner.DeploymentName(pod.Owner, pod.HasTemplateHash ? pod.TemplateHash : default) : default;
+        if (deployment.IsEmpty)
+        {
+            return new PodGateDecision(PodGateVerdict.NotARolloutPod, default);
+        }
+
+        if (appliedPlans.Standing(@namespace, deployment, pod.Plan) == PlanStanding.Applied)
+        {
+            return new PodGateDecision(PodGateVerdict.PlanApplied, default);
+        }
+
+        return pod.AlreadyGated
+            ? new PodGateDecision(PodGateVerdict.AlreadyGated, default)
+            : new PodGateDecision(PodGateVerdict.Gate, pod.HasGateList ? AppendGate : AddGateList);
+    }
+
     /// <summary>Object names are at most 253 characters; a longer value is not a name.</summary>
     private const int MaxName = 256;
 

@@ -111,6 +111,11 @@ public sealed class AdmissionEndpoint(
 
         try
         {
+            if (handler is IInPlaceAdmissionHandler inPlace && AnswerInPlace(context.Response, inPlace, read.Buffer) is { } answered)
+            {
+                return answered;
+            }
+
             // The document reads the pipe's buffers in place, so the pipe is advanced only after it is disposed.
             var parsed = AdmissionReviewReader.Read(read.Buffer, out var document);
             using (document)
@@ -137,6 +142,38 @@ public sealed class AdmissionEndpoint(
     // One per thread, used only synchronously: the pod webhook answers every pod created in the cluster.
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? responseBuffer;
+
+    /// <summary>
+    /// The pod webhook's hot path: the handler answers from the body's bytes. Null when it declines (the body needs the full
+    /// reader) or fails; the full reader and <see cref="IAdmissionHandler.AdmitAsync"/> then answer, and a failure there is
+    /// handled as for any request.
+    /// </summary>
+    private string? AnswerInPlace(HttpResponse http, IInPlaceAdmissionHandler handler, ReadOnlySequence<byte> body)
+    {
+        var buffer = responseBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        string? decision;
+        try
+        {
+            decision = handler.TryAnswerInPlace(body, buffer);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.InPlaceAnswerFailed(logger, handler.Webhook, e.GetType().Name, e.Message);
+            return null;
+        }
+
+        if (decision is null)
+        {
+            return null;
+        }
+
+        http.StatusCode = StatusCodes.Status200OK;
+        http.ContentType = "application/json";
+        http.ContentLength = buffer.WrittenCount;
+        http.BodyWriter.Write(buffer.WrittenSpan);
+        return decision;
+    }
 
     /// <summary>
     /// Writes the answer with its Content-Length and leaves the flush to the end of the request, so it goes out in

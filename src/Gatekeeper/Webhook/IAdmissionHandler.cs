@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gatekeeper.Kubernetes.Admission;
 
 namespace Gatekeeper.Webhook;
@@ -19,4 +20,19 @@ public interface IAdmissionHandler
     bool CallsOut { get; }
 
     ValueTask<AdmissionResponse> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A handler that can also answer straight from the request body's bytes, without the parsed request: the pod webhook,
+/// which answers every pod created in the cluster. <see cref="AdmissionEndpoint"/> tries this first and uses
+/// <see cref="IAdmissionHandler.AdmitAsync"/> on the parsed request when it declines.
+/// </summary>
+public interface IInPlaceAdmissionHandler : IAdmissionHandler
+{
+    /// <summary>
+    /// Writes the whole AdmissionReview answer into <paramref name="output"/> and returns the decision for the metric
+    /// (allowed, patched, denied), or returns null, having written nothing, when the body needs the full reader (any body
+    /// it would refuse, and odd ones).
+    /// </summary>
+    string? TryAnswerInPlace(ReadOnlySequence<byte> body, IBufferWriter<byte> output);
 }
