@@ -7,9 +7,7 @@ public static class GatekeeperCommandLine
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand(
-            "Gatekeeper: safe, exactly-once database migrations for Kubernetes rollouts. " +
-            "The same engine runs here, in CI, in the admission webhook and in the migration Job.");
+        var root = Root();
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
@@ -21,9 +19,30 @@ public static class GatekeeperCommandLine
         return root;
     }
 
+    private static RootCommand Root() => new(
+        "Gatekeeper: safe, exactly-once database migrations for Kubernetes rollouts. " +
+        "The same engine runs here, in CI, in the admission webhook and in the migration Job.");
+
+    /// <summary>
+    /// The command tree a command line needs. <c>gatekeeper lint</c> (every CI run, every pull request) gets a root that
+    /// holds only its own command: a token after <c>lint</c> is parsed against lint's options and arguments alone in
+    /// either tree, so help, errors and exit codes are the same, and the other seven commands' options are not built.
+    /// </summary>
+    internal static RootCommand BuildFor(string[] args)
+    {
+        if (args is ["lint", ..])
+        {
+            var root = Root();
+            root.Subcommands.Add(LintCommand.Create());
+            return root;
+        }
+
+        return Build();
+    }
+
     public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var parseResult = Build().Parse(args);
+        var parseResult = BuildFor(args).Parse(args);
         if (parseResult.Errors.Count > 0)
         {
             await error.WriteLineAsync(UsageError(parseResult));
