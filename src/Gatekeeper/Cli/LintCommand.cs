@@ -140,11 +140,13 @@ internal static class LintCommand
 
             // Streamed: each file's findings are written once it is judged, and past the cap a rule's findings are only counted.
             var limit = parse.GetRequiredValue(maxPerRule);
-            var writer = ReportWriter(stdout, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString(), limit);
+            var color = ShouldColor(stdout);
+            using var buffered = new FlushedTextWriter(stdout);
+            var writer = ReportWriter(buffered, parse.GetRequiredValue(output), parse.GetRequiredValue(directory).ToString(), limit, color);
             writer.Begin(sqlDialect.Value, options.Schema is not null);
             var report = Linter.LintEachAsRollout(source.Migrations, m => judged is null || judged.Contains(m.FileName), sqlDialect.Value, options, new LintCollector(limit, writer.Write));
             writer.End(report);
-            await stdout.FlushAsync(cancellationToken);
+            await buffered.FlushAsync(cancellationToken);
             return report.IsBlocking ? ExitCodes.Rejected : ExitCodes.Ok;
         });
         return command;
@@ -214,9 +216,9 @@ internal static class LintCommand
         return judged;
     }
 
-    private static LintReportWriter ReportWriter(TextWriter stdout, OutputFormat output, string directory, int maxPerRule) => output switch
+    private static LintReportWriter ReportWriter(TextWriter stdout, OutputFormat output, string directory, int maxPerRule, bool color) => output switch
     {
-        OutputFormat.Text => new HumanLintWriter(stdout, ShouldColor(stdout), maxPerRule),
+        OutputFormat.Text => new HumanLintWriter(stdout, color, maxPerRule),
         OutputFormat.Json => new JsonLintWriter(stdout, indented: true, maxPerRule),
         OutputFormat.Github => new GitHubLintWriter(stdout, directory, maxPerRule),
         _ => throw new ArgumentOutOfRangeException(nameof(output), output, "no lint output of this kind"),
