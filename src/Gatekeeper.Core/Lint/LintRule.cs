@@ -35,4 +35,11 @@ public sealed record LintRule(
     public string CategoryName => LintCategoryNames.NameOf(Category);
 
     public override string ToString() => $"{Id} {Name}";
+
+    /// <summary>
+    /// The id alone: ids are unique, and rules key the dictionaries every finding goes through (per-rule caps and
+    /// counts), where the generated hash of all ten members, texts and anchors included, was 2 % of a 10 MB lint.
+    /// Equal rules still have equal ids, so equality is unchanged.
+    /// </summary>
+    public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);
 }
