@@ -67,6 +67,18 @@ internal static partial class FlywayTransactions
         AddEnumValue,
     }
 
+    /// <summary>
+    /// Whether a statement starting with <paramref name="word"/> can match any pattern here (or <c>REINDEX … CONCURRENTLY</c>):
+    /// the first word of all of them. Statements that start otherwise (INSERT, UPDATE, COMMENT, GRANT …) stop at it
+    /// instead of building and matching up to ten prefixes. A word with non-ASCII letters goes the long way, where it is
+    /// upper-cased exactly as before (ı becomes I).
+    /// </summary>
+    private static bool MayDecide(ReadOnlySpan<char> word) =>
+        !System.Text.Ascii.IsValid(word)
+        || word.Equals("CREATE", StringComparison.OrdinalIgnoreCase) || word.Equals("DROP", StringComparison.OrdinalIgnoreCase)
+        || word.Equals("ALTER", StringComparison.OrdinalIgnoreCase) || word.Equals("REINDEX", StringComparison.OrdinalIgnoreCase)
+        || word.Equals("VACUUM", StringComparison.OrdinalIgnoreCase) || word.Equals("DISCARD", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Grows the statement's leading words one at a time, as Flyway does, and stops at the first that decides.</summary>
     private static Kind Classify(SqlStatement statement, Regex? alsoNever = null)
     {
@@ -91,6 +103,12 @@ internal static partial class FlywayTransactions
 
             if (++count > DetectionCutoff)
             {
+                return Kind.Any;
+            }
+
+            if (count == 1 && !MayDecide(statement.TextOf(token)))
+            {
+                // Every pattern starts with one of these words, so no longer run of words can match either.
                 return Kind.Any;
             }
 
