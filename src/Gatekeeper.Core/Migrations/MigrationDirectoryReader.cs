@@ -69,11 +69,7 @@ public static class MigrationDirectoryReader
         var definition = MigrationFormats.Get(format.Value);
         var migrations = definition.Read(texts, visible, problems);
 
-        var ordered = migrations
-            .OrderBy(m => m.Kind)
-            .ThenBy(m => m.Kind == MigrationKind.Versioned ? m.Version : null)
-            .ThenBy(m => m.Id, StringComparer.Ordinal)
-            .ToList();
+        var ordered = InApplyOrder(migrations);
         ReportAmbiguousVersions(ordered, definition, problems);
 
         var sumVerified = false;
@@ -120,6 +116,39 @@ public static class MigrationDirectoryReader
         bool transactional) =>
         new(id, version, description, kind, file.Name, upSql, upStartLine, downSql, transactional,
             Checksum: null!, file.File.Content); // null: computed from the content when first read (Migration.Checksum)
+
+    /// <summary>
+    /// By kind, then version (versioned migrations), then id, ties kept in the order given: what LINQ's stable
+    /// OrderBy/ThenBy gave, without its ThenBy, a generic virtual call that Native AOT resolves through its type loader
+    /// the first time (about 4 % of a small directory's whole lint process).
+    /// </summary>
+    private static List<Migration> InApplyOrder(IEnumerable<Migration> migrations)
+    {
+        var indexed = new List<(Migration Migration, int Index)>();
+        foreach (var migration in migrations)
+        {
+            indexed.Add((migration, indexed.Count));
+        }
+
+        var versions = Comparer<MigrationVersion?>.Default;
+        indexed.Sort((a, b) =>
+        {
+            var (x, y) = (a.Migration, b.Migration);
+            var order = Comparer<MigrationKind>.Default.Compare(x.Kind, y.Kind);
+            if (order == 0)
+            {
+                order = versions.Compare(x.Kind == MigrationKind.Versioned ? x.Version : null, y.Kind == MigrationKind.Versioned ? y.Version : null);
+            }
+
+            if (order == 0)
+            {
+                order = StringComparer.Ordinal.Compare(x.Id, y.Id);
+            }
+
+            return order != 0 ? order : a.Index.CompareTo(b.Index);
+        });
+        return indexed.ConvertAll(entry => entry.Migration);
+    }
 
     private static MigrationDirectoryReadResult Failed(List<SourceProblem> problems) => new(null, problems);
 

@@ -35,11 +35,26 @@ internal sealed class MigrationFindings(LintCollector collector, Func<LintFindin
     }
 
     /// <summary>Hands the kept findings on to the collector in file order, and starts empty again.</summary>
+    /// <remarks>
+    /// Sorted with <see cref="Compare"/>, whose sequence numbers are unique, so the order is the one a stable sort by
+    /// line, column and sequence gives. LINQ's ThenBy is a generic virtual call that Native AOT resolves through its
+    /// type loader the first time, about 2 % of a small directory's whole lint process.
+    /// </remarks>
     public void HandOn()
     {
-        foreach (var (finding, _) in kept.Values.SelectMany(l => l).OrderBy(e => e.Finding.Location.Line).ThenBy(e => e.Finding.Location.Column).ThenBy(e => e.Sequence))
+        if (kept.Count > 0)
         {
-            collector.Add(finding);
+            var all = new List<(LintFinding Finding, long Sequence)>();
+            foreach (var list in kept.Values)
+            {
+                all.AddRange(list);
+            }
+
+            all.Sort(Compare);
+            foreach (var (finding, _) in all)
+            {
+                collector.Add(finding);
+            }
         }
 
         kept.Clear();
