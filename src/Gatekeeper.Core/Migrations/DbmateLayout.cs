@@ -52,7 +52,8 @@ internal static partial class DbmateLayout
         foreach (var line in file.Lines())
         {
             var text = file.LineText(line).TrimEnd();
-            var marker = Marker().Match(text.ToString());
+            // The marker starts the line with "--": other lines need neither a string of their own nor the regex.
+            var marker = text.StartsWith("--", StringComparison.Ordinal) ? Marker().Match(text.ToString()) : Match.Empty;
             if (!marker.Success)
             {
                 if (up is null && down is null && !failed && !MigrationFileText.IsBlankOrComment(text))
