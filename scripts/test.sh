@@ -34,8 +34,9 @@ publish_pid=""
 if [ -z "${GATEKEEPER_BINARY:-}" ]; then
   # The publish and the Debug build of the test projects run side by side (the publish keeps its own intermediate
   # tree): on two cores the publish leaves part of a core idle (its link step, restore and evaluation are serial).
-  # The publish compiles and analyzes src/ with warnings as errors, so the Debug build skips the analyzers of src/
-  # (tests/ are analyzed there as always); a warning in src/ still fails the run, in the publish.
+  # The publish compiles and analyzes src/ with warnings as errors (the code analyzers in the C# compile, the trim and
+  # AOT analysis in the AOT compiler), so the Debug build skips the analyzers of src/ (tests/ are analyzed there as
+  # always); a warning in src/ still fails the run, in the publish.
   scripts/publish.sh .tmp/publish > .tmp/publish.log 2>&1 &
   publish_pid=$!
   build_args=(-p:GatekeeperSourceAnalyzedByPublish=true)
