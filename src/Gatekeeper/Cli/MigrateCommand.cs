@@ -66,6 +66,7 @@ internal static class MigrateCommand
         verdictOptions.AddTo(command);
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
         {
+            RunSocketContinuationsInline();
             var reasonFile = parse.GetValue(terminationLog) ?? (File.Exists(KubernetesTerminationLog) ? new FileInfo(KubernetesTerminationLog) : null);
             using var tracing = RunnerTracing.Start("migrate");
             try
@@ -116,6 +117,23 @@ internal static class MigrateCommand
     }
 
     private const string SkipDataChecksFlag = "--skip-data-checks";
+
+    private const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>
+    /// A run waits on one session at a time, round trip after round trip: by default every reply is read on the runtime's
+    /// socket thread and handed to a pool thread to continue, two wake-ups per round trip. Inline, the socket thread
+    /// continues itself (goalert's 280 files: 0.13 s of system time down to 0.03, 10-20% of the wall time on a loaded
+    /// machine). Read once, when the first socket is made, so it is set before any connection; a value the user set wins.
+    /// The webhook keeps the default: its requests must not wait behind one another on that thread.
+    /// </summary>
+    private static void RunSocketContinuationsInline()
+    {
+        if (Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
+        }
+    }
 
     /// <summary>
     /// The one plan verdict on the plan made under the lock: the same as <c>gatekeeper plan</c> and the webhook reach,
