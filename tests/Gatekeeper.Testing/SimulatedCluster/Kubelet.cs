@@ -87,7 +87,7 @@ public sealed class Kubelet : ISimulatedController, IAsyncDisposable
     public Process? ProcessOf(string ns, string name) => pods.TryGetValue($"{ns}/{name}", out var runtime) ? runtime.Process : null;
 
     /// <summary>Everything a pod's processes wrote, for diagnostics.</summary>
-    public string LogOf(string ns, string name) => pods.TryGetValue($"{ns}/{name}", out var runtime) ? runtime.Log.ToString() : string.Empty;
+    public string LogOf(string ns, string name) => pods.TryGetValue($"{ns}/{name}", out var runtime) ? runtime.LogText() : string.Empty;
 
     public IEnumerable<string> KeysFor(StoredChange change)
     {
@@ -198,7 +198,7 @@ public sealed class Kubelet : ISimulatedController, IAsyncDisposable
             var start = Prepare(pod, container, runtime, runnable);
             runtime.Finite = (string?)pod["spec"]?["restartPolicy"] is "Never" or "OnFailure";
             var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
-            runtime.Attach(process, container, log: line => runtime.Log.AppendLine(line));
+            runtime.Attach(process, container);
             _ = WatchExitAsync(key, runtime, process);
             if (container["readinessProbe"] is JsonObject probe)
             {
@@ -688,7 +688,8 @@ public sealed class Kubelet : ISimulatedController, IAsyncDisposable
 
         public Process? Process { get; private set; }
 
-        public StringBuilder Log { get; } = new();
+        /// <summary>The container's stdout and stderr lines; written by the process's reader threads, so read only under its lock (<see cref="LogText"/>).</summary>
+        private readonly StringBuilder log = new();
 
         public CancellationTokenSource Stopping { get; } = new();
 
@@ -720,17 +721,27 @@ public sealed class Kubelet : ISimulatedController, IAsyncDisposable
 
         public Task OutputDrained => drained.Task;
 
-        public void Attach(Process process, JsonObject container, Action<string> log)
+        public void Attach(Process process, JsonObject container)
         {
             Process = process;
             openStreams = 2;
-            process.OutputDataReceived += (_, e) => Line(e.Data, log);
-            process.ErrorDataReceived += (_, e) => Line(e.Data, log);
+            process.OutputDataReceived += (_, e) => Line(e.Data);
+            process.ErrorDataReceived += (_, e) => Line(e.Data);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
         }
 
-        private void Line(string? line, Action<string> log)
+        /// <summary>The log so far. A StringBuilder read while a reader thread appends can throw (CI run 20: ToString() with
+        /// "Index was out of range … 'chunkLength'" in a scenario's dispose), so reads and writes share one lock.</summary>
+        public string LogText()
+        {
+            lock (log)
+            {
+                return log.ToString();
+            }
+        }
+
+        private void Line(string? line)
         {
             if (line is null)
             {
@@ -742,9 +753,9 @@ public sealed class Kubelet : ISimulatedController, IAsyncDisposable
                 return;
             }
 
-            lock (Log)
+            lock (log)
             {
-                log(line);
+                log.AppendLine(line);
             }
         }
 
@@ -754,13 +765,7 @@ public sealed class Kubelet : ISimulatedController, IAsyncDisposable
             var message = TerminationMessagePath is { } path && File.Exists(path) ? File.ReadAllText(path) : string.Empty;
             if (message.Length == 0 && policy == "FallbackToLogsOnError" && ExitCode != 0)
             {
-                string text;
-                lock (Log)
-                {
-                    text = Log.ToString();
-                }
-
-                var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(LogTailLines);
+                var lines = LogText().Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(LogTailLines);
                 message = string.Join('\n', lines);
                 if (Encoding.UTF8.GetByteCount(message) > LogTailBytes)
                 {
