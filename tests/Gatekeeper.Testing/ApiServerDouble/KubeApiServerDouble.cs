@@ -296,16 +296,20 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                 ContentType = context.Request.ContentType,
                 Sequence = Interlocked.Increment(ref arrivals) - 1,
             };
+            // An injected delay starts on the clock before the request is counted: a test that sees the request and then
+            // advances the clock must find the delay's timer there (after it, the request waited for the client's own
+            // 100 s timeout in real time: CI run 20).
+            var delayed = Faults.DelayFor(context.Request.Method, path) is { } delay ? Task.Delay(delay, Clock, context.RequestAborted) : null;
             requests.Enqueue(recorded);
             OutputCapture.Record(OutputCapture.ApiRequests, "api server double", $"{recorded.Method} {path}{recorded.Query} [{recorded.Client}]\n{body}");
             context.Items[typeof(RecordedRequest)] = recorded;
             try
             {
-                if (Faults.DelayFor(context.Request.Method, path) is { } delay)
+                if (delayed is not null)
                 {
                     try
                     {
-                        await Task.Delay(delay, Clock, context.RequestAborted);
+                        await delayed;
                     }
                     catch (OperationCanceledException)
                     {
@@ -323,7 +327,9 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
 
                 if (Faults.LateAnswerFor(context.Request.Method, path) is { } late)
                 {
-                    // Handle the request for real (its watch events go out now), then hold the answer back.
+                    // Handle the request for real (its watch events go out now), then hold the answer back. The hold starts on
+                    // the clock first, so a test that advances the clock once it sees those events cannot pass it unstarted.
+                    var answerAt = Task.Delay(late, Clock, context.RequestAborted);
                     var answer = context.Response.Body;
                     using var held = new MemoryStream();
                     context.Response.Body = held;
@@ -331,7 +337,7 @@ public sealed class KubeApiServerDouble : IAsyncDisposable
                     context.Response.Body = answer;
                     try
                     {
-                        await Task.Delay(late, Clock, context.RequestAborted);
+                        await answerAt;
                     }
                     catch (OperationCanceledException)
                     {
