@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gatekeeper.Kubernetes.Admission;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 
 namespace Gatekeeper.Kubernetes.Tests;
@@ -70,33 +71,7 @@ public sealed class AdmissionReviewTests
     /// <summary>The body as a sequence of segments cut at <paramref name="cut"/> and then every 7 bytes after it.</summary>
     private static ReadOnlySequence<byte> Segments(string body, int cut) => Segments(Encoding.UTF8.GetBytes(body), cut);
 
-    private static ReadOnlySequence<byte> Segments(byte[] bytes, int cut)
-    {
-        var first = new Segment(bytes.AsMemory(0, cut), 0);
-        var last = first;
-        for (var at = cut; at < bytes.Length; at += 7)
-        {
-            last = last.Append(bytes.AsMemory(at, Math.Min(7, bytes.Length - at)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    private static ReadOnlySequence<byte> Segments(byte[] bytes, int cut) => SegmentedBytes.Of(bytes, cut, 7);
 
     [Fact]
     public void Reader_takes_an_update_review_as_the_api_server_sends_it()

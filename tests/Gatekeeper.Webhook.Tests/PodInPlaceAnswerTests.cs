@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using CsCheck;
 using Gatekeeper.Kubernetes.Admission;
 using Gatekeeper.Kubernetes.Pods;
+using Gatekeeper.Tests;
 using Gatekeeper.Tests.ApiServerDouble;
 
 namespace Gatekeeper.Webhook.Tests;
@@ -94,33 +95,7 @@ public sealed class PodInPlaceAnswerTests
         }
     }
 
-    private static ReadOnlySequence<byte> Segments(byte[] body, int size)
-    {
-        var first = new Segment(body.AsMemory(0, Math.Min(size, body.Length)), 0);
-        var last = first;
-        for (var at = size; at < body.Length; at += size)
-        {
-            last = last.Append(body.AsMemory(at, Math.Min(size, body.Length - at)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    private static ReadOnlySequence<byte> Segments(byte[] body, int size) => SegmentedBytes.Of(body, Math.Min(size, body.Length), size);
 
     [Fact]
     public async Task The_benchmark_pod_and_a_stamped_pod_are_answered_in_place_as_the_full_reader_answers_them()
