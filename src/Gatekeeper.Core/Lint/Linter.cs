@@ -311,8 +311,7 @@ public static class Linter
         return false;
     }
 
-    private static ReadOnlySpan<SqlToken> Span(SqlStatement statement) =>
-        statement.Tokens is ArraySegment<SqlToken> segment ? segment.AsSpan() : statement.Tokens.ToArray();
+    private static ReadOnlySpan<SqlToken> Span(SqlStatement statement) => statement.TokenSegment.AsSpan();
 
     private static void Judge(StatementContext ctx)
     {
@@ -327,8 +326,9 @@ public static class Linter
         var file = migration.FileName;
         List<LintFinding>? directiveProblems = null;
         List<AllowDirective>? directives = null;
-        var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
+        var all = statement.TokenSegment;
         var onlyCode = true;
+        var executableComments = false;
         foreach (var token in all.AsSpan())
         {
             if (StatementTokens.IsCode(token.Kind) && token.Kind != SqlTokenKind.ExecutableComment)
@@ -337,6 +337,7 @@ public static class Linter
             }
 
             onlyCode = false;
+            executableComments |= token.Kind == SqlTokenKind.ExecutableComment;
             if (!readDirectives || token.Kind is not (SqlTokenKind.LineComment or SqlTokenKind.BlockComment))
             {
                 continue;
@@ -356,7 +357,7 @@ public static class Linter
         }
 
         var code = onlyCode ? all
-            : dialect == SqlDialect.MySql ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer)
+            : executableComments ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer)
             : CodeOnly(all);
         var view = new StatementTokens(statement.Source, file, dialect, code);
         var parsed = StatementParser.Parse(view);
@@ -368,30 +369,73 @@ public static class Linter
 
     private static StatementTokens CodeTokens(SqlDialect dialect, ServerVersion? mySqlServer, string file, SqlStatement statement)
     {
-        var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
-        return new StatementTokens(statement.Source, file, dialect, dialect == SqlDialect.MySql
+        var all = statement.TokenSegment;
+        return new StatementTokens(statement.Source, file, dialect, dialect == SqlDialect.MySql && HasExecutableComment(all)
             ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer)
             : CodeOnly(all));
     }
 
-    private static SqlToken[] CodeOnly(ArraySegment<SqlToken> tokens)
+    private static bool HasExecutableComment(ArraySegment<SqlToken> tokens)
     {
-        var code = new List<SqlToken>(tokens.Count);
         foreach (var token in tokens.AsSpan())
         {
-            if (StatementTokens.IsCode(token.Kind))
+            if (token.Kind == SqlTokenKind.ExecutableComment)
             {
-                code.Add(token);
+                return true;
             }
         }
 
-        return [.. code];
+        return false;
+    }
+
+    /// <summary>
+    /// The code tokens (comments left out): a slice of <paramref name="tokens"/>, without a copy, when the comments only
+    /// come before or after the code (a comment line above a statement, a directive after it), else a copy.
+    /// </summary>
+    /// <remarks>
+    /// Only MySQL lexes executable comments, and where there are none <see cref="EmbeddedSql.ExpandExecutableComments"/>
+    /// keeps exactly these tokens, so both dialects come here then.
+    /// </remarks>
+    private static ArraySegment<SqlToken> CodeOnly(ArraySegment<SqlToken> tokens)
+    {
+        var span = tokens.AsSpan();
+        int first = -1, last = -1, count = 0;
+        for (var i = 0; i < span.Length; i++)
+        {
+            if (StatementTokens.IsCode(span[i].Kind))
+            {
+                if (first < 0)
+                {
+                    first = i;
+                }
+
+                last = i;
+                count++;
+            }
+        }
+
+        if (count == last - first + 1)
+        {
+            return count == 0 ? ArraySegment<SqlToken>.Empty : tokens.Slice(first, count);
+        }
+
+        var code = new SqlToken[count];
+        var at = 0;
+        foreach (var token in span)
+        {
+            if (StatementTokens.IsCode(token.Kind))
+            {
+                code[at++] = token;
+            }
+        }
+
+        return code;
     }
 
     /// <summary>GK613: executable comments whose meaning differs between MySQL and MariaDB.</summary>
     private static void CheckExecutableComments(StatementContext ctx, SqlStatement statement)
     {
-        foreach (var token in statement.Tokens)
+        foreach (var token in Span(statement))
         {
             if (token.Kind != SqlTokenKind.ExecutableComment)
             {

@@ -97,7 +97,7 @@ public sealed record PlanTargets(IReadOnlyList<TableLock> Locks, IReadOnlyList<D
 
     private static StatementTokens CodeTokens(SqlDialect dialect, string file, SqlStatement statement)
     {
-        var all = statement.Tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. statement.Tokens]);
+        var all = statement.TokenSegment;
         if (dialect == SqlDialect.MySql)
         {
             return new StatementTokens(statement.Source, file, dialect, EmbeddedSql.ExpandExecutableComments(statement.Source, file, all));

@@ -12,8 +12,21 @@ public sealed class SqlStatement
         Start = start;
         Length = length;
         Location = location;
-        Tokens = tokens;
+        tokenList = tokens;
+        TokenSegment = tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. tokens]);
     }
+
+    /// <summary>The splitter's statements: a slice of its token chunk, boxed as <see cref="Tokens"/> only when asked for.</summary>
+    internal SqlStatement(string source, int start, int length, SourceLocation location, ArraySegment<SqlToken> tokens)
+    {
+        Source = source;
+        Start = start;
+        Length = length;
+        Location = location;
+        TokenSegment = tokens;
+    }
+
+    private IReadOnlyList<SqlToken>? tokenList;
 
     /// <summary>The whole text the statement was cut from.</summary>
     public string Source { get; }
@@ -24,7 +37,10 @@ public sealed class SqlStatement
 
     public SourceLocation Location { get; }
 
-    public IReadOnlyList<SqlToken> Tokens { get; }
+    public IReadOnlyList<SqlToken> Tokens => tokenList ??= TokenSegment;
+
+    /// <summary>The same tokens, for the linter's loops (no boxing, no enumerator).</summary>
+    internal ArraySegment<SqlToken> TokenSegment { get; }
 
     /// <summary>The statement's text, trimmed of surrounding whitespace, without its terminator.</summary>
     public string Text => Source.Substring(Start, Length);
