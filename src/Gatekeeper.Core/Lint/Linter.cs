@@ -23,7 +23,7 @@ public static class Linter
         var plan = new PlanState(dialect, options);
         var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
-        using var prepared = PreparedMigrations.Start(pending, dialect, plan.MySqlServer, options.PrepareOnSecondThread);
+        using var prepared = PreparedMigrations.Start(pending, dialect, plan.MySqlServer, options.PrepareOnSecondThread, options.SecondThreadFromChars);
         foreach (var migration in pending)
         {
             statementCount += LintMigration(plan, prepared.Next(migration), findings);
@@ -51,7 +51,7 @@ public static class Linter
         var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
         var judgedCount = 0;
-        using var prepared = PreparedMigrations.Start(migrations, dialect, plan.MySqlServer, options.PrepareOnSecondThread);
+        using var prepared = PreparedMigrations.Start(migrations, dialect, plan.MySqlServer, options.PrepareOnSecondThread, options.SecondThreadFromChars);
         foreach (var migration in migrations)
         {
             if (judged(migration))

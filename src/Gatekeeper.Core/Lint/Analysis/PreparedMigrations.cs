@@ -25,10 +25,26 @@ internal sealed record PreparedStatement(StatementUnit Unit, List<LintFinding>? 
 /// </summary>
 internal abstract class PreparedMigrations : IDisposable
 {
-    public static PreparedMigrations Start(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer, bool secondThread) =>
-        secondThread && Environment.ProcessorCount > 1 && migrations.Count > 0
+    /// <param name="fromChars">The second thread only when the migrations hold at least this much SQL (see <see cref="LintOptions.SecondThreadFromChars"/>).</param>
+    public static PreparedMigrations Start(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer, bool secondThread, int fromChars) =>
+        secondThread && Environment.ProcessorCount > 1 && migrations.Count > 0 && HoldAtLeast(migrations, fromChars)
             ? new OnSecondThread(migrations, dialect, mySqlServer)
             : new OnThisThread(dialect, mySqlServer);
+
+    private static bool HoldAtLeast(IReadOnlyList<Migration> migrations, int chars)
+    {
+        long total = 0;
+        foreach (var migration in migrations)
+        {
+            total += migration.UpSql.Length;
+            if (total >= chars)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The next migration, which must be <paramref name="migration"/>; its statements are read once, in order.</summary>
     public abstract PreparedMigration Next(Migration migration);
