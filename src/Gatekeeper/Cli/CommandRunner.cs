@@ -12,8 +12,9 @@ internal static class CommandRunner
     public static void SetAction(Command command, Func<ParseResult, TextWriter, CancellationToken, Task<int>> body) =>
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            // "schema plan", not "plan": a subcommand is named with its parent, as the user typed it.
-            var name = command.Parents.OfType<Command>().FirstOrDefault() is { } parent and not RootCommand ? $"{parent.Name} {command.Name}" : command.Name;
+            // "schema plan", not "plan": a subcommand is named with its parent, as the user typed it. The root has no
+            // parent (it is not always a RootCommand: see GatekeeperCommandLine.Parse).
+            var name = command.Parents.OfType<Command>().FirstOrDefault() is { } parent && parent.Parents.Any() ? $"{parent.Name} {command.Name}" : command.Name;
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             try
