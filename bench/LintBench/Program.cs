@@ -4,10 +4,11 @@ using Gatekeeper.Core.Lint;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Sql;
 
-// Usage: dotnet run -c Release --project bench/LintBench -- [--corpora ROOT] [--generated FILE] [--runs N]
+// Usage: dotnet run -c Release --project bench/LintBench -- [--corpora ROOT] [--generated FILE] [--runs N] [--only NAME]
 //   Lints every ROOT/<project>/{postgres,mysql} directory and a generated PostgreSQL file (written to FILE when it
 //   does not exist yet, so that bench/lint-vs-squawk.sh can hand the very same file to squawk), in-process, and prints
-//   a Markdown table. ROOT defaults to ../shared/corpora of the repository, then /work/shared/corpora.
+//   a Markdown table. ROOT defaults to ../shared/corpora of the repository, then /work/shared/corpora. --only keeps the
+//   inputs whose name contains NAME (for a profiler). Memory allocated and collections per timed pass go to stderr.
 //        dotnet run -c Release --project bench/LintBench -- generate FILE [MEGABYTES]
 //   Only writes the generated file.
 if (args is ["generate", var target, ..])
@@ -21,6 +22,7 @@ if (args is ["generate", var target, ..])
 var corpora = Option("--corpora") ?? DefaultCorpora();
 var generatedPath = Option("--generated");
 var runs = int.Parse(Option("--runs") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
+var only = Option("--only");
 if (corpora is null || !Directory.Exists(corpora))
 {
     Console.Error.WriteLine($"No corpora directory found (tried {corpora ?? "../shared/corpora and /work/shared/corpora"}); pass --corpora ROOT.");
@@ -71,7 +73,7 @@ else
 inputs.Add(new BenchInput("generated/postgres", Encoding.UTF8.GetByteCount(generated), options => Linter.LintSql(generated, SqlDialect.Postgres, "V1__generated.sql", options: options)));
 
 Console.WriteLine($"In-process `Linter.Lint`: 2 warm-up passes, then best and median of {runs} timed passes (wall clock), on one thread and with");
-Console.WriteLine("`PrepareOnSecondThread` (statements cut and parsed on a second thread ahead of the judging, as `gatekeeper lint` runs; same findings).");
+Console.WriteLine("`PrepareOnSecondThread` (statements cut and parsed on a second thread ahead of the judging, as `gatekeeper lint` runs: only from 64 KB of SQL; same findings).");
 Console.WriteLine();
 Console.WriteLine("| input | MB | statements | findings | ms per pass (best) | ms per pass (median) | MB/s (best) | two threads: ms (best) | ms (median) | MB/s (best) |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -79,7 +81,7 @@ long totalBytes = 0;
 double totalBest = 0, totalBestTwo = 0;
 var oneThread = LintOptions.Default;
 var twoThreads = LintOptions.Default with { PrepareOnSecondThread = true };
-foreach (var input in inputs)
+foreach (var input in inputs.Where(i => only is null || i.Name.Contains(only, StringComparison.Ordinal)))
 {
     var (report, times) = Time(input, oneThread);
     var (reportTwo, timesTwo) = Time(input, twoThreads);
@@ -105,6 +107,8 @@ return 0;
     LintReport report = input.Run(options);
     report = input.Run(options);
     var times = new List<double>();
+    var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    var collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
     for (var run = 0; run < runs; run++)
     {
         var watch = Stopwatch.StartNew();
@@ -112,6 +116,8 @@ return 0;
         times.Add(watch.Elapsed.TotalMilliseconds);
     }
 
+    Console.Error.WriteLine(FormattableString.Invariant(
+        $"{input.Name} ({(options.PrepareOnSecondThread ? "two threads" : "one thread")}): {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1e6 / runs:F1} MB allocated per pass; collections in {runs} passes: gen0 {GC.CollectionCount(0) - collectionsBefore.Item1}, gen1 {GC.CollectionCount(1) - collectionsBefore.Item2}, gen2 {GC.CollectionCount(2) - collectionsBefore.Item3}"));
     times.Sort();
     return (report, times);
 }
