@@ -84,6 +84,15 @@ public abstract partial class SqlEngine
 
     public abstract string SetLockTimeout(TimeSpan timeout, bool transactionLocal);
 
+    /// <summary>
+    /// An expression for the time from the start of the current transaction to now, in <paramref name="unit"/>, by the
+    /// server's clock: a history write in the same batch as a migration's statements records their execution time with it.
+    /// </summary>
+    internal abstract string ServerElapsedInTransaction(History.ElapsedUnit unit);
+
+    /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
+    internal abstract string ServerNow { get; }
+
     public abstract string ResetLockTimeout { get; }
 
     /// <summary>The settings a migration file changes when it sets its own lock timeout (then Gatekeeper's is not imposed).</summary>
@@ -290,6 +299,19 @@ public abstract partial class SqlEngine
 
         public override string ResetLockTimeout => "RESET lock_timeout";
 
+        // transaction_timestamp() is when the migration's BEGIN ran; clock_timestamp() moves on while the transaction does.
+        internal override string ServerElapsedInTransaction(History.ElapsedUnit unit) => unit switch
+        {
+            History.ElapsedUnit.Milliseconds => $"floor({TransactionSeconds} * 1000)::bigint",
+            History.ElapsedUnit.Milliseconds32 => $"least(floor({TransactionSeconds} * 1000), 2147483647)::integer",
+            History.ElapsedUnit.Nanoseconds => $"floor({TransactionSeconds} * 1000000000)::bigint",
+            _ => throw new ArgumentOutOfRangeException(nameof(unit), unit, "unknown unit"),
+        };
+
+        private const string TransactionSeconds = "extract(epoch FROM clock_timestamp() - transaction_timestamp())";
+
+        internal override string ServerNow => "clock_timestamp()";
+
         public override IReadOnlyList<string> LockTimeoutSettings { get; } = ["lock_timeout"];
 
         public override bool SendsBatches => true;
@@ -424,6 +446,12 @@ public abstract partial class SqlEngine
             $"SET SESSION lock_wait_timeout = {Math.Max(1, (long)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture)}";
 
         public override string ResetLockTimeout => "SET SESSION lock_wait_timeout = DEFAULT";
+
+        // DDL commits at once on MySQL: no history write shares a transaction with a migration's statements.
+        internal override string ServerElapsedInTransaction(History.ElapsedUnit unit) =>
+            throw new NotSupportedException("MySQL runs no migration in a transaction with its history row");
+
+        internal override string ServerNow => "UTC_TIMESTAMP(6)";
 
         public override IReadOnlyList<string> LockTimeoutSettings { get; } = ["lock_wait_timeout", "innodb_lock_wait_timeout"];
 

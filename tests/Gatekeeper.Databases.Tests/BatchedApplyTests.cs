@@ -6,8 +6,7 @@ namespace Gatekeeper.Databases.Tests;
 
 /// <summary>
 /// A migration reaches the server in few round trips: on MySQL all of a file's statements in one multi-statement query
-/// (each still committing on its own), on PostgreSQL one batch in the file's transaction and one for its history row
-/// and COMMIT. What a failure reports and leaves behind must be exactly what it is when statements go one at a time:
+/// (each still committing on its own), on PostgreSQL one batch with the file's transaction, its history row and COMMIT. What a failure reports and leaves behind must be exactly what it is when statements go one at a time:
 /// the statement that failed with its file and line, what was committed, the dirty mark and the repair hint.
 /// </summary>
 public sealed class BatchedApplyTests
@@ -197,5 +196,60 @@ public sealed class BatchedApplyTests
         // golang-migrate keeps only the latest version.
         Assert.Equal("1", history.AppliedThrough ?? history.Applied.Select(a => a.Id).Single());
         Assert.DoesNotContain(history.Applied, a => a.Dirty);
+    }
+
+    [Fact]
+    public async Task Postgres_history_write_that_fails_in_the_files_batch_leaves_nothing_of_the_file()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await using var database = db.Open();
+        // The second file's statements succeed; its history row, in the same batch after them, then has no table to go to.
+        var directory = TestMigrations.Flyway(
+            ("V1__first.sql", "CREATE TABLE first_table (id integer);\n"),
+            ("V2__drops_history.sql", "CREATE TABLE second_table (id integer);\nDROP TABLE gatekeeper_schema_history;\n"),
+            ("V3__after.sql", "CREATE TABLE third_table (id integer);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal("2", result.Failure!.MigrationId);
+        Assert.False(result.Failure.LeftDirty);
+        Assert.Null(result.Failure.Location);
+        Assert.Contains("gatekeeper_schema_history", result.Failure.ServerMessage, StringComparison.Ordinal);
+        Assert.EndsWith("; nothing of it was applied", result.Message, StringComparison.Ordinal);
+        Assert.False(await db.TableExistsAsync("second_table"));
+        Assert.False(await db.TableExistsAsync("third_table"));
+        Assert.Equal(["1"], (await database.ReadHistoryAsync(CancellationToken.None)).Applied.Select(a => a.Id));
+    }
+
+    [Theory]
+    [InlineData("gatekeeper_schema_history", true, true)]
+    [InlineData("flyway_schema_history", true, false)]
+    [InlineData("atlas_schema_revisions", true, true)]
+    [InlineData("gorp_migrations", false, true)]
+    public async Task Postgres_history_row_written_in_the_files_batch_carries_the_time_the_server_measured(string table, bool keepsExecutionTime, bool keepsFinishTime)
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await using var database = db.Open(new MigrationDatabaseOptions { HistoryTable = HistoryTableName.Parse(table) });
+        var directory = TestMigrations.Flyway(("V1__slow.sql", "CREATE TABLE slow (id integer);\nSELECT pg_sleep(0.3);\n"));
+        var before = DateTimeOffset.UtcNow;
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        var after = DateTimeOffset.UtcNow;
+        Assert.True(result.Succeeded, result.Message);
+        var row = Assert.Single((await database.ReadHistoryAsync(CancellationToken.None)).Applied);
+        if (keepsExecutionTime)
+        {
+            // From the file's BEGIN to its history row: at least the sleep, and not the whole run's time since.
+            Assert.InRange(row.ExecutionTime!.Value, TimeSpan.FromMilliseconds(300), after - before);
+        }
+
+        // The finish time, not the transaction's start; server and test share this machine's clock. (Flyway's installed_on
+        // is its column's default, the transaction's start, as Flyway leaves it.)
+        if (keepsFinishTime)
+        {
+            Assert.InRange(row.AppliedAt!.Value, before.AddMilliseconds(300), after);
+        }
     }
 }

@@ -70,7 +70,8 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 return (failure, true);
             }
 
-            await history.RecordAppliedAsync(session, entry, _time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+            var time = ExecutionTime.Measured(_time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime);
+            await history.RecordAppliedAsync(session, entry, time, cancellationToken).ConfigureAwait(false);
             await session.CommitAsync(cancellationToken).ConfigureAwait(false);
             return (null, false);
         }
@@ -82,23 +83,32 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
         }
     }
 
-    // PostgreSQL: two round trips per migration whatever its length. The first batch opens the transaction, sets the
-    // lock timeout and runs every statement (its commands tell where it stopped); the second writes the history row and
-    // commits. The transaction is the server's own BEGIN/COMMIT, so a failure anywhere leaves nothing of the file.
+    // PostgreSQL: one round trip per migration whatever its length. The batch opens the transaction, sets the lock
+    // timeout, runs every statement, writes the history row (its execution time by the server's clock, since nothing
+    // can be measured before the batch is sent) and commits; its commands tell where it stopped. The transaction is the
+    // server's own BEGIN/COMMIT, so a failure anywhere, the history row and COMMIT included, leaves nothing of the file.
+    // A layout whose write must read first (none today) gets a second round trip for the row and COMMIT.
     private async Task<(MigrationFailure? Failure, bool NothingCommitted)> RunInBatchedTransactionAsync(
         DbSession session, HistoryTableLayout history, MigrationScript script, HistoryEntry entry, long started, CancellationToken cancellationToken)
     {
         try
         {
-            var texts = new List<string>(script.Statements.Count + 2) { "BEGIN ISOLATION LEVEL READ COMMITTED" };
+            var commands = new List<SessionCommand>(script.Statements.Count + 4) { SessionCommand.Plain("BEGIN ISOLATION LEVEL READ COMMITTED") };
             if (!script.SetsOwnLockTimeout)
             {
-                texts.Add(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: true));
+                commands.Add(SessionCommand.Plain(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: true)));
             }
 
-            var first = texts.Count;
-            texts.AddRange(script.Statements.Select(s => s.Statement.Text));
-            await using (var batch = session.Batch(texts))
+            var first = commands.Count;
+            commands.AddRange(script.Statements.Select(s => SessionCommand.Plain(s.Statement.Text)));
+            var record = await session.CollectAsync(() => history.RecordAppliedAsync(session, entry, ExecutionTime.FromServerClock, cancellationToken)).ConfigureAwait(false);
+            if (record is not null)
+            {
+                commands.AddRange(record);
+                commands.Add(SessionCommand.Plain("COMMIT"));
+            }
+
+            await using (var batch = session.Batch(commands))
             {
                 try
                 {
@@ -110,7 +120,8 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                     var index = engine.StoppedAt(batch) - first;
                     if (index < 0 || index >= script.Statements.Count)
                     {
-                        // BEGIN or the lock timeout setting failed: no statement of the file ran.
+                        // BEGIN or the lock timeout setting failed before any statement of the file ran, or the history
+                        // row or COMMIT failed after all of them: either way the transaction took the file with it.
                         return (Failure(script, null, error, leftDirty: false, null), true);
                     }
 
@@ -119,18 +130,11 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 }
             }
 
-            var elapsed = _time.GetElapsedTime(started);
-            var appliedAt = _time.GetUtcNow().UtcDateTime;
-            var record = await session.CollectAsync(() => history.RecordAppliedAsync(session, entry, elapsed, appliedAt, cancellationToken)).ConfigureAwait(false);
             if (record is null)
             {
-                await history.RecordAppliedAsync(session, entry, elapsed, appliedAt, cancellationToken).ConfigureAwait(false);
-                record = [];
-            }
-
-            await using (var commit = session.Batch([.. record, SessionCommand.Plain("COMMIT")]))
-            {
-                await commit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                var time = ExecutionTime.Measured(_time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime);
+                await history.RecordAppliedAsync(session, entry, time, cancellationToken).ConfigureAwait(false);
+                await session.ExecuteAsync("COMMIT", cancellationToken).ConfigureAwait(false);
             }
 
             return (null, false);

@@ -90,11 +90,11 @@ internal sealed class AtlasHistoryTable(HistoryTableName table, SqlEngine engine
         return new HistoryRows(applied, baseline);
     }
 
-    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry, entry.StatementCount, elapsed, appliedAtUtc, cancellationToken);
+    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken) =>
+        InsertAsync(session, entry, entry.StatementCount, time, cancellationToken);
 
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry, 0, TimeSpan.Zero, startedAtUtc, cancellationToken);
+        InsertAsync(session, entry, 0, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), cancellationToken);
 
     public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
@@ -123,22 +123,26 @@ internal sealed class AtlasHistoryTable(HistoryTableName table, SqlEngine engine
         return changed > 0;
     }
 
-    private Task<int> InsertAsync(DbSession session, HistoryEntry entry, int applied, TimeSpan elapsed, DateTime atUtc, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(DbSession session, HistoryEntry entry, int applied, ExecutionTime time, CancellationToken cancellationToken)
     {
         var migration = entry.Migration;
-        return session.ExecuteAsync(
-            $"INSERT INTO {QuotedName(session)} (version, description, type, applied, total, executed_at, execution_time, hash, operator_version) " +
-            "VALUES (@v, @d, @type, @applied, @total, @at, @ns, @hash, @op)",
-            cancellationToken,
+        List<(string Name, object? Value)> parameters =
+        [
             ("v", migration.Id),
             ("d", DescriptionOf(migration.FileName)),
             ("type", (long)TypeExecute),
             ("applied", (long)applied),
             ("total", (long)entry.StatementCount),
-            ("at", atUtc),
-            ("ns", elapsed.Ticks * 100),
             ("hash", entry.AtlasHash ?? string.Empty),
-            ("op", OperatorVersion));
+            ("op", OperatorVersion),
+        ];
+        var at = time.FinishedAt(Engine, "at", parameters);
+        var ns = time.Elapsed(Engine, ElapsedUnit.Nanoseconds, "ns", parameters);
+        return session.ExecuteAsync(
+            $"INSERT INTO {QuotedName(session)} (version, description, type, applied, total, executed_at, execution_time, hash, operator_version) " +
+            $"VALUES (@v, @d, @type, @applied, @total, {at}, {ns}, @hash, @op)",
+            cancellationToken,
+            [.. parameters]);
     }
 
     /// <summary>Atlas's description is the file name after the version and its underscore, without <c>.sql</c>.</summary>

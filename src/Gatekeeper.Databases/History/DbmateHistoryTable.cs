@@ -32,6 +32,6 @@ internal sealed class DbmateHistoryTable(HistoryTableName table, SqlEngine engin
         return new HistoryRows(rows, null);
     }
 
-    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
+    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken) =>
         session.ExecuteAsync($"INSERT INTO {QuotedName(session)} (version) VALUES (@v)", cancellationToken, ("v", entry.Migration.Id));
 }

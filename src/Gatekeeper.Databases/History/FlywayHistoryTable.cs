@@ -115,11 +115,11 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlEngine engin
         return new HistoryRows(applied, baseline);
     }
 
-    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry.Migration, elapsed, success: true, cancellationToken);
+    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken) =>
+        InsertAsync(session, entry.Migration, time, success: true, cancellationToken);
 
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry.Migration, TimeSpan.Zero, success: false, cancellationToken);
+        InsertAsync(session, entry.Migration, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), success: false, cancellationToken);
 
     public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
@@ -142,19 +142,24 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlEngine engin
         return changed > 0;
     }
 
-    private Task<int> InsertAsync(DbSession session, Migration migration, TimeSpan elapsed, bool success, CancellationToken cancellationToken)
+    // installed_on is left to the column's default (the server's now()), as Flyway leaves it.
+    private Task<int> InsertAsync(DbSession session, Migration migration, ExecutionTime time, bool success, CancellationToken cancellationToken)
     {
         var table = QuotedName(session);
         var user = Engine.CurrentUserNameExpression;
-        return session.ExecuteAsync(
-            $"INSERT INTO {table} (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) " +
-            $"SELECT COALESCE(MAX(installed_rank), 0) + 1, @v, @d, 'SQL', @script, @c, {user}, @ms, @s FROM {table}",
-            cancellationToken,
+        List<(string Name, object? Value)> parameters =
+        [
             ("v", migration.Kind == MigrationKind.Repeatable ? null : migration.Id),
             ("d", Clip(migration.Description, 200)),
             ("script", migration.FileName),
             ("c", FlywayChecksum.Compute(migration.Content.Span)),
-            ("ms", (int)Math.Min(int.MaxValue, elapsed.TotalMilliseconds)),
-            ("s", success));
+            ("s", success),
+        ];
+        var ms = time.Elapsed(Engine, ElapsedUnit.Milliseconds32, "ms", parameters);
+        return session.ExecuteAsync(
+            $"INSERT INTO {table} (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) " +
+            $"SELECT COALESCE(MAX(installed_rank), 0) + 1, @v, @d, 'SQL', @script, @c, {user}, {ms}, @s FROM {table}",
+            cancellationToken,
+            [.. parameters]);
     }
 }

@@ -59,11 +59,11 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlEngine e
         return new HistoryRows(rows, null);
     }
 
-    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry.Migration, elapsed, appliedAtUtc, success: true, cancellationToken);
+    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken) =>
+        InsertAsync(session, entry.Migration, time, success: true, cancellationToken);
 
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry.Migration, TimeSpan.Zero, startedAtUtc, success: false, cancellationToken);
+        InsertAsync(session, entry.Migration, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), success: false, cancellationToken);
 
     public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
@@ -91,22 +91,26 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlEngine e
         return changed > 0;
     }
 
-    private Task<int> InsertAsync(DbSession session, Migration migration, TimeSpan elapsed, DateTime atUtc, bool success, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(DbSession session, Migration migration, ExecutionTime time, bool success, CancellationToken cancellationToken)
     {
         var table = QuotedName(session);
-        return session.ExecuteAsync(
-            $"INSERT INTO {table} (installed_rank, version, description, kind, file_name, checksum, checksum_algorithm, applied_at, execution_time_ms, success, dirty) " +
-            $"SELECT COALESCE(MAX(installed_rank), 0) + 1, @v, @d, @k, @f, @c, @a, @at, @ms, @s, @dirty FROM {table}",
-            cancellationToken,
+        List<(string Name, object? Value)> parameters =
+        [
             ("v", migration.Id),
             ("d", Clip(migration.Description, 500)),
             ("k", migration.Kind == MigrationKind.Repeatable ? "repeatable" : "versioned"),
             ("f", migration.FileName),
             ("c", migration.Checksum),
             ("a", MigrationChecksums.Sha256),
-            ("at", atUtc),
-            ("ms", (long)elapsed.TotalMilliseconds),
             ("s", success),
-            ("dirty", !success));
+            ("dirty", !success),
+        ];
+        var at = time.FinishedAt(Engine, "at", parameters);
+        var ms = time.Elapsed(Engine, ElapsedUnit.Milliseconds, "ms", parameters);
+        return session.ExecuteAsync(
+            $"INSERT INTO {table} (installed_rank, version, description, kind, file_name, checksum, checksum_algorithm, applied_at, execution_time_ms, success, dirty) " +
+            $"SELECT COALESCE(MAX(installed_rank), 0) + 1, @v, @d, @k, @f, @c, @a, {at}, {ms}, @s, @dirty FROM {table}",
+            cancellationToken,
+            [.. parameters]);
     }
 }

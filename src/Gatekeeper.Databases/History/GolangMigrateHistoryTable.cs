@@ -51,7 +51,7 @@ internal sealed class GolangMigrateHistoryTable(HistoryTableName table, SqlEngin
         return new HistoryRows([row], text);
     }
 
-    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
+    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken) =>
         SetAsync(session, VersionOf(entry), dirty: false, cancellationToken);
 
     public override async Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken)

@@ -92,14 +92,14 @@ internal abstract class HistoryTableLayout(HistoryTableName table, SqlEngine eng
     }
 
     /// <summary>Records a migration that ran completely, inside the caller's transaction when there is one.</summary>
-    public abstract Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken);
+    public abstract Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken);
 
     public virtual Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
         DirtyMarkTable.InsertAsync(session, this, entry.Migration, startedAtUtc, cancellationToken);
 
     public virtual async Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken)
     {
-        await RecordAppliedAsync(session, entry, elapsed, appliedAtUtc, cancellationToken).ConfigureAwait(false);
+        await RecordAppliedAsync(session, entry, ExecutionTime.Measured(elapsed, appliedAtUtc), cancellationToken).ConfigureAwait(false);
         await DirtyMarkTable.DeleteAsync(session, this, entry.Migration.Id, cancellationToken).ConfigureAwait(false);
     }
 
@@ -123,7 +123,7 @@ internal abstract class HistoryTableLayout(HistoryTableName table, SqlEngine eng
 
         if (resolution == RepairResolution.MarkApplied)
         {
-            await RecordAppliedAsync(session, entry, TimeSpan.Zero, nowUtc, cancellationToken).ConfigureAwait(false);
+            await RecordAppliedAsync(session, entry, ExecutionTime.Measured(TimeSpan.Zero, nowUtc), cancellationToken).ConfigureAwait(false);
         }
 
         return true;

@@ -31,9 +31,10 @@ internal sealed class SqlMigrateHistoryTable(HistoryTableName table, SqlEngine e
         return new HistoryRows(rows, null);
     }
 
-    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        session.ExecuteAsync(
-            $"INSERT INTO {QuotedName(session)} (id, applied_at) VALUES (@id, @at)",
-            cancellationToken,
-            ("id", entry.Migration.Id), ("at", appliedAtUtc));
+    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken)
+    {
+        List<(string Name, object? Value)> parameters = [("id", entry.Migration.Id)];
+        var at = time.FinishedAt(Engine, "at", parameters);
+        return session.ExecuteAsync($"INSERT INTO {QuotedName(session)} (id, applied_at) VALUES (@id, {at})", cancellationToken, [.. parameters]);
+    }
 }

@@ -60,11 +60,11 @@ internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlEngine 
         return new HistoryRows(rows, null);
     }
 
-    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry, elapsed, appliedAtUtc, success: true, error: null, cancellationToken);
+    public override Task RecordAppliedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken) =>
+        InsertAsync(session, entry, time, success: true, error: null, cancellationToken);
 
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry, TimeSpan.Zero, startedAtUtc, success: false, error: null, cancellationToken);
+        InsertAsync(session, entry, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), success: false, error: null, cancellationToken);
 
     public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
@@ -88,25 +88,29 @@ internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlEngine 
 
     /// <summary>Records an apply of which nothing was kept, with why (the next plan tries again from the database as it is).</summary>
     public Task RecordFailedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime atUtc, string error, CancellationToken cancellationToken) =>
-        InsertAsync(session, entry, elapsed, atUtc, success: false, error, cancellationToken);
+        InsertAsync(session, entry, ExecutionTime.Measured(elapsed, atUtc), success: false, error, cancellationToken);
 
-    private Task<int> InsertAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime atUtc, bool success, string? error, CancellationToken cancellationToken)
+    private Task<int> InsertAsync(DbSession session, HistoryEntry entry, ExecutionTime time, bool success, string? error, CancellationToken cancellationToken)
     {
         var table = QuotedName(session);
         var migration = entry.Migration;
-        return session.ExecuteAsync(
-            $"INSERT INTO {table} (installed_rank, plan_hash, desired_hash, description, statements, statement_count, applied_at, execution_time_ms, success, error) " +
-            $"SELECT COALESCE(MAX(installed_rank), 0) + 1, @p, @d, @desc, @s, @n, @at, @ms, @ok, @e FROM {table}",
-            cancellationToken,
+        List<(string Name, object? Value)> parameters =
+        [
             ("p", migration.Id),
             ("d", migration.Checksum),
             ("desc", Clip(migration.Description, 500)),
             ("s", migration.UpSql),
             ("n", entry.StatementCount),
-            ("at", atUtc),
-            ("ms", (long)elapsed.TotalMilliseconds),
             ("ok", success),
-            ("e", error));
+            ("e", error),
+        ];
+        var at = time.FinishedAt(Engine, "at", parameters);
+        var ms = time.Elapsed(Engine, ElapsedUnit.Milliseconds, "ms", parameters);
+        return session.ExecuteAsync(
+            $"INSERT INTO {table} (installed_rank, plan_hash, desired_hash, description, statements, statement_count, applied_at, execution_time_ms, success, error) " +
+            $"SELECT COALESCE(MAX(installed_rank), 0) + 1, @p, @d, @desc, @s, @n, {at}, {ms}, @ok, @e FROM {table}",
+            cancellationToken,
+            [.. parameters]);
     }
 
     /// <summary>The last apply that succeeded (null when there was none or the table does not exist): what the database was last made to match.</summary>
