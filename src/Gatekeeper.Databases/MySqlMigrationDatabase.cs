@@ -78,15 +78,32 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
 
     private protected override async Task<LiveSchema> ReadSchemaAsync(DbSession session, CancellationToken cancellationToken)
     {
-        var version = Convert.ToString(
-            await session.ScalarAsync("SELECT VERSION()", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) ?? string.Empty;
-        var tables = await session.QueryAsync(TablesQuery,
-            r => ((string?)r.GetString(0), r.GetString(1), r.IsDBNull(2) ? -1L : Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture)),
-            cancellationToken).ConfigureAwait(false);
-        var columns = await session.QueryAsync(ColumnsQuery,
-            r => ((string?)r.GetString(0), r.GetString(1), new SchemaColumn(
-                r.GetString(2), r.GetString(3), NotNull: IsTrue(r, 4), HasDefault: IsTrue(r, 5), AutoIncrement: IsTrue(r, 6), HasComment: IsTrue(r, 7))),
-            cancellationToken).ConfigureAwait(false);
+        // The version and both catalog queries in one round trip (one multi-statement query), not three.
+        var version = string.Empty;
+        var tables = new List<(string?, string, long)>();
+        var columns = new List<(string?, string, SchemaColumn)>();
+        await using (var batch = session.Batch(["SELECT VERSION()", TablesQuery, ColumnsQuery]))
+        await using (var r = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                version = Convert.ToString(r.GetValue(0), CultureInfo.InvariantCulture) ?? string.Empty;
+            }
+
+            await r.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                tables.Add((r.GetString(0), r.GetString(1), r.IsDBNull(2) ? -1L : Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture)));
+            }
+
+            await r.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                columns.Add((r.GetString(0), r.GetString(1), new SchemaColumn(
+                    r.GetString(2), r.GetString(3), NotNull: IsTrue(r, 4), HasDefault: IsTrue(r, 5), AutoIncrement: IsTrue(r, 6), HasComment: IsTrue(r, 7))));
+            }
+        }
+
         return new LiveSchema(Assemble(tables, columns), ServerVersion.Parse(version)) { ServerVersionText = version };
     }
 
