@@ -93,6 +93,13 @@ public abstract partial class SqlEngine
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
 
+    /// <summary>
+    /// What ends an UPDATE whose one matching row is the newest by <paramref name="rankColumn"/> (a dirty mark, written last
+    /// under the migration lock), so the server looks from the newest row back instead of reading the whole table; empty
+    /// where UPDATE has no such clause.
+    /// </summary>
+    internal abstract string NewestRowFirst(string rankColumn);
+
     public abstract string ResetLockTimeout { get; }
 
     /// <summary>The settings a migration file changes when it sets its own lock timeout (then Gatekeeper's is not imposed).</summary>
@@ -312,6 +319,9 @@ public abstract partial class SqlEngine
 
         internal override string ServerNow => "clock_timestamp()";
 
+        // PostgreSQL's UPDATE takes no ORDER BY or LIMIT; its marks are only for the few files run outside a transaction.
+        internal override string NewestRowFirst(string rankColumn) => string.Empty;
+
         public override IReadOnlyList<string> LockTimeoutSettings { get; } = ["lock_timeout"];
 
         public override bool SendsBatches => true;
@@ -452,6 +462,10 @@ public abstract partial class SqlEngine
             throw new NotSupportedException("MySQL runs no migration in a transaction with its history row");
 
         internal override string ServerNow => "UTC_TIMESTAMP(6)";
+
+        // Every MySQL file is bracketed by a mark and its clearing: without this the clearing scans the history table
+        // (no index on version), 0.1-0.4 ms of server time per file at a few hundred rows (fineract: 403 files).
+        internal override string NewestRowFirst(string rankColumn) => $" ORDER BY {rankColumn} DESC LIMIT 1";
 
         public override IReadOnlyList<string> LockTimeoutSettings { get; } = ["lock_wait_timeout", "innodb_lock_wait_timeout"];
 

@@ -67,7 +67,8 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlEngine e
 
     public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
-            $"UPDATE {QuotedName(session)} SET success = @t, dirty = @f, error = NULL, applied_at = @at, execution_time_ms = @ms WHERE version = @v AND dirty = @t",
+            $"UPDATE {QuotedName(session)} SET success = @t, dirty = @f, error = NULL, applied_at = @at, execution_time_ms = @ms WHERE version = @v AND dirty = @t" +
+            Engine.NewestRowFirst("installed_rank"),
             cancellationToken,
             ("t", true), ("f", false), ("at", appliedAtUtc), ("ms", (long)elapsed.TotalMilliseconds), ("v", entry.Migration.Id));
 
