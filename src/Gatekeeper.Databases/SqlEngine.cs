@@ -85,10 +85,14 @@ public abstract partial class SqlEngine
     public abstract string SetLockTimeout(TimeSpan timeout, bool transactionLocal);
 
     /// <summary>
-    /// An expression for the time from the start of the current transaction to now, in <paramref name="unit"/>, by the
-    /// server's clock: a history write in the same batch as a migration's statements records their execution time with it.
+    /// An expression for the time since the migration started to now, in <paramref name="unit"/>, by the server's clock:
+    /// a history write sent with a migration's statements records their execution time with it. The start is the
+    /// transaction's (PostgreSQL) or what <see cref="ServerClockStart"/> noted, sent first (MySQL).
     /// </summary>
-    internal abstract string ServerElapsedInTransaction(History.ElapsedUnit unit);
+    internal abstract string ServerElapsed(History.ElapsedUnit unit);
+
+    /// <summary>The statement that notes the start for <see cref="ServerElapsed"/>, sent before a migration's statements; null when the transaction's start serves.</summary>
+    internal abstract string? ServerClockStart { get; }
 
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
@@ -307,7 +311,7 @@ public abstract partial class SqlEngine
         public override string ResetLockTimeout => "RESET lock_timeout";
 
         // transaction_timestamp() is when the migration's BEGIN ran; clock_timestamp() moves on while the transaction does.
-        internal override string ServerElapsedInTransaction(History.ElapsedUnit unit) => unit switch
+        internal override string ServerElapsed(History.ElapsedUnit unit) => unit switch
         {
             History.ElapsedUnit.Milliseconds => $"floor({TransactionSeconds} * 1000)::bigint",
             History.ElapsedUnit.Milliseconds32 => $"least(floor({TransactionSeconds} * 1000), 2147483647)::integer",
@@ -316,6 +320,8 @@ public abstract partial class SqlEngine
         };
 
         private const string TransactionSeconds = "extract(epoch FROM clock_timestamp() - transaction_timestamp())";
+
+        internal override string? ServerClockStart => null;
 
         internal override string ServerNow => "clock_timestamp()";
 
@@ -457,9 +463,19 @@ public abstract partial class SqlEngine
 
         public override string ResetLockTimeout => "SET SESSION lock_wait_timeout = DEFAULT";
 
-        // DDL commits at once on MySQL: no history write shares a transaction with a migration's statements.
-        internal override string ServerElapsedInTransaction(History.ElapsedUnit unit) =>
-            throw new NotSupportedException("MySQL runs no migration in a transaction with its history row");
+        // UTC_TIMESTAMP(6) is the time the statement began: in the clearing sent after a file's last statement, its end.
+        internal override string ServerElapsed(History.ElapsedUnit unit) => unit switch
+        {
+            History.ElapsedUnit.Milliseconds => $"({ElapsedMicroseconds} DIV 1000)",
+            History.ElapsedUnit.Milliseconds32 => $"LEAST({ElapsedMicroseconds} DIV 1000, 2147483647)",
+            History.ElapsedUnit.Nanoseconds => $"({ElapsedMicroseconds} * 1000)",
+            _ => throw new ArgumentOutOfRangeException(nameof(unit), unit, "unknown unit"),
+        };
+
+        private const string ElapsedMicroseconds = "TIMESTAMPDIFF(MICROSECOND, @gatekeeper_started, UTC_TIMESTAMP(6))";
+
+        // A user variable lives until the session is reset, which the pool does before the next file.
+        internal override string? ServerClockStart => "SET @gatekeeper_started = UTC_TIMESTAMP(6)";
 
         internal override string ServerNow => "UTC_TIMESTAMP(6)";
 

@@ -5,8 +5,9 @@ using Gatekeeper.Databases.History;
 namespace Gatekeeper.Databases.Tests;
 
 /// <summary>
-/// A migration reaches the server in few round trips: on MySQL all of a file's statements in one multi-statement query
-/// (each still committing on its own), on PostgreSQL one batch with the file's transaction, its history row and COMMIT. What a failure reports and leaves behind must be exactly what it is when statements go one at a time:
+/// A migration reaches the server in one round trip: on MySQL one multi-statement query with the dirty mark, all of the
+/// file's statements (each still committing on its own) and the mark's clearing, on PostgreSQL one batch with the file's
+/// transaction, its history row and COMMIT. What a failure reports and leaves behind must be exactly what it is when statements go one at a time:
 /// the statement that failed with its file and line, what was committed, the dirty mark and the repair hint.
 /// </summary>
 public sealed class BatchedApplyTests
@@ -247,6 +248,63 @@ public sealed class BatchedApplyTests
 
         // The finish time, not the transaction's start; server and test share this machine's clock. (Flyway's installed_on
         // is its column's default, the transaction's start, as Flyway leaves it.)
+        if (keepsFinishTime)
+        {
+            Assert.InRange(row.AppliedAt!.Value, before.AddMilliseconds(300), after);
+        }
+    }
+
+    [Fact]
+    public async Task MySql_clearing_that_fails_after_every_statement_committed_leaves_the_file_marked_dirty()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open();
+        // The second file's statements all commit; the clearing of its mark, sent in the same query after them, is refused.
+        var directory = TestMigrations.Flyway(
+            ("V1__first.sql", "CREATE TABLE first_table (id integer);\n"),
+            ("V2__blocks_clearing.sql",
+                "CREATE TABLE second_table (id integer);\n" +
+                "CREATE TRIGGER no_clearing BEFORE UPDATE ON gatekeeper_schema_history FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no clearing';\n"),
+            ("V3__after.sql", "CREATE TABLE third_table (id integer);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal("2", result.Failure!.MigrationId);
+        Assert.True(result.Failure.LeftDirty);
+        Assert.Null(result.Failure.Location);
+        Assert.Equal("no clearing", result.Failure.ServerMessage);
+        Assert.True(await db.TableExistsAsync("second_table"));
+        Assert.False(await db.TableExistsAsync("third_table"));
+        var history = await database.ReadHistoryAsync(CancellationToken.None);
+        Assert.Equal(["1", "2"], history.Applied.Select(a => a.Id));
+        Assert.True(history.Applied[1].Dirty);
+
+        var again = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+        Assert.Equal(MigrationRunStatus.Dirty, again.Status);
+    }
+
+    [Theory]
+    [InlineData("gatekeeper_schema_history", true)]
+    [InlineData("flyway_schema_history", false)]
+    [InlineData("atlas_schema_revisions", true)]
+    public async Task MySql_clearing_sent_with_the_statements_carries_the_time_the_server_measured(string table, bool keepsFinishTime)
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open(new MigrationDatabaseOptions { HistoryTable = HistoryTableName.Parse(table) });
+        var directory = TestMigrations.Flyway(("V1__slow.sql", "CREATE TABLE slow (id integer);\nDO SLEEP(0.3);\n"));
+        var before = DateTimeOffset.UtcNow;
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        var after = DateTimeOffset.UtcNow;
+        Assert.True(result.Succeeded, result.Message);
+        var row = Assert.Single((await database.ReadHistoryAsync(CancellationToken.None)).Applied);
+        Assert.False(row.Dirty);
+        // From the mark to its clearing: at least the sleep, and not the whole run's time since.
+        Assert.InRange(row.ExecutionTime!.Value, TimeSpan.FromMilliseconds(300), after - before);
+        // The finish time by the server's clock, which the test shares. (Flyway's installed_on is its column's default,
+        // set when the mark was written, as Flyway leaves it.)
         if (keepsFinishTime)
         {
             Assert.InRange(row.AppliedAt!.Value, before.AddMilliseconds(300), after);

@@ -211,7 +211,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 await session.ExecuteAsync("COMMIT", cancellationToken).ConfigureAwait(false);
             }
 
-            await history.MarkFinishedAsync(session, entry, _time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+            await history.MarkFinishedAsync(session, entry, ExecutionTime.Measured(_time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime), cancellationToken).ConfigureAwait(false);
             return (null, false);
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
@@ -229,11 +229,12 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
     }
 
     /// <summary>
-    /// MySQL: the lock timeout, the dirty mark and every statement of the file in one multi-statement query, then the
-    /// mark's clearing and the timeout's reset in a second: two round trips per migration instead of one per statement
-    /// plus four. Each statement still commits on its own and the server stops at the first that fails, so what was
-    /// committed, the dirty mark and the repair hint are exactly as when the statements are sent one at a time; the
-    /// results read back tell which statement stopped it.
+    /// MySQL: the lock timeout, the dirty mark, every statement of the file, the mark's clearing (its times by the server's
+    /// clock) and the timeout's reset in one multi-statement query: one round trip per migration instead of one per
+    /// statement plus four. Each statement still commits on its own and the server stops at the first that fails, so the
+    /// mark is committed before the first statement runs and cleared only after the last one committed; what was committed,
+    /// the dirty mark and the repair hint are exactly as when the statements are sent one at a time, and the results read
+    /// back tell which command stopped it. A layout whose clearing must read first clears in a second round trip.
     /// </summary>
     private async Task<(MigrationFailure? Failure, bool NothingCommitted)> RunAsOneQueryAsync(
         DbSession session, HistoryTableLayout history, MigrationScript script, HistoryEntry entry, long started, CancellationToken cancellationToken)
@@ -262,8 +263,29 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 commands.AddRange(mark);
             }
 
+            if (engine.ServerClockStart is { } clockStart)
+            {
+                commands.Insert(0, SessionCommand.Plain(clockStart));
+            }
+
             var first = commands.Count;
             commands.AddRange(script.Statements.Select(s => SessionCommand.Plain(s.Text)));
+            var clear = await session.CollectAsync(() => history.MarkFinishedAsync(session, entry, ExecutionTime.FromServerClock, cancellationToken)).ConfigureAwait(false);
+            if (clear is not null)
+            {
+                if (EndsInOwnTransaction(script))
+                {
+                    // The file opened a transaction and never closed it; the mysql client would commit it at exit, and so does Gatekeeper.
+                    commands.Add(SessionCommand.Plain("COMMIT"));
+                }
+
+                commands.AddRange(clear);
+                if (resetTimeout)
+                {
+                    commands.Add(SessionCommand.Plain(engine.ResetLockTimeout));
+                }
+            }
+
             var (completed, exception) = await RunCountingAsync(session, commands, cancellationToken).ConfigureAwait(false);
             if (exception is not null)
             {
@@ -281,6 +303,18 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 }
 
                 marked = true;
+                if (index >= script.Statements.Count)
+                {
+                    // Every statement ran; the file's COMMIT, the clearing or the reset failed after them. The mark stays
+                    // as when the clearing is sent on its own and fails.
+                    foreach (var ran in script.Statements)
+                    {
+                        progress.Ran(ran.Control);
+                    }
+
+                    return (Failure(script, null, error, leftDirty: progress.Committed, null), !progress.Committed);
+                }
+
                 for (var i = 0; i < index; i++)
                 {
                     progress.Ran(script.Statements[i].Control);
@@ -298,6 +332,12 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 progress.Ran(statement.Control);
             }
 
+            if (clear is not null)
+            {
+                resetTimeout = false;
+                return (null, false);
+            }
+
             var finish = new List<SessionCommand>();
             if (progress.InOwnTransaction)
             {
@@ -305,20 +345,10 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 finish.Add(SessionCommand.Plain("COMMIT"));
             }
 
-            var elapsed = _time.GetElapsedTime(started);
-            var finishedAt = _time.GetUtcNow().UtcDateTime;
-            var clear = await session.CollectAsync(() => history.MarkFinishedAsync(session, entry, elapsed, finishedAt, cancellationToken)).ConfigureAwait(false);
-            if (clear is null)
-            {
-                await RunAllAsync(session, finish, cancellationToken).ConfigureAwait(false);
-                finish.Clear();
-                await history.MarkFinishedAsync(session, entry, elapsed, finishedAt, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                finish.AddRange(clear);
-            }
-
+            // The layout's clearing reads first (a side table's existence): after the statements, on its own.
+            await RunAllAsync(session, finish, cancellationToken).ConfigureAwait(false);
+            finish.Clear();
+            await history.MarkFinishedAsync(session, entry, ExecutionTime.Measured(_time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime), cancellationToken).ConfigureAwait(false);
             if (resetTimeout)
             {
                 finish.Add(SessionCommand.Plain(engine.ResetLockTimeout));
@@ -446,6 +476,18 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
 
         await using var batch = session.Batch(commands);
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the file opens a transaction of its own and leaves it open after its last statement.</summary>
+    private bool EndsInOwnTransaction(MigrationScript script)
+    {
+        var tracker = new CommitTracker(engine);
+        foreach (var statement in script.Statements)
+        {
+            tracker.Ran(statement.Control);
+        }
+
+        return tracker.InOwnTransaction;
     }
 
     /// <summary>Follows a file's own transaction commands to know whether any statement has been committed yet.</summary>

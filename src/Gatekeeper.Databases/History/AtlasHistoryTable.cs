@@ -96,11 +96,16 @@ internal sealed class AtlasHistoryTable(HistoryTableName table, SqlEngine engine
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
         InsertAsync(session, entry, 0, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), cancellationToken);
 
-    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        session.ExecuteAsync(
-            $"UPDATE {QuotedName(session)} SET applied = total, error = NULL, error_stmt = NULL, execution_time = @ns, executed_at = @at WHERE version = @v",
+    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken)
+    {
+        List<(string Name, object? Value)> parameters = [("v", entry.Migration.Id)];
+        var ns = time.Elapsed(Engine, ElapsedUnit.Nanoseconds, "ns", parameters);
+        var at = time.FinishedAt(Engine, "at", parameters);
+        return session.ExecuteAsync(
+            $"UPDATE {QuotedName(session)} SET applied = total, error = NULL, error_stmt = NULL, execution_time = {ns}, executed_at = {at} WHERE version = @v",
             cancellationToken,
-            ("ns", elapsed.Ticks * 100), ("at", appliedAtUtc), ("v", entry.Migration.Id));
+            [.. parameters]);
+    }
 
     public override Task MarkFailedAsync(DbSession session, HistoryEntry entry, string failure, string? failedStatement, int statementsApplied, CancellationToken cancellationToken) =>
         session.ExecuteAsync(

@@ -14,8 +14,9 @@ internal enum ElapsedUnit
 /// <summary>
 /// How long a migration ran and when it finished, as its history row records them: measured by Gatekeeper once the
 /// statements returned, or read from the server's clock by the history write itself. The second lets the write travel in
-/// the same batch as the migration's statements and its COMMIT (PostgreSQL: one round trip per migration, not two); it
-/// counts from the start of the migration's transaction, so it is only for a write inside that transaction.
+/// the same batch as the migration's statements (PostgreSQL: with its COMMIT; MySQL: the dirty mark's clearing after the
+/// last statement), one round trip per migration instead of two; it counts from the start of the migration's transaction
+/// (PostgreSQL) or from <see cref="SqlEngine.ServerClockStart"/> sent before the statements (MySQL).
 /// </summary>
 internal sealed class ExecutionTime
 {
@@ -31,7 +32,7 @@ internal sealed class ExecutionTime
 
     public static ExecutionTime Measured(TimeSpan elapsed, DateTime finishedAtUtc) => new(false, elapsed, finishedAtUtc);
 
-    /// <summary>Taken by the server when the history write runs, from the start of the migration's transaction.</summary>
+    /// <summary>Taken by the server when the history write runs, from the start of the migration (see <see cref="SqlEngine.ServerElapsed"/>).</summary>
     public static ExecutionTime FromServerClock { get; } = new(true, TimeSpan.Zero, default);
 
     public bool ByServer { get; }
@@ -46,7 +47,7 @@ internal sealed class ExecutionTime
         ArgumentNullException.ThrowIfNull(parameters);
         if (ByServer)
         {
-            return engine.ServerElapsedInTransaction(unit);
+            return engine.ServerElapsed(unit);
         }
 
         parameters.Add((name, unit switch

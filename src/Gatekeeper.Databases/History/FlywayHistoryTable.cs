@@ -121,11 +121,15 @@ internal sealed class FlywayHistoryTable(HistoryTableName table, SqlEngine engin
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
         InsertAsync(session, entry.Migration, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), success: false, cancellationToken);
 
-    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        session.ExecuteAsync(
-            $"UPDATE {QuotedName(session)} SET success = @t, execution_time = @ms WHERE script = @script AND success = @f",
+    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken)
+    {
+        List<(string Name, object? Value)> parameters = [("t", true), ("script", entry.Migration.FileName), ("f", false)];
+        var ms = time.Elapsed(Engine, ElapsedUnit.Milliseconds32, "ms", parameters);
+        return session.ExecuteAsync(
+            $"UPDATE {QuotedName(session)} SET success = @t, execution_time = {ms} WHERE script = @script AND success = @f",
             cancellationToken,
-            ("t", true), ("ms", (int)Math.Min(int.MaxValue, elapsed.TotalMilliseconds)), ("script", entry.Migration.FileName), ("f", false));
+            [.. parameters]);
+    }
 
     // Flyway keeps no error text: the failed row itself is the record, as when Flyway fails on MySQL.
     public override Task MarkFailedAsync(DbSession session, HistoryEntry entry, string failure, string? failedStatement, int statementsApplied, CancellationToken cancellationToken) =>

@@ -65,12 +65,17 @@ internal sealed class GatekeeperHistoryTable(HistoryTableName table, SqlEngine e
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
         InsertAsync(session, entry.Migration, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), success: false, cancellationToken);
 
-    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        session.ExecuteAsync(
-            $"UPDATE {QuotedName(session)} SET success = @t, dirty = @f, error = NULL, applied_at = @at, execution_time_ms = @ms WHERE version = @v AND dirty = @t" +
+    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken)
+    {
+        List<(string Name, object? Value)> parameters = [("t", true), ("f", false), ("v", entry.Migration.Id)];
+        var at = time.FinishedAt(Engine, "at", parameters);
+        var ms = time.Elapsed(Engine, ElapsedUnit.Milliseconds, "ms", parameters);
+        return session.ExecuteAsync(
+            $"UPDATE {QuotedName(session)} SET success = @t, dirty = @f, error = NULL, applied_at = {at}, execution_time_ms = {ms} WHERE version = @v AND dirty = @t" +
             Engine.NewestRowFirst("installed_rank"),
             cancellationToken,
-            ("t", true), ("f", false), ("at", appliedAtUtc), ("ms", (long)elapsed.TotalMilliseconds), ("v", entry.Migration.Id));
+            [.. parameters]);
+    }
 
     public override Task MarkFailedAsync(DbSession session, HistoryEntry entry, string failure, string? failedStatement, int statementsApplied, CancellationToken cancellationToken) =>
         session.ExecuteAsync(

@@ -61,7 +61,7 @@ internal sealed class GolangMigrateHistoryTable(HistoryTableName table, SqlEngin
         await SetAsync(session, VersionOf(entry), dirty: true, cancellationToken).ConfigureAwait(false);
     }
 
-    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
+    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken) =>
         SetAsync(session, VersionOf(entry), dirty: false, cancellationToken);
 
     public override Task MarkFailedAsync(DbSession session, HistoryEntry entry, string failure, string? failedStatement, int statementsApplied, CancellationToken cancellationToken) =>

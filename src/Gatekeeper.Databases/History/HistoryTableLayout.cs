@@ -97,9 +97,9 @@ internal abstract class HistoryTableLayout(HistoryTableName table, SqlEngine eng
     public virtual Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
         DirtyMarkTable.InsertAsync(session, this, entry.Migration, startedAtUtc, cancellationToken);
 
-    public virtual async Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken)
+    public virtual async Task MarkFinishedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken)
     {
-        await RecordAppliedAsync(session, entry, ExecutionTime.Measured(elapsed, appliedAtUtc), cancellationToken).ConfigureAwait(false);
+        await RecordAppliedAsync(session, entry, time, cancellationToken).ConfigureAwait(false);
         await DirtyMarkTable.DeleteAsync(session, this, entry.Migration.Id, cancellationToken).ConfigureAwait(false);
     }
 

@@ -66,11 +66,16 @@ internal sealed class DeclarativeHistoryTable(HistoryTableName table, SqlEngine 
     public override Task MarkStartedAsync(DbSession session, HistoryEntry entry, DateTime startedAtUtc, CancellationToken cancellationToken) =>
         InsertAsync(session, entry, ExecutionTime.Measured(TimeSpan.Zero, startedAtUtc), success: false, error: null, cancellationToken);
 
-    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, TimeSpan elapsed, DateTime appliedAtUtc, CancellationToken cancellationToken) =>
-        session.ExecuteAsync(
-            $"UPDATE {QuotedName(session)} SET success = @t, error = NULL, applied_at = @at, execution_time_ms = @ms WHERE installed_rank = (SELECT r FROM (SELECT MAX(installed_rank) AS r FROM {QuotedName(session)} WHERE plan_hash = @p) latest)",
+    public override Task MarkFinishedAsync(DbSession session, HistoryEntry entry, ExecutionTime time, CancellationToken cancellationToken)
+    {
+        List<(string Name, object? Value)> parameters = [("t", true), ("p", entry.Migration.Id)];
+        var at = time.FinishedAt(Engine, "at", parameters);
+        var ms = time.Elapsed(Engine, ElapsedUnit.Milliseconds, "ms", parameters);
+        return session.ExecuteAsync(
+            $"UPDATE {QuotedName(session)} SET success = @t, error = NULL, applied_at = {at}, execution_time_ms = {ms} WHERE installed_rank = (SELECT r FROM (SELECT MAX(installed_rank) AS r FROM {QuotedName(session)} WHERE plan_hash = @p) latest)",
             cancellationToken,
-            ("t", true), ("at", appliedAtUtc), ("ms", (long)elapsed.TotalMilliseconds), ("p", entry.Migration.Id));
+            [.. parameters]);
+    }
 
     public override Task MarkFailedAsync(DbSession session, HistoryEntry entry, string failure, string? failedStatement, int statementsApplied, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
