@@ -46,7 +46,15 @@ public static class SqlSplitter
     public static IEnumerable<SqlStatement> Statements(string source, SqlDialect dialect, string file, SqlSplitProblems problems, int firstLine = 1) =>
         CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, StreamingChunkCapacity), StreamingChunkCapacity, problems);
 
-    private static IEnumerable<SqlStatement> CutStatements(string source, SqlDialect dialect, string file, int firstLine, int initialCapacity, int chunkCapacity, SqlSplitProblems problems)
+    /// <summary>
+    /// As <see cref="Statements"/>, for a caller that is done with each statement (its tokens included) before it asks
+    /// for the next: a filled token chunk is then written over again once no statement still to be handed out uses it,
+    /// instead of a new chunk each time (the linter's outline pass: a third of its allocation on a 10 MB file).
+    /// </summary>
+    internal static IEnumerable<SqlStatement> StatementsUsedOneAtATime(string source, SqlDialect dialect, string file, SqlSplitProblems problems, int firstLine = 1) =>
+        CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, StreamingChunkCapacity), StreamingChunkCapacity, problems, reuseChunks: true);
+
+    private static IEnumerable<SqlStatement> CutStatements(string source, SqlDialect dialect, string file, int firstLine, int initialCapacity, int chunkCapacity, SqlSplitProblems problems, bool reuseChunks = false)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(file);
@@ -74,7 +82,8 @@ public static class SqlSplitter
                     {
                         if (chunks.IsFull)
                         {
-                            var shift = chunks.Renew(last.TokenStart);
+                            // The pending statement moves into the new chunk, so nothing still to be handed out uses the old one.
+                            var shift = chunks.Renew(last.TokenStart, reuseChunks);
                             last = last with
                             {
                                 Chunk = chunks.Array,
@@ -123,7 +132,8 @@ public static class SqlSplitter
 
             if (chunks.IsFull)
             {
-                var shift = chunks.Renew(current);
+                // The pending statement (cut, not yet handed out) may sit in the chunk being left or in the spare one.
+                var shift = chunks.Renew(current, reuseChunks, pending?.Chunk);
                 current = 0;
                 if (firstSignificant >= 0)
                 {
@@ -184,15 +194,22 @@ public static class SqlSplitter
 
         public void Add(SqlToken token) => Array[Used++] = token;
 
+        /// <summary>The chunk left at the last renewal, kept for reuse when the caller is done with its statements.</summary>
+        private SqlToken[]? spare;
+
         /// <summary>Starts a new chunk holding the tokens from <paramref name="keep"/> on; returns how far they moved.</summary>
-        public int Renew(int keep)
+        /// <param name="reuse">Take the spare chunk (unless <paramref name="inUse"/> is it) instead of a new one.</param>
+        public int Renew(int keep, bool reuse, SqlToken[]? inUse = null)
         {
             var moving = Used - keep;
 
             // A statement longer than a chunk gets a chunk twice its size, so it is copied O(log n) times.
             var capacity = Math.Max(Math.Min(Array.Length * 2, chunkCapacity), moving * 2);
-            var next = GC.AllocateUninitializedArray<SqlToken>(capacity);
+            var next = reuse && spare is not null && spare.Length >= capacity && !ReferenceEquals(spare, inUse)
+                ? spare
+                : GC.AllocateUninitializedArray<SqlToken>(capacity);
             System.Array.Copy(Array, keep, next, 0, moving);
+            spare = reuse ? Array : null;
             Array = next;
             Used = moving;
             return keep;

@@ -39,6 +39,40 @@ public sealed class SqlSplitterTests
         Assert.Equal(split.Problems, problems.Found);
         Assert.NotEmpty(problems.Found);
         Assert.Contains(streamed[0].Tokens, t => t.Kind == SqlTokenKind.LineComment && streamed[0].TextOf(t).ToString() == "-- after 0");
+
+        // The outline pass's way: chunks are written over again, so each statement is read before the next is cut.
+        var reusedProblems = new SqlSplitProblems();
+        var reused = SqlSplitter.StatementsUsedOneAtATime(source, dialect, "m.sql", reusedProblems, firstLine: 3)
+            .Select(s => (s.Text, s.Location, Tokens: s.Tokens.ToArray())).ToList();
+        Assert.Equal(split.Statements.Select(s => (s.Text, s.Location, Tokens: s.Tokens.ToArray())), reused, ReadTheSame.Instance);
+        Assert.Equal(split.Problems, reusedProblems.Found);
+    }
+
+    [Fact]
+    public void Statements_used_one_at_a_time_never_write_over_the_chunk_of_a_statement_not_yet_handed_out()
+    {
+        // A 16,000-token INSERT grows the chunks to 16,384 tokens; SELECT 1 is cut near that chunk's end and waits (a
+        // comment on its line could still extend it) while the next, 18,000-token INSERT fills the spare 8,192-token
+        // chunk, so the next spare big enough is the waiting statement's own chunk: taken, the INSERT would write over it.
+        static string Insert(int rows) => "INSERT INTO t VALUES " + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"({i})"));
+        var source = $"{Insert(4000)};\nSELECT 1;\n{Insert(4500)};\nSELECT 2;\n";
+
+        var reused = SqlSplitter.StatementsUsedOneAtATime(source, Postgres, "m.sql", new SqlSplitProblems())
+            .Select(s => (s.Text, s.Location, Tokens: s.Tokens.ToArray())).ToList();
+
+        var split = SqlSplitter.Split(source, Postgres, "m.sql").Statements;
+        Assert.Equal(4, split.Count);
+        Assert.Equal(split.Select(s => (s.Text, s.Location, Tokens: s.Tokens.ToArray())), reused, ReadTheSame.Instance);
+    }
+
+    private sealed class ReadTheSame : IEqualityComparer<(string Text, SourceLocation Location, SqlToken[] Tokens)>
+    {
+        public static readonly ReadTheSame Instance = new();
+
+        public bool Equals((string Text, SourceLocation Location, SqlToken[] Tokens) x, (string Text, SourceLocation Location, SqlToken[] Tokens) y) =>
+            x.Text == y.Text && x.Location == y.Location && x.Tokens.SequenceEqual(y.Tokens);
+
+        public int GetHashCode((string Text, SourceLocation Location, SqlToken[] Tokens) obj) => obj.Text.GetHashCode(StringComparison.Ordinal);
     }
 
     [Theory]
