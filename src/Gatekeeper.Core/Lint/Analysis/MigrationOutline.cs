@@ -94,8 +94,10 @@ internal sealed class MigrationOutline
 
                 break;
             case AlterTableStatement alter:
-                foreach (var action in alter.Actions)
+                // By index: a foreach over the IReadOnlyList boxed an enumerator for every ALTER TABLE.
+                for (var actionIndex = 0; actionIndex < alter.Actions.Count; actionIndex++)
                 {
+                    var action = alter.Actions[actionIndex];
                     RecordAction(alter.Table, action, index);
                 }
 

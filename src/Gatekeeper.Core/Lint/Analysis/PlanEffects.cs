@@ -126,8 +126,10 @@ internal static class PlanEffects
         var tx = ctx.Transaction;
         var table = plan.Touch(alter.Table);
         var takesStrongLock = false;
-        foreach (var action in alter.Actions)
+        // By index: a foreach over the IReadOnlyList boxed an enumerator for every ALTER TABLE.
+        for (var actionIndex = 0; actionIndex < alter.Actions.Count; actionIndex++)
         {
+            var action = alter.Actions[actionIndex];
             takesStrongLock |= action is not (ValidateConstraint or DetachPartition { Concurrently: true } or MySqlAlgorithmOption or MySqlLockOption);
             switch (action)
             {

@@ -11,8 +11,10 @@ internal static class AlterTableRules
     {
         var table = alter.Table;
         ColumnHygiene.CheckSchemaQualified(ctx, table);
-        foreach (var action in alter.Actions)
+        // By index: a foreach over the IReadOnlyList boxed an enumerator for every ALTER TABLE.
+        for (var actionIndex = 0; actionIndex < alter.Actions.Count; actionIndex++)
         {
+            var action = alter.Actions[actionIndex];
             switch (action)
             {
                 case AddColumn add:

@@ -192,7 +192,8 @@ internal sealed class StatementTokens
         var text = Text(index);
         if (token.Kind != SqlTokenKind.QuotedIdentifier)
         {
-            return text.ToString().ToLowerInvariant();
+            // One string, lowered as it is made (ToString then ToLowerInvariant made two for a name with capitals).
+            return string.Create(text.Length, (Source, token.Start), static (lowered, at) => at.Source.AsSpan(at.Start, lowered.Length).ToLowerInvariant(lowered));
         }
 
         var inner = text.Length >= 2 ? text[1..^1] : text;
@@ -226,16 +227,19 @@ internal sealed class StatementTokens
             return false;
         }
 
+        // The last two parts are the schema and the name (db.schema.name); no list for them, names are read everywhere.
         var first = index;
-        var parts = new List<string>(2) { Identifier(index) };
+        string? qualifier = null;
+        var last = Identifier(index);
         index++;
         while (IsOperator(index, ".") && IsName(index + 1))
         {
-            parts.Add(Identifier(index + 1));
+            qualifier = last;
+            last = Identifier(index + 1);
             index += 2;
         }
 
-        name = new ObjectName(parts.Count > 1 ? parts[^2] : null, parts[^1], first);
+        name = new ObjectName(qualifier, last, first);
         return true;
     }
 
