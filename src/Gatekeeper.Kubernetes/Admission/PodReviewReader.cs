@@ -52,8 +52,8 @@ public ref struct PodFacts
 }
 
 /// <summary>
-/// Reads a pod webhook's AdmissionReview in one forward pass over the request body (a <see cref="Utf8JsonReader"/> over
-/// the pipe's buffers), without building a <see cref="JsonDocument"/>: every pod created in the cluster passes here.
+/// Reads a pod webhook's AdmissionReview in one forward pass over the request body (a <see cref="StrictJsonSpanReader"/>,
+/// which checks every byte as it goes), without building a <see cref="JsonDocument"/>: every pod created in the cluster passes here.
 /// It vouches only for bodies <see cref="AdmissionReviewReader"/> accepts and reads them as it does; for anything else
 /// — a body that reader refuses, and odd but valid ones this one leaves to it (a member it reads given twice, a value
 /// longer than its buffers, a possible half-surrogate escape) — it answers false, and the caller asks
@@ -67,10 +67,8 @@ public static class PodReviewReader
     /// <summary>The scratch a caller passes (about 3 KB: it fits on the stack).</summary>
     public const int ScratchLength = 6 * Field;
 
-    /// <summary>Bodies in segments up to this size are copied into one span before reading; larger ones are read in place.</summary>
+    /// <summary>Bodies in segments up to this size are copied into one span before reading; larger ones are left to the full reader.</summary>
     private const int MaxCopied = 1 << 20;
-
-    private static readonly JsonReaderOptions Options = new() { MaxDepth = AdmissionReviewReader.DocumentOptions.MaxDepth };
 
     /// <param name="body">The whole request body.</param>
     /// <param name="scratch">At least <see cref="ScratchLength"/> characters; the review's spans point into it.</param>
@@ -83,30 +81,42 @@ public static class PodReviewReader
         }
 
         review = default;
-        if (!body.IsSingleSegment && body.Length <= MaxCopied)
+        if (body.IsSingleSegment)
         {
-            // Kestrel hands a body of a few KB over in two or more segments, and the reader is several times slower across
-            // segments than over one span (the profile put it at a sixth of the request's CPU): read a contiguous copy.
-            var length = (int)body.Length;
-            var copy = ArrayPool<byte>.Shared.Rent(length);
-            try
-            {
-                body.CopyTo(copy);
-                return TryRead(new ReadOnlySequence<byte>(copy, 0, length), scratch, out review);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(copy);
-            }
+            return TryRead(body.FirstSpan, scratch, out review);
         }
 
-        // The same checks before parsing as the full reader's, whose refusals they are.
-        if (!AdmissionReviewReader.IsValidUtf8(body) || AdmissionReviewReader.MayHoldSurrogateEscape(body))
+        if (body.Length > MaxCopied)
         {
             return false;
         }
 
-        var reader = new Utf8JsonReader(body, Options);
+        // Kestrel hands a body of a few KB over in two or more segments: read a contiguous copy.
+        var length = (int)body.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            body.CopyTo(copy);
+            return TryRead(copy.AsSpan(0, length), scratch, out review);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    private static bool TryRead(ReadOnlySpan<byte> body, Span<char> scratch, out PodReview review)
+    {
+        review = default;
+
+        // The full reader refuses invalid UTF-8 before parsing; the reader below assumes valid UTF-8, and declines the
+        // other case the full reader checks after parsing (a \u escape that is half a surrogate pair).
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return false;
+        }
+
+        var reader = new StrictJsonSpanReader(body);
         var buffers = new Buffers(scratch);
         var read = new PodReview();
         bool vouched;
@@ -116,7 +126,7 @@ public static class PodReviewReader
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // Not JSON, or nested deeper than the full reader allows (it says where), or a string that cannot be read.
+            // Not strict JSON, nested deeper than the reader goes, half a surrogate pair, or a string that cannot be read.
             vouched = false;
         }
 
@@ -139,7 +149,7 @@ public static class PodReviewReader
         public Span<char> TemplateHash { get; } = scratch.Slice(5 * Field, Field);
     }
 
-    private static bool ReadRoot(scoped ref Utf8JsonReader reader, Buffers buffers, scoped ref PodReview review)
+    private static bool ReadRoot(scoped ref StrictJsonSpanReader reader, Buffers buffers, scoped ref PodReview review)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -157,7 +167,7 @@ public static class PodReviewReader
                 }
 
                 reader.Read();
-                apiVersionMatches = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(AdmissionReviewReader.ApiVersion);
+                apiVersionMatches = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(ApiVersion);
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("kind"u8))
@@ -168,7 +178,7 @@ public static class PodReviewReader
                 }
 
                 reader.Read();
-                kindMatches = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(AdmissionReviewReader.Kind);
+                kindMatches = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(ReviewKind);
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("request"u8))
@@ -188,7 +198,7 @@ public static class PodReviewReader
         return !reader.Read() && apiVersionMatches && kindMatches && sawRequest;
     }
 
-    private static bool ReadRequest(scoped ref Utf8JsonReader reader, Buffers buffers, scoped ref PodReview review)
+    private static bool ReadRequest(scoped ref StrictJsonSpanReader reader, Buffers buffers, scoped ref PodReview review)
     {
         bool sawUid = false, sawKind = false, sawResource = false, sawOperation = false, sawUserInfo = false, sawObject = false,
             sawOldObject = false, sawOptions = false, sawDryRun = false, sawName = false, sawNamespace = false, sawSubResource = false;
@@ -336,7 +346,7 @@ public static class PodReviewReader
     }
 
     /// <summary>request.kind or request.resource: an object with a non-empty string <paramref name="nameProperty"/> and version (a repeated one is not vouched for).</summary>
-    private static bool ReadGroupVersion(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> nameProperty)
+    private static bool ReadGroupVersion(scoped ref StrictJsonSpanReader reader, ReadOnlySpan<byte> nameProperty)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -368,7 +378,7 @@ public static class PodReviewReader
     }
 
     /// <summary>request.userInfo: an object whose groups, if given and not null, is an array of strings.</summary>
-    private static bool ReadUserInfo(scoped ref Utf8JsonReader reader)
+    private static bool ReadUserInfo(scoped ref StrictJsonSpanReader reader)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -406,7 +416,7 @@ public static class PodReviewReader
         return valid;
     }
 
-    private static bool ReadPod(scoped ref Utf8JsonReader reader, Buffers buffers, scoped ref PodFacts pod)
+    private static bool ReadPod(scoped ref StrictJsonSpanReader reader, Buffers buffers, scoped ref PodFacts pod)
     {
         bool sawMetadata = false, sawSpec = false;
         while (NextMember(ref reader))
@@ -454,7 +464,7 @@ public static class PodReviewReader
         return true;
     }
 
-    private static bool ReadMetadata(scoped ref Utf8JsonReader reader, Buffers buffers, scoped ref PodFacts pod)
+    private static bool ReadMetadata(scoped ref StrictJsonSpanReader reader, Buffers buffers, scoped ref PodFacts pod)
     {
         bool sawAnnotations = false, sawLabels = false, sawOwners = false;
         while (NextMember(ref reader))
@@ -501,7 +511,7 @@ public static class PodReviewReader
     /// A member that should be an object holding <paramref name="key"/>: found when it is one and the key's value is a string.
     /// False (leave it to the full reader) when the key is given twice or its value is longer than the buffer.
     /// </summary>
-    private static bool ReadStringMember(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> key, Span<char> buffer, out bool found, out ReadOnlySpan<char> value)
+    private static bool ReadStringMember(scoped ref StrictJsonSpanReader reader, ReadOnlySpan<byte> key, Span<char> buffer, out bool found, out ReadOnlySpan<char> value)
     {
         found = false;
         value = default;
@@ -533,7 +543,7 @@ public static class PodReviewReader
     }
 
     /// <summary>The first owner reference with controller true, kind ReplicaSet and a string name; later ones are not read.</summary>
-    private static bool ReadOwners(scoped ref Utf8JsonReader reader, Span<char> buffer, scoped ref PodFacts pod)
+    private static bool ReadOwners(scoped ref StrictJsonSpanReader reader, Span<char> buffer, scoped ref PodFacts pod)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -602,7 +612,7 @@ public static class PodReviewReader
         return true;
     }
 
-    private static bool ReadSpec(scoped ref Utf8JsonReader reader, scoped ref PodFacts pod)
+    private static bool ReadSpec(scoped ref StrictJsonSpanReader reader, scoped ref PodFacts pod)
     {
         var sawGates = false;
         while (NextMember(ref reader))
@@ -649,7 +659,7 @@ public static class PodReviewReader
                     }
 
                     reader.Read();
-                    pod.AlreadyGated = pod.AlreadyGated || (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(GatekeeperNames.MigrationSchedulingGate));
+                    pod.AlreadyGated = pod.AlreadyGated || (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(MigrationSchedulingGate));
                     reader.Skip();
                 }
             }
@@ -658,12 +668,18 @@ public static class PodReviewReader
         return true;
     }
 
+    private static readonly byte[] ApiVersion = System.Text.Encoding.UTF8.GetBytes(AdmissionReviewReader.ApiVersion);
+
+    private static readonly byte[] ReviewKind = System.Text.Encoding.UTF8.GetBytes(AdmissionReviewReader.Kind);
+
+    private static readonly byte[] MigrationSchedulingGate = System.Text.Encoding.UTF8.GetBytes(GatekeeperNames.MigrationSchedulingGate);
+
     private static readonly byte[] PlanAnnotation = System.Text.Encoding.UTF8.GetBytes(GatekeeperNames.Plan);
 
     private static readonly byte[] TemplateHashLabel = System.Text.Encoding.UTF8.GetBytes(PodOwner.TemplateHashLabel);
 
     /// <summary>Moves to the next member's name; false at the end of the object.</summary>
-    private static bool NextMember(scoped ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.PropertyName;
+    private static bool NextMember(scoped ref StrictJsonSpanReader reader) => reader.Read() && reader.TokenType == JsonTokenType.PropertyName;
 
     /// <summary>Marks a member as seen; false when it was seen before (a repeated member is left to the full reader).</summary>
     private static bool First(ref bool seen)
@@ -678,7 +694,7 @@ public static class PodReviewReader
     }
 
     /// <summary>Whether the member's value is an object or null (skipped either way).</summary>
-    private static bool SkipObjectOrNull(scoped ref Utf8JsonReader reader)
+    private static bool SkipObjectOrNull(scoped ref StrictJsonSpanReader reader)
     {
         reader.Read();
         var valid = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.Null;
@@ -687,10 +703,10 @@ public static class PodReviewReader
     }
 
     /// <summary>Whether the member's value is a non-empty string (any value is consumed).</summary>
-    private static bool ReadNonEmptyString(scoped ref Utf8JsonReader reader)
+    private static bool ReadNonEmptyString(scoped ref StrictJsonSpanReader reader)
     {
         reader.Read();
-        var valid = reader.TokenType == JsonTokenType.String && (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > 0;
+        var valid = reader.TokenType == JsonTokenType.String && reader.ValueLength > 0;
         reader.Skip();
         return valid;
     }
@@ -699,7 +715,7 @@ public static class PodReviewReader
     /// Reads a string or null member value into <paramref name="buffer"/> (unescaped). False for any other value, and for a
     /// string longer than the buffer (left to the full reader).
     /// </summary>
-    private static bool ReadString(scoped ref Utf8JsonReader reader, Span<char> buffer, out ReadOnlySpan<char> value, out bool isNull)
+    private static bool ReadString(scoped ref StrictJsonSpanReader reader, Span<char> buffer, out ReadOnlySpan<char> value, out bool isNull)
     {
         value = default;
         reader.Read();
@@ -710,7 +726,7 @@ public static class PodReviewReader
         }
 
         // Unescaped, a value has at most as many characters as it has bytes.
-        if (reader.TokenType != JsonTokenType.String || (reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > buffer.Length)
+        if (reader.TokenType != JsonTokenType.String || reader.ValueLength > buffer.Length)
         {
             reader.Skip();
             return false;
