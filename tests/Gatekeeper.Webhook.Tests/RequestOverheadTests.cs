@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Gatekeeper.Tests.ApiServerDouble;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -82,6 +84,51 @@ public sealed class RequestOverheadTests : IAsyncLifetime
         Assert.Equal(ActivityKind.Server, span.Kind);
         Assert.Equal("POST /mutate/pods", span.OperationName);
         Assert.Equal(200, span.GetTagItem("http.response.status_code"));
+    }
+
+    // The pod webhook answers at once when the whole body came with the headers; a body still arriving, or sent without a
+    // length, takes the path that waits for it, with the same answer.
+    [Fact]
+    public async Task A_pod_body_that_arrives_in_pieces_or_without_a_length_is_answered_as_the_same_body_sent_whole()
+    {
+        var pod = Encoding.UTF8.GetBytes(AdmissionReviewBodies.Review("CREATE",
+            AdmissionReviewBodies.Pod("team-a", "shop", new Dictionary<string, string> { ["gatekeeper.dev/plan"] = "p1" }), uid: "0b6f6d0e-1111-4222-8333-444455556666"));
+        var notJson = Encoding.UTF8.GetBytes("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",}}");
+
+        foreach (var (body, status) in new[] { (pod, HttpStatusCode.OK), (notJson, HttpStatusCode.BadRequest) })
+        {
+            var whole = await PostPodBodyAsync(new ByteArrayContent(body), status);
+            Assert.Equal(whole, await PostPodBodyAsync(new PausingContent(body, knownLength: true), status));
+            Assert.Equal(whole, await PostPodBodyAsync(new PausingContent(body, knownLength: false), status));
+        }
+    }
+
+    private async Task<string> PostPodBodyAsync(HttpContent content, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mutate/pods") { Content = content };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await webhook.Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {text}");
+        return text;
+    }
+
+    /// <summary>Sends half the body, waits, then the rest; without a known length the body goes chunked.</summary>
+    private sealed class PausingContent(byte[] body, bool knownLength) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
+            await stream.FlushAsync();
+            await Task.Delay(50);
+            await stream.WriteAsync(body.AsMemory(body.Length / 2));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return knownLength;
+        }
     }
 
     [Fact]

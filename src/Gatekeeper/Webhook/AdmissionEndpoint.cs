@@ -25,15 +25,71 @@ public sealed class AdmissionEndpoint(
 {
     private readonly WebhookOptions settings = options.Value;
 
-    public async Task HandleAsync(HttpContext context, IAdmissionHandler handler)
+    public Task HandleAsync(HttpContext context, IAdmissionHandler handler)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(handler);
         var started = timeProvider.GetTimestamp();
-        using var span = StartServerSpan(context.Request, handler);
-        var decision = await AnswerAsync(context, handler).ConfigureAwait(false);
-        span?.SetTag("http.response.status_code", context.Response.StatusCode);
-        metrics.RecordRequest(handler.Webhook, decision, timeProvider.GetElapsedTime(started));
+        var span = StartServerSpan(context.Request, handler);
+        var declinedInPlace = false;
+        if (span is null && handler is IInPlaceAdmissionHandler inPlace)
+        {
+            // The pod webhook's usual request: its whole body came in with its headers, and the answer needs nothing to wait
+            // for, so it is answered here without an async state machine, a task or a pipe read that waits.
+            if (TryAnswerBufferedInPlace(context, inPlace, out declinedInPlace) is { } decision)
+            {
+                metrics.RecordRequest(handler.Webhook, decision, timeProvider.GetElapsedTime(started));
+                return Task.CompletedTask;
+            }
+        }
+
+        return HandleAsync(context, handler, span, started, declinedInPlace);
+    }
+
+    private async Task HandleAsync(HttpContext context, IAdmissionHandler handler, Activity? span, long started, bool declinedInPlace)
+    {
+        using (span)
+        {
+            var decision = await AnswerAsync(context, handler, declinedInPlace).ConfigureAwait(false);
+            span?.SetTag("http.response.status_code", context.Response.StatusCode);
+            metrics.RecordRequest(handler.Webhook, decision, timeProvider.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>
+    /// Answers in place when the whole body (with a Content-Length within the limit) is already buffered; null when it is
+    /// not, or when the handler declines (<paramref name="declined"/>: the full reader is then asked, without a second
+    /// try in place). Nothing of the body is consumed unless it answers.
+    /// </summary>
+    private string? TryAnswerBufferedInPlace(HttpContext context, IInPlaceAdmissionHandler handler, out bool declined)
+    {
+        declined = false;
+        if (context.Request.ContentLength is not { } length || length > settings.MaxRequestBodyBytes)
+        {
+            return null;
+        }
+
+        var reader = context.Request.BodyReader;
+        if (!reader.TryRead(out var read))
+        {
+            return null;
+        }
+
+        string? decision = null;
+        try
+        {
+            if (read.IsCompleted && !read.IsCanceled && read.Buffer.Length <= settings.MaxRequestBodyBytes)
+            {
+                decision = AnswerInPlace(context.Response, handler, read.Buffer);
+                declined = decision is null;
+            }
+        }
+        finally
+        {
+            reader.AdvanceTo(decision is null ? read.Buffer.Start : read.Buffer.End);
+        }
+
+        return decision;
     }
 
     /// <summary>
@@ -69,7 +125,7 @@ public sealed class AdmissionEndpoint(
         return span;
     }
 
-    private async Task<string> AnswerAsync(HttpContext context, IAdmissionHandler handler)
+    private async Task<string> AnswerAsync(HttpContext context, IAdmissionHandler handler, bool declinedInPlace)
     {
         var limit = settings.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
@@ -111,7 +167,7 @@ public sealed class AdmissionEndpoint(
 
         try
         {
-            if (handler is IInPlaceAdmissionHandler inPlace && AnswerInPlace(context.Response, inPlace, read.Buffer) is { } answered)
+            if (!declinedInPlace && handler is IInPlaceAdmissionHandler inPlace && AnswerInPlace(context.Response, inPlace, read.Buffer) is { } answered)
             {
                 return answered;
             }
