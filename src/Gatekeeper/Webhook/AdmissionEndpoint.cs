@@ -32,38 +32,41 @@ public sealed class AdmissionEndpoint(
         var started = timeProvider.GetTimestamp();
         var span = StartServerSpan(context.Request, handler);
         var declinedInPlace = false;
+        ValueTask<ReadResult>? pendingRead = null;
         if (span is null && handler is IInPlaceAdmissionHandler inPlace)
         {
-            // The pod webhook's usual request: its whole body came in with its headers, and the answer needs nothing to wait
-            // for, so it is answered here without an async state machine, a task or a pipe read that waits.
-            if (TryAnswerBufferedInPlace(context, inPlace, out declinedInPlace) is { } decision)
+            // The pod webhook's usual request: its body is in Kestrel's buffers or TLS's by the time the request starts, and
+            // the answer needs nothing to wait for, so it is answered here without an async state machine or a task.
+            if (TryAnswerBufferedInPlace(context, inPlace, out declinedInPlace, out pendingRead) is { } decision)
             {
                 metrics.RecordRequest(handler.Webhook, decision, timeProvider.GetElapsedTime(started));
                 return Task.CompletedTask;
             }
         }
 
-        return HandleAsync(context, handler, span, started, declinedInPlace);
+        return HandleAsync(context, handler, span, started, declinedInPlace, pendingRead);
     }
 
-    private async Task HandleAsync(HttpContext context, IAdmissionHandler handler, Activity? span, long started, bool declinedInPlace)
+    private async Task HandleAsync(HttpContext context, IAdmissionHandler handler, Activity? span, long started, bool declinedInPlace, ValueTask<ReadResult>? pendingRead)
     {
         using (span)
         {
-            var decision = await AnswerAsync(context, handler, declinedInPlace).ConfigureAwait(false);
+            var decision = await AnswerAsync(context, handler, declinedInPlace, pendingRead).ConfigureAwait(false);
             span?.SetTag("http.response.status_code", context.Response.StatusCode);
             metrics.RecordRequest(handler.Webhook, decision, timeProvider.GetElapsedTime(started));
         }
     }
 
     /// <summary>
-    /// Answers in place when the whole body (with a Content-Length within the limit) is already buffered; null when it is
-    /// not, or when the handler declines (<paramref name="declined"/>: the full reader is then asked, without a second
-    /// try in place). Nothing of the body is consumed unless it answers.
+    /// Answers in place when the whole body (with a Content-Length within the limit) can be read without waiting; null when
+    /// it cannot (<paramref name="pendingRead"/> is then the read that waits, for the async path to await) or when the
+    /// handler declines (<paramref name="declined"/>: the full reader is then asked, without a second try in place).
+    /// Nothing of the body is consumed unless it answers.
     /// </summary>
-    private string? TryAnswerBufferedInPlace(HttpContext context, IInPlaceAdmissionHandler handler, out bool declined)
+    private string? TryAnswerBufferedInPlace(HttpContext context, IInPlaceAdmissionHandler handler, out bool declined, out ValueTask<ReadResult>? pendingRead)
     {
         declined = false;
+        pendingRead = null;
         if (context.Request.ContentLength is not { } length || length > settings.MaxRequestBodyBytes)
         {
             return null;
@@ -75,14 +78,28 @@ public sealed class AdmissionEndpoint(
             return null;
         }
 
+        while (!read.IsCompleted)
+        {
+            // A body of a few KB usually arrives in two reads (Kestrel's first one ends with its 4 KB buffer), the second one
+            // from data TLS has already decrypted: it completes at once, or it is handed to the async path.
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+#pragma warning disable CA2012 // Consumed once: its result here when it has completed, else awaited by the async path.
+            var next = reader.ReadAsync(context.RequestAborted);
+#pragma warning restore CA2012
+            if (!next.IsCompletedSuccessfully)
+            {
+                pendingRead = next;
+                return null;
+            }
+
+            read = next.Result;
+        }
+
         string? decision = null;
         try
         {
-            if (read.IsCompleted && !read.IsCanceled && read.Buffer.Length <= settings.MaxRequestBodyBytes)
-            {
-                decision = AnswerInPlace(context.Response, handler, read.Buffer);
-                declined = decision is null;
-            }
+            decision = AnswerInPlace(context.Response, handler, read.Buffer);
+            declined = decision is null;
         }
         finally
         {
@@ -125,7 +142,7 @@ public sealed class AdmissionEndpoint(
         return span;
     }
 
-    private async Task<string> AnswerAsync(HttpContext context, IAdmissionHandler handler, bool declinedInPlace)
+    private async Task<string> AnswerAsync(HttpContext context, IAdmissionHandler handler, bool declinedInPlace, ValueTask<ReadResult>? pendingRead)
     {
         var limit = settings.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
@@ -141,7 +158,17 @@ public sealed class AdmissionEndpoint(
         {
             while (true)
             {
-                read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                if (pendingRead is { } pending)
+                {
+                    // The read the in-place attempt started and could not finish without waiting.
+                    pendingRead = null;
+                    read = await pending.ConfigureAwait(false);
+                }
+                else
+                {
+                    read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+
                 if (read.Buffer.Length > limit)
                 {
                     reader.AdvanceTo(read.Buffer.End);
