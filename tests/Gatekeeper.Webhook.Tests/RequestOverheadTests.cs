@@ -103,9 +103,32 @@ public sealed class RequestOverheadTests : IAsyncLifetime
         }
     }
 
-    private async Task<string> PostPodBodyAsync(HttpContent content, HttpStatusCode expected)
+    // POST /mutate/pods is answered before endpoint routing; the path spelled otherwise still reaches the same route there,
+    // and other methods still get routing's 405.
+    [Fact]
+    public async Task The_pod_webhook_answers_its_path_however_it_is_spelled_and_other_methods_get_405()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/mutate/pods") { Content = content };
+        var pod = Encoding.UTF8.GetBytes(AdmissionReviewBodies.Review("CREATE",
+            AdmissionReviewBodies.Pod("team-a", "shop", new Dictionary<string, string> { ["gatekeeper.dev/plan"] = "p1" }), uid: "0b6f6d0e-1111-4222-8333-444455556666"));
+
+        var answer = await PostPodBodyAsync(new ByteArrayContent(pod), HttpStatusCode.OK);
+        Assert.Contains("0b6f6d0e-1111-4222-8333-444455556666", answer, StringComparison.Ordinal);
+        foreach (var path in new[] { "/mutate/pods/", "/Mutate/Pods" })
+        {
+            Assert.Equal(answer, await PostPodBodyAsync(new ByteArrayContent(pod), HttpStatusCode.OK, path));
+        }
+
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Put })
+        {
+            using var request = new HttpRequestMessage(method, "/mutate/pods") { Content = new ByteArrayContent(pod) };
+            using var response = await webhook.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        }
+    }
+
+    private async Task<string> PostPodBodyAsync(HttpContent content, HttpStatusCode expected, string path = "/mutate/pods")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var response = await webhook.Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
