@@ -10,7 +10,9 @@
 # (5) prints the tables and writes bench/results/pod-admission-<date>.md.
 # Usage: bench/pod-admission.sh
 # Environment (defaults): DURATION=5 (seconds measured per step), CONCURRENCY="1 4 16 64", RATE=1000,
-#   RATE_CONNECTIONS=8, RATE_DURATION=10, PIN=1 (servers on CPU 1, h2load on CPU 0), MEMORY_VARIANTS=1.
+#   RATE_CONNECTIONS=8, RATE_DURATION=10, PIN=1 (servers on CPU 1, h2load on CPU 0), MEMORY_VARIANTS=1,
+#   GATEKEEPER_BENCH_BASELINE (unset): a second published gatekeeper binary (say main's) run beside the others, measured
+#   right after gatekeeper at every step, in its own table: a before/after in the same run.
 # Needs: dotnet, h2load (Debian nghttp2-client), openssl, curl, taskset, python3, /usr/bin/time. Bounded: ~3-4 min.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,13 +27,18 @@ work="$repo/.tmp/pod-admission"
 fixture="$repo/bench/fixtures/pod-create-review.json"
 date_tag="$(date -u +%Y-%m-%d)"
 results="$repo/bench/results/pod-admission-$date_tag.md"
-command_line="$(for v in DURATION CONCURRENCY RATE RATE_CONNECTIONS RATE_DURATION PIN MEMORY_VARIANTS; do if [ -n "${!v:-}" ]; then printf '%s=%q ' "$v" "${!v}"; fi; done)bench/pod-admission.sh"
+command_line="$(for v in DURATION CONCURRENCY RATE RATE_CONNECTIONS RATE_DURATION PIN MEMORY_VARIANTS GATEKEEPER_BENCH_BASELINE; do if [ -n "${!v:-}" ]; then printf '%s=%q ' "$v" "${!v}"; fi; done)bench/pod-admission.sh"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 for tool in dotnet h2load openssl curl taskset python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "pod-admission: $tool is required (h2load: apt-get install nghttp2-client)" >&2; exit 2; }
 done
 rate_per_connection=$(( rate / rate_connections ))
+baseline=""
+if [ -n "${GATEKEEPER_BENCH_BASELINE:-}" ]; then
+  baseline="$(cd "$(dirname "$GATEKEEPER_BENCH_BASELINE")" && pwd)/$(basename "$GATEKEEPER_BENCH_BASELINE")"
+  [ -x "$baseline" ] || { echo "pod-admission: GATEKEEPER_BENCH_BASELINE $GATEKEEPER_BENCH_BASELINE is not an executable" >&2; exit 2; }
+fi
 [ $(( rate_per_connection * rate_connections )) -eq "$rate" ] || { echo "pod-admission: RATE must be a multiple of RATE_CONNECTIONS" >&2; exit 2; }
 
 server_cpu=""; client_cpu=""
@@ -96,11 +103,11 @@ mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # gatekeeper serve with the chart's shape: the controller on (an image set), HTTPS on loopback; extra env as arguments.
-start_gatekeeper() { # LOG_NAME [ENV=VALUE…]; sets gk_pid, gk_port
+start_gatekeeper() { # LOG_NAME [ENV=VALUE…]; sets gk_pid, gk_port; runs $gk_binary if set
   local name="$1"; shift
   gk_port="$(free_port)"
   env "$@" Controller__Image=gatekeeper:bench POD_NAMESPACE=gatekeeper-system \
-    taskset -c "$server_cpus" "$work/gatekeeper/gatekeeper" serve --listen-address 127.0.0.1 --port "$gk_port" \
+    taskset -c "$server_cpus" "${gk_binary:-$work/gatekeeper/gatekeeper}" serve --listen-address 127.0.0.1 --port "$gk_port" \
     --tls-cert-file "$work/pki/tls.crt" --tls-key-file "$work/pki/tls.key" --kubeconfig "$work/pki/kubeconfig" \
     >"$work/logs/$name.log" 2>&1 &
   gk_pid=$!
@@ -163,9 +170,21 @@ sleep 2
 ceiling_idle_rss="$(memory_kb "$ceiling_pid" VmRSS)"
 ceiling_url="https://127.0.0.1:$ceiling_port/mutate/pods"
 
+if [ -n "$baseline" ]; then
+  main_pid="$gk_pid"; main_port="$gk_port"
+  gk_binary="$baseline" start_gatekeeper baseline
+  bl_pid="$gk_pid"; bl_url="https://127.0.0.1:$gk_port/mutate/pods"
+  gk_pid="$main_pid"; gk_port="$main_port"
+  curl -sf --cacert "$work/pki/tls.crt" -H 'Content-Type: application/json' --data-binary "@$fixture" "$bl_url" | cmp -s - "$work/pki/response.json" ||
+    echo "pod-admission: the baseline's answer differs from gatekeeper's" >&2
+fi
+
 echo "warming up both (JIT tiers) and measuring…" >&2
 load warmup-ceiling "$ceiling_url" "$ceiling_pid" -c 16 -D 3 >/dev/null
 load warmup-gatekeeper "$gk_url" "$gk_pid" -c 16 -D 3 >/dev/null
+[ -z "$baseline" ] || load warmup-baseline "$bl_url" "$bl_pid" -c 16 -D 3 >/dev/null
+baseline_table="| connections | ceiling µs/request | gatekeeper µs/request | baseline µs/request | ceiling req/s | gatekeeper req/s | baseline req/s | gatekeeper / ceiling CPU | baseline / ceiling CPU |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 
 table="| connections | ceiling req/s | ceiling p50 ms | ceiling p99 ms | gatekeeper req/s | gatekeeper p50 ms | gatekeeper p99 ms | gatekeeper / ceiling | h2load CPU % (ceiling, gatekeeper) | server CPU % (ceiling, gatekeeper) | server CPU µs/request (ceiling, gatekeeper) |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -176,6 +195,12 @@ for c in $concurrency; do
   read -r c_rps c_p50 c_p99 _ c_failed c_cli c_srv c_us < <(load "ceiling-c$c" "$ceiling_url" "$ceiling_pid" -c "$c" -D "$duration" --warm-up-time 1)
   read -r g_rps g_p50 g_p99 _ g_failed g_cli g_srv g_us < <(load "gatekeeper-c$c" "$gk_url" "$gk_pid" -c "$c" -D "$duration" --warm-up-time 1)
   rss="$(memory_kb "$gk_pid" VmRSS)"; [ "$rss" -gt "$peak_rss" ] && peak_rss="$rss"
+  if [ -n "$baseline" ]; then
+    read -r b_rps _ _ _ b_failed _ _ b_us < <(load "baseline-c$c" "$bl_url" "$bl_pid" -c "$c" -D "$duration" --warm-up-time 1)
+    [ "$b_failed" = 0 ] || failures="$failures c=$c: baseline $b_failed failed;"
+    baseline_table="$baseline_table
+| $c | $c_us | $g_us | $b_us | $(printf '%.0f' "$c_rps") | $(printf '%.0f' "$g_rps") | $(printf '%.0f' "$b_rps") | $(awk -v g="$g_us" -v c="$c_us" 'BEGIN { printf (c > 0 ? "%.2fx" : "—"), g / c }') | $(awk -v b="$b_us" -v c="$c_us" 'BEGIN { printf (c > 0 ? "%.2fx" : "—"), b / c }') |"
+  fi
   ratio="$(awk -v g="$g_rps" -v c="$c_rps" 'BEGIN { printf (c > 0 ? "%.0f %%" : "—"), g / c * 100 }')"
   ratios="$ratios c=$c:$(awk -v g="$g_rps" -v c="$c_rps" 'BEGIN { printf "%.0f", (c > 0 ? g / c * 100 : 0) }')"
   [ "$c_failed$g_failed" = 00 ] || failures="$failures c=$c: ceiling $c_failed, gatekeeper $g_failed failed;"
@@ -187,8 +212,12 @@ done
 
 rate_table="| server | connections × req/s each | achieved req/s | p50 ms | p99 ms | max ms | failed | h2load CPU % | server CPU % |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for server in ceiling gatekeeper; do
-  if [ "$server" = ceiling ]; then url="$ceiling_url"; pid="$ceiling_pid"; else url="$gk_url"; pid="$gk_pid"; fi
+for server in ceiling gatekeeper ${baseline:+baseline}; do
+  case "$server" in
+    ceiling) url="$ceiling_url"; pid="$ceiling_pid" ;;
+    gatekeeper) url="$gk_url"; pid="$gk_pid" ;;
+    baseline) url="$bl_url"; pid="$bl_pid" ;;
+  esac
   read -r r_rps r_p50 r_p99 r_max r_failed r_cli r_srv _ < <(load "$server-rate$rate" "$url" "$pid" \
     -c "$rate_connections" --rps "$rate_per_connection" -D "$rate_duration" --warm-up-time 1)
   [ "$server" = gatekeeper ] && gk_rate_p99="$r_p99"
@@ -238,7 +267,11 @@ $table
 Fixed rate: $rate req/s ($rate_connections connections × $rate_per_connection req/s, h2load --rps), $rate_duration s measured:
 
 $rate_table
+${baseline:+
+Baseline (\`GATEKEEPER_BENCH_BASELINE=$GATEKEEPER_BENCH_BASELINE\`, measured right after gatekeeper at each step; server CPU per request):
 
+$baseline_table
+}
 ${busy:+$busy
 }Goal p99 ≤ 2 ms at $rate req/s: $goal_rate (gatekeeper p99 ${gk_rate_p99:-—} ms). Goal throughput ≥ 80 % of the ceiling: $goal_ratio.
 Gatekeeper counted ${patched:-?} patched pod admissions in its own metric (every measured request is a gated pod).${failures:+
