@@ -51,6 +51,13 @@ public static class GatekeeperNames
     public const string TargetVersion = Prefix + "target-version";
 
     /// <summary>
+    /// Written by Gatekeeper on the Deployment's metadata (not the pod template, so it never starts a rollout): a random
+    /// id the mutating call writes when it plans, under which it keeps what it read for the validating call of the same
+    /// apply (<c>Webhook.Rollouts.PlanHandover</c>). Meaningless afterwards; it holds nothing derived from any source.
+    /// </summary>
+    public const string PlanningId = Prefix + "planning-id";
+
+    /// <summary>
     /// Where earlier versions kept the controller's record, on the Deployment's metadata; still read once after an
     /// upgrade. The record now lives in the Deployment's status (<c>Controller.DeploymentRecord</c>), which the
     /// Deployment controller does not copy onto ReplicaSets and a rollback does not restore.

@@ -25,4 +25,24 @@ public sealed record AdmissionReviewResponse(string Uid, bool Allowed, int? Code
     }
 
     public string PatchText => Patch is null ? string.Empty : Encoding.UTF8.GetString(Patch);
+
+    /// <summary>The patch without its gatekeeper.dev/planning-id operation, which is random at every planned apply.</summary>
+    public string StampPatchText => WithoutPlanningId(PatchText);
+
+    /// <summary><paramref name="patch"/> (JSON Patch text) without the operation on gatekeeper.dev/planning-id.</summary>
+    public static string WithoutPlanningId(string patch)
+    {
+        if (patch.Length == 0)
+        {
+            return patch;
+        }
+
+        var operations = JsonNode.Parse(patch)!.AsArray();
+        foreach (var operation in operations.Where(o => o!["path"]!.GetValue<string>() == "/metadata/annotations/gatekeeper.dev~1planning-id").ToList())
+        {
+            operations.Remove(operation);
+        }
+
+        return operations.ToJsonString();
+    }
 }

@@ -50,7 +50,7 @@ public sealed class KubernetesApiFaultTests(ITestOutputHelper output)
         var recovered = await MutateAsync(scenario, "ghcr.io/example/shop:1.0.1");
 
         Assert.True(recovered.Allowed, recovered.Message);
-        Assert.Equal(absorbed.PatchText, recovered.PatchText);
+        Assert.Equal(absorbed.StampPatchText, recovered.StampPatchText);
         Assert.Equal(3 + 3 + 1, ConfigMapReads(scenario));
     }
 

@@ -38,11 +38,12 @@ public sealed class OptOutTests : IAsyncLifetime
     [Fact]
     public async Task A_stamped_deployment_that_never_opted_in_here_loses_its_stale_stamps()
     {
-        // A manifest exported from a cluster (kubectl get -o yaml) carries the stamps without the annotation.
-        var result = await scenario.ApplyAsync(Stamped(annotations: null));
+        // A manifest exported from a cluster (kubectl get -o yaml) carries the stamps and the planning id without the annotation.
+        var result = await scenario.ApplyAsync(Stamped(new Dictionary<string, string> { ["gatekeeper.dev/planning-id"] = "0123456789abcdef0123456789abcdef" }));
 
         Assert.True(result.Mutation.Allowed);
         Assert.Null(result.PlanStamp);
+        Assert.Null(result.Stored["metadata"]!["annotations"]!["gatekeeper.dev/planning-id"]);
     }
 
     [Fact]

@@ -43,14 +43,22 @@ public sealed record PlanStamp(string? Plan, string? TargetVersion)
     /// </summary>
     public static ReadOnlyMemory<byte>? BuildPatch(JsonElement deployment, PlanStamp wanted)
     {
+        var patch = new JsonPatchBuilder();
+        AppendPatch(patch, deployment, wanted);
+        return patch.Count == 0 ? default(ReadOnlyMemory<byte>?) : patch.Build();
+    }
+
+    /// <summary>Adds to <paramref name="patch"/> the operations that make the template's stamps equal <paramref name="wanted"/> (none when they already are).</summary>
+    public static void AppendPatch(JsonPatchBuilder patch, JsonElement deployment, PlanStamp wanted)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
         ArgumentNullException.ThrowIfNull(wanted);
         var current = Read(deployment);
         if (current == wanted)
         {
-            return null;
+            return;
         }
 
-        var patch = new JsonPatchBuilder();
         var annotations = DeploymentObject.Descend(deployment, "spec", "template", "metadata", "annotations");
         if (annotations is not { ValueKind: JsonValueKind.Object })
         {
@@ -78,12 +86,11 @@ public sealed record PlanStamp(string? Plan, string? TargetVersion)
                 }, "spec", "template", "metadata");
             }
 
-            return patch.Build();
+            return;
         }
 
         SetOrRemove(patch, GatekeeperNames.Plan, current.Plan, wanted.Plan);
         SetOrRemove(patch, GatekeeperNames.TargetVersion, current.TargetVersion, wanted.TargetVersion);
-        return patch.Build();
     }
 
     private static void AddIfSet(Dictionary<string, string> members, string key, string? value)

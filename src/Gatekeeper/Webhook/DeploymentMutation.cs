@@ -13,7 +13,7 @@ namespace Gatekeeper.Webhook;
 /// Idempotent: an UPDATE whose template is otherwise unchanged keeps the old stamps, so re-applying an unchanged
 /// Deployment never starts a rollout. Judging the plan is the validating webhook's job.
 /// </summary>
-public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder rollbacks, IOptions<WebhookOptions> options, TimeProvider timeProvider, ILogger<DeploymentMutation> logger) : IAdmissionHandler
+public sealed class DeploymentMutation(PlanHandover plans, RollbackFinder rollbacks, IOptions<WebhookOptions> options, TimeProvider timeProvider, ILogger<DeploymentMutation> logger) : IAdmissionHandler
 {
     public string Webhook => "mutate-deployments";
 
@@ -46,8 +46,7 @@ public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder ro
         if (deployment.TemplateUnchanged)
         {
             // Restore the old stamps if the apply dropped them (tools that replace the whole object do).
-            var keep = PlanStamp.BuildPatch(deployment.Object, PlanStamp.Read(deployment.OldObject!.Value));
-            return AdmissionResponse.Allow(request.Uid, patch: keep);
+            return AdmissionResponse.Allow(request.Uid, patch: Patch(deployment, PlanStamp.Read(deployment.OldObject!.Value), planningId: null));
         }
 
         var deadline = AdmissionDeadline.From(options.Value, timeProvider);
@@ -57,16 +56,17 @@ public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder ro
             // (so the Deployment controller scales its old ReplicaSet up again) and ask nothing of the database. The
             // validating step says so to kubectl.
             Log.RollbackAdmitted(logger, deployment.Namespace, deployment.Name, rollback.ReplicaSet, rollback.Stamps.Plan ?? "(none)");
-            return AdmissionResponse.Allow(request.Uid, patch: PlanStamp.BuildPatch(deployment.Object, rollback.Stamps));
+            return AdmissionResponse.Allow(request.Uid, patch: Patch(deployment, rollback.Stamps, planningId: null));
         }
 
-        var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
+        var (outcome, planningId) = await plans.PlanAsync(deployment, annotations, deadline, cancellationToken).ConfigureAwait(false);
         if (!outcome.Succeeded)
         {
             var failure = outcome.Failure;
             if (failure.Undecidable && options.Value.FailsOpenIn(deployment.Namespace))
             {
-                return AdmissionResponse.Allow(request.Uid, [$"gatekeeper: admitted without a plan because the namespace fails open: {failure.Message}"]);
+                return AdmissionResponse.Allow(request.Uid, [$"gatekeeper: admitted without a plan because the namespace fails open: {failure.Message}"],
+                    Patch(deployment, PlanStamp.Read(deployment.Object), planningId: null));
             }
 
             return Deny(deployment, failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {failure.Message}");
@@ -77,7 +77,20 @@ public sealed class DeploymentMutation(RolloutPlanner planner, RollbackFinder ro
         // records and the pod gate go by it, so the same plan on another database (a restored copy) needs its own Job.
         var stamp = new PlanStamp(plan.IsEmpty ? null : plan.ReleaseKey, plan.TargetVersion);
         // Annotation warnings are the validating step's to give, so kubectl does not print them twice.
-        return AdmissionResponse.Allow(request.Uid, patch: PlanStamp.BuildPatch(deployment.Object, stamp));
+        return AdmissionResponse.Allow(request.Uid, patch: Patch(deployment, stamp, planningId));
+    }
+
+    /// <summary>
+    /// The stamps, and the id under which this call kept its plan for the validating call (<see cref="PlanHandover"/>).
+    /// Without one (this call did not plan, or kept nothing) the stored object's id goes back on (none on a CREATE): an
+    /// id carried over by a manifest or copied from a ReplicaSet by a rollback must never name another apply's plan.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Patch(DeploymentRequest deployment, PlanStamp stamps, string? planningId)
+    {
+        var patch = new JsonPatchBuilder();
+        PlanStamp.AppendPatch(patch, deployment.Object, stamps);
+        PlanningId.AppendPatch(patch, deployment.Object, planningId ?? (deployment.OldObject is { } old ? PlanningId.Read(old) : null));
+        return patch.Count == 0 ? default(ReadOnlyMemory<byte>?) : patch.Build();
     }
 
     private AdmissionResponse Deny(DeploymentRequest deployment, string reason, string message)

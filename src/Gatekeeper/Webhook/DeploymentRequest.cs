@@ -51,11 +51,21 @@ public sealed record DeploymentRequest(
         if (request.Kind is not { Group: "apps", Kind: "Deployment" }
             || request.Operation is not (AdmissionOperation.Create or AdmissionOperation.Update)
             || request.Object is not { } obj
-            || MigrationAnnotationParser.IsOptedIn(DeploymentObject.Annotations(obj))
-            || PlanStamp.BuildPatch(obj, PlanStamp.None) is not { } removal)
+            || MigrationAnnotationParser.IsOptedIn(DeploymentObject.Annotations(obj)))
         {
             return null;
         }
+
+        var patch = new JsonPatchBuilder();
+        PlanStamp.AppendPatch(patch, obj, PlanStamp.None);
+        if (patch.Count == 0)
+        {
+            return null;
+        }
+
+        // The planning id goes with the stamps: nothing plans for this Deployment any more.
+        PlanningId.AppendPatch(patch, obj, null);
+        var removal = patch.Build();
 
         var name = DeploymentObject.Name(obj) ?? request.Name ?? string.Empty;
         return AdmissionResponse.Allow(request.Uid, [

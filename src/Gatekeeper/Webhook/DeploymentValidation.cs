@@ -17,7 +17,7 @@ public sealed record DeploymentValidationDecision(PlanVerdict Verdict, PlannedRo
 /// records (Events, metrics) is <see cref="DeploymentDecisionRecorder"/>'s, called by <see cref="ValidateDeploymentsHandler"/>.
 /// </summary>
 public sealed class DeploymentValidation(
-    RolloutPlanner planner,
+    PlanHandover plans,
     PlanReviewer reviewer,
     RollbackFinder rollbacks,
     IOptions<WebhookOptions> options,
@@ -48,7 +48,8 @@ public sealed class DeploymentValidation(
             return new(PlanVerdict.Allow([rollback.Warning($"{deployment.Namespace}/{deployment.Name}")]), null);
         }
 
-        var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
+        // The plan this apply's mutating call made, with the sources it read, when this call is that apply's (see PlanHandover).
+        var outcome = await plans.PlanAgainAsync(deployment, annotations, deadline, cancellationToken).ConfigureAwait(false);
         var verdict = !outcome.Succeeded
             ? PlanVerdict.Deny(outcome.Failure.Reason, $"gatekeeper: cannot plan {deployment.Namespace}/{deployment.Name}: {outcome.Failure.Message}", [], outcome.Failure.Undecidable)
             : await reviewer.ReviewAsync(deployment, annotations, outcome.Planned, stamp.Plan, deadline, cancellationToken).ConfigureAwait(false);
@@ -73,7 +74,7 @@ public sealed class DeploymentValidation(
     {
         var subject = $"{deployment.Namespace}/{deployment.Name}";
         var restart = $"kubectl -n {deployment.Namespace} rollout restart deployment/{deployment.Name}";
-        var outcome = await planner.PlanAsync(deployment.Namespace, annotations, deadline, cancellationToken).ConfigureAwait(false);
+        var outcome = await plans.PlanAgainAsync(deployment, annotations, deadline, cancellationToken).ConfigureAwait(false);
         if (outcome.Failure is { } failure)
         {
             return new(PlanVerdict.Allow([$"gatekeeper: {subject} is opted in now, but its pod template did not change, so nothing runs yet; " +

@@ -133,6 +133,7 @@ public static class WebhookHost
         services.AddSingleton<DeploymentGates>();
         services.AddSingleton<DeclarativeRolloutPlanner>();
         services.AddSingleton<RolloutPlanner>();
+        services.AddSingleton<PlanHandover>();
         services.AddSingleton<PlanReviewer>();
         services.AddSingleton<DeploymentDecisionRecorder>();
         services.AddSingleton<RollbackFinder>();
