@@ -89,6 +89,6 @@ public static class GatekeeperNames
     public static IReadOnlyList<string> DeploymentAnnotations { get; } =
     [
         Migrations, DatabaseSecret, Format, HistoryTable, Allow, ApprovePlan, DryRun, JobTimeout, PlanSecret,
-        DevDatabaseSecret, Ignore, LockPreflight, CapacityPolicy, Schema, SchemaExclude, Status, Retry,
+        DevDatabaseSecret, Ignore, LockPreflight, CapacityPolicy, Schema, SchemaExclude, Status, Retry, PlanningId,
     ];
 }
