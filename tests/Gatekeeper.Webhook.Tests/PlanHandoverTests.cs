@@ -146,6 +146,26 @@ public sealed class PlanHandoverTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_create_reads_its_sources_once_although_the_API_server_gives_the_object_its_uid_between_the_calls()
+    {
+        var (mutation, mutated) = await scenario.MutateAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+        Assert.True(mutation.Allowed, mutation.Message);
+
+        // Between the mutating and the validating admission of a CREATE the API server fills in uid and
+        // creationTimestamp (registry Store.create: FillObjectMetaSystemFields, then rest.BeforeCreate, whose
+        // PrepareForCreate sets generation; createValidation comes after): the validating call sees the object there
+        // changed. (A generateName gets its name there too: that CREATE's validating call then reads for itself.)
+        mutated["metadata"]!["uid"] = Uid;
+        mutated["metadata"]!["creationTimestamp"] = "2026-12-05T08:00:00Z";
+        mutated["metadata"]!["generation"] = 1;
+        var before = Reads();
+        var validation = await scenario.ValidateAsync(mutated);
+
+        Assert.True(validation.Allowed, validation.Message);
+        Assert.Equal((0, 0, 0), Since(before, Reads()));
+    }
+
+    [Fact]
     public async Task The_planning_id_is_random_so_the_same_sources_give_a_new_one_at_every_apply()
     {
         var stored = Stored();
