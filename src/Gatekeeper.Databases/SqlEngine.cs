@@ -91,8 +91,12 @@ public abstract partial class SqlEngine
     /// </summary>
     internal abstract string ServerElapsed(History.ElapsedUnit unit);
 
-    /// <summary>The statement that notes the start for <see cref="ServerElapsed"/>, sent before a migration's statements; null when the transaction's start serves.</summary>
-    internal abstract string? ServerClockStart { get; }
+    /// <summary>
+    /// The statement that notes the start for <see cref="ServerElapsed"/>, sent before a migration's statements, and with
+    /// <paramref name="lockTimeout"/> sets the session's lock timeout as <see cref="SetLockTimeout"/> does, in the same
+    /// statement; null when the transaction's start serves.
+    /// </summary>
+    internal abstract string? ServerClockStart(TimeSpan? lockTimeout);
 
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
@@ -321,7 +325,7 @@ public abstract partial class SqlEngine
 
         private const string TransactionSeconds = "extract(epoch FROM clock_timestamp() - transaction_timestamp())";
 
-        internal override string? ServerClockStart => null;
+        internal override string? ServerClockStart(TimeSpan? lockTimeout) => null;
 
         internal override string ServerNow => "clock_timestamp()";
 
@@ -457,9 +461,11 @@ public abstract partial class SqlEngine
             "SELECT column_name FROM information_schema.columns " +
             $"WHERE table_schema = {schemaExpression} AND table_name = @gk_history_table ORDER BY ordinal_position";
 
+        public override string SetLockTimeout(TimeSpan timeout, bool transactionLocal) => "SET " + LockWaitTimeout(timeout);
+
         // lock_wait_timeout takes whole seconds, at least 1.
-        public override string SetLockTimeout(TimeSpan timeout, bool transactionLocal) =>
-            $"SET SESSION lock_wait_timeout = {Math.Max(1, (long)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture)}";
+        private static string LockWaitTimeout(TimeSpan timeout) =>
+            $"SESSION lock_wait_timeout = {Math.Max(1, (long)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture)}";
 
         public override string ResetLockTimeout => "SET SESSION lock_wait_timeout = DEFAULT";
 
@@ -474,8 +480,10 @@ public abstract partial class SqlEngine
 
         private const string ElapsedMicroseconds = "TIMESTAMPDIFF(MICROSECOND, @gatekeeper_started, UTC_TIMESTAMP(6))";
 
-        // A user variable lives until the session is reset, which the pool does before the next file.
-        internal override string? ServerClockStart => "SET @gatekeeper_started = UTC_TIMESTAMP(6)";
+        // A user variable lives until the session is reset, which the pool does before the next file. One SET assigns both:
+        // a statement fewer per file (every MySQL file sends one).
+        internal override string? ServerClockStart(TimeSpan? lockTimeout) =>
+            "SET @gatekeeper_started = UTC_TIMESTAMP(6)" + (lockTimeout is { } timeout ? ", " + LockWaitTimeout(timeout) : string.Empty);
 
         internal override string ServerNow => "UTC_TIMESTAMP(6)";
 

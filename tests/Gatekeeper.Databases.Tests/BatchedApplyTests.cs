@@ -259,12 +259,17 @@ public sealed class BatchedApplyTests
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
         await using var database = db.Open();
-        // The second file's statements all commit; the clearing of its mark, sent in the same query after them, is refused.
+        // The second file's statements all commit; the clearing of its mark, sent in the same query after them, is refused
+        // (only the clearing: an UPDATE that keeps the row dirty, as recording a failure does, goes through, so a clearing
+        // taken for the file's last statement would be recorded as that statement's failure, with its location).
         var directory = TestMigrations.Flyway(
             ("V1__first.sql", "CREATE TABLE first_table (id integer);\n"),
             ("V2__blocks_clearing.sql",
                 "CREATE TABLE second_table (id integer);\n" +
-                "CREATE TRIGGER no_clearing BEFORE UPDATE ON gatekeeper_schema_history FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no clearing';\n"),
+                "DELIMITER $$\n" +
+                "CREATE TRIGGER no_clearing BEFORE UPDATE ON gatekeeper_schema_history FOR EACH ROW\n" +
+                "BEGIN IF NEW.dirty = 0 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no clearing'; END IF; END$$\n" +
+                "DELIMITER ;\n"),
             ("V3__after.sql", "CREATE TABLE third_table (id integer);\n"));
 
         var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
@@ -282,6 +287,53 @@ public sealed class BatchedApplyTests
 
         var again = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
         Assert.Equal(MigrationRunStatus.Dirty, again.Status);
+    }
+
+    [Fact]
+    public async Task MySql_mark_the_server_refuses_runs_nothing_of_the_file_and_reports_no_statement()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open();
+        // The first file's own clearing is an UPDATE and goes through; the second file's mark, the INSERT sent in its query
+        // before its statements, is refused: none of its statements may run, and none may be named as the one that failed.
+        var directory = TestMigrations.Flyway(
+            ("V1__blocks_marks.sql",
+                "CREATE TABLE first_table (id integer);\n" +
+                "CREATE TRIGGER no_marks BEFORE INSERT ON gatekeeper_schema_history FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no marks';\n"),
+            ("V2__never_runs.sql", "CREATE TABLE second_table (id integer);\nCREATE TABLE second_table_b (id integer);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal(["1"], result.Applied.Select(a => a.Migration.Id));
+        Assert.Equal("2", result.Failure!.MigrationId);
+        Assert.False(result.Failure.LeftDirty);
+        Assert.Null(result.Failure.Location);
+        Assert.Null(result.Failure.Statement);
+        Assert.Equal("no marks", result.Failure.ServerMessage);
+        Assert.EndsWith("; nothing of it was applied", result.Message, StringComparison.Ordinal);
+        Assert.False(await db.TableExistsAsync("second_table"));
+        var history = await database.ReadHistoryAsync(CancellationToken.None);
+        Assert.Equal(["1"], history.Applied.Select(a => a.Id));
+        Assert.DoesNotContain(history.Applied, a => a.Dirty);
+    }
+
+    [Fact]
+    public async Task MySql_last_statement_that_fails_is_named_and_not_taken_for_the_clearing()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open();
+        var directory = TestMigrations.Flyway(
+            ("V1__last_fails.sql", "CREATE TABLE last_a (id integer);\nINSERT INTO missing_table (id) VALUES (1);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        var failure = result.Failure!;
+        Assert.Equal(new SourceLocation("V1__last_fails.sql", 2, 1), failure.Location);
+        Assert.Equal($"Table '{db.Name}.missing_table' doesn't exist", failure.ServerMessage);
+        Assert.True(failure.LeftDirty);
+        Assert.True(await db.TableExistsAsync("last_a"));
+        Assert.True(Assert.Single((await database.ReadHistoryAsync(CancellationToken.None)).Applied).Dirty);
     }
 
     [Theory]

@@ -36,6 +36,26 @@ public sealed class ServerSessionAndVersionTests
     }
 
     [Fact]
+    public async Task MySql_the_lock_timeout_Gatekeeper_sets_for_one_file_does_not_reach_the_next_file_on_the_same_session()
+    {
+        // Gatekeeper does not set its timeout back after a file that applied: the pool's reset before the next file does.
+        // A file that sets its own timeout (innodb_lock_wait_timeout here) gets none of Gatekeeper's, so it must see the
+        // server's lock_wait_timeout, not the 3 s of the file before, even on the same server session.
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await using var database = db.Open(new MigrationDatabaseOptions { StatementLockTimeout = TimeSpan.FromSeconds(3) });
+        var directory = TestMigrations.Flyway(
+            ("V1__imposed.sql", "CREATE TABLE seen_first AS SELECT @@SESSION.lock_wait_timeout AS v, CONNECTION_ID() AS session_id;\n"),
+            ("V2__own.sql", "SET SESSION innodb_lock_wait_timeout = 5;\nCREATE TABLE seen_next AS SELECT @@SESSION.lock_wait_timeout AS v, CONNECTION_ID() AS session_id;\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal(3, await db.CountAsync("SELECT v FROM seen_first"));
+        Assert.Equal(await db.CountAsync("SELECT @@GLOBAL.lock_wait_timeout"), await db.CountAsync("SELECT v FROM seen_next"));
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(DISTINCT session_id) FROM (SELECT session_id FROM seen_first UNION ALL SELECT session_id FROM seen_next) s"));
+    }
+
+    [Fact]
     public async Task Postgres_a_SET_in_one_file_does_not_reach_the_next_file()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
