@@ -27,6 +27,12 @@ public sealed record LintAllowance(LintAllowanceSource Source, string Reason, So
 /// <param name="MigrationId">The migration the statement belongs to (empty for annotation problems).</param>
 /// <param name="MayChangeWithLiveSchema">True when the verdict depends on what only a live database knows (table size, current column type).</param>
 /// <param name="AllowedBy">Set when a directive or the annotation accepts the finding; it then never blocks.</param>
+/// <remarks>
+/// The linter's own findings keep only where <see cref="SourceLine"/> and <see cref="Statement"/> sit in the migration's
+/// text and cut them out when asked: a file with tens of thousands of findings, most of them counted beyond the
+/// per-rule cap and never printed, then neither allocates nor keeps two strings per finding (the garbage collector's
+/// copying of surviving findings was a large part of linting such a file). Equality compares the texts, as before.
+/// </remarks>
 public sealed record LintFinding(
     LintRule Rule,
     LintSeverity Severity,
@@ -40,9 +46,72 @@ public sealed record LintFinding(
     bool MayChangeWithLiveSchema,
     LintAllowance? AllowedBy = null)
 {
+    /// <summary>A finding whose line and statement texts are cut from <paramref name="excerpt"/>'s source when asked for.</summary>
+    internal LintFinding(LintRule rule, LintSeverity severity, string message, string hint, SourceLocation location, int length, FindingExcerpt excerpt,
+        string migrationId, bool mayChange)
+        : this(rule, severity, message, hint, location, length, null!, null!, migrationId, mayChange)
+    {
+        this.excerpt = excerpt;
+    }
+
+    private readonly FindingExcerpt excerpt;
+    private readonly string? sourceLine = SourceLine;
+    private readonly string? statement = Statement;
+
+    public string SourceLine
+    {
+        get => sourceLine ?? (excerpt.LineSource is null ? null! : excerpt.Line());
+        init => sourceLine = value;
+    }
+
+    public string Statement
+    {
+        get => statement ?? (excerpt.StatementSource is null ? null! : excerpt.Statement());
+        init => statement = value;
+    }
+
     public bool IsAllowed => AllowedBy is not null;
 
     public bool IsBlocking => Severity == LintSeverity.Error && AllowedBy is null;
 
+    public bool Equals(LintFinding? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            (Rule == other.Rule && Severity == other.Severity && Message == other.Message && Hint == other.Hint && Location == other.Location &&
+             Length == other.Length && SourceLine == other.SourceLine && Statement == other.Statement && MigrationId == other.MigrationId &&
+             MayChangeWithLiveSchema == other.MayChangeWithLiveSchema && Equals(AllowedBy, other.AllowedBy)));
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Rule);
+        hash.Add(Severity);
+        hash.Add(Message);
+        hash.Add(Hint);
+        hash.Add(Location);
+        hash.Add(Length);
+        hash.Add(SourceLine);
+        hash.Add(Statement);
+        hash.Add(MigrationId);
+        hash.Add(MayChangeWithLiveSchema);
+        hash.Add(AllowedBy);
+        return hash.ToHashCode();
+    }
+
     public override string ToString() => $"{Location}: {(Severity == LintSeverity.Error ? "error" : "warning")}[{Rule.Id}]: {Message}";
+}
+
+/// <summary>
+/// Where a finding's source line and statement sit in the text they were cut from (the migration's SQL, which the
+/// linter holds anyway): the line from <see cref="LineStart"/>, <see cref="LineLength"/> characters; the statement
+/// from <see cref="StatementStart"/>, shortened to <see cref="SnippetLength"/> characters and " …" when longer.
+/// </summary>
+internal readonly record struct FindingExcerpt(string LineSource, int LineStart, int LineLength, string StatementSource, int StatementStart, int StatementLength)
+{
+    public const int SnippetLength = 300;
+
+    public string Line() => LineSource.Substring(LineStart, LineLength);
+
+    public string Statement() => StatementLength > SnippetLength
+        ? string.Concat(StatementSource.AsSpan(StatementStart, SnippetLength), " …")
+        : StatementSource.Substring(StatementStart, StatementLength);
 }

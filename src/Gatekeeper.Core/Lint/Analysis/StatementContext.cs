@@ -11,8 +11,6 @@ namespace Gatekeeper.Core.Lint.Analysis;
 /// </summary>
 internal sealed class StatementContext
 {
-    private const int SnippetLength = 300;
-
     /// <param name="embeddedIn">For SQL that runs inside another statement: "a DO block", "procedure p"; null otherwise.</param>
     /// <param name="via">Appended to messages when the SQL sits elsewhere than the statement that runs it ("it runs at CALL p() at f:3:1").</param>
     public StatementContext(MigrationScope scope, StatementUnit unit, long position, ParsedStatement statement, string? embeddedIn = null, string? via = null)
@@ -112,14 +110,21 @@ internal sealed class StatementContext
     {
         var location = tokens.LocationOf(first);
         var start = first < tokens.Count ? tokens[first].Start : statement.Start;
-        var (line, column) = LineAround(tokens.Source, start);
-        var length = Math.Clamp(tokens.SpanLength(first, last), 1, Math.Max(1, line.Length - column));
-        var snippet = statement.Length > SnippetLength ? string.Concat(statement.Source.AsSpan(statement.Start, SnippetLength), " …") : statement.Text;
-        return new LintFinding(rule, severity, message, rule.Hint, location, length, line, snippet, migrationId, mayChange);
+        var (lineStart, lineLength, column) = LineRange(tokens.Source, start);
+        var length = Math.Clamp(tokens.SpanLength(first, last), 1, Math.Max(1, lineLength - column));
+        var excerpt = new FindingExcerpt(tokens.Source, lineStart, lineLength, statement.Source, statement.Start, statement.Length);
+        return new LintFinding(rule, severity, message, rule.Hint, location, length, excerpt, migrationId, mayChange);
     }
 
     /// <summary>The text of the line holding <paramref name="offset"/> (without its line break) and the offset's index in it.</summary>
     public static (string Line, int Column) LineAround(string source, int offset)
+    {
+        var (start, length, column) = LineRange(source, offset);
+        return (source.Substring(start, length), column);
+    }
+
+    /// <summary>Where <see cref="LineAround"/>'s line sits in <paramref name="source"/>, without cutting it out.</summary>
+    private static (int Start, int Length, int Column) LineRange(string source, int offset)
     {
         offset = Math.Clamp(offset, 0, source.Length);
         var lineStart = offset == 0 ? 0 : source.LastIndexOf('\n', offset - 1) + 1;
@@ -136,7 +141,6 @@ internal sealed class StatementContext
 
         // A 64 KB line (generated INSERTs) would drown the output; the caret still points at the right column.
         const int MaxLine = 400;
-        var line = source.Substring(lineStart, Math.Min(lineEnd - lineStart, Math.Max(MaxLine, offset - lineStart + 80)));
-        return (line, offset - lineStart);
+        return (lineStart, Math.Min(lineEnd - lineStart, Math.Max(MaxLine, offset - lineStart + 80)), offset - lineStart);
     }
 }
