@@ -155,9 +155,13 @@ public static class Linter
         foreach (var (unit, directiveProblems) in prepared.Statements)
         {
             var i = index++;
-            foreach (var problem in directiveProblems ?? [])
+            // Not `directiveProblems ?? []`: that made an empty List for every statement without a malformed directive.
+            if (directiveProblems is not null)
             {
-                migrationFindings.Add(problem);
+                foreach (var problem in directiveProblems)
+                {
+                    migrationFindings.Add(problem);
+                }
             }
 
             scope.StatementIndex = i;
@@ -362,9 +366,11 @@ public static class Linter
             : CodeOnly(all);
         var view = new StatementTokens(statement.Source, file, dialect, code);
         var parsed = StatementParser.Parse(view);
+        // Typed as the interface on both sides: a conditional whose first branch is a List made the `[]` a new empty List
+        // for every statement that is not a DO block.
         IReadOnlyList<ParsedStatement> embedded = parsed is DoStatement doBlock
             ? EmbeddedSql.FromDoBody(view, doBlock.BodyToken).Select(StatementParser.Parse).ToList()
-            : [];
+            : (IReadOnlyList<ParsedStatement>)[];
         return new PreparedStatement(new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded), directiveProblems);
     }
 

@@ -54,7 +54,8 @@ internal static class PlanEffects
                 plan.CreateRoutine(routine.Name);
                 if (!ctx.IsEmbedded)
                 {
-                    ctx.Scope.Routines[routine.Name.Name] = routine;
+                    // Kept until the migration ends (for a CALL), so on tokens of its own rather than a slice of a chunk.
+                    ctx.Scope.Routines[routine.Name.Name] = routine with { Tokens = routine.Tokens.Detached() };
                 }
 
                 break;
@@ -104,19 +105,25 @@ internal static class PlanEffects
 
                 break;
             case LockTableStatement lockTable when ctx.IsPostgres:
-                foreach (var table in lockTable.Tables.Where(t => !plan.IsNewTable(t)))
-                {
-                    tx.StrongLocks.Add((table, "LOCK TABLE", location));
-                }
+                AddStrongLocks(tx, plan, lockTable.Tables, "LOCK TABLE", location);
 
                 break;
             case TruncateStatement truncate when ctx.IsPostgres:
-                foreach (var table in truncate.Tables.Where(t => !plan.IsNewTable(t)))
-                {
-                    tx.StrongLocks.Add((table, "TRUNCATE", location));
-                }
+                AddStrongLocks(tx, plan, truncate.Tables, "TRUNCATE", location);
 
                 break;
+        }
+    }
+
+    /// <remarks>A loop of its own: a lambda over <c>plan</c> in <see cref="Apply"/> made it allocate a closure for every statement.</remarks>
+    private static void AddStrongLocks(TransactionState tx, PlanState plan, IReadOnlyList<ObjectName> tables, string what, SourceLocation location)
+    {
+        foreach (var table in tables)
+        {
+            if (!plan.IsNewTable(table))
+            {
+                tx.StrongLocks.Add((table, what, location));
+            }
         }
     }
 

@@ -90,7 +90,7 @@ internal sealed record SqlType(string Name, IReadOnlyList<string> Arguments, boo
     {
         var start = index;
         var words = new List<string>(3);
-        var arguments = new List<string>();
+        List<string>? arguments = null;
         var isArray = false;
         var unsigned = false;
         while (index < end)
@@ -124,7 +124,7 @@ internal sealed record SqlType(string Name, IReadOnlyList<string> Arguments, boo
                 var close = t.SkipParens(index);
                 foreach (var (s, e) in t.SplitTopLevel(index + 1, close - 1))
                 {
-                    arguments.Add(e - s == 1 && t.IsKind(s, SqlTokenKind.String) ? t.StringValue(s) : t.Source[t[s].Start..(t[e - 1].Start + t[e - 1].Length)]);
+                    (arguments ??= []).Add(e - s == 1 && t.IsKind(s, SqlTokenKind.String) ? t.StringValue(s) : t.Source[t[s].Start..(t[e - 1].Start + t[e - 1].Length)]);
                 }
 
                 index = close;
@@ -153,9 +153,32 @@ internal sealed record SqlType(string Name, IReadOnlyList<string> Arguments, boo
 
         var written = string.Join(' ', words);
         var name = Canonical(written);
-        var text = t.Source[t[start].Start..(t[index - 1].Start + t[index - 1].Length)];
-        return new SqlType(name, arguments, isArray || words.Contains("array"), unsigned, text);
+        var text = t.Source.AsSpan(t[start].Start, t[index - 1].Start + t[index - 1].Length - t[start].Start);
+        isArray |= words.Contains("array");
+        var recent = Recent ??= new Dictionary<string, SqlType>(StringComparer.Ordinal);
+        if (recent.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text, out var known) &&
+            known.Name == name && known.IsArray == isArray && known.Unsigned == unsigned && (arguments is null ? known.Arguments.Count == 0 : known.Arguments.SequenceEqual(arguments)))
+        {
+            return known;
+        }
+
+        var type = new SqlType(name, arguments ?? (IReadOnlyList<string>)[], isArray, unsigned, text.ToString());
+        if (recent.Count >= MaxRecent)
+        {
+            recent.Clear();
+        }
+
+        recent[type.Text] = type;
+        return type;
     }
+
+    // The types read lately on this thread, by their text: bigint, text, varchar(255) come back column after column,
+    // and the plan keeps every column of every table it creates, so an equal type read again is shared (it is immutable)
+    // rather than kept once per column with its own text and argument list. Shared only when every part is equal.
+    private const int MaxRecent = 256;
+
+    [ThreadStatic]
+    private static Dictionary<string, SqlType>? Recent;
 
     private static bool IsAttributeStart(StatementTokens t, int index) =>
         t.IsAnyWord(index, [
