@@ -13,6 +13,7 @@
 # GATEKEEPER_BENCH_CORPORA: the corpora to run, by name (default all five: goalert hatchet openmeter kestra fineract).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+source "$repo/bench/results-file.sh"
 reps="${1:-5}"
 mysql_reps="${2:-3}"
 corpora="$repo/../shared/corpora"
@@ -186,6 +187,6 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "dbmate layouts (bench/DbmateLayout):$layouts"
   echo
   echo "$table"
-} >"$results"
+} | write_results "$results"
 echo
 echo "results written to ${results#"$repo"/}"

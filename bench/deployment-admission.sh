@@ -12,6 +12,7 @@
 # Ports: GATEKEEPER_BENCH_POSTGRES_PORT (default 55611), GATEKEEPER_BENCH_MYSQL_PORT (default 53611).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+source "$repo/bench/results-file.sh"
 requests="${1:-200}"
 case_seconds="${2:-20}"
 applied="${GATEKEEPER_BENCH_APPLIED:-100}"
@@ -84,6 +85,6 @@ my_version="$(mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$GATEKEEPER_
   echo "Goals (issue 7): nothing pending ≤ 10 ms at p50; 100 pending ≤ 1 s. Judged on the whole apply (both calls)."
   echo
   echo "$table"
-} >"$results"
+} | write_results "$results"
 echo
 echo "results written to ${results#"$repo"/}"

@@ -3,9 +3,10 @@
 # Issue 17.13's goal: a 50 MB file lints within 1 GB of memory. Numbers only: nothing here passes or fails on them.
 # Usage: bench/lint-memory.sh [MEGABYTES]        (default 50)
 #   GATEKEEPER_BINARY=path  use this binary instead of publishing one (scripts/publish.sh: Native AOT, as shipped)
-# Writes the table to stdout and to bench/results/lint-memory-<date>.md.
+# Writes the table to stdout and to bench/results/lint-memory-<date>.md (a later run of the day is appended).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+source "$repo/bench/results-file.sh"
 megabytes="${1:-50}"
 work="$repo/.tmp/lint-memory"
 mkdir -p "$work" "$repo/bench/results"
@@ -46,4 +47,4 @@ Exit 1 is expected (the file holds blocking findings). Goal (issue 17.13): peak 
 
 $table"
 echo "$result"
-echo "$result" >"$repo/bench/results/lint-memory-$(date -u +%Y-%m-%d).md"
+echo "$result" | write_results "$repo/bench/results/lint-memory-$(date -u +%Y-%m-%d).md"

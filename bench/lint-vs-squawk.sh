@@ -2,12 +2,13 @@
 # Gatekeeper's linter against squawk on the same PostgreSQL files, in the same run, on the same machine load.
 # (1) in-process throughput of Linter.Lint on every corpus and a generated ≥ 10 MB file (bench/LintBench);
 # (2) whole-process time of squawk and of `gatekeeper lint` on the PostgreSQL corpora and the generated file;
-# (3) the tables, with nproc, CPU model and load average, in bench/results/lint-<date>.md.
+# (3) the tables, with nproc, CPU model and load average, in bench/results/lint-<date>.md (a later run of the day is appended).
 # Usage: bench/lint-vs-squawk.sh [REPETITIONS]   (whole-process repetitions per tool, alternating; default 5)
 # Each whole-process run is stopped after LINT_BENCH_LIMIT seconds (default 120) and reported as "> LIMIT";
 # a tool that hit the limit on an input is not run again on that input.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+source "$repo/bench/results-file.sh"
 reps="${1:-5}"
 limit="${LINT_BENCH_LIMIT:-120}"
 corpora="$repo/../shared/corpora"
@@ -149,6 +150,6 @@ squawk_version="$([ -n "$squawk" ] && "$squawk" --version || echo "not measured"
   echo "(output discarded). golang-migrate directories: squawk gets only the \`.up.sql\` files, which are what Gatekeeper lints."
   echo
   echo "$whole"
-} >"$results"
+} | write_results "$results"
 echo
 echo "results written to ${results#"$repo"/}"

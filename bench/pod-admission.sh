@@ -7,7 +7,7 @@
 #     Gatekeeper answers with the scheduling-gate patch) over HTTPS/1.1 keep-alive at each concurrency, alternating
 #     servers, then at a fixed rate; latency percentiles come from h2load's per-request log;
 # (4) resident memory of `gatekeeper serve` idle and at peak, then idle/peak under runtime settings (GC mode, …);
-# (5) prints the tables and writes bench/results/pod-admission-<date>.md.
+# (5) prints the tables and writes bench/results/pod-admission-<date>.md (a later run of the day is appended: bench/results-file.sh).
 # Usage: bench/pod-admission.sh
 # Environment (defaults): DURATION=5 (seconds measured per step), CONCURRENCY="1 4 16 64", RATE=1000,
 #   RATE_CONNECTIONS=8, RATE_DURATION=10, PIN=1 (servers on CPU 1, h2load on CPU 0), MEMORY_VARIANTS=1,
@@ -16,6 +16,7 @@
 # Needs: dotnet, h2load (Debian nghttp2-client), openssl, curl, taskset, python3, /usr/bin/time. Bounded: ~3-4 min.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+source "$repo/bench/results-file.sh"
 duration="${DURATION:-5}"
 concurrency="${CONCURRENCY:-1 4 16 64}"
 rate="${RATE:-1000}"
@@ -304,6 +305,6 @@ echo "$summary"
   echo "- servers: \`gatekeeper serve\` published Release as the Dockerfile does, its kubeconfig pointing at a closed loopback port (the pod path never calls the API server; the Job watch and leader election back off); the ceiling is bench/AdmissionCeiling"
   echo
   echo "$summary"
-} >"$results"
+} | write_results "$results"
 echo
 echo "results written to ${results#"$repo"/}"

@@ -6,11 +6,12 @@
 # (3) a migration Job's process: `gatekeeper migrate --url-file … --dir …` (one pending migration, a fresh
 #     PostgreSQL database each run) under strace, from its execve to the first SQL statement it sends, with the
 #     connection (connect until the server's first ReadyForQuery) taken out; goal: within 100 ms;
-# (4) writes bench/results/startup-<date>.md.
+# (4) writes bench/results/startup-<date>.md (a later run of the day is appended: bench/results-file.sh).
 # Usage: bench/startup.sh [RUNS]   (timed runs per command, default 30; strace runs: RUNS / 3, at least 5)
 # Needs: dotnet, python3, strace, npm (for squawk; left out with a note when missing), PostgreSQL 15.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+source "$repo/bench/results-file.sh"
 runs="${1:-30}"
 trace_runs=$(( runs / 3 > 5 ? runs / 3 : 5 ))
 work="$repo/.tmp/startup-bench"
@@ -109,6 +110,6 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "trace adds little). The first statement sent after the session was ready: \`$first_statement\`."
   echo
   echo "$job"
-} >"$results"
+} | write_results "$results"
 echo
 echo "results written to ${results#"$repo"/}"
