@@ -136,116 +136,132 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
     private void SkipContainer()
     {
         var input = json;
-        var at = position;
+        var at = SkipWhiteSpace(input, position);
         var level = depth;
         var outer = depth - 1;
         var containers = objects;
-        var opened = true;
+        var inObject = ((containers >> (level - 1)) & 1) != 0;
+        if ((uint)at < (uint)input.Length && input[at] == (inObject ? (byte)'}' : (byte)']'))
+        {
+            // Empty.
+            End(at, inObject ? JsonTokenType.EndObject : JsonTokenType.EndArray);
+            return;
+        }
+
         while (true)
         {
-            at = SkipWhiteSpace(input, at);
-            if (at >= input.Length)
-            {
-                throw Invalid(at);
-            }
-
-            var inObject = ((containers >> (level - 1)) & 1) != 0;
-            var next = input[at];
-            if (next == (inObject ? (byte)'}' : (byte)']'))
-            {
-                // Closes an empty container, or follows a value.
-                at++;
-                level--;
-                if (level == outer)
-                {
-                    break;
-                }
-
-                opened = false;
-                continue;
-            }
-
-            if (!opened)
-            {
-                if (next != (byte)',')
-                {
-                    throw Invalid(at);
-                }
-
-                at = SkipWhiteSpace(input, at + 1);
-                if (at >= input.Length)
-                {
-                    throw Invalid(at);
-                }
-
-                next = input[at];
-            }
-
+            // A member of an object or a value of an array is next: an empty container was closed where it opened, a
+            // comma was read before.
             if (inObject)
             {
-                if (next != (byte)'"')
+                if ((uint)at >= (uint)input.Length || input[at] != (byte)'"')
                 {
                     throw Invalid(at);
                 }
 
                 at = SkipWhiteSpace(input, ScanString(input, at, out _) + 1);
-                if (at >= input.Length || input[at] != (byte)':')
+                if ((uint)at >= (uint)input.Length || input[at] != (byte)':')
                 {
                     throw Invalid(at);
                 }
 
                 at = SkipWhiteSpace(input, at + 1);
-                if (at >= input.Length)
+            }
+
+            if ((uint)at >= (uint)input.Length)
+            {
+                throw Invalid(at);
+            }
+
+            var next = input[at];
+            if (next == (byte)'"')
+            {
+                at = ScanString(input, at, out _) + 1;
+            }
+            else if (next is (byte)'{' or (byte)'[')
+            {
+                if (level == MaxDepth)
+                {
+                    throw Invalid(at);
+                }
+
+                inObject = next == (byte)'{';
+                containers = inObject ? containers | (1UL << level) : containers & ~(1UL << level);
+                level++;
+                at = SkipWhiteSpace(input, at + 1);
+                if ((uint)at >= (uint)input.Length || input[at] != (inObject ? (byte)'}' : (byte)']'))
+                {
+                    continue;
+                }
+
+                // Empty: closed at once (never the container being skipped, which was not empty), and a value of its own.
+                at++;
+                level--;
+                inObject = ((containers >> (level - 1)) & 1) != 0;
+            }
+            else
+            {
+                at = next switch
+                {
+                    (byte)'t' => Literal(input, at, "true"u8),
+                    (byte)'f' => Literal(input, at, "false"u8),
+                    (byte)'n' => Literal(input, at, "null"u8),
+                    (byte)'-' or (>= (byte)'0' and <= (byte)'9') => ScanNumber(input, at),
+                    _ => throw Invalid(at),
+                };
+            }
+
+            // After a value: a comma, or the end of its container (and perhaps of the containers around it).
+            while (true)
+            {
+                at = SkipWhiteSpace(input, at);
+                if ((uint)at >= (uint)input.Length)
                 {
                     throw Invalid(at);
                 }
 
                 next = input[at];
-            }
+                if (next == (byte)',')
+                {
+                    at = SkipWhiteSpace(input, at + 1);
+                    break;
+                }
 
-            opened = false;
-            switch (next)
-            {
-                case (byte)'{':
-                case (byte)'[':
-                    if (level == MaxDepth)
-                    {
-                        throw Invalid(at);
-                    }
-
-                    containers = next == (byte)'{' ? containers | (1UL << level) : containers & ~(1UL << level);
-                    level++;
-                    at++;
-                    opened = true;
-                    break;
-                case (byte)'"':
-                    at = ScanString(input, at, out _) + 1;
-                    break;
-                case (byte)'t':
-                    at = Literal(input, at, "true"u8);
-                    break;
-                case (byte)'f':
-                    at = Literal(input, at, "false"u8);
-                    break;
-                case (byte)'n':
-                    at = Literal(input, at, "null"u8);
-                    break;
-                case (byte)'-':
-                case >= (byte)'0' and <= (byte)'9':
-                    at = ScanNumber(input, at);
-                    break;
-                default:
+                if (next != (inObject ? (byte)'}' : (byte)']'))
+                {
                     throw Invalid(at);
+                }
+
+                at++;
+                level--;
+                if (level == outer)
+                {
+                    TokenType = inObject ? JsonTokenType.EndObject : JsonTokenType.EndArray;
+                    position = at;
+                    depth = level;
+                    return;
+                }
+
+                inObject = ((containers >> (level - 1)) & 1) != 0;
             }
         }
-
-        TokenType = ((containers >> level) & 1) != 0 ? JsonTokenType.EndObject : JsonTokenType.EndArray;
-        position = at;
-        depth = level;
     }
 
     /// <summary>Whether the current string or property name, escapes undone, is <paramref name="utf8Text"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool ValueTextEquals(ReadOnlySpan<byte> utf8Text)
+    {
+        // The pod reader asks this of every member name against each name it knows: a name written without escapes, of
+        // another length, is answered without a call.
+        if (!valueEscaped && TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+        {
+            return valueLength == utf8Text.Length && json.Slice(valueStart, valueLength).SequenceEqual(utf8Text);
+        }
+
+        return EscapedTextEquals(utf8Text);
+    }
+
+    private readonly bool EscapedTextEquals(ReadOnlySpan<byte> utf8Text)
     {
         var raw = RawString();
         return valueEscaped ? EscapedEquals(raw, utf8Text) : raw.SequenceEqual(utf8Text);
