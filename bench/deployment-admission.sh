@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deployment admission latency: what one `kubectl apply` of an opted-in Deployment costs in Gatekeeper's webhook —
 # POST /mutate/deployments (read ConfigMap + Secret, read history, plan, stamp), the patch applied, then
-# POST /validate/deployments (plan again from the cache, live schema, lint, dry-run) — with 0, 1, 10 and 100 pending
+# POST /validate/deployments (the mutating call's plan and reads handed over, live schema, lint, dry-run) — with 0, 1, 10 and 100 pending
 # migrations on PostgreSQL 15 and MariaDB.
 # The real webhook (WebhookHost) is hosted in process by bench/AdmissionBench, exactly as tests/Gatekeeper.Webhook.Tests
 # does: HTTPS on loopback with a throwaway CA, KubernetesClient reading the ConfigMap and Secret from the in-process API
@@ -81,7 +81,7 @@ my_version="$(mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$GATEKEEPER_
   echo "times are client-side (request sent to response read), n timed applies after warm-up. \"new plan each apply\": the newest pending file"
   echo "changes before every apply (a new release), so the plan is new and the dry-run really runs; \"same plan again\": the plan and its"
   echo "successful dry-run come from the webhook's plan cache (a re-apply, or the validating step after the mutating step)."
-  echo "Span columns: mean milliseconds per apply inside the webhook's own trace spans (\`plan\` runs in both calls; \`dry-run\` in the validating one)."
+  echo "Span columns: mean milliseconds per apply inside the webhook's own trace spans (\`plan\` runs in the mutating call, whose plan and reads the validating call takes over; \`dry-run\` in the validating one)."
   echo "Goals (issue 7): nothing pending ≤ 10 ms at p50; 100 pending ≤ 1 s. Judged on the whole apply (both calls)."
   echo
   echo "$table"
