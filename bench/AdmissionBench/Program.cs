@@ -191,8 +191,8 @@ namespace Gatekeeper.Bench
             var measuring = false;
             for (var i = 1; ; i++)
             {
-                // Warm-up: the set count and at least 2 s (so tiered JIT has settled; the first case runs in a cold
-                // process), but no longer than a quarter of the case's budget (a MariaDB shadow dry-run of 100
+                // Warm-up: the set count and at least 2 s (the first case runs in a cold process: connection pools,
+                // caches and the JIT's first compilations), but no longer than a quarter of the case's budget (a MariaDB shadow dry-run of 100
                 // migrations takes seconds) and never fewer than two applies.
                 if (!measuring && ((i > settings.Warmup && budget.Elapsed >= TimeSpan.FromSeconds(2)) || (i > 2 && budget.Elapsed > settings.CaseBudget / 4)))
                 {
