@@ -114,10 +114,10 @@ public static class Linter
                     break;
                 case Declares.Something:
                     var prepared = Prepare(dialect, mySqlServer, migration, statement, readDirectives: false);
-                    outline.Record(MigrationOutline.Position(i), prepared.Unit.Parsed);
-                    for (var e = 0; e < prepared.Unit.Embedded.Count; e++)
+                    outline.Record(MigrationOutline.Position(i), prepared.Parsed);
+                    for (var e = 0; e < prepared.Embedded.Count; e++)
                     {
-                        outline.Record(MigrationOutline.Position(i, e), prepared.Unit.Embedded[e]);
+                        outline.Record(MigrationOutline.Position(i, e), prepared.Embedded[e]);
                     }
 
                     break;
@@ -128,7 +128,7 @@ public static class Linter
     }
 
     /// <summary>The second pass's statements, cut and parsed (pure, like <see cref="Outline"/>), one at a time.</summary>
-    internal static IEnumerable<PreparedStatement> PreparedStatements(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
+    internal static IEnumerable<StatementUnit> PreparedStatements(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
     {
         foreach (var statement in SqlSplitter.Statements(migration.UpSql, dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine))
         {
@@ -152,9 +152,10 @@ public static class Linter
         var scope = new MigrationScope(plan, migration, outline, tx) { LastStatementIndex = lastStatement };
         var statementCount = 0;
         var index = 0;
-        foreach (var (unit, directiveProblems) in prepared.Statements)
+        foreach (var unit in prepared.Statements)
         {
             var i = index++;
+            var directiveProblems = unit.DirectiveProblems;
             // Not `directiveProblems ?? []`: that made an empty List for every statement without a malformed directive.
             if (directiveProblems is not null)
             {
@@ -232,7 +233,7 @@ public static class Linter
 
     /// <summary>
     /// Only these statements can declare what the outline records: CREATE of a view, routine, type or sequence,
-    /// ALTER TABLE, DROP INDEX and DO. A cheap test on the first words, so the outline pass parses few statements.
+    /// ALTER TABLE, DROP INDEX, DO and CALL. A cheap test on the first words, so the outline pass parses few statements.
     /// </summary>
     private enum Declares
     {
@@ -269,7 +270,8 @@ public static class Linter
                 create = word.Equals("create", StringComparison.OrdinalIgnoreCase);
                 alter = word.Equals("alter", StringComparison.OrdinalIgnoreCase);
                 drop = word.Equals("drop", StringComparison.OrdinalIgnoreCase);
-                if (word.Equals("do", StringComparison.OrdinalIgnoreCase))
+                // DO declares what its body does; CALL is noted so that only the procedures a CALL names are kept.
+                if (word.Equals("do", StringComparison.OrdinalIgnoreCase) || word.Equals("call", StringComparison.OrdinalIgnoreCase))
                 {
                     return Declares.Something;
                 }
@@ -326,7 +328,7 @@ public static class Linter
 
     /// <param name="readDirectives">Read the allow directives, and note malformed ones (handed on with the statement,
     /// for the judging thread to add in order); false in the outline pass, which must not report twice.</param>
-    private static PreparedStatement Prepare(SqlDialect dialect, ServerVersion? mySqlServer, Migration migration, SqlStatement statement, bool readDirectives)
+    private static StatementUnit Prepare(SqlDialect dialect, ServerVersion? mySqlServer, Migration migration, SqlStatement statement, bool readDirectives)
     {
         var file = migration.FileName;
         List<LintFinding>? directiveProblems = null;
@@ -371,7 +373,7 @@ public static class Linter
         IReadOnlyList<ParsedStatement> embedded = parsed is DoStatement doBlock
             ? EmbeddedSql.FromDoBody(view, doBlock.BodyToken).Select(StatementParser.Parse).ToList()
             : (IReadOnlyList<ParsedStatement>)[];
-        return new PreparedStatement(new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded), directiveProblems);
+        return new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded, directiveProblems);
     }
 
     private static StatementTokens CodeTokens(SqlDialect dialect, ServerVersion? mySqlServer, string file, SqlStatement statement)

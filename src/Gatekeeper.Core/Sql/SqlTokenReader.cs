@@ -986,11 +986,19 @@ public sealed class SqlTokenReader
 
     private static bool IsPostgresIdentifierStart(char c) => IsAsciiLetter(c) || c == '_' || c >= 0x80;
 
-    private static bool IsPostgresIdentifierPart(char c) => IsAsciiLetter(c) || IsDigit(c) || c is '_' or '$' || c >= 0x80;
+    private static bool IsPostgresIdentifierPart(char c) => IsIdentifierPart(c);
 
     private static bool IsPostgresOperatorChar(char c) => c is '+' or '-' or '*' or '/' or '<' or '>' or '=' or '~' or '!' or '@' or '#' or '%' or '^' or '&' or '|' or '`' or '?';
 
-    private static bool IsMySqlIdentifierPart(char c) => IsAsciiLetter(c) || IsDigit(c) || c is '_' or '$' || c >= 0x80;
+    private static bool IsMySqlIdentifierPart(char c) => IsIdentifierPart(c);
+
+    // A letter, digit, '_' or '$' below 128 (one bit each), or any character from 128 on. One test per character instead
+    // of four: the word loop of the lexer runs it for every character of every name (2.7 % of a 10 MB lint in perf).
+    private const ulong IdentifierPartsBelow64 = (1UL << '$') | (0x3FFUL << '0');
+    private const ulong IdentifierPartsFrom64 = (0x3FFFFFFUL << ('A' - 64)) | (1UL << ('_' - 64)) | (0x3FFFFFFUL << ('a' - 64));
+
+    private static bool IsIdentifierPart(char c) =>
+        c < 64 ? ((IdentifierPartsBelow64 >> c) & 1) != 0 : c >= 128 || ((IdentifierPartsFrom64 >> (c - 64)) & 1) != 0;
 
     private enum RoutineHeader
     {

@@ -25,6 +25,10 @@ internal enum OutlineFact
 internal sealed class MigrationOutline
 {
     private readonly Dictionary<(OutlineFact, string), (long First, long Last)> positions = [];
+    private HashSet<string>? called;
+
+    /// <summary>Some CALL in the migration names a procedure called <paramref name="name"/>, so its body must be kept for it.</summary>
+    public bool IsCalled(string name) => called is not null && called.Contains(name);
 
     public bool Later(OutlineFact fact, string key, long position) => positions.TryGetValue((fact, key), out var at) && at.Last > position;
 
@@ -66,6 +70,9 @@ internal sealed class MigrationOutline
                 break;
             case CreateRoutineStatement routine:
                 Add(OutlineFact.Routine, routine.Name.Name, index);
+                break;
+            case CallStatement call:
+                (called ??= new HashSet<string>(StringComparer.Ordinal)).Add(call.Name.Name);
                 break;
             case CreateEnumType type:
                 Add(OutlineFact.Type, type.Type.Name, index);

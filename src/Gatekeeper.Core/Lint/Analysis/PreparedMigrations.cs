@@ -11,11 +11,8 @@ namespace Gatekeeper.Core.Lint.Analysis;
 /// </summary>
 internal sealed record PreparedMigration(Migration Migration, MigrationOutline Outline, int LastStatement, IReadOnlyList<SqlSyntaxProblem> Problems)
 {
-    public IEnumerable<PreparedStatement> Statements { get; set; } = [];
+    public IEnumerable<StatementUnit> Statements { get; set; } = [];
 }
-
-/// <summary>One statement ready to judge, with the malformed allow directives in its comments (added as it is judged).</summary>
-internal sealed record PreparedStatement(StatementUnit Unit, List<LintFinding>? DirectiveProblems);
 
 /// <summary>
 /// Hands the linter each migration prepared: cut into statements, outlined and parsed. Preparing needs no plan state,
@@ -95,9 +92,9 @@ internal abstract class PreparedMigrations : IDisposable
             return prepared;
         }
 
-        private IEnumerable<PreparedStatement> Statements()
+        private IEnumerable<StatementUnit> Statements()
         {
-            while (Take() is PreparedStatement statement)
+            while (Take() is StatementUnit statement)
             {
                 yield return statement;
             }

@@ -42,33 +42,19 @@ internal static class DataRules
     private static void CheckBackfillUnderLock(StatementContext ctx, DmlStatement dml, bool batched)
     {
         var tx = ctx.Transaction;
-        if (!ctx.IsPostgres || !tx.InTransaction || tx.StrongLocks.Count == 0 || batched || (dml.HasWhere && !dml.WhereOnlyNullTest))
+        if (!ctx.IsPostgres || !tx.InTransaction || !tx.StrongLocks.Any || batched || (dml.HasWhere && !dml.WhereOnlyNullTest))
         {
             return;
         }
 
-        if (dml.Table is { } target && ctx.IsNewTable(target) && OnlyLocks(tx, target))
+        if (dml.Table is { } target && ctx.IsNewTable(target) && tx.StrongLocks.OnlyOn(target))
         {
             return;
         }
 
-        var (locked, what, where) = tx.StrongLocks[0];
+        var (locked, what, where) = tx.StrongLocks.First;
         var verb = dml.Kind switch { DmlKind.Update => "UPDATE", DmlKind.Delete => "DELETE", _ => "INSERT … SELECT" };
         ctx.Report(LintRules.DdlAndBackfillInOneTransaction, dml.VerbToken, Math.Min(ctx.Tokens.Count - 1, dml.VerbToken + 3),
             $"{verb} {dml.Table} touches every row while {what} at {where} holds its lock on {locked} until the transaction commits", locked);
-    }
-
-    /// <remarks>A loop, not a lambda: capturing <c>target</c> allocated a closure for every UPDATE and DELETE judged.</remarks>
-    private static bool OnlyLocks(TransactionState tx, ObjectName target)
-    {
-        foreach (var (table, _, _) in tx.StrongLocks)
-        {
-            if (!table.SameAs(target))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
