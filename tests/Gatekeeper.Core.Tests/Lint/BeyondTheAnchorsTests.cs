@@ -38,6 +38,28 @@ public sealed class BeyondTheAnchorsTests
     }
 
     [Fact]
+    public void A_backfill_names_the_first_lock_of_the_transaction_under_the_name_a_later_rename_gave_its_table()
+    {
+        var report = LintKit.Postgres("ALTER TABLE users ADD COLUMN plan text;\nALTER TABLE accounts ADD COLUMN tier int;\nALTER TABLE users ADD COLUMN note text;\n" +
+                                      "ALTER TABLE users RENAME TO members;\nUPDATE accounts SET tier = 1;");
+
+        var finding = report.Single("GK503");
+        Assert.Contains("ALTER TABLE at V1__test.sql:1:1 holds its lock on members until", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_backfill_of_a_table_created_in_the_transaction_is_silent_only_while_every_lock_is_on_that_table()
+    {
+        // The existing t is locked, dropped and created anew: every lock is on (a table named) t, which is new now.
+        const string recreated = "ALTER TABLE t ADD COLUMN c int;\nALTER TABLE t ADD COLUMN d int;\nDROP TABLE t;\nCREATE TABLE t (id int);\n";
+        LintKit.Postgres(recreated + "UPDATE t SET id = 1;").AssertSilent("GK503");
+        LintKit.Postgres("ALTER TABLE u ADD COLUMN c int;\n" + recreated + "UPDATE t SET id = 1;").AssertFires("GK503");
+        // Renamed onto the name of the locked table, the other lock counts as a lock on that table too.
+        LintKit.Postgres("ALTER TABLE u ADD COLUMN c int;\nALTER TABLE u RENAME TO t;\n" + recreated.Replace("ALTER TABLE t ADD COLUMN c int;\n", string.Empty, StringComparison.Ordinal) +
+                         "UPDATE t SET id = 1;").AssertSilent("GK503");
+    }
+
+    [Fact]
     public void A_backfill_after_a_commit_or_on_mysql_is_not_under_the_ddl_lock()
     {
         LintKit.Postgres("BEGIN;\nALTER TABLE users ADD COLUMN plan text;\nCOMMIT;\nUPDATE users SET plan = 'free' WHERE plan IS NULL;", transactional: false).AssertSilent("GK503");
@@ -229,6 +251,15 @@ public sealed class BeyondTheAnchorsTests
 
         Assert.Equal(5, finding.Location.Line);
         Assert.EndsWith("(it runs at CALL add_metric at V1__test.sql:8:1)", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_mysql_procedure_called_from_an_executable_comment_or_in_capitals_has_its_body_linted()
+    {
+        const string body = "DELIMITER //\nCREATE PROCEDURE add_metric()\nBEGIN\n    ALTER TABLE metrics DROP COLUMN legacy;\nEND //\nDELIMITER ;\n";
+
+        Assert.EndsWith("(it runs at CALL add_metric at V1__test.sql:7:10)", LintKit.MySql(body + "/*!50000 CALL add_metric() */;").Single("GK102").Message, StringComparison.Ordinal);
+        Assert.EndsWith("(it runs at CALL add_metric at V1__test.sql:7:1)", LintKit.MySql(body + "CALL ADD_METRIC();").Single("GK102").Message, StringComparison.Ordinal);
     }
 
     [Fact]
