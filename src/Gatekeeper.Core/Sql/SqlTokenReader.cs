@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Gatekeeper.Core.Sql;
 
@@ -986,17 +987,21 @@ public sealed class SqlTokenReader
 
     private static bool IsPostgresIdentifierStart(char c) => IsAsciiLetter(c) || c == '_' || c >= 0x80;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsPostgresIdentifierPart(char c) => IsIdentifierPart(c);
 
     private static bool IsPostgresOperatorChar(char c) => c is '+' or '-' or '*' or '/' or '<' or '>' or '=' or '~' or '!' or '@' or '#' or '%' or '^' or '&' or '|' or '`' or '?';
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsMySqlIdentifierPart(char c) => IsIdentifierPart(c);
 
     // A letter, digit, '_' or '$' below 128 (one bit each), or any character from 128 on. One test per character instead
-    // of four: the word loop of the lexer runs it for every character of every name (2.7 % of a 10 MB lint in perf).
+    // of four, inlined: the word loop of the lexer runs it for every character of every name (a call of its own was 2.7 %
+    // of a 10 MB lint in perf under the JIT, 3.9 % in the Native AOT binary).
     private const ulong IdentifierPartsBelow64 = (1UL << '$') | (0x3FFUL << '0');
     private const ulong IdentifierPartsFrom64 = (0x3FFFFFFUL << ('A' - 64)) | (1UL << ('_' - 64)) | (0x3FFFFFFUL << ('a' - 64));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsIdentifierPart(char c) =>
         c < 64 ? ((IdentifierPartsBelow64 >> c) & 1) != 0 : c >= 128 || ((IdentifierPartsFrom64 >> (c - 64)) & 1) != 0;
 
