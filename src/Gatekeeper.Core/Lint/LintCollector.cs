@@ -22,33 +22,59 @@ public sealed record LintRuleCount(LintRule Rule, int Errors, int Warnings, int 
     }
 
     /// <summary>Running counts per rule, in the order rules first fired.</summary>
+    /// <remarks>
+    /// Rows are counted in place: tuples in a list were read, copied with one field changed and written back twice for
+    /// every finding (1.3 % of linting the generated 10 MB file, 55,000 findings).
+    /// </remarks>
     internal sealed class Tallies
     {
-        private readonly Dictionary<LintRule, int> index = [];
-        private readonly List<(LintRule Rule, int Errors, int Warnings, int Allowed, int Listed)> rows = [];
+        private readonly Dictionary<LintRule, Row> index = [];
+        private readonly List<Row> rows = [];
 
-        public int ListedOf(LintRule rule) => index.TryGetValue(rule, out var at) ? rows[at].Listed : 0;
+        public int ListedOf(LintRule rule) => index.TryGetValue(rule, out var row) ? row.Listed : 0;
 
         public void Count(LintFinding finding, bool listed)
         {
-            if (!index.TryGetValue(finding.Rule, out var at))
+            if (!index.TryGetValue(finding.Rule, out var row))
             {
-                at = rows.Count;
-                index[finding.Rule] = at;
-                rows.Add((finding.Rule, 0, 0, 0, 0));
+                row = new Row(finding.Rule);
+                index[finding.Rule] = row;
+                rows.Add(row);
             }
 
-            var row = rows[at];
-            rows[at] = finding.IsAllowed ? row with { Allowed = row.Allowed + 1 }
-                : finding.Severity == LintSeverity.Error ? row with { Errors = row.Errors + 1 }
-                : row with { Warnings = row.Warnings + 1 };
+            if (finding.IsAllowed)
+            {
+                row.Allowed++;
+            }
+            else if (finding.Severity == LintSeverity.Error)
+            {
+                row.Errors++;
+            }
+            else
+            {
+                row.Warnings++;
+            }
+
             if (listed)
             {
-                rows[at] = rows[at] with { Listed = rows[at].Listed + 1 };
+                row.Listed++;
             }
         }
 
         public IReadOnlyList<LintRuleCount> ToCounts() => [.. rows.Select(r => new LintRuleCount(r.Rule, r.Errors, r.Warnings, r.Allowed, r.Listed))];
+
+        private sealed class Row(LintRule rule)
+        {
+            public LintRule Rule { get; } = rule;
+
+            public int Errors { get; set; }
+
+            public int Warnings { get; set; }
+
+            public int Allowed { get; set; }
+
+            public int Listed { get; set; }
+        }
     }
 }
 
