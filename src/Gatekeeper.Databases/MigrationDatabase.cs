@@ -24,6 +24,17 @@ public abstract class MigrationDatabase : IMigrationDatabase
     private (HistoryTableLayout Layout, bool Exists)? _inspected;
     private (MigrationDirectory Directory, AtlasSum Sum)? _atlasSum;
 
+    // The session the last migration applied on, kept for the next because that file left nothing on it (MySQL): the
+    // next file skips the pool's reset. Null after any other file, which the pool resets as before.
+    private DbSession? _carried;
+
+    // What the file that left _carried may have left on it.
+    private SessionFootprint _carriedFootprint;
+
+    // The engine's CarryCheckQuery's answer while no file since could have changed it; null until asked (once a run,
+    // before the first carried session is used, and again after a file that may have created code the server runs).
+    private (bool Autocommit, bool NoCodeInDml)? _carryCheck;
+
     private readonly bool _ownsDataSource;
 
     private protected MigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, DbDataSource dataSource, bool ownsDataSource, ILoggerFactory? loggerFactory)
@@ -135,19 +146,87 @@ public abstract class MigrationDatabase : IMigrationDatabase
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(migration);
-        await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out var problems);
-        if (problems.Count > 0)
+        var session = _carried;
+        _carried = null;
+        var keep = false;
+        try
         {
-            var problem = problems[0];
-            return new MigrationApplyResult(migration, TimeSpan.Zero, 0, new MigrationFailure(
-                migration.Id, migration.FileName, problem.Location, DatabaseErrorKind.Syntax, problem.Message, null, LeftDirty: false, null));
+            session ??= await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+            var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out var problems);
+            if (problems.Count > 0)
+            {
+                var problem = problems[0];
+                return new MigrationApplyResult(migration, TimeSpan.Zero, 0, new MigrationFailure(
+                    migration.Id, migration.FileName, problem.Location, DatabaseErrorKind.Syntax, problem.Message, null, LeftDirty: false, null));
+            }
+
+            if (session.Carried && !(Sql.TakesCarriedSession(script) && await ServerAllowsCarryAsync(session, _carriedFootprint, cancellationToken).ConfigureAwait(false)))
+            {
+                // The file could see what the one before left, or the server could have run code inside that file's DML:
+                // it gets a session the pool has reset, as every file did before.
+                await session.DisposeAsync().ConfigureAwait(false);
+                session = null;
+                session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
+            var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
+            var applier = new MigrationApplier(Sql, Options, Label, Logger);
+            var result = await applier.ApplyAsync(session, layout, script, entry, cancellationToken).ConfigureAwait(false);
+            if (Sql.MayCreateServerCode(script))
+            {
+                // A trigger, function or view it created (applied or not) would run inside a later file's DML: ask again.
+                _carryCheck = null;
+            }
+
+            _carriedFootprint = Sql.SessionFootprintOf(script);
+            keep = result.Failure is null && _carriedFootprint != SessionFootprint.Unknown;
+            return result;
+        }
+        finally
+        {
+            if (keep)
+            {
+                session!.Carried = true;
+                _carried = session;
+            }
+            else if (session is not null)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the server lets the next file run on <paramref name="session"/> as a file of <paramref name="footprint"/>
+    /// left it: its statements commit on their own, and for DML nothing runs inside them that could change the session
+    /// (<see cref="SqlEngine.CarryCheckQuery"/>, asked before the first carried session is used, and again after any file
+    /// that may have created a trigger, function or view). A run that carries no session never asks.
+    /// </summary>
+    private async Task<bool> ServerAllowsCarryAsync(DbSession session, SessionFootprint footprint, CancellationToken cancellationToken)
+    {
+        if (Sql.CarryCheckQuery is not { } query)
+        {
+            return false;
         }
 
-        var layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
-        var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
-        var applier = new MigrationApplier(Sql, Options, Label, Logger);
-        return await applier.ApplyAsync(session, layout, script, entry, cancellationToken).ConfigureAwait(false);
+        if (_carryCheck is null)
+        {
+            try
+            {
+                var rows = await session.QueryAsync(
+                    query, reader => (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture) == 1, Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture) == 1), cancellationToken).ConfigureAwait(false);
+                _carryCheck = rows.Count == 1 ? rows[0] : (false, false);
+            }
+            catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
+            {
+                // Not allowed to read the catalog, or the session broke: every file gets a reset session, as before.
+                _carryCheck = (false, false);
+            }
+        }
+
+        var (autocommit, noCodeInDml) = _carryCheck.Value;
+        return autocommit && (footprint == SessionFootprint.None || noCodeInDml);
     }
 
     public async Task<DryRunReport> DryRunAsync(MigrationDirectory directory, IReadOnlyList<Migration> migrations, DryRunSettings settings, CancellationToken cancellationToken)
@@ -237,6 +316,12 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     public async ValueTask DisposeAsync()
     {
+        if (_carried is { } carried)
+        {
+            _carried = null;
+            await carried.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_ownsDataSource)
         {
             await DataSource.DisposeAsync().ConfigureAwait(false);

@@ -98,6 +98,34 @@ public abstract partial class SqlEngine
     /// </summary>
     internal abstract string? ServerClockStart(TimeSpan? lockTimeout);
 
+    /// <summary>
+    /// <see cref="ServerClockStart"/> for a file that runs on the session the file before it applied on, without a reset
+    /// (see <see cref="SessionFootprintOf"/>): the same, and it also clears what that file's statements left that a
+    /// reset would clear. Only engines that carry sessions have it.
+    /// </summary>
+    internal virtual string CarriedSessionClockStart(TimeSpan? lockTimeout) =>
+        throw new NotSupportedException($"{DisplayName} does not carry a session from one migration to the next");
+
+    /// <summary>
+    /// What applying the file may leave on its session for the next file; <see cref="Execution.SessionFootprint.Unknown"/>
+    /// (the pool resets the session in between, as for every file) unless the engine can show otherwise.
+    /// </summary>
+    internal virtual Execution.SessionFootprint SessionFootprintOf(Execution.MigrationScript script) => Execution.SessionFootprint.Unknown;
+
+    /// <summary>Whether the file may run on a session carried from the file before, as far as its own text goes.</summary>
+    internal virtual bool TakesCarriedSession(Execution.MigrationScript script) => false;
+
+    /// <summary>Whether the file may create a trigger, function or view, which would make <see cref="CarryCheckQuery"/>'s answer stale.</summary>
+    internal virtual bool MayCreateServerCode(Execution.MigrationScript script) => true;
+
+    /// <summary>
+    /// A query of one row, two booleans: statements commit on their own (autocommit: else a file's last write would
+    /// stay open on a carried session), and the server runs nothing inside a file's DML that could change the session (no
+    /// trigger, stored function or view in the database), which a file of <see cref="Execution.SessionFootprint.DataChanges"/>
+    /// also needs to pass its session on. Null where sessions are not carried.
+    /// </summary>
+    internal virtual string? CarryCheckQuery => null;
+
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
 
@@ -484,6 +512,21 @@ public abstract partial class SqlEngine
         // a statement fewer per file (every MySQL file sends one).
         internal override string? ServerClockStart(TimeSpan? lockTimeout) =>
             "SET @gatekeeper_started = UTC_TIMESTAMP(6)" + (lockTimeout is { } timeout ? ", " + LockWaitTimeout(timeout) : string.Empty);
+
+        // The insert id is the one thing a carried file's statements leave (its INSERTs'); a reset sets it to 0.
+        internal override string CarriedSessionClockStart(TimeSpan? lockTimeout) => ServerClockStart(lockTimeout) + ", SESSION last_insert_id = 0";
+
+        internal override Execution.SessionFootprint SessionFootprintOf(Execution.MigrationScript script) => Execution.MySqlSessionCarryOver.FootprintOf(script);
+
+        internal override bool TakesCarriedSession(Execution.MigrationScript script) => Execution.MySqlSessionCarryOver.TakesCarriedSession(script);
+
+        internal override bool MayCreateServerCode(Execution.MigrationScript script) => Execution.MySqlSessionCarryOver.MayCreateServerCode(script);
+
+        internal override string CarryCheckQuery =>
+            "SELECT @@SESSION.autocommit = 1," +
+            " NOT EXISTS (SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE())" +
+            " AND NOT EXISTS (SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION')" +
+            " AND NOT EXISTS (SELECT 1 FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE())";
 
         internal override string ServerNow => "UTC_TIMESTAMP(6)";
 

@@ -13,6 +13,12 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
 
     public DbTransaction? Transaction { get; private set; }
 
+    /// <summary>
+    /// True while the session applies a migration right after it applied the one before, with no reset in between
+    /// (MySQL, when that file left nothing on it: see <see cref="SessionFootprint"/>).
+    /// </summary>
+    public bool Carried { get; set; }
+
     /// <summary>Client-side command timeout in seconds; 0 waits as long as the server works (migrations may be long).</summary>
     public int CommandTimeoutSeconds { get; set; }
 

@@ -264,7 +264,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
             // The clock's start and the lock timeout in one statement where the engine notes a start, before the mark.
             if (engine.ServerClockStart(lockTimeout) is { } clockStart)
             {
-                commands.Add(SessionCommand.Plain(clockStart));
+                commands.Add(SessionCommand.Plain(session.Carried ? engine.CarriedSessionClockStart(lockTimeout) : clockStart));
             }
             else if (lockTimeout is { } timeout)
             {
