@@ -299,6 +299,25 @@ public sealed class PodInPlaceAnswerTests
         Assert.True(await AssertSameAnswerAsync(Encoding.UTF8.GetBytes(deep)), "60 deep: not answered in place");
     }
 
+    // The reader finds each string's end in a bitmap of quotes, backslashes and control characters, kept in the caller's
+    // scratch for bodies up to 16 KB and rented above: a body of either size, with strings and escapes at every offset
+    // of the bitmap's 64-byte words, is answered as the full reader answers it, and a raw control character far into the
+    // large one still sends it to the full reader, which refuses it.
+    [Theory]
+    [InlineData(40)]
+    [InlineData(700)]
+    public async Task Strings_at_every_offset_of_a_small_and_a_large_body_are_read_as_the_full_reader_reads_them(int count)
+    {
+        var values = Enumerable.Range(0, count).Select(i => "\"" + new string('a', i % 67) + (i % 3 == 0 ? "\\\"" : "") + (i % 5 == 0 ? "\\u00e9" : "") + "\"");
+        var value = "[" + string.Join(",", values) + "]";
+        var body = WithUnknownMember(value);
+        Assert.True(count < 100 ? body.Length < 16 * 1024 : body.Length > 16 * 1024, $"the body has {body.Length} bytes");
+
+        Assert.True(await AssertSameAnswerAsync(Encoding.UTF8.GetBytes(body)), "not answered in place");
+        var broken = WithUnknownMember(value.Insert(value.Length - 10, "\u0001"));
+        Assert.False(await AssertSameAnswerAsync(Encoding.UTF8.GetBytes(broken)), "a raw control character answered in place");
+    }
+
     private static readonly byte[] JsonBytes = "{}[],:\"\\ \t\n0123456789-+.eEtrufalsn/*'x\u0001"u8.ToArray();
 
     /// <summary>One to three bytes inserted, replaced or deleted, each a byte that means something to JSON.</summary>

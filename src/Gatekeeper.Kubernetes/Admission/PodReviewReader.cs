@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Gatekeeper.Kubernetes.Pods;
 
@@ -64,8 +65,13 @@ public static class PodReviewReader
     /// <summary>Longest value kept (uid, namespace, name, plan, owner, hash); object names are at most 253 characters.</summary>
     private const int Field = 256;
 
-    /// <summary>The scratch a caller passes (about 3 KB: it fits on the stack).</summary>
-    public const int ScratchLength = 6 * Field;
+    /// <summary>Bodies up to 16 KB have the reader's bitmap in the scratch (one 64-bit word per 64 bytes); larger ones rent it.</summary>
+    private const int SpecialsWords = 256;
+
+    private const int CharsPerWord = sizeof(ulong) / sizeof(char);
+
+    /// <summary>The scratch a caller passes (5 KB: it fits on the stack): six values and the reader's bitmap.</summary>
+    public const int ScratchLength = (6 * Field) + (SpecialsWords * CharsPerWord);
 
     /// <summary>Bodies in segments up to this size are copied into one span before reading; larger ones are left to the full reader.</summary>
     private const int MaxCopied = 1 << 20;
@@ -116,18 +122,31 @@ public static class PodReviewReader
             return false;
         }
 
-        var reader = new StrictJsonSpanReader(body);
+        // The reader's bitmap of quotes, backslashes and control characters (512 bytes for a 4 KB pod) in the scratch's last part.
+        var words = StrictJsonSpanReader.SpecialsLength(body.Length);
+        ulong[]? rented = null;
+        var specials = words <= SpecialsWords
+            ? MemoryMarshal.Cast<char, ulong>(scratch.Slice(6 * Field, SpecialsWords * CharsPerWord))
+            : (rented = ArrayPool<ulong>.Shared.Rent(words)).AsSpan(0, words);
         var buffers = new Buffers(scratch);
         var read = new PodReview();
         bool vouched;
         try
         {
+            var reader = new StrictJsonSpanReader(body, specials);
             vouched = ReadRoot(ref reader, buffers, ref read);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // Not strict JSON, nested deeper than the reader goes, half a surrogate pair, or a string that cannot be read.
             vouched = false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<ulong>.Shared.Return(rented);
+            }
         }
 
         review = vouched ? read : default;

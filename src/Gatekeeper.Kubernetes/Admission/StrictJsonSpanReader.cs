@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json;
@@ -18,12 +19,16 @@ namespace Gatekeeper.Kubernetes.Admission;
 /// at the first byte that is not, and at a <c>\u</c> escape that is half a surrogate pair (such strings cannot be read as
 /// text): everything it accepts <see cref="JsonDocument"/> accepts too, and what it refuses goes to the full reader.
 /// </summary>
-internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
+internal ref struct StrictJsonSpanReader
 {
     /// <summary>Deeper than the API server nests (the full reader allows 128; deeper bodies are left to it).</summary>
     public const int MaxDepth = 64;
 
-    private readonly ReadOnlySpan<byte> json = json;
+    private readonly ReadOnlySpan<byte> json;
+
+    /// <summary>Bit i % 64 of word i / 64 is set when byte i is a quote, a backslash or a control character (see <see cref="MarkSpecials"/>).</summary>
+    private readonly ReadOnlySpan<ulong> specials;
+
     private int position;
     private int valueStart;
     private int valueLength;
@@ -32,6 +37,23 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
 
     /// <summary>Bit d - 1 is set when the container at depth d is an object (clear: an array).</summary>
     private ulong objects;
+
+    /// <param name="json">Valid UTF-8.</param>
+    /// <param name="specials">At least <see cref="SpecialsLength"/> words, which the reader fills and then reads.</param>
+    public StrictJsonSpanReader(ReadOnlySpan<byte> json, Span<ulong> specials)
+    {
+        if (specials.Length < SpecialsLength(json.Length))
+        {
+            throw new ArgumentException($"The reader needs {SpecialsLength(json.Length)} words for {json.Length} bytes.", nameof(specials));
+        }
+
+        this.json = json;
+        MarkSpecials(json, specials);
+        this.specials = specials;
+    }
+
+    /// <summary>The words of the bitmap a reader of <paramref name="jsonLength"/> bytes needs: one per 64 bytes.</summary>
+    public static int SpecialsLength(int jsonLength) => (jsonLength + 63) >> 6;
 
     public JsonTokenType TokenType { get; private set; }
 
@@ -136,6 +158,7 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
     private void SkipContainer()
     {
         var input = json;
+        var marks = specials;
         var at = SkipWhiteSpace(input, position);
         var level = depth;
         var outer = depth - 1;
@@ -159,7 +182,7 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
                     throw Invalid(at);
                 }
 
-                at = SkipWhiteSpace(input, ScanString(input, at, out _) + 1);
+                at = SkipWhiteSpace(input, ScanString(input, marks, at, out _) + 1);
                 if ((uint)at >= (uint)input.Length || input[at] != (byte)':')
                 {
                     throw Invalid(at);
@@ -176,7 +199,7 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
             var next = input[at];
             if (next == (byte)'"')
             {
-                at = ScanString(input, at, out _) + 1;
+                at = ScanString(input, marks, at, out _) + 1;
             }
             else if (next is (byte)'{' or (byte)'[')
             {
@@ -408,20 +431,33 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
     /// <summary>Reads the string whose opening quote is at <paramref name="quote"/> as the current value; returns where its closing quote is.</summary>
     private int ReadString(int quote)
     {
-        var end = ScanString(json, quote, out valueEscaped);
+        var end = ScanString(json, specials, quote, out valueEscaped);
         valueStart = quote + 1;
         valueLength = end - valueStart;
         return end;
     }
 
     /// <summary>Checks the string whose opening quote is at <paramref name="quote"/>; returns where its closing quote is.</summary>
-    private static int ScanString(ReadOnlySpan<byte> json, int quote, out bool escaped)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ScanString(ReadOnlySpan<byte> json, ReadOnlySpan<ulong> specials, int quote, out bool escaped)
+    {
+        // Inlined for the usual string, which has no escape: its first special byte is its closing quote.
+        var at = NextSpecial(specials, quote + 1, json.Length);
+        if ((uint)at < (uint)json.Length && json[at] == (byte)'"')
+        {
+            escaped = false;
+            return at;
+        }
+
+        return ScanEscapedString(json, specials, at, out escaped);
+    }
+
+    /// <summary>The rest of a string whose first special byte, at <paramref name="at"/>, is not its closing quote.</summary>
+    private static int ScanEscapedString(ReadOnlySpan<byte> json, ReadOnlySpan<ulong> specials, int at, out bool escaped)
     {
         escaped = false;
-        var at = quote + 1;
         while (true)
         {
-            at = IndexOfQuoteBackslashOrControl(json, at);
             if (at >= json.Length)
             {
                 throw Invalid(at);
@@ -440,7 +476,7 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
             }
 
             escaped = true;
-            at = ScanEscape(json, at);
+            at = NextSpecial(specials, ScanEscape(json, at), json.Length);
         }
     }
 
@@ -493,37 +529,73 @@ internal ref struct StrictJsonSpanReader(ReadOnlySpan<byte> json)
         return value;
     }
 
-    /// <summary>Where the next quote, backslash or control character is at or after <paramref name="at"/> (the input's length if none is).</summary>
+    /// <summary>Where the next quote, backslash or control character is at or after <paramref name="at"/> (<paramref name="length"/> if none is).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int IndexOfQuoteBackslashOrControl(ReadOnlySpan<byte> json, int at)
+    private static int NextSpecial(ReadOnlySpan<ulong> specials, int at, int length)
     {
-        // Sixteen bytes at a time: most strings here are names and short values, for which a general IndexOfAny's set-up
-        // costs more than the search.
-        if (Vector128.IsHardwareAccelerated)
+        // Most strings here are names and short values, which end in the word they start in: one shift and one count, and a
+        // branch that is nearly always taken the same way (a vector search per string cost a mispredicted branch on length).
+        var word = at >> 6;
+        if ((uint)word < (uint)specials.Length)
         {
-            var quotes = Vector128.Create((byte)'"');
-            var backslashes = Vector128.Create((byte)'\\');
-            var space = Vector128.Create((byte)' ');
-            for (; at + Vector128<byte>.Count <= json.Length; at += Vector128<byte>.Count)
+            var bits = specials[word] >> (at & 63);
+            if (bits != 0)
             {
-                var bytes = Vector128.Create(json.Slice(at, Vector128<byte>.Count));
-                var found = (Vector128.Equals(bytes, quotes) | Vector128.Equals(bytes, backslashes) | Vector128.LessThan(bytes, space)).ExtractMostSignificantBits();
-                if (found != 0)
+                return at + BitOperations.TrailingZeroCount(bits);
+            }
+
+            while (++word < specials.Length)
+            {
+                if (specials[word] != 0)
                 {
-                    return at + BitOperations.TrailingZeroCount(found);
+                    return (word << 6) + BitOperations.TrailingZeroCount(specials[word]);
                 }
             }
         }
 
-        for (; at < json.Length; at++)
+        return length;
+    }
+
+    /// <summary>
+    /// Sets bit i % 64 of word i / 64 for every quote, backslash and control character at i, clears the others (bits past the
+    /// end stay clear): one pass over the body, sixteen bytes at a time, instead of a search from every string's start.
+    /// </summary>
+    private static void MarkSpecials(ReadOnlySpan<byte> json, Span<ulong> specials)
+    {
+        var at = 0;
+        var word = 0;
+        if (Vector128.IsHardwareAccelerated)
         {
-            if (json[at] is (byte)'"' or (byte)'\\' or < (byte)' ')
+            ref var start = ref MemoryMarshal.GetReference(json);
+            for (; at + 64 <= json.Length; at += 64, word++)
             {
-                return at;
+                specials[word] = Specials(ref start, at) | (Specials(ref start, at + 16) << 16)
+                    | (Specials(ref start, at + 32) << 32) | (Specials(ref start, at + 48) << 48);
             }
         }
 
-        return json.Length;
+        for (; at < json.Length; at += 64, word++)
+        {
+            var bits = 0UL;
+            var end = Math.Min(at + 64, json.Length);
+            for (var i = at; i < end; i++)
+            {
+                if (json[i] is (byte)'"' or (byte)'\\' or < (byte)' ')
+                {
+                    bits |= 1UL << (i - at);
+                }
+            }
+
+            specials[word] = bits;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Specials(ref byte start, int at)
+    {
+        var bytes = Vector128.LoadUnsafe(ref start, (nuint)at);
+        return (Vector128.Equals(bytes, Vector128.Create((byte)'"')) | Vector128.Equals(bytes, Vector128.Create((byte)'\\'))
+            | Vector128.LessThan(bytes, Vector128.Create((byte)' '))).ExtractMostSignificantBits();
     }
 
     /// <summary>Reads the number at <paramref name="start"/> (RFC 8259's grammar); returns where it ends.</summary>
