@@ -11,6 +11,9 @@
 # GATEKEEPER_BENCH_BINARY: a gatekeeper binary already published by scripts/publish.sh (skips the publish).
 # GATEKEEPER_BENCH_BASELINE: a second published binary (say main's) timed in the same runs, alternating, as its own row.
 # GATEKEEPER_BENCH_CORPORA: the corpora to run, by name (default all five: goalert hatchet openmeter kestra fineract).
+# GATEKEEPER_BENCH_RTT_MS: both tools reach the servers through bench/latency-proxy.py, which adds this many ms to every
+#   round trip, as a network between a migration Job and a managed database does (the loopback has about 0.05 ms;
+#   this kernel has no netem). Default: none, the servers straight on the loopback.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 source "$repo/bench/results-file.sh"
@@ -31,11 +34,13 @@ date_tag="$(date -u +%Y-%m-%d)"
 results="$repo/bench/results/apply-vs-dbmate-$date_tag.md"
 work="$repo/.tmp/apply-bench"
 tools="$repo/.tmp/tools"
-command_line="bench/apply-vs-dbmate.sh${*:+ $*}"
+command_line="${GATEKEEPER_BENCH_RTT_MS:+GATEKEEPER_BENCH_RTT_MS=$GATEKEEPER_BENCH_RTT_MS }bench/apply-vs-dbmate.sh${*:+ $*}"
 rm -rf "$work"; mkdir -p "$work" "$repo/bench/results"
 
 started=()
+proxies=()
 cleanup() {
+  for pid in "${proxies[@]}"; do kill "$pid" 2>/dev/null || true; done
   for engine in "${started[@]}"; do "$repo/scripts/db/stop-$engine.sh" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
@@ -72,13 +77,26 @@ layout_dll="$repo/bench/DbmateLayout/bin/Release/net10.0/DbmateLayout.dll"
 start postgres
 start mariadb
 
+# The tools' ports: the servers', or a latency proxy's in front of each (the script's own psql/mariadb calls go straight).
+tool_pg_port="$GATEKEEPER_TEST_POSTGRES_PORT"; tool_my_port="$GATEKEEPER_TEST_MYSQL_PORT"; network=""
+if [ -n "${GATEKEEPER_BENCH_RTT_MS:-}" ]; then
+  free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+  tool_pg_port="$(free_port)"; tool_my_port="$(free_port)"
+  python3 "$repo/bench/latency-proxy.py" "$tool_pg_port" "$GATEKEEPER_TEST_POSTGRES_PORT" "$GATEKEEPER_BENCH_RTT_MS" & proxies+=($!)
+  python3 "$repo/bench/latency-proxy.py" "$tool_my_port" "$GATEKEEPER_TEST_MYSQL_PORT" "$GATEKEEPER_BENCH_RTT_MS" & proxies+=($!)
+  sleep 0.5
+  measured_rtt="$(python3 "$repo/bench/latency-proxy.py" --probe "$GATEKEEPER_BENCH_RTT_MS")"
+  network="both tools reach the servers through bench/latency-proxy.py, set to add $GATEKEEPER_BENCH_RTT_MS ms to every round trip (a round trip through it measured $measured_rtt ms, its own overhead included)"
+  echo "$network" >&2
+fi
+
 pg() { PGPASSWORD="$password" psql -h 127.0.0.1 -p "$GATEKEEPER_TEST_POSTGRES_PORT" -U postgres -d "${2:-postgres}" -qAtc "$1"; }
 my() { mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$GATEKEEPER_TEST_MYSQL_PORT" -uroot -p"$mysql_password" -N -e "$1"; }
 create_db() { if [ "$1" = postgres ]; then pg "CREATE DATABASE $2"; else my "CREATE DATABASE $2"; fi; }
 drop_db() { if [ "$1" = postgres ]; then pg "DROP DATABASE IF EXISTS $2 WITH (FORCE)"; else my "DROP DATABASE IF EXISTS $2"; fi; }
 url_of() {
-  if [ "$1" = postgres ]; then echo "postgres://postgres:$password@127.0.0.1:$GATEKEEPER_TEST_POSTGRES_PORT/$2${3:-}"
-  else echo "mysql://root:$mysql_password@127.0.0.1:$GATEKEEPER_TEST_MYSQL_PORT/$2"; fi
+  if [ "$1" = postgres ]; then echo "postgres://postgres:$password@127.0.0.1:$tool_pg_port/$2${3:-}"
+  else echo "mysql://root:$mysql_password@127.0.0.1:$tool_my_port/$2"; fi
 }
 # Tables other than the two tools' history tables, so both runs can be checked to have built the same schema.
 tables_in() {
@@ -168,7 +186,7 @@ echo "$table"
 t0=$(date +%s%N); "$gatekeeper" --version >/dev/null 2>&1 || true; startup="$(seconds "$(ms_since "$t0")")"
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 {
-  echo "# Migration apply: gatekeeper migrate vs dbmate ($date_tag)"
+  echo "# Migration apply: gatekeeper migrate vs dbmate ($date_tag)${GATEKEEPER_BENCH_RTT_MS:+, $GATEKEEPER_BENCH_RTT_MS ms added to every round trip}"
   echo
   echo "Run by \`$command_line\` at $(date -u '+%Y-%m-%d %H:%M UTC') on commit $(git -C "$repo" rev-parse --short HEAD)."
   echo
@@ -176,6 +194,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- load average (1, 5, 15 min): $load_before before, $load_after after"
   echo "- .NET: $(dotnet --version); $("$dbmate" --version) (the Go binary from npm's @dbmate package, not the node wrapper)"
   echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, data on disk ($GATEKEEPER_TEST_DATA_ROOT), otherwise as scripts/db/start-*.sh start them"
+  [ -z "$network" ] || echo "- network: $network"
   [ -z "$baseline" ] || echo "- baseline: a second gatekeeper binary ($GATEKEEPER_BENCH_BASELINE) timed in the same runs, between the other two"
   echo "- \`gatekeeper --version\` alone (published Native AOT by scripts/publish.sh, as in the image): $startup s (the process start-up inside every gatekeeper time)"
   echo
