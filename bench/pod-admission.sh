@@ -142,7 +142,7 @@ load() { # NAME URL SERVER_PID H2LOAD_OPTIONS…
   client_cpu="$(awk '{ printf "%.0f", ($1 + $2) / $3 * 100 }' "$times")"
   server_cpu_pct="$(awk -v d="$(( after - before ))" -v t="$ticks" -v e="$(awk '{ print $3 }' "$times")" 'BEGIN { printf "%.0f", d / t / e * 100 }')"
   local per_request
-  per_request="$(awk -v d="$(( after - before ))" -v t="$ticks" -v r="$rps" -v e="$(awk '{ print $3 }' "$times")" 'BEGIN { printf (r > 0 ? "%.0f" : "—"), d / t / (r * e) * 1e6 }')"
+  per_request="$(awk -v d="$(( after - before ))" -v t="$ticks" -v r="$rps" -v e="$(awk '{ print $3 }' "$times")" 'BEGIN { printf (r > 0 ? "%.1f" : "—"), d / t / (r * e) * 1e6 }')"
   echo "$rps $percentiles $failed $client_cpu $server_cpu_pct $per_request"
 }
 
