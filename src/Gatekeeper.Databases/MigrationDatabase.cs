@@ -302,6 +302,13 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
         var script = MigrationScript.Prepare(migration, Sql, null, out _);
         var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
+        if (Sql.HistoryWritesOnly is { } settings)
+        {
+            // A server whose sessions start with autocommit = 0 would roll the repair back when the pool resets the
+            // session, and sql_safe_updates would refuse it.
+            await session.ExecuteAsync(settings, cancellationToken).ConfigureAwait(false);
+        }
+
         var cleared = await layout.RepairAsync(session, entry, resolution, previous, Options.TimeProvider.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
         if (!cleared)
         {

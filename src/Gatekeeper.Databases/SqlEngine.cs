@@ -126,6 +126,19 @@ public abstract partial class SqlEngine
     /// </summary>
     internal virtual string? CarryCheckQuery => null;
 
+    /// <summary>
+    /// A statement that makes the session commit each statement on its own and end a transaction at COMMIT (no chained
+    /// transaction, no disconnect), whatever the server's defaults say; null where the engine has no such defaults.
+    /// Sent before Gatekeeper writes history on a session, or folded into a SET it sends anyway.
+    /// </summary>
+    internal virtual string? CommitEachStatement => null;
+
+    /// <summary>
+    /// <see cref="CommitEachStatement"/> for a session on which only Gatekeeper's history writes run from then on (after a
+    /// file failed, a repair), which also sets aside server defaults that refuse those writes; null where there are none.
+    /// </summary>
+    internal virtual string? HistoryWritesOnly => CommitEachStatement;
+
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
 
@@ -510,8 +523,19 @@ public abstract partial class SqlEngine
 
         // A user variable lives until the session is reset, which the pool does before the next file. One SET assigns both:
         // a statement fewer per file (every MySQL file sends one).
+        // It also pins the commit settings (CommitEachStatement): a server whose default is autocommit = 0 would otherwise
+        // leave the dirty mark, the file's DML and the clearing in a transaction the pool's reset rolls back.
         internal override string? ServerClockStart(TimeSpan? lockTimeout) =>
-            "SET @gatekeeper_started = UTC_TIMESTAMP(6)" + (lockTimeout is { } timeout ? ", " + LockWaitTimeout(timeout) : string.Empty);
+            "SET @gatekeeper_started = UTC_TIMESTAMP(6), " + CommitSettings + (lockTimeout is { } timeout ? ", " + LockWaitTimeout(timeout) : string.Empty);
+
+        // autocommit = 0 (a server default some teams set) keeps every write open until a COMMIT that never comes;
+        // completion_type CHAIN opens a new transaction at COMMIT and RELEASE disconnects there.
+        private const string CommitSettings = "SESSION autocommit = 1, SESSION completion_type = 'NO_CHAIN'";
+
+        internal override string CommitEachStatement => "SET " + CommitSettings;
+
+        // sql_safe_updates = 1 refuses an UPDATE or DELETE whose WHERE names no key column, as the history layouts' are.
+        internal override string HistoryWritesOnly => CommitEachStatement + ", SESSION sql_safe_updates = 0";
 
         // The insert id is the one thing a carried file's statements leave (its INSERTs'); a reset sets it to 0.
         internal override string CarriedSessionClockStart(TimeSpan? lockTimeout) => ServerClockStart(lockTimeout) + ", SESSION last_insert_id = 0";

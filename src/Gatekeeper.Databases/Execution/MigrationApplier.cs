@@ -62,6 +62,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
 
         try
         {
+            await CommitEachStatementAsync(session, cancellationToken).ConfigureAwait(false);
             await session.BeginAsync(cancellationToken).ConfigureAwait(false);
             var failure = await RunOneByOneAsync(session, script, cancellationToken).ConfigureAwait(false);
             if (failure is not null)
@@ -185,6 +186,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
         var marked = false;
         try
         {
+            await CommitEachStatementAsync(session, cancellationToken).ConfigureAwait(false);
             if (!script.SetsOwnLockTimeout)
             {
                 await session.ExecuteAsync(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: false), cancellationToken).ConfigureAwait(false);
@@ -257,6 +259,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
             if (mark is null)
             {
                 // The layout reads before it marks (golang-migrate's previous version): mark first, on its own.
+                await CommitEachStatementAsync(session, cancellationToken).ConfigureAwait(false);
                 await history.MarkStartedAsync(session, entry, startedAt, cancellationToken).ConfigureAwait(false);
                 marked = true;
             }
@@ -371,7 +374,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
     /// After statement <paramref name="index"/> failed: nothing committed takes the mark back; something committed keeps
     /// it, with where and why. A session that died can write nothing more, so its mark stays as it is.
     /// </summary>
-    private static async Task<(MigrationFailure? Failure, bool NothingCommitted)> StoppedAtAsync(
+    private async Task<(MigrationFailure? Failure, bool NothingCommitted)> StoppedAtAsync(
         DbSession session, HistoryTableLayout history, HistoryEntry entry, MigrationFailure failure, int index, CommitTracker progress, CancellationToken cancellationToken)
     {
         if (session.Connection.State != ConnectionState.Open)
@@ -386,6 +389,13 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
             await TryExecuteAsync(session, "ROLLBACK").ConfigureAwait(false);
         }
 
+        // Only Gatekeeper's history writes run on this session from here: the server's defaults for the file's own
+        // statements (sql_safe_updates refuses their WHERE on a non-key column) must not turn them down.
+        if (engine.HistoryWritesOnly is { } settings)
+        {
+            await session.ExecuteAsync(settings, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!progress.Committed)
         {
             await history.ForgetStartedAsync(session, entry, cancellationToken).ConfigureAwait(false);
@@ -395,6 +405,19 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
         failure = failure with { LeftDirty = true };
         await history.MarkFailedAsync(session, entry, failure.ToString(), failure.Statement, index, cancellationToken).ConfigureAwait(false);
         return (failure, false);
+    }
+
+    /// <summary>
+    /// Pins the session's commit settings (<see cref="SqlEngine.CommitEachStatement"/>) where no SET of the path carries
+    /// them: on a server whose sessions start with autocommit = 0, the history rows and the file's DML would stay in a
+    /// transaction the pool's reset rolls back, and a run that said "applied" would have kept only the DDL.
+    /// </summary>
+    private async Task CommitEachStatementAsync(DbSession session, CancellationToken cancellationToken)
+    {
+        if (engine.CommitEachStatement is { } pin)
+        {
+            await session.ExecuteAsync(pin, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private const string CompletedMarker = "gatekeeper_completed";

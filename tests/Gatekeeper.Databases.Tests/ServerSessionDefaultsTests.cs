@@ -1,0 +1,84 @@
+using Gatekeeper.Databases.History;
+
+namespace Gatekeeper.Databases.Tests;
+
+/// <summary>
+/// A MySQL server's session defaults must not change what Gatekeeper keeps or says. With autocommit = 0 (which some
+/// teams set server-wide) every write stays open until a COMMIT, and with completion_type CHAIN a COMMIT opens the next
+/// transaction; Gatekeeper returns each file's session to the pool, whose reset rolls back whatever is open, so a run
+/// reported "applied" while the files' rows, the history's clearing and a repair were rolled back. With
+/// sql_safe_updates = 1 the history writes after a failure (their WHERE names no key column) were refused, so the run
+/// named that refusal instead of the file's error and left the mark it said it had taken back. Each test has a server
+/// of its own: the shared servers' defaults must not change under other tests.
+/// </summary>
+public sealed class ServerSessionDefaultsTests
+{
+    [Theory]
+    [InlineData("autocommit = 0")]
+    [InlineData("completion_type = 'CHAIN'")]
+    public async Task MySql_every_applied_file_is_kept_whatever_the_servers_commit_defaults(string serverDefault)
+    {
+        await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
+        await server.ExecuteAsync("mysql", "CREATE DATABASE app");
+        await server.ExecuteAsync("mysql", $"SET GLOBAL {serverDefault}");
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+        var directory = TestMigrations.Flyway(
+            ("V1__create.sql", "CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1);\n"),
+            ("V2__own_transaction.sql", "START TRANSACTION;\nINSERT INTO a VALUES (2);\nCOMMIT;\nINSERT INTO a VALUES (3);\n"),
+            ("V3__insert.sql", "INSERT INTO a VALUES (4);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal(4, await server.CountAsync("app", "SELECT COUNT(*) FROM a"));
+        Assert.Equal(3, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history WHERE success AND NOT dirty"));
+        var again = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+        Assert.Equal(MigrationRunStatus.UpToDate, again.Status);
+    }
+
+    [Fact]
+    public async Task MySql_a_repair_is_kept_on_a_server_whose_sessions_start_with_autocommit_off()
+    {
+        await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
+        await server.ExecuteAsync("mysql", "CREATE DATABASE app");
+        await server.ExecuteAsync("mysql", "SET GLOBAL autocommit = 0");
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+        var failing = TestMigrations.Flyway(("V1__half.sql", "CREATE TABLE b (id INT);\nINSERT INTO missing_table VALUES (1);\n"));
+        var failed = await new MigrationRunner(database).RunAsync(failing, null, CancellationToken.None);
+        Assert.True(failed.Failure!.LeftDirty, failed.Message);
+        Assert.Equal(1, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history WHERE dirty AND error LIKE '%missing_table%'"));
+
+        await server.ExecuteAsync("app", "DROP TABLE b");
+        var repair = await database.RepairAsync(failing, "1", RepairResolution.Retry, CancellationToken.None);
+
+        Assert.True(repair.Cleared, repair.Message);
+        Assert.Equal(0, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history WHERE dirty"));
+    }
+
+    [Fact]
+    public async Task MySql_a_failed_file_is_reported_and_marked_as_it_is_under_sql_safe_updates()
+    {
+        await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
+        await server.ExecuteAsync("mysql", "CREATE DATABASE app");
+        await server.ExecuteAsync("mysql", "SET GLOBAL sql_safe_updates = 1");
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+
+        // The first statement fails: nothing was kept, and the dirty mark is taken back.
+        var first = await new MigrationRunner(database).RunAsync(
+            TestMigrations.Flyway(("V1__bad.sql", "INSERT INTO missing_table VALUES (1);\nCREATE TABLE c (id INT);\n")), null, CancellationToken.None);
+        Assert.False(first.Failure!.LeftDirty, first.Message);
+        Assert.Contains("missing_table", first.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history"));
+
+        // A later statement fails: the file is marked dirty with where and why.
+        var failing = TestMigrations.Flyway(("V1__half.sql", "CREATE TABLE b (id INT);\nINSERT INTO missing_table VALUES (1);\n"));
+        var half = await new MigrationRunner(database).RunAsync(failing, null, CancellationToken.None);
+        Assert.True(half.Failure!.LeftDirty, half.Message);
+        Assert.Contains("missing_table", half.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history WHERE dirty AND error LIKE '%missing_table%'"));
+
+        var repair = await database.RepairAsync(failing, "1", RepairResolution.MarkApplied, CancellationToken.None);
+        Assert.True(repair.Cleared, repair.Message);
+        Assert.Equal(1, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history WHERE success AND NOT dirty"));
+    }
+}
