@@ -1,11 +1,13 @@
 using System.CommandLine;
+using System.Data.Common;
 using Gatekeeper.Databases;
 
 namespace Gatekeeper.Cli;
 
 /// <summary>
 /// Runs a command body and maps its failures to the documented exit codes: a <see cref="CommandLineError"/>
-/// becomes one line on stderr; Ctrl-C becomes exit 130 without a stack trace.
+/// becomes one line on stderr, and so does a server's refusal no deeper code explained; Ctrl-C becomes exit 130
+/// without a stack trace.
 /// </summary>
 internal static class CommandRunner
 {
@@ -35,6 +37,14 @@ internal static class CommandRunner
             {
                 await error.WriteLineAsync($"gatekeeper {name}: cancelled.");
                 return 130;
+            }
+            catch (DbException e) when (DatabaseErrorClassifier.Classify(e) is { } failed)
+            {
+                // A statement of Gatekeeper's own failed outside the paths that explain their failures (the server refused
+                // a history write, the connection dropped): the server's one line, never a stack trace.
+                var code = failed.ServerCode is { } c ? $" ({c})" : string.Empty;
+                await error.WriteLineAsync($"gatekeeper {name}: database error: {failed.ServerMessage}{code}");
+                return ExitCodeOf(failed.Kind);
             }
         });
 
