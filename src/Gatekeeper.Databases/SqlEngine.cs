@@ -149,6 +149,13 @@ public abstract partial class SqlEngine
     /// </summary>
     internal abstract string NewestRowFirst(string rankColumn);
 
+    /// <summary>
+    /// What an UPDATE or DELETE meant for every row ends with, so that a server which refuses one without a key in its
+    /// WHERE (MySQL's sql_safe_updates, which a file's session keeps) still runs it; empty where none is needed.
+    /// <paramref name="bigintKey"/> is the table's key, a signed 64-bit integer column.
+    /// </summary>
+    internal virtual string EveryRow(string bigintKey) => string.Empty;
+
     public abstract string ResetLockTimeout { get; }
 
     /// <summary>The settings a migration file changes when it sets its own lock timeout (then Gatekeeper's is not imposed).</summary>
@@ -557,6 +564,10 @@ public abstract partial class SqlEngine
         // Every MySQL file is bracketed by a mark and its clearing: without this the clearing scans the history table
         // (no index on version), 0.1-0.4 ms of server time per file at a few hundred rows (fineract: 403 files).
         internal override string NewestRowFirst(string rankColumn) => $" ORDER BY {rankColumn} DESC LIMIT 1";
+
+        // sql_safe_updates wants the key in the WHERE (MariaDB refuses a DELETE without WHERE even with a LIMIT): a range
+        // over every value the key can hold.
+        internal override string EveryRow(string bigintKey) => $" WHERE {bigintKey} >= -9223372036854775808";
 
         public override IReadOnlyList<string> LockTimeoutSettings { get; } = ["lock_wait_timeout", "innodb_lock_wait_timeout"];
 

@@ -1,3 +1,4 @@
+using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases.History;
 
 namespace Gatekeeper.Databases.Tests;
@@ -13,14 +14,29 @@ namespace Gatekeeper.Databases.Tests;
 /// </summary>
 public sealed class ServerSessionDefaultsTests
 {
+    /// <summary>A private MariaDB with database app whose new sessions start with <paramref name="serverDefault"/>.</summary>
+    private static async Task<PrivateDatabaseServer> ServerWithDefaultAsync(string serverDefault)
+    {
+        var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
+        try
+        {
+            await server.ExecuteAsync("mysql", "CREATE DATABASE app");
+            await server.ExecuteAsync("mysql", $"SET GLOBAL {serverDefault}");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
     [Theory]
     [InlineData("autocommit = 0")]
     [InlineData("completion_type = 'CHAIN'")]
     public async Task MySql_every_applied_file_is_kept_whatever_the_servers_commit_defaults(string serverDefault)
     {
-        await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
-        await server.ExecuteAsync("mysql", "CREATE DATABASE app");
-        await server.ExecuteAsync("mysql", $"SET GLOBAL {serverDefault}");
+        await using var server = await ServerWithDefaultAsync(serverDefault);
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
         var directory = TestMigrations.Flyway(
             ("V1__create.sql", "CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1);\n"),
@@ -39,9 +55,7 @@ public sealed class ServerSessionDefaultsTests
     [Fact]
     public async Task MySql_a_repair_is_kept_on_a_server_whose_sessions_start_with_autocommit_off()
     {
-        await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
-        await server.ExecuteAsync("mysql", "CREATE DATABASE app");
-        await server.ExecuteAsync("mysql", "SET GLOBAL autocommit = 0");
+        await using var server = await ServerWithDefaultAsync("autocommit = 0");
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
         var failing = TestMigrations.Flyway(("V1__half.sql", "CREATE TABLE b (id INT);\nINSERT INTO missing_table VALUES (1);\n"));
         var failed = await new MigrationRunner(database).RunAsync(failing, null, CancellationToken.None);
@@ -58,9 +72,7 @@ public sealed class ServerSessionDefaultsTests
     [Fact]
     public async Task MySql_a_failed_file_is_reported_and_marked_as_it_is_under_sql_safe_updates()
     {
-        await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
-        await server.ExecuteAsync("mysql", "CREATE DATABASE app");
-        await server.ExecuteAsync("mysql", "SET GLOBAL sql_safe_updates = 1");
+        await using var server = await ServerWithDefaultAsync("sql_safe_updates = 1");
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
 
         // The first statement fails: nothing was kept, and the dirty mark is taken back.
@@ -80,5 +92,30 @@ public sealed class ServerSessionDefaultsTests
         var repair = await database.RepairAsync(failing, "1", RepairResolution.MarkApplied, CancellationToken.None);
         Assert.True(repair.Cleared, repair.Message);
         Assert.Equal(1, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history WHERE success AND NOT dirty"));
+    }
+
+    [Theory]
+    [InlineData("gatekeeper_schema_history", null)]
+    [InlineData("flyway_schema_history", null)]
+    [InlineData("schema_migrations", MigrationFormat.GolangMigrate)]
+    [InlineData("schema_migrations", MigrationFormat.Dbmate)]
+    [InlineData("gorp_migrations", null)]
+    [InlineData("atlas_schema_revisions", null)]
+    public async Task MySql_every_history_layout_applies_under_sql_safe_updates(string table, MigrationFormat? format)
+    {
+        await using var server = await ServerWithDefaultAsync("sql_safe_updates = 1");
+        await using var database = MigrationDatabase.Open(
+            DatabaseUrl.Parse(server.Url("app")), new MigrationDatabaseOptions { HistoryTable = HistoryTableName.Parse(table), Format = format });
+        var directory = TestMigrations.Flyway(
+            ("V1__create.sql", "CREATE TABLE a (id INT PRIMARY KEY);\n"),
+            ("V2__insert.sql", "INSERT INTO a VALUES (1);\n"),
+            ("V3__create.sql", "CREATE TABLE b (id INT);\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        var history = await database.ReadHistoryAsync(CancellationToken.None);
+        Assert.DoesNotContain(history.Applied, a => a.Dirty);
+        Assert.Equal(MigrationRunStatus.UpToDate, (await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None)).Status);
     }
 }

@@ -70,7 +70,7 @@ internal sealed class GolangMigrateHistoryTable(HistoryTableName table, SqlEngin
     public override Task ForgetStartedAsync(DbSession session, HistoryEntry entry, CancellationToken cancellationToken) =>
         _versionBeforeMark is { } previous
             ? SetAsync(session, previous, dirty: false, cancellationToken)
-            : session.ExecuteAsync($"DELETE FROM {QuotedName(session)}", cancellationToken);
+            : session.ExecuteAsync($"DELETE FROM {QuotedName(session)}{Engine.EveryRow("version")}", cancellationToken);
 
     public override async Task<bool> RepairAsync(DbSession session, HistoryEntry entry, RepairResolution resolution, string? previousId, DateTime nowUtc, CancellationToken cancellationToken)
     {
@@ -89,7 +89,7 @@ internal sealed class GolangMigrateHistoryTable(HistoryTableName table, SqlEngin
         }
         else if (previousId is null)
         {
-            await session.ExecuteAsync($"DELETE FROM {QuotedName(session)}", cancellationToken).ConfigureAwait(false);
+            await session.ExecuteAsync($"DELETE FROM {QuotedName(session)}{Engine.EveryRow("version")}", cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -102,7 +102,7 @@ internal sealed class GolangMigrateHistoryTable(HistoryTableName table, SqlEngin
     private async Task SetAsync(DbSession session, long version, bool dirty, CancellationToken cancellationToken)
     {
         // golang-migrate truncates and inserts; DELETE keeps this inside the caller's transaction on MySQL too.
-        await session.ExecuteAsync($"DELETE FROM {QuotedName(session)}", cancellationToken).ConfigureAwait(false);
+        await session.ExecuteAsync($"DELETE FROM {QuotedName(session)}{Engine.EveryRow("version")}", cancellationToken).ConfigureAwait(false);
         await session.ExecuteAsync(
             $"INSERT INTO {QuotedName(session)} (version, dirty) VALUES (@v, @d)",
             cancellationToken,
