@@ -21,13 +21,19 @@ public sealed class DirtyStateTests
         ("V2__half.sql", "CREATE TABLE table_b (id integer);\nCREATE TABLE missing_table (id integer);\n"),
         ("V3__after.sql", "CREATE TABLE table_c (id integer);\n"));
 
+    /// <summary>Every history layout Gatekeeper writes on MySQL: its table and, where the name is shared, the format.</summary>
+    public static TheoryData<string, MigrationFormat?> HistoryLayouts { get; } = new()
+    {
+        { "gatekeeper_schema_history", null },
+        { "flyway_schema_history", null },
+        { "schema_migrations", MigrationFormat.GolangMigrate },
+        { "schema_migrations", MigrationFormat.Dbmate },
+        { "gorp_migrations", null },
+        { "atlas_schema_revisions", null },
+    };
+
     [Theory]
-    [InlineData("gatekeeper_schema_history", null)]
-    [InlineData("flyway_schema_history", null)]
-    [InlineData("schema_migrations", MigrationFormat.GolangMigrate)]
-    [InlineData("schema_migrations", MigrationFormat.Dbmate)]
-    [InlineData("gorp_migrations", null)]
-    [InlineData("atlas_schema_revisions", null)]
+    [MemberData(nameof(HistoryLayouts))]
     public async Task MySql_failure_half_way_marks_the_migration_dirty_and_the_next_run_refuses_with_the_repair_command(string table, MigrationFormat? format)
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.MySql);

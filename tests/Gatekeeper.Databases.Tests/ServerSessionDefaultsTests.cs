@@ -95,12 +95,7 @@ public sealed class ServerSessionDefaultsTests
     }
 
     [Theory]
-    [InlineData("gatekeeper_schema_history", null)]
-    [InlineData("flyway_schema_history", null)]
-    [InlineData("schema_migrations", MigrationFormat.GolangMigrate)]
-    [InlineData("schema_migrations", MigrationFormat.Dbmate)]
-    [InlineData("gorp_migrations", null)]
-    [InlineData("atlas_schema_revisions", null)]
+    [MemberData(nameof(DirtyStateTests.HistoryLayouts), MemberType = typeof(DirtyStateTests))]
     public async Task MySql_every_history_layout_applies_under_sql_safe_updates(string table, MigrationFormat? format)
     {
         await using var server = await ServerWithDefaultAsync("sql_safe_updates = 1");
