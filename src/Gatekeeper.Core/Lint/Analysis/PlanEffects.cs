@@ -142,7 +142,7 @@ internal static class PlanEffects
             switch (action)
             {
                 case AddColumn add:
-                    table.Columns[add.Column.Name] = add.Column;
+                    table.Columns[add.Column.Name] = PlannedColumn.Of(add.Column);
                     if (!table.IsNew && add.Column.FillOfExistingRows(ctx.Dialect) is { } fill)
                     {
                         table.AddedColumnFills[add.Column.Name] = fill;
@@ -154,11 +154,11 @@ internal static class PlanEffects
                     table.ProvenNotNull.Remove(drop.Column);
                     break;
                 case RenameColumn rename when table.Columns.Remove(rename.OldName, out var renamed):
-                    table.Columns[rename.NewName] = renamed with { Name = rename.NewName };
+                    table.Columns[rename.NewName] = renamed;
                     break;
                 case RedefineColumn redefine:
                     table.Columns.Remove(redefine.OldName);
-                    table.Columns[redefine.Column.Name] = redefine.Column;
+                    table.Columns[redefine.Column.Name] = PlannedColumn.Of(redefine.Column);
                     break;
                 case AlterColumnType change when table.Columns.TryGetValue(change.Column, out var column):
                     table.Columns[change.Column] = column with { Type = change.Type };
@@ -170,10 +170,10 @@ internal static class PlanEffects
                     table.Columns[dropNotNull.Column] = column with { NotNull = false };
                     break;
                 case SetDefault setDefault when table.Columns.TryGetValue(setDefault.Column, out var column):
-                    table.Columns[setDefault.Column] = column with { Default = new ColumnDefault(setDefault.Start, setDefault.End, false, DefaultVolatility.NonVolatile, null) };
+                    table.Columns[setDefault.Column] = column with { DefaultSet = true };
                     break;
                 case DropDefault dropDefault when table.Columns.TryGetValue(dropDefault.Column, out var column):
-                    table.Columns[dropDefault.Column] = column with { Default = null };
+                    table.Columns[dropDefault.Column] = column with { DefaultSet = false };
                     break;
                 case AddConstraint add:
                     ApplyConstraint(ctx, table, alter.Table, add.Constraint);
