@@ -87,19 +87,17 @@ public static class Linter
     }
 
     /// <summary>
-    /// The first pass over a migration (pure: it needs no plan state, so it may run on another thread ahead of the
-    /// judging). Two passes, each cutting the text afresh: this one only notes where views, routines, constraints … are
-    /// declared, so that the second can judge each statement, resolve its directives and forget it — a 50 MB file is
-    /// never held in memory as tokens or parsed statements, only one statement at a time.
+    /// A pass of its own over the whole migration (pure), for a rule that looks ahead (see <see cref="MigrationOutline"/>):
+    /// it only notes where views, routines, constraints … are declared, and its last statement; each statement is done
+    /// with before the next is cut, so a 50 MB file is never held in memory as tokens or parsed statements.
     /// </summary>
-    internal static PreparedMigration Outline(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
+    internal static MigrationOutline Outline(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
     {
-        var problems = new SqlSplitProblems();
         var outline = new MigrationOutline();
         var lastStatement = -1;
         var index = 0;
         // Each statement is done with before the next is cut (the outline keeps names and positions, never tokens).
-        foreach (var statement in SqlSplitter.StatementsUsedOneAtATime(migration.UpSql, dialect, migration.FileName, problems, migration.UpStartLine))
+        foreach (var statement in SqlSplitter.StatementsUsedOneAtATime(migration.UpSql, dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine))
         {
             var i = index++;
             if (HasCode(statement))
@@ -113,24 +111,45 @@ public static class Linter
                     outline.RecordCreatedTable(MigrationOutline.Position(i), CodeTokens(dialect, mySqlServer, migration.FileName, statement));
                     break;
                 case Declares.Something:
-                    var prepared = Prepare(dialect, mySqlServer, migration, statement, readDirectives: false);
-                    outline.Record(MigrationOutline.Position(i), prepared.Parsed);
-                    for (var e = 0; e < prepared.Embedded.Count; e++)
-                    {
-                        outline.Record(MigrationOutline.Position(i, e), prepared.Embedded[e]);
-                    }
-
+                    RecordDeclarations(outline, i, Prepare(dialect, mySqlServer, migration, statement, readDirectives: false));
                     break;
             }
         }
 
-        return new PreparedMigration(migration, outline, lastStatement, problems.Found);
+        outline.LastStatement = lastStatement;
+        return outline;
     }
 
-    /// <summary>The second pass's statements, cut and parsed (pure, like <see cref="Outline"/>), one at a time.</summary>
-    internal static IEnumerable<StatementUnit> PreparedStatements(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
+    /// <summary>What statement <paramref name="index"/> declares, as <see cref="Outline"/> records it, for an outline built as the statements are judged.</summary>
+    private static void RecordOutline(MigrationOutline outline, int index, StatementUnit unit, SqlDialect dialect)
     {
-        foreach (var statement in SqlSplitter.Statements(migration.UpSql, dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine))
+        switch (MayDeclare(unit.Statement, dialect))
+        {
+            case Declares.Table:
+                outline.RecordCreatedTable(MigrationOutline.Position(index), unit.Code);
+                break;
+            case Declares.Something:
+                RecordDeclarations(outline, index, unit);
+                break;
+        }
+    }
+
+    private static void RecordDeclarations(MigrationOutline outline, int index, StatementUnit unit)
+    {
+        outline.Record(MigrationOutline.Position(index), unit.Parsed);
+        for (var e = 0; e < unit.Embedded.Count; e++)
+        {
+            outline.Record(MigrationOutline.Position(index, e), unit.Embedded[e]);
+        }
+    }
+
+    /// <summary>
+    /// A migration's statements, cut and parsed (pure: it needs no plan state, so it may run on another thread ahead of
+    /// the judging), one at a time; <paramref name="problems"/> holds what the cutting found once the last is read.
+    /// </summary>
+    internal static IEnumerable<StatementUnit> PreparedStatements(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer, SqlSplitProblems problems)
+    {
+        foreach (var statement in SqlSplitter.Statements(migration.UpSql, dialect, migration.FileName, problems, migration.UpStartLine))
         {
             yield return Prepare(dialect, mySqlServer, migration, statement, readDirectives: true);
         }
@@ -139,22 +158,24 @@ public static class Linter
     private static int LintMigration(PlanState plan, PreparedMigration prepared, MigrationFindings migrationFindings)
     {
         var migration = prepared.Migration;
-        var outline = prepared.Outline;
-        var lastStatement = prepared.LastStatement;
-        var problems = prepared.Problems;
-        foreach (var problem in problems)
-        {
-            migrationFindings.Add(SyntaxFinding(migration, problem));
-        }
+        var dialect = plan.Dialect;
+        var mySqlServer = plan.MySqlServer;
+        var outline = new MigrationOutline(() => Outline(migration, dialect, mySqlServer), migration.UpSql);
 
         // Without a known server the file is judged as a current server runs it (the runner always knows its server's version).
         var tx = new TransactionState(runnerWrapped: migration.TransactionalOn(plan.Options.ServerMajorVersion ?? int.MaxValue) && plan.Dialect == SqlDialect.Postgres);
-        var scope = new MigrationScope(plan, migration, outline, tx) { LastStatementIndex = lastStatement };
+        var scope = new MigrationScope(plan, migration, outline, tx);
         var statementCount = 0;
         var index = 0;
         foreach (var unit in prepared.Statements)
         {
             var i = index++;
+            if (!outline.IsWhole)
+            {
+                // Before the statement is judged: a look back from it (or from a later statement of its DO body) sees it.
+                RecordOutline(outline, i, unit, dialect);
+            }
+
             var directiveProblems = unit.DirectiveProblems;
             // Not `directiveProblems ?? []`: that made an empty List for every statement without a malformed directive.
             if (directiveProblems is not null)
@@ -225,6 +246,13 @@ public static class Linter
             opened.Findings.Add(StatementContext.Build(LintRules.UncommittedTransaction, LintRules.UncommittedTransaction.DefaultSeverity,
                 $"the transaction opened here is still open at the end of {migration.FileName}", opened.Tokens, 0, 0, opened.Statement, migration.Id, false));
             ResolveDirectives(opened, migration, migrationFindings);
+        }
+
+        // The cutting's problems are known once the last statement is cut; they are placed before every other finding of
+        // the migration (as when they came from a first pass).
+        foreach (var problem in prepared.Problems)
+        {
+            migrationFindings.AddBeforeAll(SyntaxFinding(migration, problem));
         }
 
         plan.EndMigrationSession(migration.FileName, scope.Session);
@@ -373,7 +401,7 @@ public static class Linter
         IReadOnlyList<ParsedStatement> embedded = parsed is DoStatement doBlock
             ? EmbeddedSql.FromDoBody(view, doBlock.BodyToken).Select(StatementParser.Parse).ToList()
             : (IReadOnlyList<ParsedStatement>)[];
-        return new StatementUnit(statement, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded, directiveProblems);
+        return new StatementUnit(statement, view, parsed, directives ?? (IReadOnlyList<AllowDirective>)[], embedded, directiveProblems);
     }
 
     private static StatementTokens CodeTokens(SqlDialect dialect, ServerVersion? mySqlServer, string file, SqlStatement statement)

@@ -15,7 +15,15 @@ internal sealed class MigrationFindings(LintCollector collector, Func<LintFindin
     // near the end and the list needs no sort (per rule, 55,000 findings of a 10 MB file were gathered and sorted again).
     private readonly List<(LintFinding Finding, long Sequence)> all = [];
 
-    public void Add(LintFinding finding)
+    // Sequence numbers of findings placed before every other finding of the migration at the same line and column.
+    private long firstSequence = long.MinValue;
+
+    public void Add(LintFinding finding) => Add(finding, sequence++);
+
+    /// <summary>Adds a finding that goes before every finding already added at the same place (as if it had been added first).</summary>
+    public void AddBeforeAll(LintFinding finding) => Add(finding, firstSequence++);
+
+    private void Add(LintFinding finding, long order)
     {
         finding = allow(finding);
         List<(LintFinding Finding, long Sequence)>? list;
@@ -28,7 +36,7 @@ internal sealed class MigrationFindings(LintCollector collector, Func<LintFindin
             kept[finding.Rule] = list = [];
         }
 
-        var entry = (finding, sequence++);
+        var entry = (finding, order);
         var at = list.Count;
         while (at > 0 && Compare(list[at - 1], entry) > 0)
         {
@@ -74,6 +82,7 @@ internal sealed class MigrationFindings(LintCollector collector, Func<LintFindin
 
         kept.Clear();
         sequence = 0;
+        firstSequence = long.MinValue;
     }
 
     private static int Compare((LintFinding Finding, long Sequence) a, (LintFinding Finding, long Sequence) b)

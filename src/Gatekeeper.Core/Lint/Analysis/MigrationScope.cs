@@ -32,7 +32,7 @@ internal sealed class MigrationScope
     public SessionSettings Session { get; } = new();
 
     /// <summary>Index of the migration's last statement that holds code: a failure there leaves nothing for a retry to trip on.</summary>
-    public int LastStatementIndex { get; set; } = -1;
+    public int LastStatementIndex => Outline.LastStatement;
 
     /// <summary>Index of the statement being judged.</summary>
     public int StatementIndex { get; set; }

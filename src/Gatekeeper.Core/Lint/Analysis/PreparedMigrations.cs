@@ -5,17 +5,20 @@ using Gatekeeper.Core.Sql;
 
 namespace Gatekeeper.Core.Lint.Analysis;
 
-/// <summary>
-/// What the linter's first pass learned about a migration (where things are declared, its last statement, its lexical
-/// problems), and its statements cut and parsed for the second pass.
-/// </summary>
-internal sealed record PreparedMigration(Migration Migration, MigrationOutline Outline, int LastStatement, IReadOnlyList<SqlSyntaxProblem> Problems)
+/// <summary>A migration's statements cut and parsed, one at a time, and what the cutting found wrong.</summary>
+internal sealed class PreparedMigration(Migration migration)
 {
+    public Migration Migration { get; } = migration;
+
+    /// <summary>Read once, in order, to the end.</summary>
     public IEnumerable<StatementUnit> Statements { get; set; } = [];
+
+    /// <summary>The lexical problems of the migration's text: known once <see cref="Statements"/> has been read to the end.</summary>
+    public IReadOnlyList<SqlSyntaxProblem> Problems { get; set; } = [];
 }
 
 /// <summary>
-/// Hands the linter each migration prepared: cut into statements, outlined and parsed. Preparing needs no plan state,
+/// Hands the linter each migration prepared: cut into statements and parsed. Preparing needs no plan state,
 /// judging does; so with a spare core a second thread prepares the migrations in order, ahead of the thread that judges
 /// them, and the judging thread takes exactly what it would have computed itself, in the same order: the findings do not
 /// change. The second thread stays at most a few batches ahead, so a 50 MB file is still never held as tokens at once.
@@ -52,9 +55,20 @@ internal abstract class PreparedMigrations : IDisposable
     {
         public override PreparedMigration Next(Migration migration)
         {
-            var prepared = Linter.Outline(migration, dialect, mySqlServer);
-            prepared.Statements = Linter.PreparedStatements(migration, dialect, mySqlServer);
+            var prepared = new PreparedMigration(migration);
+            prepared.Statements = Statements(prepared, dialect, mySqlServer);
             return prepared;
+        }
+
+        private static IEnumerable<StatementUnit> Statements(PreparedMigration prepared, SqlDialect dialect, ServerVersion? mySqlServer)
+        {
+            var problems = new SqlSplitProblems();
+            foreach (var statement in Linter.PreparedStatements(prepared.Migration, dialect, mySqlServer, problems))
+            {
+                yield return statement;
+            }
+
+            prepared.Problems = problems.Found;
         }
 
         public override void Dispose()
@@ -66,7 +80,6 @@ internal abstract class PreparedMigrations : IDisposable
     {
         // Items go in batches, so the two threads meet once per batch rather than once per statement.
         private const int BatchSize = 64;
-        private static readonly object EndOfMigration = new();
 
         private readonly BlockingCollection<List<object>> batches = new(boundedCapacity: 8);
         private readonly CancellationTokenSource stop = new();
@@ -88,17 +101,23 @@ internal abstract class PreparedMigrations : IDisposable
                 throw new InvalidOperationException($"the linter asked for {migration.FileName} out of order");
             }
 
-            prepared.Statements = Statements();
+            prepared.Statements = Statements(prepared);
             return prepared;
         }
 
-        private IEnumerable<StatementUnit> Statements()
+        private IEnumerable<StatementUnit> Statements(PreparedMigration prepared)
         {
-            while (Take() is StatementUnit statement)
+            object item;
+            while ((item = Take()) is StatementUnit statement)
             {
                 yield return statement;
             }
+
+            prepared.Problems = ((EndOfMigration)item).Problems;
         }
+
+        /// <summary>Follows a migration's last statement, with what the cutting found wrong in it.</summary>
+        private sealed record EndOfMigration(IReadOnlyList<SqlSyntaxProblem> Problems);
 
         private object Take()
         {
@@ -133,13 +152,14 @@ internal abstract class PreparedMigrations : IDisposable
 
                 foreach (var migration in migrations)
                 {
-                    Add(Linter.Outline(migration, dialect, mySqlServer));
-                    foreach (var statement in Linter.PreparedStatements(migration, dialect, mySqlServer))
+                    Add(new PreparedMigration(migration));
+                    var problems = new SqlSplitProblems();
+                    foreach (var statement in Linter.PreparedStatements(migration, dialect, mySqlServer, problems))
                     {
                         Add(statement);
                     }
 
-                    Add(EndOfMigration);
+                    Add(new EndOfMigration(problems.Found));
                 }
 
                 if (filling.Count > 0)

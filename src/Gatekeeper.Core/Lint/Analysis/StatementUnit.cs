@@ -13,10 +13,11 @@ namespace Gatekeeper.Core.Lint.Analysis;
 /// </remarks>
 internal sealed class StatementUnit
 {
-    public StatementUnit(SqlStatement statement, ParsedStatement parsed, IReadOnlyList<AllowDirective> directives, IReadOnlyList<ParsedStatement> embedded,
+    public StatementUnit(SqlStatement statement, StatementTokens code, ParsedStatement parsed, IReadOnlyList<AllowDirective> directives, IReadOnlyList<ParsedStatement> embedded,
         List<LintFinding>? directiveProblems = null)
     {
         Statement = statement;
+        Code = code;
         Parsed = parsed;
         Directives = directives;
         Embedded = embedded;
@@ -27,6 +28,9 @@ internal sealed class StatementUnit
     public List<LintFinding>? DirectiveProblems { get; }
 
     public SqlStatement Statement { get; }
+
+    /// <summary>The statement's code tokens (comments left out, MySQL executable comments read as the server does), as parsed.</summary>
+    public StatementTokens Code { get; }
 
     public ParsedStatement Parsed { get; }
 
