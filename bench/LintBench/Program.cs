@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Gatekeeper.Core.Lint;
+using Gatekeeper.Core.Lint.Formatting;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Sql;
 
@@ -8,8 +9,11 @@ using Gatekeeper.Core.Sql;
 //   Lints every ROOT/<project>/{postgres,mysql} directory and a generated PostgreSQL file (written to FILE when it
 //   does not exist yet, so that bench/lint-vs-squawk.sh can hand the very same file to squawk), in-process, and prints
 //   a Markdown table. ROOT defaults to ../shared/corpora of the repository, then /work/shared/corpora. --only keeps the
-//   inputs whose name contains NAME (for a profiler). Memory allocated, collections and process CPU per timed pass go
-//   to stderr.
+//   inputs whose name contains NAME (for a profiler). Memory allocated, collections, GC pause and process CPU per timed
+//   pass go to stderr.
+//   Each input is linted as `gatekeeper lint --dir` lints it (Linter.LintEachAsRollout, every file judged, findings past
+//   the default --max-per-rule counted, not kept), without writing the output. --keep-all keeps every finding instead
+//   (a collector without a cap, as Linter.Lint's default), for comparison with results before 2026-12-05 14:00.
 //        dotnet run -c Release --project bench/LintBench -- generate FILE [MEGABYTES]
 //   Only writes the generated file.
 if (args is ["generate", var target, ..])
@@ -24,6 +28,8 @@ var corpora = Option("--corpora") ?? DefaultCorpora();
 var generatedPath = Option("--generated");
 var runs = int.Parse(Option("--runs") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
 var only = Option("--only");
+var keepAll = args.Contains("--keep-all");
+var maxPerRule = keepAll ? 0 : LintReportFormatter.DefaultMaxPerRule;
 if (corpora is null || !Directory.Exists(corpora))
 {
     Console.Error.WriteLine($"No corpora directory found (tried {corpora ?? "../shared/corpora and /work/shared/corpora"}); pass --corpora ROOT.");
@@ -52,7 +58,7 @@ foreach (var project in Directory.GetDirectories(corpora).Order(StringComparer.O
 
         var migrations = read.Directory.Migrations;
         var bytes = migrations.Sum(m => (long)Encoding.UTF8.GetByteCount(m.UpSql));
-        inputs.Add(new BenchInput($"{Path.GetFileName(project)}/{engine}", bytes, options => Linter.Lint(migrations, dialect, options)));
+        inputs.Add(new BenchInput($"{Path.GetFileName(project)}/{engine}", bytes, options => AsTheCliLints(migrations, dialect, options)));
     }
 }
 
@@ -71,12 +77,16 @@ else
     generated = await File.ReadAllTextAsync(generatedPath);
 }
 
-inputs.Add(new BenchInput("generated/postgres", Encoding.UTF8.GetByteCount(generated), options => Linter.LintSql(generated, SqlDialect.Postgres, "V1__generated.sql", options: options)));
+// As `lint --dir` reads the file alone in its directory: a Flyway versioned migration, run in a transaction.
+var generatedMigration = new Migration("1", MigrationVersion.Parse("1"), "generated", MigrationKind.Versioned, "V1__generated.sql", generated, 1, null, true, string.Empty, ReadOnlyMemory<byte>.Empty);
+inputs.Add(new BenchInput("generated/postgres", Encoding.UTF8.GetByteCount(generated), options => AsTheCliLints([generatedMigration], SqlDialect.Postgres, options)));
 
-Console.WriteLine($"In-process `Linter.Lint`: warm-up passes (at least 2 and 1 s), then best and median of {runs} timed passes (wall clock), on one thread and with");
+Console.WriteLine(keepAll
+    ? $"In-process `Linter.LintEachAsRollout`, every finding kept (--keep-all): warm-up passes (at least 2 and 1 s), then best and median of {runs} timed passes (wall clock), on one thread and with"
+    : $"In-process, as `gatekeeper lint --dir` calls the linter (`Linter.LintEachAsRollout`, every file judged; at most --max-per-rule {maxPerRule} findings of a rule kept, the rest counted), output not written: warm-up passes (at least 2 and 1 s), then best and median of {runs} timed passes (wall clock), on one thread and with");
 Console.WriteLine("`PrepareOnSecondThread` (statements cut and parsed on a second thread ahead of the judging, as `gatekeeper lint` runs: only from 64 KB of SQL; same findings).");
 Console.WriteLine();
-Console.WriteLine("| input | MB | statements | findings | ms per pass (best) | ms per pass (median) | MB/s (best) | two threads: ms (best) | ms (median) | MB/s (best) |");
+Console.WriteLine("| input | MB | statements | findings (listed) | ms per pass (best) | ms per pass (median) | MB/s (best) | two threads: ms (best) | ms (median) | MB/s (best) |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 long totalBytes = 0;
 double totalBest = 0, totalBestTwo = 0;
@@ -86,9 +96,9 @@ foreach (var input in inputs.Where(i => only is null || i.Name.Contains(only, St
 {
     var (report, times) = Time(input, oneThread);
     var (reportTwo, timesTwo) = Time(input, twoThreads);
-    if (!reportTwo.Findings.SequenceEqual(report.Findings) || reportTwo.StatementCount != report.StatementCount)
+    if (!reportTwo.Findings.SequenceEqual(report.Findings) || !reportTwo.RuleCounts.SequenceEqual(report.RuleCounts) || reportTwo.StatementCount != report.StatementCount)
     {
-        Console.Error.WriteLine($"{input.Name}: two threads found {reportTwo.Findings.Count} findings in {reportTwo.StatementCount} statements, one thread {report.Findings.Count} in {report.StatementCount}");
+        Console.Error.WriteLine($"{input.Name}: two threads found {reportTwo.TotalCount} findings ({reportTwo.Findings.Count} listed) in {reportTwo.StatementCount} statements, one thread {report.TotalCount} ({report.Findings.Count}) in {report.StatementCount}");
         return 1;
     }
 
@@ -97,7 +107,7 @@ foreach (var input in inputs.Where(i => only is null || i.Name.Contains(only, St
     totalBest += times[0];
     totalBestTwo += timesTwo[0];
     Console.WriteLine(FormattableString.Invariant(
-        $"| {input.Name} | {megabytes:F2} | {report.StatementCount} | {report.Findings.Count} | {times[0]:F1} | {times[times.Count / 2]:F1} | {megabytes / (times[0] / 1000):F1} | {timesTwo[0]:F1} | {timesTwo[timesTwo.Count / 2]:F1} | {megabytes / (timesTwo[0] / 1000):F1} |"));
+        $"| {input.Name} | {megabytes:F2} | {report.StatementCount} | {report.TotalCount} ({report.Findings.Count}) | {times[0]:F1} | {times[times.Count / 2]:F1} | {megabytes / (times[0] / 1000):F1} | {timesTwo[0]:F1} | {timesTwo[timesTwo.Count / 2]:F1} | {megabytes / (timesTwo[0] / 1000):F1} |"));
 }
 
 Console.WriteLine(FormattableString.Invariant($"| **all** | {totalBytes / 1e6:F2} | | | {totalBest:F1} | | {totalBytes / 1e6 / (totalBest / 1000):F1} | {totalBestTwo:F1} | | {totalBytes / 1e6 / (totalBestTwo / 1000):F1} |"));
@@ -119,6 +129,7 @@ return 0;
     var times = new List<double>();
     var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
     var collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+    var pauseBefore = GC.GetTotalPauseDuration();
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     for (var run = 0; run < runs; run++)
     {
@@ -128,10 +139,14 @@ return 0;
     }
 
     Console.Error.WriteLine(FormattableString.Invariant(
-        $"{input.Name} ({(options.PrepareOnSecondThread ? "two threads" : "one thread")}): {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1e6 / runs:F1} MB allocated per pass; collections in {runs} passes: gen0 {GC.CollectionCount(0) - collectionsBefore.Item1}, gen1 {GC.CollectionCount(1) - collectionsBefore.Item2}, gen2 {GC.CollectionCount(2) - collectionsBefore.Item3}; process CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / runs:F1} ms per pass (all threads, the collector's included: steadier than wall time on a busy machine)"));
+        $"{input.Name} ({(options.PrepareOnSecondThread ? "two threads" : "one thread")}): {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1e6 / runs:F1} MB allocated per pass; collections in {runs} passes: gen0 {GC.CollectionCount(0) - collectionsBefore.Item1}, gen1 {GC.CollectionCount(1) - collectionsBefore.Item2}, gen2 {GC.CollectionCount(2) - collectionsBefore.Item3}; GC pause {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / runs:F1} ms per pass; process CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / runs:F1} ms per pass (all threads, the collector's included: steadier than wall time on a busy machine)"));
     times.Sort();
     return (report, times);
 }
+
+// `gatekeeper lint --dir DIR` judges every file, each as its own rollout, into a collector capped per rule.
+LintReport AsTheCliLints(IReadOnlyList<Migration> migrations, SqlDialect dialect, LintOptions options) =>
+    Linter.LintEachAsRollout(migrations, _ => true, dialect, options, new LintCollector(maxPerRule));
 
 string? Option(string name)
 {
