@@ -24,6 +24,13 @@ public abstract class MigrationDatabase : IMigrationDatabase
     private (HistoryTableLayout Layout, bool Exists)? _inspected;
     private (MigrationDirectory Directory, AtlasSum Sum)? _atlasSum;
 
+    // The rank the next history row takes (HistoryEntry.Rank): the highest one plus one as the last history read found
+    // it (the runner reads under its lock, right before applying), advanced by each migration applied since, each of
+    // which added exactly one row. Null when unknown (nothing read yet, or a migration failed): the write then asks the
+    // table. Should anything else have added a row meanwhile, the key refuses the write and the migration's
+    // transaction takes nothing with it.
+    private int? _nextRank;
+
     // The session the last migration applied on, kept for the next because that file left nothing on it (MySQL): the
     // next file skips the pool's reset. Null after any other file, which the pool resets as before.
     private DbSession? _carried;
@@ -78,6 +85,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     public async Task<HistoryState> ReadHistoryAsync(HistoryTableKind? expectedKind, CancellationToken cancellationToken)
     {
+        _nextRank = null;
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
         var table = Options.HistoryTable.ToString();
         return await DatabasePermissions.RequireAsync(Url, $"read history table {table} of {Url.Database}", DatabasePrivilege.ReadTable, async () =>
@@ -86,6 +94,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
                 && await HistoryTableInspector.TryReadKnownAsync(session, Options.HistoryTable, kind, cancellationToken).ConfigureAwait(false) is { } known)
             {
                 _inspected = (known.Layout, true);
+                _nextRank = known.Rows.LastRank + 1;
                 return new HistoryState(table, kind, true, known.Rows.Applied, known.Rows.AppliedThrough);
             }
 
@@ -94,10 +103,12 @@ public abstract class MigrationDatabase : IMigrationDatabase
             _inspected = (layout, exists);
             if (!exists)
             {
+                _nextRank = 1;
                 return HistoryState.Empty(table, layout.Kind);
             }
 
             var rows = await layout.ReadAsync(session, cancellationToken).ConfigureAwait(false);
+            _nextRank = rows.LastRank + 1;
             return new HistoryState(table, layout.Kind, true, rows.Applied, rows.AppliedThrough);
         }, HistoryTableInspector.Locate(Options.HistoryTable, Sql).ToString()).ConfigureAwait(false);
     }
@@ -149,6 +160,9 @@ public abstract class MigrationDatabase : IMigrationDatabase
         var session = _carried;
         _carried = null;
         var keep = false;
+        // Known again only once this migration has added its one row.
+        var rank = _nextRank;
+        _nextRank = null;
         try
         {
             session ??= await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
@@ -170,9 +184,10 @@ public abstract class MigrationDatabase : IMigrationDatabase
             }
 
             var layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
-            var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
+            var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count) { Rank = rank };
             var applier = new MigrationApplier(Sql, Options, Label, Logger);
             var result = await applier.ApplyAsync(session, layout, script, entry, cancellationToken).ConfigureAwait(false);
+            _nextRank = result.Failure is null ? rank + 1 : null;
             if (Sql.MayCreateServerCode(script))
             {
                 // A trigger, function or view it created (applied or not) would run inside a later file's DML: ask again.
@@ -293,6 +308,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
         var migration = directory.Migrations[index];
         var previous = directory.Migrations.Take(index).LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
+        _nextRank = null;
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
         var (layout, exists) = await HistoryTableInspector.InspectAsync(session, table, Options.Format, cancellationToken).ConfigureAwait(false);
         if (!exists)

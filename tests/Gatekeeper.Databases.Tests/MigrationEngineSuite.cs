@@ -47,6 +47,84 @@ public abstract class MigrationEngineSuite
     }
 
     [Fact]
+    public async Task History_rows_take_the_rank_after_the_highest_one_read_and_one_more_for_each_migration_applied_since()
+    {
+        await using var db = await TestDatabase.CreateAsync(Engine);
+        await using var database = db.Open();
+        var first = await new MigrationRunner(database).RunAsync(
+            TestMigrations.Flyway(("V1__one.sql", "CREATE TABLE ranked_one (id integer);\n"), ("V2__two.sql", "CREATE TABLE ranked_two (id integer);\n")),
+            null, CancellationToken.None);
+        Assert.True(first.Succeeded, first.Message);
+        // A history with a gap (rows removed by hand, or ranked by another writer): the next row goes after the highest.
+        await db.ExecuteAsync("UPDATE gatekeeper_schema_history SET installed_rank = 7 WHERE version = '2'");
+
+        var later = TestMigrations.Flyway(
+            ("V1__one.sql", "CREATE TABLE ranked_one (id integer);\n"),
+            ("V2__two.sql", "CREATE TABLE ranked_two (id integer);\n"),
+            ("V3__three.sql", "CREATE TABLE ranked_three (id integer);\n"),
+            ("V4__four.sql", "INSERT INTO ranked_missing (id) VALUES (1);\n"));
+        var failed = await new MigrationRunner(database).RunAsync(later, null, CancellationToken.None);
+        Assert.Equal(MigrationRunStatus.Failed, failed.Status);
+        Assert.Equal(["3"], failed.Applied.Select(a => a.Migration.Id));
+
+        // Fixed, with one more after it; the same database object, as a long-lived caller keeps it.
+        var fixedUp = TestMigrations.Flyway(
+            ("V1__one.sql", "CREATE TABLE ranked_one (id integer);\n"),
+            ("V2__two.sql", "CREATE TABLE ranked_two (id integer);\n"),
+            ("V3__three.sql", "CREATE TABLE ranked_three (id integer);\n"),
+            ("V4__four.sql", "CREATE TABLE ranked_four (id integer);\n"),
+            ("V5__five.sql", "CREATE TABLE ranked_five (id integer);\n"));
+        var applied = await new MigrationRunner(database).RunAsync(fixedUp, null, CancellationToken.None);
+        Assert.True(applied.Succeeded, applied.Message);
+
+        var ranks = await db.RowsAsync("SELECT version, installed_rank FROM gatekeeper_schema_history ORDER BY installed_rank");
+        Assert.Equal(
+            ["1:1", "2:7", "3:8", "4:9", "5:10"],
+            ranks.Select(r => $"{r[0]}:{Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture)}"));
+    }
+
+    [Fact]
+    public async Task A_history_row_written_by_someone_else_after_the_read_under_the_lock_refuses_the_next_migration_whole()
+    {
+        // The rank of a new row comes from the history read under the lock, so the server need not look at the table for
+        // every row. A writer that ignores the lock and adds a row meanwhile takes that rank: the key then refuses the
+        // migration's row, and the migration goes with it, never recorded twice, out of order or half.
+        await using var db = await TestDatabase.CreateAsync(Engine);
+        await using var database = db.Open();
+        var first = await new MigrationRunner(database).RunAsync(TestMigrations.Flyway(("V1__one.sql", "CREATE TABLE intruded_one (id integer);\n")), null, CancellationToken.None);
+        Assert.True(first.Succeeded, first.Message);
+        var intrude = new MigrationRunnerOptions
+        {
+            Judge = async (plan, cancellationToken) =>
+            {
+                await db.ExecuteAsync(
+                    "INSERT INTO gatekeeper_schema_history (installed_rank, version, description, kind, file_name, checksum, checksum_algorithm, applied_at, execution_time_ms, success, dirty) " +
+                    "VALUES (2, '9', 'by hand', 'versioned', 'V9__by_hand.sql', 'x', 'sha256', CURRENT_TIMESTAMP, 0, true, false)");
+                return Core.Planning.PlanVerdict.Allow([]);
+            },
+        };
+
+        var result = await new MigrationRunner(database, intrude).RunAsync(
+            TestMigrations.Flyway(("V1__one.sql", "CREATE TABLE intruded_one (id integer);\n"), ("V2__two.sql", "CREATE TABLE intruded_two (id integer);\n")),
+            null, CancellationToken.None);
+
+        Assert.Equal(MigrationRunStatus.Failed, result.Status);
+        Assert.Equal("2", result.Failure!.MigrationId);
+        Assert.False(result.Failure.LeftDirty);
+        Assert.EndsWith("; nothing of it was applied", result.Message, StringComparison.Ordinal);
+        Assert.False(await db.TableExistsAsync("intruded_two"));
+        Assert.Equal(["1", "9"], (await db.RowsAsync("SELECT version FROM gatekeeper_schema_history ORDER BY installed_rank")).Select(r => (string)r[0]!));
+
+        // Once the stray row is gone, the next run applies the migration, after what is left.
+        await db.ExecuteAsync("DELETE FROM gatekeeper_schema_history WHERE version = '9'");
+        var again = await new MigrationRunner(database).RunAsync(
+            TestMigrations.Flyway(("V1__one.sql", "CREATE TABLE intruded_one (id integer);\n"), ("V2__two.sql", "CREATE TABLE intruded_two (id integer);\n")),
+            null, CancellationToken.None);
+        Assert.True(again.Succeeded, again.Message);
+        Assert.True(await db.TableExistsAsync("intruded_two"));
+    }
+
+    [Fact]
     public async Task A_failing_statement_is_reported_with_file_line_and_the_servers_message_and_later_files_do_not_run()
     {
         await using var db = await TestDatabase.CreateAsync(Engine);

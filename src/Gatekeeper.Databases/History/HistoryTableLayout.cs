@@ -10,10 +10,22 @@ namespace Gatekeeper.Databases.History;
 /// What the history layer needs to know about a migration it records: the migration, Atlas's running hash for its
 /// file (Atlas rows store it), and how many statements it has (Atlas records applied/total).
 /// </summary>
-internal sealed record HistoryEntry(Migration Migration, string? AtlasHash, int StatementCount);
+internal sealed record HistoryEntry(Migration Migration, string? AtlasHash, int StatementCount)
+{
+    /// <summary>
+    /// The rank its row takes in a table that ranks rows (Gatekeeper's <c>installed_rank</c>), known when the history was
+    /// read under the migration lock and every migration applied since added its one row; null makes the write take the
+    /// table's highest rank plus one.
+    /// </summary>
+    public int? Rank { get; init; }
+}
 
 /// <summary>Rows read from a history table, plus the high-water mark of tools that keep one (golang-migrate).</summary>
-internal sealed record HistoryRows(IReadOnlyList<AppliedMigration> Applied, string? AppliedThrough);
+internal sealed record HistoryRows(IReadOnlyList<AppliedMigration> Applied, string? AppliedThrough)
+{
+    /// <summary>The highest rank among the rows (0 for none) where the layout ranks them (Gatekeeper's); null elsewhere.</summary>
+    public int? LastRank { get; init; }
+}
 
 /// <summary>How a person resolves a migration left dirty.</summary>
 public enum RepairResolution
