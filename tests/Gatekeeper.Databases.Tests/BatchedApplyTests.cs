@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.History;
@@ -334,6 +335,69 @@ public sealed class BatchedApplyTests
         Assert.True(failure.LeftDirty);
         Assert.True(await db.TableExistsAsync("last_a"));
         Assert.True(Assert.Single((await database.ReadHistoryAsync(CancellationToken.None)).Applied).Dirty);
+    }
+
+    [Fact]
+    public async Task Postgres_file_outside_a_transaction_sends_its_lock_timeout_with_its_dirty_mark_and_the_marks_clearing_with_the_timeouts_reset()
+    {
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await using var database = db.Open();
+        var directory = TestMigrations.Directory(
+            MigrationFormat.SqlMigrate,
+            ("1-index.sql", "-- +migrate Up notransaction\nCREATE TABLE indexed (id integer);\nCREATE INDEX CONCURRENTLY indexed_id ON indexed (id);\n"));
+
+        var (result, sent) = await RecordCommandsAsync(() => new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None));
+
+        Assert.True(result.Succeeded, result.Message);
+        var fileStart = sent.FindIndex(c => c.Contains("lock_timeout = ", StringComparison.Ordinal));
+        Assert.True(fileStart >= 0, string.Join("\n---\n", sent));
+        // Four round trips for two statements: timeout and mark, each statement alone, clearing and reset; then the run ends.
+        Assert.Collection(
+            sent.Skip(fileStart),
+            c => Assert.Matches(@"(?s)^SET lock_timeout = '\d+ms'.*INSERT INTO ""public"".""gatekeeper_schema_history""", c),
+            c => Assert.Equal("CREATE TABLE indexed (id integer)", c),
+            c => Assert.Equal("CREATE INDEX CONCURRENTLY indexed_id ON indexed (id)", c),
+            c => Assert.Matches(@"(?s)^UPDATE ""public"".""gatekeeper_schema_history"" SET success.*RESET lock_timeout$", c),
+            c => Assert.StartsWith("SELECT pg_advisory_unlock(", c, StringComparison.Ordinal));
+        var row = Assert.Single((await database.ReadHistoryAsync(CancellationToken.None)).Applied);
+        Assert.False(row.Dirty);
+        Assert.True(await db.TableExistsAsync("indexed"));
+    }
+
+    /// <summary>The text of each command the drivers sent while <paramref name="run"/> ran, in order (spans under a root of its own, so other tests' commands do not count).</summary>
+    private static async Task<(T Result, List<string> Sent)> RecordCommandsAsync<T>(Func<Task<T>> run)
+    {
+        using var source = new ActivitySource("Gatekeeper.Tests.BatchedApply");
+        var sent = new List<(DateTime Started, string Text)>();
+        ActivityTraceId trace = default;
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "Npgsql" or "MySqlConnector" || s == source,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                if (activity.Source != source && activity.TraceId == trace && (activity.GetTagItem("db.query.text") ?? activity.GetTagItem("db.statement")) is string text)
+                {
+                    lock (sent)
+                    {
+                        sent.Add((activity.StartTimeUtc, text.Trim()));
+                    }
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        T result;
+        using (var root = source.StartActivity("apply"))
+        {
+            Assert.NotNull(root);
+            trace = root.TraceId;
+            result = await run();
+        }
+
+        lock (sent)
+        {
+            return (result, sent.OrderBy(c => c.Started).Select(c => c.Text).ToList());
+        }
     }
 
     [Theory]

@@ -184,15 +184,32 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
 
         var progress = new CommitTracker(engine);
         var marked = false;
+        var resetTimeout = !script.SetsOwnLockTimeout;
+        // PostgreSQL: the lock timeout and the dirty mark go as one batch, and the mark's clearing and the timeout's reset as
+        // another: two round trips per file fewer than one each. Each batch is one implicit transaction, committed before
+        // the next statement; the file's own statements still go one at a time (CREATE INDEX CONCURRENTLY refuses a batch).
+        var batches = engine.SendsBatches && session.Connection.CanCreateBatch;
         try
         {
             await CommitEachStatementAsync(session, cancellationToken).ConfigureAwait(false);
-            if (!script.SetsOwnLockTimeout)
+            var setTimeout = script.SetsOwnLockTimeout ? null : engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: false);
+            var startedAt = _time.GetUtcNow().UtcDateTime;
+            var mark = batches ? await session.CollectAsync(() => history.MarkStartedAsync(session, entry, startedAt, cancellationToken)).ConfigureAwait(false) : null;
+            if (mark is not null)
             {
-                await session.ExecuteAsync(engine.SetLockTimeout(options.StatementLockTimeout, transactionLocal: false), cancellationToken).ConfigureAwait(false);
+                await RunBatchAsync(session, setTimeout is null ? [.. mark] : [SessionCommand.Plain(setTimeout), .. mark], cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // One at a time: the layout's mark reads first (golang-migrate's previous version), or the engine sends no batches.
+                if (setTimeout is not null)
+                {
+                    await session.ExecuteAsync(setTimeout, cancellationToken).ConfigureAwait(false);
+                }
+
+                await history.MarkStartedAsync(session, entry, startedAt, cancellationToken).ConfigureAwait(false);
             }
 
-            await history.MarkStartedAsync(session, entry, _time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
             marked = true;
 
             for (var i = 0; i < script.Statements.Count; i++)
@@ -213,7 +230,23 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
                 await session.ExecuteAsync("COMMIT", cancellationToken).ConfigureAwait(false);
             }
 
-            await history.MarkFinishedAsync(session, entry, ExecutionTime.Measured(_time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime), cancellationToken).ConfigureAwait(false);
+            var time = ExecutionTime.Measured(_time.GetElapsedTime(started), _time.GetUtcNow().UtcDateTime);
+            var clear = batches ? await session.CollectAsync(() => history.MarkFinishedAsync(session, entry, time, cancellationToken)).ConfigureAwait(false) : null;
+            if (clear is null)
+            {
+                // The layout's clearing reads first (a side table's existence), or the engine sends no batches.
+                await history.MarkFinishedAsync(session, entry, time, cancellationToken).ConfigureAwait(false);
+                return (null, false);
+            }
+
+            var epilogue = new List<SessionCommand>(clear);
+            if (resetTimeout)
+            {
+                epilogue.Add(SessionCommand.Plain(engine.ResetLockTimeout));
+            }
+
+            await RunBatchAsync(session, epilogue, cancellationToken).ConfigureAwait(false);
+            resetTimeout = false;
             return (null, false);
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error)
@@ -223,11 +256,17 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
         }
         finally
         {
-            if (!script.SetsOwnLockTimeout)
+            if (resetTimeout)
             {
                 await TryExecuteAsync(session, engine.ResetLockTimeout).ConfigureAwait(false);
             }
         }
+    }
+
+    private static async Task RunBatchAsync(DbSession session, List<SessionCommand> commands, CancellationToken cancellationToken)
+    {
+        await using var batch = session.Batch(commands);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
