@@ -177,6 +177,47 @@ public sealed class AdmissionReviewTests
             Encoding.UTF8.GetString(decoded));
     }
 
+    // The pod webhook's answer is written from prebuilt pieces, and the end of a patched answer (the patch in base64) is kept
+    // per patch instead of encoded per answer: whatever patches come, in whatever order, more of them than are kept, and a
+    // caller's buffer changed in place between two answers, each answer is byte for byte the one Write writes.
+    [Fact]
+    public void An_allowed_answer_from_prebuilt_pieces_is_the_one_the_writer_writes_for_every_patch_however_many_and_however_reused()
+    {
+        // Patches of one length, so that only their bytes tell them apart, and more of them than the writer keeps.
+        var patches = Enumerable.Range(0, 7).Select(i => Encoding.UTF8.GetBytes($$"""[{"op":"add","path":"/spec/a{{i}}","value":1}]""")).ToList();
+        var reused = patches[0].ToArray();
+        var order = new List<byte[]>();
+        for (var round = 0; round < 3; round++)
+        {
+            order.AddRange(patches);
+            order.Add(patches[1]);
+            order.Add(reused);
+        }
+
+        foreach (var (patch, index) in order.Select((patch, index) => (patch, index)))
+        {
+            if (ReferenceEquals(patch, reused))
+            {
+                // The same buffer, holding another patch each time.
+                reused[^3] = (byte)('1' + (index % 9));
+            }
+
+            var uid = $"0b6f6d0e-1111-4222-8333-{index:D12}";
+            var expected = new ArrayBufferWriter<byte>();
+            AdmissionReviewWriter.Write(expected, AdmissionResponse.Allow(uid, patch: patch.ToArray()));
+            var actual = new ArrayBufferWriter<byte>();
+
+            Assert.True(AdmissionReviewWriter.TryWriteAllowed(actual, uid, patch));
+            Assert.Equal(Encoding.UTF8.GetString(expected.WrittenSpan), Encoding.UTF8.GetString(actual.WrittenSpan));
+        }
+
+        var plain = new ArrayBufferWriter<byte>();
+        var plainExpected = new ArrayBufferWriter<byte>();
+        Assert.True(AdmissionReviewWriter.TryWriteAllowed(plain, "uid-3", ReadOnlySpan<byte>.Empty));
+        AdmissionReviewWriter.Write(plainExpected, AdmissionResponse.Allow("uid-3"));
+        Assert.Equal(Encoding.UTF8.GetString(plainExpected.WrittenSpan), Encoding.UTF8.GetString(plain.WrittenSpan));
+    }
+
     [Fact]
     public void Writer_puts_code_and_message_of_a_denial_in_status_and_no_patch()
     {

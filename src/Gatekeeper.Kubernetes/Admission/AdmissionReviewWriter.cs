@@ -62,25 +62,48 @@ public static class AdmissionReviewWriter
             }
         }
 
-        var encoded = patch.IsEmpty ? 0 : System.Buffers.Text.Base64.GetMaxEncodedToUtf8Length(patch.Length);
-        var length = Allowed.Prefix.Length + uid.Length + (patch.IsEmpty ? Allowed.End.Length : Allowed.BeforePatch.Length + encoded + Allowed.AfterPatch.Length);
-        var span = output.GetSpan(length);
+        var end = patch.IsEmpty ? Allowed.End : PatchedEnd(patch);
+        var span = output.GetSpan(Allowed.Prefix.Length + uid.Length + end.Length);
         var at = Copy(Allowed.Prefix, span, 0);
         at += System.Text.Encoding.ASCII.GetBytes(uid, span[at..]);
-        if (patch.IsEmpty)
-        {
-            at = Copy(Allowed.End, span, at);
-        }
-        else
-        {
-            at = Copy(Allowed.BeforePatch, span, at);
-            System.Buffers.Text.Base64.EncodeToUtf8(patch, span[at..], out _, out var written);
-            at = Copy(Allowed.AfterPatch, span, at + written);
-        }
-
+        at = Copy(end, span, at);
         output.Advance(at);
         return true;
     }
+
+    // The ends of patched answers written lately: the pod webhook sends one of two constant patches, whose base64 text was
+    // encoded for every gated pod. Replaced whole (never changed in place), so readers on other threads see a complete array.
+    private static PatchedAnswerEnd[] patchedEnds = [];
+
+    private sealed record PatchedAnswerEnd(byte[] Patch, byte[] End);
+
+    /// <summary>What follows the uid in an answer allowing a request with <paramref name="patch"/>: the patch in base64 and the ends of the objects.</summary>
+    private static byte[] PatchedEnd(ReadOnlySpan<byte> patch)
+    {
+        var known = Volatile.Read(ref patchedEnds);
+        foreach (var entry in known)
+        {
+            if (patch.SequenceEqual(entry.Patch))
+            {
+                return entry.End;
+            }
+        }
+
+        var end = new byte[Allowed.BeforePatch.Length + System.Buffers.Text.Base64.GetMaxEncodedToUtf8Length(patch.Length) + Allowed.AfterPatch.Length];
+        var at = Copy(Allowed.BeforePatch, end, 0);
+        System.Buffers.Text.Base64.EncodeToUtf8(patch, end.AsSpan(at), out _, out var written);
+        Copy(Allowed.AfterPatch, end, at + written);
+        if (known.Length < MaxPatchedEnds)
+        {
+            // A lost race only drops an entry, which is encoded again next time.
+            Volatile.Write(ref patchedEnds, [.. known, new PatchedAnswerEnd(patch.ToArray(), end)]);
+        }
+
+        return end;
+    }
+
+    /// <summary>Patches other than the pod webhook's two (none today) are encoded each time once this many are kept.</summary>
+    private const int MaxPatchedEnds = 4;
 
     private static int Copy(byte[] piece, Span<byte> span, int at)
     {
