@@ -318,6 +318,71 @@ public sealed class PodInPlaceAnswerTests
         Assert.False(await AssertSameAnswerAsync(Encoding.UTF8.GetBytes(broken)), "a raw control character answered in place");
     }
 
+    // The reader's bitmap pass also finds whether the body is all ASCII, and only a body with other bytes has its UTF-8
+    // checked apart: a raw non-ASCII character, valid or not, at every offset of the pass's 16-byte vectors and 64-byte
+    // words and in the bytes after its last whole word, near the start of the body and at its end, is answered in place
+    // exactly when it is valid UTF-8 (the full reader refuses the others as not UTF-8).
+    [Theory]
+    [InlineData("C3 A9", true)]
+    [InlineData("E2 82 AC", true)]
+    [InlineData("F0 9F 98 80", true)]
+    [InlineData("C3", false)]
+    [InlineData("FF", false)]
+    [InlineData("C0 80", false)]
+    [InlineData("ED A0 80", false)]
+    public async Task Raw_non_ASCII_bytes_anywhere_in_the_body_are_answered_in_place_exactly_when_they_are_valid_UTF_8(string hex, bool valid)
+    {
+        var character = Convert.FromHexString(hex.Replace(" ", "", StringComparison.Ordinal));
+        var stamped = Encoding.UTF8.GetBytes(Stamped);
+        var around = WithUnknownMember("VALUE").Split("VALUE");
+        for (var pad = 0; pad < 64; pad++)
+        {
+            byte[] value = [(byte)'"', .. Encoding.UTF8.GetBytes(new string('a', pad)), .. character, (byte)'"'];
+            byte[] atStart = [.. Encoding.UTF8.GetBytes(around[0]), .. value, .. Encoding.UTF8.GetBytes(around[1])];
+            byte[] atEnd = [.. stamped[..^1], .. ",\"zz-last\":"u8.ToArray(), .. value, (byte)'}'];
+
+            Assert.True(valid == await AssertSameAnswerAsync(atStart), $"{hex} after {pad} bytes near the start: answered in place {!valid}");
+            Assert.True(valid == await AssertSameAnswerAsync(atEnd), $"{hex} after {pad} bytes at the end: answered in place {!valid}");
+        }
+    }
+
+    // The pod webhook does not clear its 5 KB stack scratch before each read (clearing it was a memset per pod): what the
+    // reader finds must not depend on what the scratch held. Read with a scratch of set bits, every body gives what it gives
+    // with a clear one (and, unlike a clear one, a bitmap word left unwritten would show).
+    [Theory]
+    [InlineData("benchmark")]
+    [InlineData("stamped")]
+    [InlineData("escape")]
+    [InlineData("gated")]
+    [InlineData("owners")]
+    [InlineData("huge")]
+    public async Task The_in_place_reader_finds_the_same_whatever_its_scratch_held_before(string edit)
+    {
+        var body = edit switch
+        {
+            "benchmark" => await File.ReadAllBytesAsync(Path.Combine(RepositoryRoot(), "bench", "fixtures", "pod-create-review.json")),
+            "stamped" => Encoding.UTF8.GetBytes(Stamped),
+            _ => Encoding.UTF8.GetBytes(Edit(edit)),
+        };
+        var clear = new char[PodReviewReader.ScratchLength];
+        var dirty = new char[PodReviewReader.ScratchLength];
+        dirty.AsSpan().Fill('\uffff');
+
+        foreach (var (sequence, pieces) in Sequences(body).Take(2))
+        {
+            Assert.True(PodReviewReader.TryRead(sequence, clear, out var fromClear), $"{edit} ({pieces} pieces): not read with a clear scratch");
+            var expected = Describe(fromClear);
+            Assert.True(PodReviewReader.TryRead(sequence, dirty, out var fromDirty), $"{edit} ({pieces} pieces): not read with a dirty scratch");
+            Assert.Equal(expected, Describe(fromDirty));
+            dirty.AsSpan().Fill('\uffff');
+        }
+    }
+
+    private static string Describe(PodReview review) =>
+        $"uid={review.Uid} ns={review.Namespace} create={review.IsCreate} object={review.HasObject} " +
+        $"plan={review.Pod.HasPlan}:{review.Pod.Plan} owner={review.Pod.HasOwner}:{review.Pod.Owner} " +
+        $"hash={review.Pod.HasTemplateHash}:{review.Pod.TemplateHash} gates={review.Pod.HasGateList}:{review.Pod.AlreadyGated}";
+
     private static readonly byte[] JsonBytes = "{}[],:\"\\ \t\n0123456789-+.eEtrufalsn/*'x\u0001"u8.ToArray();
 
     /// <summary>One to three bytes inserted, replaced or deleted, each a byte that means something to JSON.</summary>

@@ -115,26 +115,23 @@ public static class PodReviewReader
     {
         review = default;
 
-        // The full reader refuses invalid UTF-8 before parsing; the reader below assumes valid UTF-8, and declines the
-        // other case the full reader checks after parsing (a \u escape that is half a surrogate pair).
-        if (!System.Text.Unicode.Utf8.IsValid(body))
-        {
-            return false;
-        }
-
         // The reader's bitmap of quotes, backslashes and control characters (512 bytes for a 4 KB pod) in the scratch's last part.
         var words = StrictJsonSpanReader.SpecialsLength(body.Length);
         ulong[]? rented = null;
+        // Exactly the body's words: the caller need not clear its scratch (the reader writes each word before it reads it).
         var specials = words <= SpecialsWords
-            ? MemoryMarshal.Cast<char, ulong>(scratch.Slice(6 * Field, SpecialsWords * CharsPerWord))
+            ? MemoryMarshal.Cast<char, ulong>(scratch.Slice(6 * Field, SpecialsWords * CharsPerWord))[..words]
             : (rented = ArrayPool<ulong>.Shared.Rent(words)).AsSpan(0, words);
         var buffers = new Buffers(scratch);
         var read = new PodReview();
         bool vouched;
         try
         {
+            // The full reader refuses invalid UTF-8 before parsing; the reader assumes valid UTF-8 (its bitmap's pass, which
+            // reads nothing as JSON, finds an all-ASCII body, which is), and declines the other case the full reader checks
+            // after parsing (a \u escape that is half a surrogate pair).
             var reader = new StrictJsonSpanReader(body, specials);
-            vouched = ReadRoot(ref reader, buffers, ref read);
+            vouched = (reader.IsAscii || System.Text.Unicode.Utf8.IsValid(body)) && ReadRoot(ref reader, buffers, ref read);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

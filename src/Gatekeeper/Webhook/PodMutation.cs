@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Gatekeeper.Kubernetes.Admission;
 using Gatekeeper.Kubernetes.Pods;
 
@@ -34,6 +35,9 @@ public sealed class PodMutation(AppliedPlans appliedPlans) : IInPlaceAdmissionHa
     /// The same answer as <see cref="AdmitAsync"/> on the parsed request, read in one pass over the body
     /// (<see cref="PodReviewReader"/>) and written from prebuilt pieces: no document, no request object.
     /// </summary>
+    // The 5 KB scratch is not zeroed first: the reader writes every part of it before reading it (its bitmap whole, each value
+    // before the spans that point to it). Zeroing it was a memset of about 0.25 µs a request under load.
+    [SkipLocalsInit]
     public string? TryAnswerInPlace(ReadOnlySequence<byte> body, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
