@@ -263,6 +263,16 @@ public sealed class BeyondTheAnchorsTests
     }
 
     [Fact]
+    public void A_call_glued_to_a_comment_version_or_a_semicolon_still_has_the_procedure_body_linted()
+    {
+        // The linter looks for the word CALL in the text before it keeps procedure bodies; these have no space before it.
+        const string body = "DELIMITER //\nCREATE PROCEDURE add_metric()\nBEGIN\n    ALTER TABLE metrics DROP COLUMN legacy;\nEND //\nDELIMITER ;\n";
+
+        Assert.Contains("(it runs at CALL add_metric at V1__test.sql:7:", LintKit.MySql(body + "/*!50000CALL add_metric() */;").Single("GK102").Message, StringComparison.Ordinal);
+        Assert.Contains("(it runs at CALL add_metric at V1__test.sql:7:", LintKit.MySql(body + "SELECT 1;CALL add_metric();").Single("GK102").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_procedure_that_is_created_but_not_called_runs_nothing()
     {
         LintKit.MySql("CREATE PROCEDURE purge() DELETE FROM logs;").AssertSilent("GK106");
