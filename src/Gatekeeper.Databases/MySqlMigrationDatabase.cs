@@ -40,6 +40,11 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
         var session = await OpenUnpooledSessionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (Sql.PinLockSession(session.Connection.ServerVersion) is { } pin)
+            {
+                await session.ExecuteAsync(pin, cancellationToken).ConfigureAwait(false);
+            }
+
             var started = time.GetTimestamp();
             Log.WaitingForMigrationLock(Logger, Label, timeout.TotalSeconds);
             var seconds = Math.Round(Math.Max(0, timeout.TotalSeconds), 3);

@@ -44,6 +44,11 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
         var session = await OpenUnpooledSessionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (Sql.PinLockSession(session.Connection.ServerVersion) is { } pin)
+            {
+                await session.ExecuteAsync(pin, cancellationToken).ConfigureAwait(false);
+            }
+
             var started = time.GetTimestamp();
             var announced = false;
             while (true)

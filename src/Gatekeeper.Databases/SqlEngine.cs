@@ -139,6 +139,16 @@ public abstract partial class SqlEngine
     /// </summary>
     internal virtual string? HistoryWritesOnly => CommitEachStatement;
 
+    /// <summary>
+    /// What the migration lock's session sets before it asks for the lock, on a server that reports
+    /// <paramref name="serverVersion"/>: the lock lives as long as that session, which sits idle while the files run, so
+    /// a server default that ends idle sessions (PostgreSQL's idle_session_timeout, MySQL's wait_timeout) would end the
+    /// lock in the middle of a run and let a second runner in; one that stops long statements (MariaDB's
+    /// max_statement_time, MySQL's max_execution_time) would cut the wait for another runner's lock short. Null where
+    /// nothing needs setting.
+    /// </summary>
+    internal abstract string? PinLockSession(string? serverVersion);
+
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
 
@@ -375,6 +385,11 @@ public abstract partial class SqlEngine
 
         internal override string? ServerClockStart(TimeSpan? lockTimeout) => null;
 
+        // idle_session_timeout (PostgreSQL 14 and later) ends a session idle that long, the lock's among them. The lock
+        // query never runs inside a transaction and returns at once, so no other timeout reaches it.
+        internal override string? PinLockSession(string? serverVersion) =>
+            MigrationScript.MajorVersion(serverVersion) >= 14 ? "SET idle_session_timeout = 0" : null;
+
         internal override string ServerNow => "clock_timestamp()";
 
         // PostgreSQL's UPDATE takes no ORDER BY or LIMIT; its marks are only for the few files run outside a transaction.
@@ -558,6 +573,14 @@ public abstract partial class SqlEngine
             " NOT EXISTS (SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE())" +
             " AND NOT EXISTS (SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION')" +
             " AND NOT EXISTS (SELECT 1 FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE())";
+
+        // wait_timeout (seconds; 31536000 is the largest every server takes) ends a session idle that long; GET_LOCK's wait
+        // is a statement that MariaDB's max_statement_time (which covers every statement) or MySQL's max_execution_time
+        // (which covers SELECTs) would stop early. autocommit = 1: no transaction stays open on the lock's session for an
+        // idle-transaction timeout to end.
+        internal override string PinLockSession(string? serverVersion) =>
+            "SET SESSION wait_timeout = 31536000, SESSION autocommit = 1, " +
+            (serverVersion?.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) == true ? "SESSION max_statement_time = 0" : "SESSION max_execution_time = 0");
 
         internal override string ServerNow => "UTC_TIMESTAMP(6)";
 

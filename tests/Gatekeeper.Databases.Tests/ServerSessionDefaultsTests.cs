@@ -113,4 +113,25 @@ public sealed class ServerSessionDefaultsTests
         Assert.DoesNotContain(history.Applied, a => a.Dirty);
         Assert.Equal(MigrationRunStatus.UpToDate, (await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None)).Status);
     }
+    [Fact]
+    public async Task MySql_the_migration_lock_is_held_and_waited_for_whatever_the_servers_session_timeouts()
+    {
+        // wait_timeout ended the lock's session (and with it the lock) while the files ran, so a second runner got in;
+        // max_statement_time stopped GET_LOCK's wait for another runner after 0.2 s, reported as "waited 30s".
+        await using var server = await ServerWithDefaultAsync("wait_timeout = 1, GLOBAL max_statement_time = 0.2");
+        await using var first = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+        await using var second = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+        var held = await first.AcquireMigrationLockAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        // Longer idle than wait_timeout, as a lock's session is while a long file runs.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var refused = await Assert.ThrowsAsync<DatabaseException>(() => second.AcquireMigrationLockAsync(TimeSpan.Zero, CancellationToken.None));
+        Assert.Equal(DatabaseErrorKind.MigrationLockHeld, refused.Kind);
+
+        // The second runner waits past max_statement_time until the first lets go.
+        var waiting = second.AcquireMigrationLockAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await held.DisposeAsync();
+        await (await waiting).DisposeAsync();
+    }
 }
