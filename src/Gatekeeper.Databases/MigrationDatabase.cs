@@ -183,11 +183,31 @@ public abstract class MigrationDatabase : IMigrationDatabase
                 session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
+            HistoryTableLayout layout;
+            try
+            {
+                layout = await EnsureHistoryTableAsync(session, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error && Sql.RefusedAsReadOnly(error))
+            {
+                if (await ReadOnlyAsync(Url, Label, "apply migrations", error, ex, cancellationToken).ConfigureAwait(false) is { } readOnly)
+                {
+                    throw readOnly;
+                }
+
+                throw;
+            }
+
             var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count) { Rank = rank };
             var applier = new MigrationApplier(Sql, Options, Label, Logger);
             var result = await applier.ApplyAsync(session, layout, script, entry, cancellationToken).ConfigureAwait(false);
             _nextRank = result.Failure is null ? rank + 1 : null;
+            if (result.Failure is { LeftDirty: false } refused && RefusedAsReadOnly(refused)
+                && await ReadOnlyAsync(Url, Label, "apply migrations", Refusal(refused), null, cancellationToken).ConfigureAwait(false) is { } sessionsReadOnly)
+            {
+                // Nothing of the file was kept (its transaction, or its mark, was refused): the credential is the problem.
+                throw sessionsReadOnly;
+            }
             if (Sql.MayCreateServerCode(script))
             {
                 // A trigger, function or view it created (applied or not) would run inside a later file's DML: ask again.
@@ -250,7 +270,14 @@ public abstract class MigrationDatabase : IMigrationDatabase
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Mode == DryRunMode.Transaction && Sql.TransactionalDdl)
         {
-            return await DryRunInTransactionAsync(directory, migrations, cancellationToken).ConfigureAwait(false);
+            var report = await DryRunInTransactionAsync(directory, migrations, cancellationToken).ConfigureAwait(false);
+            if (report.Failure is { } refused && RefusedAsReadOnly(refused)
+                && await ReadOnlyAsync(Url, Label, "try the plan in a rolled-back transaction", Refusal(refused), null, cancellationToken).ConfigureAwait(false) is { } readOnly)
+            {
+                throw readOnly;
+            }
+
+            return report;
         }
 
         var server = settings.DevServer ?? Url;
@@ -261,7 +288,49 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
         Log.DryRunStarting(Logger, migrations.Count, Label);
         await using var live = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        return await new ShadowDryRun(Options, Label, Logger).RunAsync(live, Url, server, migrations, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await new ShadowDryRun(Options, Label, Logger).RunAsync(live, Url, server, migrations, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex) when (DatabaseErrorClassifier.Classify(ex) is { } error && Sql.RefusedAsReadOnly(error))
+        {
+            // Creating, filling or dropping the throwaway database was refused: the server's sessions take no writes.
+            var serverSession = Sql.ServerSessionUrl(server);
+            if (await ReadOnlyAsync(serverSession, $"the dry-run's server {server.Endpoint}", "create the dry-run's throwaway database", error, ex, cancellationToken).ConfigureAwait(false) is { } readOnly)
+            {
+                throw readOnly;
+            }
+
+            throw;
+        }
+    }
+
+    private bool RefusedAsReadOnly(MigrationFailure failure) =>
+        failure.ServerCode is not null && Sql.RefusedAsReadOnly(Refusal(failure));
+
+    private static DatabaseError Refusal(MigrationFailure failure) => new(failure.Kind, failure.ServerMessage, failure.ServerCode);
+
+    /// <summary>
+    /// The one sentence for a write the server refused because the credential's sessions (or the whole server) take no
+    /// writes, naming the setting and where it was set, asked on a session of its own; null when a fresh session may
+    /// write after all (then the refusal was the statement's own doing and is reported as it is).
+    /// </summary>
+    private async Task<DatabaseException?> ReadOnlyAsync(DatabaseUrl url, string label, string doing, DatabaseError error, Exception? inner, CancellationToken cancellationToken)
+    {
+        string? reason;
+        try
+        {
+            await using var session = await DbSession.OpenUnpooledAsync(url, cancellationToken).ConfigureAwait(false);
+            reason = await Sql.ReadOnlyReasonAsync(session, url, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DatabaseException || DatabaseErrorClassifier.Classify(ex) is not null)
+        {
+            reason = null;
+        }
+
+        return reason is null
+            ? null
+            : new DatabaseException(DatabaseErrorKind.PermissionDenied, $"cannot {doing} on {label}: {reason} (server: {error.ServerMessage})", error.ServerCode, inner);
     }
 
     /// <summary>The plan in one rolled-back transaction on the database itself; only engines with transactional DDL have it.</summary>
@@ -325,7 +394,21 @@ public abstract class MigrationDatabase : IMigrationDatabase
             await session.ExecuteAsync(settings, cancellationToken).ConfigureAwait(false);
         }
 
-        var cleared = await layout.RepairAsync(session, entry, resolution, previous, Options.TimeProvider.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+        bool cleared;
+        try
+        {
+            cleared = await layout.RepairAsync(session, entry, resolution, previous, Options.TimeProvider.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { } error && Sql.RefusedAsReadOnly(error))
+        {
+            if (await ReadOnlyAsync(Url, Label, "repair the history", error, ex, cancellationToken).ConfigureAwait(false) is { } readOnly)
+            {
+                throw readOnly;
+            }
+
+            throw;
+        }
+
         if (!cleared)
         {
             return new RepairResult(migrationId, false, $"migration {migrationId} is not marked dirty in {table} on {Label}; nothing was changed");
@@ -384,6 +467,16 @@ public abstract class MigrationDatabase : IMigrationDatabase
         _inspected = null;
         // Before the first migration runs on this session: its SET search_path or USE must not move the history writes.
         await layout.ResolveSchemaAsync(session, cancellationToken).ConfigureAwait(false);
+        if (layout.EffectiveSchema is null && Sql.SearchPathQuery is { } searchPathQuery)
+        {
+            // current_schema() is NULL: no schema of the search_path exists (a role's search_path naming another schema).
+            var searchPath = await session.ScalarAsync(searchPathQuery, cancellationToken).ConfigureAwait(false);
+            throw new DatabaseException(
+                DatabaseErrorKind.HistoryTable,
+                $"no schema to keep history table {layout.Table} in on {Label}: user {Url.User ?? "(none)"}'s search_path ({searchPath}) names no schema that exists; " +
+                "create that schema, change the search_path (ALTER ROLE … SET search_path), or name the table's schema with --history-table schema.table");
+        }
+
         if (!exists)
         {
             await layout.CreateAsync(session, cancellationToken).ConfigureAwait(false);

@@ -72,6 +72,12 @@ public abstract partial class SqlEngine
     /// <summary>An expression giving the connected user's name without a host part.</summary>
     public abstract string CurrentUserNameExpression { get; }
 
+    /// <summary>
+    /// A query for the session's schema search path, where unqualified names are created in its first existing schema
+    /// (<see cref="CurrentSchemaExpression"/> is NULL when none exists); null where a session's database is its schema.
+    /// </summary>
+    public virtual string? SearchPathQuery => null;
+
     /// <summary>The statement that creates the schema (or, on MySQL, the database) a qualified history table lives in.</summary>
     public abstract string CreateSchemaIfNotExists(string quotedSchema);
 
@@ -148,6 +154,16 @@ public abstract partial class SqlEngine
     /// nothing needs setting.
     /// </summary>
     internal abstract string? PinLockSession(string? serverVersion);
+
+    /// <summary>Whether the server refused a write because the session, or the whole server, takes no writes.</summary>
+    internal abstract bool RefusedAsReadOnly(DatabaseError error);
+
+    /// <summary>
+    /// Why <paramref name="session"/>'s writes are refused, as the end of a sentence that names the setting and where it was
+    /// set ("its sessions start read-only (default_transaction_read_only = on, set for role app)"); null when the session
+    /// may write after all (a statement of the file asked for a read-only transaction itself).
+    /// </summary>
+    internal abstract Task<string?> ReadOnlyReasonAsync(DbSession session, DatabaseUrl url, CancellationToken cancellationToken);
 
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
@@ -357,6 +373,8 @@ public abstract partial class SqlEngine
 
         public override string CreateSchemaIfNotExists(string quotedSchema) => $"CREATE SCHEMA IF NOT EXISTS {quotedSchema}";
 
+        public override string SearchPathQuery => "SHOW search_path";
+
         // information_schema.columns is a view over the whole catalog that takes milliseconds to plan, and the webhook
         // asks on every admission; pg_catalog answers the same question (tables, partitioned tables, views and foreign
         // tables, as that view lists) in a fraction of it. The table's oid comes from scalar subqueries rather than a
@@ -389,6 +407,44 @@ public abstract partial class SqlEngine
         // query never runs inside a transaction and returns at once, so no other timeout reaches it.
         internal override string? PinLockSession(string? serverVersion) =>
             MigrationScript.MajorVersion(serverVersion) >= 14 ? "SET idle_session_timeout = 0" : null;
+
+        // 25006 read_only_sql_transaction: a write in a read-only transaction, or any write on a standby.
+        internal override bool RefusedAsReadOnly(DatabaseError error) => error.ServerCode == "25006";
+
+        internal override async Task<string?> ReadOnlyReasonAsync(DbSession session, DatabaseUrl url, CancellationToken cancellationToken)
+        {
+            var rows = await session.QueryAsync(
+                "SELECT pg_is_in_recovery(), s.setting = 'on', s.source FROM pg_catalog.pg_settings s WHERE s.name = 'default_transaction_read_only'",
+                r => (Standby: r.GetBoolean(0), On: r.GetBoolean(1), Source: r.GetString(2)),
+                cancellationToken).ConfigureAwait(false);
+            if (rows.Count == 0)
+            {
+                return null;
+            }
+
+            var (standby, on, source) = rows[0];
+            if (standby)
+            {
+                return "the server is a standby in recovery, which takes no writes; point the URL at the primary";
+            }
+
+            if (!on)
+            {
+                return null;
+            }
+
+            var user = url.User ?? "(none)";
+            var where = source switch
+            {
+                "user" => $"for role {Plain(user)}; undo it with ALTER ROLE {Plain(user)} RESET default_transaction_read_only",
+                "database" => $"for database {Plain(url.Database)}; undo it with ALTER DATABASE {Plain(url.Database)} RESET default_transaction_read_only",
+                "database user" => $"for role {Plain(user)} in database {Plain(url.Database)}; undo it with ALTER ROLE {Plain(user)} IN DATABASE {Plain(url.Database)} RESET default_transaction_read_only",
+                "configuration file" => "in the server's configuration (postgresql.conf or ALTER SYSTEM)",
+                "client" => "by the connection's options",
+                _ => $"by the {source}",
+            };
+            return $"user {user}'s sessions start read-only (default_transaction_read_only = on, set {where})";
+        }
 
         internal override string ServerNow => "clock_timestamp()";
 
@@ -581,6 +637,36 @@ public abstract partial class SqlEngine
         internal override string PinLockSession(string? serverVersion) =>
             "SET SESSION wait_timeout = 31536000, SESSION autocommit = 1, " +
             (serverVersion?.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) == true ? "SESSION max_statement_time = 0" : "SESSION max_execution_time = 0");
+
+        // 1792: a write in a READ ONLY transaction (tx_read_only / transaction_read_only); 1290 (ER_OPTION_PREVENTS_STATEMENT)
+        // names the option, read_only or super_read_only among others; 1836: MariaDB's read-only mode.
+        internal override bool RefusedAsReadOnly(DatabaseError error) => error.ServerCode switch
+        {
+            "1792" or "1836" => true,
+            "1290" => error.ServerMessage.Contains("read-only", StringComparison.OrdinalIgnoreCase) || error.ServerMessage.Contains("read_only", StringComparison.OrdinalIgnoreCase),
+            _ => false,
+        };
+
+        // MariaDB before 11.1 knows only tx_read_only, MySQL 8 only transaction_read_only.
+        internal override async Task<string?> ReadOnlyReasonAsync(DbSession session, DatabaseUrl url, CancellationToken cancellationToken)
+        {
+            var variable = session.Connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) ? "tx_read_only" : "transaction_read_only";
+            var rows = await session.QueryAsync(
+                $"SELECT @@SESSION.{variable}, @@GLOBAL.{variable}, @@GLOBAL.read_only",
+                r => (Session: Convert.ToInt64(r.GetValue(0), CultureInfo.InvariantCulture) != 0, Global: Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture) != 0, Server: Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture) != 0),
+                cancellationToken).ConfigureAwait(false);
+            if (rows.Count == 0)
+            {
+                return null;
+            }
+
+            var (sessionReadOnly, global, server) = rows[0];
+            return sessionReadOnly
+                ? $"user {url.User ?? "(none)"}'s sessions start read-only ({variable} = ON, {(global ? $"the server's default: SET GLOBAL {variable} = OFF undoes it" : "set by init_connect or the connection")})"
+                : server
+                    ? "the server runs with read_only = ON (a replica, or a server set aside for maintenance), which refuses writes from users without SUPER or READ ONLY ADMIN; point the URL at the primary"
+                    : null;
+        }
 
         internal override string ServerNow => "UTC_TIMESTAMP(6)";
 

@@ -134,4 +134,29 @@ public sealed class ServerSessionDefaultsTests
         await held.DisposeAsync();
         await (await waiting).DisposeAsync();
     }
+    [Fact]
+    public async Task MySql_sessions_that_start_read_only_are_refused_in_one_sentence_that_names_the_setting()
+    {
+        // Before: "database error: Cannot execute statement in a READ ONLY transaction (1792)", from migrate, repair and
+        // the dry-run alike, naming no setting.
+        await using var server = await ServerWithDefaultAsync("autocommit = 1");
+        await server.ExecuteAsync("mysql", "CREATE DATABASE app2");
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+        var failing = TestMigrations.Flyway(("V1__half.sql", "CREATE TABLE b (id INT);\nINSERT INTO missing_table VALUES (1);\n"));
+        var failed = await new MigrationRunner(database).RunAsync(failing, null, CancellationToken.None);
+        Assert.True(failed.Failure!.LeftDirty, failed.Message);
+        await server.ExecuteAsync("mysql", "SET GLOBAL tx_read_only = 1");
+
+        var repair = await Assert.ThrowsAsync<DatabaseException>(() => database.RepairAsync(failing, "1", RepairResolution.Retry, CancellationToken.None));
+        Assert.StartsWith("cannot repair the history on database app", repair.Message, StringComparison.Ordinal);
+        Assert.Contains("tx_read_only = ON, the server's default", repair.Message, StringComparison.Ordinal);
+
+        await using var other = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app2")));
+        var directory = TestMigrations.Flyway(("V1__create.sql", "CREATE TABLE a (id INT PRIMARY KEY);\n"));
+        var migrate = await Assert.ThrowsAsync<DatabaseException>(() => new MigrationRunner(other).RunAsync(directory, null, CancellationToken.None));
+        Assert.Equal(DatabaseErrorKind.PermissionDenied, migrate.Kind);
+        Assert.Contains("tx_read_only = ON", migrate.Message, StringComparison.Ordinal);
+        var dryRun = await Assert.ThrowsAsync<DatabaseException>(() => new MigrationRunner(other).DryRunAsync(directory, CancellationToken.None));
+        Assert.StartsWith("cannot create the dry-run's throwaway database on the dry-run's server", dryRun.Message, StringComparison.Ordinal);
+    }
 }
