@@ -159,4 +159,23 @@ public sealed class ServerSessionDefaultsTests
         var dryRun = await Assert.ThrowsAsync<DatabaseException>(() => new MigrationRunner(other).DryRunAsync(directory, CancellationToken.None));
         Assert.StartsWith("cannot create the dry-run's throwaway database on the dry-run's server", dryRun.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task MySql_a_dry_run_on_a_dev_server_copies_and_applies_as_the_live_servers_sql_mode_reads()
+    {
+        // With ANSI_QUOTES on the live server, SHOW CREATE printed identifiers in double quotes: the copy on a dev server
+        // without it failed ("could not copy table a ... syntax"), and a file written for the live server's mode would
+        // have been judged in the dev server's.
+        await using var server = await ServerWithDefaultAsync("sql_mode = 'ANSI_QUOTES,STRICT_TRANS_TABLES'");
+        await server.ExecuteAsync("app", "CREATE TABLE \"a\" (\"id\" INT PRIMARY KEY, \"n\" INT DEFAULT 3)");
+        await server.ExecuteAsync("app", "CREATE VIEW \"v\" AS SELECT \"id\", \"n\" FROM \"a\"");
+        await server.ExecuteAsync("app", "CREATE TRIGGER \"t\" BEFORE INSERT ON \"a\" FOR EACH ROW SET NEW.\"n\" = NEW.\"n\" + 1");
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+        var directory = TestMigrations.Flyway(("V1__quoted.sql", "CREATE TABLE \"q\" (\"id\" INT);\nINSERT INTO \"v\" (\"id\") VALUES (1);\n"));
+
+        var result = await new MigrationRunner(database).DryRunAsync(directory, new DryRunSettings(DryRunMode.Shadow, TestServers.Server(DatabaseEngine.MySql)), CancellationToken.None);
+
+        Assert.True(result.Report!.Succeeded, result.Report.Failure?.ToString());
+        Assert.Single(result.Report.Checked);
+        Assert.Equal(0, await server.CountAsync("app", "SELECT COUNT(*) FROM \"a\""));
+    }
 }

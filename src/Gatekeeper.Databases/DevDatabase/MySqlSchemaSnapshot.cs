@@ -13,7 +13,16 @@ internal static partial class MySqlSchemaSnapshot
 {
     public static async Task<SchemaSnapshot> ReadAsync(DbSession live, string copyDatabase, CancellationToken cancellationToken)
     {
-        var liveDatabase = Convert.ToString(await live.ScalarAsync("SELECT DATABASE()", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+        var session = await live.QueryAsync("SELECT DATABASE(), @@SESSION.sql_mode", r => (Database: r.IsDBNull(0) ? string.Empty : r.GetString(0), Mode: r.GetString(1)), cancellationToken).ConfigureAwait(false);
+        var (liveDatabase, liveMode) = session[0];
+
+        // SHOW CREATE writes what it prints in the session's SQL mode: with ANSI_QUOTES identifiers in double quotes
+        // (which a copy on a server without it cannot parse, and which Rewrite would not see), with NO_KEY_OPTIONS,
+        // NO_TABLE_OPTIONS or NO_FIELD_OPTIONS (parts of MariaDB's POSTGRESQL and similar modes) without the options a
+        // copy needs. Tables and views are read in the empty mode and replayed in it; routines and triggers keep the text
+        // they were written in and are replayed in the mode they were created under.
+        await live.ExecuteAsync($"SET SESSION sql_mode = {ReadMode}", cancellationToken).ConfigureAwait(false);
+        var readSetting = $"SET SESSION sql_mode = {ReadMode}";
         var charset = await live.QueryAsync(
             "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
             r => (Charset: r.GetString(0), Collation: r.GetString(1)),
@@ -31,10 +40,10 @@ internal static partial class MySqlSchemaSnapshot
                 "SEQUENCE" => "SEQUENCE",
                 _ => "TABLE",
             };
-            var sql = await ShowCreateAsync(live, kind, name, 1, cancellationToken).ConfigureAwait(false);
+            var (sql, _) = await ShowCreateAsync(live, kind, name, 1, cancellationToken).ConfigureAwait(false);
             if (sql is not null)
             {
-                definitions.Add(new SchemaObject(kind.ToLowerInvariant(), name, Rewrite(sql, liveDatabase, copyDatabase)));
+                definitions.Add(new SchemaObject(kind.ToLowerInvariant(), name, Rewrite(sql, liveDatabase, copyDatabase), readSetting));
             }
         }
 
@@ -44,10 +53,10 @@ internal static partial class MySqlSchemaSnapshot
             cancellationToken).ConfigureAwait(false);
         foreach (var (name, type) in routines)
         {
-            var sql = await ShowCreateAsync(live, type, name, 2, cancellationToken).ConfigureAwait(false);
+            var (sql, mode) = await ShowCreateAsync(live, type, name, 2, cancellationToken).ConfigureAwait(false);
             if (sql is not null)
             {
-                definitions.Add(new SchemaObject(type.ToLowerInvariant(), name, Rewrite(sql, liveDatabase, copyDatabase)));
+                definitions.Add(new SchemaObject(type.ToLowerInvariant(), name, Rewrite(sql, liveDatabase, copyDatabase), $"SET SESSION sql_mode = {Literal(mode)}"));
             }
         }
 
@@ -57,29 +66,38 @@ internal static partial class MySqlSchemaSnapshot
             cancellationToken).ConfigureAwait(false);
         foreach (var name in triggers)
         {
-            var sql = await ShowCreateAsync(live, "TRIGGER", name, 2, cancellationToken).ConfigureAwait(false);
+            var (sql, mode) = await ShowCreateAsync(live, "TRIGGER", name, 2, cancellationToken).ConfigureAwait(false);
             if (sql is not null)
             {
-                definitions.Add(new SchemaObject("trigger", name, Rewrite(sql, liveDatabase, copyDatabase)));
+                definitions.Add(new SchemaObject("trigger", name, Rewrite(sql, liveDatabase, copyDatabase), $"SET SESSION sql_mode = {Literal(mode)}"));
             }
         }
 
         // Tables are created in name order, before the tables their foreign keys point at may exist.
+        // The plan runs in the live session's SQL mode, as migrate's sessions there will: a dev server's own default
+        // (strict or not, ANSI_QUOTES or not) must not make a file pass or fail that behaves otherwise on the target.
         return new SchemaSnapshot(
             definitions,
             ["SET SESSION foreign_key_checks = 0"],
-            ["SET SESSION foreign_key_checks = 1"],
+            [$"SET SESSION foreign_key_checks = 1, SESSION sql_mode = {Literal(liveMode)}"],
             charset.Count > 0 ? new ThrowawayDatabaseOptions(charset[0].Charset, charset[0].Collation) : new ThrowawayDatabaseOptions());
     }
 
-    private static async Task<string?> ShowCreateAsync(DbSession live, string kind, string name, int column, CancellationToken cancellationToken)
+    // The empty mode: backquoted identifiers, every option printed, and the most lenient replay.
+    private const string ReadMode = "''";
+
+    /// <summary>The object's DDL, and for routines and triggers (whose DDL is in column 2) the SQL mode they were created under.</summary>
+    private static async Task<(string? Sql, string Mode)> ShowCreateAsync(DbSession live, string kind, string name, int column, CancellationToken cancellationToken)
     {
         var rows = await live.QueryAsync(
             $"SHOW CREATE {kind} {live.Quote(name)}",
-            r => r.IsDBNull(column) ? null : r.GetString(column),
+            r => (r.IsDBNull(column) ? null : r.GetString(column), column == 2 && !r.IsDBNull(1) ? r.GetString(1) : string.Empty),
             cancellationToken).ConfigureAwait(false);
-        return rows.FirstOrDefault();
+        return rows.Count > 0 ? rows[0] : (null, string.Empty);
     }
+
+    /// <summary>A string literal that reads the same whether or not the session has NO_BACKSLASH_ESCAPES (SQL modes hold neither quotes nor backslashes).</summary>
+    private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>
     /// Drops the DEFINER clause (the shadow's objects run as the current user, who may not be allowed to name another)

@@ -3,7 +3,9 @@ using Gatekeeper.Databases.Execution;
 namespace Gatekeeper.Databases.DevDatabase;
 
 /// <summary>One object of a live database to re-create in a copy: its kind and name (for messages) and its DDL.</summary>
-internal sealed record SchemaObject(string Kind, string Name, string Sql);
+/// <param name="Setting">A session setting its DDL must be run under (MySQL: the SQL mode it was written in), sent before
+/// it unless the object before it needed the same; null when the replay's settings do.</param>
+internal sealed record SchemaObject(string Kind, string Name, string Sql, string? Setting = null);
 
 /// <summary>
 /// The structure of a live database, read from its catalog without touching a row, as statements that re-create it in
@@ -30,6 +32,7 @@ internal sealed record SchemaSnapshot(
         }
 
         var pending = Objects.ToList();
+        string? sent = null;
         while (pending.Count > 0)
         {
             var failed = new List<(SchemaObject Object, Exception Error)>();
@@ -37,6 +40,13 @@ internal sealed record SchemaSnapshot(
             {
                 try
                 {
+                    if (item.Setting is { } needed && needed != sent)
+                    {
+                        sent = null;
+                        await copy.ExecuteAsync(needed, cancellationToken).ConfigureAwait(false);
+                        sent = needed;
+                    }
+
                     await copy.ExecuteAsync(item.Sql, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { Kind: not DatabaseErrorKind.ConnectionLost and not DatabaseErrorKind.Unreachable })
