@@ -178,4 +178,21 @@ public sealed class ServerSessionDefaultsTests
         Assert.Single(result.Report.Checked);
         Assert.Equal(0, await server.CountAsync("app", "SELECT COUNT(*) FROM \"a\""));
     }
+    [Fact]
+    public async Task MySql_a_dry_run_commits_as_migrate_does_whatever_the_servers_autocommit()
+    {
+        // migrate runs a file with autocommit = 1, so its ROLLBACK takes nothing back and the second INSERT is a duplicate;
+        // the dry-run's copy kept the server's autocommit = 0, rolled the first INSERT back and passed the file.
+        await using var server = await ServerWithDefaultAsync("autocommit = 0");
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
+        var directory = TestMigrations.Flyway(("V1__rollback.sql",
+            "CREATE TABLE t (id INT PRIMARY KEY);\nINSERT INTO t VALUES (1);\nROLLBACK;\nINSERT INTO t VALUES (1);\n"));
+
+        var dryRun = await new MigrationRunner(database).DryRunAsync(directory, CancellationToken.None);
+        var migrate = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.Contains("Duplicate entry", migrate.Message, StringComparison.Ordinal);
+        Assert.False(dryRun.Report!.Succeeded, "the dry-run passed a file that migrate fails");
+        Assert.Contains("Duplicate entry", dryRun.Report.Failure.ServerMessage, StringComparison.Ordinal);
+    }
 }

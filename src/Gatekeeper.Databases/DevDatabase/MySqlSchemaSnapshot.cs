@@ -75,11 +75,13 @@ internal static partial class MySqlSchemaSnapshot
 
         // Tables are created in name order, before the tables their foreign keys point at may exist.
         // The plan runs in the live session's SQL mode, as migrate's sessions there will: a dev server's own default
-        // (strict or not, ANSI_QUOTES or not) must not make a file pass or fail that behaves otherwise on the target.
+        // (strict or not, ANSI_QUOTES or not) must not make a file pass or fail that behaves otherwise on the target. And
+        // with the commit settings migrate pins (SqlEngine.CommitEachStatement): under a server default of autocommit = 0
+        // a file's ROLLBACK would take back rows here that migrate has already committed.
         return new SchemaSnapshot(
             definitions,
             ["SET SESSION foreign_key_checks = 0"],
-            [$"SET SESSION foreign_key_checks = 1, SESSION sql_mode = {Literal(liveMode)}"],
+            [$"SET SESSION foreign_key_checks = 1, SESSION sql_mode = {Literal(liveMode)}, SESSION autocommit = 1, SESSION completion_type = 'NO_CHAIN'"],
             charset.Count > 0 ? new ThrowawayDatabaseOptions(charset[0].Charset, charset[0].Collation) : new ThrowawayDatabaseOptions());
     }
 
