@@ -83,8 +83,9 @@ public static class DatabaseErrorClassifier
         "57014" => DatabaseErrorKind.StatementTimeout,
         "42601" => DatabaseErrorKind.Syntax,
         "42501" => DatabaseErrorKind.PermissionDenied,
-        // admin_shutdown, crash_shutdown, cannot_connect_now, and pg_terminate_backend's 57P01
-        "57P01" or "57P02" or "57P03" => DatabaseErrorKind.ConnectionLost,
+        // admin_shutdown, crash_shutdown, cannot_connect_now, and pg_terminate_backend's 57P01; 57P05: the server ended a
+        // session idle longer than idle_session_timeout (PostgreSQL 14+)
+        "57P01" or "57P02" or "57P03" or "57P05" => DatabaseErrorKind.ConnectionLost,
         _ when sqlState.StartsWith("08", StringComparison.Ordinal) => DatabaseErrorKind.ConnectionLost,
         _ => DatabaseErrorKind.Statement,
     };

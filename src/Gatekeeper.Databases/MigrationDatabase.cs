@@ -85,6 +85,22 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     public async Task<HistoryState> ReadHistoryAsync(HistoryTableKind? expectedKind, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ReadHistoryOnceAsync(expectedKind, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Sql.EndedWhileIdle(ex) || (ex is DatabaseException { InnerException: { } inner } && Sql.EndedWhileIdle(inner)))
+        {
+            // The pool handed out a session the server had ended while it sat idle: a role's idle_session_timeout, while
+            // migrate waited for another runner's lock or the webhook for its next admission. Nothing ran; the pool's
+            // other idle sessions are as old, so they go too, and the read runs once more on a new one.
+            Sql.ClearIdleSessions(DataSource);
+            return await ReadHistoryOnceAsync(expectedKind, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HistoryState> ReadHistoryOnceAsync(HistoryTableKind? expectedKind, CancellationToken cancellationToken)
+    {
         _nextRank = null;
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
         var table = Options.HistoryTable.ToString();

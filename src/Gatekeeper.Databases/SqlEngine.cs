@@ -165,6 +165,17 @@ public abstract partial class SqlEngine
     /// </summary>
     internal abstract Task<string?> ReadOnlyReasonAsync(DbSession session, DatabaseUrl url, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> says the server had ended a pooled session while it sat idle in the pool
+    /// (PostgreSQL's idle_session_timeout): the command never ran, so it may be sent again on a fresh session.
+    /// </summary>
+    internal virtual bool EndedWhileIdle(Exception exception) => false;
+
+    /// <summary>Closes the idle sessions of <paramref name="pool"/>, which the server may have ended as well.</summary>
+    internal virtual void ClearIdleSessions(DbDataSource pool)
+    {
+    }
+
     /// <summary>An expression for the current time by the server's clock (not the transaction's start), as a UTC instant.</summary>
     internal abstract string ServerNow { get; }
 
@@ -407,6 +418,12 @@ public abstract partial class SqlEngine
         // query never runs inside a transaction and returns at once, so no other timeout reaches it.
         internal override string? PinLockSession(string? serverVersion) =>
             MigrationScript.MajorVersion(serverVersion) >= 14 ? "SET idle_session_timeout = 0" : null;
+
+        // 57P05 idle_session_timeout. MySqlConnector resets a pooled session before handing it out and opens a new one
+        // when that fails; Npgsql hands out what it has.
+        internal override bool EndedWhileIdle(Exception exception) => exception is PostgresException { SqlState: "57P05" };
+
+        internal override void ClearIdleSessions(DbDataSource pool) => ((NpgsqlDataSource)pool).Clear();
 
         // 25006 read_only_sql_transaction: a write in a read-only transaction, or any write on a standby.
         internal override bool RefusedAsReadOnly(DatabaseError error) => error.ServerCode == "25006";

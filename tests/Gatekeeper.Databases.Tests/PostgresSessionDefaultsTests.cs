@@ -40,6 +40,22 @@ public sealed class PostgresSessionDefaultsTests
         var refused = await Assert.ThrowsAsync<DatabaseException>(() => second.AcquireMigrationLockAsync(TimeSpan.Zero, CancellationToken.None));
         Assert.Equal(DatabaseErrorKind.MigrationLockHeld, refused.Kind);
     }
+    [Fact]
+    public async Task Postgres_a_pooled_session_the_server_ended_while_idle_does_not_fail_the_history_read()
+    {
+        // migrate connects its history session while it waits for the lock; a second runner waiting longer than the
+        // role's idle_session_timeout then read the history on a session the server had ended ("database error:
+        // terminating connection due to idle-session timeout (57P05)"), as would the webhook after an idle spell.
+        await using var test = await DatabaseWithDefaultAsync("idle_session_timeout = '300ms'");
+        await using var database = test.Open();
+        await database.ConnectAsync(CancellationToken.None);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var history = await database.ReadHistoryAsync(CancellationToken.None);
+        Assert.False(history.Exists);
+    }
+
     private static readonly MigrationDirectory TwoFiles = TestMigrations.Flyway(
         ("V1__create.sql", "CREATE TABLE a (id int PRIMARY KEY);\n"),
         ("V2__insert.sql", "INSERT INTO a VALUES (1);\n"));

@@ -214,7 +214,19 @@ internal static class MigrateCommand
             return dryRunOnly;
         }
 
-        var result = await runner.RunAsync(ReadAndAnnounceAsync(), new ProgressWriter(progress), cancellationToken);
+        var writer = new ProgressWriter(progress);
+        MigrationRunResult result;
+        try
+        {
+            result = await runner.RunAsync(ReadAndAnnounceAsync(), writer, cancellationToken);
+        }
+        catch
+        {
+            // The one-line reason goes to stderr: it must not continue the progress line of the file it stopped at.
+            writer.EndOpenLine();
+            throw;
+        }
+
         var run = new MigrateRun(result.Plan, dryRun: false) { Result = result };
         if (result.Status != MigrationRunStatus.Rejected)
         {
@@ -283,6 +295,18 @@ internal static class MigrateCommand
     private sealed class ProgressWriter(TextWriter output) : IProgress<MigrationProgress>
     {
         private int _width;
+        private bool _lineOpen;
+
+        /// <summary>Ends the line of a file that was started and never reported finished or failed.</summary>
+        public void EndOpenLine()
+        {
+            if (_lineOpen)
+            {
+                _lineOpen = false;
+                output.WriteLine("stopped");
+                output.Flush();
+            }
+        }
 
         public void Report(MigrationProgress value)
         {
@@ -298,11 +322,14 @@ internal static class MigrateCommand
                     _width = Math.Max(_width, migration.Id.Length + migration.Description.Length + 4);
                     output.Write($"  [{value.Index + 1}/{value.Total}] {$"{migration.Id}  {migration.Description} ".PadRight(_width, '.')} ");
                     output.Flush();
+                    _lineOpen = true;
                     break;
                 case MigrationProgressKind.Finished:
+                    _lineOpen = false;
                     output.WriteLine($"ok  {Durations.Format(value.Elapsed ?? TimeSpan.Zero)}");
                     break;
                 case MigrationProgressKind.Failed:
+                    _lineOpen = false;
                     output.WriteLine($"FAILED after {Durations.Format(value.Elapsed ?? TimeSpan.Zero)}");
                     break;
             }
