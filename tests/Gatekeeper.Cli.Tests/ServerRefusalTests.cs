@@ -31,4 +31,24 @@ public sealed class ServerRefusalTests
         Assert.DoesNotContain(server.Password, repair.Output + repair.Error, StringComparison.Ordinal);
         Assert.Equal(1, await server.CountAsync("app", "SELECT COUNT(*) FROM gatekeeper_schema_history WHERE dirty"));
     }
+    [Fact]
+    public async Task Postgres_migrate_on_sessions_that_start_read_only_is_one_line_naming_the_setting()
+    {
+        // Before: "[1/1] 1  create . gatekeeper migrate: database error: cannot execute CREATE TABLE in a read-only
+        // transaction (25006)", the error continuing the progress line and naming no setting.
+        await using var test = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await test.ExecuteOnServerAsync($"ALTER DATABASE {test.Quote(test.Name)} SET default_transaction_read_only = on");
+        using var dir = new TempMigrationDirectory(("V1__create.sql", "CREATE TABLE a (id int PRIMARY KEY);\n"));
+
+        var migrate = await GatekeeperProcess.RunAsync(TestUrls.For(test), "migrate", "--dir", dir.Path);
+
+        Assert.Equal(ExitCodes.UsageOrConfiguration, migrate.ExitCode);
+        Assert.Equal(
+            $"gatekeeper migrate: cannot apply migrations on database {test.Name} at {test.Url.Endpoint}: user postgres's sessions start read-only " +
+            $"(default_transaction_read_only = on, set for database {test.Name}; undo it with ALTER DATABASE {test.Name} RESET default_transaction_read_only) " +
+            "(server: cannot execute CREATE TABLE in a read-only transaction)",
+            migrate.Error.Trim());
+        Assert.EndsWith("stopped", migrate.Output.TrimEnd(), StringComparison.Ordinal);
+        Assert.False(await test.TableExistsAsync("gatekeeper_schema_history"));
+    }
 }
