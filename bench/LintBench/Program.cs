@@ -13,7 +13,8 @@ using Gatekeeper.Core.Sql;
 //   pass go to stderr.
 //   Each input is linted as `gatekeeper lint --dir` lints it (Linter.LintEachAsRollout, every file judged, findings past
 //   the default --max-per-rule counted, not kept), without writing the output. --keep-all keeps every finding instead
-//   (a collector without a cap, as Linter.Lint's default), for comparison with results before 2026-12-05 14:00.
+//   (a collector without a cap, as Linter.Lint's default): on the generated file (one migration) that compares with
+//   results before 2026-12-05 14:00; the corpora were then linted as one rollout (Linter.Lint), with fewer findings.
 //        dotnet run -c Release --project bench/LintBench -- generate FILE [MEGABYTES]
 //   Only writes the generated file.
 if (args is ["generate", var target, ..])
