@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Core.Sql;
 using Gatekeeper.Databases.History;
@@ -346,7 +345,7 @@ public sealed class BatchedApplyTests
             MigrationFormat.SqlMigrate,
             ("1-index.sql", "-- +migrate Up notransaction\nCREATE TABLE indexed (id integer);\nCREATE INDEX CONCURRENTLY indexed_id ON indexed (id);\n"));
 
-        var (result, sent) = await RecordCommandsAsync(() => new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None));
+        var (result, sent) = await DriverCommands.RecordAsync(() => new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None));
 
         Assert.True(result.Succeeded, result.Message);
         var fileStart = sent.FindIndex(c => c.Contains("lock_timeout = ", StringComparison.Ordinal));
@@ -362,42 +361,6 @@ public sealed class BatchedApplyTests
         var row = Assert.Single((await database.ReadHistoryAsync(CancellationToken.None)).Applied);
         Assert.False(row.Dirty);
         Assert.True(await db.TableExistsAsync("indexed"));
-    }
-
-    /// <summary>The text of each command the drivers sent while <paramref name="run"/> ran, in order (spans under a root of its own, so other tests' commands do not count).</summary>
-    private static async Task<(T Result, List<string> Sent)> RecordCommandsAsync<T>(Func<Task<T>> run)
-    {
-        using var source = new ActivitySource("Gatekeeper.Tests.BatchedApply");
-        var sent = new List<(DateTime Started, string Text)>();
-        ActivityTraceId trace = default;
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name is "Npgsql" or "MySqlConnector" || s == source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity =>
-            {
-                if (activity.Source != source && activity.TraceId == trace && (activity.GetTagItem("db.query.text") ?? activity.GetTagItem("db.statement")) is string text)
-                {
-                    lock (sent)
-                    {
-                        sent.Add((activity.StartTimeUtc, text.Trim()));
-                    }
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        T result;
-        using (var root = source.StartActivity("apply"))
-        {
-            Assert.NotNull(root);
-            trace = root.TraceId;
-            result = await run();
-        }
-
-        lock (sent)
-        {
-            return (result, sent.OrderBy(c => c.Started).Select(c => c.Text).ToList());
-        }
     }
 
     [Theory]
