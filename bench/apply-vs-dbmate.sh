@@ -6,6 +6,9 @@
 # (same order, same up text, the same transaction choice per file; see that program's header for the few adaptations).
 # Times are whole-process wall clock: `gatekeeper migrate` (start-up included) and dbmate's own Go binary
 # from the npm package (not the node wrapper).
+# A third tool, "floor" (bench/apply-floor.py), sends each dbmate file as one query on one session and records nothing:
+# the least any runner can do with the same SQL, so a corpus whose floor is not under 0.9x dbmate cannot meet the goal.
+# It needs python3 with psycopg2 and MySQLdb (Debian python3-psycopg2, python3-mysqldb; installed when run as root).
 # Usage: bench/apply-vs-dbmate.sh [REPS] [MYSQL_REPS]   (runs per tool and corpus; default 5 on PostgreSQL, 3 for fineract)
 # Ports: GATEKEEPER_BENCH_POSTGRES_PORT (default 55621), GATEKEEPER_BENCH_MYSQL_PORT (default 53621).
 # GATEKEEPER_BENCH_BINARY: a gatekeeper binary already published by scripts/publish.sh (skips the publish).
@@ -58,6 +61,19 @@ if [ -z "$(find "$tools/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/de
 fi
 dbmate="$(find "$tools/node_modules/@dbmate" -path '*/bin/dbmate' -type f | head -n 1)"
 "$dbmate" --version >/dev/null || { echo "$dbmate does not run on $(uname -sm)" >&2; exit 1; }
+floor_python=""
+find_floor_python() {
+  local candidate
+  for candidate in python3 /usr/bin/python3; do
+    if "$candidate" -c 'import psycopg2, MySQLdb' 2>/dev/null; then floor_python="$candidate"; return; fi
+  done
+}
+find_floor_python
+if [ -z "$floor_python" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get install -y python3-psycopg2 python3-mysqldb >"$work/apt.log" 2>&1 || true
+  find_floor_python
+fi
+[ -n "$floor_python" ] || echo "no python3 with psycopg2 and MySQLdb (Debian python3-psycopg2, python3-mysqldb): the floor column is left out" >&2
 
 if [ -n "${GATEKEEPER_BENCH_BINARY:-}" ]; then
   gatekeeper="$(cd "$(dirname "$GATEKEEPER_BENCH_BINARY")" && pwd)/$(basename "$GATEKEEPER_BENCH_BINARY")"
@@ -113,8 +129,8 @@ for entry in "goalert postgres" "hatchet postgres" "openmeter postgres" "kestra 
 done
 [ "${#corpus_list[@]}" -gt 0 ] || { echo "GATEKEEPER_BENCH_CORPORA names none of goalert hatchet openmeter kestra fineract" >&2; exit 2; }
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-table="| corpus | engine | migrations (dbmate files) | runs each | gatekeeper median s | gatekeeper in-process median s | dbmate median s | **gatekeeper / dbmate** | goal ≤ 0.9 |${baseline:+ baseline median s | baseline / dbmate |}
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |${baseline:+ ---: | ---: |}"
+table="| corpus | engine | migrations (dbmate files) | runs each | gatekeeper median s | gatekeeper in-process median s | dbmate median s | **gatekeeper / dbmate** | goal ≤ 0.9 |${baseline:+ baseline median s | baseline / dbmate |}${floor_python:+ floor median s | floor / dbmate |}
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |${baseline:+ ---: | ---: |}${floor_python:+ ---: | ---: |}"
 layouts=""
 tables=""
 for entry in "${corpus_list[@]}"; do
@@ -129,17 +145,24 @@ for entry in "${corpus_list[@]}"; do
   layouts="$layouts
 - $corpus/$folder: $layout"
   migrations="$(echo "$layout" | awk '{ print $1 }')"; files="$(ls "$dbmate_dir" | wc -l)"
-  gk=""; dm=""; gk_inside=""; bl=""
+  gk=""; dm=""; gk_inside=""; bl=""; fl=""
   for run in $(seq "$n"); do
     # Alternate which tool goes first, so neither always meets a server just warmed (or just dirtied) by the other.
     order=$([ $((run % 2)) = 1 ] && echo "gatekeeper dbmate" || echo "dbmate gatekeeper")
     [ -z "$baseline" ] || order=$([ $((run % 2)) = 1 ] && echo "gatekeeper baseline dbmate" || echo "dbmate baseline gatekeeper")
+    [ -z "$floor_python" ] || order=$([ $((run % 2)) = 1 ] && echo "$order floor" || echo "floor $order")
     for tool in $order; do
       db="bench_${tool}_${corpus}_$run"
       drop_db "$engine" "$db" >/dev/null 2>&1 || true
       create_db "$engine" "$db"
       log="$work/$corpus/$tool-$run.log"
-      if [ "$tool" != dbmate ]; then
+      if [ "$tool" = floor ]; then
+        if [ "$engine" = postgres ]; then port="$tool_pg_port"; floor_password="$password"; else port="$tool_my_port"; floor_password="$mysql_password"; fi
+        out="$(GATEKEEPER_FLOOR_PASSWORD="$floor_password" "$floor_python" "$repo/bench/apply-floor.py" "$engine" 127.0.0.1 "$port" "$db" "$dbmate_dir" 2>"$log")" \
+          || { echo "the floor failed on $corpus:" >&2; tail -n 5 "$log" >&2; exit 1; }
+        ms="${out%% *}"
+        fl="$fl $ms"
+      elif [ "$tool" != dbmate ]; then
         binary=$([ "$tool" = gatekeeper ] && echo "$gatekeeper" || echo "$baseline")
         t0=$(date +%s%N)
         # migrate lints what it applies (one verdict with plan and the webhook); these published histories were reviewed
@@ -175,6 +198,10 @@ for entry in "${corpus_list[@]}"; do
     bl_med="$(echo "$bl" | median)"
     extra=" $(seconds "$bl_med") | $(awk -v g="$bl_med" -v d="$dm_med" 'BEGIN { printf "%.2f", g / d }') |"
   fi
+  if [ -n "$floor_python" ]; then
+    fl_med="$(echo "$fl" | median)"
+    extra="$extra $(seconds "$fl_med") | $(awk -v g="$fl_med" -v d="$dm_med" 'BEGIN { printf "%.2f", g / d }') |"
+  fi
   table="$table
 | $corpus | $engine | $migrations ($files) | $n | $(seconds "$gk_med") | $(seconds "$in_med") | $(seconds "$dm_med") | **$ratio** | $verdict |$extra"
 done
@@ -196,6 +223,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "- PostgreSQL $(pg 'show server_version'); MariaDB $(my 'select version()') — local, fsync off, data on disk ($GATEKEEPER_TEST_DATA_ROOT), otherwise as scripts/db/start-*.sh start them"
   [ -z "$network" ] || echo "- network: $network"
   [ -z "$baseline" ] || echo "- baseline: a second gatekeeper binary ($GATEKEEPER_BENCH_BASELINE) timed in the same runs, between the other two"
+  [ -z "$floor_python" ] || echo "- floor: bench/apply-floor.py in the same runs: each dbmate file as one query on one session, nothing recorded; its time runs from just before connecting to the end (the interpreter's start-up left out), so no runner that records what it applied can be faster"
   echo "- \`gatekeeper --version\` alone (published Native AOT by scripts/publish.sh, as in the image): $startup s (the process start-up inside every gatekeeper time)"
   echo
   echo "Each run: a fresh empty database, then \`gatekeeper migrate --dir DIR --url URL\` (history in gatekeeper_schema_history)"
