@@ -38,6 +38,13 @@ public sealed record LintOptions
     public ServerVersion? Server { get; init; }
 
     /// <summary>
+    /// MySQL/MariaDB: the session's <c>sql_mode</c> as far as it changes how text reads (<c>NO_BACKSLASH_ESCAPES</c>,
+    /// <c>ANSI_QUOTES</c>), from the live session or <c>--sql-mode</c>; the stock mode when not known. A
+    /// <c>SET sql_mode</c> in a file changes it for the rest of that file.
+    /// </summary>
+    public SqlModes Modes { get; init; }
+
+    /// <summary>
     /// Cut and parse the statements on a second thread while this one judges them in order (the judging needs what the
     /// statements before did; cutting and parsing do not). The findings and their order are the same either way. For
     /// a process that lints once on a machine with a spare core (<c>gatekeeper lint</c>); a server answering many

@@ -23,7 +23,7 @@ public static class Linter
         var plan = new PlanState(dialect, options);
         var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
-        using var prepared = PreparedMigrations.Start(pending, dialect, plan.MySqlServer, options.PrepareOnSecondThread, options.SecondThreadFromChars);
+        using var prepared = PreparedMigrations.Start(pending, dialect, plan.MySqlServer, options.Modes, options.PrepareOnSecondThread, options.SecondThreadFromChars);
         foreach (var migration in pending)
         {
             statementCount += LintMigration(plan, prepared.Next(migration), findings);
@@ -51,7 +51,7 @@ public static class Linter
         var findings = new MigrationFindings(collector, AnnotationAllowances(options, collector));
         var statementCount = 0;
         var judgedCount = 0;
-        using var prepared = PreparedMigrations.Start(migrations, dialect, plan.MySqlServer, options.PrepareOnSecondThread, options.SecondThreadFromChars);
+        using var prepared = PreparedMigrations.Start(migrations, dialect, plan.MySqlServer, options.Modes, options.PrepareOnSecondThread, options.SecondThreadFromChars);
         foreach (var migration in migrations)
         {
             if (judged(migration))
@@ -91,13 +91,13 @@ public static class Linter
     /// it only notes where views, routines, constraints … are declared, and its last statement; each statement is done
     /// with before the next is cut, so a 50 MB file is never held in memory as tokens or parsed statements.
     /// </summary>
-    internal static MigrationOutline Outline(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer)
+    internal static MigrationOutline Outline(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer, SqlModes modes)
     {
         var outline = new MigrationOutline();
         var lastStatement = -1;
         var index = 0;
         // Each statement is done with before the next is cut (the outline keeps names and positions, never tokens).
-        foreach (var statement in SqlSplitter.StatementsUsedOneAtATime(migration.UpSql, dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine))
+        foreach (var statement in SqlSplitter.StatementsUsedOneAtATime(migration.UpSql, dialect, migration.FileName, new SqlSplitProblems(), migration.UpStartLine, modes))
         {
             var i = index++;
             if (HasCode(statement))
@@ -147,9 +147,9 @@ public static class Linter
     /// A migration's statements, cut and parsed (pure: it needs no plan state, so it may run on another thread ahead of
     /// the judging), one at a time; <paramref name="problems"/> holds what the cutting found once the last is read.
     /// </summary>
-    internal static IEnumerable<StatementUnit> PreparedStatements(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer, SqlSplitProblems problems)
+    internal static IEnumerable<StatementUnit> PreparedStatements(Migration migration, SqlDialect dialect, ServerVersion? mySqlServer, SqlModes modes, SqlSplitProblems problems)
     {
-        foreach (var statement in SqlSplitter.Statements(migration.UpSql, dialect, migration.FileName, problems, migration.UpStartLine))
+        foreach (var statement in SqlSplitter.Statements(migration.UpSql, dialect, migration.FileName, problems, migration.UpStartLine, modes))
         {
             yield return Prepare(dialect, mySqlServer, migration, statement, readDirectives: true);
         }
@@ -160,7 +160,8 @@ public static class Linter
         var migration = prepared.Migration;
         var dialect = plan.Dialect;
         var mySqlServer = plan.MySqlServer;
-        var outline = new MigrationOutline(() => Outline(migration, dialect, mySqlServer), migration.UpSql);
+        var modes = plan.Options.Modes;
+        var outline = new MigrationOutline(() => Outline(migration, dialect, mySqlServer, modes), migration.UpSql);
 
         // Without a known server the file is judged as a current server runs it (the runner always knows its server's version).
         var tx = new TransactionState(runnerWrapped: migration.TransactionalOn(plan.Options.ServerMajorVersion ?? int.MaxValue) && plan.Dialect == SqlDialect.Postgres);
@@ -392,9 +393,9 @@ public static class Linter
         }
 
         var code = onlyCode ? all
-            : executableComments ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer)
+            : executableComments ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer, statement.Modes)
             : CodeOnly(all);
-        var view = new StatementTokens(statement.Source, file, dialect, code);
+        var view = new StatementTokens(statement.Source, file, dialect, code, statement.Modes);
         var parsed = StatementParser.Parse(view);
         // Typed as the interface on both sides: a conditional whose first branch is a List made the `[]` a new empty List
         // for every statement that is not a DO block.
@@ -408,8 +409,8 @@ public static class Linter
     {
         var all = statement.TokenSegment;
         return new StatementTokens(statement.Source, file, dialect, dialect == SqlDialect.MySql && HasExecutableComment(all)
-            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer)
-            : CodeOnly(all));
+            ? EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, mySqlServer, statement.Modes)
+            : CodeOnly(all), statement.Modes);
     }
 
     private static bool HasExecutableComment(ArraySegment<SqlToken> tokens)

@@ -79,13 +79,14 @@ public sealed record PlanTargets(IReadOnlyList<TableLock> Locks, IReadOnlyList<D
 
     public bool IsEmpty => Locks.Count == 0 && DataChecks.Count == 0;
 
-    public static PlanTargets Find(IReadOnlyList<Migration> pending, SqlDialect dialect)
+    /// <param name="modes">The MySQL session's modes the files run in (<see cref="SqlModes"/>).</param>
+    public static PlanTargets Find(IReadOnlyList<Migration> pending, SqlDialect dialect, SqlModes modes = SqlModes.None)
     {
         ArgumentNullException.ThrowIfNull(pending);
         var finder = new Finder(dialect);
         foreach (var migration in pending)
         {
-            var split = SqlSplitter.Split(migration.UpSql, dialect, migration.FileName, migration.UpStartLine);
+            var split = SqlSplitter.Split(migration.UpSql, dialect, migration.FileName, migration.UpStartLine, modes);
             foreach (var statement in split.Statements)
             {
                 finder.Visit(StatementParser.Parse(CodeTokens(dialect, migration.FileName, statement)));
@@ -100,7 +101,7 @@ public sealed record PlanTargets(IReadOnlyList<TableLock> Locks, IReadOnlyList<D
         var all = statement.TokenSegment;
         if (dialect == SqlDialect.MySql)
         {
-            return new StatementTokens(statement.Source, file, dialect, EmbeddedSql.ExpandExecutableComments(statement.Source, file, all));
+            return new StatementTokens(statement.Source, file, dialect, EmbeddedSql.ExpandExecutableComments(statement.Source, file, all, modes: statement.Modes), statement.Modes);
         }
 
         return new StatementTokens(statement.Source, file, dialect, all.Where(token => StatementTokens.IsCode(token.Kind)).ToArray());

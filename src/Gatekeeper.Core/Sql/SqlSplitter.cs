@@ -26,16 +26,17 @@ public static class SqlSplitter
     // statement the caller forgot is gen-0 garbage and a 50 MB file is never held as tokens all at once.
     private const int StreamingChunkCapacity = 4096;
 
-    public static SqlSplitResult Split(string source, SqlDialect dialect, string file, int firstLine = 1)
+    /// <param name="modes">The MySQL session's modes the text runs in (<see cref="SqlModes"/>); a <c>SET sql_mode</c> in it changes them for what follows.</param>
+    public static SqlSplitResult Split(string source, SqlDialect dialect, string file, int firstLine = 1, SqlModes modes = SqlModes.None)
     {
         var problems = new SqlSplitProblems();
         var statements = new List<SqlStatement>();
-        foreach (var statement in CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, ChunkCapacity), ChunkCapacity, problems))
+        foreach (var statement in CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, ChunkCapacity), ChunkCapacity, problems, modes))
         {
             statements.Add(statement);
         }
 
-        return new SqlSplitResult([.. statements], problems.Found);
+        return new SqlSplitResult([.. statements], problems.Found) { ModesChanged = problems.ModesChanged };
     }
 
     /// <summary>
@@ -43,23 +44,23 @@ public static class SqlSplitter
     /// statement the caller drops stays alive, so memory follows the longest statement, not the file.
     /// </summary>
     /// <param name="problems">Filled with the lexical problems once the enumeration has ended.</param>
-    public static IEnumerable<SqlStatement> Statements(string source, SqlDialect dialect, string file, SqlSplitProblems problems, int firstLine = 1) =>
-        CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, StreamingChunkCapacity), StreamingChunkCapacity, problems);
+    public static IEnumerable<SqlStatement> Statements(string source, SqlDialect dialect, string file, SqlSplitProblems problems, int firstLine = 1, SqlModes modes = SqlModes.None) =>
+        CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, StreamingChunkCapacity), StreamingChunkCapacity, problems, modes);
 
     /// <summary>
     /// As <see cref="Statements"/>, for a caller that is done with each statement (its tokens included) before it asks
     /// for the next: a filled token chunk is then written over again once no statement still to be handed out uses it,
     /// instead of a new chunk each time (the linter's outline pass: a third of its allocation on a 10 MB file).
     /// </summary>
-    internal static IEnumerable<SqlStatement> StatementsUsedOneAtATime(string source, SqlDialect dialect, string file, SqlSplitProblems problems, int firstLine = 1) =>
-        CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, StreamingChunkCapacity), StreamingChunkCapacity, problems, reuseChunks: true);
+    internal static IEnumerable<SqlStatement> StatementsUsedOneAtATime(string source, SqlDialect dialect, string file, SqlSplitProblems problems, int firstLine = 1, SqlModes modes = SqlModes.None) =>
+        CutStatements(source, dialect, file, firstLine, Math.Clamp(source.Length / 6, 16, StreamingChunkCapacity), StreamingChunkCapacity, problems, modes, reuseChunks: true);
 
-    private static IEnumerable<SqlStatement> CutStatements(string source, SqlDialect dialect, string file, int firstLine, int initialCapacity, int chunkCapacity, SqlSplitProblems problems, bool reuseChunks = false)
+    private static IEnumerable<SqlStatement> CutStatements(string source, SqlDialect dialect, string file, int firstLine, int initialCapacity, int chunkCapacity, SqlSplitProblems problems, SqlModes modes, bool reuseChunks = false)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(problems);
-        var reader = new SqlTokenReader(source, dialect, file, firstLine);
+        var reader = new SqlTokenReader(source, dialect, file, firstLine, modes);
 
         // Kept tokens go into chunks, in order; a statement's tokens are a contiguous slice of one chunk (terminators
         // and DELIMITER lines are never stored, so comments after a terminator extend the slice before it), which
@@ -71,6 +72,7 @@ public static class SqlSplitter
         var firstSignificant = -1;
         var lastSignificant = -1;
         var previousTerminatorLine = -1;
+        var statementModes = modes;
 
         while (reader.Read(out var token))
         {
@@ -113,7 +115,7 @@ public static class SqlSplitter
                             yield return done.ToStatement(source, file);
                         }
 
-                        pending = new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant);
+                        pending = new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant, statementModes);
                         current = chunks.Used;
                         previousTerminatorLine = token.Line;
                     }
@@ -147,6 +149,7 @@ public static class SqlSplitter
                 if (firstSignificant < 0)
                 {
                     firstSignificant = chunks.Used;
+                    statementModes = reader.Modes;
                 }
 
                 lastSignificant = chunks.Used;
@@ -162,13 +165,14 @@ public static class SqlSplitter
 
         if (firstSignificant >= 0)
         {
-            yield return new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant).ToStatement(source, file);
+            yield return new Cut(chunks.Array, current, chunks.Used - current, firstSignificant, lastSignificant, statementModes).ToStatement(source, file);
         }
 
         problems.Found = reader.Problems;
+        problems.ModesChanged = reader.ModesChanged;
     }
 
-    private readonly record struct Cut(SqlToken[] Chunk, int TokenStart, int TokenCount, int FirstSignificant, int LastSignificant)
+    private readonly record struct Cut(SqlToken[] Chunk, int TokenStart, int TokenCount, int FirstSignificant, int LastSignificant, SqlModes Modes)
     {
         public SqlStatement ToStatement(string source, string file)
         {
@@ -179,7 +183,7 @@ public static class SqlSplitter
                 first.Start,
                 last.Start + last.Length - first.Start,
                 new SourceLocation(file, first.Line, first.Column),
-                new ArraySegment<SqlToken>(Chunk, TokenStart, TokenCount));
+                new ArraySegment<SqlToken>(Chunk, TokenStart, TokenCount)) { Modes = Modes };
         }
     }
 

@@ -39,6 +39,9 @@ public sealed class SqlStatement
 
     public IReadOnlyList<SqlToken> Tokens => tokenList ??= TokenSegment;
 
+    /// <summary>The MySQL modes the statement was read in (a <c>SET sql_mode</c> before it in the file may have changed them).</summary>
+    public SqlModes Modes { get; internal init; }
+
     /// <summary>The same tokens, for the linter's loops (no boxing, no enumerator).</summary>
     internal ArraySegment<SqlToken> TokenSegment { get; }
 
@@ -57,10 +60,17 @@ public sealed record SqlSyntaxProblem(SourceLocation Location, string Message)
     public override string ToString() => $"{Location}: {Message}";
 }
 
-public sealed record SqlSplitResult(IReadOnlyList<SqlStatement> Statements, IReadOnlyList<SqlSyntaxProblem> Problems);
+public sealed record SqlSplitResult(IReadOnlyList<SqlStatement> Statements, IReadOnlyList<SqlSyntaxProblem> Problems)
+{
+    /// <summary>Whether a <c>SET sql_mode</c> in the text changed how the statements after it read (MySQL).</summary>
+    public bool ModesChanged { get; init; }
+}
 
 /// <summary>The lexical problems <see cref="SqlSplitter.Statements"/> found, known once its enumeration has ended.</summary>
 public sealed class SqlSplitProblems
 {
     public IReadOnlyList<SqlSyntaxProblem> Found { get; internal set; } = [];
+
+    /// <summary>Whether a <c>SET sql_mode</c> in the text changed how the statements after it read (MySQL).</summary>
+    public bool ModesChanged { get; internal set; }
 }

@@ -16,6 +16,9 @@ namespace Gatekeeper.Core.Sql;
 /// statements, <c>-- </c> needs a space, <c>#</c> comments, backslash escapes in every string). A MySQL
 /// <c>CREATE PROCEDURE … BEGIN … END</c> written without <c>DELIMITER</c> is split at each <c>;</c>, as the mysql
 /// client would. Only <c>\n</c> ends a line (a CRLF counts once; a lone CR is not a line break).
+/// MySQL text is read in the session's <see cref="SqlModes"/> (<c>NO_BACKSLASH_ESCAPES</c>, <c>ANSI_QUOTES</c>), given at
+/// the start, and from a <c>SET [SESSION] sql_mode = '…'</c> (or <c>/*!40101 SET sql_mode = '…' */</c>) on in the
+/// mode it sets, as the server parses each statement of a file after the one before it has run.
 /// </remarks>
 public sealed class SqlTokenReader
 {
@@ -38,6 +41,13 @@ public sealed class SqlTokenReader
     private string _delimiter = ";";
     private bool _customDelimiter;
 
+    // MySQL: the session's sql_mode as far as reading goes; a SET sql_mode in the text changes it for what follows.
+    private readonly SqlModes _initialModes;
+    private SqlModes _modes;
+    private bool _backslashEscapes = true;
+    private bool _ansiQuotes;
+    private bool _modesChanged;
+
     // Per-statement state, reset at each terminator.
     private bool _statementHasContent;
     private int _parenDepth;
@@ -49,16 +59,28 @@ public sealed class SqlTokenReader
     private int _headerTokens;
     private bool _endClosedCase;
 
+    // A SET statement that names sql_mode (or an executable comment holding one): where its text starts (SET), and
+    // where it ends when that is before the terminator (the comment's end); read at the terminator.
+    private bool _setsSqlMode;
+    private int _setStart;
+    private int _setEnd;
+
     // CREATE [OR REPLACE] [DEFINER = user] [SQL SECURITY …] [AGGREGATE] PROCEDURE: the routine keyword comes within this many tokens.
     private const int MySqlHeaderTokens = 16;
 
-    public SqlTokenReader(string source, SqlDialect dialect, string file = "", int firstLine = 1)
+    public SqlTokenReader(string source, SqlDialect dialect, string file = "", int firstLine = 1, SqlModes modes = SqlModes.None)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(file);
         _source = source;
         _file = file;
         _mySql = dialect == SqlDialect.MySql;
+        if (_mySql)
+        {
+            _initialModes = modes;
+            UseModes(modes);
+        }
+
         _line = firstLine;
         if (source.Length > 0 && source[0] == '\uFEFF')
         {
@@ -72,6 +94,12 @@ public sealed class SqlTokenReader
 
     /// <summary>The statement terminator in force (MySQL <c>DELIMITER</c> changes it).</summary>
     public string Delimiter => _delimiter;
+
+    /// <summary>The MySQL modes the text is read in now (a <c>SET sql_mode</c> in it changes them).</summary>
+    public SqlModes Modes => _modes;
+
+    /// <summary>Whether a <c>SET sql_mode</c> in the text read so far changed how the statements after it are read.</summary>
+    public bool ModesChanged => _modesChanged;
 
     public bool Read(out SqlToken token)
     {
@@ -151,6 +179,7 @@ public sealed class SqlTokenReader
         _swallowedSemicolon = false;
         _headerTokens = 0;
         _endClosedCase = false;
+        _setsSqlMode = false;
     }
 
     // ---------------------------------------------------------------- PostgreSQL
@@ -462,6 +491,7 @@ public sealed class SqlTokenReader
         var s = _source;
         if (_customDelimiter && IsDelimiterAt(_pos))
         {
+            EndMySqlStatement(_pos);
             _pos += _delimiter.Length;
             ResetStatement();
             return SqlTokenKind.Terminator;
@@ -485,6 +515,7 @@ public sealed class SqlTokenReader
                     return SqlTokenKind.Operator;
                 }
 
+                EndMySqlStatement(_pos - 1);
                 ResetStatement();
                 return SqlTokenKind.Terminator;
             case '(':
@@ -499,10 +530,13 @@ public sealed class SqlTokenReader
 
                 return SqlTokenKind.CloseParen;
             case '\'':
-                ScanQuoted(_pos, '\'', backslashEscapes: true, "string literal");
+                ScanQuoted(_pos, '\'', _backslashEscapes, "string literal");
                 return SqlTokenKind.String;
+            case '"' when _ansiQuotes:
+                ScanQuoted(_pos, '"', backslashEscapes: false, "quoted identifier");
+                return SqlTokenKind.QuotedIdentifier;
             case '"':
-                ScanQuoted(_pos, '"', backslashEscapes: true, "string literal");
+                ScanQuoted(_pos, '"', _backslashEscapes, "string literal");
                 return SqlTokenKind.String;
             case '`':
                 ScanQuoted(_pos, '`', backslashEscapes: false, "quoted identifier");
@@ -552,7 +586,7 @@ public sealed class SqlTokenReader
         var c = s[start];
         if (Peek(1) == '\'' && c is 'x' or 'X' or 'b' or 'B' or 'n' or 'N')
         {
-            ScanQuoted(start + 1, '\'', backslashEscapes: true, "string literal");
+            ScanQuoted(start + 1, '\'', _backslashEscapes, "string literal");
             return SqlTokenKind.String;
         }
 
@@ -592,6 +626,12 @@ public sealed class SqlTokenReader
                 {
                     _header = RoutineHeader.Create;
                 }
+                else if (word.Length == 3 && word.Equals("set", StringComparison.OrdinalIgnoreCase))
+                {
+                    _header = RoutineHeader.Set;
+                    _setStart = _pos - 3;
+                    _setEnd = -1;
+                }
                 else if (word.Equals("begin", StringComparison.OrdinalIgnoreCase) && NextWordIs("not", out var after) && NextWordIs("atomic", out _, after))
                 {
                     _header = RoutineHeader.Routine;
@@ -602,6 +642,13 @@ public sealed class SqlTokenReader
                 else
                 {
                     _header = RoutineHeader.NotRoutine;
+                }
+
+                return;
+            case RoutineHeader.Set:
+                if (word.Length == 8 && word.Equals("sql_mode", StringComparison.OrdinalIgnoreCase))
+                {
+                    _setsSqlMode = true;
                 }
 
                 return;
@@ -757,6 +804,20 @@ public sealed class SqlTokenReader
         {
             CountLines(bodyStart, bodyStart + found);
             _pos = bodyStart + found + 2;
+            if (executable && !_statementHasContent && s.AsSpan(bodyStart, found).Contains("sql_mode", StringComparison.OrdinalIgnoreCase))
+            {
+                // mysqldump's /*!40101 SET SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */: the server runs it (version conditions are
+                // not weighed: every server since 4.1 runs 40101, and a SET of sql_mode in a newer condition is unheard of).
+                var text = bodyStart + (s[bodyStart] == 'M' ? 2 : 1);
+                while (text < bodyStart + found && IsDigit(s[text]))
+                {
+                    text++;
+                }
+
+                _setsSqlMode = true;
+                _setStart = text;
+                _setEnd = bodyStart + found;
+            }
         }
 
         return executable ? SqlTokenKind.ExecutableComment : SqlTokenKind.BlockComment;
@@ -782,7 +843,7 @@ public sealed class SqlTokenReader
 
         if (i < s.Length && s[i] is '\'' or '"' or '`')
         {
-            ScanQuoted(i, s[i], backslashEscapes: s[i] != '`', "quoted variable name");
+            ScanQuoted(i, s[i], backslashEscapes: s[i] == '\'' ? _backslashEscapes : s[i] == '"' && _backslashEscapes && !_ansiQuotes, "quoted variable name");
             return SqlTokenKind.Parameter;
         }
 
@@ -799,6 +860,12 @@ public sealed class SqlTokenReader
         }
 
         _pos = i;
+        if (_header == RoutineHeader.Set && i - nameStart >= 8 && s.AsSpan(i - 8, 8).Equals("sql_mode", StringComparison.OrdinalIgnoreCase))
+        {
+            // SET @@sql_mode = …, SET @@SESSION.sql_mode = …
+            _setsSqlMode = true;
+        }
+
         return SqlTokenKind.Parameter;
     }
 
@@ -834,6 +901,29 @@ public sealed class SqlTokenReader
     }
 
     private bool IsDelimiterAt(int i) => _source.AsSpan(i).StartsWith(_delimiter, StringComparison.Ordinal);
+
+    /// <summary>At a MySQL statement's terminator (at <paramref name="end"/>): a <c>SET sql_mode</c> it was changes how what follows reads.</summary>
+    private void EndMySqlStatement(int end)
+    {
+        if (!_setsSqlMode)
+        {
+            return;
+        }
+
+        var stop = _setEnd >= 0 ? _setEnd : end;
+        if (SqlModeAssignment.After(_source.AsSpan(_setStart, stop - _setStart), _modes, _initialModes) is { } modes && modes != _modes)
+        {
+            UseModes(modes);
+            _modesChanged = true;
+        }
+    }
+
+    private void UseModes(SqlModes modes)
+    {
+        _modes = modes;
+        _backslashEscapes = (modes & SqlModes.NoBackslashEscapes) == 0;
+        _ansiQuotes = (modes & SqlModes.AnsiQuotes) != 0;
+    }
 
     // ---------------------------------------------------------------- shared
 
@@ -1013,5 +1103,8 @@ public sealed class SqlTokenReader
         CreateOrReplace,
         Routine,
         NotRoutine,
+
+        /// <summary>MySQL: a statement that starts with SET (it may change sql_mode).</summary>
+        Set,
     }
 }

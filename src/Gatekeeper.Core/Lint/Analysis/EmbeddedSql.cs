@@ -106,7 +106,7 @@ internal static class EmbeddedSql
         {
             if (StripBlockPrefix(t, tokens) is { Length: > 0 } statement)
             {
-                result.Add(new StatementTokens(t.Source, t.File, SqlDialect.MySql, statement));
+                result.Add(new StatementTokens(t.Source, t.File, SqlDialect.MySql, statement, t.Modes));
             }
         }
 
@@ -125,7 +125,8 @@ internal static class EmbeddedSql
     /// because MySQL (and MariaDB) run that content as part of the statement.
     /// </summary>
     /// <param name="server">The MySQL or MariaDB server the file will run on, when known: comments it skips stay comments.</param>
-    public static SqlToken[] ExpandExecutableComments(string source, string file, IReadOnlyList<SqlToken> tokens, ServerVersion? server = null)
+    /// <param name="modes">The MySQL modes the statement was read in, which its comments' content is read in too.</param>
+    public static SqlToken[] ExpandExecutableComments(string source, string file, IReadOnlyList<SqlToken> tokens, ServerVersion? server = null, SqlModes modes = SqlModes.None)
     {
         var result = new List<SqlToken>(tokens.Count);
         foreach (var token in tokens)
@@ -153,7 +154,7 @@ internal static class EmbeddedSql
                 continue;
             }
 
-            var outer = new StatementTokens(source, file, SqlDialect.MySql, new[] { token });
+            var outer = new StatementTokens(source, file, SqlDialect.MySql, new[] { token }, modes);
             foreach (var inner in Relex(outer, token, prefixLength, contentLength, SqlDialect.MySql))
             {
                 result.AddRange(inner);
@@ -203,7 +204,7 @@ internal static class EmbeddedSql
         var newlines = prefix.Count('\n');
         var firstLine = token.Line + newlines;
         var firstColumn = newlines == 0 ? token.Column + offset : offset - prefix.LastIndexOf('\n');
-        var split = SqlSplitter.Split(content, dialect, outer.File, firstLine);
+        var split = SqlSplitter.Split(content, dialect, outer.File, firstLine, modes: outer.Modes);
         foreach (var statement in split.Statements)
         {
             var moved = new List<SqlToken>(statement.Tokens.Count);
@@ -232,7 +233,7 @@ internal static class EmbeddedSql
     /// </summary>
     private static SqlToken[] StripBlockPrefix(StatementTokens outer, SqlToken[] tokens)
     {
-        var t = new StatementTokens(outer.Source, outer.File, outer.Dialect, tokens);
+        var t = new StatementTokens(outer.Source, outer.File, outer.Dialect, tokens, outer.Modes);
         var i = 0;
         while (i < t.Count)
         {

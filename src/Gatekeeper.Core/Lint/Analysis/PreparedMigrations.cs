@@ -26,10 +26,10 @@ internal sealed class PreparedMigration(Migration migration)
 internal abstract class PreparedMigrations : IDisposable
 {
     /// <param name="fromChars">The second thread only when the migrations hold at least this much SQL (see <see cref="LintOptions.SecondThreadFromChars"/>).</param>
-    public static PreparedMigrations Start(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer, bool secondThread, int fromChars) =>
+    public static PreparedMigrations Start(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer, SqlModes modes, bool secondThread, int fromChars) =>
         secondThread && Environment.ProcessorCount > 1 && migrations.Count > 0 && HoldAtLeast(migrations, fromChars)
-            ? new OnSecondThread(migrations, dialect, mySqlServer)
-            : new OnThisThread(dialect, mySqlServer);
+            ? new OnSecondThread(migrations, dialect, mySqlServer, modes)
+            : new OnThisThread(dialect, mySqlServer, modes);
 
     private static bool HoldAtLeast(IReadOnlyList<Migration> migrations, int chars)
     {
@@ -51,19 +51,19 @@ internal abstract class PreparedMigrations : IDisposable
 
     public abstract void Dispose();
 
-    private sealed class OnThisThread(SqlDialect dialect, ServerVersion? mySqlServer) : PreparedMigrations
+    private sealed class OnThisThread(SqlDialect dialect, ServerVersion? mySqlServer, SqlModes modes) : PreparedMigrations
     {
         public override PreparedMigration Next(Migration migration)
         {
             var prepared = new PreparedMigration(migration);
-            prepared.Statements = Statements(prepared, dialect, mySqlServer);
+            prepared.Statements = Statements(prepared, dialect, mySqlServer, modes);
             return prepared;
         }
 
-        private static IEnumerable<StatementUnit> Statements(PreparedMigration prepared, SqlDialect dialect, ServerVersion? mySqlServer)
+        private static IEnumerable<StatementUnit> Statements(PreparedMigration prepared, SqlDialect dialect, ServerVersion? mySqlServer, SqlModes modes)
         {
             var problems = new SqlSplitProblems();
-            foreach (var statement in Linter.PreparedStatements(prepared.Migration, dialect, mySqlServer, problems))
+            foreach (var statement in Linter.PreparedStatements(prepared.Migration, dialect, mySqlServer, modes, problems))
             {
                 yield return statement;
             }
@@ -88,9 +88,9 @@ internal abstract class PreparedMigrations : IDisposable
         private List<object>? batch;
         private int next;
 
-        public OnSecondThread(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer)
+        public OnSecondThread(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer, SqlModes modes)
         {
-            thread = new Thread(() => Produce(migrations, dialect, mySqlServer)) { IsBackground = true, Name = "lint: prepare" };
+            thread = new Thread(() => Produce(migrations, dialect, mySqlServer, modes)) { IsBackground = true, Name = "lint: prepare" };
             thread.Start();
         }
 
@@ -135,7 +135,7 @@ internal abstract class PreparedMigrations : IDisposable
             return batch[next++];
         }
 
-        private void Produce(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer)
+        private void Produce(IReadOnlyList<Migration> migrations, SqlDialect dialect, ServerVersion? mySqlServer, SqlModes modes)
         {
             try
             {
@@ -154,7 +154,7 @@ internal abstract class PreparedMigrations : IDisposable
                 {
                     Add(new PreparedMigration(migration));
                     var problems = new SqlSplitProblems();
-                    foreach (var statement in Linter.PreparedStatements(migration, dialect, mySqlServer, problems))
+                    foreach (var statement in Linter.PreparedStatements(migration, dialect, mySqlServer, modes, problems))
                     {
                         Add(statement);
                     }

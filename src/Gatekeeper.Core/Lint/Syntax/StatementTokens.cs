@@ -13,12 +13,14 @@ internal sealed class StatementTokens
     private readonly ArraySegment<SqlToken> tokens;
 
     /// <param name="tokens">Code tokens only (no comments or terminators); a slice of the splitter's array when the statement has no comments, so nothing is copied.</param>
-    public StatementTokens(string source, string file, SqlDialect dialect, ArraySegment<SqlToken> tokens)
+    /// <param name="modes">The MySQL modes the statement was read in: embedded text is read in them too.</param>
+    public StatementTokens(string source, string file, SqlDialect dialect, ArraySegment<SqlToken> tokens, SqlModes modes = SqlModes.None)
     {
         Source = source;
         File = file;
         Dialect = dialect;
         this.tokens = tokens;
+        Modes = modes;
     }
 
     public string Source { get; }
@@ -27,6 +29,8 @@ internal sealed class StatementTokens
 
     public SqlDialect Dialect { get; }
 
+    public SqlModes Modes { get; }
+
     public int Count => tokens.Count;
 
     /// <summary>
@@ -34,7 +38,7 @@ internal sealed class StatementTokens
     /// splitter's chunk would keep the whole chunk (up to 80 KB) alive, and the collector would copy it at every promotion.
     /// </summary>
     public StatementTokens Detached() =>
-        tokens.Offset == 0 && tokens.Count == (tokens.Array?.Length ?? 0) ? this : new StatementTokens(Source, File, Dialect, tokens.ToArray());
+        tokens.Offset == 0 && tokens.Count == (tokens.Array?.Length ?? 0) ? this : new StatementTokens(Source, File, Dialect, tokens.ToArray(), Modes);
 
     public SqlToken this[int index] => tokens[index];
 
@@ -255,7 +259,7 @@ internal sealed class StatementTokens
         var quote = text[open];
         var inner = text[(open + 1)..^1];
         var value = inner.ToString().Replace(new string(quote, 2), quote.ToString(), StringComparison.Ordinal);
-        return Dialect == SqlDialect.MySql || (open > 0 && (text[0] is 'E' or 'e')) ? value.Replace("\\'", "'", StringComparison.Ordinal) : value;
+        return (Dialect == SqlDialect.MySql && (Modes & SqlModes.NoBackslashEscapes) == 0) || (Dialect != SqlDialect.MySql && open > 0 && (text[0] is 'E' or 'e')) ? value.Replace("\\'", "'", StringComparison.Ordinal) : value;
     }
 
     /// <summary>Reads <c>name</c>, <c>schema.name</c> or <c>db.schema.name</c> at <paramref name="index"/>; returns false when no name is there.</summary>
