@@ -18,6 +18,12 @@ public interface IMigrationDatabase : IAsyncDisposable
 
     DatabaseEngine Engine { get; }
 
+    /// <summary>
+    /// How the database's sessions read text (MySQL's <c>sql_mode</c>), once a call read it along with what it asked
+    /// (the catalog read, the migration lock); null before. Files are cut, linted and sent in it.
+    /// </summary>
+    Core.Sql.SqlModes? SessionModes { get; }
+
     /// <summary>Reads the history table in its own layout; an absent table is an empty history, not an error.</summary>
     Task<HistoryState> ReadHistoryAsync(CancellationToken cancellationToken);
 

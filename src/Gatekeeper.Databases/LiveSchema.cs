@@ -15,6 +15,9 @@ public sealed record LiveSchema(SchemaContext Schema, ServerVersion? Server)
     /// <summary>The version text the server printed (MySQL's and MariaDB's <c>VERSION()</c>), when it was read as text.</summary>
     public string? ServerVersionText { get; init; }
 
+    /// <summary>How the database's sessions read text (MySQL's <c>sql_mode</c>: <c>NO_BACKSLASH_ESCAPES</c>, <c>ANSI_QUOTES</c>), for the linter.</summary>
+    public SqlModes Modes { get; init; }
+
     /// <summary>
     /// One sentence when the server printed a version Gatekeeper cannot read (version-dependent rules then judge as for a
     /// current server), for the plan's warnings; null otherwise.

@@ -44,6 +44,9 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     private readonly bool _ownsDataSource;
 
+    // Pools beside DataSource for the same database that this instance created and closes (see DataSourceFor).
+    private readonly List<DbDataSource> _ownedBeside = [];
+
     private protected MigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, DbDataSource dataSource, bool ownsDataSource, ILoggerFactory? loggerFactory)
     {
         _ownsDataSource = ownsDataSource;
@@ -68,6 +71,20 @@ public abstract class MigrationDatabase : IMigrationDatabase
     private protected ILogger Logger { get; }
 
     private protected SqlEngine Sql { get; }
+
+    /// <summary>
+    /// How a new session of the database reads text (MySQL's <c>sql_mode</c>): null until a query that could carry it for
+    /// free did (the catalog read, the lock's <c>GET_LOCK</c>); the first migration applied asks once when it is still
+    /// unknown. Files are cut in it, and the files' sessions come from <see cref="DataSourceFor"/> it.
+    /// </summary>
+    public Core.Sql.SqlModes? SessionModes
+    {
+        // An int, so the lock's task and a session opened beside it never see half of a nullable.
+        get => Volatile.Read(ref _sessionModes) is var modes and >= 0 ? (Core.Sql.SqlModes)modes : null;
+        private protected set => Volatile.Write(ref _sessionModes, value is { } modes ? (int)modes : -1);
+    }
+
+    private int _sessionModes = -1;
 
     /// <summary>"database shop at db.internal:5432": how messages name the database (no credentials).</summary>
     private protected string Label => $"database {Url.Database} at {Url.Endpoint}";
@@ -182,7 +199,20 @@ public abstract class MigrationDatabase : IMigrationDatabase
         try
         {
             session ??= await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-            var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), out var problems);
+            if (SessionModes is null && Sql.SessionModesQuery is { } modesQuery)
+            {
+                // Nothing read it for free this run (a caller that took no lock and read no catalog): asked once.
+                var mode = Convert.ToString(await session.ScalarAsync(modesQuery, cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+                SessionModes = Core.Sql.SqlModeText.Parse(mode);
+                if (!ReferenceEquals(DataSourceFor(SessionModes.Value), DataSource))
+                {
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    session = null;
+                    session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var script = MigrationScript.Prepare(migration, Sql, MigrationScript.MajorVersion(session.Connection.ServerVersion), SessionModes ?? Core.Sql.SqlModes.None, out var problems);
             if (problems.Count > 0)
             {
                 var problem = problems[0];
@@ -401,9 +431,9 @@ public abstract class MigrationDatabase : IMigrationDatabase
             return new RepairResult(migrationId, false, $"history table {table} does not exist on {Label}; nothing was changed");
         }
 
-        var script = MigrationScript.Prepare(migration, Sql, null, out _);
+        var script = MigrationScript.Prepare(migration, Sql, null, SessionModes ?? Core.Sql.SqlModes.None, out _);
         var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count);
-        if (Sql.HistoryWritesOnly is { } settings)
+        if (Sql.HistoryWritesOnly(session) is { } settings)
         {
             // A server whose sessions start with autocommit = 0 would roll the repair back when the pool resets the
             // session, and sql_safe_updates would refuse it.
@@ -449,6 +479,11 @@ public abstract class MigrationDatabase : IMigrationDatabase
             await DataSource.DisposeAsync().ConfigureAwait(false);
         }
 
+        foreach (var beside in _ownedBeside)
+        {
+            await beside.DisposeAsync().ConfigureAwait(false);
+        }
+
         GC.SuppressFinalize(this);
     }
 
@@ -458,7 +493,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
         DbConnection connection;
         try
         {
-            connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connection = await DataSourceFor(SessionModes ?? Core.Sql.SqlModes.None).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null)
         {
@@ -466,6 +501,23 @@ public abstract class MigrationDatabase : IMigrationDatabase
         }
 
         return new DbSession(connection, Sql);
+    }
+
+    /// <summary>
+    /// The pool whose driver reads and escapes text as a session in <paramref name="modes"/> does (MySQL: a second pool
+    /// with MySqlConnector's NoBackslashEscapes for a NO_BACKSLASH_ESCAPES session); <see cref="DataSource"/> otherwise.
+    /// </summary>
+    private protected virtual DbDataSource DataSourceFor(Core.Sql.SqlModes modes) => DataSource;
+
+    /// <summary>A pool created beside <see cref="DataSource"/>, closed with this database unless shared <paramref name="shared"/> pools hold it.</summary>
+    private protected DbDataSource Beside(DbDataSource source, bool shared)
+    {
+        if (!shared)
+        {
+            _ownedBeside.Add(source);
+        }
+
+        return source;
     }
 
     /// <summary>Opens a session of its own outside the pool (locks), so closing it really ends the server session.</summary>

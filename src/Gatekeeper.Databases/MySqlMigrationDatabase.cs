@@ -7,6 +7,7 @@ using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases.Execution;
 using Gatekeeper.Databases.History;
 using Microsoft.Extensions.Logging;
+using System.Data.Common;
 using MySqlConnector;
 
 namespace Gatekeeper.Databases;
@@ -26,6 +27,34 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
     private MySqlMigrationDatabase(DatabaseUrl url, MigrationDatabaseOptions options, MySqlConnectionStringBuilder builder, ILoggerFactory? loggerFactory, DatabaseConnectionPools? pools)
         : base(url, options, pools?.MySql(builder) ?? new MySqlDataSource(builder.ConnectionString), ownsDataSource: pools is null, loggerFactory)
     {
+        _builder = builder;
+        _pools = pools;
+    }
+
+    private readonly MySqlConnectionStringBuilder _builder;
+    private readonly DatabaseConnectionPools? _pools;
+    private DbDataSource? _noBackslashEscapes;
+
+    /// <summary>
+    /// For a NO_BACKSLASH_ESCAPES session, a pool whose MySqlConnector has its NoBackslashEscapes option: the driver reads
+    /// every command for parameters and for where it ends, and escapes parameter values, by that option, not by the
+    /// session's mode. With the stock option a statement such as <c>INSERT … VALUES ('C:')</c> looked unclosed to it (so
+    /// the next command of the query was glued on), and a backslash in a history message was stored doubled.
+    /// </summary>
+    private protected override DbDataSource DataSourceFor(SqlModes modes)
+    {
+        if ((modes & SqlModes.NoBackslashEscapes) == 0)
+        {
+            return DataSource;
+        }
+
+        if (_noBackslashEscapes is null)
+        {
+            var builder = new MySqlConnectionStringBuilder(_builder.ConnectionString) { NoBackslashEscapes = true };
+            _noBackslashEscapes = Beside(_pools?.MySql(builder) ?? new MySqlDataSource(builder.ConnectionString), shared: _pools is not null);
+        }
+
+        return _noBackslashEscapes;
     }
 
     /// <summary>
@@ -48,8 +77,17 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
             var started = time.GetTimestamp();
             Log.WaitingForMigrationLock(Logger, Label, timeout.TotalSeconds);
             var seconds = Math.Round(Math.Max(0, timeout.TotalSeconds), 3);
-            var result = await session.ScalarAsync("SELECT GET_LOCK(@name, @timeout)", cancellationToken, ("name", name), ("timeout", seconds)).ConfigureAwait(false);
-            if (result is not null && Convert.ToInt64(result, CultureInfo.InvariantCulture) == 1)
+            // The session's sql_mode comes with the answer (a new session's, as the files' will be): how the files read.
+            var answer = await session.QueryAsync(
+                "SELECT GET_LOCK(@name, @timeout), @@SESSION.sql_mode",
+                r => (Held: !r.IsDBNull(0) && Convert.ToInt64(r.GetValue(0), CultureInfo.InvariantCulture) == 1, Mode: r.IsDBNull(1) ? string.Empty : r.GetString(1)),
+                cancellationToken, ("name", name), ("timeout", seconds)).ConfigureAwait(false);
+            if (answer.Count == 1)
+            {
+                SessionModes ??= SqlModeText.Parse(answer[0].Mode);
+            }
+
+            if (answer is [{ Held: true }])
             {
                 Log.MigrationLockAcquired(Logger, Label, (long)time.GetElapsedTime(started).TotalMilliseconds);
                 return new Execution.HeldSessionLock(session, "SELECT RELEASE_LOCK(@name)", ("name", name), Label, Logger);
@@ -85,14 +123,18 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
     {
         // The version and both catalog queries in one round trip (one multi-statement query), not three.
         var version = string.Empty;
+        var modes = SqlModes.None;
         var tables = new List<(string?, string, long)>();
         var columns = new List<(string?, string, SchemaColumn)>();
-        await using (var batch = session.Batch(["SELECT VERSION()", TablesQuery, ColumnsQuery]))
+        // The session's sql_mode too (free in the same row): the files are linted, cut and sent as it reads them.
+        await using (var batch = session.Batch(["SELECT VERSION(), @@SESSION.sql_mode", TablesQuery, ColumnsQuery]))
         await using (var r = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             if (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 version = Convert.ToString(r.GetValue(0), CultureInfo.InvariantCulture) ?? string.Empty;
+                modes = SqlModeText.Parse(r.IsDBNull(1) ? string.Empty : r.GetString(1));
+                SessionModes ??= modes;
             }
 
             await r.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -109,7 +151,7 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
             }
         }
 
-        return new LiveSchema(Assemble(tables, columns), ServerVersion.Parse(version)) { ServerVersionText = version };
+        return new LiveSchema(Assemble(tables, columns), ServerVersion.Parse(version)) { ServerVersionText = version, Modes = modes };
     }
 
     /// <summary>"8.0.36" → 8, "10.11.19-MariaDB" and "5.5.5-10.11.19-MariaDB" → 10; null when the server printed something else.</summary>

@@ -152,7 +152,7 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
         MigrationFailure? syntax = null;
         foreach (var migration in migrations)
         {
-            var script = MigrationScript.Prepare(migration, Sql, serverMajor, out var problems);
+            var script = MigrationScript.Prepare(migration, Sql, serverMajor, Core.Sql.SqlModes.None, out var problems);
             if (problems.Count > 0)
             {
                 // Checked after the files before it, as they would have run first.

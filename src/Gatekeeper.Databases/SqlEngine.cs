@@ -143,7 +143,10 @@ public abstract partial class SqlEngine
     /// <see cref="CommitEachStatement"/> for a session on which only Gatekeeper's history writes run from then on (after a
     /// file failed, a repair), which also sets aside server defaults that refuse those writes; null where there are none.
     /// </summary>
-    internal virtual string? HistoryWritesOnly => CommitEachStatement;
+    internal virtual string? HistoryWritesOnly(DbSession session) => CommitEachStatement;
+
+    /// <summary>A query for how a session reads text (MySQL's <c>@@SESSION.sql_mode</c>); null where nothing changes it.</summary>
+    internal virtual string? SessionModesQuery => null;
 
     /// <summary>
     /// What the migration lock's session sets before it asks for the lock, on a server that reports
@@ -630,7 +633,16 @@ public abstract partial class SqlEngine
         internal override string CommitEachStatement => "SET " + CommitSettings;
 
         // sql_safe_updates = 1 refuses an UPDATE or DELETE whose WHERE names no key column, as the history layouts' are.
-        internal override string HistoryWritesOnly => CommitEachStatement + ", SESSION sql_safe_updates = 0";
+        internal override string SessionModesQuery => "SELECT @@SESSION.sql_mode";
+
+        // The failed file may have left its own sql_mode: NO_BACKSLASH_ESCAPES is set as the connection's driver escapes
+        // parameters (MySqlConnector doubles a backslash unless its NoBackslashEscapes option is on), so the message and
+        // statement stored are the server's to the character whatever the file set.
+        internal override string HistoryWritesOnly(DbSession session) =>
+            CommitEachStatement + ", SESSION sql_safe_updates = 0, SESSION sql_mode = " +
+            (new MySqlConnectionStringBuilder(session.Connection.ConnectionString).NoBackslashEscapes
+                ? "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'NO_BACKSLASH_ESCAPES')"
+                : "TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))");
 
         // The insert id is the one thing a carried file's statements leave (its INSERTs'); a reset sets it to 0.
         internal override string CarriedSessionClockStart(TimeSpan? lockTimeout) => ServerClockStart(lockTimeout) + ", SESSION last_insert_id = 0";

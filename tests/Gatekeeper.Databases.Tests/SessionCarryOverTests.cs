@@ -122,7 +122,7 @@ public sealed class SessionCarryOverTests
     public void A_MySQL_statement_is_known_to_leave_the_session_clean_only_when_every_part_of_it_is(string sql, string expected)
     {
         var migration = TestMigrations.Flyway(("V1__one.sql", sql + ";\n")).Migrations[0];
-        var script = MigrationScript.Prepare(migration, SqlEngine.MySql, 10, out var problems);
+        var script = MigrationScript.Prepare(migration, SqlEngine.MySql, 10, Core.Sql.SqlModes.None, out var problems);
 
         Assert.Empty(problems);
         Assert.Equal(expected, SqlEngine.MySql.SessionFootprintOf(script).ToString());

@@ -47,6 +47,32 @@ public static class SqlModeText
 
         return modes;
     }
+
+    // Every sql_mode name MySQL 8.0/8.4 or MariaDB 10.x/11.x accepts (and MySQL 5.7's, which MariaDB kept).
+    private static readonly HashSet<string> Names = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "ALLOW_INVALID_DATES", "ANSI_QUOTES", "ERROR_FOR_DIVISION_BY_ZERO", "HIGH_NOT_PRECEDENCE", "IGNORE_BAD_TABLE_OPTIONS", "IGNORE_SPACE",
+        "NO_AUTO_CREATE_USER", "NO_AUTO_VALUE_ON_ZERO", "NO_BACKSLASH_ESCAPES", "NO_DIR_IN_CREATE", "NO_ENGINE_SUBSTITUTION", "NO_FIELD_OPTIONS",
+        "NO_KEY_OPTIONS", "NO_TABLE_OPTIONS", "NO_UNSIGNED_SUBTRACTION", "NO_ZERO_DATE", "NO_ZERO_IN_DATE", "ONLY_FULL_GROUP_BY",
+        "PAD_CHAR_TO_FULL_LENGTH", "PIPES_AS_CONCAT", "REAL_AS_FLOAT", "STRICT_ALL_TABLES", "STRICT_TRANS_TABLES", "TIME_TRUNCATE_FRACTIONAL",
+        "SIMULTANEOUS_ASSIGNMENT", "EMPTY_STRING_IS_NULL", "TIME_ROUND_FRACTIONAL", "MYSQL323", "MYSQL40",
+        "ANSI", "TRADITIONAL", "DB2", "MAXDB", "MSSQL", "ORACLE", "POSTGRESQL",
+    };
+
+    /// <summary>The first name in <paramref name="sqlMode"/> that no MySQL or MariaDB server knows (a typo); null when all are known.</summary>
+    public static string? UnknownName(string sqlMode)
+    {
+        ArgumentNullException.ThrowIfNull(sqlMode);
+        foreach (var name in sqlMode.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Names.Contains(name))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>What a MySQL <c>SET</c> statement does to the session's <see cref="SqlModes"/>.</summary>

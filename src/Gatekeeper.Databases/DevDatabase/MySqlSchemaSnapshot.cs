@@ -82,7 +82,10 @@ internal static partial class MySqlSchemaSnapshot
             definitions,
             ["SET SESSION foreign_key_checks = 0"],
             [$"SET SESSION foreign_key_checks = 1, SESSION sql_mode = {Literal(liveMode)}, SESSION autocommit = 1, SESSION completion_type = 'NO_CHAIN'"],
-            charset.Count > 0 ? new ThrowawayDatabaseOptions(charset[0].Charset, charset[0].Collation) : new ThrowawayDatabaseOptions());
+            charset.Count > 0 ? new ThrowawayDatabaseOptions(charset[0].Charset, charset[0].Collation) : new ThrowawayDatabaseOptions())
+        {
+            PlanModes = Core.Sql.SqlModeText.Parse(liveMode),
+        };
     }
 
     // The empty mode: backquoted identifiers, every option printed, and the most lenient replay.

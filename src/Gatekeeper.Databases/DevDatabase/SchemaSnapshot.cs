@@ -20,6 +20,9 @@ internal sealed record SchemaSnapshot(
     IReadOnlyList<string> PlanSettings,
     ThrowawayDatabaseOptions DatabaseOptions)
 {
+    /// <summary>The live session's modes (MySQL <c>sql_mode</c>), which <see cref="PlanSettings"/> give the copy's session: the plan's files are cut as they read there.</summary>
+    public Core.Sql.SqlModes PlanModes { get; init; }
+
     /// <summary>
     /// Replays the objects; those that fail because something they need comes later (a view over a view) are retried
     /// until a round makes no progress. Returns the first object that could not be created and why, or null.

@@ -50,7 +50,7 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
             await engine.ResetSessionAsync(session, cancellationToken).ConfigureAwait(false);
             await snapshot.ApplyPlanSettingsAsync(session, cancellationToken).ConfigureAwait(false);
 
-            var failure = await ApplyAsync(session, migrations[i], notes, cancellationToken).ConfigureAwait(false);
+            var failure = await ApplyAsync(session, migrations[i], snapshot.PlanModes, notes, cancellationToken).ConfigureAwait(false);
             if (failure is not null)
             {
                 return Report(failure);
@@ -62,10 +62,11 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
         return Report(null);
     }
 
-    private async Task<MigrationFailure?> ApplyAsync(DbSession copy, Migration migration, List<DryRunNote> notes, CancellationToken cancellationToken)
+    private async Task<MigrationFailure?> ApplyAsync(DbSession copy, Migration migration, Core.Sql.SqlModes modes, List<DryRunNote> notes, CancellationToken cancellationToken)
     {
         var engine = copy.Engine;
-        var script = MigrationScript.Prepare(migration, engine, MigrationScript.MajorVersion(copy.Connection.ServerVersion), out var problems);
+        // Cut as the live session reads it: the copy's session runs in the live session's sql_mode (PlanSettings).
+        var script = MigrationScript.Prepare(migration, engine, MigrationScript.MajorVersion(copy.Connection.ServerVersion), modes, out var problems);
         if (problems.Count > 0)
         {
             return new MigrationFailure(migration.Id, migration.FileName, problems[0].Location, DatabaseErrorKind.Syntax, problems[0].Message, null, false, null);

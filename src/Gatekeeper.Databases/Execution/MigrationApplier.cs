@@ -430,7 +430,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
 
         // Only Gatekeeper's history writes run on this session from here: the server's defaults for the file's own
         // statements (sql_safe_updates refuses their WHERE on a non-key column) must not turn them down.
-        if (engine.HistoryWritesOnly is { } settings)
+        if (engine.HistoryWritesOnly(session) is { } settings)
         {
             await session.ExecuteAsync(settings, cancellationToken).ConfigureAwait(false);
         }

@@ -50,9 +50,10 @@ internal sealed record MigrationScript(
 {
     /// <param name="serverMajorVersion">The server's major version, which decides whether some files run in a
     /// transaction (<see cref="Migration.TransactionalOn"/>); null when unknown.</param>
-    public static MigrationScript Prepare(Migration migration, SqlEngine engine, int? serverMajorVersion, out IReadOnlyList<SqlSyntaxProblem> problems)
+    /// <param name="modes">The MySQL session's modes the file runs in (its <c>sql_mode</c>), which decide where its statements end.</param>
+    public static MigrationScript Prepare(Migration migration, SqlEngine engine, int? serverMajorVersion, SqlModes modes, out IReadOnlyList<SqlSyntaxProblem> problems)
     {
-        var split = SqlSplitter.Split(migration.UpSql, engine.Dialect, migration.FileName, migration.UpStartLine);
+        var split = SqlSplitter.Split(migration.UpSql, engine.Dialect, migration.FileName, migration.UpStartLine, modes);
         problems = split.Problems;
         var statements = split.Statements.Select(s => new ScriptStatement(s, ControlOf(s))).ToList();
         var setsLockTimeout = statements.Any(s => SetsLockTimeout(s.Statement, engine));

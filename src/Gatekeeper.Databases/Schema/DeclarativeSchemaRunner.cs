@@ -275,7 +275,7 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
     private async Task<MigrationFailure?> ApplyPlanAsync(SchemaPlan plan, MigrationDatabaseOptions databaseOptions, CancellationToken cancellationToken)
     {
         var migration = plan.ToMigration();
-        var script = MigrationScript.Prepare(migration, target.SqlEngine, null, out var problems);
+        var script = MigrationScript.Prepare(migration, target.SqlEngine, null, Core.Sql.SqlModes.None, out var problems);
         if (problems.Count > 0)
         {
             throw new InvalidOperationException($"the generated plan does not split back into statements: {problems[0]}");

@@ -29,6 +29,14 @@ internal static class LintCommand
                           "without either the files are judged as a current server runs them, and findings say which version they assumed.",
             HelpName = "VERSION",
         };
+        var sqlMode = new Option<string?>("--sql-mode")
+        {
+            Description = "MySQL/MariaDB: the sql_mode the files will run in, as SELECT @@SESSION.sql_mode prints it (e.g. NO_BACKSLASH_ESCAPES, ANSI_QUOTES, ANSI). " +
+                          "It decides how the files read: with NO_BACKSLASH_ESCAPES a backslash in a string is an ordinary character ('C:\\' is closed), with ANSI_QUOTES " +
+                          "\"...\" is a name, not a string. Default: the server's stock mode, or with --url the session's own. A SET sql_mode = '...' in a file changes " +
+                          "the reading of the rest of that file, as on the server. Implies --dialect mysql.",
+            HelpName = "MODE",
+        };
         var allow = new Option<string?>("--allow")
         {
             Description = "Rule ids or categories to accept, comma separated (as the gatekeeper.dev/allow annotation), e.g. GK101,locking.",
@@ -85,7 +93,7 @@ internal static class LintCommand
             Allow one statement inline with a comment on the line before it: -- gatekeeper:allow GK101 <reason>
             """)
         {
-            directory, format, dialect, serverVersion, allow, url, urlFile, ignore, since, maxPerRule, files, output,
+            directory, format, dialect, serverVersion, sqlMode, allow, url, urlFile, ignore, since, maxPerRule, files, output,
         };
 
         CommandRunner.SetAction(command, async (parse, stdout, cancellationToken) =>
@@ -94,10 +102,27 @@ internal static class LintCommand
             var judged = await JudgedFilesAsync(parse.GetRequiredValue(directory), source, parse.GetValue(files) ?? [], parse.GetValue(since), cancellationToken);
             var chosen = parse.GetRequiredValue(dialect);
             SqlDialect? sqlDialect = chosen == Auto ? null : SqlEngine.All.Single(e => e.Name == chosen).Dialect;
+            var givenMode = parse.GetValue(sqlMode);
+            if (givenMode is not null)
+            {
+                if (sqlDialect == SqlDialect.Postgres)
+                {
+                    throw new CommandLineError("--sql-mode is MySQL's and MariaDB's; it cannot go with --dialect postgres.");
+                }
+
+                if (SqlModeText.UnknownName(givenMode) is { } unknown)
+                {
+                    throw new CommandLineError($"--sql-mode: '{unknown}' is not a MySQL or MariaDB sql_mode; give the modes as SELECT @@SESSION.sql_mode prints them, comma separated (e.g. NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES).");
+                }
+
+                sqlDialect = SqlDialect.MySql;
+            }
+
             var options = LintOptions.Default with
             {
                 Allow = LintAllowList.Parse(parse.GetValue(allow)),
                 Server = ServerVersionOption(parse.GetValue(serverVersion)),
+                Modes = givenMode is null ? SqlModes.None : SqlModeText.Parse(givenMode),
                 // One lint per process: the spare core cuts and parses the files ahead of the judging (same findings).
                 PrepareOnSecondThread = true,
             };
@@ -113,7 +138,7 @@ internal static class LintCommand
                 await using var db = target.Open();
                 var live = await db.ReadSchemaAsync(cancellationToken);
                 sqlDialect = target.Url.Dialect;
-                options = options with { Schema = live.Schema, Server = options.Server ?? live.Server };
+                options = options with { Schema = live.Schema, Server = options.Server ?? live.Server, Modes = givenMode is null ? live.Modes : options.Modes };
                 if (options.Server is null && live.VersionProblem is { } unreadable)
                 {
                     await parse.InvocationConfiguration.Error.WriteLineAsync($"gatekeeper lint: {unreadable}; pass --server-version to give it.");

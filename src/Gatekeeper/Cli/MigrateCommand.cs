@@ -159,7 +159,7 @@ internal static class MigrateCommand
 
             // The data pre-checks' targets are read from the statements on another thread while the schema is read and
             // the lint runs: both only read the pending files.
-            var targets = checkData && !plan.IsBlocked ? Task.Run(() => PlanTargets.Find(plan.Pending, target.Url.Dialect), cancellationToken) : null;
+            var targets = checkData && !plan.IsBlocked ? Task.Run(() => PlanTargets.Find(plan.Pending, target.Url.Dialect, db.SessionModes ?? Core.Sql.SqlModes.None), cancellationToken) : null;
             var (lint, schemaProblem, versionProblem) = await VerdictOptions.LintPendingAsync(db, plan, target.Url.Dialect, allow, cancellationToken);
             var preflight = targets is not null
                 ? await PlanCommand.PreflightAsync(db, await targets, lookAtSessions: false, cancellationToken)

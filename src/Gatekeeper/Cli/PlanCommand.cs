@@ -119,7 +119,7 @@ internal static class PlanCommand
     /// the user lacks is a note, not a failure.
     /// </summary>
     internal static Task<PreflightEvidence> PreflightAsync(IMigrationDatabase db, MigrationPlan plan, Core.Sql.SqlDialect dialect, bool lookAtSessions, CancellationToken cancellationToken) =>
-        PreflightAsync(db, PlanTargets.Find(plan.Pending, dialect), lookAtSessions, cancellationToken);
+        PreflightAsync(db, PlanTargets.Find(plan.Pending, dialect, db.SessionModes ?? Core.Sql.SqlModes.None), lookAtSessions, cancellationToken);
 
     /// <summary>The pre-flight on targets already found (<see cref="PlanTargets.Find"/>).</summary>
     internal static async Task<PreflightEvidence> PreflightAsync(IMigrationDatabase db, PlanTargets targets, bool lookAtSessions, CancellationToken cancellationToken)

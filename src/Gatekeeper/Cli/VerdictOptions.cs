@@ -65,6 +65,8 @@ internal sealed class VerdictOptions
             Allow = allow,
             Schema = live?.Schema,
             Server = live?.Server,
+            // The session's sql_mode: the files are read as the server that runs them reads them.
+            Modes = live?.Modes ?? db.SessionModes ?? Core.Sql.SqlModes.None,
             PrepareOnSecondThread = true,
         });
         return (lint, problem, live?.VersionProblem);

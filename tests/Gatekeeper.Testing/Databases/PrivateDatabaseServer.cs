@@ -27,6 +27,7 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
 
     private Process? _mariadbd;
     private bool _mySqlPasswordSet;
+    private IReadOnlyList<string> _serverOptions = [];
 
     private PrivateDatabaseServer(DatabaseEngine engine, string dataDirectory, int port)
     {
@@ -51,12 +52,13 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
         ? $"postgres://postgres:{Password}@127.0.0.1:{Port}/{database}"
         : $"mysql://root:{Password}@127.0.0.1:{Port}/{database}";
 
-    public static async Task<PrivateDatabaseServer> StartAsync(DatabaseEngine engine)
+    /// <param name="serverOptions">MariaDB: more mariadbd options, at every start (<c>--sql-mode=NO_BACKSLASH_ESCAPES</c>).</param>
+    public static async Task<PrivateDatabaseServer> StartAsync(DatabaseEngine engine, params string[] serverOptions)
     {
         var prefix = engine == DatabaseEngine.Postgres ? "gk-private-pg-" : "gk-private-mariadb-";
         // Owned by this test process, so a killed run's directories (in memory, when TestDataRoot is /dev/shm) go at the next run.
         var data = OwnedTempDirectory.Create(prefix, TestDataRoot.Path);
-        var server = new PrivateDatabaseServer(engine, data, 0);
+        var server = new PrivateDatabaseServer(engine, data, 0) { _serverOptions = serverOptions };
         try
         {
             await server.InitializeAsync();
@@ -112,6 +114,11 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
             })
             {
                 start.ArgumentList.Add(argument);
+            }
+
+            foreach (var option in _serverOptions)
+            {
+                start.ArgumentList.Add(option);
             }
 
             // Its own --tmpdir (beside the data directory: one inside it would show as a database) keeps its internal

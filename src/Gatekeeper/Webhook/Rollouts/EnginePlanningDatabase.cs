@@ -103,11 +103,11 @@ public sealed class EnginePlanningDatabase(ILoggerFactory loggerFactory, TimePro
             : new DryRunResult(true, null, null, notes, report.Elapsed, place);
     }
 
-    public async Task<PreflightEvidence.Ran> PreflightAsync(DatabaseTarget target, MigrationPlan plan, TimeSpan minimumAge, TimeSpan budget, CancellationToken cancellationToken)
+    public async Task<PreflightEvidence.Ran> PreflightAsync(DatabaseTarget target, MigrationPlan plan, Core.Sql.SqlModes modes, TimeSpan minimumAge, TimeSpan budget, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(plan);
-        var targets = PlanTargets.Find(plan.Pending, target.Engine.Dialect);
+        var targets = PlanTargets.Find(plan.Pending, target.Engine.Dialect, modes);
         if (targets.IsEmpty)
         {
             return new PreflightEvidence.Ran(LockPreflight.Clear, DataPrechecks.Clean);

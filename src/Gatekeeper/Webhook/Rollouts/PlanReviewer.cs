@@ -48,12 +48,13 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
                     Allow = annotations.Allow,
                     Schema = live?.Schema,
                     Server = live?.Server,
+                    Modes = live?.Modes ?? Core.Sql.SqlModes.None,
                 }),
                 SchemaProblem = schemaProblem,
                 ServerVersionProblem = live?.VersionProblem,
                 // Every admission of a plan looks again: a cached dry-run proves the plan applies, not that nothing
                 // holds its tables now.
-                Preflight = await PreflightAsync(rollout, deadline, cancellationToken).ConfigureAwait(false),
+                Preflight = await PreflightAsync(rollout, live?.Modes ?? Core.Sql.SqlModes.None, deadline, cancellationToken).ConfigureAwait(false),
                 LockPolicy = annotations.LockPreflight,
             };
         }
@@ -111,7 +112,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
     /// The read-only pre-flight within a third of what is left of the request's budget (the dry-run may still need
     /// the rest). An outage is undecidable, as for the dry-run; a missing right is a warning that says what to grant.
     /// </summary>
-    private async Task<PreflightEvidence> PreflightAsync(PlannedRollout rollout, DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task<PreflightEvidence> PreflightAsync(PlannedRollout rollout, Core.Sql.SqlModes modes, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         using var activity = WebhookTracing.Source.StartActivity("pre-flight");
         activity?.SetTag("gatekeeper.plan.hash", rollout.Cached.Plan.Hash);
@@ -120,7 +121,7 @@ public sealed class PlanReviewer(IPlanningDatabase database, DeploymentGates gat
         try
         {
             var ran = await calls.ExecuteAsync("pre-flight", deadline,
-                async ct => await database.PreflightAsync(rollout.Target, rollout.Cached.Plan, options.Value.LockPreflightMinimumAge, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                async ct => await database.PreflightAsync(rollout.Target, rollout.Cached.Plan, modes, options.Value.LockPreflightMinimumAge, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             activity?.SetTag("gatekeeper.preflight.blockers", ran.Locks.Blockers.Count);
             activity?.SetTag("gatekeeper.preflight.violations", ran.Data.Violations.Count);
             return ran;

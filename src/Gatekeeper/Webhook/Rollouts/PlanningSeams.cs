@@ -58,10 +58,11 @@ public interface IPlanningDatabase
     /// <summary>
     /// The read-only pre-flight of the plan's tables on the live database: sessions its locks would queue behind,
     /// INVALID indexes, and rows its changes would fail on (the data pre-checks share <paramref name="budget"/>).
-    /// Sessions whose transaction is younger than <paramref name="minimumAge"/> are not named.
+    /// Sessions whose transaction is younger than <paramref name="minimumAge"/> are not named. The files are read in
+    /// <paramref name="modes"/> (the session's MySQL sql_mode, as the schema read found it).
     /// A right the credential lacks is a note in the result, not a failure.
     /// </summary>
-    Task<PreflightEvidence.Ran> PreflightAsync(DatabaseTarget target, MigrationPlan plan, TimeSpan minimumAge, TimeSpan budget, CancellationToken cancellationToken);
+    Task<PreflightEvidence.Ran> PreflightAsync(DatabaseTarget target, MigrationPlan plan, Core.Sql.SqlModes modes, TimeSpan minimumAge, TimeSpan budget, CancellationToken cancellationToken);
 
     /// <summary>
     /// Declarative mode: the plan that makes <paramref name="target"/> match <paramref name="desired"/>, the desired state
