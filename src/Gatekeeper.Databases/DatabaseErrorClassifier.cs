@@ -95,6 +95,8 @@ public static class DatabaseErrorClassifier
         MySqlErrorCode.AccessDenied => DatabaseErrorKind.AuthenticationFailed,
         MySqlErrorCode.UnknownDatabase => DatabaseErrorKind.UnknownDatabase,
         MySqlErrorCode.LockWaitTimeout => DatabaseErrorKind.LockTimeout,
+        // MariaDB's max_statement_time (1969), MySQL's max_execution_time (3024): as PostgreSQL's statement_timeout.
+        (MySqlErrorCode)1969 or (MySqlErrorCode)3024 => DatabaseErrorKind.StatementTimeout,
         MySqlErrorCode.ParseError or MySqlErrorCode.EmptyQuery => DatabaseErrorKind.Syntax,
         MySqlErrorCode.DatabaseAccessDenied or MySqlErrorCode.TableAccessDenied or MySqlErrorCode.ColumnAccessDenied
             or MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.PrecedureAccessDenied => DatabaseErrorKind.PermissionDenied,

@@ -13,7 +13,7 @@ public enum DatabaseErrorKind
     LockTimeout,
     /// <summary>Another runner holds Gatekeeper's migration lock on this database.</summary>
     MigrationLockHeld,
-    /// <summary>A statement ran longer than the statement timeout (PostgreSQL 57014).</summary>
+    /// <summary>A statement ran longer than the statement timeout (PostgreSQL 57014, MariaDB 1969, MySQL 3024).</summary>
     StatementTimeout,
     /// <summary>The server could not parse a statement (PostgreSQL 42601, MySQL 1064).</summary>
     Syntax,
@@ -25,6 +25,11 @@ public enum DatabaseErrorKind
     HistoryTable,
     /// <summary>The connection broke while talking to the server (killed backend, network loss).</summary>
     ConnectionLost,
+    /// <summary>
+    /// A limit set for the server, database or role (a statement or lock timeout) stopped one of Gatekeeper's own
+    /// statements: configuration, like a missing privilege.
+    /// </summary>
+    ServerLimit,
 }
 
 /// <summary>

@@ -120,7 +120,21 @@ public abstract class MigrationDatabase : IMigrationDatabase
     {
         _nextRank = null;
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        session.LimitOwnStatements(Options.OwnStatementTimeout);
+        var limited = Options.TimeProvider.GetTimestamp();
         var table = Options.HistoryTable.ToString();
+        try
+        {
+            return await ReadHistoryOnceAsync(session, table, expectedKind, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoppedByLimit(ex))
+        {
+            throw await StoppedByLimitAsync($"reading history table {HistoryTableInspector.Locate(Options.HistoryTable, Sql)}", NothingApplied, ex, limited, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HistoryState> ReadHistoryOnceAsync(DbSession session, string table, HistoryTableKind? expectedKind, CancellationToken cancellationToken)
+    {
         return await DatabasePermissions.RequireAsync(Url, $"read history table {table} of {Url.Database}", DatabasePrivilege.ReadTable, async () =>
         {
             if (expectedKind is { } kind
@@ -149,9 +163,15 @@ public abstract class MigrationDatabase : IMigrationDatabase
     public async Task<LiveSchema> ReadSchemaAsync(CancellationToken cancellationToken)
     {
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        session.LimitOwnStatements(Options.OwnStatementTimeout);
+        var limited = Options.TimeProvider.GetTimestamp();
         try
         {
             return await ReadSchemaAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoppedByLimit(ex))
+        {
+            throw await StoppedByLimitAsync($"reading the catalog of {Url.Database}", NothingApplied, ex, limited, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is { Kind: DatabaseErrorKind.PermissionDenied } error)
         {
@@ -242,6 +262,10 @@ public abstract class MigrationDatabase : IMigrationDatabase
                 }
 
                 throw;
+            }
+            catch (Exception ex) when (StoppedByLimit(ex))
+            {
+                throw await StoppedByLimitAsync($"preparing history table {HistoryTableInspector.Locate(Options.HistoryTable, Sql)} (it runs on the session the files then use, under their settings)", NothingApplied, ex, null, cancellationToken).ConfigureAwait(false);
             }
 
             var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count) { Rank = rank };
@@ -334,9 +358,15 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
         Log.DryRunStarting(Logger, migrations.Count, Label);
         await using var live = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        live.LimitOwnStatements(Options.OwnStatementTimeout);
+        var limited = Options.TimeProvider.GetTimestamp();
         try
         {
             return await new ShadowDryRun(Options, Label, Logger).RunAsync(live, Url, server, migrations, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex) when (StoppedByLimit(ex))
+        {
+            throw await StoppedByLimitAsync("making the dry-run's throwaway copy of the live structure", NothingApplied, ex, limited, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException ex) when (DatabaseErrorClassifier.Classify(ex) is { } error && Sql.RefusedAsReadOnly(error))
         {
@@ -355,6 +385,51 @@ public abstract class MigrationDatabase : IMigrationDatabase
         failure.ServerCode is not null && Sql.RefusedAsReadOnly(Refusal(failure));
 
     private static DatabaseError Refusal(MigrationFailure failure) => new(failure.Kind, failure.ServerMessage, failure.ServerCode);
+
+    private const string NothingApplied = "nothing was applied";
+
+    /// <summary>Whether a server limit stopped the statement (a driver error, not one Gatekeeper already explained).</summary>
+    private protected bool StoppedByLimit(Exception exception) =>
+        exception is not DatabaseException && DatabaseErrorClassifier.Classify(exception) is { } error && Sql.LimitThatStopped(error) is not null;
+
+    /// <summary>
+    /// The one sentence for one of Gatekeeper's own statements that a server limit stopped (<see cref="SqlEngine.LimitThatStopped"/>):
+    /// what Gatekeeper was doing, the setting with its value and where it was set (asked on a session of its own), what
+    /// became of the run, and what to do. When the statement ran under Gatekeeper's own limit
+    /// (<see cref="MigrationDatabaseOptions.OwnStatementTimeout"/>) at least that long, or the session did not start with
+    /// the setting, the limit was Gatekeeper's own and the sentence says so. Only for an error <see cref="StoppedByLimit"/> takes.
+    /// </summary>
+    /// <param name="limitedSince">When the session's own limits were set (<see cref="DbSession.LimitOwnStatements"/>); null for
+    /// a session under the server's settings. A statement stopped on such a session sooner than the own limit was stopped by
+    /// the server's value before Gatekeeper's took its place.</param>
+    private protected async Task<DatabaseException> StoppedByLimitAsync(string doing, string outcome, Exception exception, long? limitedSince, CancellationToken cancellationToken)
+    {
+        var error = DatabaseErrorClassifier.Classify(exception)!;
+        var setting = Sql.LimitThatStopped(error)!;
+        var own = limitedSince is { } since && Options.TimeProvider.GetElapsedTime(since) >= Options.OwnStatementTimeout;
+        string? origin = null;
+        try
+        {
+            if (!own)
+            {
+                await using var session = await DbSession.OpenUnpooledAsync(Url, cancellationToken).ConfigureAwait(false);
+                origin = await Sql.LimitOriginAsync(session, Url, setting, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is DatabaseException || DatabaseErrorClassifier.Classify(ex) is not null)
+        {
+            origin = $"{setting} (where it is set could not be read: {ex.Message})";
+        }
+
+        return origin is null
+            ? new DatabaseException(error.Kind,
+                $"{doing} on {Label} took longer than Gatekeeper's own limit of {Format(Options.OwnStatementTimeout)} for its bookkeeping statements ({setting}); {outcome}; " +
+                $"another session most likely held a lock it needed that long: find it among the server's sessions and try again (server: {error.ServerMessage})",
+                error.ServerCode, exception)
+            : new DatabaseException(DatabaseErrorKind.ServerLimit,
+                $"{doing} on {Label} was stopped by {origin}; {outcome}; Gatekeeper's own statements need more time than that: {Sql.LimitAdvice(setting, Url)} (server: {error.ServerMessage})",
+                error.ServerCode, exception);
+    }
 
     /// <summary>
     /// The one sentence for a write the server refused because the credential's sessions (or the whole server) take no
@@ -393,6 +468,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
         }
 
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        session.LimitOwnStatements(Options.OwnStatementTimeout);
         session.CommandTimeoutSeconds = (int)Math.Ceiling(options.QueryTimeout.TotalSeconds) + 1;
         return await DatabasePermissions.RequireAsync(Url, "see other sessions' locks (the lock pre-flight)", DatabasePrivilege.ReadSessions,
             () => Sql.InspectLocksAsync(session, Url, locks, options.MinimumTransactionAge, cancellationToken)).ConfigureAwait(false);
@@ -408,6 +484,8 @@ public abstract class MigrationDatabase : IMigrationDatabase
         }
 
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        // Each check sets its own, shorter, limit on PostgreSQL (SET LOCAL) and the client's on MySQL.
+        session.LimitOwnStatements(Options.OwnStatementTimeout);
         return await new DataPrecheckRunner(session, Url, options).RunAsync(checks, cancellationToken).ConfigureAwait(false);
     }
 
@@ -425,6 +503,21 @@ public abstract class MigrationDatabase : IMigrationDatabase
         var previous = directory.Migrations.Take(index).LastOrDefault(m => m.Kind == MigrationKind.Versioned)?.Id;
         _nextRank = null;
         await using var session = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+        session.LimitOwnStatements(Options.OwnStatementTimeout);
+        var limited = Options.TimeProvider.GetTimestamp();
+        try
+        {
+            return await RepairAsync(session, directory, migrationId, resolution, migration, previous, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StoppedByLimit(ex))
+        {
+            throw await StoppedByLimitAsync($"repairing the history in {HistoryTableInspector.Locate(table, Sql)}", "the history was not changed", ex, limited, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<RepairResult> RepairAsync(DbSession session, MigrationDirectory directory, string migrationId, RepairResolution resolution, Migration migration, string? previous, CancellationToken cancellationToken)
+    {
+        var table = Options.HistoryTable;
         var (layout, exists) = await HistoryTableInspector.InspectAsync(session, table, Options.Format, cancellationToken).ConfigureAwait(false);
         if (!exists)
         {

@@ -32,5 +32,12 @@ public sealed record MigrationDatabaseOptions
     /// <summary>Dry-run: <c>statement_timeout</c> (PostgreSQL) or command timeout (MySQL shadow) per statement.</summary>
     public TimeSpan DryRunStatementTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The limit on each of Gatekeeper's own bookkeeping statements (history and catalog reads, the dry-run's copy of the
+    /// structure, repair), in place of a server's, database's or role's statement timeout, which is meant for the app
+    /// and stays on the files' statements. Reached only when something holds them up (a lock on the history table).
+    /// </summary>
+    public TimeSpan OwnStatementTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

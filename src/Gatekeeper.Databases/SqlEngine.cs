@@ -158,6 +158,33 @@ public abstract partial class SqlEngine
     /// </summary>
     internal abstract string? PinLockSession(string? serverVersion);
 
+    /// <summary>
+    /// What a session that runs only Gatekeeper's own bookkeeping (history and catalog reads, the dry-run's copy of the
+    /// structure, repair) sets, sent ahead of its first command in the same round trip (<see cref="DbSession.SendAhead"/>):
+    /// Gatekeeper's own <paramref name="limit"/> on each statement in place of the server's, role's or database's (a guard
+    /// value meant for the app, such as a role's statement_timeout of 1 s, would stop a catalog read that is slow only on
+    /// a large schema), and no separate lock wait limit (the statement limit bounds it). Never sent on a session that
+    /// runs a migration file: the files keep the user's settings. The pool's reset takes it back.
+    /// </summary>
+    internal abstract string OwnStatementLimits(TimeSpan limit, string? serverVersion);
+
+    /// <summary>
+    /// The setting whose limit stopped a statement (PostgreSQL's statement_timeout, lock_timeout,
+    /// idle_in_transaction_session_timeout or transaction_timeout; MariaDB's max_statement_time, MySQL's
+    /// max_execution_time, the lock wait timeouts), as the server's error tells it; null for any other error.
+    /// </summary>
+    internal abstract string? LimitThatStopped(DatabaseError error);
+
+    /// <summary>
+    /// The value <paramref name="setting"/> had when <paramref name="session"/> started, and where it was set, as
+    /// "statement_timeout = 1ms, set for database shop"; null when the session starts without one (then the limit that
+    /// stopped the statement was Gatekeeper's own).
+    /// </summary>
+    internal abstract Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, CancellationToken cancellationToken);
+
+    /// <summary>What a person does about <paramref name="setting"/> stopping Gatekeeper's own statements on <paramref name="url"/>.</summary>
+    internal abstract string LimitAdvice(string setting, DatabaseUrl url);
+
     /// <summary>Whether the server refused a write because the session, or the whole server, takes no writes.</summary>
     internal abstract bool RefusedAsReadOnly(DatabaseError error);
 
@@ -282,6 +309,14 @@ public abstract partial class SqlEngine
 
     /// <summary>A connection outside any pool, so closing it really ends the server session (locks, throwaway databases).</summary>
     internal abstract DbConnection CreateUnpooledConnection(DatabaseUrl url);
+
+    /// <summary>
+    /// An unpooled connection for Gatekeeper's own statements alone whose server session starts with
+    /// <see cref="OwnStatementLimits"/> (PostgreSQL: options in the start-up message, which rank above role and database
+    /// defaults and suit statements that refuse to share a round trip, CREATE and DROP DATABASE); null where the engine
+    /// has no such option, and the limits go ahead of the session's first command instead.
+    /// </summary>
+    internal virtual DbConnection? CreateOwnStatementsConnection(DatabaseUrl url, TimeSpan limit) => null;
 
     /// <summary>
     /// Returns an open session to the state a fresh one has (settings, variables, temporary tables, prepared
@@ -422,6 +457,54 @@ public abstract partial class SqlEngine
         internal override string? PinLockSession(string? serverVersion) =>
             MigrationScript.MajorVersion(serverVersion) >= 14 ? "SET idle_session_timeout = 0" : null;
 
+        // Session-level SETs, each its own statement: the server starts a statement's timeout afresh at each statement of
+        // a command (after the SET), so the read that follows already runs under Gatekeeper's value.
+        internal override string OwnStatementLimits(TimeSpan limit, string? serverVersion) =>
+            $"SET statement_timeout = '{(long)Math.Max(1, limit.TotalMilliseconds)}ms';\nSET lock_timeout = 0";
+
+        // 57014 is also a cancel by request (pg_cancel_backend, a client's cancel): only the timeout's own words count.
+        // 25P03 and 25P04 (PostgreSQL 17) end the session itself.
+        internal override string? LimitThatStopped(DatabaseError error) => error.ServerCode switch
+        {
+            "57014" when error.ServerMessage.Contains("statement timeout", StringComparison.Ordinal) => "statement_timeout",
+            "55P03" when error.ServerMessage.Contains("lock timeout", StringComparison.Ordinal) => "lock_timeout",
+            "25P03" => "idle_in_transaction_session_timeout",
+            "25P04" => "transaction_timeout",
+            _ => null,
+        };
+
+        // reset_val is the value the session started with (role, database, configuration), whatever Gatekeeper set since;
+        // pg_db_role_setting (readable by every user) says which ALTER ROLE / ALTER DATABASE set it.
+        internal override async Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, CancellationToken cancellationToken)
+        {
+            const string Query = """
+                SELECT s.reset_val, coalesce(s.unit, ''),
+                  EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting r WHERE r.setdatabase = d.oid AND r.setrole = o.oid AND EXISTS (SELECT 1 FROM unnest(r.setconfig) c WHERE starts_with(c, @setting || '='))),
+                  EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting r WHERE r.setdatabase = 0 AND r.setrole = o.oid AND EXISTS (SELECT 1 FROM unnest(r.setconfig) c WHERE starts_with(c, @setting || '='))),
+                  EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting r WHERE r.setdatabase = d.oid AND r.setrole = 0 AND EXISTS (SELECT 1 FROM unnest(r.setconfig) c WHERE starts_with(c, @setting || '=')))
+                FROM pg_catalog.pg_settings s, pg_catalog.pg_database d, pg_catalog.pg_roles o
+                WHERE s.name = @setting AND d.datname = current_database() AND o.rolname = current_user
+                """;
+            var rows = await session.QueryAsync(
+                Query, r => (Value: r.GetString(0), Unit: r.GetString(1), RoleInDatabase: r.GetBoolean(2), Role: r.GetBoolean(3), Database: r.GetBoolean(4)),
+                cancellationToken, ("setting", setting)).ConfigureAwait(false);
+            if (rows.Count == 0 || rows[0].Value is "0" or "")
+            {
+                return null;
+            }
+
+            var (value, unit, roleInDatabase, role, database) = rows[0];
+            var user = Plain(url.User ?? "(none)");
+            var where = roleInDatabase ? $"for role {user} in database {Plain(url.Database)}"
+                : role ? $"for role {user}"
+                : database ? $"for database {Plain(url.Database)}"
+                : "in the server's configuration (postgresql.conf or ALTER SYSTEM)";
+            return $"{setting} = {value}{unit}, set {where}";
+        }
+
+        internal override string LimitAdvice(string setting, DatabaseUrl url) =>
+            $"raise it, or give user {Plain(url.User ?? "(none)")} a value of its own: ALTER ROLE {Plain(url.User ?? "(none)")} IN DATABASE {Plain(url.Database)} SET {setting} = 0";
+
         // 57P05 idle_session_timeout. MySqlConnector resets a pooled session before handing it out and opens a new one
         // when that fails; Npgsql hands out what it has.
         internal override bool EndedWhileIdle(Exception exception) => exception is PostgresException { SqlState: "57P05" };
@@ -555,6 +638,13 @@ public abstract partial class SqlEngine
             PostgresDataSources.Unpooled(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString) { Pooling = false }.ConnectionString)
                 .CreateConnection();
 
+        internal override DbConnection CreateOwnStatementsConnection(DatabaseUrl url, TimeSpan limit) =>
+            PostgresDataSources.Unpooled(new NpgsqlConnectionStringBuilder(url.ToNpgsqlConnectionStringBuilder().ConnectionString)
+            {
+                Pooling = false,
+                Options = $"-c statement_timeout={(long)Math.Max(1, limit.TotalMilliseconds)}ms -c lock_timeout=0",
+            }.ConnectionString).CreateConnection();
+
         internal override Schema.CatalogReader Catalog => Schema.PostgresCatalogReader.Instance;
 
         internal override Schema.DevDatabaseLoader CreateDevDatabaseLoader() => new Schema.PostgresDevDatabaseLoader();
@@ -666,6 +756,59 @@ public abstract partial class SqlEngine
         internal override string PinLockSession(string? serverVersion) =>
             "SET SESSION wait_timeout = 31536000, SESSION autocommit = 1, " +
             (serverVersion?.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) == true ? "SESSION max_statement_time = 0" : "SESSION max_execution_time = 0");
+
+        // MariaDB's max_statement_time (seconds, fractions allowed) covers every statement, MySQL's max_execution_time
+        // (milliseconds) read-only SELECTs. lock_wait_timeout (metadata locks) and innodb_lock_wait_timeout (row locks) take
+        // whole seconds; on MariaDB a second more, so that a wait is reported by the statement limit as it is everywhere.
+        internal override string OwnStatementLimits(TimeSpan limit, string? serverVersion)
+        {
+            var seconds = Math.Max(1, (long)Math.Ceiling(limit.TotalSeconds));
+            var mariaDb = IsMariaDb(serverVersion);
+            var locks = (mariaDb ? seconds + 1 : seconds).ToString(CultureInfo.InvariantCulture);
+            return "SET " + (mariaDb
+                    ? $"SESSION max_statement_time = {Math.Max(0.001, limit.TotalSeconds).ToString("0.###", CultureInfo.InvariantCulture)}"
+                    : $"SESSION max_execution_time = {Math.Max(1, (long)limit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}") +
+                $", SESSION lock_wait_timeout = {locks}, SESSION innodb_lock_wait_timeout = {locks}";
+        }
+
+        private static bool IsMariaDb(string? serverVersion) => serverVersion?.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) == true;
+
+        // 1969 ER_STATEMENT_TIMEOUT (MariaDB), 3024 ER_QUERY_TIMEOUT (MySQL 8); 1205 is the same for a metadata or a row
+        // lock wait.
+        internal override string? LimitThatStopped(DatabaseError error) => error.ServerCode switch
+        {
+            "1969" => "max_statement_time",
+            "3024" => "max_execution_time",
+            "1205" => "lock_wait_timeout",
+            _ => null,
+        };
+
+        // A session starts with the server's global values unless init_connect changed them.
+        internal override async Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, CancellationToken cancellationToken)
+        {
+            var settings = setting == "lock_wait_timeout" ? new[] { "lock_wait_timeout", "innodb_lock_wait_timeout" } : [setting];
+            var parts = new List<string>();
+            foreach (var name in settings)
+            {
+                var rows = await session.QueryAsync(
+                    $"SELECT CAST(@@GLOBAL.{name} AS CHAR), CAST(@@SESSION.{name} AS CHAR)", r => (Global: r.GetString(0), Session: r.GetString(1)), cancellationToken).ConfigureAwait(false);
+                if (rows.Count == 0 || rows[0].Session is "0" or "0.000000")
+                {
+                    continue;
+                }
+
+                var (global, value) = rows[0];
+                var unit = name == "max_execution_time" ? "ms" : "s";
+                parts.Add($"{name} = {Trimmed(value)}{unit}, set {(global == value ? "as the server's default (SET GLOBAL or the server's options file)" : "by init_connect")}");
+            }
+
+            return parts.Count == 0 ? null : string.Join(", or ", parts);
+        }
+
+        private static string Trimmed(string value) => value.Contains('.', StringComparison.Ordinal) ? value.TrimEnd('0').TrimEnd('.') : value;
+
+        internal override string LimitAdvice(string setting, DatabaseUrl url) =>
+            $"raise it on the server (SET GLOBAL {setting} = …), or leave Gatekeeper's user out of the init_connect that sets it";
 
         // 1792: a write in a READ ONLY transaction (tx_read_only / transaction_read_only); 1290 (ER_OPTION_PREVENTS_STATEMENT)
         // names the option, read_only or super_read_only among others; 1836: MariaDB's read-only mode.

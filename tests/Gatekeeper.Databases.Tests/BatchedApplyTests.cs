@@ -348,7 +348,7 @@ public sealed class BatchedApplyTests
         var (result, sent) = await DriverCommands.RecordAsync(() => new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None));
 
         Assert.True(result.Succeeded, result.Message);
-        var fileStart = sent.FindIndex(c => c.Contains("lock_timeout = ", StringComparison.Ordinal));
+        var fileStart = sent.FindIndex(c => c.StartsWith("SET lock_timeout = '", StringComparison.Ordinal));
         Assert.True(fileStart >= 0, string.Join("\n---\n", sent));
         // Four round trips for two statements: timeout and mark, each statement alone, clearing and reset; then the run ends.
         Assert.Collection(

@@ -29,6 +29,8 @@ internal sealed class ShadowDryRun(MigrationDatabaseOptions options, string live
 
         await using var session = await copy.OpenSessionAsync(cancellationToken).ConfigureAwait(false);
         session.CommandTimeoutSeconds = (int)Math.Ceiling(options.DryRunStatementTimeout.TotalSeconds);
+        // The replay is Gatekeeper's own; the reset before each file takes this back, so the files run as the Job's do.
+        session.LimitOwnStatements(options.OwnStatementTimeout);
         if (await snapshot.ReplayAsync(session, cancellationToken).ConfigureAwait(false) is { } replayFailure)
         {
             var error = DatabaseErrorClassifier.Classify(replayFailure.Error)!;

@@ -37,6 +37,12 @@ public sealed class ThrowawayDatabase : IAsyncDisposable
     /// <summary>Copies left behind longer than this (a process killed mid-dry-run) are dropped when the next one is created.</summary>
     public static TimeSpan StaleAfter { get; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The limit on each statement Gatekeeper sends to make, fill and drop a throwaway database, all its own, in place of
+    /// the server's or role's statement timeout (<see cref="SqlEngine.OwnStatementLimits"/>).
+    /// </summary>
+    internal static TimeSpan OwnStatementLimit { get; } = new MigrationDatabaseOptions().OwnStatementTimeout;
+
     public string Name { get; }
 
     /// <summary>The server it lives on, as given (the credential that created it).</summary>
@@ -72,7 +78,8 @@ public sealed class ThrowawayDatabase : IAsyncDisposable
         logger ??= NullLogger.Instance;
         var now = timeProvider.GetUtcNow();
         var engine = server.SqlEngine;
-        await using var session = await DbSession.OpenUnpooledAsync(engine.ServerSessionUrl(server), cancellationToken).ConfigureAwait(false);
+        // CREATE DATABASE takes long enough (a copy of template0) for a role's statement timeout meant for the app.
+        await using var session = await DbSession.OpenUnpooledAsync(engine.ServerSessionUrl(server), cancellationToken, OwnStatementLimit).ConfigureAwait(false);
         await DropStaleAsync(session, server, now, logger, cancellationToken).ConfigureAwait(false);
         await DatabasePermissions.RequireAsync(server, "create databases (the dry-run's throwaway copy of the schema)", DatabasePrivilege.CreateThrowawayDatabases,
             async () => await session.ExecuteAsync(engine.CreateDatabase(name, options?.CharacterSet, options?.Collation), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
@@ -100,7 +107,7 @@ public sealed class ThrowawayDatabase : IAsyncDisposable
 
         try
         {
-            await using var session = await DbSession.OpenUnpooledAsync(Engine.ServerSessionUrl(Server), CancellationToken.None).ConfigureAwait(false);
+            await using var session = await DbSession.OpenUnpooledAsync(Engine.ServerSessionUrl(Server), CancellationToken.None, OwnStatementLimit).ConfigureAwait(false);
             await session.ExecuteAsync(Engine.DropDatabase(Name), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DatabaseException || DatabaseErrorClassifier.Classify(ex) is not null)

@@ -22,6 +22,9 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
     /// <summary>Client-side command timeout in seconds; 0 waits as long as the server works (migrations may be long).</summary>
     public int CommandTimeoutSeconds { get; set; }
 
+    // Statements sent ahead of the next command, in the same round trip (see SendAhead).
+    private string? _ahead;
+
     // While collecting, writes are kept for the caller's next batch instead of being sent (see CollectAsync).
     private List<SessionCommand>? _collected;
 
@@ -33,10 +36,13 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
     /// Opens a session outside any pool, so closing it really ends the server session (locks, throwaway databases);
     /// connection failures become the one-line <see cref="DatabaseException"/>.
     /// </summary>
-    public static async Task<DbSession> OpenUnpooledAsync(DatabaseUrl url, CancellationToken cancellationToken)
+    /// <param name="ownStatementLimit">For a session that runs only Gatekeeper's own statements: their limit in place of the
+    /// server's or role's (<see cref="SqlEngine.OwnStatementLimits"/>).</param>
+    public static async Task<DbSession> OpenUnpooledAsync(DatabaseUrl url, CancellationToken cancellationToken, TimeSpan? ownStatementLimit = null)
     {
         var engine = url.SqlEngine;
-        var connection = engine.CreateUnpooledConnection(url);
+        var limitedAtStart = ownStatementLimit is { } limit ? engine.CreateOwnStatementsConnection(url, limit) : null;
+        var connection = limitedAtStart ?? engine.CreateUnpooledConnection(url);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -47,7 +53,13 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
             throw DatabaseErrorClassifier.ForConnection(ex, url);
         }
 
-        return new DbSession(connection, engine);
+        var session = new DbSession(connection, engine);
+        if (limitedAtStart is null && ownStatementLimit is { } ahead)
+        {
+            session.LimitOwnStatements(ahead);
+        }
+
+        return session;
     }
 
     public async Task BeginAsync(CancellationToken cancellationToken) =>
@@ -85,10 +97,35 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         await transaction.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Sends <paramref name="sql"/> (settings: statements without rows) ahead of the next command this session sends, in the
+    /// same round trip: what changes the session for Gatekeeper's own statements costs no query of its own. A session
+    /// that runs migration files is never given one (a batch's statements would then be counted from it).
+    /// </summary>
+    public void SendAhead(string sql)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sql);
+        _ahead = _ahead is null ? sql : _ahead + ";\n" + sql;
+    }
+
+    /// <summary>Sends Gatekeeper's own statement limits ahead of the next command (<see cref="SqlEngine.OwnStatementLimits"/>).</summary>
+    public void LimitOwnStatements(TimeSpan limit) => SendAhead(Engine.OwnStatementLimits(limit, Connection.ServerVersion));
+
+    private string WithAhead(string sql)
+    {
+        if (_ahead is not { } ahead)
+        {
+            return sql;
+        }
+
+        _ahead = null;
+        return ahead + ";\n" + sql;
+    }
+
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
         var command = Connection.CreateCommand();
-        command.CommandText = sql;
+        command.CommandText = WithAhead(sql);
         command.Transaction = Transaction;
         command.CommandTimeout = CommandTimeoutSeconds;
         AddParameters(command.Parameters, command.CreateParameter, parameters);
@@ -116,6 +153,7 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         var batch = Connection.CreateBatch();
         batch.Transaction = Transaction;
         batch.Timeout = CommandTimeoutSeconds;
+        AddAhead(batch);
         foreach (var sql in statements)
         {
             var command = batch.CreateBatchCommand();
@@ -157,6 +195,7 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         var batch = Connection.CreateBatch();
         batch.Transaction = Transaction;
         batch.Timeout = CommandTimeoutSeconds;
+        AddAhead(batch);
         foreach (var (sql, parameters) in commands)
         {
             var command = batch.CreateBatchCommand();
@@ -166,6 +205,23 @@ internal sealed class DbSession(DbConnection connection, SqlEngine engine) : IAs
         }
 
         return batch;
+    }
+
+    // A batch command holds one statement: each of those sent ahead is one of its own, first.
+    private void AddAhead(DbBatch batch)
+    {
+        if (_ahead is not { } ahead)
+        {
+            return;
+        }
+
+        _ahead = null;
+        foreach (var statement in ahead.Split(";\n"))
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = statement;
+            batch.BatchCommands.Add(command);
+        }
     }
 
     public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)

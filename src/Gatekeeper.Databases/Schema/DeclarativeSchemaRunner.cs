@@ -301,6 +301,7 @@ public sealed class DeclarativeSchemaRunner(DatabaseUrl target, DatabaseUrl dev,
     private async Task<(SchemaModel Model, LiveServerFacts Facts)> ReadLiveAsync(CancellationToken cancellationToken)
     {
         await using var session = await OpenAsync(target, cancellationToken).ConfigureAwait(false);
+        session.LimitOwnStatements(_options.Database.OwnStatementTimeout);
         try
         {
             return await target.SqlEngine.Catalog.ReadLiveAsync(session, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,7 @@ internal static class CommandRunner
     public static int ExitCodeOf(DatabaseErrorKind kind) => kind switch
     {
         DatabaseErrorKind.AuthenticationFailed or DatabaseErrorKind.Unreachable or DatabaseErrorKind.UnknownDatabase
-            or DatabaseErrorKind.PermissionDenied or DatabaseErrorKind.HistoryTable => ExitCodes.UsageOrConfiguration,
+            or DatabaseErrorKind.PermissionDenied or DatabaseErrorKind.HistoryTable or DatabaseErrorKind.ServerLimit => ExitCodes.UsageOrConfiguration,
         _ => ExitCodes.Rejected,
     };
 }
