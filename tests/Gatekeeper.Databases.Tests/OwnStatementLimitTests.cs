@@ -221,4 +221,21 @@ public sealed class OwnStatementLimitTests
         Assert.Equal(DatabaseErrorKind.StatementTimeout, stopped.Kind);
         Assert.Contains("took longer than Gatekeeper's own limit of 1s for its bookkeeping statements (max_statement_time); nothing was applied;", stopped.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MySql_the_dry_runs_structure_read_leaves_its_session_in_the_sql_mode_it_found()
+    {
+        // The read runs in the empty mode; before, the caller's session stayed in it, and any later use of that session
+        // (a history write, a file) would have run under a mode the server was never set to.
+        await using var test = await TestDatabase.CreateAsync(DatabaseEngine.MySql);
+        await test.ExecuteAsync("CREATE TABLE a (id int PRIMARY KEY)");
+        await using var connection = await test.OpenConnectionAsync();
+        await using var session = new DbSession(connection, SqlEngine.MySql);
+        await session.ExecuteAsync("SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES'", CancellationToken.None);
+
+        var snapshot = await SqlEngine.MySql.ReadSnapshotAsync(session, "gk_shadow_20260101000000_000000000000", CancellationToken.None);
+
+        Assert.Contains(snapshot.Objects, o => o.Name == "a");
+        Assert.Equal("ANSI_QUOTES,STRICT_ALL_TABLES", await session.ScalarAsync("SELECT @@SESSION.sql_mode", CancellationToken.None));
+    }
 }
