@@ -413,7 +413,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
             if (!own)
             {
                 await using var session = await DbSession.OpenUnpooledAsync(Url, cancellationToken).ConfigureAwait(false);
-                origin = await Sql.LimitOriginAsync(session, Url, setting, cancellationToken).ConfigureAwait(false);
+                origin = await Sql.LimitOriginAsync(session, Url, setting, Options.OwnStatementTimeout, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is DatabaseException || DatabaseErrorClassifier.Classify(ex) is not null)

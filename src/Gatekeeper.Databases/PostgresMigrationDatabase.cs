@@ -44,6 +44,9 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
         var session = await OpenUnpooledSessionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // The lock's queries are Gatekeeper's own: a role's statement_timeout of a millisecond must not stop them. Sent
+            // with the pin (or the first try), in its round trip.
+            session.LimitOwnStatements(Options.OwnStatementTimeout);
             if (Sql.PinLockSession(session.Connection.ServerVersion) is { } pin)
             {
                 await session.ExecuteAsync(pin, cancellationToken).ConfigureAwait(false);

@@ -178,9 +178,10 @@ public abstract partial class SqlEngine
     /// <summary>
     /// The value <paramref name="setting"/> had when <paramref name="session"/> started, and where it was set, as
     /// "statement_timeout = 1ms, set for database shop"; null when the session starts without one (then the limit that
-    /// stopped the statement was Gatekeeper's own).
+    /// stopped the statement was Gatekeeper's own). The query runs under <paramref name="ownLimit"/> where that leaves the
+    /// answer alone (the setting itself may be a millisecond).
     /// </summary>
-    internal abstract Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, CancellationToken cancellationToken);
+    internal abstract Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, TimeSpan ownLimit, CancellationToken cancellationToken);
 
     /// <summary>What a person does about <paramref name="setting"/> stopping Gatekeeper's own statements on <paramref name="url"/>.</summary>
     internal abstract string LimitAdvice(string setting, DatabaseUrl url);
@@ -475,8 +476,9 @@ public abstract partial class SqlEngine
 
         // reset_val is the value the session started with (role, database, configuration), whatever Gatekeeper set since;
         // pg_db_role_setting (readable by every user) says which ALTER ROLE / ALTER DATABASE set it.
-        internal override async Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, CancellationToken cancellationToken)
+        internal override async Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, TimeSpan ownLimit, CancellationToken cancellationToken)
         {
+            session.LimitOwnStatements(ownLimit);
             const string Query = """
                 SELECT s.reset_val, coalesce(s.unit, ''),
                   EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting r WHERE r.setdatabase = d.oid AND r.setrole = o.oid AND EXISTS (SELECT 1 FROM unnest(r.setconfig) c WHERE starts_with(c, @setting || '='))),
@@ -783,8 +785,9 @@ public abstract partial class SqlEngine
             _ => null,
         };
 
-        // A session starts with the server's global values unless init_connect changed them.
-        internal override async Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, CancellationToken cancellationToken)
+        // A session starts with the server's global values unless init_connect changed them; the session values are the
+        // answer, so the query runs under them (a trivial SELECT).
+        internal override async Task<string?> LimitOriginAsync(DbSession session, DatabaseUrl url, string setting, TimeSpan ownLimit, CancellationToken cancellationToken)
         {
             var settings = setting == "lock_wait_timeout" ? new[] { "lock_wait_timeout", "innodb_lock_wait_timeout" } : [setting];
             var parts = new List<string>();

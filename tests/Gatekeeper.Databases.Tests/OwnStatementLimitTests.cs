@@ -106,9 +106,10 @@ public sealed class OwnStatementLimitTests
         // The history table is created on the session the first file then runs on, under the files' settings. Another
         // session creating a table of the same name holds the creation up here past the database's value.
         await using var test = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
-        await test.ExecuteOnServerAsync($"ALTER DATABASE {test.Quote(test.Name)} SET statement_timeout = '200ms'");
-        await using var database = test.Open();
         var held = await HeldLock.TakeAsync(await test.OpenConnectionAsync(), "CREATE TABLE gatekeeper_schema_history (id int)", inTransaction: true);
+        // A millisecond: the query that finds where it was set must not be stopped by it as well.
+        await test.ExecuteOnServerAsync($"ALTER DATABASE {test.Quote(test.Name)} SET statement_timeout = '1ms'");
+        await using var database = test.Open();
         var release = ReleaseAfterAsync(held, TimeSpan.FromSeconds(5));
 
         var stopped = await Assert.ThrowsAsync<DatabaseException>(() => new MigrationRunner(database).RunAsync(TwoFiles, null, CancellationToken.None));
@@ -116,9 +117,10 @@ public sealed class OwnStatementLimitTests
 
         Assert.Equal(DatabaseErrorKind.ServerLimit, stopped.Kind);
         Assert.StartsWith($"preparing history table gatekeeper_schema_history (it runs on the session the files then use, under their settings) on database {test.Name} at ", stopped.Message, StringComparison.Ordinal);
-        Assert.Contains($"was stopped by statement_timeout = 200ms, set for database {test.Name}; nothing was applied; ", stopped.Message, StringComparison.Ordinal);
+        Assert.Contains($"was stopped by statement_timeout = 1ms, set for database {test.Name}; nothing was applied; ", stopped.Message, StringComparison.Ordinal);
         Assert.Contains($"ALTER ROLE postgres IN DATABASE {test.Name} SET statement_timeout = 0", stopped.Message, StringComparison.Ordinal);
         Assert.EndsWith("(server: canceling statement due to statement timeout)", stopped.Message, StringComparison.Ordinal);
+        await test.ExecuteOnServerAsync($"ALTER DATABASE {test.Quote(test.Name)} RESET statement_timeout");
         Assert.False(await test.TableExistsAsync("a"));
     }
 
