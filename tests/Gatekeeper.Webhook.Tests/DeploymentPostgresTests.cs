@@ -45,6 +45,32 @@ public sealed class DeploymentPostgresTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_statement_timeout_meant_for_the_app_does_not_stop_the_plan_read()
+    {
+        // Before: the history read behind another session's lock ran into the database's 100 ms and the rollout was denied
+        // with "canceling statement due to statement timeout", naming neither the setting nor what Gatekeeper was doing.
+        var files = SafeMigrations();
+        await scenario.Database!.MigrateAsync(new Dictionary<string, string> { ["V1__create_customers.sql"] = files["V1__create_customers.sql"] });
+        await scenario.Database.ScalarAsync($"ALTER DATABASE {scenario.Database.Name} SET statement_timeout = '100ms'");
+        scenario.PutMigrations(files);
+        await using var blocker = await scenario.Database.OpenConnectionAsync();
+        var transaction = await blocker.BeginTransactionAsync();
+        await using (var take = blocker.CreateCommand())
+        {
+            take.Transaction = transaction;
+            take.CommandText = "LOCK TABLE gatekeeper_schema_history IN ACCESS EXCLUSIVE MODE";
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var release = Task.Delay(TimeSpan.FromMilliseconds(800)).ContinueWith(_ => transaction.RollbackAsync(), TaskScheduler.Default).Unwrap();
+        var result = await scenario.ApplyAsync(DeploymentScenario.Deployment(DeploymentScenario.OptIn()));
+        await release;
+
+        Assert.True(result.Admitted, result.Denial);
+        Assert.Equal("2", result.TargetVersionStamp);
+    }
+
+    [Fact]
     public async Task Files_no_naming_rule_accepts_are_refused_unless_the_ignore_annotation_names_them_and_then_they_are_listed()
     {
         var files = SafeMigrations();
