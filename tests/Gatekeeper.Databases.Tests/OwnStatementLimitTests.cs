@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Gatekeeper.Core.Migrations;
 using Gatekeeper.Databases.Execution;
+using Gatekeeper.Databases.History;
 
 namespace Gatekeeper.Databases.Tests;
 
@@ -199,8 +200,17 @@ public sealed class OwnStatementLimitTests
         var plan = await new MigrationRunner(database).DryRunAsync(TwoFiles, new DryRunSettings(DryRunMode.Shadow), CancellationToken.None);
         Assert.True(plan.Succeeded, plan.Report?.Failure?.ToString());
 
-        var slow = await new MigrationRunner(database).RunAsync(TestMigrations.Flyway(("V1__create.sql", "CREATE TABLE a (id int PRIMARY KEY);\n"), ("V2__slow.sql", "SELECT SLEEP(2);\n")), null, CancellationToken.None);
+        var slowFiles = TestMigrations.Flyway(("V1__create.sql", "CREATE TABLE a (id int PRIMARY KEY);\n"), ("V2__slow.sql", "CREATE TABLE b (id int);\nSELECT SLEEP(2);\n"));
+        var slow = await new MigrationRunner(database).RunAsync(slowFiles, null, CancellationToken.None);
         Assert.Equal("Query execution was interrupted (max_statement_time exceeded)", slow.Failure?.ServerMessage);
+        Assert.True(slow.Failure!.LeftDirty);
+
+        // repair's reads and writes are Gatekeeper's own too.
+        held = await HeldLock.TakeAsync(await server.OpenAsync("app"), "LOCK TABLES gatekeeper_schema_history WRITE", inTransaction: false);
+        release = ReleaseAfterAsync(held, TimeSpan.FromMilliseconds(900));
+        var repair = await database.RepairAsync(slowFiles, "2", RepairResolution.MarkApplied, CancellationToken.None);
+        await release;
+        Assert.True(repair.Cleared, repair.Message);
     }
 
     [Fact]
