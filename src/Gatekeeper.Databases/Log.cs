@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2025, Level = LogLevel.Warning, Message = "Cleared the dirty mark of {MigrationId} in {Table} on {Database}")]
     public static partial void MigrationRepaired(ILogger logger, string migrationId, string table, string database);
 
+    [LoggerMessage(EventId = 2026, Level = LogLevel.Warning, Message = "Migration {MigrationId} is not retried on {Database}: its session could not be reset for the retry")]
+    public static partial void MigrationRetrySessionLost(ILogger logger, string migrationId, string database, Exception exception);
+
     [LoggerMessage(EventId = 2030, Level = LogLevel.Information, Message = "Dry-running {Count} migrations on {Database}")]
     public static partial void DryRunStarting(ILogger logger, int count, string database);
 

@@ -37,6 +37,11 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
             Log.MigrationFailed(logger, migration.Id, databaseLabel, failure.Location?.ToString() ?? failure.File, failure.ServerMessage);
             if (failure.Kind == DatabaseErrorKind.LockTimeout && nothingCommitted && attempt < attempts)
             {
+                if (!await ResetForRetryAsync(session, migration.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    return new MigrationApplyResult(migration, elapsed, attempt, failure);
+                }
+
                 var delay = options.LockTimeoutBackoff * Math.Pow(2, attempt - 1);
                 Log.MigrationLockTimeoutRetry(logger, migration.Id, databaseLabel, attempt, attempts, (long)delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
@@ -49,6 +54,33 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
             }
 
             return new MigrationApplyResult(migration, elapsed, attempt, failure);
+        }
+    }
+
+    /// <summary>
+    /// Returns the session to the state the first attempt started from before the file runs again; false when the
+    /// session cannot be reset (it broke), and the lock timeout is reported as it is.
+    /// </summary>
+    /// <remarks>
+    /// The attempt changed the session, and a retry on it ran in a state no first attempt has: the history writes after
+    /// the failure set aside server defaults that would refuse them (MySQL: sql_safe_updates = 0, so the retried file's
+    /// UPDATE whose WHERE names no key column was applied where the server refuses it), and what the file ran before the
+    /// lock timed out outlives the rollback where the server keeps it with the session (PostgreSQL: a PREPARE, a session
+    /// advisory lock, a sequence's currval). Only a retry pays for the reset (one round trip); a session the file after
+    /// would take over (<see cref="DbSession.Carried"/>) is then a reset one too.
+    /// </remarks>
+    private async Task<bool> ResetForRetryAsync(DbSession session, string migrationId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.ResetSessionAsync(session, cancellationToken).ConfigureAwait(false);
+            session.Carried = false;
+            return true;
+        }
+        catch (Exception ex) when (DatabaseErrorClassifier.Classify(ex) is not null || ex is InvalidOperationException)
+        {
+            Log.MigrationRetrySessionLost(logger, migrationId, databaseLabel, ex);
+            return false;
         }
     }
 
