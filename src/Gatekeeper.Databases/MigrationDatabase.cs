@@ -86,6 +86,13 @@ public abstract class MigrationDatabase : IMigrationDatabase
 
     private int _sessionModes = -1;
 
+    /// <summary>
+    /// MySQL: the sql_mode of a new session when it is not the server's global one (init_connect sets it): the pool's reset
+    /// of a reused session (COM_RESET_CONNECTION) gives it the global mode instead, so each file's session is set to this
+    /// one first, and every file runs, and is read, in the mode a new session has. Null when they agree.
+    /// </summary>
+    private protected string? NewSessionSqlMode { get; set; }
+
     /// <summary>"database shop at db.internal:5432": how messages name the database (no credentials).</summary>
     private protected string Label => $"database {Url.Database} at {Url.Endpoint}";
 
@@ -269,7 +276,7 @@ public abstract class MigrationDatabase : IMigrationDatabase
             }
 
             var entry = new HistoryEntry(migration, AtlasHashOf(layout, directory, migration), script.Statements.Count) { Rank = rank };
-            var applier = new MigrationApplier(Sql, Options, Label, Logger);
+            var applier = new MigrationApplier(Sql, Options, Label, Logger, NewSessionSqlMode);
             var result = await applier.ApplyAsync(session, layout, script, entry, cancellationToken).ConfigureAwait(false);
             _nextRank = result.Failure is null ? rank + 1 : null;
             if (result.Failure is { LeftDirty: false } refused && RefusedAsReadOnly(refused)

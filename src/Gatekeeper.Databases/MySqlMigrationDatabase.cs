@@ -79,12 +79,14 @@ public sealed class MySqlMigrationDatabase : MigrationDatabase
             var seconds = Math.Round(Math.Max(0, timeout.TotalSeconds), 3);
             // The session's sql_mode comes with the answer (a new session's, as the files' will be): how the files read.
             var answer = await session.QueryAsync(
-                "SELECT GET_LOCK(@name, @timeout), @@SESSION.sql_mode",
-                r => (Held: !r.IsDBNull(0) && Convert.ToInt64(r.GetValue(0), CultureInfo.InvariantCulture) == 1, Mode: r.IsDBNull(1) ? string.Empty : r.GetString(1)),
+                "SELECT GET_LOCK(@name, @timeout), @@SESSION.sql_mode, @@GLOBAL.sql_mode",
+                r => (Held: !r.IsDBNull(0) && Convert.ToInt64(r.GetValue(0), CultureInfo.InvariantCulture) == 1, Mode: r.IsDBNull(1) ? string.Empty : r.GetString(1), Global: r.IsDBNull(2) ? string.Empty : r.GetString(2)),
                 cancellationToken, ("name", name), ("timeout", seconds)).ConfigureAwait(false);
             if (answer.Count == 1)
             {
-                SessionModes ??= SqlModeText.Parse(answer[0].Mode);
+                // This session is new, as the files' sessions are when first opened; a pooled one is reset to the global mode.
+                SessionModes = SqlModeText.Parse(answer[0].Mode);
+                NewSessionSqlMode = answer[0].Mode == answer[0].Global ? null : answer[0].Mode;
             }
 
             if (answer is [{ Held: true }])

@@ -148,6 +148,10 @@ public abstract partial class SqlEngine
     /// <summary>A query for how a session reads text (MySQL's <c>@@SESSION.sql_mode</c>); null where nothing changes it.</summary>
     internal virtual string? SessionModesQuery => null;
 
+    /// <summary>The assignment (after a SET's first one) that gives a session <paramref name="sqlMode"/>; only MySQL has one.</summary>
+    internal virtual string SetSqlMode(string sqlMode) =>
+        throw new NotSupportedException($"{DisplayName} has no sql_mode");
+
     /// <summary>
     /// What the migration lock's session sets before it asks for the lock, on a server that reports
     /// <paramref name="serverVersion"/>: the lock lives as long as that session, which sits idle while the files run, so
@@ -726,6 +730,9 @@ public abstract partial class SqlEngine
 
         // sql_safe_updates = 1 refuses an UPDATE or DELETE whose WHERE names no key column, as the history layouts' are.
         internal override string SessionModesQuery => "SELECT @@SESSION.sql_mode";
+
+        // SQL modes hold neither quotes nor backslashes: the literal reads the same in every mode.
+        internal override string SetSqlMode(string sqlMode) => ", SESSION sql_mode = '" + sqlMode.Replace("'", "''", StringComparison.Ordinal) + "'";
 
         // The failed file may have left its own sql_mode: NO_BACKSLASH_ESCAPES is set as the connection's driver escapes
         // parameters (MySqlConnector doubles a backslash unless its NoBackslashEscapes option is on), so the message and

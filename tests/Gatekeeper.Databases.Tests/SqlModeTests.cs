@@ -114,6 +114,30 @@ public sealed class SqlModeTests
     }
 
     [Fact]
+    public async Task MySql_every_file_runs_in_a_new_sessions_sql_mode_when_init_connect_sets_one_the_pools_reset_drops()
+    {
+        // init_connect runs for a new session only; MySqlConnector's reset of a reused one (COM_RESET_CONNECTION) gives it
+        // the global mode. The first file ran in NO_BACKSLASH_ESCAPES and the next ones in the global mode, where 'D:\'
+        // is an unclosed string, while Gatekeeper read every file in the new session's mode.
+        await using var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql);
+        await server.ExecuteAsync("mysql", "CREATE DATABASE app");
+        await server.ExecuteAsync("mysql", "CREATE USER app IDENTIFIED BY 'app-pw'");
+        await server.ExecuteAsync("mysql", "GRANT ALL ON app.* TO app");
+        await server.ExecuteAsync("mysql", "SET GLOBAL init_connect = 'SET SESSION sql_mode = ''NO_BACKSLASH_ESCAPES'''");
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse($"mysql://app:app-pw@127.0.0.1:{server.Port}/app"));
+        // A SET in each file makes the pool reset the session before the next (it may leave something on it).
+        var directory = TestMigrations.Flyway(
+            ("V1__c.sql", "SET @x = 1;\nCREATE TABLE p (id INT PRIMARY KEY, v VARCHAR(20));\nINSERT INTO p VALUES (1, 'C:\\');\n"),
+            ("V2__d.sql", "SET @x = 2;\nINSERT INTO p VALUES (2, 'D:\\');\n"),
+            ("V3__e.sql", "SET @x = 3;\nINSERT INTO p VALUES (3, 'E:\\');\n"));
+
+        var result = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal(["C:\\", "D:\\", "E:\\"], await server.ColumnAsync("app", "SELECT v FROM p ORDER BY id"));
+    }
+
+    [Fact]
     public async Task MySql_the_catalog_read_tells_how_an_ANSI_QUOTES_server_reads_text()
     {
         await using var server = await ServerStartedWithAsync("ANSI_QUOTES");

@@ -11,7 +11,9 @@ namespace Gatekeeper.Databases.Execution;
 /// Applies one prepared migration on one session: in a transaction with its history row, or statement by statement
 /// between a dirty mark and its clearing. A lock timeout of which nothing was committed is retried with backoff.
 /// </summary>
-internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDatabaseOptions options, string databaseLabel, ILogger logger)
+/// <param name="sessionSqlMode">MySQL: the sql_mode every file's session is set to first (a new session's, where the server
+/// gives new sessions another than the pool's reset one: init_connect); null leaves the session's as it is.</param>
+internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDatabaseOptions options, string databaseLabel, ILogger logger, string? sessionSqlMode = null)
 {
     private readonly TimeProvider _time = options.TimeProvider;
 
@@ -338,7 +340,7 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
             // The clock's start and the lock timeout in one statement where the engine notes a start, before the mark.
             if (engine.ServerClockStart(lockTimeout) is { } clockStart)
             {
-                commands.Add(SessionCommand.Plain(session.Carried ? engine.CarriedSessionClockStart(lockTimeout) : clockStart));
+                commands.Add(SessionCommand.Plain((session.Carried ? engine.CarriedSessionClockStart(lockTimeout) : clockStart) + SqlModePin));
             }
             else if (lockTimeout is { } timeout)
             {
@@ -487,9 +489,12 @@ internal sealed partial class MigrationApplier(SqlEngine engine, MigrationDataba
     {
         if (engine.CommitEachStatement is { } pin)
         {
-            await session.ExecuteAsync(pin, cancellationToken).ConfigureAwait(false);
+            await session.ExecuteAsync(pin + SqlModePin, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The <see cref="SqlEngine.SetSqlMode"/> part that <paramref name="sessionSqlMode"/> adds to the first SET a file's session gets.</summary>
+    private string SqlModePin => sessionSqlMode is null ? string.Empty : engine.SetSqlMode(sessionSqlMode);
 
     private const string CompletedMarker = "gatekeeper_completed";
 

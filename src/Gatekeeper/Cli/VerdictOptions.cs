@@ -66,7 +66,8 @@ internal sealed class VerdictOptions
             Schema = live?.Schema,
             Server = live?.Server,
             // The session's sql_mode: the files are read as the server that runs them reads them.
-            Modes = live?.Modes ?? db.SessionModes ?? Core.Sql.SqlModes.None,
+            // (migrate's lock read it on a new session, as the files will run: first; else the catalog read's).
+            Modes = db.SessionModes ?? live?.Modes ?? Core.Sql.SqlModes.None,
             PrepareOnSecondThread = true,
         });
         return (lint, problem, live?.VersionProblem);
