@@ -230,16 +230,29 @@ public sealed class PostgresMigrationDatabase : MigrationDatabase
     /// </summary>
     private sealed record DryRunBatch(IReadOnlyList<DryRunCommand> Commands, IReadOnlyList<(int At, SourceLocation Location, string Message)> Notes)
     {
+        private static readonly string[] SessionResetInTransaction =
+            ["CLOSE ALL", "SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "DEALLOCATE ALL", "DISCARD TEMP", "DISCARD SEQUENCES"];
+
         public static DryRunBatch Of(List<MigrationScript> scripts, SqlEngine sql, MigrationDatabaseOptions options)
         {
-            var commands = new List<DryRunCommand>
-            {
-                new(sql.SetLockTimeout(options.DryRunLockTimeout, transactionLocal: true), 0, null, false),
-                new($"SET LOCAL statement_timeout = '{(long)options.DryRunStatementTimeout.TotalMilliseconds}ms'", 0, null, false),
-            };
+            string[] timeouts =
+            [
+                sql.SetLockTimeout(options.DryRunLockTimeout, transactionLocal: true),
+                $"SET LOCAL statement_timeout = '{(long)options.DryRunStatementTimeout.TotalMilliseconds}ms'",
+            ];
+            var commands = timeouts.Select(t => new DryRunCommand(t, 0, null, false)).ToList();
             var notes = new List<(int, SourceLocation, string)>();
             for (var i = 0; i < scripts.Count; i++)
             {
+                if (i > 0)
+                {
+                    // migrate runs each file on a session the pool has reset: what a file before it set here (SET
+                    // search_path, SET ROLE, a PREPARE, a cursor, a temporary table) must not reach it in the dry-run
+                    // either. DISCARD ALL refuses a transaction block; these are its parts that do not, and RESET ALL
+                    // takes the dry-run's own timeouts with it, so they follow again.
+                    commands.AddRange(SessionResetInTransaction.Concat(timeouts).Select(c => new DryRunCommand(c, i, null, false)));
+                }
+
                 var outsideTransaction = scripts[i].Mode == ExecutionMode.StatementByStatement;
                 foreach (var statement in scripts[i].Statements)
                 {

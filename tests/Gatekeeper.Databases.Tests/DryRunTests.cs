@@ -45,6 +45,30 @@ public sealed class PostgresDryRunTests
     }
 
     [Fact]
+    public async Task Transaction_dry_run_runs_each_file_without_what_the_files_before_it_set_on_the_session_as_migrate_does()
+    {
+        // migrate runs each file on a session the pool has reset; the dry-run ran them all on one session, so V2 saw V1's
+        // search_path and passed, while migrate fails it.
+        await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await db.ExecuteAsync("CREATE SCHEMA elsewhere");
+        var directory = TestMigrations.Flyway(
+            ("V1__elsewhere.sql", "SET search_path = elsewhere;\nCREATE TABLE a (id integer PRIMARY KEY);\nPREPARE seen AS SELECT 1;\n"),
+            ("V2__refers.sql", "PREPARE seen AS SELECT 2;\nCREATE TABLE b (a_id integer REFERENCES a (id));\n"));
+        await using var database = db.Open();
+
+        var report = (await new MigrationRunner(database).DryRunAsync(directory, Live, CancellationToken.None)).Report!;
+        var applied = await new MigrationRunner(database).RunAsync(directory, null, CancellationToken.None);
+
+        Assert.False(applied.Succeeded);
+        Assert.Contains("V2__refers.sql:2:", applied.Message, StringComparison.Ordinal);
+        Assert.Contains("relation \"a\" does not exist", applied.Message, StringComparison.Ordinal);
+        Assert.False(report.Succeeded, "the dry-run passed V2, which migrate fails");
+        Assert.Equal(["1"], report.Checked.Select(m => m.Id));
+        Assert.StartsWith("V2__refers.sql:2:", report.Failure!.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("relation \"a\" does not exist", report.Failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Transaction_dry_run_notes_statements_that_only_run_outside_a_transaction_and_checks_the_rest()
     {
         await using var db = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
