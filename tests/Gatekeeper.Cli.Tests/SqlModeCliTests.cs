@@ -72,6 +72,20 @@ public sealed class SqlModeCliTests
     }
 
     [Fact]
+    public async Task Lint_refuses_a_sql_mode_for_a_PostgreSQL_url_in_one_sentence()
+    {
+        // Before: "--dialect auto does not match the --url database, which is postgres." for an option nobody gave.
+        await using var test = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        using var dir = new TempMigrationDirectory(("V1__a.sql", "CREATE TABLE a (id int);\n"));
+
+        using var run = GatekeeperProcess.StartWithoutUrl("lint", "--sql-mode", "ANSI", "--url", TestUrls.For(test), "--dir", dir.Path);
+        var result = await run.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(ExitCodes.UsageOrConfiguration, result.ExitCode);
+        Assert.Equal("gatekeeper lint: --sql-mode is MySQL's and MariaDB's; the --url database is postgres.", result.Error.Trim());
+    }
+
+    [Fact]
     public async Task Lint_reads_the_files_in_the_sql_mode_given_and_in_the_stock_mode_without_one()
     {
         using var dir = new TempMigrationDirectory(

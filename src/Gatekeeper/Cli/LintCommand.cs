@@ -130,6 +130,11 @@ internal static class LintCommand
             {
                 // Only an explicit flag switches to the live schema: GATEKEEPER_DATABASE_URL alone must not change what lint judges.
                 var target = DatabaseTargets.Resolve(parse.GetValue(url), parse.GetValue(urlFile), historyTable: null, source);
+                if (givenMode is not null && target.Url.Dialect != SqlDialect.MySql)
+                {
+                    throw new CommandLineError($"--sql-mode is MySQL's and MariaDB's; the --url database is {SqlEngine.For(target.Url.Dialect).Name}.");
+                }
+
                 if (sqlDialect is { } given && given != target.Url.Dialect)
                 {
                     throw new CommandLineError($"--dialect {chosen} does not match the --url database, which is {SqlEngine.For(target.Url.Dialect).Name}.");
