@@ -3,7 +3,7 @@ namespace Gatekeeper.Core.Sql;
 /// <summary>
 /// The parts of a MySQL/MariaDB session's <c>sql_mode</c> that change how its text is read (which quote ends a string,
 /// whether a quoted name is a string): the lexer must read a file as the server that runs it will. None is the stock
-/// mode, and PostgreSQL's only one.
+/// mode, and PostgreSQL's only one. Two bits at most: <see cref="SqlStatement"/> keeps them beside its length.
 /// </summary>
 [Flags]
 public enum SqlModes

@@ -10,7 +10,7 @@ public sealed class SqlStatement
     {
         Source = source;
         Start = start;
-        Length = length;
+        lengthAndModes = length;
         Location = location;
         tokenList = tokens;
         TokenSegment = tokens is ArraySegment<SqlToken> segment ? segment : new ArraySegment<SqlToken>([.. tokens]);
@@ -21,7 +21,7 @@ public sealed class SqlStatement
     {
         Source = source;
         Start = start;
-        Length = length;
+        lengthAndModes = length;
         Location = location;
         TokenSegment = tokens;
     }
@@ -33,14 +33,24 @@ public sealed class SqlStatement
 
     public int Start { get; }
 
-    public int Length { get; }
+    public int Length => lengthAndModes & LengthBits;
+
+    // The length (a string holds under 2^30 characters) and, in the two bits above it, the modes: a field of their own made
+    // every statement 8 bytes larger (0.9 MB more per pass on bench/LintBench's 10 MB file, 110,270 statements).
+    private readonly int lengthAndModes;
+
+    private const int LengthBits = (1 << 30) - 1;
 
     public SourceLocation Location { get; }
 
     public IReadOnlyList<SqlToken> Tokens => tokenList ??= TokenSegment;
 
     /// <summary>The MySQL modes the statement was read in (a <c>SET sql_mode</c> before it in the file may have changed them).</summary>
-    public SqlModes Modes { get; internal init; }
+    public SqlModes Modes
+    {
+        get => (SqlModes)((uint)lengthAndModes >> 30);
+        internal init => lengthAndModes = (lengthAndModes & LengthBits) | ((int)value << 30);
+    }
 
     /// <summary>The same tokens, for the linter's loops (no boxing, no enumerator).</summary>
     internal ArraySegment<SqlToken> TokenSegment { get; }
