@@ -102,9 +102,11 @@ public sealed class MigrationRunner(IMigrationDatabase database, MigrationRunner
         if (await Task.WhenAny(locking, reading).ConfigureAwait(false) == reading && !reading.IsCompletedSuccessfully)
         {
             // A directory that cannot be read is the answer at once, not after a slow connection or another runner's lock.
+            // Neither driver gives up a handshake the server has not answered when told to: a server that took the
+            // connection and stayed silent held this answer for the whole connection timeout (15 s by default, as long as
+            // the URL's connect_timeout). The lock is released, and the early session closed, when those attempts end.
             await abandon.CancelAsync().ConfigureAwait(false);
-            await ReleaseQuietlyAsync(locking).ConfigureAwait(false);
-            await connecting.ConfigureAwait(false);
+            _ = ReleaseQuietlyAsync(locking);
             await reading.ConfigureAwait(false);
         }
 

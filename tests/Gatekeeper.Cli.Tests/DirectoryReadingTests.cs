@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Gatekeeper.Databases;
 using Gatekeeper.Databases.Tests;
@@ -201,5 +203,47 @@ public sealed class DirectoryReadingTests
         Assert.Equal(2L, await database.CountAsync("SELECT COUNT(*) FROM gatekeeper_schema_history"));
         Assert.False(await other.TableExistsAsync("gatekeeper_schema_history"));
         Assert.True(await other.TableExistsAsync("audit"));
+    }
+
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("mysql")]
+    public async Task Migrate_reports_an_unreadable_directory_while_the_server_has_not_answered_the_connection(string scheme)
+    {
+        // The server took the connection and stays silent (overloaded, paused, a proxy with nothing behind it): before,
+        // the process said nothing until the URL's connect_timeout ran out (here ten minutes, past this run's 2-minute limit).
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var clients = new System.Collections.Concurrent.ConcurrentQueue<TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    clients.Enqueue(await silent.AcceptTcpClientAsync());
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Stopped at the end of the test.
+            }
+        });
+        // Enough files that the connection is under way before the reading finds the misnamed one.
+        using var dir = new TempMigrationDirectory([
+            .. Enumerable.Range(1, 3000).Select(i => ($"V{i}__t{i}.sql", $"CREATE TABLE t{i} (id int);")),
+            ("V3001_single_underscore.sql", "CREATE TABLE b (id int);")]);
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+
+        var refused = await MigrateAsync(dir.Path, $"{scheme}://app:secret@127.0.0.1:{port}/shop?connect_timeout=600");
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("V3001_single_underscore.sql: has a single underscore after the version where Flyway needs two", refused.Error, StringComparison.Ordinal);
+        silent.Stop();
+        await accepting;
+        while (clients.TryDequeue(out var client))
+        {
+            client.Dispose();
+        }
     }
 }

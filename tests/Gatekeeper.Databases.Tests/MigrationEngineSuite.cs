@@ -212,6 +212,49 @@ public abstract class MigrationEngineSuite
     }
 
     [Fact]
+    public async Task A_directory_that_cannot_be_read_is_reported_while_the_server_has_not_answered_the_connection()
+    {
+        // A server that took the connection and never answers (overloaded, paused, a proxy with nothing behind it): the
+        // handshake would wait out the URL's connect_timeout, here ten minutes. The directory's error must not wait for it.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var clients = new System.Collections.Concurrent.ConcurrentQueue<TcpClient>();
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    clients.Enqueue(await silent.AcceptTcpClientAsync());
+                    connected.TrySetResult();
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Stopped at the end of the test.
+            }
+        });
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var scheme = Engine == DatabaseEngine.Postgres ? "postgres" : "mysql";
+        await using var database = MigrationDatabase.Open(DatabaseUrl.Parse($"{scheme}://app:secret@127.0.0.1:{port}/shop?connect_timeout=600"));
+        var reading = new TaskCompletionSource<MigrationDirectory>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var run = new MigrationRunner(database).RunAsync(reading.Task, null, CancellationToken.None);
+        await connected.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        reading.SetException(new InvalidDataException("V2__x.sql cannot be read"));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => run.WaitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal("V2__x.sql cannot be read", error.Message);
+        silent.Stop();
+        await accepting;
+        while (clients.TryDequeue(out var client))
+        {
+            client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_directory_that_cannot_be_read_is_reported_rather_than_another_runners_lock()
     {
         await using var db = await TestDatabase.CreateAsync(Engine);
