@@ -81,8 +81,27 @@ public sealed class TestDatabase : IAsyncDisposable
         return await CountAsync($"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {schemaExpression} AND table_name = '{table}'") > 0;
     }
 
-    /// <summary>A raw connection to the test database, for holding locks or transactions open while Gatekeeper runs.</summary>
-    public Task<DbConnection> OpenConnectionAsync() => OpenAsync(Url);
+    /// <summary>
+    /// A raw connection to the test database, for holding locks or transactions open while Gatekeeper runs. On PostgreSQL
+    /// it starts with no statement, lock or idle-in-transaction limit of its own: a test that sets one on its database for
+    /// the app (<c>ALTER DATABASE … SET statement_timeout = '100ms'</c>) still needs its holder to open, and Npgsql's first
+    /// query on a new connection (loading the server's types) took longer than that on a loaded CI machine.
+    /// </summary>
+    public async Task<DbConnection> OpenConnectionAsync()
+    {
+        if (Url.Engine != DatabaseEngine.Postgres)
+        {
+            return await OpenAsync(Url);
+        }
+
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(Url.ToNpgsqlConnectionStringBuilder().ConnectionString)
+        {
+            Pooling = false,
+            Options = "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0",
+        }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
 
     public async Task ExecuteOnServerAsync(string sql)
     {
