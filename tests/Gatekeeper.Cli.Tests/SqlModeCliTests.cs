@@ -11,25 +11,10 @@ namespace Gatekeeper.Cli.Tests;
 /// </summary>
 public sealed class SqlModeCliTests
 {
-    private static async Task<PrivateDatabaseServer> ServerStartedWithAsync(string sqlMode)
-    {
-        var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql, $"--sql-mode={sqlMode}");
-        try
-        {
-            await server.ExecuteAsync("mysql", "CREATE DATABASE app");
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-    }
-
     [Fact]
     public async Task MariaDb_migrate_applies_a_string_that_ends_in_a_backslash_on_a_NO_BACKSLASH_ESCAPES_server()
     {
-        await using var server = await ServerStartedWithAsync("NO_BACKSLASH_ESCAPES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("NO_BACKSLASH_ESCAPES");
         using var dir = new TempMigrationDirectory(("V1__paths.sql", "CREATE TABLE paths (id INT PRIMARY KEY, p VARCHAR(50));\nINSERT INTO paths VALUES (1, 'C:\\'), (2, 'x?');\n"));
 
         var migrate = await GatekeeperProcess.RunAsync(server.Url("app"), "migrate", "--dir", dir.Path);
@@ -42,7 +27,7 @@ public sealed class SqlModeCliTests
     [Fact]
     public async Task MariaDb_migrate_refuses_the_DROP_a_NO_BACKSLASH_ESCAPES_server_would_run_after_a_backslash_quote()
     {
-        await using var server = await ServerStartedWithAsync("NO_BACKSLASH_ESCAPES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("NO_BACKSLASH_ESCAPES");
         await server.ExecuteAsync("app", "CREATE TABLE keep (id INT)");
         using var dir = new TempMigrationDirectory(("V1__notes.sql",
             "CREATE TABLE notes (n VARCHAR(50));\nINSERT INTO notes VALUES ('a\\'); DROP TABLE keep; -- ');\nINSERT INTO notes VALUES ('b');\n"));
@@ -61,7 +46,7 @@ public sealed class SqlModeCliTests
     [Fact]
     public async Task MariaDb_plan_judges_double_quoted_names_on_an_ANSI_QUOTES_server()
     {
-        await using var server = await ServerStartedWithAsync("ANSI_QUOTES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("ANSI_QUOTES");
         await server.ExecuteAsync("app", "CREATE TABLE \"keep\" (\"id\" INT, \"c\" INT)");
         using var dir = new TempMigrationDirectory(("V1__drop.sql", "ALTER TABLE \"keep\" DROP COLUMN \"c\";\n"));
 

@@ -12,26 +12,10 @@ namespace Gatekeeper.Databases.Tests;
 /// </summary>
 public sealed class SqlModeTests
 {
-    private static async Task<PrivateDatabaseServer> ServerStartedWithAsync(string sqlMode)
-    {
-        var server = await PrivateDatabaseServer.StartAsync(DatabaseEngine.MySql, $"--sql-mode={sqlMode}");
-        try
-        {
-            await server.ExecuteAsync("mysql", "CREATE DATABASE app");
-            Assert.Equal(sqlMode, Convert.ToString(await server.ScalarAsync("app", "SELECT @@SESSION.sql_mode"), System.Globalization.CultureInfo.InvariantCulture));
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-    }
-
     [Fact]
     public async Task MySql_a_string_that_ends_in_a_backslash_applies_on_a_NO_BACKSLASH_ESCAPES_server()
     {
-        await using var server = await ServerStartedWithAsync("NO_BACKSLASH_ESCAPES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("NO_BACKSLASH_ESCAPES");
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
         var directory = TestMigrations.Flyway(
             ("V1__paths.sql", "CREATE TABLE paths (id INT PRIMARY KEY, p VARCHAR(50));\nINSERT INTO paths VALUES (1, 'C:\\'), (2, 'x?');\n"),
@@ -47,7 +31,7 @@ public sealed class SqlModeTests
     [Fact]
     public async Task MySql_every_statement_a_NO_BACKSLASH_ESCAPES_server_reads_in_a_file_runs_and_the_file_is_recorded()
     {
-        await using var server = await ServerStartedWithAsync("NO_BACKSLASH_ESCAPES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("NO_BACKSLASH_ESCAPES");
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
         var directory = TestMigrations.Flyway(("V1__notes.sql",
             "CREATE TABLE keep (id INT);\nCREATE TABLE notes (id INT PRIMARY KEY, n VARCHAR(50));\n" +
@@ -65,7 +49,7 @@ public sealed class SqlModeTests
     [Fact]
     public async Task MySql_a_failure_message_with_a_backslash_is_stored_as_the_NO_BACKSLASH_ESCAPES_server_said_it()
     {
-        await using var server = await ServerStartedWithAsync("NO_BACKSLASH_ESCAPES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("NO_BACKSLASH_ESCAPES");
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
         var directory = TestMigrations.Flyway(("V1__fails.sql",
             "CREATE TABLE a (id INT);\nSIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'bad \\ path';\n"));
@@ -103,7 +87,7 @@ public sealed class SqlModeTests
     [Fact]
     public async Task MySql_a_dry_run_cuts_the_plan_as_the_live_NO_BACKSLASH_ESCAPES_session_reads_it()
     {
-        await using var server = await ServerStartedWithAsync("NO_BACKSLASH_ESCAPES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("NO_BACKSLASH_ESCAPES");
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
         var directory = TestMigrations.Flyway(("V1__paths.sql", "CREATE TABLE paths (p VARCHAR(50));\nINSERT INTO paths VALUES ('C:\\');\n"));
 
@@ -140,7 +124,7 @@ public sealed class SqlModeTests
     [Fact]
     public async Task MySql_the_catalog_read_tells_how_an_ANSI_QUOTES_server_reads_text()
     {
-        await using var server = await ServerStartedWithAsync("ANSI_QUOTES");
+        await using var server = await PrivateDatabaseServer.StartMySqlInModeAsync("ANSI_QUOTES");
         await using var database = MigrationDatabase.Open(DatabaseUrl.Parse(server.Url("app")));
 
         var live = await database.ReadSchemaAsync(CancellationToken.None);

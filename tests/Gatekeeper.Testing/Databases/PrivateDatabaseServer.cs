@@ -53,6 +53,26 @@ public sealed class PrivateDatabaseServer : IAsyncDisposable
         : $"mysql://root:{Password}@127.0.0.1:{Port}/{database}";
 
     /// <param name="serverOptions">MariaDB: more mariadbd options, at every start (<c>--sql-mode=NO_BACKSLASH_ESCAPES</c>).</param>
+    /// <summary>
+    /// A MariaDB of its own started with <c>--sql-mode=<paramref name="sqlMode"/></c>, with an empty database <c>app</c>,
+    /// checked to run its sessions in that mode (the sql_mode tests of the Databases and CLI suites).
+    /// </summary>
+    public static async Task<PrivateDatabaseServer> StartMySqlInModeAsync(string sqlMode)
+    {
+        var server = await StartAsync(DatabaseEngine.MySql, $"--sql-mode={sqlMode}");
+        try
+        {
+            await server.ExecuteAsync("mysql", "CREATE DATABASE app");
+            Assert.Equal(sqlMode, Convert.ToString(await server.ScalarAsync("app", "SELECT @@SESSION.sql_mode"), System.Globalization.CultureInfo.InvariantCulture));
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
     public static async Task<PrivateDatabaseServer> StartAsync(DatabaseEngine engine, params string[] serverOptions)
     {
         var prefix = engine == DatabaseEngine.Postgres ? "gk-private-pg-" : "gk-private-mariadb-";
